@@ -1,0 +1,49 @@
+"""The `dangan` command line. `main` is the console script: it maps the one error tree to exit codes."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+
+from api.cli import commands, users
+from api.cli.output import emit_json, stderr
+from archive.errors import DanganError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Dang'an: scanned records in, a searchable, access-controlled, verifiable archive out.",
+)
+app.callback()(commands.global_options)
+commands.register(app)
+app.add_typer(users.app, name="users")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; every DanganError becomes its class's exit code and a message on stderr."""
+    command = typer.main.get_command(app)
+    try:
+        returned = command.main(args=argv, prog_name="dangan", standalone_mode=False)
+    except DanganError as exc:
+        if "--json" in (argv if argv is not None else sys.argv):
+            emit_json({"error": exc.code, "message": exc.message})
+        stderr.print(f"error: {exc.message}", highlight=False, markup=False)
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:
+        stderr.print("aborted")
+        return 130
+    except KeyboardInterrupt:
+        stderr.print("interrupted; unfinished jobs are resumed by the next `dangan serve` or `dangan ingest --resume`")
+        return 130
+    return returned if isinstance(returned, int) else 0
+
+
+def console_script() -> None:
+    sys.exit(main())

@@ -1,0 +1,186 @@
+"""Operator and archivist commands: init, ingest, search, reindex, verify, serve, sample, run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from api.cli.ingesting import ingest_paths, print_ingest_summary
+from api.cli.output import emit_json, progress, stdout
+from api.services.maintenance import MaintenanceService
+from api.services.search import SearchService
+from api.wiring import Context, build_context, load_settings
+from archive.access import Principal, system_operator
+from archive.errors import IntegrityFailure
+from archive.values import AccessLevel, Role
+from ingest.samples import write_sample_batch
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+
+
+def global_options(
+    ctx: typer.Context,
+    home: Annotated[Path | None, typer.Option(help="Data directory (default: $DANGAN_HOME or ./var).")] = None,
+) -> None:
+    ctx.obj = {"home": home}
+
+
+def open_context(ctx: typer.Context) -> Context:
+    """Settings are read once here, for the whole command."""
+    root = ctx.find_root()
+    home = (root.obj or {}).get("home")
+    context = build_context(load_settings(home))
+    ctx.call_on_close(context.close)
+    return context
+
+
+def operator(clearance: str | None) -> Principal:
+    """The local operator sees everything; `--clearance` searches as a lower clearance would."""
+    if clearance is None:
+        return system_operator()
+    return Principal("system", frozenset({Role.STAFF}), AccessLevel.parse(clearance))
+
+
+def init(ctx: typer.Context, json_out: JsonOption = False) -> None:
+    """Create the data directory, migrate the catalogue, create the search index."""
+    result = MaintenanceService(open_context(ctx)).initialise()
+    if json_out:
+        emit_json(result)
+    else:
+        for name, value in result.items():
+            stdout.print(f"{name:9} {value}", highlight=False)
+
+
+def ingest(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Image files (TIFF, PNG, JPEG), PDFs, or folders of them.")],
+    languages: Annotated[str | None, typer.Option("--lang", help="OCR languages, e.g. chi_sim+eng.")] = None,
+    level: Annotated[str | None, typer.Option(help="Access level of the new documents.")] = None,
+    fonds: Annotated[str | None, typer.Option(help="Fonds code of the new documents.")] = None,
+    title: Annotated[str | None, typer.Option(help="Title (default: from the file name).")] = None,
+    resume: Annotated[bool, typer.Option(help="Also run jobs an earlier run left unfinished.")] = False,
+    json_out: JsonOption = False,
+) -> None:
+    """OCR and archive files: each file becomes one document (original, PDF/A-2b, page texts), then indexed."""
+    context = open_context(ctx)
+    outcome = ingest_paths(context, paths, languages=languages, level=level, fonds=fonds, title=title, resume=resume)
+    if json_out:
+        emit_json(outcome.as_dict())
+    else:
+        print_ingest_summary(outcome)
+    raise typer.Exit(outcome.exit_code())
+
+
+def search(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help='Words, "a phrase", Chinese characters, AND/OR/NOT, title:word.')],
+    limit: Annotated[int, typer.Option(help="Most documents to list.")] = 20,
+    clearance: Annotated[str | None, typer.Option(help="Search as this clearance (default: everything).")] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Full-text search; lists ranked documents with their matching pages."""
+    result = SearchService(open_context(ctx)).search(operator(clearance), query, limit=limit)
+    if json_out:
+        emit_json(result)
+        return
+    stdout.print(f"{result['total']} document(s) match {query!r}", highlight=False)
+    for rank, hit in enumerate(result["hits"], start=1):
+        pages = ", ".join(str(p) for p in hit["pages"])
+        stdout.print(
+            f"{rank:3}. {hit['reference_code']}  {hit['title']}  (pages {pages}; score {hit['score']})",
+            highlight=False,
+            markup=False,
+        )
+
+
+def reindex(ctx: typer.Context, json_out: JsonOption = False) -> None:
+    """Rebuild the search index from the catalogue (searches keep working until the new one is swapped in)."""
+    context = open_context(ctx)
+    with progress("indexing", 0) as bar:
+
+        def step(done: int, total: int) -> None:
+            bar.set_total(total)
+            bar.set(done)
+
+        result = MaintenanceService(context).reindex(system_operator(), progress=step)
+    if json_out:
+        emit_json(result)
+    else:
+        stdout.print(f"indexed {result['documents']} document(s) into {result['index']}", highlight=False)
+
+
+def verify(ctx: typer.Context, json_out: JsonOption = False) -> None:
+    """Re-read every stored object and check its SHA-256; exit 9 when anything is missing or changed."""
+    context = open_context(ctx)
+    with progress("verifying", 0) as bar:
+
+        def step(done: int, total: int) -> None:
+            bar.set_total(total)
+            bar.set(done)
+
+        report = MaintenanceService(context).verify(system_operator(), progress=step)
+    if json_out:
+        emit_json(report)
+    else:
+        _print_verification(report)
+    if not report["clean"]:
+        raise typer.Exit(IntegrityFailure.exit_code)
+
+
+def _print_verification(report: dict[str, Any]) -> None:
+    counts = ", ".join(f"{name}: {count}" for name, count in report["counts"].items())
+    stdout.print(
+        f"checked {report['objects_checked']} object(s), {report['bytes_read']:,} bytes in "
+        f"{report['seconds']} s on the {report['store']} store; {counts}",
+        highlight=False,
+    )
+    for finding in report["findings"]:
+        stdout.print(
+            f"  {finding['category'].upper():15} document {finding['document_id']} "
+            f"({finding['reference_code']}) {finding['role']} {finding['key']}",
+            highlight=False,
+        )
+    stdout.print("clean" if report["clean"] else "FINDINGS: restore the listed objects from a backup", highlight=False)
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="Address to listen on (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
+) -> None:
+    """Serve the HTTP API (OpenAPI at /docs); uploads are OCRed by worker processes."""
+    from api.server import serve_forever
+
+    serve_forever(open_context(ctx), host=host, port=port)
+
+
+def sample(
+    folder: Annotated[Path, typer.Argument(help="Where to write the sample scans.")],
+    json_out: JsonOption = False,
+) -> None:
+    """Write a small batch of sample scans (English and Chinese A4 pages with scan noise and skew)."""
+    written = [str(path) for path in write_sample_batch(folder)]
+    if json_out:
+        emit_json({"files": written})
+    else:
+        for path in written:
+            stdout.print(path, highlight=False)
+
+
+def run(
+    ctx: typer.Context,
+    batch: Annotated[
+        Path | None, typer.Option(help="A folder of scans to ingest (default: generated samples).")
+    ] = None,
+) -> None:
+    """`make run`: initialise, create the admin, ingest a batch, then serve with an example search."""
+    from api.cli.demo import run_demo
+
+    run_demo(open_context(ctx), batch=batch)
+
+
+def register(app: typer.Typer) -> None:
+    for command in (init, ingest, search, reindex, verify, serve, sample, run):
+        app.command()(command)

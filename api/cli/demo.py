@@ -1,0 +1,50 @@
+"""`dangan run` (what `make run` calls): initialise, admin token, ingest a batch with progress, then serve."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+from api.cli.ingesting import ingest_paths, print_ingest_summary
+from api.cli.output import stdout
+from api.server import serve_forever
+from api.services.maintenance import MaintenanceService
+from api.services.search import SearchService
+from api.services.users import UserService
+from api.wiring import Context
+from archive.access import system_operator
+from ingest.samples import write_sample_batch
+
+EXAMPLE_QUERIES = ("档案管理", "retention schedule")
+
+
+def run_demo(context: Context, *, batch: Path | None) -> None:
+    settings = context.settings
+    MaintenanceService(context).initialise()
+    admin = UserService(context).create_admin("admin", if_missing=True)
+    stdout.print(
+        f"admin token ({'new admin' if admin['created'] else 'fresh token for the existing admin'}; shown once):",
+        highlight=False,
+    )
+    stdout.print(admin["token"], highlight=False, markup=False)
+    folder = batch
+    if folder is None:
+        folder = settings.home_dir / "sample"
+        if not any(folder.glob("*.*")):
+            stdout.print(f"writing sample scans to {folder}", highlight=False)
+            write_sample_batch(folder)
+    outcome = ingest_paths(context, [folder], languages=None, level=None, fonds=None, title=None, resume=True)
+    print_ingest_summary(outcome)
+    searching = SearchService(context)
+    for query in EXAMPLE_QUERIES:
+        found = searching.search(system_operator(), query, limit=5)
+        refs = ", ".join(f"{hit['reference_code']} p.{','.join(map(str, hit['pages']))}" for hit in found["hits"])
+        stdout.print(f"search {query!r}: {found['total']} document(s) {refs}", highlight=False, markup=False)
+    base = f"http://{settings.server.host}:{settings.server.port}"
+    banner = (
+        "try:\n"
+        f"  curl -s -H 'Authorization: Bearer {admin['token']}' '{base}/api/v1/search?q={quote(EXAMPLE_QUERIES[0])}'\n"
+        f"  curl -s -H 'Authorization: Bearer {admin['token']}' '{base}/api/v1/search?q=retention+schedule'\n"
+        "stop with Ctrl-C"
+    )
+    serve_forever(context, banner=banner)

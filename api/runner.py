@@ -1,0 +1,78 @@
+"""Job runners: a Protocol, and the embedded local pool (OCR in child processes, filing in threads).
+
+Each OCR run gets a fresh child process (ocrmypdf allows one run per process) forked from a preloaded
+fork server, so the per-job start-up cost is small. A distributed runner can implement the same Protocol.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Protocol
+
+from api.services.ingest import IngestService
+from archive.errors import ProcessingFailed
+from ingest.ocr import process
+from ingest.results import OcrRequest, OcrResult
+
+log = logging.getLogger(__name__)
+
+
+class JobRunner(Protocol):
+    def submit(self, job_id: int) -> Future[None]:
+        """Run the job in the background; the future ends when the job is done or failed."""
+        ...
+
+    def shutdown(self, *, wait: bool = True) -> None: ...
+
+
+class LocalJobRunner:
+    """`workers` OCR processes at once; a crashed child is replaced and its job retried once."""
+
+    def __init__(
+        self, service: IngestService, *, workers: int, ocr_function: Callable[[OcrRequest], OcrResult] = process
+    ) -> None:
+        self.service = service
+        self.workers = workers
+        self._ocr_function = ocr_function  # a module-level function: it is pickled to the child process
+        self._pool_lock = threading.Lock()
+        self._processes = self._new_pool()
+        self._threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest-job")
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["ingest.ocr"])
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=context, max_tasks_per_child=1)
+
+    def submit(self, job_id: int) -> Future[None]:
+        return self._threads.submit(self.service.process_job, job_id, self._ocr)
+
+    def _ocr(self, request: OcrRequest) -> OcrResult:
+        for attempt in (1, 2):
+            with self._pool_lock:
+                pool = self._processes
+            try:
+                return pool.submit(self._ocr_function, request).result()
+            except BrokenProcessPool as exc:
+                log.warning("an OCR worker died (attempt %s) on %s", attempt, request.source.name)
+                with self._pool_lock:
+                    if self._processes is pool:
+                        pool.shutdown(wait=False, cancel_futures=True)
+                        self._processes = self._new_pool()
+                if attempt == 2:
+                    raise ProcessingFailed(
+                        f"the OCR worker process died twice on {request.source.name} (killed, or out of memory)"
+                    ) from exc
+        raise AssertionError("unreachable")
+
+    def shutdown(self, *, wait: bool = True) -> None:
+        self._threads.shutdown(wait=wait, cancel_futures=not wait)
+        with self._pool_lock:
+            self._processes.shutdown(wait=wait, cancel_futures=not wait)
+
+
+RUNNERS: dict[str, type[LocalJobRunner]] = {"local": LocalJobRunner}

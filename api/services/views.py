@@ -1,0 +1,69 @@
+"""Plain views of catalogue rows, rendered as JSON by both the CLI and the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from archive.models import Document, IngestJob
+from archive.values import AccessLevel
+
+
+def level_label(level: int | None) -> str | None:
+    return None if level is None else AccessLevel(level).label
+
+
+def document_view(document: Document, *, with_pages: bool = True) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "id": document.id,
+        "reference_code": document.reference_code,
+        "title": document.title,
+        "fonds": document.fonds.code,
+        "batch_id": document.batch_id,
+        "date": document.date.isoformat() if document.date else None,
+        "access_level": level_label(document.access_level),
+        "departments": list(document.departments),
+        "language": document.language,
+        "status": document.status,
+        "original_filename": document.original_filename,
+        "page_count": document.page_count,
+        "created_at": document.created_at.isoformat(),
+        "links": {
+            "self": f"/api/v1/documents/{document.id}",
+            "pdf": f"/api/v1/documents/{document.id}/pdf",
+            "original": f"/api/v1/documents/{document.id}/original",
+        },
+    }
+    if with_pages:
+        view["pages"] = [
+            {
+                "number": page.number,
+                "width_px": page.width_px,
+                "height_px": page.height_px,
+                "dpi": page.dpi,
+                "ocr_confidence": page.ocr_confidence,
+                "text_source": page.text_source,
+                "characters": len(page.text),
+            }
+            for page in document.pages
+        ]
+        view["objects"] = [
+            {"role": obj.role, "key": obj.key, "sha256": obj.sha256, "size": obj.size, "media_type": obj.media_type}
+            for obj in document.objects
+        ]
+    return view
+
+
+def job_view(job: IngestJob) -> dict[str, Any]:
+    return {
+        "id": job.id,
+        "state": job.state,
+        "source_name": job.source_name,
+        "document_id": job.document_id,
+        "error": job.error,
+        "submitted_by": job.submitted_by,
+        "created_at": job.created_at.isoformat(),
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+        "seconds": job.seconds,
+        "links": {"self": f"/api/v1/jobs/{job.id}"}
+        | ({"document": f"/api/v1/documents/{job.document_id}"} if job.document_id else {}),
+    }

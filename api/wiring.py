@@ -1,0 +1,55 @@
+"""Build the running system from the one Settings object. Nothing below api/ reads settings itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+
+from archive.db import Database
+from archive.models import Document
+from archive.ports import BlobStore
+from search.index import SearchIndex
+from storage_config.settings import Settings
+from storage_config.stores import open_store
+
+
+@dataclass
+class Context:
+    """The live objects one process works with."""
+
+    settings: Settings
+    db: Database
+    store: BlobStore
+    index: SearchIndex
+
+    def close(self) -> None:
+        self.index.close()
+        self.db.dispose()
+
+
+def load_settings(home: Path | None = None) -> Settings:
+    """Read DANGAN_* from the environment; `home` (a CLI option) overrides DANGAN_HOME."""
+    settings = Settings()
+    if home is not None:
+        settings = settings.model_copy(update={"home": home})
+    return settings
+
+
+def build_context(settings: Settings, *, migrate: bool = True) -> Context:
+    """Create the data directory, bring the catalogue schema up to date, open store and index."""
+    settings.home_dir.mkdir(parents=True, exist_ok=True)
+    settings.spool_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.resolved_database_url)
+    if migrate:
+        db.migrate()
+    index = SearchIndex(settings.resolved_index_dir)
+    if not index.exists() and db.is_initialised() and not _has_documents(db):
+        index.create()  # an empty catalogue has nothing to lose; a non-empty one needs `dangan reindex`
+    return Context(settings=settings, db=db, store=open_store(settings), index=index)
+
+
+def _has_documents(db: Database) -> bool:
+    with db.session() as session:
+        return session.scalars(select(Document.id).limit(1)).first() is not None

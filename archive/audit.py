@@ -1,0 +1,83 @@
+"""Append-only audit events, each chained to its predecessor by SHA-256."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from archive.models import AuditEvent, utcnow
+
+GENESIS_HASH = "0" * 64
+
+
+def event_digest(prev_hash: str, fields: dict[str, Any]) -> str:
+    """The hash an event must carry: SHA-256 over its predecessor's hash and its canonical JSON."""
+    canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
+
+
+def record(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    outcome: str = "success",
+    target: str | None = None,
+    client: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Add one event to the session's transaction; it commits (or not) with the change it describes."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(7263)"))  # one chain head at a time
+    head = session.scalars(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()
+    prev_hash = head or GENESIS_HASH
+    at = utcnow()
+    details = details or {}
+    fields = _chained_fields(at, actor, action, target, outcome, client, details)
+    event = AuditEvent(
+        at=at,
+        actor=actor,
+        action=action,
+        target=target,
+        outcome=outcome,
+        client=client,
+        details=details,
+        prev_hash=prev_hash,
+        hash=event_digest(prev_hash, fields),
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def _chained_fields(
+    at: dt.datetime,
+    actor: str,
+    action: str,
+    target: str | None,
+    outcome: str,
+    client: str | None,
+    details: dict[str, Any],
+) -> dict[str, Any]:
+    return {
+        "at": at.astimezone(dt.UTC).isoformat(),
+        "actor": actor,
+        "action": action,
+        "target": target,
+        "outcome": outcome,
+        "client": client,
+        "details": details,
+    }
+
+
+def recompute_hash(event: AuditEvent) -> str:
+    """What the event's hash should be given its stored fields (used by verification)."""
+    fields = _chained_fields(
+        event.at, event.actor, event.action, event.target, event.outcome, event.client, event.details
+    )
+    return event_digest(event.prev_hash, fields)

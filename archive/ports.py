@@ -1,0 +1,70 @@
+"""Protocols the domain needs from the outside (object storage), implemented in storage_config."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Protocol, runtime_checkable
+
+from archive.errors import InvalidInput
+
+_KEY_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+@dataclass(frozen=True)
+class BlobInfo:
+    """What the store knows of one object after writing or statting it."""
+
+    key: str
+    size: int
+    sha256: str | None = None
+
+
+def check_key(key: str) -> str:
+    """Refuse keys that could escape a store's root or mean different things on different backends."""
+    if not key or len(key) > 512 or key.startswith("/") or "\\" in key:
+        raise InvalidInput(f"object key {key!r} is not a relative path of plain segments")
+    for segment in key.split("/"):
+        if segment in ("", ".", "..") or not _KEY_SEGMENT.match(segment):
+            raise InvalidInput(f"object key {key!r} has an unsafe segment {segment!r}")
+    return key
+
+
+def content_key(sha256: str) -> str:
+    """The content-addressed key of bytes with this SHA-256 (fanned out to keep directories small)."""
+    if not re.fullmatch(r"[0-9a-f]{64}", sha256):
+        raise InvalidInput(f"{sha256!r} is not a lowercase hex SHA-256")
+    return f"sha256/{sha256[:2]}/{sha256}"
+
+
+@runtime_checkable
+class BlobStore(Protocol):
+    """An object store. Writes are atomic and verified against the SHA-256 computed while streaming."""
+
+    name: str
+
+    def put_file(self, key: str, path: Path, *, expected_sha256: str | None = None) -> BlobInfo:
+        """Store the file under key; raise IntegrityFailure if the bytes do not hash to expected_sha256."""
+        ...
+
+    def put_bytes(self, key: str, data: bytes) -> BlobInfo:
+        """Store a small object in one write."""
+        ...
+
+    def open_read(self, key: str) -> BinaryIO:
+        """A stream of the object's bytes; the caller closes it. NotFound when absent."""
+        ...
+
+    def stat(self, key: str) -> BlobInfo | None:
+        """Size of the object, or None when it does not exist."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Remove the object; absent objects are not an error."""
+        ...
+
+    def iter_keys(self, prefix: str = "") -> Iterator[str]:
+        """Every key under prefix, in no particular order."""
+        ...

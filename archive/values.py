@@ -1,0 +1,65 @@
+"""Value types shared by every package: access levels, roles, states, object roles."""
+
+from __future__ import annotations
+
+import enum
+
+from archive.errors import InvalidInput
+
+
+class AccessLevel(enum.IntEnum):
+    """Classification levels, ordered: a caller sees a record only up to their clearance."""
+
+    PUBLIC = 0
+    INTERNAL = 1
+    CONFIDENTIAL = 2
+    SECRET = 3
+    TOP_SECRET = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> AccessLevel:
+        """Accept `internal`, `INTERNAL`, `top-secret` or the number; say what is allowed otherwise."""
+        cleaned = text.strip().lower().replace("-", "_")
+        for level in cls:
+            if cleaned in (level.label, str(level.value)):
+                return level
+        allowed = ", ".join(level.label for level in cls)
+        raise InvalidInput(f"unknown access level {text!r}; use one of: {allowed}")
+
+
+class Role(enum.StrEnum):
+    """What a user may do (levels and scopes say what they may see)."""
+
+    ARCHIVIST = "archivist"
+    STAFF = "staff"
+    COMPLIANCE = "compliance"
+    ADMIN = "admin"
+
+
+class DocumentStatus(enum.StrEnum):
+    READY = "ready"
+    FAILED = "failed"
+
+
+class JobState(enum.StrEnum):
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    DONE = "done"
+    FAILED = "failed"
+
+    @property
+    def finished(self) -> bool:
+        return self in (JobState.DONE, JobState.FAILED)
+
+
+class ObjectRole(enum.StrEnum):
+    """Why an object is stored: the original scan, the PDF/A access copy, the text, a thumbnail."""
+
+    ORIGINAL = "original"
+    PDFA = "pdfa"
+    TEXT = "text"
+    THUMBNAIL = "thumbnail"

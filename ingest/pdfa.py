@@ -1,0 +1,85 @@
+"""PDF assembly and PDF/A-2b conversion (ocrmypdf, with its speculative conversion: no Ghostscript pass)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import ocrmypdf
+import pikepdf
+from pdfminer.high_level import extract_text
+
+from archive.errors import ProcessingFailed
+from archive.text import join_han
+
+log = logging.getLogger(__name__)
+
+
+def merge_pages(page_pdfs: list[Path], out: Path) -> None:
+    """Join per-page PDFs (tesseract output) into one file, in order."""
+    with pikepdf.Pdf.new() as merged:
+        for page_pdf in page_pdfs:
+            with pikepdf.open(page_pdf) as part:
+                merged.pages.extend(part.pages)
+        merged.save(out)
+
+
+def to_pdfa(source: Path, out: Path, *, languages: str, sidecar: Path | None, page_timeout: float) -> None:
+    """OCR pages that lack text (keeping existing text layers) and write PDF/A-2b.
+
+    Ghostscript 10.0.0 (Debian 12) corrupts PDFs with existing text, so `output_type="auto"` is used: ocrmypdf
+    then converts speculatively without Ghostscript. The result is checked; anything but PDF/A-2 fails.
+    """
+    try:
+        ocrmypdf.ocr(
+            source,
+            out,
+            language=languages.split("+"),
+            skip_text=True,
+            output_type="auto",
+            sidecar=sidecar,
+            jobs=1,
+            progress_bar=False,
+            optimize=0,
+            tesseract_timeout=page_timeout,
+        )
+    except ocrmypdf.exceptions.ExitCodeException as exc:
+        raise ProcessingFailed(f"making the PDF/A access copy failed: {exc.__class__.__name__}: {exc}") from exc
+    part = pdfa_part(out)
+    if part != "2":
+        raise ProcessingFailed(f"the access copy came out as PDF/A part {part!r}, not PDF/A-2b")
+
+
+def pdfa_part(path: Path) -> str | None:
+    """The PDF/A part declared in the file's XMP metadata (e.g. "2"), or None."""
+    with pikepdf.open(path) as pdf, pdf.open_metadata() as meta:
+        value = meta.get("pdfaid:part")
+        return str(value) if value is not None else None
+
+
+def page_text(path: Path, page_index: int) -> str:
+    """Text of one page's existing text layer."""
+    text = extract_text(path, page_numbers=[page_index])
+    return join_han(re.sub(r"[ \t]+", " ", text)).strip()
+
+
+def page_geometry(path: Path) -> list[tuple[int, int, float | None]]:
+    """(width px, height px, dpi) per page, from the largest image on each page; points at 72 dpi otherwise."""
+    result: list[tuple[int, int, float | None]] = []
+    with pikepdf.open(path) as pdf:
+        for page in pdf.pages:
+            box = page.mediabox
+            width_pt = float(box[2]) - float(box[0])
+            height_pt = float(box[3]) - float(box[1])
+            biggest = (0, 0)
+            for image in page.images.values():
+                size = (int(image.get("/Width", 0)), int(image.get("/Height", 0)))
+                if size[0] * size[1] > biggest[0] * biggest[1]:
+                    biggest = size
+            if biggest[0] and width_pt:
+                dpi = round(biggest[0] / (width_pt / 72.0), 1)
+                result.append((biggest[0], biggest[1], dpi))
+            else:
+                result.append((round(width_pt), round(height_pt), None))
+    return result

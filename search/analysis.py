@@ -1,0 +1,84 @@
+"""Analyzer: Han runs become overlapping bigrams with sequential positions, other text becomes lowercase words.
+
+Bigrams make any substring of two or more Han characters findable as a phrase of bigrams; positions stay
+sequential so phrase queries over adjacent characters match (jieba's analyzer breaks that). Whitespace
+inside a Han run (OCR line breaks, stray spaces) is skipped, so a phrase split across lines still matches.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+from collections.abc import Iterator
+from typing import Any
+
+from whoosh.analysis import Analyzer, LowercaseFilter, Token, Tokenizer
+
+from archive.text import HAN_RANGES
+
+_HAN = f"[{HAN_RANGES}]"
+_TOKEN = re.compile(f"(?P<han>{_HAN}(?:\\s*{_HAN})*)|(?P<word>(?:(?!{_HAN})[^\\W_])+(?:['’](?:(?!{_HAN})[^\\W_])+)*)")
+_HAN_CHAR = re.compile(_HAN)
+
+
+def fold(text: str) -> str:
+    """NFKC: full-width letters and digits become their ASCII forms, compatibility ideographs their base."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def tokens_of(text: str) -> Iterator[tuple[str, int, int]]:
+    """(term, start char, end char) in position order."""
+    for match in _TOKEN.finditer(fold(text)):
+        if match.group("word") is not None:
+            yield match.group("word"), match.start(), match.end()
+            continue
+        chars = [(m.group(0), match.start() + m.start()) for m in _HAN_CHAR.finditer(match.group("han"))]
+        if len(chars) == 1:
+            yield chars[0][0], chars[0][1], chars[0][1] + 1
+            continue
+        for (first, start), (second, second_start) in itertools.pairwise(chars):
+            yield first + second, start, second_start + 1
+
+
+class CjkBigramTokenizer(Tokenizer):  # type: ignore[misc]
+    """Whoosh tokenizer over `tokens_of`."""
+
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: Any,
+    ) -> Iterator[Token]:
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:
+            token.original = token.text = fold(value)
+            token.boost = 1.0
+            if positions:
+                token.pos = start_pos
+            if chars:
+                token.startchar, token.endchar = start_char, start_char + len(value)
+            yield token
+            return
+        for pos, (term, start, end) in enumerate(tokens_of(value)):
+            token.text = term
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = term
+            if positions:
+                token.pos = start_pos + pos
+            if chars:
+                token.startchar, token.endchar = start_char + start, start_char + end
+            yield token
+
+
+def archive_analyzer() -> Analyzer:
+    return CjkBigramTokenizer() | LowercaseFilter()

@@ -1,0 +1,102 @@
+"""The embedded default object store: a directory, written atomically (temp file + fsync + rename)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from archive.errors import IntegrityFailure, InvalidInput, NotFound, StorageUnavailable
+from archive.hashing import CHUNK
+from archive.ports import BlobInfo, check_key
+
+
+class LocalBlobStore:
+    """Objects as files under one root; keys can never resolve outside it."""
+
+    name = "local"
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            (self.root / ".tmp").mkdir(exist_ok=True)
+        except OSError as exc:
+            raise StorageUnavailable(f"cannot create object store at {self.root}: {exc}") from exc
+
+    def _path(self, key: str) -> Path:
+        check_key(key)
+        path = (self.root / key).resolve()
+        if not path.is_relative_to(self.root) or path.parent == self.root / ".tmp":
+            raise InvalidInput(f"object key {key!r} escapes the store root")
+        return path
+
+    def put_file(self, key: str, path: Path, *, expected_sha256: str | None = None) -> BlobInfo:
+        with path.open("rb") as source:
+            return self._write(key, source, expected_sha256)
+
+    def put_bytes(self, key: str, data: bytes) -> BlobInfo:
+        return self._write(key, io.BytesIO(data), None)
+
+    def _write(self, key: str, source: BinaryIO, expected_sha256: str | None) -> BlobInfo:
+        target = self._path(key)
+        digest = hashlib.sha256()
+        size = 0
+        fd, tmp_name = tempfile.mkstemp(dir=self.root / ".tmp", prefix="put-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                while chunk := source.read(CHUNK):
+                    digest.update(chunk)
+                    size += len(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            sha = digest.hexdigest()
+            if expected_sha256 is not None and sha != expected_sha256:
+                raise IntegrityFailure(f"bytes for {key} hash to {sha}, expected {expected_sha256}; nothing was stored")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp_name, target)
+            _fsync_dir(target.parent)
+            return BlobInfo(key=key, size=size, sha256=sha)
+        except OSError as exc:
+            raise StorageUnavailable(f"cannot write object {key} under {self.root}: {exc}") from exc
+        finally:
+            if os.path.exists(tmp_name):
+                os.unlink(tmp_name)
+
+    def open_read(self, key: str) -> BinaryIO:
+        try:
+            return self._path(key).open("rb")
+        except FileNotFoundError as exc:
+            raise NotFound(f"object {key} is missing from the store at {self.root}") from exc
+
+    def stat(self, key: str) -> BlobInfo | None:
+        path = self._path(key)
+        try:
+            return BlobInfo(key=key, size=path.stat().st_size)
+        except FileNotFoundError:
+            return None
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def iter_keys(self, prefix: str = "") -> Iterator[str]:
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            dirnames[:] = [d for d in dirnames if not (dirpath == str(self.root) and d == ".tmp")]
+            for filename in filenames:
+                key = Path(dirpath, filename).relative_to(self.root).as_posix()
+                if key.startswith(prefix):
+                    yield key
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make the rename durable: fsync the directory entry too."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

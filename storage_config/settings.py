@@ -1,0 +1,78 @@
+"""The one Settings object. Built once, in api.wiring; inner code receives plain values.
+
+Environment: prefix ``DANGAN_``, nesting with ``__`` (``DANGAN_STORAGE__BACKEND=s3``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class S3Options(BaseModel):
+    """Any S3-compatible server (MinIO, Ceph RGW, AWS S3) through the minio SDK."""
+
+    endpoint: str = "127.0.0.1:9000"
+    bucket: str = "dangan"
+    access_key: SecretStr = SecretStr("")
+    secret_key: SecretStr = SecretStr("")
+    region: str | None = None
+    secure: bool = True
+    create_bucket: bool = True
+    verify_writes: bool = True
+
+
+class StorageOptions(BaseModel):
+    backend: Literal["local", "s3"] = "local"
+    path: Path | None = None  # local backend root; default <home>/objects
+    s3: S3Options = Field(default_factory=S3Options)
+
+
+class ServerOptions(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="DANGAN_", env_nested_delimiter="__", extra="ignore", case_sensitive=False
+    )
+
+    home: Path = Path("./var")
+    database_url: str | None = None  # default: sqlite under home
+    index_dir: Path | None = None  # default: <home>/index
+    storage: StorageOptions = Field(default_factory=StorageOptions)
+    ocr_languages: str = "chi_sim+eng"
+    workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
+    ocr_page_timeout_seconds: float = 180.0
+    default_fonds: str = "F001"
+    default_level: str = "internal"
+    assumed_dpi: int = 300  # for images that carry no resolution
+    token_days: int = 90
+    max_upload_mb: int = Field(default=2048, ge=1)
+    server: ServerOptions = Field(default_factory=ServerOptions)
+
+    @property
+    def home_dir(self) -> Path:
+        return self.home.expanduser().resolve()
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home_dir / 'catalogue.sqlite3'}"
+
+    @property
+    def resolved_index_dir(self) -> Path:
+        return (self.index_dir or self.home_dir / "index").expanduser().resolve()
+
+    @property
+    def resolved_storage_path(self) -> Path:
+        return (self.storage.path or self.home_dir / "objects").expanduser().resolve()
+
+    @property
+    def spool_dir(self) -> Path:
+        """Uploaded and queued files wait here until their job is done."""
+        return self.home_dir / "spool"

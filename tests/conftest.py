@@ -1,0 +1,85 @@
+"""Shared pytest fixtures."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from tests.s3server import S3Endpoint
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Endpoint]:
+    """A real S3 server (moto, server mode) on 127.0.0.1 for the session; use a fresh bucket per test."""
+    from tests.s3server import running_s3_server  # lazily: only S3 tests need the project root on sys.path
+
+    with running_s3_server() as endpoint:
+        yield endpoint
+
+
+# --- the archive under test: real settings, real SQLite, real local store, real Whoosh ---------------------
+
+import json  # noqa: E402
+import os  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+from api.cli import main as cli_main  # noqa: E402
+from api.services.maintenance import MaintenanceService  # noqa: E402
+from api.wiring import Context, build_context  # noqa: E402
+from storage_config.settings import Settings  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _no_outside_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's DANGAN_* variables must not change what the tests see."""
+    for name in list(os.environ):
+        if name.startswith("DANGAN_"):
+            monkeypatch.delenv(name)
+
+
+def make_context(home: Path) -> Context:
+    context = build_context(Settings(home=home, workers=2))
+    MaintenanceService(context).initialise()
+    return context
+
+
+@pytest.fixture
+def context(tmp_path: Path) -> Iterator[Context]:
+    ctx = make_context(tmp_path / "var")
+    yield ctx
+    ctx.close()
+
+
+@dataclass
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+class Cli:
+    """Runs `dangan` in-process, as the console script would, against one data directory."""
+
+    def __init__(self, home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        self.home = home
+        self.capsys = capsys
+
+    def __call__(self, *args: str) -> CliResult:
+        self.capsys.readouterr()
+        code = cli_main(["--home", str(self.home), *args])
+        captured = self.capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+
+@pytest.fixture
+def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Cli:
+    return Cli(tmp_path / "var", capsys)

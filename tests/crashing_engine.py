@@ -1,0 +1,23 @@
+"""OCR engines that fail for real inside the worker process (imported by the child, so module-level)."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+from ingest.ocr import process
+from ingest.results import OcrRequest, OcrResult
+
+
+def killed_once(request: OcrRequest) -> OcrResult:
+    """SIGKILL the worker the first time a request is seen, as the OOM killer or an operator would."""
+    marker = request.source.with_name(request.source.name + ".crashed")
+    if not marker.exists():
+        marker.touch()
+        os.kill(os.getpid(), signal.SIGKILL)
+    return process(request)
+
+
+def killed_always(request: OcrRequest) -> OcrResult:
+    os.kill(os.getpid(), signal.SIGKILL)
+    raise AssertionError("unreachable")

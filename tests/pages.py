@@ -1,0 +1,47 @@
+"""Rendered test pages with known text, small enough that real OCR stays quick."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.samples import SamplePage, render_page
+
+CHINESE_TEXT = (
+    "关于加强档案数字化工作的通知。各部门要做好纸质档案的整理和扫描工作，图像应当清晰完整，不得缺页漏页。"
+    "数字化成果经质量检查合格后方可归档，并按照密级设置利用权限。"
+)
+CHINESE_PHRASES = ("档案数字化", "纸质档案", "质量检查合格")
+ENGLISH_TEXT = (
+    "Municipal Records Office. Retention schedule for personnel files. Payroll registers are kept for ten years."
+)
+ENGLISH_PHRASES = ("payroll registers", "retention schedule", "personnel files")
+
+
+@dataclass(frozen=True)
+class RenderedPage:
+    path: Path
+    text: str
+    phrases: tuple[str, ...]
+
+
+def render(folder: Path, name: str, text: str, language: str, *, seed: int = 7) -> Path:
+    """A 70 mm strip of an A4 page at 300 dpi, lightly skewed and speckled, saved by extension."""
+    image = render_page(
+        SamplePage(text, language), height_mm=70, font_pt=14, skew_degrees=0.4, noise=0.0005, blur=0.3, seed=seed
+    )
+    path = folder / name
+    folder.mkdir(parents=True, exist_ok=True)
+    if path.suffix == ".jpg":
+        image.save(path, quality=90, dpi=(300, 300))
+    else:
+        image.save(path, dpi=(300, 300))
+    return path
+
+
+def chinese_page(folder: Path, name: str = "notice-zh.png") -> RenderedPage:
+    return RenderedPage(render(folder, name, CHINESE_TEXT, "chi_sim"), CHINESE_TEXT, CHINESE_PHRASES)
+
+
+def english_page(folder: Path, name: str = "schedule-en.jpg") -> RenderedPage:
+    return RenderedPage(render(folder, name, ENGLISH_TEXT, "eng", seed=8), ENGLISH_TEXT, ENGLISH_PHRASES)

@@ -1,0 +1,105 @@
+"""The whole path through the CLI on real tesseract: scans in, PDF/A and texts stored, found by a phrase."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pikepdf
+import pytest
+
+from archive.hashing import sha256_file
+from tests.conftest import Cli
+from tests.pages import chinese_page, english_page
+
+
+@pytest.fixture
+def ingested(cli: Cli, tmp_path: Path) -> dict[str, object]:
+    scans = tmp_path / "scans"
+    pages = {"zh": chinese_page(scans), "en": english_page(scans)}
+    assert cli("init").exit_code == 0
+    result = cli("ingest", str(scans), "--json")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    return {"pages": pages, "report": result.json}
+
+
+def test_ingest_reports_each_file_as_one_document(ingested: dict[str, object]) -> None:
+    report = ingested["report"]
+    assert isinstance(report, dict)
+    assert report["summary"]["done"] == 2
+    assert report["summary"]["pages"] == 2
+    assert sorted(job["source_name"] for job in report["jobs"]) == ["notice-zh.png", "schedule-en.jpg"]
+    assert {job["reference_code"] for job in report["jobs"]} == {"F001-00001", "F001-00002"}
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_a_phrase_from_each_page_finds_it(cli: Cli, ingested: dict[str, object], language: str) -> None:
+    page = ingested["pages"][language]  # type: ignore[index]
+    for phrase in page.phrases:
+        query = f'"{phrase}"' if " " in phrase else phrase
+        result = cli("search", query, "--json")
+        assert result.exit_code == 0
+        titles = [hit["title"] for hit in result.json["hits"]]
+        assert titles and titles[0] == page.path.stem.replace("-", " "), (phrase, result.json)
+        assert result.json["hits"][0]["pages"] == [1]
+
+
+def test_search_text_output_lists_reference_and_pages(cli: Cli, ingested: dict[str, object]) -> None:
+    result = cli("search", "纸质档案")
+    assert result.exit_code == 0
+    assert "1 document(s) match" in result.stdout
+    assert "(pages 1;" in result.stdout
+
+
+def test_stored_objects_are_original_bytes_pdfa_and_clean_chinese_text(
+    ingested: dict[str, object], tmp_path: Path
+) -> None:
+    from api.wiring import build_context
+    from archive.models import Document
+    from storage_config.settings import Settings
+
+    context = build_context(Settings(home=tmp_path / "var"))
+    try:
+        with context.db.session() as session:
+            documents = {d.original_filename: d for d in session.query(Document).all()}
+            zh = documents["notice-zh.png"]
+            objects = {o.role: o for o in zh.objects}
+            assert set(objects) == {"original", "pdfa", "text"}
+            original_path = ingested["pages"]["zh"].path  # type: ignore[index]
+            assert objects["original"].sha256 == sha256_file(original_path)[0]
+            with context.store.open_read(objects["original"].key) as stream:
+                assert stream.read() == original_path.read_bytes()
+            pdf_copy = tmp_path / "copy.pdf"
+            with context.store.open_read(objects["pdfa"].key) as stream:
+                pdf_copy.write_bytes(stream.read())
+            with pikepdf.open(pdf_copy) as pdf, pdf.open_metadata() as meta:
+                assert str(meta.get("pdfaid:part")) == "2"
+                assert str(meta.get("pdfaid:conformance")).upper() == "B"
+                assert len(pdf.pages) == 1
+            page = zh.pages[0]
+            assert "档案数字化" in page.text
+            assert " " not in page.text.replace("\n", "")  # no spaces between Han characters
+            assert page.ocr_confidence is not None and page.ocr_confidence > 50
+            assert page.dpi == 300.0 and page.width_px == 2480
+    finally:
+        context.close()
+
+
+def test_reindex_gives_the_same_results(cli: Cli, ingested: dict[str, object]) -> None:
+    before = [cli("search", q, "--json").json for q in ("档案数字化", '"payroll registers"', "质量检查合格")]
+    result = cli("reindex", "--json")
+    assert result.exit_code == 0 and result.json["documents"] == 2
+    after = [cli("search", q, "--json").json for q in ("档案数字化", '"payroll registers"', "质量检查合格")]
+    assert before == after
+
+
+def test_ingesting_the_same_file_again_is_skipped(cli: Cli, ingested: dict[str, object]) -> None:
+    page = ingested["pages"]["en"]  # type: ignore[index]
+    result = cli("ingest", str(page.path), "--json")
+    assert result.exit_code == 0
+    assert result.json["summary"]["skipped"] == 1
+    assert "already archived as F001-0000" in result.json["skipped"][0]["reason"]
+
+
+def test_clearance_filters_inside_the_search(cli: Cli, ingested: dict[str, object]) -> None:
+    assert cli("search", "档案数字化", "--clearance", "public", "--json").json["total"] == 0
+    assert cli("search", "档案数字化", "--clearance", "internal", "--json").json["total"] == 1

@@ -1,0 +1,129 @@
+"""The search index on its own: the CJK analyzer, the access filter inside the query, schema and damage."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from archive.access import Principal, search_scope, system_operator
+from archive.errors import QueryError, SearchUnavailable
+from archive.values import AccessLevel, Role
+from search.analysis import tokens_of
+from search.index import VERSION_FILE, SearchIndex
+from search.types import IndexedDocument, PageText
+
+ZH = "城市建设档案馆全年接收工程档案一千二百卷，完成历史档案数字化四十万页。"
+EN = "The committee approved the repair of the east reading room roof."
+
+
+def doc(document_id: int, level: int | None, *pages: str, title: str = "t") -> IndexedDocument:
+    return IndexedDocument(
+        document_id,
+        f"F-{document_id}",
+        title,
+        "F001",
+        level,
+        (),
+        tuple(PageText(n, text) for n, text in enumerate(pages, start=1)),
+    )
+
+
+@pytest.fixture
+def index(tmp_path: Path) -> SearchIndex:
+    ix = SearchIndex(tmp_path / "index")
+    ix.create()
+    ix.upsert([doc(1, 1, EN, ZH, title="Annual report"), doc(2, 3, "密件 档案馆 secret plans"), doc(3, None, ZH)])
+    return ix
+
+
+ADMIN = search_scope(system_operator())
+
+
+def staff(level: AccessLevel) -> Principal:
+    return Principal("s", frozenset({Role.STAFF}), level)
+
+
+def test_han_runs_become_bigrams_with_sequential_positions() -> None:
+    assert [t for t, _, _ in tokens_of("档案管理 Records")] == ["档案", "案管", "管理", "Records"]
+    assert [t for t, _, _ in tokens_of("档案\n管 理")] == ["档案", "案管", "管理"]  # OCR line breaks inside a run
+    assert [t for t, _, _ in tokens_of("字")] == ["字"]
+    assert [t for t, _, _ in tokens_of("ＡＢＣ１２")] == ["ABC12"]  # full-width folds to ASCII
+
+
+def test_every_han_substring_of_two_or_more_finds_its_page(index: SearchIndex) -> None:
+    rng = random.Random(5)
+    run = "城市建设档案馆全年接收工程档案一千二百卷"
+    for _ in range(25):
+        start = rng.randrange(len(run) - 2)
+        substring = run[start : start + rng.randrange(2, 8)]
+        result = index.search(substring, scope=ADMIN)
+        assert 1 in [hit.document_id for hit in result.hits], substring
+        assert next(hit for hit in result.hits if hit.document_id == 1).pages == (2,)
+
+
+def test_phrase_words_and_operators(index: SearchIndex) -> None:
+    assert [h.document_id for h in index.search('"reading room"', scope=ADMIN).hits] == [1]
+    assert index.search('"room reading"', scope=ADMIN).total_documents == 0
+    assert index.search("ROOF", scope=ADMIN).hits[0].pages == (1,)
+    assert {h.document_id for h in index.search("roof OR secret", scope=ADMIN).hits} == {1, 2}
+    assert index.search("档案馆 NOT secret", scope=ADMIN).total_documents == 2
+    assert [h.document_id for h in index.search("title:annual", scope=ADMIN).hits] == [1]
+
+
+def test_access_filter_is_inside_the_query(index: SearchIndex) -> None:
+    assert {h.document_id for h in index.search("档案馆", scope=ADMIN).hits} == {1, 2, 3}
+    internal = index.search("档案馆", scope=search_scope(staff(AccessLevel.INTERNAL)))
+    assert [h.document_id for h in internal.hits] == [1] and internal.total_documents == 1
+    secret = index.search("档案馆", scope=search_scope(staff(AccessLevel.TOP_SECRET)))
+    assert {h.document_id for h in secret.hits} == {1, 2}  # no level: admins only
+    assert index.search("secret", scope=search_scope(staff(AccessLevel.PUBLIC))).total_documents == 0
+
+
+def test_updates_and_deletes_are_visible_to_the_next_search(index: SearchIndex) -> None:
+    scope = search_scope(staff(AccessLevel.INTERNAL))
+    assert index.search("档案馆", scope=scope).total_documents == 1
+    index.upsert([doc(1, 4, EN, ZH)])  # re-levelled to top secret
+    assert index.search("档案馆", scope=scope).total_documents == 0
+    index.delete([2])
+    assert {h.document_id for h in index.search("档案馆", scope=ADMIN).hits} == {1, 3}
+
+
+@pytest.mark.parametrize("query", ["", "   ", "(((", "---"])
+def test_malformed_queries_are_query_errors(index: SearchIndex, query: str) -> None:
+    with pytest.raises(QueryError):
+        index.search(query, scope=ADMIN)
+
+
+def test_missing_index_is_unavailable_not_empty(tmp_path: Path) -> None:
+    with pytest.raises(SearchUnavailable, match="missing; run `dangan reindex`"):
+        SearchIndex(tmp_path / "nowhere").search("x", scope=ADMIN)
+
+
+def test_schema_version_mismatch_asks_for_a_rebuild(index: SearchIndex) -> None:
+    (index.directory / VERSION_FILE).write_text('{"schema_version": 0}')
+    index.close()
+    with pytest.raises(SearchUnavailable, match="schema version 0, this release needs 1; run `dangan reindex`"):
+        index.search("roof", scope=ADMIN)
+
+
+def test_corrupt_segments_make_search_unavailable_until_rebuilt(index: SearchIndex) -> None:
+    index.close()
+    for path in index.directory.iterdir():
+        if path.suffix in (".seg", ".toc", ".trm", ".pst"):
+            path.write_bytes(b"\x00garbage" * 4)
+    with pytest.raises(SearchUnavailable, match="run `dangan reindex`"):
+        index.search("roof", scope=ADMIN)
+    index.rebuild([doc(1, 1, EN)])
+    assert index.search("roof", scope=ADMIN).total_documents == 1
+
+
+def test_rebuild_matches_incremental(index: SearchIndex, tmp_path: Path) -> None:
+    queries = ["档案馆", '"reading room"', "secret", "档案数字化"]
+    before = [index.search(q, scope=ADMIN) for q in queries]
+    count = index.rebuild(
+        [doc(1, 1, EN, ZH, title="Annual report"), doc(2, 3, "密件 档案馆 secret plans"), doc(3, None, ZH)]
+    )
+    assert count == 3
+    assert [index.search(q, scope=ADMIN) for q in queries] == before
