@@ -1,0 +1,59 @@
+"""The whole archive on the S3 backend (moto's S3 server on loopback): ingest, search, download, verify."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from api.cli.ingesting import ingest_paths
+from api.services.documents import DocumentService
+from api.services.maintenance import MaintenanceService
+from api.services.search import SearchService
+from api.wiring import build_context
+from archive.access import system_operator
+from archive.values import ObjectRole
+from storage_config.settings import S3Options, Settings, StorageOptions
+from tests.pages import english_page
+from tests.s3server import S3Endpoint
+
+
+def test_ingest_search_download_and_verify_on_s3(s3_server: S3Endpoint, tmp_path: Path) -> None:
+    s3 = S3Options(
+        endpoint=s3_server.endpoint,
+        bucket=f"archive-{uuid.uuid4().hex[:12]}",
+        access_key=SecretStr(s3_server.access_key),
+        secret_key=SecretStr(s3_server.secret_key),
+        secure=False,
+        region=s3_server.region,
+    )
+    settings = Settings(home=tmp_path / "var", workers=1, storage=StorageOptions(backend="s3", s3=s3))
+    context = build_context(settings)
+    try:
+        assert context.store.name == "s3"
+        page = english_page(tmp_path / "in")
+        outcome = ingest_paths(context, [page.path], languages="eng", level=None, fonds=None, title=None)
+        assert outcome.exit_code() == 0
+        document_id = outcome.jobs[0]["document_id"]
+        assert len(list(context.store.iter_keys())) == 3
+        assert not (tmp_path / "var" / "objects").exists()  # nothing fell back to the local disk
+
+        found = SearchService(context).search(system_operator(), '"payroll registers"')
+        assert [hit["document_id"] for hit in found["hits"]] == [document_id]
+        download = DocumentService(context).open_file(system_operator(), document_id, ObjectRole.ORIGINAL)
+        with download.stream as stream:
+            assert stream.read() == page.path.read_bytes()
+
+        maintenance = MaintenanceService(context)
+        assert maintenance.verify(system_operator())["clean"] is True
+        with context.db.session() as session:
+            from archive.models import StoredObject
+
+            pdfa_key = session.query(StoredObject).filter_by(role="pdfa").one().key
+        context.store.delete(pdfa_key)
+        report = maintenance.verify(system_operator())
+        assert report["counts"] == {"missing": 1, "size_changed": 0, "content_changed": 0}
+        assert report["findings"][0]["key"] == pdfa_key
+    finally:
+        context.close()
