@@ -58,14 +58,14 @@ class LocalJobRunner:
             try:
                 return pool.submit(self._ocr_function, request).result()
             except BrokenProcessPool as exc:
-                log.warning("an OCR worker died (attempt %s) on %s", attempt, request.source.name)
+                log.warning("an OCR worker died (attempt %s) on %s", attempt, request.sources[0].name)
                 with self._pool_lock:
                     if self._processes is pool:
                         pool.shutdown(wait=False, cancel_futures=True)
                         self._processes = self._new_pool()
                 if attempt == 2:
                     raise ProcessingFailed(
-                        f"the OCR worker process died twice on {request.source.name} (killed, or out of memory)"
+                        f"the OCR worker process died twice on {request.sources[0].name} (killed, or out of memory)"
                     ) from exc
         raise AssertionError("unreachable")
 
@@ -76,3 +76,13 @@ class LocalJobRunner:
 
 
 RUNNERS: dict[str, type[LocalJobRunner]] = {"local": LocalJobRunner}
+
+
+def ocr_in_child(request: OcrRequest) -> OcrResult:
+    """One OCR run in a fresh child process (for one-off work such as a rescan), never in the caller."""
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        try:
+            return pool.submit(process, request).result()
+        except BrokenProcessPool as exc:
+            raise ProcessingFailed(f"the OCR worker process died on {request.sources[0].name}") from exc

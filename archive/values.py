@@ -42,18 +42,28 @@ class Role(enum.StrEnum):
 
 class DocumentStatus(enum.StrEnum):
     READY = "ready"
-    FAILED = "failed"
+    NEEDS_REVIEW = "needs_review"  # a page failed a quality check and waits for the archivist
+    FILED = "filed"  # its batch was accepted and filed
+
+
+class BatchStatus(enum.StrEnum):
+    OPEN = "open"  # accepting files
+    SAMPLING = "sampling"  # an acceptance sample is being reviewed
+    ACCEPTED = "accepted"
+    RETURNED = "returned"  # sampling failed: back to the archivist
+    FILED = "filed"
 
 
 class JobState(enum.StrEnum):
     QUEUED = "queued"
     PROCESSING = "processing"
+    NEEDS_REVIEW = "needs_review"  # filed, with pages held by the quality gate
     DONE = "done"
     FAILED = "failed"
 
     @property
     def finished(self) -> bool:
-        return self in (JobState.DONE, JobState.FAILED)
+        return self in (JobState.DONE, JobState.NEEDS_REVIEW, JobState.FAILED)
 
 
 class ObjectRole(enum.StrEnum):

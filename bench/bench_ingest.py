@@ -60,7 +60,7 @@ def ours(pages: list[Path], home: Path) -> float:
     context = build_context(Settings(home=home, workers=WORKERS))
     try:
         started = time.perf_counter()
-        outcome = ingest_paths(context, pages, languages=LANGUAGES, level=None, fonds=None, title=None)
+        outcome = ingest_paths(context, pages, languages=LANGUAGES)
         elapsed = time.perf_counter() - started
         if outcome.exit_code() != 0:
             raise SystemExit(f"ingest failed: {outcome.as_dict()}")

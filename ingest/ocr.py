@@ -1,87 +1,167 @@
-"""OCR one file into page texts, confidences and a PDF/A-2b access copy. Runs inside a worker process.
+"""OCR one item into page texts, confidences, quality findings and a PDF/A-2b access copy, in a worker process.
 
-Images take the fast path: tesseract writes PDF + text + TSV per page in one pass, pikepdf joins the pages,
-ocrmypdf only converts to PDF/A. PDFs go through ocrmypdf, which keeps pages that already carry text.
+Images take the fast path: each page is measured (quality gate), deskewed when needed, and OCRed by one
+tesseract run that writes PDF + text + TSV; pikepdf joins the pages and saves them as validated PDF/A-2b.
+PDFs go through ocrmypdf, which keeps pages that already carry text.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 from PIL import Image
 
 from archive.errors import ProcessingFailed
 from archive.text import join_han
-from ingest.pdfa import merge_pages, page_geometry, page_text, to_pdfa
+from ingest.pdfa import page_geometry, page_text, pdf_page_images, save_pdfa, to_pdfa
+from ingest.quality import PageMeasurements, deskew, evaluate, measure_page
 from ingest.results import OcrRequest, OcrResult, PageResult
-from ingest.tesseract import limit_threads, ocr_page
+from ingest.tesseract import PageOcr, detect_rotation, limit_threads, ocr_page
 
 _SKIPPED_MARK = "[OCR skipped on page"
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.quality = 0.0
 
 
 def process(request: OcrRequest) -> OcrResult:
     """Entry point for the worker pool."""
     limit_threads()
     started = time.perf_counter()
+    clock = _Clock()
     request.workdir.mkdir(parents=True, exist_ok=True)
-    if request.media_type == "application/pdf":
-        pages, pdfa = _process_pdf(request)
+    if request.is_pdf:
+        pages, pdfa = _process_pdf(request, clock)
     else:
-        pages, pdfa = _process_image(request)
-    return OcrResult(tuple(pages), pdfa, round(time.perf_counter() - started, 3))
+        pages, pdfa = _process_images(request, clock)
+    return OcrResult(tuple(pages), pdfa, round(time.perf_counter() - started, 3), round(clock.quality, 3))
 
 
-def _process_image(request: OcrRequest) -> tuple[list[PageResult], Path]:
+def _process_images(request: OcrRequest, clock: _Clock) -> tuple[list[PageResult], Path]:
     pages: list[PageResult] = []
     page_pdfs: list[Path] = []
-    with Image.open(request.source) as image:
-        frames = getattr(image, "n_frames", 1)
-        for index in range(frames):
-            image.seek(index)
-            number = index + 1
-            dpi = _image_dpi(image)
-            page_input = request.source
-            if frames > 1:  # tesseract gets one page at a time, so a slow page is timed alone
-                page_input = request.workdir / f"frame-{number:04d}.tif"
-                image.save(page_input, format="TIFF", dpi=(dpi or request.assumed_dpi,) * 2)
-            ocr = ocr_page(
-                page_input,
-                out_base=request.workdir / f"page-{number:04d}",
-                languages=request.languages,
-                dpi=round(dpi or request.assumed_dpi),
-                timeout_seconds=request.page_timeout_seconds,
-                page_number=number,
-            )
-            page_pdfs.append(ocr.pdf_path)
-            pages.append(PageResult(number, image.width, image.height, dpi, ocr.text, ocr.confidence, "ocr"))
-    merged = request.workdir / "merged.pdf"
-    merge_pages(page_pdfs, merged)
+    for source_index, source in enumerate(request.sources):
+        with Image.open(source) as image:
+            frames = getattr(image, "n_frames", 1)
+            for frame in range(frames):
+                image.seek(frame)
+                number = len(pages) + 1
+                single = frames == 1
+                result, pdf = _image_page(request, image, source if single else None, number, source_index, clock)
+                pages.append(result)
+                page_pdfs.append(pdf)
     pdfa = request.workdir / "access.pdf"
-    to_pdfa(merged, pdfa, languages=request.languages, sidecar=None, page_timeout=request.page_timeout_seconds)
+    save_pdfa(page_pdfs, pdfa)
     return pages, pdfa
 
 
-def _process_pdf(request: OcrRequest) -> tuple[list[PageResult], Path]:
+def _image_page(
+    request: OcrRequest, image: Image.Image, path: Path | None, number: int, source_index: int, clock: _Clock
+) -> tuple[PageResult, Path]:
+    """Measure, deskew if needed, OCR (and retry upright when the page reads as garbage)."""
+    dpi = _image_dpi(image)
+    started = time.perf_counter()
+    measured = measure_page(image, dpi=dpi)
+    clock.quality += time.perf_counter() - started
+    work = image
+    if abs(measured.skew_degrees) >= request.deskew_min_degrees:
+        work = deskew(image, measured.skew_degrees)
+        path = None
+    if path is None:  # tesseract reads files: hand it this page alone (uncompressed TIFF is quick to write)
+        path = request.workdir / f"input-{number:04d}.tif"
+        _to_ocr_mode(work).save(path, format="TIFF", dpi=(dpi or request.assumed_dpi,) * 2)
+    ocr = _ocr(request, path, number, dpi)
+    rotated = 0
+    if _may_be_upside_down(ocr, measured, request):
+        rotated, ocr = _retry_rotated(request, work, ocr, number, dpi)
+    started = time.perf_counter()
+    findings = tuple(evaluate(measured, request.profile, ocr_confidence=ocr.confidence))
+    clock.quality += time.perf_counter() - started
+    result = PageResult(
+        number,
+        source_index,
+        image.width,
+        image.height,
+        dpi,
+        ocr.text,
+        ocr.confidence,
+        "ocr",
+        asdict(measured),
+        findings,
+        rotated,
+    )
+    return result, ocr.pdf_path
+
+
+def _ocr(request: OcrRequest, path: Path, number: int, dpi: float | None, suffix: str = "") -> PageOcr:
+    return ocr_page(
+        path,
+        out_base=request.workdir / f"page-{number:04d}{suffix}",
+        languages=request.languages,
+        dpi=round(dpi or request.assumed_dpi),
+        timeout_seconds=request.page_timeout_seconds,
+        page_number=number,
+    )
+
+
+def _may_be_upside_down(ocr: PageOcr, measured: PageMeasurements, request: OcrRequest) -> bool:
+    if measured.blank:
+        return False
+    return ocr.confidence is None or ocr.confidence < request.orientation_check_below_confidence
+
+
+def _retry_rotated(
+    request: OcrRequest, image: Image.Image, first: PageOcr, number: int, dpi: float | None
+) -> tuple[int, PageOcr]:
+    """Ask tesseract's orientation detector; keep the rotated reading only if it reads better."""
+    probe = request.workdir / f"input-{number:04d}.tif"
+    if not probe.exists():
+        _to_ocr_mode(image).save(probe, format="TIFF", dpi=(dpi or request.assumed_dpi,) * 2)
+    angle = detect_rotation(probe, timeout_seconds=request.page_timeout_seconds)
+    if angle == 0:
+        return 0, first
+    turned = request.workdir / f"input-{number:04d}-r{angle}.tif"
+    _to_ocr_mode(image).rotate(-angle, expand=True).save(turned, format="TIFF", dpi=(dpi or request.assumed_dpi,) * 2)
+    second = _ocr(request, turned, number, dpi, suffix=f"-r{angle}")
+    if (second.confidence or 0) > (first.confidence or 0):
+        return angle, second
+    return 0, first
+
+
+def _to_ocr_mode(image: Image.Image) -> Image.Image:
+    return image if image.mode in ("1", "L", "RGB") else image.convert("RGB")
+
+
+def _process_pdf(request: OcrRequest, clock: _Clock) -> tuple[list[PageResult], Path]:
+    [source] = request.sources
     pdfa = request.workdir / "access.pdf"
     sidecar = request.workdir / "sidecar.txt"
-    to_pdfa(
-        request.source,
-        pdfa,
-        languages=request.languages,
-        sidecar=sidecar,
-        page_timeout=request.page_timeout_seconds,
-    )
+    to_pdfa(source, pdfa, languages=request.languages, sidecar=sidecar, page_timeout=request.page_timeout_seconds)
     sidecar_pages = sidecar.read_text(encoding="utf-8").split("\f")
+    scans = dict(pdf_page_images(source))
     pages: list[PageResult] = []
     for index, (width, height, dpi) in enumerate(page_geometry(pdfa)):
         text = sidecar_pages[index].strip() if index < len(sidecar_pages) else ""
-        source = "ocr"
+        text_source = "ocr"
         if text.startswith(_SKIPPED_MARK):
-            text, source = page_text(pdfa, index), "existing"
-        pages.append(PageResult(index + 1, width, height, dpi, join_han(text), None, source))
+            text, text_source = page_text(pdfa, index), "existing"
+        measurements: dict[str, object] = {}
+        findings: tuple = ()  # type: ignore[type-arg]
+        if index in scans and text_source == "ocr":  # only scanned pages are judged as scans
+            started = time.perf_counter()
+            measured = measure_page(scans[index], dpi=dpi)
+            findings = tuple(evaluate(measured, request.profile, ocr_confidence=None))
+            measurements = asdict(measured)
+            clock.quality += time.perf_counter() - started
+        pages.append(
+            PageResult(index + 1, 0, width, height, dpi, join_han(text), None, text_source, measurements, findings)
+        )
     if not pages:
-        raise ProcessingFailed(f"{request.source.name}: no pages came out of OCR")
+        raise ProcessingFailed(f"{source.name}: no pages came out of OCR")
     return pages, pdfa
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import ocrmypdf
 import pikepdf
+import pikepdf.pdfa
 from pdfminer.high_level import extract_text
+from PIL import Image
 
 from archive.errors import ProcessingFailed
 from archive.text import join_han
@@ -16,13 +19,38 @@ from archive.text import join_han
 log = logging.getLogger(__name__)
 
 
-def merge_pages(page_pdfs: list[Path], out: Path) -> None:
-    """Join per-page PDFs (tesseract output) into one file, in order."""
-    with pikepdf.Pdf.new() as merged:
-        for page_pdf in page_pdfs:
-            with pikepdf.open(page_pdf) as part:
+def save_pdfa(page_pdfs: list[Path], out: Path) -> None:
+    """Join per-page PDFs (tesseract output) in order and save them as PDF/A-2b.
+
+    pikepdf adds the sRGB output intent and the XMP declaration, then validates the bytes it wrote; tesseract's
+    pages already embed their (glyphless) font, so no Ghostscript pass is needed.
+    """
+    parts: list[pikepdf.Pdf] = []
+    try:
+        with pikepdf.Pdf.new() as merged:
+            for page_pdf in page_pdfs:
+                part = pikepdf.open(page_pdf)
+                parts.append(part)
                 merged.pages.extend(part.pages)
-        merged.save(out)
+            pikepdf.pdfa.save(merged, out, "2b", output_intent="sRGB")
+    except pikepdf.pdfa.PdfaError as exc:
+        raise ProcessingFailed(f"the access copy did not validate as PDF/A-2b: {exc}") from exc
+    finally:
+        for part in parts:
+            part.close()
+
+
+def pdf_page_images(path: Path) -> Iterator[tuple[int, Image.Image]]:
+    """(page index, image) for pages that are one scanned image, so they can be judged like image scans."""
+    with pikepdf.open(path) as pdf:
+        for index, page in enumerate(pdf.pages):
+            images = list(page.images.values())
+            if len(images) != 1:
+                continue
+            try:
+                yield index, pikepdf.PdfImage(images[0]).as_pil_image()  # type: ignore[arg-type]
+            except (pikepdf.PdfError, NotImplementedError, ValueError, OSError):
+                continue  # an encoding Pillow cannot read: the page is simply not measured
 
 
 def to_pdfa(source: Path, out: Path, *, languages: str, sidecar: Path | None, page_timeout: float) -> None:
@@ -83,3 +111,16 @@ def page_geometry(path: Path) -> list[tuple[int, int, float | None]]:
             else:
                 result.append((round(width_pt), round(height_pt), None))
     return result
+
+
+def replace_page(document_pdf: Path, page_pdf: Path, number: int, out: Path) -> None:
+    """A copy of the access PDF with page `number` (1-based) swapped for the one page of `page_pdf`, as PDF/A-2b."""
+    with pikepdf.open(document_pdf) as pdf, pikepdf.open(page_pdf) as replacement:
+        if not 1 <= number <= len(pdf.pages):
+            raise ProcessingFailed(f"the access copy has {len(pdf.pages)} pages; there is no page {number}")
+        pdf.pages.insert(number - 1, replacement.pages[0])
+        del pdf.pages[number]
+        try:
+            pikepdf.pdfa.save(pdf, out, "2b", output_intent="sRGB")
+        except pikepdf.pdfa.PdfaError as exc:
+            raise ProcessingFailed(f"the access copy did not validate as PDF/A-2b after the rescan: {exc}") from exc

@@ -1,32 +1,54 @@
-"""What OCR hands back across the process boundary (plain, picklable dataclasses)."""
+"""What crosses the worker-process boundary: plain, picklable dataclasses."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from ingest.quality import QualityFinding, QualityProfile, get_profile
 
 
 @dataclass(frozen=True)
 class OcrRequest:
-    """One file to process. `workdir` is a scratch directory the caller creates and later removes."""
+    """One item to process: a single file (possibly multi-page) or several page images in order.
 
-    source: Path
-    media_type: str
+    `workdir` is a scratch directory the caller creates and later removes.
+    """
+
+    sources: tuple[Path, ...]
+    media_type: str  # of the sources: all images, or one PDF
     languages: str
     workdir: Path
     assumed_dpi: int = 300
     page_timeout_seconds: float = 180.0
+    profile: QualityProfile = field(default_factory=lambda: get_profile("dat31"))
+    deskew_min_degrees: float = 0.3  # tesseract copes with less; rotating costs an image write
+    orientation_check_below_confidence: float = 50.0  # a page read this badly may be upside down
+
+    @property
+    def is_pdf(self) -> bool:
+        return self.media_type == "application/pdf"
 
 
 @dataclass(frozen=True)
 class PageResult:
     number: int
+    source_index: int  # which of the request's sources the page came from
     width_px: int
     height_px: int
     dpi: float | None
     text: str
-    confidence: float | None  # mean tesseract word confidence, 0-100; None when the text was reused
-    text_source: str  # "ocr" or "existing" (a text layer already in the PDF)
+    confidence: float | None  # mean tesseract word confidence, 0-100; None when an existing text layer was reused
+    text_source: str  # "ocr" or "existing"
+    measurements: dict[str, Any] = field(default_factory=dict)
+    findings: tuple[QualityFinding, ...] = ()
+    rotated_degrees: int = 0
+
+    @property
+    def held(self) -> bool:
+        """A page with a failed check waits for the archivist's review."""
+        return any(finding.severity == "fail" for finding in self.findings)
 
 
 @dataclass(frozen=True)
@@ -34,3 +56,4 @@ class OcrResult:
     pages: tuple[PageResult, ...]
     pdfa_path: Path
     ocr_seconds: float
+    quality_seconds: float = 0.0

@@ -48,6 +48,18 @@ def ocr_page(
     return PageOcr(out_base.with_suffix(".pdf"), text, confidence)
 
 
+def detect_rotation(image_path: Path, *, timeout_seconds: float) -> int:
+    """Clockwise degrees (0, 90, 180, 270) that would make the page upright; 0 when tesseract cannot tell."""
+    limit_threads()
+    try:
+        osd = pytesseract.image_to_osd(
+            str(image_path), config="--psm 0", timeout=timeout_seconds, output_type=pytesseract.Output.DICT
+        )
+    except (pytesseract.TesseractError, RuntimeError, OSError):
+        return 0  # too little text to judge orientation
+    return int(osd.get("rotate", 0)) % 360
+
+
 @functools.cache
 def installed_languages() -> frozenset[str]:
     try:

@@ -11,7 +11,7 @@ from ingest.results import OcrRequest, OcrResult
 
 def killed_once(request: OcrRequest) -> OcrResult:
     """SIGKILL the worker the first time a request is seen, as the OOM killer or an operator would."""
-    marker = request.source.with_name(request.source.name + ".crashed")
+    marker = request.sources[0].with_name(request.sources[0].name + ".crashed")
     if not marker.exists():
         marker.touch()
         os.kill(os.getpid(), signal.SIGKILL)

@@ -104,8 +104,9 @@ def test_a_folder_with_one_bad_file_still_ingests_the_good_ones(cli: Cli, tmp_pa
     result = cli("ingest", str(folder), "--json")
     assert result.exit_code == UnsupportedFile.exit_code
     assert result.json["summary"] | {"wall_seconds": 0} == {
-        "files": 2,
+        "items": 2,
         "done": 1,
+        "needs_review": 0,
         "failed": 0,
         "skipped": 0,
         "rejected": 1,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pikepdf
@@ -28,7 +29,8 @@ def test_ingest_reports_each_file_as_one_document(ingested: dict[str, object]) -
     assert report["summary"]["done"] == 2
     assert report["summary"]["pages"] == 2
     assert sorted(job["source_name"] for job in report["jobs"]) == ["notice-zh.png", "schedule-en.jpg"]
-    assert {job["reference_code"] for job in report["jobs"]} == {"F001-00001", "F001-00002"}
+    year = dt.date.today().year
+    assert {job["reference_code"] for job in report["jobs"]} == {f"F001-{year}-Y30-0001", f"F001-{year}-Y30-0002"}
 
 
 @pytest.mark.parametrize("language", ["zh", "en"])
@@ -97,7 +99,7 @@ def test_ingesting_the_same_file_again_is_skipped(cli: Cli, ingested: dict[str, 
     result = cli("ingest", str(page.path), "--json")
     assert result.exit_code == 0
     assert result.json["summary"]["skipped"] == 1
-    assert "already archived as F001-0000" in result.json["skipped"][0]["reason"]
+    assert f"already archived as F001-{dt.date.today().year}-Y30-000" in result.json["skipped"][0]["reason"]
 
 
 def test_clearance_filters_inside_the_search(cli: Cli, ingested: dict[str, object]) -> None:

@@ -106,7 +106,10 @@ def test_documents_above_clearance_are_not_found_anywhere(
     client: TestClient, context: Context, admin_headers: dict[str, str], tmp_path: Path
 ) -> None:
     page = chinese_page(tmp_path / "in")
-    job = wait_for_job(client, admin_headers, upload(client, admin_headers, page.path, level="secret").json()["id"])
+    batch = client.post("/api/v1/batches", headers=admin_headers, json={"fonds": "S01", "level": "secret"})
+    assert batch.status_code == 201, batch.text
+    queued = upload(client, admin_headers, page.path, batch_id=str(batch.json()["id"]))
+    job = wait_for_job(client, admin_headers, queued.json()["id"])
     assert job["state"] == "done"
     document_id = job["document_id"]
     staff = _user_with_token(context, AccessLevel.CONFIDENTIAL)

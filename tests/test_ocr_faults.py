@@ -19,7 +19,10 @@ def test_a_page_over_the_timeout_fails_its_job_cleanly(tmp_path: Path) -> None:
     context = build_context(Settings(home=tmp_path / "var", workers=1, ocr_page_timeout_seconds=0.05))
     try:
         page = english_page(tmp_path / "in")
-        outcome = ingest_paths(context, [page.path], languages=None, level=None, fonds=None, title=None)
+        outcome = ingest_paths(
+            context,
+            [page.path],
+        )
         assert outcome.exit_code() == 7
         [job] = outcome.jobs
         assert job["state"] == "failed"
@@ -41,7 +44,7 @@ def test_a_language_that_is_not_installed_is_refused_before_queueing(tmp_path: P
         with pytest.raises(
             InvalidInput, match=r"^OCR language\(s\) klingon not installed; installed: chi_sim, chi_tra, eng"
         ):
-            ingest_paths(context, [page.path], languages="klingon", level=None, fonds=None, title=None)
+            ingest_paths(context, [page.path], languages="klingon")
         with context.db.session() as session:
             assert session.scalar(select(func.count()).select_from(IngestJob)) == 0
     finally:

@@ -21,7 +21,10 @@ def image_pdf(images: list[Path], target: Path) -> Path:
 def test_scanned_pdf_is_ocred_page_by_page(context: Context, tmp_path: Path) -> None:
     zh, en = chinese_page(tmp_path / "img"), english_page(tmp_path / "img")
     pdf = image_pdf([zh.path, en.path], tmp_path / "scan.pdf")
-    outcome = ingest_paths(context, [pdf], languages=None, level=None, fonds=None, title=None)
+    outcome = ingest_paths(
+        context,
+        [pdf],
+    )
     assert outcome.exit_code() == 0, outcome.as_dict()
     with context.db.session() as session:
         document = session.query(Document).one()
@@ -50,7 +53,10 @@ def test_existing_text_layer_is_reused_not_ocred_again(context: Context, tmp_pat
         capture_output=True,
         env={"OMP_THREAD_LIMIT": "1", "PATH": "/usr/bin:/bin"},
     )
-    outcome = ingest_paths(context, [base.with_suffix(".pdf")], languages=None, level=None, fonds=None, title=None)
+    outcome = ingest_paths(
+        context,
+        [base.with_suffix(".pdf")],
+    )
     assert outcome.exit_code() == 0, outcome.as_dict()
     with context.db.session() as session:
         [page_row] = session.query(Document).one().pages

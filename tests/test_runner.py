@@ -7,18 +7,22 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from api.runner import LocalJobRunner
-from api.services.ingest import IngestOptions, IngestService
+from api.services.batches import BatchService
+from api.services.ingest import IngestService
 from api.wiring import Context
 from archive.models import Document
+from ingest.grouping import PlannedItem
 from tests import crashing_engine
 from tests.pages import english_page
 
-OPTIONS = IngestOptions(languages="eng", level="internal", fonds="F001")
+
+def new_batch(context: Context) -> int:
+    return int(BatchService(context).create(actor="tester", fonds="F001", languages="eng")["id"])
 
 
 def run_one(context: Context, path: Path, engine: object) -> dict[str, object]:
     service = IngestService(context)
-    job = service.submit(path, display_name=path.name, options=OPTIONS, actor="tester")
+    job = service.submit_item(new_batch(context), PlannedItem(path.name, (path,)), actor="tester")
     runner = LocalJobRunner(service, workers=1, ocr_function=engine)  # type: ignore[arg-type]
     try:
         runner.submit(job["id"]).result(timeout=120)
@@ -50,7 +54,7 @@ def test_jobs_left_processing_by_a_crash_are_resumed(context: Context, tmp_path:
 
     service = IngestService(context)
     page = english_page(tmp_path / "in")
-    job = service.submit(page.path, display_name=page.path.name, options=OPTIONS, actor="tester")
+    job = service.submit_item(new_batch(context), PlannedItem(page.path.name, (page.path,)), actor="tester")
     with context.db.write() as session:  # as if the process died while OCR was running
         session.execute(update(IngestJob).where(IngestJob.id == job["id"]).values(state="processing"))
     assert service.pending_job_ids() == [job["id"]]

@@ -33,7 +33,7 @@ def test_ingest_search_download_and_verify_on_s3(s3_server: S3Endpoint, tmp_path
     try:
         assert context.store.name == "s3"
         page = english_page(tmp_path / "in")
-        outcome = ingest_paths(context, [page.path], languages="eng", level=None, fonds=None, title=None)
+        outcome = ingest_paths(context, [page.path], languages="eng")
         assert outcome.exit_code() == 0
         document_id = outcome.jobs[0]["document_id"]
         assert len(list(context.store.iter_keys())) == 3

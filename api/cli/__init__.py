@@ -7,7 +7,7 @@ import sys
 import click
 import typer
 
-from api.cli import commands, users
+from api.cli import batches, commands, users
 from api.cli.output import emit_json, stderr
 from archive.errors import DanganError
 
@@ -19,6 +19,8 @@ app = typer.Typer(
 app.callback()(commands.global_options)
 commands.register(app)
 app.add_typer(users.app, name="users")
+app.add_typer(batches.app, name="batch")
+app.add_typer(batches.pages, name="page")
 
 
 def main(argv: list[str] | None = None) -> int:

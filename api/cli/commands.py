@@ -9,11 +9,12 @@ import typer
 
 from api.cli.ingesting import ingest_paths, print_ingest_summary
 from api.cli.output import emit_json, progress, stdout
+from api.cli.watch import watch_folder
 from api.services.maintenance import MaintenanceService
 from api.services.search import SearchService
 from api.wiring import Context, build_context, load_settings
 from archive.access import Principal, system_operator
-from archive.errors import IntegrityFailure
+from archive.errors import IntegrityFailure, InvalidInput
 from archive.values import AccessLevel, Role
 from ingest.samples import write_sample_batch
 
@@ -60,12 +61,27 @@ def ingest(
     level: Annotated[str | None, typer.Option(help="Access level of the new documents.")] = None,
     fonds: Annotated[str | None, typer.Option(help="Fonds code of the new documents.")] = None,
     title: Annotated[str | None, typer.Option(help="Title (default: from the file name).")] = None,
+    batch: Annotated[int | None, typer.Option(help="Batch to add to (default: a new ad-hoc batch).")] = None,
     resume: Annotated[bool, typer.Option(help="Also run jobs an earlier run left unfinished.")] = False,
+    watch: Annotated[bool, typer.Option(help="Keep watching the folder (a hot folder) until Ctrl-C.")] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between looks at a watched folder.")] = 2.0,
+    watch_cycles: Annotated[int | None, typer.Option(hidden=True)] = None,
     json_out: JsonOption = False,
 ) -> None:
-    """OCR and archive files: each file becomes one document (original, PDF/A-2b, page texts), then indexed."""
+    """OCR and archive scans: a file, a sub-folder of page images, or a manifest row is one item.
+
+    ZIP files are unpacked safely. With --lang/--level/--fonds and no --batch, an ad-hoc batch is made."""
     context = open_context(ctx)
-    outcome = ingest_paths(context, paths, languages=languages, level=level, fonds=fonds, title=title, resume=resume)
+    if watch:
+        if batch is None or len(paths) != 1 or not paths[0].is_dir():
+            raise InvalidInput("--watch needs one folder and --batch ID")
+        counts = watch_folder(context, paths[0], batch_id=batch, actor="system", interval=interval, cycles=watch_cycles)
+        if json_out:
+            emit_json(counts)
+        return
+    outcome = ingest_paths(
+        context, paths, batch_id=batch, languages=languages, level=level, fonds=fonds, title=title, resume=resume
+    )
     if json_out:
         emit_json(outcome.as_dict())
     else:

@@ -33,7 +33,7 @@ def run_demo(context: Context, *, batch: Path | None) -> None:
         if not any(folder.glob("*.*")):
             stdout.print(f"writing sample scans to {folder}", highlight=False)
             write_sample_batch(folder)
-    outcome = ingest_paths(context, [folder], languages=None, level=None, fonds=None, title=None, resume=True)
+    outcome = ingest_paths(context, [folder], resume=True)
     print_ingest_summary(outcome)
     searching = SearchService(context)
     for query in EXAMPLE_QUERIES:

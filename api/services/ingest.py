@@ -1,8 +1,8 @@
-"""Ingest use cases: accept a file (validate, spool, queue), process a job, and file the result.
+"""Ingest use cases: accept an item (validate, spool, number, queue), process its job, file the result.
 
-A job's spooled copy stays until the job ends, so a crash at any point is resumed by running the job again:
-objects are content-addressed (writing them twice is harmless) and the catalogue rows, the job's `done` state
-and the audit event are one transaction, so an item is filed exactly once.
+A job's spooled copy stays until the job ends, so a crash at any point is resumed by running the job again.
+Objects are content-addressed, the keys about to be written are recorded first, and the catalogue rows, the
+job's end state and the audit event are one transaction: every item is filed exactly once.
 """
 
 from __future__ import annotations
@@ -12,72 +12,29 @@ import re
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
+from api.services.filing import file_item, indexed_document, planned_objects, recover_orphans, store_objects
+from api.services.numbering import allocate_reference
 from api.services.views import job_view
 from api.wiring import Context
 from archive import audit
-from archive.errors import Conflict, DanganError, InvalidInput, NotFound, UnsupportedFile
+from archive.errors import Conflict, DanganError, NotFound, UnsupportedFile
 from archive.hashing import sha256_bytes, sha256_file
-from archive.models import Document, Fonds, IngestJob, Page, StoredObject, utcnow
-from archive.ports import BlobInfo, content_key
-from archive.values import AccessLevel, DocumentStatus, JobState, ObjectRole
-from ingest.kinds import SUPPORTED_SUFFIXES, validate
+from archive.models import Batch, Document, IngestJob, ManifestItem, utcnow
+from archive.values import BatchStatus, JobState
+from ingest.grouping import PlannedItem
+from ingest.kinds import validate
+from ingest.quality import get_profile
 from ingest.results import OcrRequest, OcrResult
-from ingest.tesseract import check_languages
-from search.types import IndexedDocument, PageText
 
 log = logging.getLogger(__name__)
 OcrCall = Callable[[OcrRequest], OcrResult]
-
-
-@dataclass(frozen=True)
-class IngestOptions:
-    languages: str
-    level: str
-    fonds: str
-    title: str | None = None
-
-    def checked(self) -> IngestOptions:
-        AccessLevel.parse(self.level)
-        if not re.fullmatch(r"[a-z_]{3,}(\+[a-z_]{3,})*", self.languages):
-            raise InvalidInput(f"OCR languages {self.languages!r} must look like chi_sim+eng")
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", self.fonds):
-            raise InvalidInput(f"fonds code {self.fonds!r} must be letters, digits, '.', '_' or '-'")
-        check_languages(self.languages)
-        return self
-
-
-def natural_key(path: Path) -> list[object]:
-    """Sort page-2 before page-10."""
-    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", str(path))]
-
-
-def collect_inputs(paths: Iterable[Path]) -> list[Path]:
-    """Files as given, and every supported file under the given folders, in natural order."""
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found.extend(
-                sorted(
-                    (
-                        p
-                        for p in path.rglob("*")
-                        if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not p.name.startswith(".")
-                    ),
-                    key=natural_key,
-                )
-            )
-        elif path.exists():
-            found.append(path)
-        else:
-            raise InvalidInput(f"{path} does not exist")
-    return found
 
 
 class IngestService:
@@ -86,25 +43,47 @@ class IngestService:
         self.db = context.db
 
     # -- accepting ---------------------------------------------------------------------------------
-    def submit(
-        self, path: Path, *, display_name: str, options: IngestOptions, actor: str, client: str | None = None
+    def submit_item(
+        self, batch_id: int, item: PlannedItem, *, actor: str, client: str | None = None, title: str | None = None
     ) -> dict[str, Any]:
-        """Validate and queue one file; nothing is written when it is refused."""
-        options = options.checked()
-        checked = validate(path, display_name=display_name)
-        sha256, size = sha256_file(path)
-        existing = self._document_by_sha(sha256)
+        """Validate every file of the item and queue it; nothing is written when it is refused."""
+        checked = [validate(path, display_name=_display_name(item, path)) for path in item.sources]
+        media_types = {c.media_type for c in checked}
+        if len(checked) > 1 and (len(media_types) > 1 or "application/pdf" in media_types):
+            raise UnsupportedFile(f"{item.name}: a multi-file item must be page images of one type")
+        hashes = [sha256_file(path)[0] for path in item.sources]
+        item_sha = hashes[0] if len(hashes) == 1 else sha256_bytes("".join(hashes).encode())
+        existing = self._document_by_sha(item_sha)
         if existing is not None:
-            raise Conflict(f"{display_name} is already archived as {existing[1]} (document {existing[0]})")
-        spooled = self._spool(path, display_name)
+            raise Conflict(f"{item.name} is already archived as {existing[1]} (document {existing[0]})")
+        spool = self._spool(item)
         try:
             with self.db.write() as session:
+                batch = self._open_batch(session, batch_id)
+                manifest = self._manifest_row(session, batch, item.manifest_row)
+                reference, number = allocate_reference(session, batch, manifest)
                 job = IngestJob(
+                    batch_id=batch.id,
                     state=JobState.QUEUED,
-                    source_name=display_name,
-                    spool_path=str(spooled),
-                    options=asdict(options) | {"sha256": sha256, "size": size, "media_type": checked.media_type},
+                    source_name=item.name,
+                    spool_path=str(spool),
                     submitted_by=actor,
+                    options={
+                        "languages": batch.languages,
+                        "level": batch.level,
+                        "fonds": batch.fonds.code,
+                        "profile": batch.profile,
+                        "profile_overrides": dict(batch.profile_overrides),
+                        "title": title or (manifest.title if manifest and manifest.title else _title(item.name)),
+                        "date": manifest.date.isoformat() if manifest and manifest.date else None,
+                        "manifest_item_id": manifest.id if manifest else None,
+                        "item_number": number,
+                        "reference_code": reference,
+                        "media_type": checked[0].media_type,
+                        "sha256": item_sha,
+                        "source_sha256": hashes,
+                        "spooled": [p.name for p in sorted(spool.iterdir())],
+                    },
                 )
                 session.add(job)
                 session.flush()
@@ -114,27 +93,79 @@ class IngestService:
                     action="ingest.submit",
                     target=f"job:{job.id}",
                     client=client,
-                    details={"file": display_name, "sha256": sha256, "size": size},
+                    details={
+                        "item": item.name,
+                        "files": len(item.sources),
+                        "sha256": item_sha,
+                        "batch": batch.id,
+                        "reference_code": reference,
+                    },
                 )
                 return job_view(job)
         except BaseException:
-            spooled.unlink(missing_ok=True)
+            shutil.rmtree(spool, ignore_errors=True)
             raise
 
-    def _spool(self, path: Path, display_name: str) -> Path:
-        safe = re.sub(r"[^A-Za-z0-9._-]", "_", Path(display_name).name)[-120:]
-        target = self.context.settings.spool_dir / f"{uuid.uuid4().hex}-{safe}"
-        partial = target.with_name(target.name + ".part")
-        shutil.copyfile(path, partial)
-        partial.replace(target)
-        return target
+    def upload_batch(self, actor: str, *, fonds: str | None = None) -> int:
+        """The open batch a user's loose uploads go to (one per user and fonds, made on first use)."""
+        fonds = fonds or self.context.settings.default_fonds
+        label = f"web uploads of {actor}"
+        with self.db.session() as session:
+            found = session.scalars(
+                select(Batch.id)
+                .join(Batch.fonds)
+                .where(
+                    Batch.label == label,
+                    Batch.status == BatchStatus.OPEN,
+                    Batch.created_by == actor,
+                    Batch.fonds.has(code=fonds),
+                )
+            ).first()
+        if found is not None:
+            return found
+        from api.services.batches import BatchService
+
+        return int(BatchService(self.context).create(actor=actor, fonds=fonds, label=label)["id"])
+
+    def _open_batch(self, session: Session, batch_id: int) -> Batch:
+        batch = session.get(Batch, batch_id)
+        if batch is None:
+            raise NotFound(f"batch {batch_id} does not exist; create one with `dangan batch create`")
+        if batch.status not in (BatchStatus.OPEN, BatchStatus.RETURNED):
+            raise Conflict(f"batch {batch_id} is {batch.status}; files can only be added to an open batch")
+        return batch
+
+    @staticmethod
+    def _manifest_row(session: Session, batch: Batch, row_number: int | None) -> ManifestItem | None:
+        if row_number is None:
+            return None
+        return session.scalars(
+            select(ManifestItem).where(ManifestItem.batch_id == batch.id, ManifestItem.row_number == row_number)
+        ).first()
+
+    def _spool(self, item: PlannedItem) -> Path:
+        """Copy the item's files into a private folder: the job's durable input until it ends."""
+        folder = self.context.settings.spool_dir / uuid.uuid4().hex
+        partial = folder.with_name(folder.name + ".part")
+        partial.mkdir(parents=True)
+        for index, path in enumerate(item.sources, start=1):
+            shutil.copyfile(path, partial / f"{index:05d}{path.suffix.lower()}")
+        partial.replace(folder)
+        return folder
 
     def _document_by_sha(self, sha256: str) -> tuple[int, str] | None:
         with self.db.session() as session:
             row = session.execute(
                 select(Document.id, Document.reference_code).where(Document.original_sha256 == sha256)
             ).first()
-            return (row[0], row[1]) if row else None
+            if row is not None:
+                return (row[0], row[1])
+            for job in session.scalars(
+                select(IngestJob).where(IngestJob.state.in_([JobState.QUEUED, JobState.PROCESSING]))
+            ):
+                if job.options.get("sha256") == sha256:
+                    return (0, f"queued job {job.id}")
+        return None
 
     def job(self, job_id: int) -> dict[str, Any]:
         with self.db.session() as session:
@@ -143,17 +174,38 @@ class IngestService:
                 raise NotFound(f"job {job_id} does not exist")
             return job_view(job)
 
-    def pending_job_ids(self) -> list[int]:
-        """Jobs a crash or shutdown left unfinished; they are run again from their spooled copy."""
+    def pending_job_ids(self, *, batch_id: int | None = None) -> list[int]:
+        """Jobs a crash or shutdown left unfinished, made ready to run again (their half-written objects removed)."""
         with self.db.write() as session:
-            session.execute(
-                update(IngestJob).where(IngestJob.state == JobState.PROCESSING).values(state=JobState.QUEUED)
-            )
-            return list(session.scalars(select(IngestJob.id).where(IngestJob.state == JobState.QUEUED)))
+            query = select(IngestJob).where(IngestJob.state.in_([JobState.QUEUED, JobState.PROCESSING]))
+            if batch_id is not None:
+                query = query.where(IngestJob.batch_id == batch_id)
+            jobs = list(session.scalars(query.order_by(IngestJob.id)))
+            for job in jobs:
+                if job.options.get("pending_keys"):
+                    recover_orphans(session, self.context.store, job)
+                job.state = JobState.QUEUED
+            ids = [job.id for job in jobs]
+        self.index_unindexed()
+        return ids
+
+    def index_unindexed(self) -> int:
+        """Documents filed before a crash stopped their indexing."""
+        with self.db.session() as session:
+            documents = list(session.scalars(select(Document).where(Document.indexed_at.is_(None))))
+            batch = [indexed_document(document) for document in documents]
+        if batch:
+            self.context.index.upsert(batch)
+            self._mark_indexed([d.document_id for d in batch])
+        return len(batch)
+
+    def _mark_indexed(self, document_ids: list[int]) -> None:
+        with self.db.write() as session:
+            session.execute(update(Document).where(Document.id.in_(document_ids)).values(indexed_at=utcnow()))
 
     # -- processing --------------------------------------------------------------------------------
     def process_job(self, job_id: int, ocr: OcrCall) -> None:
-        """Run one queued job to done or failed. Never raises for a job's own failure: the job records it."""
+        """Run one queued job to its end state. Never raises for a job's own failure: the job records it."""
         if not self._claim(job_id):
             return
         with self.db.session() as session:
@@ -164,18 +216,20 @@ class IngestService:
         shutil.rmtree(workdir, ignore_errors=True)
         started = time.perf_counter()
         try:
-            if not spool.exists():
+            sources = tuple(spool / str(name) for name in options["spooled"])  # type: ignore[attr-defined]
+            if not all(path.exists() for path in sources):
                 raise UnsupportedFile(f"the spooled copy of job {job_id} is gone; submit the file again")
             request = OcrRequest(
-                source=spool,
+                sources=sources,
                 media_type=str(options["media_type"]),
                 languages=str(options["languages"]),
                 workdir=workdir,
                 assumed_dpi=self.context.settings.assumed_dpi,
                 page_timeout_seconds=self.context.settings.ocr_page_timeout_seconds,
+                profile=get_profile(str(options["profile"]), options.get("profile_overrides")),  # type: ignore[arg-type]
             )
             result = ocr(request)
-            self._file(job_id, spool, options, result, seconds=time.perf_counter() - started)
+            self._file(job_id, list(sources), options, result, seconds=time.perf_counter() - started)
         except DanganError as exc:
             self._fail(job_id, exc.message, seconds=time.perf_counter() - started)
         except Exception as exc:  # a bug or an engine crash must still end the job, with the reason kept
@@ -191,7 +245,7 @@ class IngestService:
             claimed = session.execute(
                 update(IngestJob)
                 .where(IngestJob.id == job_id, IngestJob.state == JobState.QUEUED)
-                .values(state=JobState.PROCESSING, started_at=utcnow())
+                .values(state=JobState.PROCESSING, started_at=utcnow(), attempts=IngestJob.attempts + 1)
             )
             return bool(claimed.rowcount)  # type: ignore[attr-defined]
 
@@ -199,6 +253,8 @@ class IngestService:
         with self.db.write() as session:
             job = session.get(IngestJob, job_id)
             assert job is not None
+            if job.options.get("pending_keys"):
+                recover_orphans(session, self.context.store, job)
             job.state, job.error, job.finished_at, job.seconds = JobState.FAILED, reason, utcnow(), round(seconds, 3)
             audit.record(
                 session,
@@ -206,111 +262,45 @@ class IngestService:
                 action="ingest.process",
                 target=f"job:{job_id}",
                 outcome="failure",
-                details={"file": job.source_name, "reason": reason},
+                details={"item": job.source_name, "reason": reason},
             )
             spool = job.spool_path
         if spool:
-            Path(spool).unlink(missing_ok=True)
+            shutil.rmtree(spool, ignore_errors=True)
 
-    def _file(self, job_id: int, spool: Path, options: dict[str, Any], result: OcrResult, *, seconds: float) -> None:
-        """Store the objects, then catalogue them with the job's completion and an audit event in one go."""
-        store = self.context.store
-        sha256 = str(options["sha256"])
-        original = store.put_file(content_key(sha256), spool, expected_sha256=sha256)
-        pdfa_sha, _ = sha256_file(result.pdfa_path)
-        pdfa = store.put_file(content_key(pdfa_sha), result.pdfa_path, expected_sha256=pdfa_sha)
-        text_bytes = "\f".join(page.text for page in result.pages).encode("utf-8")
-        text = store.put_bytes(content_key(sha256_bytes(text_bytes)), text_bytes)
+    def _file(
+        self, job_id: int, sources: list[Path], options: dict[str, Any], result: OcrResult, *, seconds: float
+    ) -> None:
+        planned = planned_objects(sources, options, result)
+        with self.db.write() as session:  # the intent: these keys may exist without rows until filed
+            job = session.get(IngestJob, job_id)
+            assert job is not None
+            job.options = {**job.options, "pending_keys": [f"sha256/{sha[:2]}/{sha}" for _, _, sha, _ in planned]}
+        infos = store_objects(self.context.store, planned)
         with self.db.write() as session:
             job = session.get(IngestJob, job_id)
             assert job is not None
             if job.state != JobState.PROCESSING:
                 return  # another process filed it first
-            document = _new_document(session, job, options, result)
-            for role, info, media_type in (
-                (ObjectRole.ORIGINAL, original, str(options["media_type"])),
-                (ObjectRole.PDFA, pdfa, "application/pdf"),
-                (ObjectRole.TEXT, text, "text/plain; charset=utf-8"),
-            ):
-                document.objects.append(_object_row(role, info, media_type))
-            session.flush()
-            job.state, job.document_id, job.finished_at = JobState.DONE, document.id, utcnow()
-            job.seconds = round(seconds, 3)
-            audit.record(
-                session,
-                actor=job.submitted_by,
-                action="ingest.process",
-                target=f"document:{document.id}",
-                details={
-                    "file": job.source_name,
-                    "pages": len(result.pages),
-                    "job": job_id,
-                    "reference_code": document.reference_code,
-                },
-            )
+            document = file_item(session, job, result, planned, infos, seconds=seconds)
             indexed = indexed_document(document)
-        spool.unlink(missing_ok=True)
+            spool = job.spool_path
+        if spool:
+            shutil.rmtree(spool, ignore_errors=True)
         try:
             self.context.index.upsert([indexed])
+            self._mark_indexed([indexed.document_id])
         except DanganError as exc:  # the item is filed; the index is derived data and can be rebuilt
             log.warning("job %s: filed, but not indexed: %s", job_id, exc.message)
-            with self.db.write() as session:
-                job = session.get(IngestJob, job_id)
-                assert job is not None
-                job.error = f"filed, but the search index was not updated ({exc.message})"
 
 
-def _object_row(role: ObjectRole, info: BlobInfo, media_type: str) -> StoredObject:
-    assert info.sha256 is not None
-    return StoredObject(key=info.key, sha256=info.sha256, size=info.size, media_type=media_type, role=role)
+def _display_name(item: PlannedItem, path: Path) -> str:
+    """The name a person recognises: the file's own, or folder/file for a page of a folder item."""
+    if len(item.sources) == 1 and Path(item.name).suffix.lower() == path.suffix.lower():
+        return item.name
+    return f"{item.name}/{path.name}"
 
 
-def _new_document(session: Any, job: IngestJob, options: dict[str, Any], result: OcrResult) -> Document:
-    fonds = session.scalars(select(Fonds).where(Fonds.code == options["fonds"])).first()
-    if fonds is None:
-        fonds = Fonds(code=options["fonds"], name=options["fonds"])
-        session.add(fonds)
-        session.flush()
-    sequence = session.scalar(select(func.count(Document.id)).where(Document.fonds_id == fonds.id)) + 1
-    title = options.get("title") or re.sub(r"[-_]+", " ", Path(job.source_name).stem).strip() or job.source_name
-    document = Document(
-        fonds=fonds,
-        reference_code=f"{fonds.code}-{sequence:05d}",
-        title=title,
-        date=None,
-        access_level=int(AccessLevel.parse(str(options["level"]))),
-        departments=[],
-        language=str(options["languages"]),
-        status=DocumentStatus.READY,
-        original_filename=job.source_name,
-        original_sha256=str(options["sha256"]),
-        page_count=len(result.pages),
-        created_at=utcnow(),
-    )
-    for page in result.pages:
-        document.pages.append(
-            Page(
-                number=page.number,
-                width_px=page.width_px,
-                height_px=page.height_px,
-                dpi=page.dpi,
-                text=page.text,
-                ocr_confidence=page.confidence,
-                text_source=page.text_source,
-            )
-        )
-    session.add(document)
-    session.flush()
-    return document
-
-
-def indexed_document(document: Document) -> IndexedDocument:
-    return IndexedDocument(
-        document_id=document.id,
-        reference_code=document.reference_code,
-        title=document.title,
-        fonds=document.fonds.code,
-        level=document.access_level,
-        departments=tuple(document.departments),
-        pages=tuple(PageText(page.number, page.text) for page in document.pages),
-    )
+def _title(name: str) -> str:
+    stem = Path(name.split("..", maxsplit=1)[0]).stem if "." in name else name
+    return re.sub(r"[-_]+", " ", stem).strip() or name

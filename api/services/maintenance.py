@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from api.services.ingest import indexed_document
+from api.services.filing import indexed_document
 from api.wiring import Context
 from archive import audit
 from archive.access import Principal

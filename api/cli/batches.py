@@ -1,0 +1,256 @@
+"""`dangan batch ...` and `dangan page ...`: the archivist's and reviewer's commands for a box of work."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from api.cli.commands import JsonOption, open_context
+from api.cli.output import emit_json, stdout
+from api.runner import ocr_in_child
+from api.services.acceptance import AcceptanceService
+from api.services.batches import BatchService
+from api.services.report_html import render_report
+from api.services.review import ReviewService
+from archive.errors import InvalidInput
+from ingest.quality import describe_profile, get_profile
+
+LOCAL_ACTOR = "system"
+app = typer.Typer(no_args_is_help=True, help="Batches: create, status, acceptance sampling, report, filing.")
+pages = typer.Typer(no_args_is_help=True, help="Review pages held by the quality gate.")
+
+
+def _overrides(values: list[str]) -> dict[str, float]:
+    parsed: dict[str, float] = {}
+    for value in values:
+        key, _, number = value.partition("=")
+        try:
+            parsed[key.strip()] = float(number)
+        except ValueError as exc:
+            raise InvalidInput(f"--threshold {value!r} must look like name=number, e.g. min_dpi_fail=250") from exc
+    return parsed
+
+
+def _show(result: dict[str, Any], json_out: bool, lines: list[str]) -> None:
+    if json_out:
+        emit_json(result)
+    else:
+        for line in lines:
+            stdout.print(line, highlight=False, markup=False)
+
+
+@app.command("create")
+def create(
+    ctx: typer.Context,
+    fonds: Annotated[str, typer.Option(help="Fonds code (全宗号).")],
+    series: Annotated[str | None, typer.Option(help="Series (类别).")] = None,
+    box: Annotated[str | None, typer.Option(help="Box or volume number.")] = None,
+    manifest: Annotated[Path | None, typer.Option(help="CSV manifest: item,title,date,pages[,file].")] = None,
+    languages: Annotated[str | None, typer.Option("--lang", help="OCR languages, e.g. chi_sim+eng.")] = None,
+    level: Annotated[str | None, typer.Option(help="Access level of the batch's documents.")] = None,
+    year: Annotated[int | None, typer.Option(help="Year in reference codes (default: this year).")] = None,
+    retention: Annotated[str, typer.Option(help="Retention period in reference codes, e.g. Y30, Y10, YJ.")] = "Y30",
+    profile: Annotated[str, typer.Option(help="Quality profile (see `dangan batch profile`).")] = "dat31",
+    threshold: Annotated[list[str] | None, typer.Option(help="Override a profile threshold: name=value.")] = None,
+    ref_template: Annotated[
+        str | None, typer.Option(help="Fonds reference template, e.g. '{fonds}-{year}-{retention}-{item:04d}'.")
+    ] = None,
+    label: Annotated[str | None, typer.Option(help="A name for the batch.")] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Create a batch (one box of work), optionally with a manifest of the items it should contain."""
+    text = manifest.read_text(encoding="utf-8-sig") if manifest else None
+    result = BatchService(open_context(ctx)).create(
+        actor=LOCAL_ACTOR,
+        fonds=fonds,
+        series=series,
+        box=box,
+        label=label,
+        manifest_text=text,
+        manifest_name=manifest.name if manifest else None,
+        languages=languages,
+        level=level,
+        year=year,
+        retention=retention,
+        profile=profile,
+        overrides=_overrides(threshold or []),
+        ref_template=ref_template,
+    )
+    _show(
+        result,
+        json_out,
+        [
+            f"batch {result['id']} created: {result['label']} ({result['manifest_rows']} manifest "
+            f"row(s), profile {result['profile']}); add files with "
+            f"`dangan ingest DIR --batch {result['id']}`"
+        ],
+    )
+
+
+@app.command("list")
+def list_batches(ctx: typer.Context, json_out: JsonOption = False) -> None:
+    """All batches with their status."""
+    result = BatchService(open_context(ctx)).all()
+    _show({"batches": result}, json_out, [f"{b['id']:4}  {b['status']:9} {b['label']}" for b in result])
+
+
+@app.command("status")
+def status(ctx: typer.Context, batch_id: int, json_out: JsonOption = False) -> None:
+    """Items per state, findings per check, held pages and the reconciliation against the manifest."""
+    result = BatchService(open_context(ctx)).status(batch_id)
+    rec = result["reconciliation"]
+    lines = [
+        f"batch {batch_id} ({result['label']}): {result['status']}; {result['items']} item(s), "
+        f"{result['pages']} page(s)",
+        "jobs: " + (", ".join(f"{k} {v}" for k, v in result["jobs"].items()) or "none"),
+        "findings: " + (", ".join(f"{k} {v}" for k, v in result["findings"].items()) or "none"),
+    ]
+    lines += [
+        f"  held page {p['page_id']}: {p['reference_code']} p.{p['page']}: {'; '.join(p['findings'])}"
+        for p in result["held_pages"]
+    ]
+    lines += [f"  failed {j['item']}: {j['error']}" for j in result["failed_jobs"]]
+    lines.append(
+        "reconciliation: "
+        + (
+            "clean"
+            if rec["clean"]
+            else f"{len(rec['missing_items'])} missing, {len(rec['extra_items'])} extra, "
+            f"{len(rec['page_count_mismatches'])} page-count mismatch(es), gaps {rec['numbering_gaps']}, "
+            f"{len(rec['duplicate_pages'])} duplicate page pair(s)"
+        )
+    )
+    _show(result, json_out, lines)
+
+
+@app.command("sample")
+def sample(
+    ctx: typer.Context,
+    batch_id: int,
+    percent: Annotated[float, typer.Option(help="Share of pages to draw (at least 5).")] = 5.0,
+    minimum: Annotated[int, typer.Option(help="Draw at least this many pages.")] = 10,
+    seed: Annotated[int | None, typer.Option(help="Seed to reproduce a draw (recorded either way).")] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Draw the acceptance sample; reviewers then record a verdict per sampled page."""
+    result = AcceptanceService(open_context(ctx)).draw(
+        batch_id, actor=LOCAL_ACTOR, percent=percent, minimum=minimum, seed=seed
+    )
+    _show(
+        result,
+        json_out,
+        [
+            f"sample {result['sample_id']}: {len(result['pages'])} of {result['population']} "
+            f"page(s), seed {result['seed']}"
+        ]
+        + [f"  page {p['page_id']}: {p['reference_code']} p.{p['page']}" for p in result["pages"]],
+    )
+
+
+@app.command("verdict")
+def verdict(
+    ctx: typer.Context,
+    batch_id: int,
+    page_id: int,
+    outcome: Annotated[str, typer.Argument(help="pass or fail")],
+    defect: Annotated[str | None, typer.Option(help="Defect type when it fails, e.g. missing_page, illegible.")] = None,
+    note: Annotated[str | None, typer.Option(help="What the reviewer saw.")] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Record a reviewer's pass or fail for one sampled page."""
+    if outcome not in ("pass", "fail"):
+        raise InvalidInput("the verdict is `pass` or `fail`")
+    result = AcceptanceService(open_context(ctx)).record_verdict(
+        batch_id, page_id, actor=LOCAL_ACTOR, passed=outcome == "pass", defect=defect, note=note
+    )
+    _show(
+        result,
+        json_out,
+        [f"{result['reviewed']} of {len(result['pages'])} sampled page(s) reviewed, {result['passed']} passed"],
+    )
+
+
+@app.command("decide")
+def decide(ctx: typer.Context, batch_id: int, json_out: JsonOption = False) -> None:
+    """Accept the batch (≥ 95% passes, no critical defect) or return it to the archivist."""
+    result = AcceptanceService(open_context(ctx)).decide(batch_id, actor=LOCAL_ACTOR)
+    _show(
+        result,
+        json_out,
+        [
+            f"batch {batch_id} {result['decision'].upper()}: pass rate {result['pass_rate']:.1%}"
+            + (f"; {'; '.join(result['reasons'])}" if result["reasons"] else "")
+        ],
+    )
+
+
+@app.command("report")
+def report(
+    ctx: typer.Context,
+    batch_id: int,
+    html: Annotated[Path | None, typer.Option(help="Also write a readable HTML report here.")] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """The batch report: counts, findings, reconciliation, sample verdicts, the decision, who and when."""
+    result = AcceptanceService(open_context(ctx)).report(batch_id)
+    if html is not None:
+        html.write_text(render_report(result), encoding="utf-8")
+    _show(
+        result,
+        json_out,
+        [
+            f"batch {batch_id}: {result['status']}, decision {result['decision'] or 'none'}"
+            + (f"; HTML report written to {html}" if html else "")
+        ],
+    )
+
+
+@app.command("file")
+def file_batch(ctx: typer.Context, batch_id: int, json_out: JsonOption = False) -> None:
+    """File an accepted batch: its documents become part of the archive proper."""
+    result = AcceptanceService(open_context(ctx)).file(batch_id, actor=LOCAL_ACTOR)
+    _show(result, json_out, [f"batch {batch_id} filed: {result['documents']} document(s)"])
+
+
+@app.command("profile")
+def profile(name: Annotated[str, typer.Argument(help="Profile name.")] = "dat31", json_out: JsonOption = False) -> None:
+    """The thresholds of a quality profile and what each means."""
+    rows = describe_profile(get_profile(name))
+    _show({"profile": name, "checks": rows}, json_out, [f"{r}" for r in rows])
+
+
+@pages.command("accept")
+def accept(
+    ctx: typer.Context, page_id: int, note: Annotated[str | None, typer.Option()] = None, json_out: JsonOption = False
+) -> None:
+    """Accept a held page as it is."""
+    result = ReviewService(open_context(ctx)).accept(page_id, actor=LOCAL_ACTOR, note=note)
+    _show(result, json_out, [f"page {page_id} accepted"])
+
+
+@pages.command("reject")
+def reject(
+    ctx: typer.Context,
+    page_id: int,
+    reason: Annotated[str, typer.Option(help="Why; goes to the rescan request.")],
+    json_out: JsonOption = False,
+) -> None:
+    """Reject a page: a rescan is requested, with the reason recorded."""
+    result = ReviewService(open_context(ctx)).reject(page_id, actor=LOCAL_ACTOR, reason=reason)
+    _show(result, json_out, [f"page {page_id} rejected; rescan requested: {reason}"])
+
+
+@pages.command("replace")
+def replace(ctx: typer.Context, page_id: int, rescan: Path, json_out: JsonOption = False) -> None:
+    """Replace a page with a rescan: OCRed, spliced into the PDF/A; the old version is kept."""
+    result = ReviewService(open_context(ctx)).replace(page_id, rescan, actor=LOCAL_ACTOR, ocr=ocr_in_child)
+    _show(
+        result,
+        json_out,
+        [
+            f"page {result['document_id']}/{result['page']} is now version {result['version']} "
+            f"(page id {result['page_id']}, review {result['review']})"
+        ],
+    )

@@ -1,0 +1,92 @@
+"""`dangan ingest DIR --batch ID --watch`: a hot folder. A file (or a sub-folder of page images) is picked up
+once it is complete: its size and modification time have not changed for one whole polling interval and it
+does not carry a partial-download name. Each item is taken once; Ctrl-C stops watching, jobs already queued
+finish first."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import Future
+from pathlib import Path
+
+from api.cli.output import stderr
+from api.runner import LocalJobRunner
+from api.services.ingest import IngestService
+from api.services.planning import plan_batch_items
+from api.wiring import Context
+from archive.errors import DanganError
+from ingest.grouping import PlannedItem
+
+PARTIAL_SUFFIXES = (".part", ".tmp", ".crdownload", ".partial", ".filepart")
+
+
+def _signature(item: PlannedItem) -> tuple[tuple[str, int, int], ...]:
+    return tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in item.sources if p.exists())
+
+
+def _partial(folder: Path) -> bool:
+    return any(p.name.lower().endswith(PARTIAL_SUFFIXES) for p in folder.rglob("*"))
+
+
+def watch_folder(
+    context: Context, folder: Path, *, batch_id: int, actor: str, interval: float = 2.0, cycles: int | None = None
+) -> dict[str, int]:
+    service = IngestService(context)
+    runner = LocalJobRunner(service, workers=context.settings.workers)
+    taken: set[str] = set()
+    last_seen: dict[str, tuple[tuple[str, int, int], ...]] = {}
+    futures: dict[Future[None], int] = {}
+    counts = {"submitted": 0, "skipped": 0, "rejected": 0}
+    stderr.print(f"watching {folder} for batch {batch_id} every {interval:g} s; Ctrl-C stops", highlight=False)
+    cycle = 0
+    try:
+        while cycles is None or cycle < cycles:
+            cycle += 1
+            if not _partial(folder):
+                for item in plan_batch_items(context, batch_id, [folder]).items:
+                    signature = _signature(item)
+                    if item.name in taken or last_seen.get(item.name) != signature:
+                        last_seen[item.name] = signature  # new or still growing: look again next time
+                        continue
+                    taken.add(item.name)
+                    _submit(service, runner, batch_id, item, actor, futures, counts)
+            _report_finished(service, futures)
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        stderr.print("stopping: waiting for queued jobs to finish")
+    finally:
+        runner.shutdown(wait=True)
+        _report_finished(service, futures, wait=True)
+    return counts
+
+
+def _submit(
+    service: IngestService,
+    runner: LocalJobRunner,
+    batch_id: int,
+    item: PlannedItem,
+    actor: str,
+    futures: dict[Future[None], int],
+    counts: dict[str, int],
+) -> None:
+    try:
+        job = service.submit_item(batch_id, item, actor=actor)
+    except DanganError as exc:
+        key = "skipped" if exc.code == "conflict" else "rejected"
+        counts[key] += 1
+        stderr.print(f"{key}: {item.name}: {exc.message}", highlight=False, markup=False)
+        return
+    counts["submitted"] += 1
+    futures[runner.submit(job["id"])] = job["id"]
+    stderr.print(f"queued {item.name} as job {job['id']}", highlight=False, markup=False)
+
+
+def _report_finished(service: IngestService, futures: dict[Future[None], int], *, wait: bool = False) -> None:
+    for future in [f for f in futures if wait or f.done()]:
+        future.result()
+        job = service.job(futures.pop(future))
+        stderr.print(
+            f"{job['state']}: {job['source_name']}" + (f" ({job['error']})" if job["error"] else ""),
+            highlight=False,
+            markup=False,
+        )

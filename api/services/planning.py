@@ -1,0 +1,65 @@
+"""From what the archivist handed over (files, folders, ZIPs) to planned items of a batch."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from api.wiring import Context
+from archive.errors import DanganError, InvalidInput, UnsupportedFile
+from archive.models import Batch
+from ingest.archives import extract_zip, is_zip
+from ingest.grouping import ManifestSlot, PlannedItem, plan_items
+
+
+@dataclass
+class Plan:
+    items: list[PlannedItem] = field(default_factory=list)
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    scratch: list[Path] = field(default_factory=list)  # unpacked archives; jobs keep their own spooled copies
+
+    def cleanup(self) -> None:
+        for folder in self.scratch:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def refusal(name: str, exc: DanganError) -> dict[str, Any]:
+    return {"item": name, "error": exc.code, "message": exc.message, "exit_code": exc.exit_code}
+
+
+def plan_batch_items(context: Context, batch_id: int, paths: list[Path]) -> Plan:
+    """ZIPs are unpacked safely into the spool area; a refused archive is reported and the rest go on."""
+    plan = Plan()
+    expanded: list[Path] = []
+    for path in paths:
+        if not path.exists():
+            plan.rejected.append(refusal(str(path), InvalidInput(f"{path} does not exist")))
+        elif path.is_file() and path.suffix.lower() == ".zip":  # other names go through content validation
+            if not is_zip(path):
+                plan.rejected.append(
+                    refusal(
+                        path.name,
+                        UnsupportedFile(
+                            f"{path.name}: named as a ZIP archive but its content is not one; check the file"
+                        ),
+                    )
+                )
+                continue
+            scratch = context.settings.spool_dir / "unpacked" / uuid.uuid4().hex
+            plan.scratch.append(scratch)
+            target = scratch / path.stem
+            try:
+                extract_zip(path, target)
+                expanded.append(target)
+            except DanganError as exc:
+                plan.rejected.append(refusal(path.name, exc))
+        else:
+            expanded.append(path)
+    with context.db.session() as session:
+        batch = session.get(Batch, batch_id)
+        slots = [ManifestSlot(m.row_number, m.source, m.expected_pages) for m in batch.manifest] if batch else []
+    plan.items = plan_items(expanded, slots)
+    return plan

@@ -1,0 +1,211 @@
+"""The archivist's review of pages the quality gate held: accept, reject (rescan requested), or replace with a
+rescan (a new page version; the old one is kept)."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.services.filing import indexed_document
+from api.wiring import Context
+from archive import audit
+from archive.errors import Conflict, InvalidInput, NotFound
+from archive.hashing import sha256_bytes, sha256_file
+from archive.models import Batch, Document, IngestJob, Page, QualityFinding, StoredObject, utcnow
+from archive.ports import content_key
+from archive.values import DocumentStatus, JobState, ObjectRole
+from ingest.kinds import validate
+from ingest.pdfa import replace_page
+from ingest.quality import get_profile
+from ingest.results import OcrRequest, OcrResult
+
+OcrCall = Callable[[OcrRequest], OcrResult]
+UNRESOLVED = ("held", "rejected")
+
+
+class ReviewService:
+    def __init__(self, context: Context) -> None:
+        self.context = context
+
+    def accept(self, page_id: int, *, actor: str, note: str | None = None) -> dict[str, Any]:
+        return self._decide(page_id, "accepted", actor=actor, note=note)
+
+    def reject(self, page_id: int, *, actor: str, reason: str) -> dict[str, Any]:
+        if not reason.strip():
+            raise InvalidInput("say why the page is rejected (the reason goes to the rescan request)")
+        return self._decide(page_id, "rejected", actor=actor, note=reason)
+
+    def _decide(self, page_id: int, review: str, *, actor: str, note: str | None) -> dict[str, Any]:
+        with self.context.db.write() as session:
+            page = _current_page(session, page_id)
+            page.review, page.review_note, page.reviewed_by, page.reviewed_at = review, note, actor, utcnow()
+            audit.record(
+                session,
+                actor=actor,
+                action=f"page.{review.removesuffix('ed')}",
+                target=f"page:{page_id}",
+                details={"document": page.document_id, "page": page.number, "note": note},
+            )
+            _settle_document(session, page.document)
+            return page_view(page)
+
+    def replace(
+        self, page_id: int, rescan: Path, *, actor: str, ocr: OcrCall, display_name: str | None = None
+    ) -> dict[str, Any]:
+        """OCR the rescan, splice it into the access copy, and make it the page's current version."""
+        checked = validate(rescan, display_name=display_name)
+        if checked.is_pdf or checked.page_count != 1:
+            raise InvalidInput("a rescan replaces one page: give one single-page image (TIFF, PNG or JPEG)")
+        with self.context.db.session() as session:
+            page = _current_page(session, page_id)
+            document = page.document
+            batch = session.get(Batch, document.batch_id) if document.batch_id else None
+            profile = get_profile(batch.profile, batch.profile_overrides) if batch else get_profile("dat31")
+            pdfa_row = next(o for o in document.objects if o.role == ObjectRole.PDFA and o.current)
+            number, languages = page.number, document.language
+        workdir = self.context.settings.home_dir / "work" / f"rescan-{uuid.uuid4().hex}"
+        try:
+            result = ocr(
+                OcrRequest(
+                    sources=(rescan,),
+                    media_type=checked.media_type,
+                    languages=languages,
+                    workdir=workdir,
+                    profile=profile,
+                    page_timeout_seconds=self.context.settings.ocr_page_timeout_seconds,
+                )
+            )
+            current_pdf = workdir / "current.pdf"
+            with self.context.store.open_read(pdfa_row.key) as stream, current_pdf.open("wb") as out:
+                shutil.copyfileobj(stream, out)
+            spliced = workdir / "spliced.pdf"
+            replace_page(current_pdf, result.pdfa_path, number, spliced)
+            return self._file_rescan(page_id, rescan, spliced, result, actor=actor, media_type=checked.media_type)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def _file_rescan(
+        self, page_id: int, rescan: Path, spliced: Path, result: OcrResult, *, actor: str, media_type: str
+    ) -> dict[str, Any]:
+        store = self.context.store
+        original_sha, pdf_sha = sha256_file(rescan)[0], sha256_file(spliced)[0]
+        original = store.put_file(content_key(original_sha), rescan, expected_sha256=original_sha)
+        pdfa = store.put_file(content_key(pdf_sha), spliced, expected_sha256=pdf_sha)
+        [new] = result.pages
+        with self.context.db.write() as session:
+            old = _current_page(session, page_id)
+            document = old.document
+            old.current, old.review, old.reviewed_by, old.reviewed_at = False, "replaced", actor, utcnow()
+            version = 1 + max(p.version for p in document.all_pages if p.number == old.number)
+            page = Page(
+                number=old.number,
+                version=version,
+                current=True,
+                width_px=new.width_px,
+                height_px=new.height_px,
+                dpi=new.dpi,
+                text=new.text,
+                ocr_confidence=new.confidence,
+                text_source=new.text_source,
+                measurements=new.measurements,
+                review="held" if new.held else "ok",
+                findings=[
+                    QualityFinding(
+                        check=f.check,
+                        severity=f.severity,
+                        measured=f.measured,
+                        threshold=f.threshold,
+                        message=f.message,
+                    )
+                    for f in new.findings
+                ],
+            )
+            document.all_pages.append(page)
+            session.flush()
+            texts = [p.text for p in sorted(document.all_pages, key=lambda p: p.number) if p.current]
+            text_bytes = "\f".join(texts).encode("utf-8")
+            text = store.put_bytes(content_key(sha256_bytes(text_bytes)), text_bytes)
+            for obj in document.objects:
+                if obj.role in (ObjectRole.PDFA, ObjectRole.TEXT) or (
+                    obj.role == ObjectRole.ORIGINAL and obj.page_id == old.id
+                ):
+                    obj.current = False
+            for role, info, media, page_ref in (
+                (ObjectRole.ORIGINAL, original, media_type, page.id),
+                (ObjectRole.PDFA, pdfa, "application/pdf", None),
+                (ObjectRole.TEXT, text, "text/plain; charset=utf-8", None),
+            ):
+                assert info.sha256 is not None
+                document.objects.append(
+                    StoredObject(
+                        key=info.key,
+                        sha256=info.sha256,
+                        size=info.size,
+                        media_type=media,
+                        role=role,
+                        page_id=page_ref,
+                        current=True,
+                    )
+                )
+            audit.record(
+                session,
+                actor=actor,
+                action="page.replace",
+                target=f"page:{page_id}",
+                details={"document": document.id, "page": page.number, "version": version, "new_page_id": page.id},
+            )
+            _settle_document(session, document)
+            indexed = indexed_document(document)
+            view = page_view(page)
+        self.context.index.upsert([indexed])
+        return view
+
+
+def page_view(page: Page) -> dict[str, Any]:
+    return {
+        "page_id": page.id,
+        "document_id": page.document_id,
+        "page": page.number,
+        "version": page.version,
+        "review": page.review,
+        "note": page.review_note,
+        "reviewed_by": page.reviewed_by,
+        "ocr_confidence": page.ocr_confidence,
+        "findings": [
+            {
+                "check": f.check,
+                "severity": f.severity,
+                "measured": f.measured,
+                "threshold": f.threshold,
+                "message": f.message,
+            }
+            for f in page.findings
+        ],
+    }
+
+
+def _current_page(session: Session, page_id: int) -> Page:
+    page = session.get(Page, page_id)
+    if page is None:
+        raise NotFound(f"page {page_id} does not exist")
+    if not page.current:
+        raise Conflict(f"page {page_id} was replaced by a rescan; review the current version instead")
+    return page
+
+
+def _settle_document(session: Session, document: Document) -> None:
+    """An item whose pages are all resolved is ready again, and so is its job."""
+    session.flush()
+    session.refresh(document)
+    unresolved = any(p.review in UNRESOLVED for p in document.pages)
+    if document.status != DocumentStatus.FILED:
+        document.status = DocumentStatus.NEEDS_REVIEW if unresolved else DocumentStatus.READY
+    job = session.scalars(select(IngestJob).where(IngestJob.document_id == document.id)).first()
+    if job is not None and job.state in (JobState.NEEDS_REVIEW, JobState.DONE):
+        job.state = JobState.NEEDS_REVIEW if unresolved else JobState.DONE

@@ -1,0 +1,194 @@
+"""HTTP routes for batches, acceptance sampling, reports and page review (same services as the CLI)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.runner import ocr_in_child
+from api.services.acceptance import AcceptanceService
+from api.services.batches import BatchService
+from api.services.ingest import IngestService
+from api.services.planning import plan_batch_items, refusal
+from api.services.report_html import render_report
+from api.services.review import ReviewService
+from api.web_common import Caller, ReceivedUpload, client_of, context_of, require
+from archive.errors import Conflict, DanganError
+from archive.values import Role
+
+router = APIRouter(prefix="/api/v1", tags=["batches"])
+ARCHIVIST = (Role.ADMIN, Role.ARCHIVIST)
+
+
+class Strict(BaseModel):
+    """Unknown fields are refused, so nobody can slip a role, clearance or status into a request body."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class BatchIn(Strict):
+    fonds: str
+    series: str | None = None
+    box: str | None = None
+    label: str | None = None
+    languages: str | None = None
+    level: str | None = None
+    year: int | None = None
+    retention: str = "Y30"
+    profile: str = "dat31"
+    thresholds: dict[str, float] = Field(default_factory=dict)
+    ref_template: str | None = None
+    manifest_csv: str | None = Field(default=None, description="The manifest as CSV text")
+
+
+class SampleIn(Strict):
+    percent: float = 5.0
+    minimum: int = 10
+    seed: int | None = None
+
+
+class VerdictIn(Strict):
+    page_id: int
+    verdict: Literal["pass", "fail"]
+    defect: str | None = None
+    note: str | None = None
+
+
+class ReviewIn(Strict):
+    action: Literal["accept", "reject"]
+    note: str | None = None
+
+
+@router.post("/batches", status_code=201)
+def create_batch(request: Request, caller: Caller, body: BatchIn) -> dict[str, Any]:
+    require(caller, *ARCHIVIST, action="creating a batch")
+    return BatchService(context_of(request)).create(
+        actor=caller.username,
+        fonds=body.fonds,
+        series=body.series,
+        box=body.box,
+        label=body.label,
+        manifest_text=body.manifest_csv,
+        manifest_name="manifest.csv" if body.manifest_csv else None,
+        languages=body.languages,
+        level=body.level,
+        year=body.year,
+        retention=body.retention,
+        profile=body.profile,
+        overrides=body.thresholds,
+        ref_template=body.ref_template,
+        client=client_of(request),
+    )
+
+
+@router.get("/batches")
+def list_batches(request: Request, _caller: Caller) -> dict[str, Any]:
+    return {"batches": BatchService(context_of(request)).all()}
+
+
+@router.get("/batches/{batch_id}")
+def batch_status(request: Request, batch_id: int, _caller: Caller) -> dict[str, Any]:
+    """Counts per job state and per finding, held pages, reconciliation against the manifest."""
+    return BatchService(context_of(request)).status(batch_id)
+
+
+@router.post("/batches/{batch_id}/files", status_code=202)
+def add_files(
+    request: Request,
+    batch_id: int,
+    caller: Caller,
+    files: Annotated[list[UploadFile], File(description="Scans, or ZIPs of them")],
+) -> dict[str, Any]:
+    """Each file (or each item inside a ZIP) becomes a queued job; OCR runs in worker processes."""
+    require(caller, *ARCHIVIST, action="adding files")
+    context = context_of(request)
+    service = IngestService(context)
+    jobs: list[dict[str, Any]] = []
+    skipped: list[dict[str, Any]] = []
+    received_all: list[ReceivedUpload] = []
+    try:
+        paths = []
+        for upload in files:
+            name = Path(upload.filename or "upload").name
+            received = ReceivedUpload(upload, context.settings.spool_dir, context.settings.max_upload_mb, name=name)
+            received_all.append(received)
+            paths.append(received.__enter__())
+        plan = plan_batch_items(context, batch_id, paths)
+        for item in plan.items:
+            try:
+                job = service.submit_item(batch_id, item, actor=caller.username, client=client_of(request))
+                request.app.state.runner.submit(job["id"])
+                jobs.append(job)
+            except Conflict as exc:
+                skipped.append(refusal(item.name, exc))
+            except DanganError as exc:
+                plan.rejected.append(refusal(item.name, exc))
+        plan.cleanup()
+    finally:
+        for received in received_all:
+            received.__exit__(None, None, None)
+    return {"batch_id": batch_id, "jobs": jobs, "skipped": skipped, "rejected": plan.rejected}
+
+
+@router.post("/batches/{batch_id}/sample", status_code=201)
+def draw_sample(request: Request, batch_id: int, caller: Caller, body: SampleIn) -> dict[str, Any]:
+    require(caller, *ARCHIVIST, action="drawing a sample")
+    return AcceptanceService(context_of(request)).draw(
+        batch_id, actor=caller.username, percent=body.percent, minimum=body.minimum, seed=body.seed
+    )
+
+
+@router.post("/batches/{batch_id}/verdicts")
+def record_verdict(request: Request, batch_id: int, caller: Caller, body: VerdictIn) -> dict[str, Any]:
+    require(caller, *ARCHIVIST, action="recording a verdict")
+    return AcceptanceService(context_of(request)).record_verdict(
+        batch_id, body.page_id, actor=caller.username, passed=body.verdict == "pass", defect=body.defect, note=body.note
+    )
+
+
+@router.post("/batches/{batch_id}/decision")
+def decide(request: Request, batch_id: int, caller: Caller) -> dict[str, Any]:
+    require(caller, *ARCHIVIST, action="deciding on a batch")
+    return AcceptanceService(context_of(request)).decide(batch_id, actor=caller.username)
+
+
+@router.get("/batches/{batch_id}/report", response_model=None)
+def report(
+    request: Request, batch_id: int, _caller: Caller, format: Annotated[Literal["json", "html"], Query()] = "json"
+) -> dict[str, Any] | HTMLResponse:
+    result = AcceptanceService(context_of(request)).report(batch_id)
+    return HTMLResponse(render_report(result)) if format == "html" else result
+
+
+@router.post("/batches/{batch_id}/file")
+def file_batch(request: Request, batch_id: int, caller: Caller) -> dict[str, Any]:
+    require(caller, *ARCHIVIST, action="filing a batch")
+    return AcceptanceService(context_of(request)).file(batch_id, actor=caller.username)
+
+
+@router.post("/pages/{page_id}/review")
+def review_page(request: Request, page_id: int, caller: Caller, body: ReviewIn) -> dict[str, Any]:
+    require(caller, *ARCHIVIST, action="reviewing pages")
+    service = ReviewService(context_of(request))
+    if body.action == "accept":
+        return service.accept(page_id, actor=caller.username, note=body.note)
+    return service.reject(page_id, actor=caller.username, reason=body.note or "")
+
+
+@router.post("/pages/{page_id}/rescan")
+def rescan_page(
+    request: Request,
+    page_id: int,
+    caller: Caller,
+    file: Annotated[UploadFile, File(description="The rescanned page image")],
+) -> dict[str, Any]:
+    """Replace a page with a rescan; OCR runs in a child process, never in the request's own process."""
+    require(caller, *ARCHIVIST, action="replacing pages")
+    context = context_of(request)
+    name = Path(file.filename or "rescan").name
+    with ReceivedUpload(file, context.settings.spool_dir, context.settings.max_upload_mb, name=name) as path:
+        return ReviewService(context).replace(page_id, path, actor=caller.username, ocr=ocr_in_child, display_name=name)

@@ -1,0 +1,76 @@
+"""What every HTTP route shares: the caller from the bearer token, role checks, and received uploads."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import uuid
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends, Request, UploadFile
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.services.users import UserService
+from api.wiring import Context
+from archive.access import Principal
+from archive.errors import PermissionDenied, TooLarge
+from archive.hashing import CHUNK
+from archive.values import Role
+
+bearer = HTTPBearer(auto_error=False, description="A token from `dangan users create-admin` or `dangan users token`.")
+
+
+def context_of(request: Request) -> Context:
+    context: Context = request.app.state.context
+    return context
+
+
+def current_principal(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Principal:
+    return UserService(context_of(request)).authenticate(credentials.credentials if credentials else None)
+
+
+Caller = Annotated[Principal, Depends(current_principal)]
+
+
+def require(caller: Principal, *roles: Role, action: str) -> None:
+    """What a user may *do* is their role; records they may not *see* answer 404 elsewhere."""
+    if not caller.roles.intersection(roles):
+        raise PermissionDenied(f"{action} needs the {' or '.join(r.value for r in roles)} role")
+
+
+def client_of(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+class ReceivedUpload:
+    """Copy an upload into the spool area under its own (sanitised) name, enforcing the size limit.
+
+    The copy is removed on exit; jobs keep their own spooled copies.
+    """
+
+    def __init__(self, upload: UploadFile, spool: Path, max_mb: int, *, name: str) -> None:
+        self.upload, self.limit = upload, max_mb * 1024 * 1024
+        safe = re.sub(r"[^\w.\-]", "_", Path(name).name)[-150:] or "upload"
+        self.folder = spool / "incoming" / uuid.uuid4().hex
+        self.path = self.folder / safe
+
+    def __enter__(self) -> Path:
+        self.folder.mkdir(parents=True)
+        try:
+            with self.path.open("wb") as handle:
+                copied = 0
+                while chunk := self.upload.file.read(CHUNK):
+                    copied += len(chunk)
+                    if copied > self.limit:
+                        raise TooLarge(f"the upload exceeds the {self.limit // 1024 // 1024} MB limit (max_upload_mb)")
+                    handle.write(chunk)
+        except BaseException:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            raise
+        return self.path
+
+    def __exit__(self, *_exc: object) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)

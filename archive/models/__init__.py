@@ -1,0 +1,35 @@
+"""All catalogue tables (SQLAlchemy 2.x). Alembic migrations in archive/migrations mirror these."""
+
+from archive.models.base import Base, UTCDateTime, utcnow
+from archive.models.catalogue import (
+    DEFAULT_REF_TEMPLATE,
+    Batch,
+    Document,
+    Fonds,
+    ManifestItem,
+    Page,
+    QualityFinding,
+    StoredObject,
+)
+from archive.models.people import ApiToken, AuditEvent, User
+from archive.models.work import BatchSample, IngestJob, SampleVerdict
+
+__all__ = [
+    "DEFAULT_REF_TEMPLATE",
+    "ApiToken",
+    "AuditEvent",
+    "Base",
+    "Batch",
+    "BatchSample",
+    "Document",
+    "Fonds",
+    "IngestJob",
+    "ManifestItem",
+    "Page",
+    "QualityFinding",
+    "SampleVerdict",
+    "StoredObject",
+    "UTCDateTime",
+    "User",
+    "utcnow",
+]

@@ -1,0 +1,63 @@
+"""Work in progress: ingest jobs, acceptance samples and reviewers' verdicts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from archive.models.base import Base, utcnow
+
+
+class IngestJob(Base):
+    """One item on its way into the archive; survives restarts through its spooled copy."""
+
+    __tablename__ = "ingest_job"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batch.id"), index=True)
+    state: Mapped[str] = mapped_column(String(32), index=True)
+    source_name: Mapped[str] = mapped_column(String(512))
+    spool_path: Mapped[str | None] = mapped_column(String(1024))
+    options: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    submitted_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[dt.datetime | None]
+    finished_at: Mapped[dt.datetime | None]
+    seconds: Mapped[float | None] = mapped_column(Float)
+
+
+class BatchSample(Base):
+    """An acceptance sample: which pages were drawn, with the seed that reproduces the draw."""
+
+    __tablename__ = "batch_sample"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batch.id", ondelete="CASCADE"), index=True)
+    seed: Mapped[int] = mapped_column(Integer)
+    percent: Mapped[float] = mapped_column(Float)
+    minimum: Mapped[int] = mapped_column(Integer)
+    population: Mapped[int] = mapped_column(Integer)
+    page_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    drawn_by: Mapped[str] = mapped_column(String(128))
+    drawn_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    verdicts: Mapped[list[SampleVerdict]] = relationship(back_populates="sample", cascade="all, delete-orphan")
+
+
+class SampleVerdict(Base):
+    """A reviewer's pass or fail on one sampled page, with the defect type when it failed."""
+
+    __tablename__ = "sample_verdict"
+    __table_args__ = (UniqueConstraint("sample_id", "page_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sample_id: Mapped[int] = mapped_column(ForeignKey("batch_sample.id", ondelete="CASCADE"))
+    page_id: Mapped[int] = mapped_column(ForeignKey("page.id"))
+    passed: Mapped[bool] = mapped_column(Boolean)
+    defect: Mapped[str | None] = mapped_column(String(64))
+    critical: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str | None] = mapped_column(Text)
+    reviewer: Mapped[str] = mapped_column(String(128))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    sample: Mapped[BatchSample] = relationship(back_populates="verdicts")
