@@ -41,7 +41,8 @@ unit: install
 test: lint typecheck unit
 
 bench: install
-	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in bench/bench_*.py; do module=$${script%.py}; module=$${module//\//.}; \
+	  echo "== $$module"; $(BIN)/python -m $$module || exit 1; done
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,7 +1,9 @@
 """Job runners: a Protocol, and the embedded local pool (OCR in child processes, filing in threads).
 
-Each OCR run gets a fresh child process (ocrmypdf allows one run per process) forked from a preloaded
-fork server, so the per-job start-up cost is small. A distributed runner can implement the same Protocol.
+OCR runs in long-lived worker processes forked from a preloaded fork server (a fresh process per job would
+re-import the whole program each time: about a second of CPU per item). ocrmypdf, which allows one run per
+process, is started as its own child by the worker for PDF inputs. A distributed runner can implement the
+same Protocol.
 """
 
 from __future__ import annotations
@@ -41,12 +43,14 @@ class LocalJobRunner:
         self._ocr_function = ocr_function  # a module-level function: it is pickled to the child process
         self._pool_lock = threading.Lock()
         self._processes = self._new_pool()
-        self._threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest-job")
+        # Twice as many job threads as OCR processes: while one thread files its result (store, catalogue,
+        # index), another's page is already being OCRed, so no worker process waits.
+        self._threads = ThreadPoolExecutor(max_workers=2 * workers, thread_name_prefix="ingest-job")
 
     def _new_pool(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["ingest.ocr"])
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=context, max_tasks_per_child=1)
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
 
     def submit(self, job_id: int) -> Future[None]:
         return self._threads.submit(self.service.process_job, job_id, self._ocr)

@@ -107,6 +107,7 @@ def add_files(
     require(caller, *ARCHIVIST, action="adding files")
     context = context_of(request)
     service = IngestService(context)
+    service.ensure_open(batch_id)
     jobs: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
     received_all: list[ReceivedUpload] = []

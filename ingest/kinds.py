@@ -9,7 +9,7 @@ from pathlib import Path
 import pikepdf
 from PIL import Image
 
-from archive.errors import UnsupportedFile
+from archive.errors import TooLarge, UnsupportedFile
 
 IMAGE_SUFFIXES = {
     ".tif": "image/tiff",
@@ -23,6 +23,7 @@ SUPPORTED_SUFFIXES = frozenset(IMAGE_SUFFIXES) | frozenset(PDF_SUFFIXES)
 # A4 at 600 dpi is ~35 Mpx; anything past 200 Mpx is treated as a decompression bomb.
 MAX_PIXELS = 200_000_000
 MAX_PAGES = 2000
+MAX_FILE_BYTES = 2 * 1024**3  # a 600 dpi colour A3 TIFF is ~200 MB; 2 GiB leaves room for long multi-page files
 
 _MAGIC = (
     (b"%PDF-", "application/pdf"),
@@ -70,6 +71,11 @@ def validate(path: Path, *, display_name: str | None = None) -> InputFile:
         raise UnsupportedFile(f"{name}: cannot be read: {exc.strerror}") from exc
     if size == 0:
         raise UnsupportedFile(f"{name}: the file is empty (0 bytes); rescan or re-export it")
+    if size > MAX_FILE_BYTES:
+        raise TooLarge(
+            f"{name}: {size / 1024**3:.1f} GiB is over the {MAX_FILE_BYTES // 1024**3} GiB limit per file; "
+            "split it into several files"
+        )
     declared = PDF_SUFFIXES.get(suffix) or IMAGE_SUFFIXES[suffix]
     actual = sniff(head)
     if actual != declared:

@@ -8,7 +8,7 @@ PDFs go through ocrmypdf, which keeps pages that already carry text.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from PIL import Image
@@ -71,9 +71,10 @@ def _image_page(
     if abs(measured.skew_degrees) >= request.deskew_min_degrees:
         work = deskew(image, measured.skew_degrees)
         path = None
-    if path is None:  # tesseract reads files: hand it this page alone (uncompressed TIFF is quick to write)
-        path = request.workdir / f"input-{number:04d}.tif"
-        _to_ocr_mode(work).save(path, format="TIFF", dpi=(dpi or request.assumed_dpi,) * 2)
+    else:  # not rotated: what is left is what was measured
+        measured = replace(measured, skew_after_degrees=measured.skew_degrees)
+    if path is None:  # tesseract reads files: hand it this page alone
+        path = _write_page(request, work, number, dpi)
     ocr = _ocr(request, path, number, dpi)
     rotated = 0
     if _may_be_upside_down(ocr, measured, request):
@@ -118,22 +119,29 @@ def _retry_rotated(
     request: OcrRequest, image: Image.Image, first: PageOcr, number: int, dpi: float | None
 ) -> tuple[int, PageOcr]:
     """Ask tesseract's orientation detector; keep the rotated reading only if it reads better."""
-    probe = request.workdir / f"input-{number:04d}.tif"
-    if not probe.exists():
-        _to_ocr_mode(image).save(probe, format="TIFF", dpi=(dpi or request.assumed_dpi,) * 2)
+    probe = _write_page(request, image, number, dpi, suffix="-probe")
     angle = detect_rotation(probe, timeout_seconds=request.page_timeout_seconds)
     if angle == 0:
         return 0, first
-    turned = request.workdir / f"input-{number:04d}-r{angle}.tif"
-    _to_ocr_mode(image).rotate(-angle, expand=True).save(turned, format="TIFF", dpi=(dpi or request.assumed_dpi,) * 2)
+    turned = _write_page(request, image.rotate(-angle, expand=True), number, dpi, suffix=f"-r{angle}")
     second = _ocr(request, turned, number, dpi, suffix=f"-r{angle}")
     if (second.confidence or 0) > (first.confidence or 0):
         return angle, second
     return 0, first
 
 
-def _to_ocr_mode(image: Image.Image) -> Image.Image:
-    return image if image.mode in ("1", "L", "RGB") else image.convert("RGB")
+def _write_page(request: OcrRequest, image: Image.Image, number: int, dpi: float | None, suffix: str = "") -> Path:
+    """Bilevel pages as CCITT G4 TIFF, others as JPEG: tesseract's PDF renderer embeds both as they are,
+    where an uncompressed TIFF would be deflated page by page (slow, and a large access copy)."""
+    resolution = (dpi or request.assumed_dpi,) * 2
+    if image.mode == "1":
+        path = request.workdir / f"input-{number:04d}{suffix}.tif"
+        image.save(path, format="TIFF", compression="group4", dpi=resolution)
+    else:
+        path = request.workdir / f"input-{number:04d}{suffix}.jpg"
+        rgb_or_grey = image if image.mode in ("L", "RGB") else image.convert("RGB")
+        rgb_or_grey.save(path, format="JPEG", quality=92, dpi=resolution)
+    return path
 
 
 def _process_pdf(request: OcrRequest, clock: _Clock) -> tuple[list[PageResult], Path]:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import ocrmypdf
 import pikepdf
 import pikepdf.pdfa
 from pdfminer.high_level import extract_text
@@ -54,26 +56,37 @@ def pdf_page_images(path: Path) -> Iterator[tuple[int, Image.Image]]:
 
 
 def to_pdfa(source: Path, out: Path, *, languages: str, sidecar: Path | None, page_timeout: float) -> None:
-    """OCR pages that lack text (keeping existing text layers) and write PDF/A-2b.
+    """OCR pages that lack text (keeping existing text layers), turn pages upright, and write PDF/A-2b.
 
-    Ghostscript 10.0.0 (Debian 12) corrupts PDFs with existing text, so `output_type="auto"` is used: ocrmypdf
-    then converts speculatively without Ghostscript. The result is checked; anything but PDF/A-2 fails.
+    ocrmypdf allows one run per process, so each run is its own `python -m ocrmypdf` child. Ghostscript 10.0.0
+    (Debian 12) corrupts PDFs with existing text, so `--output-type auto` is used: ocrmypdf then converts
+    speculatively without Ghostscript. The result is checked; anything but PDF/A-2 fails.
     """
-    try:
-        ocrmypdf.ocr(
-            source,
-            out,
-            language=languages.split("+"),
-            skip_text=True,
-            output_type="auto",
-            sidecar=sidecar,
-            jobs=1,
-            progress_bar=False,
-            optimize=0,
-            tesseract_timeout=page_timeout,
-        )
-    except ocrmypdf.exceptions.ExitCodeException as exc:
-        raise ProcessingFailed(f"making the PDF/A access copy failed: {exc.__class__.__name__}: {exc}") from exc
+    command = [
+        sys.executable,
+        "-m",
+        "ocrmypdf",
+        "--language",
+        languages,
+        "--skip-text",
+        "--rotate-pages",
+        "--output-type",
+        "auto",
+        "--jobs",
+        "1",
+        "--optimize",
+        "0",
+        "--tesseract-timeout",
+        str(page_timeout),
+        "--quiet",
+    ]
+    if sidecar is not None:
+        command += ["--sidecar", str(sidecar)]
+    env = os.environ | {"OMP_THREAD_LIMIT": "1"}
+    run = subprocess.run([*command, str(source), str(out)], capture_output=True, text=True, env=env, check=False)
+    if run.returncode != 0:
+        reason = (run.stderr.strip().splitlines() or [f"exit code {run.returncode}"])[-1]
+        raise ProcessingFailed(f"making the PDF/A access copy failed (ocrmypdf exit {run.returncode}): {reason}")
     part = pdfa_part(out)
     if part != "2":
         raise ProcessingFailed(f"the access copy came out as PDF/A part {part!r}, not PDF/A-2b")

@@ -23,7 +23,7 @@ class OcrRequest:
     assumed_dpi: int = 300
     page_timeout_seconds: float = 180.0
     profile: QualityProfile = field(default_factory=lambda: get_profile("dat31"))
-    deskew_min_degrees: float = 0.3  # tesseract copes with less; rotating costs an image write
+    deskew_min_degrees: float = 1.0  # tesseract reads less skew unharmed; rotating costs a re-encode
     orientation_check_below_confidence: float = 50.0  # a page read this badly may be upside down
 
     @property

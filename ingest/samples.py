@@ -63,6 +63,30 @@ def render_page(
     seed: int = 0,
 ) -> Image.Image:
     """A grey-scale page with the text wrapped to the margins, slightly rotated and speckled."""
+    return render_page_with_text(
+        page,
+        dpi=dpi,
+        height_mm=height_mm,
+        font_pt=font_pt,
+        skew_degrees=skew_degrees,
+        noise=noise,
+        blur=blur,
+        seed=seed,
+    )[0]
+
+
+def render_page_with_text(
+    page: SamplePage,
+    *,
+    dpi: int = 300,
+    height_mm: float = A4_MM[1],
+    font_pt: float = 12.0,
+    skew_degrees: float = 0.6,
+    noise: float = 0.002,
+    blur: float = 0.4,
+    seed: int = 0,
+) -> tuple[Image.Image, str]:
+    """The page and the text that fitted on it, line by line (the ground truth for error rates)."""
     width = round(A4_MM[0] / 25.4 * dpi)
     height = round(height_mm / 25.4 * dpi)
     margin = round(20 / 25.4 * dpi)
@@ -71,10 +95,12 @@ def render_page(
     draw = ImageDraw.Draw(image)
     y = margin
     line_height = round(font.size * 1.6)
+    drawn: list[str] = []
     for line in _wrap(page.text, font, width - 2 * margin, page.language):
         if y + line_height > height - margin:
             break
         draw.text((margin, y), line, font=font, fill=20)
+        drawn.append(line)
         y += line_height
     rng = random.Random(seed)
     image = image.rotate(skew_degrees, resample=Image.Resampling.BICUBIC, fillcolor=250)
@@ -82,7 +108,7 @@ def render_page(
     assert pixels is not None
     for _ in range(int(width * height * noise)):
         pixels[rng.randrange(width), rng.randrange(height)] = rng.choice((0, 90, 255))
-    return image.filter(ImageFilter.GaussianBlur(blur)) if blur else image
+    return (image.filter(ImageFilter.GaussianBlur(blur)) if blur else image), "\n".join(drawn)
 
 
 def _wrap(text: str, font: ImageFont.FreeTypeFont, max_width: int, language: str) -> list[str]:

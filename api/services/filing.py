@@ -124,7 +124,8 @@ def file_item(
     held = sum(1 for page in result.pages if page.held)
     job.state = JobState.NEEDS_REVIEW if held else JobState.DONE
     job.document_id, job.finished_at, job.seconds = document.id, utcnow(), round(seconds, 3)
-    job.options = {key: value for key, value in job.options.items() if key != "pending_keys"}
+    timing = {"ocr_seconds": result.ocr_seconds, "quality_seconds": result.quality_seconds}
+    job.options = {key: value for key, value in job.options.items() if key != "pending_keys"} | {"timing": timing}
     audit.record(
         session,
         actor=job.submitted_by,

@@ -127,6 +127,11 @@ class IngestService:
 
         return int(BatchService(self.context).create(actor=actor, fonds=fonds, label=label)["id"])
 
+    def ensure_open(self, batch_id: int) -> None:
+        """Refuse files for a batch that is sampled, accepted or filed, before any upload is received."""
+        with self.db.session() as session:
+            self._open_batch(session, batch_id)
+
     def _open_batch(self, session: Session, batch_id: int) -> Batch:
         batch = session.get(Batch, batch_id)
         if batch is None:

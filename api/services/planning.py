@@ -52,8 +52,8 @@ def plan_batch_items(context: Context, batch_id: int, paths: list[Path]) -> Plan
             plan.scratch.append(scratch)
             target = scratch / path.stem
             try:
-                extract_zip(path, target)
-                expanded.append(target)
+                extract_zip(path, target, display_name=path.name)
+                expanded.append(_unwrapped(target))
             except DanganError as exc:
                 plan.rejected.append(refusal(path.name, exc))
         else:
@@ -63,3 +63,12 @@ def plan_batch_items(context: Context, batch_id: int, paths: list[Path]) -> Plan
         slots = [ManifestSlot(m.row_number, m.source, m.expected_pages) for m in batch.manifest] if batch else []
     plan.items = plan_items(expanded, slots)
     return plan
+
+
+def _unwrapped(folder: Path) -> Path:
+    """A ZIP of one folder holds that folder: its contents are the box, not one item."""
+    children = [child for child in folder.iterdir() if not child.name.startswith(".")]
+    while len(children) == 1 and children[0].is_dir():
+        folder = children[0]
+        children = [child for child in folder.iterdir() if not child.name.startswith(".")]
+    return folder
