@@ -123,3 +123,13 @@ def test_a_damaged_image_fails_its_job_without_leaving_objects(cli: Cli, tmp_pat
     assert result.exit_code == UnsupportedFile.exit_code
     assert "damaged" in result.json["rejected"][0]["message"]
     assert_nothing_changed(context)
+
+
+def test_a_truncated_jpeg_is_refused_at_validation(cli: Cli, tmp_path: Path, context: Context) -> None:
+    page = english_page(tmp_path, name="half.jpg").path
+    data = page.read_bytes()
+    page.write_bytes(data[: len(data) // 2])  # the scanner's transfer stopped halfway
+    result = cli("ingest", str(page), "--json")
+    assert result.exit_code == UnsupportedFile.exit_code
+    assert "half.jpg: the image is damaged" in result.json["rejected"][0]["message"]
+    assert_nothing_changed(context)
