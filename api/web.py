@@ -10,15 +10,19 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict
 
 from api.runner import JobRunner, LocalJobRunner
-from api.services.documents import DocumentService, FileDownload
+from api.services.documents import DocumentService, FileDownload, update_document
 from api.services.ingest import IngestService
 from api.services.search import SearchService
+from api.web_accounts import router as account_routes
+from api.web_audit import router as audit_routes
 from api.web_batches import router as batch_routes
 from api.web_common import Caller, ReceivedUpload, client_of, require
 from api.wiring import Context
-from archive.errors import DanganError
+from archive import audit
+from archive.errors import AuthenticationRequired, DanganError, PermissionDenied
 from archive.hashing import CHUNK
 from archive.values import ObjectRole, Role
 from ingest.grouping import PlannedItem
@@ -47,9 +51,13 @@ def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
     )
     app.state.context = context
     app.include_router(batch_routes)
+    app.include_router(account_routes)
+    app.include_router(audit_routes)
 
     @app.exception_handler(DanganError)
-    async def dangan_error(_request: Request, exc: DanganError) -> JSONResponse:
+    async def dangan_error(request: Request, exc: DanganError) -> JSONResponse:
+        if isinstance(exc, PermissionDenied | AuthenticationRequired) and request.url.path != "/api/v1/auth/login":
+            record_denial(context, request, exc)
         headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
         return JSONResponse({"error": exc.code, "message": exc.message}, status_code=exc.http_status, headers=headers)
 
@@ -84,6 +92,21 @@ def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
     def document(document_id: int, request: Request, caller: Caller) -> dict[str, Any]:
         return documents.get(caller, document_id, client=client_of(request))
 
+    @app.patch("/api/v1/documents/{document_id}", tags=["documents"])
+    def edit_document(document_id: int, request: Request, caller: Caller, body: DocumentPatch) -> dict[str, Any]:
+        """Edit title, date, access level or department scope; search obeys a new level at once."""
+        require(caller, Role.ADMIN, Role.ARCHIVIST, action="editing metadata")
+        return update_document(
+            context,
+            caller,
+            document_id,
+            title=body.title,
+            date=body.date,
+            level=body.level,
+            departments=body.departments,
+            client=client_of(request),
+        )
+
     @app.get("/api/v1/documents/{document_id}/pdf", tags=["documents"], response_class=StreamingResponse)
     def pdf(document_id: int, request: Request, caller: Caller) -> StreamingResponse:
         """The PDF/A-2b access copy with its text layer."""
@@ -104,6 +127,30 @@ def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
         return searching.search(caller, q, limit=limit, client=client_of(request))
 
     return app
+
+
+class DocumentPatch(BaseModel):
+    """Only these fields can be changed; anything else in the body is refused."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: str | None = None
+    date: str | None = None
+    level: str | None = None
+    departments: list[str] | None = None
+
+
+def record_denial(context: Context, request: Request, exc: DanganError) -> None:
+    """Every refused request is an audit event (compliance looks for bursts of them)."""
+    with context.db.write() as session:
+        audit.record(
+            session,
+            actor=getattr(request.state, "username", "anonymous"),
+            action="access.denied",
+            outcome="denied",
+            target=f"{request.method} {request.url.path}"[:255],
+            client=client_of(request),
+            details={"reason": exc.code},
+        )
 
 
 def _stream(download: FileDownload) -> StreamingResponse:

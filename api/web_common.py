@@ -29,7 +29,9 @@ def context_of(request: Request) -> Context:
 def current_principal(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Principal:
-    return UserService(context_of(request)).authenticate(credentials.credentials if credentials else None)
+    principal = UserService(context_of(request)).authenticate(credentials.credentials if credentials else None)
+    request.state.username = principal.username  # for the audit event if the request is then refused
+    return principal
 
 
 Caller = Annotated[Principal, Depends(current_principal)]

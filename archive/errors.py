@@ -75,6 +75,14 @@ class AuthenticationRequired(DanganError):
     code = "unauthenticated"
 
 
+class TooManyAttempts(DanganError):
+    """Logins for this account failed too often; further attempts wait."""
+
+    exit_code = 13
+    http_status = 429
+    code = "too_many_attempts"
+
+
 class PermissionDenied(DanganError):
     """The caller is known but their role does not allow the action (records they may not see are 404)."""
 

@@ -16,8 +16,9 @@ MAX_PAGE_HITS = 5000
 
 
 def access_filter(scope: SearchScope) -> wq.Query:
-    ceiling = UNLEVELLED if scope.include_unlevelled else scope.max_level
-    level = wq.NumericRange("level", None, ceiling)
+    level: wq.Query = wq.NumericRange("level", None, scope.max_level)
+    if scope.include_unlevelled:  # admins see records whose level was never set, but not above their clearance
+        level = wq.Or([level, wq.Term("level", UNLEVELLED)])
     if scope.departments is None:
         return level
     allowed: list[wq.Query] = [wq.Term("departments", NO_DEPARTMENT)]

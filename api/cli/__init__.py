@@ -7,7 +7,7 @@ import sys
 import click
 import typer
 
-from api.cli import batches, commands, users
+from api.cli import audit, batches, commands, users
 from api.cli.output import emit_json, stderr
 from archive.errors import DanganError
 
@@ -21,6 +21,7 @@ commands.register(app)
 app.add_typer(users.app, name="users")
 app.add_typer(batches.app, name="batch")
 app.add_typer(batches.pages, name="page")
+app.add_typer(audit.app, name="audit")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,14 +1,20 @@
-"""`dangan users ...`: the bootstrap admin and tokens (accounts and roles grow in the accounts issue)."""
+"""`dangan users ...`: accounts, roles, clearances, departments, and API tokens."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from api.cli.commands import JsonOption, open_context
 from api.cli.output import emit_json, stdout
+from api.services.accounts import AccountService
 from api.services.users import UserService
+from archive.errors import InvalidInput
+
+LOCAL_ACTOR = "system"
 
 app = typer.Typer(no_args_is_help=True, help="Users and API tokens.")
 
@@ -45,3 +51,104 @@ def token(
         emit_json(result)
     else:
         stdout.print(result["token"], highlight=False, markup=False)
+
+
+def _password(password_file: Path | None, *, required: bool) -> str | None:
+    """From a file (scripts, CI) or a hidden prompt on a terminal; never from the command line itself."""
+    if password_file is not None:
+        return password_file.read_text(encoding="utf-8").rstrip("\n")
+    if not required:
+        return None
+    if not sys.stdin.isatty():
+        raise InvalidInput("no terminal to ask for the password; give --password-file FILE")
+    return str(typer.prompt("password", hide_input=True, confirmation_prompt=True))
+
+
+@app.command("create")
+def create(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    role: Annotated[list[str], typer.Option(help="archivist, staff, compliance or admin (repeatable).")],
+    clearance: Annotated[str, typer.Option(help="Highest level the user may see.")] = "internal",
+    department: Annotated[list[str] | None, typer.Option(help="Department (repeatable).")] = None,
+    display_name: Annotated[str, typer.Option(help="Full name.")] = "",
+    password_file: Annotated[Path | None, typer.Option(help="Read the password from this file.")] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Create a user with roles, a clearance and departments (the password is hashed with Argon2id)."""
+    password = _password(password_file, required=True)
+    assert password is not None
+    result = AccountService(open_context(ctx)).create(
+        actor=LOCAL_ACTOR,
+        username=username,
+        password=password,
+        roles=role,
+        clearance=clearance,
+        departments=department,
+        display_name=display_name,
+    )
+    _print_user(result, json_out)
+
+
+@app.command("update")
+def update(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    role: Annotated[list[str] | None, typer.Option(help="Replace the roles (repeatable).")] = None,
+    clearance: Annotated[str | None, typer.Option(help="New clearance.")] = None,
+    department: Annotated[list[str] | None, typer.Option(help="Replace the departments (repeatable).")] = None,
+    password_file: Annotated[Path | None, typer.Option(help="Set a new password from this file.")] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Change a user's roles, clearance, departments or password; takes effect on their next request."""
+    result = AccountService(open_context(ctx)).update(
+        actor=LOCAL_ACTOR,
+        username=username,
+        roles=role,
+        clearance=clearance,
+        departments=department,
+        password=_password(password_file, required=False),
+    )
+    _print_user(result, json_out)
+
+
+@app.command("disable")
+def disable(ctx: typer.Context, username: str, json_out: JsonOption = False) -> None:
+    """Disable a user: their tokens are revoked at once; the history stays."""
+    _print_user(AccountService(open_context(ctx)).update(actor=LOCAL_ACTOR, username=username, disabled=True), json_out)
+
+
+@app.command("enable")
+def enable(ctx: typer.Context, username: str, json_out: JsonOption = False) -> None:
+    """Re-enable a disabled user (they log in again to get a token)."""
+    result = AccountService(open_context(ctx)).update(actor=LOCAL_ACTOR, username=username, disabled=False)
+    _print_user(result, json_out)
+
+
+@app.command("list")
+def list_users(ctx: typer.Context, json_out: JsonOption = False) -> None:
+    """All users with roles, clearance, departments and state."""
+    users = AccountService(open_context(ctx)).list()
+    if json_out:
+        emit_json({"users": users})
+        return
+    for user in users:
+        state = "DISABLED" if user["disabled"] else "active"
+        stdout.print(
+            f"{user['username']:20} {state:8} {','.join(user['roles']):28} {user['clearance']:13} "
+            f"{','.join(user['departments'])}",
+            highlight=False,
+            markup=False,
+        )
+
+
+def _print_user(user: dict[str, object], json_out: bool) -> None:
+    if json_out:
+        emit_json(user)
+    else:
+        stdout.print(
+            f"{user['username']}: roles {user['roles']}, clearance {user['clearance']}, departments "
+            f"{user['departments']}, {'disabled' if user['disabled'] else 'active'}",
+            highlight=False,
+            markup=False,
+        )

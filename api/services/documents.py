@@ -8,13 +8,15 @@ from typing import Any, BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from api.services.filing import indexed_document
 from api.services.views import document_view
 from api.wiring import Context
 from archive import audit
 from archive.access import Principal, can_see
-from archive.errors import NotFound
+from archive.errors import InvalidInput, NotFound
+from archive.manifest import parse_date
 from archive.models import Document, StoredObject
-from archive.values import ObjectRole
+from archive.values import AccessLevel, ObjectRole
 
 
 @dataclass
@@ -40,45 +42,45 @@ class DocumentService:
     def __init__(self, context: Context) -> None:
         self.context = context
 
-    def get(self, principal: Principal, document_id: int, *, client: str | None = None) -> dict[str, Any]:
+    def _record_refusal(self, principal: Principal, action: str, document_id: int, client: str | None) -> None:
+        """A refused or missing record is logged in its own transaction, so the refusal itself is kept."""
         with self.context.db.write() as session:
-            try:
+            audit.record(
+                session,
+                actor=principal.username,
+                action=action,
+                outcome="denied_or_missing",
+                target=f"document:{document_id}",
+                client=client,
+            )
+
+    def get(self, principal: Principal, document_id: int, *, client: str | None = None) -> dict[str, Any]:
+        try:
+            with self.context.db.write() as session:
                 document = _visible_document(session, principal, document_id)
-            except NotFound:
                 audit.record(
                     session,
                     actor=principal.username,
                     action="document.view",
-                    outcome="denied_or_missing",
                     target=f"document:{document_id}",
                     client=client,
                 )
-                raise
-            audit.record(
-                session,
-                actor=principal.username,
-                action="document.view",
-                target=f"document:{document_id}",
-                client=client,
-            )
-            return document_view(document)
+                return document_view(document)
+        except NotFound:
+            self._record_refusal(principal, "document.view", document_id, client)
+            raise
 
     def open_file(
         self, principal: Principal, document_id: int, role: ObjectRole, *, client: str | None = None
     ) -> FileDownload:
+        try:
+            with self.context.db.session() as session:
+                _visible_document(session, principal, document_id)
+        except NotFound:
+            self._record_refusal(principal, "document.download", document_id, client)
+            raise
         with self.context.db.write() as session:
-            try:
-                document = _visible_document(session, principal, document_id)
-            except NotFound:
-                audit.record(
-                    session,
-                    actor=principal.username,
-                    action="document.download",
-                    outcome="denied_or_missing",
-                    target=f"document:{document_id}",
-                    client=client,
-                )
-                raise
+            document = _visible_document(session, principal, document_id)
             stored: StoredObject | None = next((o for o in document.objects if o.role == role), None)
             if stored is None:
                 raise NotFound(f"document {document_id} has no {role.value} file")
@@ -93,3 +95,59 @@ class DocumentService:
             filename = document.original_filename if role == ObjectRole.ORIGINAL else f"{document.reference_code}.pdf"
             key, media_type, size = stored.key, stored.media_type, stored.size
         return FileDownload(self.context.store.open_read(key), media_type, filename, size)
+
+
+def update_document(
+    context: Context,
+    principal: Principal,
+    document_id: int,
+    *,
+    title: str | None = None,
+    date: str | None = None,
+    level: str | None = None,
+    departments: list[str] | None = None,
+    client: str | None = None,
+) -> dict[str, Any]:
+    """Edit metadata; a level or scope change reaches the search index before this returns, so the very next
+    search already obeys it. Only records the caller can see can be edited (others are 'not found')."""
+    with context.db.write() as session:
+        document = _visible_document(session, principal, document_id)
+        before = {
+            "title": document.title,
+            "date": document.date,
+            "level": document.access_level,
+            "departments": list(document.departments),
+        }
+        if title is not None:
+            if not title.strip():
+                raise InvalidInput("a title cannot be empty")
+            document.title = title.strip()
+        if date is not None:
+            document.date = parse_date(date)
+        if level is not None:
+            new_level = AccessLevel.parse(level)
+            if new_level > principal.clearance:
+                raise InvalidInput(f"you cannot set a level above your own clearance ({principal.clearance.label})")
+            document.access_level = int(new_level)
+        if departments is not None:
+            document.departments = sorted(set(departments))
+        after = {
+            "title": document.title,
+            "date": document.date,
+            "level": document.access_level,
+            "departments": list(document.departments),
+        }
+        changed = {key: str(after[key]) for key in after if after[key] != before[key]}
+        action = "level.change" if {"level", "departments"} & set(changed) else "document.update"
+        audit.record(
+            session,
+            actor=principal.username,
+            action=action,
+            target=f"document:{document_id}",
+            client=client,
+            details={"changed": changed, "before": {k: str(before[k]) for k in changed}},
+        )
+        view = document_view(document)
+        indexed = indexed_document(document)
+    context.index.upsert([indexed])
+    return view

@@ -19,7 +19,7 @@ from archive.values import AccessLevel, Role
 TOKEN_PREFIX = "dgn_"
 
 
-def _token_hash(token: str) -> str:
+def token_hash(token: str) -> str:
     return sha256_bytes(token.encode("utf-8"))
 
 
@@ -53,7 +53,7 @@ class UserService:
                     target=f"user:{username}",
                     details={"roles": [Role.ADMIN.value], "clearance": AccessLevel.TOP_SECRET.label},
                 )
-            token = self._issue(session, user, label="bootstrap" if created else "make-run")
+            token = self.issue(session, user, label="bootstrap" if created else "make-run")
         return {"username": username, "created": created, "token": token}
 
     def issue_token(self, username: str, *, label: str = "cli") -> dict[str, Any]:
@@ -61,12 +61,12 @@ class UserService:
             user = session.scalars(select(User).where(User.username == username)).first()
             if user is None:
                 raise NotFound(f"user {username!r} does not exist")
-            return {"username": username, "token": self._issue(session, user, label=label)}
+            return {"username": username, "token": self.issue(session, user, label=label)}
 
-    def _issue(self, session: Any, user: User, *, label: str) -> str:
+    def issue(self, session: Any, user: User, *, label: str) -> str:
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         expires = utcnow() + dt.timedelta(days=self.context.settings.token_days)
-        session.add(ApiToken(user_id=user.id, token_sha256=_token_hash(token), label=label, expires_at=expires))
+        session.add(ApiToken(user_id=user.id, token_sha256=token_hash(token), label=label, expires_at=expires))
         audit.record(
             session,
             actor="system",
@@ -82,7 +82,7 @@ class UserService:
         if not token:
             raise refusal
         with self.context.db.session() as session:
-            row = session.scalars(select(ApiToken).where(ApiToken.token_sha256 == _token_hash(token))).first()
+            row = session.scalars(select(ApiToken).where(ApiToken.token_sha256 == token_hash(token))).first()
             if row is None or row.revoked:
                 raise refusal
             if row.expires_at is not None and row.expires_at < utcnow():

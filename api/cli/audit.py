@@ -1,0 +1,137 @@
+"""`dangan audit ...`: the compliance officer's commands."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from api.cli.commands import JsonOption, open_context
+from api.cli.output import emit_json, stdout
+from api.services.auditing import AuditService
+from archive.access import system_operator
+from archive.audit_alerts import AlertRules
+from archive.audit_query import AuditFilter
+from archive.errors import InvalidInput
+
+app = typer.Typer(no_args_is_help=True, help="The access log: query, export, alerts, verification.")
+
+
+def _when(text: str | None) -> dt.datetime | None:
+    if text is None:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise InvalidInput(f"{text!r} is not a date or time like 2026-11-01 or 2026-11-01T08:00+08:00") from exc
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def _filter(
+    user: str | None,
+    document: int | None,
+    action: str | None,
+    outcome: str | None,
+    since: str | None,
+    until: str | None,
+    client: str | None,
+    limit: int,
+) -> AuditFilter:
+    return AuditFilter(
+        actor=user,
+        document_id=document,
+        action=action,
+        outcome=outcome,
+        since=_when(since),
+        until=_when(until),
+        client=client,
+        limit=limit,
+    )
+
+
+User = Annotated[str | None, typer.Option("--user", help="Who acted.")]
+Doc = Annotated[int | None, typer.Option("--document", help="Document id.")]
+Action = Annotated[str | None, typer.Option(help="Action, or a prefix like 'document.*'.")]
+Outcome = Annotated[str | None, typer.Option(help="success, failure, denied, ...")]
+Since = Annotated[str | None, typer.Option(help="From (ISO date/time, UTC unless a zone is given).")]
+Until = Annotated[str | None, typer.Option(help="Until, exclusive.")]
+Client = Annotated[str | None, typer.Option(help="Client address.")]
+Limit = Annotated[int, typer.Option(help="Most events.")]
+
+
+@app.command("events")
+def events(
+    ctx: typer.Context,
+    user: User = None,
+    document: Doc = None,
+    action: Action = None,
+    outcome: Outcome = None,
+    since: Since = None,
+    until: Until = None,
+    client: Client = None,
+    limit: Limit = 1000,
+    json_out: JsonOption = False,
+) -> None:
+    """Query the access log."""
+    rows = AuditService(open_context(ctx)).events(_filter(user, document, action, outcome, since, until, client, limit))
+    if json_out:
+        emit_json({"events": rows})
+        return
+    for row in rows:
+        stdout.print(
+            f"{row['id']:6} {row['at'][:19]} {row['actor']:12} {row['action']:18} {row['outcome']:10} "
+            f"{row['target'] or ''} {row['client'] or ''}",
+            highlight=False,
+            markup=False,
+        )
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    fmt: Annotated[str, typer.Option("--format", help="csv or json")] = "csv",
+    output: Annotated[Path | None, typer.Option(help="File to write (default: standard output).")] = None,
+    user: User = None,
+    document: Doc = None,
+    action: Action = None,
+    outcome: Outcome = None,
+    since: Since = None,
+    until: Until = None,
+    client: Client = None,
+    limit: Limit = 100_000,
+) -> None:
+    """Export matching events as CSV or JSON; the export itself is logged."""
+    text = AuditService(open_context(ctx)).export(
+        system_operator(), _filter(user, document, action, outcome, since, until, client, limit), fmt=fmt
+    )
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+@app.command("alerts")
+def alerts(
+    ctx: typer.Context,
+    since: Since = None,
+    until: Until = None,
+    timezone: Annotated[str, typer.Option(help="Office hours are judged in this zone.")] = "Asia/Shanghai",
+    json_out: JsonOption = False,
+) -> None:
+    """Bursts of denied access, bulk downloads, off-hours access to confidential and above."""
+    found = AuditService(open_context(ctx)).alerts(
+        AlertRules(timezone=timezone), _filter(None, None, None, None, since, until, None, 1)
+    )
+    if json_out:
+        emit_json({"alerts": found})
+        return
+    for alert in found:
+        stdout.print(
+            f"{alert['kind']:17} {alert['actor']:12} {alert['count']:4} event(s) {alert['message']}",
+            highlight=False,
+            markup=False,
+        )
+    stdout.print(f"{len(found)} alert(s)", highlight=False)

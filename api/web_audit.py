@@ -1,0 +1,102 @@
+"""HTTP routes for compliance officers (and admins): query, export, alerts over the access log."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from api.services.auditing import AuditService
+from api.web_common import Caller, client_of, context_of, require
+from archive.audit_alerts import AlertRules
+from archive.audit_query import AuditFilter
+from archive.values import Role
+
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+READERS = (Role.COMPLIANCE, Role.ADMIN)
+
+
+def _filter(
+    user: str | None,
+    document: int | None,
+    action: str | None,
+    outcome: str | None,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    client: str | None,
+    limit: int,
+    offset: int = 0,
+) -> AuditFilter:
+    return AuditFilter(
+        actor=user,
+        document_id=document,
+        action=action,
+        outcome=outcome,
+        since=since,
+        until=until,
+        client=client,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/events")
+def events(
+    request: Request,
+    caller: Caller,
+    user: str | None = None,
+    document: int | None = None,
+    action: str | None = None,
+    outcome: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    client: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=100_000)] = 1000,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """Events by user, document, action (prefix with *), outcome, time range and client address."""
+    require(caller, *READERS, action="reading the access log")
+    flt = _filter(user, document, action, outcome, since, until, client, limit, offset)
+    return {"events": AuditService(context_of(request)).events(flt)}
+
+
+@router.get("/export")
+def export(
+    request: Request,
+    caller: Caller,
+    format: Literal["csv", "json"] = "csv",
+    user: str | None = None,
+    document: int | None = None,
+    action: str | None = None,
+    outcome: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    client: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=100_000)] = 100_000,
+) -> Response:
+    """CSV or JSON download of the matching events; the export is itself an audit event."""
+    require(caller, *READERS, action="exporting the access log")
+    flt = _filter(user, document, action, outcome, since, until, client, limit)
+    text = AuditService(context_of(request)).export(caller, flt, fmt=format, client=client_of(request))
+    media = "text/csv; charset=utf-8" if format == "csv" else "application/json"
+    return Response(
+        text, media_type=media, headers={"Content-Disposition": f'attachment; filename="access-log.{format}"'}
+    )
+
+
+@router.get("/alerts")
+def alerts(
+    request: Request,
+    caller: Caller,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    timezone: str = "Asia/Shanghai",
+) -> dict[str, Any]:
+    """Denied-access bursts, bulk downloads, off-hours access to confidential and above, with their events."""
+    require(caller, *READERS, action="reading alerts")
+    found = AuditService(context_of(request)).alerts(
+        AlertRules(timezone=timezone), _filter(None, None, None, None, since, until, None, 1)
+    )
+    return {"alerts": found}
