@@ -10,7 +10,6 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict
 
 from api.runner import JobRunner, LocalJobRunner
 from api.services.documents import DocumentService, FileDownload, update_document
@@ -19,7 +18,7 @@ from api.services.search import SearchService
 from api.web_accounts import router as account_routes
 from api.web_audit import router as audit_routes
 from api.web_batches import router as batch_routes
-from api.web_common import Caller, ReceivedUpload, client_of, require
+from api.web_common import Caller, ReceivedUpload, Strict, client_of, require
 from api.wiring import Context
 from archive import audit
 from archive.errors import AuthenticationRequired, DanganError, PermissionDenied
@@ -129,10 +128,9 @@ def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
     return app
 
 
-class DocumentPatch(BaseModel):
+class DocumentPatch(Strict):
     """Only these fields can be changed; anything else in the body is refused."""
 
-    model_config = ConfigDict(extra="forbid")
     title: str | None = None
     date: str | None = None
     level: str | None = None

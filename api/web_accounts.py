@@ -6,19 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from api.services.accounts import AccountService
-from api.web_common import Caller, bearer, client_of, context_of, require
+from api.web_common import Caller, Strict, bearer, client_of, context_of, require
 from archive.values import Role
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
-
-
-class Strict(BaseModel):
-    """Unknown fields are refused, so nobody can slip a role or clearance into a body that has none."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class LoginIn(Strict):

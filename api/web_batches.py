@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from api.runner import ocr_in_child
 from api.services.acceptance import AcceptanceService
@@ -16,18 +16,12 @@ from api.services.ingest import IngestService
 from api.services.planning import plan_batch_items, refusal
 from api.services.report_html import render_report
 from api.services.review import ReviewService
-from api.web_common import Caller, ReceivedUpload, client_of, context_of, require
+from api.web_common import Caller, ReceivedUpload, Strict, client_of, context_of, require
 from archive.errors import Conflict, DanganError
 from archive.values import Role
 
 router = APIRouter(prefix="/api/v1", tags=["batches"])
 ARCHIVIST = (Role.ADMIN, Role.ARCHIVIST)
-
-
-class Strict(BaseModel):
-    """Unknown fields are refused, so nobody can slip a role, clearance or status into a request body."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class BatchIn(Strict):

@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request, UploadFile
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict
 
 from api.services.users import UserService
 from api.wiring import Context
@@ -17,6 +18,13 @@ from archive.access import Principal
 from archive.errors import PermissionDenied, TooLarge
 from archive.hashing import CHUNK
 from archive.values import Role
+
+
+class Strict(BaseModel):
+    """Request bodies refuse unknown fields, so nobody can slip a role, clearance, level or status into one."""
+
+    model_config = ConfigDict(extra="forbid")
+
 
 bearer = HTTPBearer(auto_error=False, description="A token from `dangan users create-admin` or `dangan users token`.")
 
