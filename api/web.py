@@ -9,9 +9,11 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, File, Form, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from api.runner import JobRunner, LocalJobRunner
+from api.services.auditing import AuditService
 from api.services.documents import DocumentService, FileDownload, update_document
 from api.services.ingest import IngestService
 from api.services.search import SearchService
@@ -19,6 +21,7 @@ from api.web_accounts import router as account_routes
 from api.web_audit import router as audit_routes
 from api.web_batches import router as batch_routes
 from api.web_common import Caller, ReceivedUpload, Strict, client_of, require
+from api.web_verify import router as verify_routes
 from api.wiring import Context
 from archive import audit
 from archive.errors import AuthenticationRequired, DanganError, PermissionDenied
@@ -52,6 +55,16 @@ def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
     app.include_router(batch_routes)
     app.include_router(account_routes)
     app.include_router(audit_routes)
+    app.include_router(verify_routes)
+
+    sealing = AuditService(context)
+
+    @app.middleware("http")
+    async def seal_the_log(request: Request, call_next: Any) -> Any:
+        """After each request, a signed checkpoint of the access log when one is due."""
+        response = await call_next(request)
+        await run_in_threadpool(sealing.checkpoint_if_due)
+        return response
 
     @app.exception_handler(DanganError)
     async def dangan_error(request: Request, exc: DanganError) -> JSONResponse:

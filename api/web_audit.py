@@ -100,3 +100,17 @@ def alerts(
         AlertRules(timezone=timezone), _filter(None, None, None, None, since, until, None, 1)
     )
     return {"alerts": found}
+
+
+@router.post("/verify")
+def verify(request: Request, caller: Caller) -> dict[str, Any]:
+    """Check the hash chain and the signed checkpoints; names the first bad event."""
+    require(caller, *READERS, action="verifying the access log")
+    return AuditService(context_of(request)).verify(caller, client=client_of(request))
+
+
+@router.post("/checkpoints", status_code=201)
+def checkpoint(request: Request, caller: Caller) -> dict[str, Any]:
+    """A signed checkpoint of the log's head now, written to the object store."""
+    require(caller, *READERS, action="sealing the access log")
+    return AuditService(context_of(request)).checkpoint(caller, client=client_of(request))

@@ -11,9 +11,10 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -27,6 +28,8 @@ from archive.errors import Conflict, InvalidInput, NotFound
 from archive.models import AuditEvent
 from archive.ports import BlobStore
 
+CHECKPOINT_SIGNATURE, CHECKPOINT_INVALID = "checkpoint_signature", "checkpoint_invalid"
+CHECKPOINT_MISSING, KEY_UNTRUSTED = "checkpoint_missing", "key_untrusted"
 CHECKPOINT_PREFIX = "audit/checkpoints/"
 PRUNE_ACTION = "audit.prune"
 ANCHOR_PURPOSE = "dangan-audit-prune-anchor"
@@ -151,7 +154,10 @@ def scan_checkpoints(store: BlobStore) -> tuple[list[Checkpoint], list[Unreadabl
     unreadable: list[UnreadableCheckpoint] = []
     for key in sorted(store.iter_keys(CHECKPOINT_PREFIX)):
         parsed = _read_checkpoint(store, key)
-        (readable if isinstance(parsed, Checkpoint) else unreadable).append(parsed)  # type: ignore[arg-type]
+        if isinstance(parsed, Checkpoint):
+            readable.append(parsed)
+        else:
+            unreadable.append(parsed)
     readable.sort(key=lambda checkpoint: checkpoint.sequence)
     return readable, unreadable
 
@@ -172,17 +178,74 @@ def _read_checkpoint(store: BlobStore, key: str) -> Checkpoint | UnreadableCheck
     return parse_checkpoint(key, data)
 
 
-def _highest_sequence(store: BlobStore) -> int:
-    sequences = [int(m.group(1)) for key in store.iter_keys(CHECKPOINT_PREFIX) if (m := _KEY_PATTERN.match(key))]
-    return max(sequences, default=0)
+@dataclass
+class CheckpointReview:
+    """What the stored checkpoints say before any event is read."""
+
+    files: int = 0
+    valid: list[Checkpoint] = field(default_factory=list)  # signatures verified, sorted by sequence
+    reference_key: bytes | None = None  # the key they were verified with
+    problems: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, detail, severity)
+
+
+def review_checkpoints(store: BlobStore, trusted_public_key_raw: bytes | None) -> CheckpointReview:
+    """Read every checkpoint; keep those signed by the trusted key; report malformed, forged and absent ones.
+
+    Without a trusted key the first checkpoint's own key is used, with a `key_untrusted` warning.
+    """
+    readable, unreadable = scan_checkpoints(store)
+    review = CheckpointReview(files=len(readable) + len(unreadable), reference_key=trusted_public_key_raw)
+    review.problems.extend((CHECKPOINT_INVALID, f"{bad.key}: {bad.reason}", "error") for bad in unreadable)
+    present = {c.sequence for c in readable} | {u.sequence for u in unreadable if u.sequence is not None}
+    review.problems.extend(_sequence_gaps(present))
+    if review.reference_key is None and readable:
+        review.reference_key = readable[0].public_key_raw
+        fingerprint = hashlib.sha256(review.reference_key).hexdigest()
+        detail = (
+            f"no trusted public key given: checkpoints were checked against the key in checkpoint "
+            f"{readable[0].sequence} (fingerprint {fingerprint}), which a forger could have replaced"
+        )
+        review.problems.append((KEY_UNTRUSTED, detail, "warning"))
+    for checkpoint in readable:
+        if review.reference_key is not None and verify_checkpoint_signature(checkpoint, review.reference_key):
+            review.valid.append(checkpoint)
+            continue
+        same_key = checkpoint.public_key_raw == review.reference_key
+        why = "its signature does not match its contents" if same_key else "it is signed by a different key"
+        review.problems.append((CHECKPOINT_SIGNATURE, f"checkpoint {checkpoint.sequence}: {why}", "error"))
+    return review
+
+
+def _sequence_gaps(present: set[int]) -> list[tuple[str, str, str]]:
+    runs: list[list[int]] = []
+    for sequence in range(1, max(present, default=0) + 1):
+        if sequence in present:
+            continue
+        if runs and runs[-1][1] == sequence - 1:
+            runs[-1][1] = sequence
+        else:
+            runs.append([sequence, sequence])
+    return [(CHECKPOINT_MISSING, f"checkpoint(s) {a}..{b} are missing from the store", "error") for a, b in runs]
+
+
+def _sequenced_keys(store: BlobStore) -> list[tuple[int, str]]:
+    found = ((m, key) for key in store.iter_keys(CHECKPOINT_PREFIX) if (m := _KEY_PATTERN.match(key)))
+    return sorted((int(m.group(1)), key) for m, key in found)
 
 
 def latest_valid_checkpoint(store: BlobStore, trusted_public_key_raw: bytes) -> Checkpoint | None:
-    """The highest-sequence checkpoint whose signature verifies under the trusted key."""
-    for checkpoint in reversed(load_checkpoints(store)):
-        if verify_checkpoint_signature(checkpoint, trusted_public_key_raw):
-            return checkpoint
+    """The highest-sequence checkpoint whose signature verifies under the trusted key (reads newest first)."""
+    for _, key in reversed(_sequenced_keys(store)):
+        parsed = _read_checkpoint(store, key)
+        if isinstance(parsed, Checkpoint) and verify_checkpoint_signature(parsed, trusted_public_key_raw):
+            return parsed
     return None
+
+
+def lock_chain(session: Session) -> None:
+    """Serialise with archive.audit.record on PostgreSQL (SQLite serialises through Database.write())."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(7263)"))  # the lock record() takes
 
 
 def write_checkpoint(session: Session, store: BlobStore, key: Ed25519PrivateKey) -> Checkpoint:
@@ -191,15 +254,13 @@ def write_checkpoint(session: Session, store: BlobStore, key: Ed25519PrivateKey)
     Call it in its own write unit (`Database.write()`), after the events it should cover have committed:
     a checkpoint naming an event that is later rolled back would read as a truncated log.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(7263)"))  # the same lock record() takes
+    lock_chain(session)
     head = session.execute(select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()
     last_id, last_hash = (head[0], head[1]) if head is not None else (0, GENESIS_HASH)
-    anchor = read_latest_prune(session)
-    pruned = anchor[1] if anchor is not None else None
-    pruned_total = pruned.pruned_total if pruned and verify_anchor_signature(pruned, public_key_raw(key)) else 0
+    anchor = trusted_prune_anchor(session, public_key_raw(key))[0]
+    pruned_total = anchor.pruned_total if anchor is not None else 0
     remaining = session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.id <= last_id)) or 0
-    sequence = _highest_sequence(store) + 1
+    sequence = max((seq for seq, _ in _sequenced_keys(store)), default=0) + 1
     if store.stat(checkpoint_key(sequence)) is not None:
         raise Conflict(f"checkpoint {sequence} already exists; another writer is checkpointing, retry")
     fields: dict[str, Any] = {
@@ -280,3 +341,22 @@ def _anchor_from_details(event_id: int, details: object) -> PruneAnchor | None:
     if not isinstance(last_hash, str) or not _HEX64.match(last_hash) or not isinstance(signature, str):
         return None
     return PruneAnchor(event_id, last_id, last_hash, total, signature)
+
+
+def trusted_prune_anchor(
+    session: Session, trusted_public_key_raw: bytes | None
+) -> tuple[PruneAnchor | None, tuple[int, str] | None]:
+    """The newest prune's anchor when its signature verifies; else None and (prune event id, what is wrong)."""
+    latest = read_latest_prune(session)
+    if latest is None:
+        return None, None
+    prune_id, anchor = latest
+    if anchor is None:
+        problem = "its details do not hold a well-formed anchor"
+    elif trusted_public_key_raw is None:
+        problem = "there is no key to check its anchor signature with"
+    elif not verify_anchor_signature(anchor, trusted_public_key_raw):
+        problem = "its anchor signature does not verify"
+    else:
+        return anchor, None
+    return None, (prune_id, problem)

@@ -74,7 +74,9 @@ def _parse_key(path: Path, data: bytes) -> Ed25519PrivateKey:
             f"{path} is not an unencrypted PEM private key ({exc}); restore the key file or move it aside"
         ) from exc
     if not isinstance(key, Ed25519PrivateKey):
-        raise ConfigurationError(f"{path} holds a {type(key).__name__}, not an Ed25519 key; audit checkpoints need Ed25519")
+        raise ConfigurationError(
+            f"{path} holds a {type(key).__name__}, not an Ed25519 key; audit checkpoints need Ed25519"
+        )
     return key
 
 

@@ -1,136 +1,330 @@
-"""Fixity verification: re-read every catalogued object, recompute its SHA-256, collect findings.
+"""Graded fixity verification of the primary store: structure, sample or full.
 
-Verification reports; it does not raise on a finding. Memory stays constant: objects are streamed in chunks.
+- ``structure``: every catalogued object exists with its recorded size; nothing is hashed.
+- ``sample``: the structure check, plus a re-hash of P% of the distinct keys (at least one), drawn with a
+  seed that is always recorded so the draw can be repeated.
+- ``full``: every catalogued object is re-hashed.
+
+Every level also lists untracked objects: keys under ``sha256/`` that no catalogue row names (other
+prefixes, e.g. ``audit/checkpoints/``, are not catalogue objects and are ignored).
+
+Verification reports; it does not raise on a finding. Objects are streamed in 1 MiB chunks, so memory stays
+constant whatever the object sizes.
 """
 
 from __future__ import annotations
 
-import hashlib
+import math
+import random
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.errors import NotFound
-from archive.hashing import CHUNK
+from archive.errors import IntegrityFailure, InvalidInput, NotFound
+from archive.hashing import sha256_stream
 from archive.models import Document, StoredObject
 from archive.ports import BlobStore
+
+STRUCTURE, SAMPLE, FULL = "structure", "sample", "full"
+LEVELS = (STRUCTURE, SAMPLE, FULL)
 
 MISSING = "missing"
 SIZE_CHANGED = "size_changed"
 CONTENT_CHANGED = "content_changed"
+SWAPPED = "swapped"
+UNTRACKED = "untracked"
+CATEGORIES = (MISSING, SIZE_CHANGED, CONTENT_CHANGED, SWAPPED, UNTRACKED)
+WARNING_CATEGORIES = frozenset({UNTRACKED})
+
+CLEAN, WARNINGS, ERRORS = "clean", "warnings", "errors"
+EXIT_CODES = {CLEAN: 0, WARNINGS: 10, ERRORS: IntegrityFailure.exit_code}
+
+OBJECT_PREFIX = "sha256/"
+STRUCTURE_NOTE = (
+    "structure level: sizes only, nothing hashed; content changes and swapped objects of equal size "
+    "are not detectable at this level"
+)
+
+Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
 class Finding:
+    """One problem with one object; a swapped pair is one finding naming both keys."""
+
     category: str
     severity: str
-    document_id: int
-    reference_code: str
-    role: str
     key: str
-    expected_sha256: str
-    actual_sha256: str | None
-    expected_size: int
-    actual_size: int | None
+    document_id: int | None = None
+    reference_code: str | None = None
+    role: str | None = None
+    page_id: int | None = None
+    expected_sha256: str | None = None
+    actual_sha256: str | None = None
+    expected_size: int | None = None
+    actual_size: int | None = None
+    partner_key: str | None = None
+    partner_document_id: int | None = None
+    partner_reference_code: str | None = None
+    partner_role: str | None = None
 
 
 @dataclass
 class VerificationReport:
     store: str
+    level: str = FULL
+    percent: float | None = None
+    seed: int | None = None
     objects_checked: int = 0
+    objects_hashed: int = 0
     bytes_read: int = 0
     seconds: float = 0.0
     findings: list[Finding] = field(default_factory=list)
-
-    @property
-    def clean(self) -> bool:
-        return not self.findings
+    notes: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         counted = Counter(finding.category for finding in self.findings)
-        return {category: counted.get(category, 0) for category in (MISSING, SIZE_CHANGED, CONTENT_CHANGED)}
+        return {category: counted.get(category, 0) for category in CATEGORIES}
+
+    @property
+    def status(self) -> str:
+        if any(f.category not in WARNING_CATEGORIES for f in self.findings):
+            return ERRORS
+        return WARNINGS if self.findings else CLEAN
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.status]
+
+    @property
+    def clean(self) -> bool:
+        return self.status == CLEAN
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "store": self.store,
+            "level": self.level,
+            "percent": self.percent,
+            "seed": self.seed,
+            "status": self.status,
+            "exit_code": self.exit_code,
             "clean": self.clean,
             "objects_checked": self.objects_checked,
+            "objects_hashed": self.objects_hashed,
             "bytes_read": self.bytes_read,
             "seconds": round(self.seconds, 3),
             "counts": self.counts(),
             "findings": [asdict(finding) for finding in self.findings],
+            "notes": list(self.notes),
         }
 
 
-def catalogued_objects(session: Session) -> list[tuple[StoredObject, int, str]]:
-    rows = session.execute(
-        select(StoredObject, Document.id, Document.reference_code)
+@dataclass(frozen=True)
+class Row:
+    """One catalogue row naming an object, with the document it belongs to."""
+
+    key: str
+    sha256: str
+    size: int
+    role: str
+    document_id: int
+    reference_code: str
+    page_id: int | None
+
+
+@dataclass
+class Measured:
+    """What the store holds under one key: absent, a size, and (when hashed) a SHA-256."""
+
+    exists: bool
+    size: int | None = None
+    sha256: str | None = None
+
+
+def catalogued_rows(session: Session) -> list[Row]:
+    query = (
+        select(StoredObject, Document.reference_code)
         .join(Document, StoredObject.document_id == Document.id)
-        .order_by(StoredObject.key)
+        .order_by(StoredObject.key, StoredObject.id)
     )
-    return [(row[0], row[1], row[2]) for row in rows]
+    return [
+        Row(obj.key, obj.sha256, obj.size, obj.role, obj.document_id, reference, obj.page_id)
+        for obj, reference in session.execute(query)
+    ]
+
+
+def choose_sample(keys: Iterable[str], *, percent: float, seed: int) -> set[str]:
+    """P% of the distinct keys (rounded up, at least one), the same for the same keys and seed."""
+    population = sorted(set(keys))
+    if not population:
+        return set()
+    size = min(len(population), max(1, math.ceil(len(population) * percent / 100)))
+    return set(random.Random(seed).sample(population, size))
+
+
+def check_options(level: str, percent: float) -> None:
+    if level not in LEVELS:
+        raise InvalidInput(f"verification level {level!r} is not one of {', '.join(LEVELS)}")
+    if not 0 < percent <= 100:
+        raise InvalidInput(f"sample percent must be above 0 and at most 100, got {percent}")
 
 
 def verify_objects(
-    session: Session, store: BlobStore, *, progress: Callable[[int, int], None] | None = None
+    session: Session,
+    store: BlobStore,
+    *,
+    level: str = FULL,
+    percent: float = 5.0,
+    seed: int | None = None,
+    progress: Progress | None = None,
 ) -> VerificationReport:
-    """Check every catalogued object; each distinct key is read once even if several rows share it."""
+    """Check the catalogued objects at the given level and list untracked ones; never raises on a finding."""
+    check_options(level, percent)
     started = time.perf_counter()
-    report = VerificationReport(store=store.name)
-    rows = catalogued_objects(session)
-    measured: dict[str, tuple[str | None, int | None]] = {}
-    for position, (stored, document_id, reference_code) in enumerate(rows, start=1):
-        if stored.key not in measured:
-            measured[stored.key] = _measure(store, stored.key)
-            report.objects_checked += 1
-            report.bytes_read += measured[stored.key][1] or 0
-        actual_sha, actual_size = measured[stored.key]
-        category = _category(stored, actual_sha, actual_size)
-        if category is not None:
-            report.findings.append(
-                Finding(
-                    category=category,
-                    severity="error",
-                    document_id=document_id,
-                    reference_code=reference_code,
-                    role=stored.role,
-                    key=stored.key,
-                    expected_sha256=stored.sha256,
-                    actual_sha256=actual_sha,
-                    expected_size=stored.size,
-                    actual_size=actual_size,
-                )
-            )
+    report = VerificationReport(store=store.name, level=level)
+    rows = catalogued_rows(session)
+    expected = {row.key: row for row in rows}  # rows sharing a key share its sha256 and size
+    to_hash = set(expected) if level == FULL else set()
+    if level == SAMPLE:
+        report.percent = percent
+        report.seed = seed if seed is not None else random.SystemRandom().randrange(2**32)
+        to_hash = choose_sample(expected, percent=percent, seed=report.seed)
+    measured: dict[str, Measured] = {}
+    total = len(expected)
+    for position, key in enumerate(sorted(expected), start=1):
+        measured[key] = _measure(store, key, report, hashing=key in to_hash)
+        report.objects_checked += 1
         if progress is not None:
-            progress(position, len(rows))
+            progress(position, total)
+    _confirm_swap_partners(store, expected, measured, report)
+    report.findings.extend(_findings(rows, expected, measured))
+    report.findings.extend(_untracked(store, set(expected)))
+    report.notes.extend(_notes(report, hashed=len(to_hash), total=total))
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _measure(store: BlobStore, key: str) -> tuple[str | None, int | None]:
+def _measure(store: BlobStore, key: str, report: VerificationReport, *, hashing: bool) -> Measured:
+    if not hashing:
+        info = store.stat(key)
+        return Measured(exists=False) if info is None else Measured(exists=True, size=info.size)
     try:
         stream = store.open_read(key)
     except NotFound:
-        return None, None
-    digest = hashlib.sha256()
-    size = 0
+        return Measured(exists=False)
     with stream:
-        while chunk := stream.read(CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
+        sha, size = sha256_stream(stream)
+    report.objects_hashed += 1
+    report.bytes_read += size
+    return Measured(exists=True, size=size, sha256=sha)
 
 
-def _category(stored: StoredObject, actual_sha: str | None, actual_size: int | None) -> str | None:
-    if actual_sha is None:
+def _confirm_swap_partners(
+    store: BlobStore, expected: dict[str, Row], measured: dict[str, Measured], report: VerificationReport
+) -> None:
+    """In a sample, a changed object holding another catalogued object's bytes gets that partner hashed too."""
+    by_sha = {row.sha256: key for key, row in expected.items()}
+    for key in sorted(measured):
+        sha = measured[key].sha256
+        partner = by_sha.get(sha) if sha is not None and sha != expected[key].sha256 else None
+        if partner is not None and partner != key and measured[partner].exists and measured[partner].sha256 is None:
+            measured[partner] = _measure(store, partner, report, hashing=True)
+
+
+def _swapped_pairs(expected: dict[str, Row], measured: dict[str, Measured]) -> dict[str, str]:
+    """key → partner for every pair whose bytes were exchanged (A holds B's content and B holds A's)."""
+    by_sha = {row.sha256: key for key, row in expected.items()}
+    pairs: dict[str, str] = {}
+    for key, found in measured.items():
+        partner = by_sha.get(found.sha256) if found.sha256 is not None else None
+        if partner is None or partner == key:
+            continue
+        if measured[partner].sha256 == expected[key].sha256:
+            pairs[key] = partner
+    return pairs
+
+
+def _category(row: Row, found: Measured) -> str | None:
+    if not found.exists:
         return MISSING
-    if actual_size != stored.size:
+    if found.size != row.size:
         return SIZE_CHANGED
-    if actual_sha != stored.sha256:
+    if found.sha256 is not None and found.sha256 != row.sha256:
         return CONTENT_CHANGED
     return None
+
+
+def _findings(rows: list[Row], expected: dict[str, Row], measured: dict[str, Measured]) -> list[Finding]:
+    swapped = _swapped_pairs(expected, measured)
+    findings: list[Finding] = []
+    for row in rows:
+        found = measured[row.key]
+        if row.key in swapped:
+            partner = expected[swapped[row.key]]
+            if row.key < partner.key and row is expected[row.key]:  # one finding per pair
+                findings.append(_swap_finding(row, partner, found))
+            continue
+        category = _category(row, found)
+        if category is not None:
+            findings.append(
+                Finding(
+                    category=category,
+                    severity="error",
+                    key=row.key,
+                    document_id=row.document_id,
+                    reference_code=row.reference_code,
+                    role=row.role,
+                    page_id=row.page_id,
+                    expected_sha256=row.sha256,
+                    actual_sha256=found.sha256,
+                    expected_size=row.size,
+                    actual_size=found.size,
+                )
+            )
+    return findings
+
+
+def _swap_finding(row: Row, partner: Row, found: Measured) -> Finding:
+    return Finding(
+        category=SWAPPED,
+        severity="error",
+        key=row.key,
+        document_id=row.document_id,
+        reference_code=row.reference_code,
+        role=row.role,
+        page_id=row.page_id,
+        expected_sha256=row.sha256,
+        actual_sha256=found.sha256,
+        expected_size=row.size,
+        actual_size=found.size,
+        partner_key=partner.key,
+        partner_document_id=partner.document_id,
+        partner_reference_code=partner.reference_code,
+        partner_role=partner.role,
+    )
+
+
+def _untracked(store: BlobStore, catalogued: set[str]) -> list[Finding]:
+    findings = []
+    for key in sorted(k for k in store.iter_keys(OBJECT_PREFIX) if k not in catalogued):
+        info = store.stat(key)
+        findings.append(
+            Finding(category=UNTRACKED, severity="warning", key=key, actual_size=info.size if info else None)
+        )
+    return findings
+
+
+def _notes(report: VerificationReport, *, hashed: int, total: int) -> list[str]:
+    if report.level == STRUCTURE:
+        return [STRUCTURE_NOTE]
+    if report.level == SAMPLE:
+        return [
+            f"sample level: {hashed} of {total} object(s) drawn for re-hashing with seed {report.seed} "
+            f"({report.percent}%); the rest were checked for existence and size only"
+        ]
+    return []

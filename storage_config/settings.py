@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     assumed_dpi: int = 300  # for images that carry no resolution
     token_days: int = 90
     max_upload_mb: int = Field(default=2048, ge=1)
+    audit_key_path: Path | None = None  # Ed25519 key that signs log checkpoints; default <home>/keys/audit-ed25519.pem
+    audit_checkpoint_every: int = Field(default=1000, ge=1)  # a signed checkpoint after this many new events
+    audit_retention_days: int = Field(default=183, ge=183)  # at least six months; pruning never goes further
     server: ServerOptions = Field(default_factory=ServerOptions)
 
     @property
@@ -71,6 +74,10 @@ class Settings(BaseSettings):
     @property
     def resolved_storage_path(self) -> Path:
         return (self.storage.path or self.home_dir / "objects").expanduser().resolve()
+
+    @property
+    def resolved_audit_key_path(self) -> Path:
+        return (self.audit_key_path or self.home_dir / "keys" / "audit-ed25519.pem").expanduser().resolve()
 
     @property
     def spool_dir(self) -> Path:

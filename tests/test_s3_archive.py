@@ -53,7 +53,7 @@ def test_ingest_search_download_and_verify_on_s3(s3_server: S3Endpoint, tmp_path
             pdfa_key = session.query(StoredObject).filter_by(role="pdfa").one().key
         context.store.delete(pdfa_key)
         report = maintenance.verify(system_operator())
-        assert report["counts"] == {"missing": 1, "size_changed": 0, "content_changed": 0}
+        assert report["counts"] == {"missing": 1, "size_changed": 0, "content_changed": 0, "swapped": 0, "untracked": 0}
         assert report["findings"][0]["key"] == pdfa_key
     finally:
         context.close()

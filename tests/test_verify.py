@@ -34,7 +34,14 @@ def test_clean_archive_verifies_clean(cli: Cli, archived: Context) -> None:
     assert result.exit_code == 0
     assert result.json["clean"] is True
     assert result.json["objects_checked"] == 6
-    assert result.json["counts"] == {"missing": 0, "size_changed": 0, "content_changed": 0}
+    assert result.json["status"] == "clean" and result.json["exit_code"] == 0
+    assert result.json["counts"] == {
+        "missing": 0,
+        "size_changed": 0,
+        "content_changed": 0,
+        "swapped": 0,
+        "untracked": 0,
+    }
 
 
 def test_flipped_byte_and_deleted_object_are_reported(cli: Cli, archived: Context) -> None:
@@ -49,7 +56,13 @@ def test_flipped_byte_and_deleted_object_are_reported(cli: Cli, archived: Contex
     assert result.exit_code == IntegrityFailure.exit_code == 9
     report = result.json
     assert report["clean"] is False
-    assert report["counts"] == {"missing": 1, "size_changed": 0, "content_changed": 1}
+    assert report["counts"] == {
+        "missing": 1,
+        "size_changed": 0,
+        "content_changed": 1,
+        "swapped": 0,
+        "untracked": 0,
+    }
     found = {(f["category"], f["document_id"], f["key"], f["role"]) for f in report["findings"]}
     assert found == {
         ("content_changed", flipped_doc, flipped_key, "original"),

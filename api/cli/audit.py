@@ -15,7 +15,7 @@ from api.services.auditing import AuditService
 from archive.access import system_operator
 from archive.audit_alerts import AlertRules
 from archive.audit_query import AuditFilter
-from archive.errors import InvalidInput
+from archive.errors import IntegrityFailure, InvalidInput
 
 app = typer.Typer(no_args_is_help=True, help="The access log: query, export, alerts, verification.")
 
@@ -135,3 +135,52 @@ def alerts(
             markup=False,
         )
     stdout.print(f"{len(found)} alert(s)", highlight=False)
+
+
+@app.command("verify")
+def verify(ctx: typer.Context, json_out: JsonOption = False) -> None:
+    """Check the hash chain and the signed checkpoints; name the first bad event; exit 9 if tampered."""
+    report = AuditService(open_context(ctx)).verify(system_operator())
+    if json_out:
+        emit_json(report)
+    else:
+        stdout.print(
+            f"checked {report['events_checked']} event(s) against {report['checkpoints_checked']} "
+            f"checkpoint(s): {'intact' if report['ok'] else 'TAMPERED'}",
+            highlight=False,
+        )
+        for finding in report["findings"]:
+            stdout.print(
+                f"  {finding['kind']:20} event {finding['event_id']}: {finding['detail']}",
+                highlight=False,
+                markup=False,
+            )
+    if not report["ok"]:
+        raise typer.Exit(IntegrityFailure.exit_code)
+
+
+@app.command("checkpoint")
+def checkpoint(ctx: typer.Context, json_out: JsonOption = False) -> None:
+    """Write a signed checkpoint of the log's current head to the object store now."""
+    result = AuditService(open_context(ctx)).checkpoint(system_operator())
+    if json_out:
+        emit_json(result)
+    else:
+        stdout.print(
+            f"checkpoint {result['sequence']}: event {result['last_event_id']} ({result['event_count']} events)",
+            highlight=False,
+        )
+
+
+@app.command("prune")
+def prune(
+    ctx: typer.Context,
+    older_than_days: Annotated[int, typer.Option(help="Remove events older than this (at least 183).")],
+    json_out: JsonOption = False,
+) -> None:
+    """Remove old events covered by a checkpoint; the prune is logged and the chain stays verifiable."""
+    result = AuditService(open_context(ctx)).prune(system_operator(), older_than_days=older_than_days)
+    if json_out:
+        emit_json(result)
+    else:
+        stdout.print(f"pruned {result['pruned']} event(s) older than {result['before']}", highlight=False)

@@ -8,13 +8,14 @@ from typing import Annotated, Any
 import typer
 
 from api.cli.ingesting import ingest_paths, print_ingest_summary
-from api.cli.output import emit_json, progress, stdout
+from api.cli.output import emit_json, progress, stderr, stdout
 from api.cli.watch import watch_folder
+from api.services.auditing import AuditService
 from api.services.maintenance import MaintenanceService
 from api.services.search import SearchService
 from api.wiring import Context, build_context, load_settings
 from archive.access import Principal, system_operator
-from archive.errors import IntegrityFailure, InvalidInput
+from archive.errors import DanganError, InvalidInput
 from archive.values import AccessLevel, Role
 from ingest.samples import write_sample_batch
 
@@ -33,8 +34,18 @@ def open_context(ctx: typer.Context) -> Context:
     root = ctx.find_root()
     home = (root.obj or {}).get("home")
     context = build_context(load_settings(home))
-    ctx.call_on_close(context.close)
+    ctx.call_on_close(lambda: _finish(context))
     return context
+
+
+def _finish(context: Context) -> None:
+    """Every command ends by sealing the log when a checkpoint is due, then closes the context."""
+    try:
+        AuditService(context).checkpoint_if_due()
+    except DanganError as exc:
+        stderr.print(f"warning: no audit checkpoint written: {exc.message}", highlight=False, markup=False)
+    finally:
+        context.close()
 
 
 def operator(clearance: str | None) -> Principal:
@@ -127,38 +138,80 @@ def reindex(ctx: typer.Context, json_out: JsonOption = False) -> None:
         stdout.print(f"indexed {result['documents']} document(s) into {result['index']}", highlight=False)
 
 
-def verify(ctx: typer.Context, json_out: JsonOption = False) -> None:
-    """Re-read every stored object and check its SHA-256; exit 9 when anything is missing or changed."""
+def verify(
+    ctx: typer.Context,
+    level: Annotated[
+        str, typer.Option(help="structure (exists + size), sample (re-hash --percent of objects) or full.")
+    ] = "full",
+    percent: Annotated[float, typer.Option(help="Share of objects re-hashed at the sample level.")] = 5.0,
+    seed: Annotated[int | None, typer.Option(help="Seed of the sample draw (default: random, recorded).")] = None,
+    list_runs: Annotated[bool, typer.Option("--list", help="List the stored verification runs instead.")] = False,
+    limit: Annotated[int, typer.Option(help="Most runs to list with --list.")] = 20,
+    json_out: JsonOption = False,
+) -> None:
+    """Verify the primary store; exit 0 when clean, 10 with warnings only (untracked objects), 9 on errors."""
     context = open_context(ctx)
-    with progress("verifying", 0) as bar:
+    service = MaintenanceService(context)
+    if list_runs:
+        runs = service.verification_runs(limit=limit)
+        if json_out:
+            emit_json({"runs": runs})
+        else:
+            _print_runs(runs)
+        return
+    with progress(f"verifying ({level})", 0) as bar:
 
         def step(done: int, total: int) -> None:
             bar.set_total(total)
             bar.set(done)
 
-        report = MaintenanceService(context).verify(system_operator(), progress=step)
+        report = service.verify(system_operator(), level=level, percent=percent, seed=seed, progress=step)
     if json_out:
         emit_json(report)
     else:
         _print_verification(report)
-    if not report["clean"]:
-        raise typer.Exit(IntegrityFailure.exit_code)
+    raise typer.Exit(report["exit_code"])
 
 
 def _print_verification(report: dict[str, Any]) -> None:
     counts = ", ".join(f"{name}: {count}" for name, count in report["counts"].items())
+    sampled = f" (seed {report['seed']}, {report['percent']}%)" if report["level"] == "sample" else ""
     stdout.print(
-        f"checked {report['objects_checked']} object(s), {report['bytes_read']:,} bytes in "
-        f"{report['seconds']} s on the {report['store']} store; {counts}",
+        f"run {report.get('run_id', '-')}: {report['level']} check{sampled} of {report['objects_checked']} "
+        f"object(s) on the {report['store']} store, {report['objects_hashed']} hashed, "
+        f"{report['bytes_read']:,} bytes in {report['seconds']} s",
         highlight=False,
     )
+    stdout.print(counts, highlight=False)
     for finding in report["findings"]:
+        where = f"document {finding['document_id']} ({finding['reference_code']}) {finding['role']} "
+        if finding["document_id"] is None:
+            where = ""
+        partner = f" <-> {finding['partner_key']}" if finding["partner_key"] else ""
         stdout.print(
-            f"  {finding['category'].upper():15} document {finding['document_id']} "
-            f"({finding['reference_code']}) {finding['role']} {finding['key']}",
-            highlight=False,
+            f"  {finding['category'].upper():15} {where}{finding['key']}{partner}", highlight=False, markup=False
         )
-    stdout.print("clean" if report["clean"] else "FINDINGS: restore the listed objects from a backup", highlight=False)
+    for note in report["notes"]:
+        stdout.print(f"note: {note}", highlight=False, markup=False)
+    verdicts = {
+        "clean": "clean",
+        "warnings": "WARNINGS: untracked objects are in the store; check them, then keep or delete them",
+        "errors": "ERRORS: restore the listed objects from a backup",
+    }
+    stdout.print(verdicts[report["status"]], highlight=False)
+
+
+def _print_runs(runs: list[dict[str, Any]]) -> None:
+    if not runs:
+        stdout.print("no verification runs yet", highlight=False)
+    for run in runs:
+        found = ", ".join(f"{name} {count}" for name, count in run["counts"].items() if count) or "nothing found"
+        stdout.print(
+            f"{run['id']:5}  {run['started_at'][:19]}  {run['level']:9} {run['status']:8} "
+            f"{run['objects_checked']} object(s), {run['seconds']} s, by {run['actor']}: {found}",
+            highlight=False,
+            markup=False,
+        )
 
 
 def serve(

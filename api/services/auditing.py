@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from typing import Any
 
 from sqlalchemy import select
 
 from api.wiring import Context
+from archive import audit
 from archive.access import Principal
 from archive.audit_alerts import AlertRules, compute_alerts
+from archive.audit_checkpoints import maybe_checkpoint, write_checkpoint
+from archive.audit_keys import load_or_create_signing_key, public_key_raw
 from archive.audit_query import AuditFilter, export_csv, export_json, query_events, record_export
+from archive.audit_verify import prune_before, verify_audit_log
 from archive.errors import InvalidInput
 from archive.models import Document
 
@@ -43,3 +48,49 @@ class AuditService:
 
             found = compute_alerts(session, rules, since=flt.since, until=flt.until, level_of=level_of)
         return [alert.as_dict() for alert in found]
+
+    def verify(self, principal: Principal, *, client: str | None = None) -> dict[str, Any]:
+        """Check the chain and the signed checkpoints; the run itself becomes the newest event."""
+        key = load_or_create_signing_key(self.context.settings.resolved_audit_key_path)
+        with self.context.db.session() as session:
+            result = verify_audit_log(session, self.context.store, trusted_public_key_raw=public_key_raw(key))
+        report = result.as_dict()
+        with self.context.db.write() as session:
+            audit.record(
+                session,
+                actor=principal.username,
+                action="audit.verify",
+                client=client,
+                outcome="clean" if result.ok else "tampered",
+                details={
+                    "events": result.events_checked,
+                    "checkpoints": result.checkpoints_checked,
+                    "first_bad_event_id": result.first_bad_event_id,
+                    "counts": result.counts(),
+                },
+            )
+        return report
+
+    def checkpoint(self, principal: Principal, *, client: str | None = None) -> dict[str, Any]:
+        """A signed checkpoint now (on demand), written to the object store outside the database."""
+        key = load_or_create_signing_key(self.context.settings.resolved_audit_key_path)
+        with self.context.db.write() as session:
+            audit.record(session, actor=principal.username, action="audit.checkpoint", client=client)
+        with self.context.db.write() as session:
+            checkpoint = write_checkpoint(session, self.context.store, key)
+        return checkpoint.as_dict()
+
+    def checkpoint_if_due(self) -> None:
+        """Called after each command and request: a checkpoint every `audit_checkpoint_every` events."""
+        key = load_or_create_signing_key(self.context.settings.resolved_audit_key_path)
+        with self.context.db.write() as session:
+            maybe_checkpoint(session, self.context.store, key, every=self.context.settings.audit_checkpoint_every)
+
+    def prune(self, principal: Principal, *, older_than_days: int) -> dict[str, Any]:
+        if older_than_days < self.context.settings.audit_retention_days:
+            raise InvalidInput(f"events are kept at least {self.context.settings.audit_retention_days} days")
+        key = load_or_create_signing_key(self.context.settings.resolved_audit_key_path)
+        before = dt.datetime.now(dt.UTC) - dt.timedelta(days=older_than_days)
+        with self.context.db.session() as session:
+            pruned = prune_before(session, self.context.store, key, before=before, actor=principal.username)
+        return {"pruned": pruned, "before": before.isoformat()}

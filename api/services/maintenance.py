@@ -12,8 +12,9 @@ from api.services.filing import indexed_document
 from api.wiring import Context
 from archive import audit
 from archive.access import Principal
-from archive.models import Document, Fonds
-from archive.verification import verify_objects
+from archive.errors import NotFound
+from archive.models import Document, Fonds, VerificationRun, utcnow
+from archive.verification import FULL, verify_objects
 from search.types import IndexedDocument
 
 Progress = Callable[[int, int], None]
@@ -38,19 +39,67 @@ class MaintenanceService:
             "index": str(settings.resolved_index_dir),
         }
 
-    def verify(self, principal: Principal, *, progress: Progress | None = None) -> dict[str, Any]:
+    def verify(
+        self,
+        principal: Principal,
+        *,
+        level: str = FULL,
+        percent: float = 5.0,
+        seed: int | None = None,
+        progress: Progress | None = None,
+        client: str | None = None,
+    ) -> dict[str, Any]:
+        """Verify the primary store at a level; the run is stored with its audit event in one transaction."""
+        started_at = utcnow()
         with self.context.db.session() as session:
-            report = verify_objects(session, self.context.store, progress=progress)
+            report = verify_objects(
+                session, self.context.store, level=level, percent=percent, seed=seed, progress=progress
+            )
         result = report.as_dict()
         with self.context.db.write() as session:
+            run = VerificationRun(
+                level=report.level,
+                store=report.store,
+                started_at=started_at,
+                seconds=result["seconds"],
+                status=report.status,
+                counts=report.counts(),
+                report=result,
+                actor=principal.username,
+            )
+            session.add(run)
+            session.flush()
             audit.record(
                 session,
                 actor=principal.username,
                 action="verify.run",
-                outcome="clean" if report.clean else "findings",
-                details={"objects": report.objects_checked, "counts": report.counts()},
+                outcome=report.status,
+                target=f"verification:{run.id}",
+                client=client,
+                details={
+                    "run": run.id,
+                    "level": report.level,
+                    "seed": report.seed,
+                    "objects": report.objects_checked,
+                    "counts": report.counts(),
+                },
             )
+            result["run_id"] = run.id
         return result
+
+    def verification_runs(self, *, limit: int = 50) -> list[dict[str, Any]]:
+        """The newest stored verification runs first, without their findings."""
+        with self.context.db.session() as session:
+            query = select(VerificationRun).order_by(VerificationRun.id.desc()).limit(limit)
+            return [_run_summary(run) for run in session.scalars(query)]
+
+    def verification_run(self, run_id: int) -> dict[str, Any]:
+        """One stored run with its full report; NotFound when there is no such run."""
+        with self.context.db.session() as session:
+            run = session.get(VerificationRun, run_id)
+            if run is None:
+                raise NotFound(f"verification run {run_id} does not exist; list the runs with `dangan verify --list`")
+            return {**_run_summary(run), "report": run.report}
 
     def reindex(self, principal: Principal, *, progress: Progress | None = None) -> dict[str, Any]:
         with self.context.db.session() as session:
@@ -70,3 +119,21 @@ class MaintenanceService:
         with self.context.db.write() as session:
             audit.record(session, actor=principal.username, action="index.rebuild", details={"documents": count})
         return {"documents": count, "index": str(self.context.settings.resolved_index_dir)}
+
+
+def _run_summary(run: VerificationRun) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "level": run.level,
+        "store": run.store,
+        "started_at": run.started_at.isoformat(),
+        "seconds": run.seconds,
+        "status": run.status,
+        "exit_code": run.report.get("exit_code"),
+        "seed": run.report.get("seed"),
+        "percent": run.report.get("percent"),
+        "objects_checked": run.report.get("objects_checked"),
+        "bytes_read": run.report.get("bytes_read"),
+        "counts": run.counts,
+        "actor": run.actor,
+    }

@@ -12,7 +12,7 @@ from archive.models.catalogue import (
     StoredObject,
 )
 from archive.models.people import ApiToken, AuditEvent, User
-from archive.models.work import BatchSample, IngestJob, SampleVerdict
+from archive.models.work import BatchSample, IngestJob, SampleVerdict, VerificationRun
 
 __all__ = [
     "DEFAULT_REF_TEMPLATE",
@@ -31,5 +31,6 @@ __all__ = [
     "StoredObject",
     "UTCDateTime",
     "User",
+    "VerificationRun",
     "utcnow",
 ]

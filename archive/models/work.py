@@ -1,8 +1,9 @@
-"""Work in progress: ingest jobs, acceptance samples and reviewers' verdicts."""
+"""Work in progress and operations: ingest jobs, acceptance samples, reviewers' verdicts, verification runs."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -61,3 +62,18 @@ class SampleVerdict(Base):
     reviewer: Mapped[str] = mapped_column(String(128))
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     sample: Mapped[BatchSample] = relationship(back_populates="verdicts")
+
+
+class VerificationRun(Base):
+    """One fixity verification of a store: its level, outcome, counts per category and the full report."""
+
+    __tablename__ = "verification_run"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    level: Mapped[str] = mapped_column(String(32))
+    store: Mapped[str] = mapped_column(String(128))
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    seconds: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    report: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    actor: Mapped[str] = mapped_column(String(128))

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 04:09:11.288960
+Create Date: 2026-11-22 04:50:29.342319
 """
 
 from __future__ import annotations
@@ -60,6 +60,22 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user_account')),
     sa.UniqueConstraint('username', name=op.f('uq_user_account_username'))
     )
+    op.create_table('verification_run',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('level', sa.String(length=32), nullable=False),
+    sa.Column('store', sa.String(length=128), nullable=False),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('seconds', sa.Float(), nullable=False),
+    sa.Column('status', sa.String(length=32), nullable=False),
+    sa.Column('counts', sa.JSON(), nullable=False),
+    sa.Column('report', sa.JSON(), nullable=False),
+    sa.Column('actor', sa.String(length=128), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_verification_run'))
+    )
+    with op.batch_alter_table('verification_run', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_verification_run_started_at'), ['started_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_verification_run_status'), ['status'], unique=False)
+
     op.create_table('api_token',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -278,6 +294,11 @@ def downgrade() -> None:
     op.drop_table('batch_sample')
     op.drop_table('batch')
     op.drop_table('api_token')
+    with op.batch_alter_table('verification_run', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_verification_run_status'))
+        batch_op.drop_index(batch_op.f('ix_verification_run_started_at'))
+
+    op.drop_table('verification_run')
     op.drop_table('user_account')
     op.drop_table('fonds')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:

@@ -1,0 +1,46 @@
+"""HTTP routes for fixity verification of the primary store: run one (admin), read the stored reports."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from pydantic import Field
+
+from api.services.maintenance import MaintenanceService
+from api.web_common import Caller, Strict, client_of, context_of, require
+from archive.values import Role
+
+router = APIRouter(prefix="/api/v1/verify", tags=["verification"])
+READERS = (Role.ADMIN, Role.COMPLIANCE)
+
+
+class VerifyRequest(Strict):
+    """How deep to look: structure (exists + size), sample (re-hash percent of objects) or full."""
+
+    level: Literal["structure", "sample", "full"] = "full"
+    percent: float = Field(default=5.0, gt=0, le=100)
+    seed: int | None = Field(default=None, ge=0)
+
+
+@router.post("")
+def run_verification(request: Request, caller: Caller, body: VerifyRequest) -> dict[str, Any]:
+    """Verify the primary store now; the report (status, exit_code, counts, findings) is stored and returned."""
+    require(caller, Role.ADMIN, action="running a verification")
+    return MaintenanceService(context_of(request)).verify(
+        caller, level=body.level, percent=body.percent, seed=body.seed, client=client_of(request)
+    )
+
+
+@router.get("/runs")
+def runs(request: Request, caller: Caller, limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> dict[str, Any]:
+    """Stored verification runs, newest first, with their counts per category."""
+    require(caller, *READERS, action="reading verification reports")
+    return {"runs": MaintenanceService(context_of(request)).verification_runs(limit=limit)}
+
+
+@router.get("/runs/{run_id}")
+def run_details(run_id: int, request: Request, caller: Caller) -> dict[str, Any]:
+    """One stored run with its full report and findings."""
+    require(caller, *READERS, action="reading verification reports")
+    return MaintenanceService(context_of(request)).verification_run(run_id)
