@@ -161,6 +161,7 @@ def record_denial(context: Context, request: Request, exc: DanganError) -> None:
             target=f"{request.method} {request.url.path}"[:255],
             client=client_of(request),
             details={"reason": exc.code},
+            roles=getattr(request.state, "roles", None),
         )
 
 

@@ -39,6 +39,7 @@ def current_principal(
 ) -> Principal:
     principal = UserService(context_of(request)).authenticate(credentials.credentials if credentials else None)
     request.state.username = principal.username  # for the audit event if the request is then refused
+    request.state.roles = sorted(principal.roles)
     return principal
 
 

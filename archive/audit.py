@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select, text
@@ -30,14 +31,19 @@ def record(
     target: str | None = None,
     client: str | None = None,
     details: dict[str, Any] | None = None,
+    roles: Iterable[str] | None = None,
 ) -> AuditEvent:
-    """Add one event to the session's transaction; it commits (or not) with the change it describes."""
+    """Add one event to the session's transaction; it commits (or not) with the change it describes.
+
+    The actor's roles at the time, when known, are kept in the details (and so covered by the hash)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(7263)"))  # one chain head at a time
     head = session.scalars(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()
     prev_hash = head or GENESIS_HASH
     at = utcnow()
-    details = details or {}
+    details = dict(details or {})
+    if roles is not None:
+        details["roles"] = sorted(str(role) for role in roles)
     fields = _chained_fields(at, actor, action, target, outcome, client, details)
     event = AuditEvent(
         at=at,

@@ -87,3 +87,15 @@ def test_compliance_cannot_edit_records_or_users(client: TestClient, context: Co
         == 403
     )
     assert client.get(f"/api/v1/documents/{secret_document}", headers=officer).status_code == 200  # may read
+
+
+def test_events_carry_the_actors_roles(client: TestClient, context: Context, secret_document: int) -> None:
+    reader = login(client, context, "reader", "staff", "top_secret")
+    client.get(f"/api/v1/documents/{secret_document}", headers=reader)
+    client.get("/api/v1/search", params={"q": "reconstruction"}, headers=reader)
+    officer = login(client, context, "officer3", "compliance", "public")
+    events = client.get("/api/v1/audit/events", headers=officer, params={"user": "reader"}).json()["events"]
+    by_action = {event["action"]: event for event in events}
+    assert by_action["login"]["details"]["roles"] == ["staff"]
+    assert by_action["document.view"]["details"]["roles"] == ["staff"]
+    assert by_action["search"]["details"] == {"query": "reconstruction", "hits": 1, "roles": ["staff"]}

@@ -162,7 +162,14 @@ class AccountService:
                 ok = password_matches(user.password_hash if user else None, password) and user is not None
                 if ok and user is not None and not user.disabled:
                     token = UserService(self.context).issue(session, user, label=f"login from {client or 'cli'}")
-                    audit.record(session, actor=username, action="login", target=f"user:{username}", client=client)
+                    audit.record(
+                        session,
+                        actor=username,
+                        action="login",
+                        target=f"user:{username}",
+                        client=client,
+                        roles=user.roles,
+                    )
                     return {
                         "username": username,
                         "token": token,

@@ -59,6 +59,7 @@ class AuditService:
             audit.record(
                 session,
                 actor=principal.username,
+                roles=principal.roles,
                 action="audit.verify",
                 client=client,
                 outcome="clean" if result.ok else "tampered",
@@ -75,7 +76,9 @@ class AuditService:
         """A signed checkpoint now (on demand), written to the object store outside the database."""
         key = load_or_create_signing_key(self.context.settings.resolved_audit_key_path)
         with self.context.db.write() as session:
-            audit.record(session, actor=principal.username, action="audit.checkpoint", client=client)
+            audit.record(
+                session, actor=principal.username, roles=principal.roles, action="audit.checkpoint", client=client
+            )
         with self.context.db.write() as session:
             checkpoint = write_checkpoint(session, self.context.store, key)
         return checkpoint.as_dict()

@@ -48,6 +48,7 @@ class DocumentService:
             audit.record(
                 session,
                 actor=principal.username,
+                roles=principal.roles,
                 action=action,
                 outcome="denied_or_missing",
                 target=f"document:{document_id}",
@@ -61,6 +62,7 @@ class DocumentService:
                 audit.record(
                     session,
                     actor=principal.username,
+                    roles=principal.roles,
                     action="document.view",
                     target=f"document:{document_id}",
                     client=client,
@@ -87,6 +89,7 @@ class DocumentService:
             audit.record(
                 session,
                 actor=principal.username,
+                roles=principal.roles,
                 action="document.download",
                 target=f"document:{document_id}",
                 client=client,
@@ -142,6 +145,7 @@ def update_document(
         audit.record(
             session,
             actor=principal.username,
+            roles=principal.roles,
             action=action,
             target=f"document:{document_id}",
             client=client,

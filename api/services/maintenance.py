@@ -72,6 +72,7 @@ class MaintenanceService:
             audit.record(
                 session,
                 actor=principal.username,
+                roles=principal.roles,
                 action="verify.run",
                 outcome=report.status,
                 target=f"verification:{run.id}",
@@ -117,7 +118,13 @@ class MaintenanceService:
 
         count = self.context.index.rebuild(documents(), progress=step)
         with self.context.db.write() as session:
-            audit.record(session, actor=principal.username, action="index.rebuild", details={"documents": count})
+            audit.record(
+                session,
+                actor=principal.username,
+                roles=principal.roles,
+                action="index.rebuild",
+                details={"documents": count},
+            )
         return {"documents": count, "index": str(self.context.settings.resolved_index_dir)}
 
 

@@ -57,6 +57,7 @@ class SearchService:
             audit.record(
                 session,
                 actor=principal.username,
+                roles=principal.roles,
                 action="search",
                 client=client,
                 details={"query": query, "hits": results.total_documents},
