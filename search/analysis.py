@@ -8,11 +8,13 @@ inside a Han run (OCR line breaks, stray spaces) is skipped, so a phrase split a
 from __future__ import annotations
 
 import itertools
+import functools
 import re
 import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
+import opencc
 from whoosh.analysis import Analyzer, LowercaseFilter, Token, Tokenizer
 
 from archive.text import HAN_RANGES
@@ -22,9 +24,15 @@ _TOKEN = re.compile(f"(?P<han>{_HAN}(?:\\s*{_HAN})*)|(?P<word>(?:(?!{_HAN})[^\\W
 _HAN_CHAR = re.compile(_HAN)
 
 
+@functools.cache
+def _to_simplified() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
 def fold(text: str) -> str:
-    """NFKC: full-width letters and digits become their ASCII forms, compatibility ideographs their base."""
-    return unicodedata.normalize("NFKC", text)
+    """NFKC (full-width letters and digits become ASCII, compatibility ideographs their base), then traditional
+    Chinese to simplified (OpenCC), so a query in either script finds text in the other."""
+    return str(_to_simplified().convert(unicodedata.normalize("NFKC", text)))
 
 
 def tokens_of(text: str) -> Iterator[tuple[str, int, int]]:

@@ -50,6 +50,7 @@ def test_han_runs_become_bigrams_with_sequential_positions() -> None:
     assert [t for t, _, _ in tokens_of("档案\n管 理")] == ["档案", "案管", "管理"]  # OCR line breaks inside a run
     assert [t for t, _, _ in tokens_of("字")] == ["字"]
     assert [t for t, _, _ in tokens_of("ＡＢＣ１２")] == ["ABC12"]  # full-width folds to ASCII
+    assert [t for t, _, _ in tokens_of("檔案")] == ["档案"]  # traditional folds to simplified
 
 
 def test_every_han_substring_of_two_or_more_finds_its_page(index: SearchIndex) -> None:
@@ -61,6 +62,15 @@ def test_every_han_substring_of_two_or_more_finds_its_page(index: SearchIndex) -
         result = index.search(substring, scope=ADMIN)
         assert 1 in [hit.document_id for hit in result.hits], substring
         assert next(hit for hit in result.hits if hit.document_id == 1).pages == (2,)
+
+
+def test_traditional_and_simplified_find_each_other(tmp_path: Path) -> None:
+    ix = SearchIndex(tmp_path / "folding")
+    ix.create()
+    ix.upsert([doc(1, 0, "臺灣省檔案館歷史檔案數位化"), doc(2, 0, "城市建设档案馆")])
+    assert [h.document_id for h in ix.search("台湾省档案馆", scope=ADMIN).hits] == [1]  # simplified query
+    assert [h.document_id for h in ix.search("城市建設檔案館", scope=ADMIN).hits] == [2]  # traditional query
+    assert ix.search("歷史檔案", scope=ADMIN).total_documents == 1
 
 
 def test_phrase_words_and_operators(index: SearchIndex) -> None:
@@ -104,7 +114,7 @@ def test_missing_index_is_unavailable_not_empty(tmp_path: Path) -> None:
 def test_schema_version_mismatch_asks_for_a_rebuild(index: SearchIndex) -> None:
     (index.directory / VERSION_FILE).write_text('{"schema_version": 0}')
     index.close()
-    with pytest.raises(SearchUnavailable, match="schema version 0, this release needs 1; run `dangan reindex`"):
+    with pytest.raises(SearchUnavailable, match="schema version 0, this release needs 2; run `dangan reindex`"):
         index.search("roof", scope=ADMIN)
 
 
