@@ -7,8 +7,8 @@ inside a Han run (OCR line breaks, stray spaces) is skipped, so a phrase split a
 
 from __future__ import annotations
 
-import itertools
 import functools
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterator
