@@ -90,3 +90,34 @@ class CjkBigramTokenizer(Tokenizer):  # type: ignore[misc]
 
 def archive_analyzer() -> Analyzer:
     return CjkBigramTokenizer() | LowercaseFilter()
+
+
+class HanCharTokenizer(Tokenizer):  # type: ignore[misc]
+    """Every Han character on its own: the `chars` field that answers one-character queries."""
+
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: Any,
+    ) -> Iterator[Token]:
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for pos, match in enumerate(_HAN_CHAR.finditer(fold(value))):
+            token.text = token.original = match.group(0)
+            token.boost, token.stopped = 1.0, False
+            if positions:
+                token.pos = start_pos + pos
+            if chars:
+                token.startchar, token.endchar = start_char + match.start(), start_char + match.end()
+            yield token
+
+
+def han_char_analyzer() -> Analyzer:
+    return HanCharTokenizer()

@@ -21,7 +21,7 @@ from whoosh.writing import IndexWriter
 
 from archive.access import SearchScope
 from archive.errors import SearchUnavailable
-from search.analysis import archive_analyzer
+from search.analysis import archive_analyzer, han_char_analyzer
 from search.query import run_query
 from search.types import NO_DEPARTMENT, SCHEMA_VERSION, UNLEVELLED, IndexedDocument, SearchResults
 
@@ -41,6 +41,7 @@ def build_schema() -> Schema:
         ref=ID(stored=True),
         title=TEXT(analyzer=analyzer, multitoken_query="phrase"),
         text=TEXT(analyzer=analyzer, multitoken_query="phrase"),
+        chars=TEXT(analyzer=han_char_analyzer(), phrase=False),  # single Han characters, for 1-character queries
     )
 
 
@@ -196,4 +197,5 @@ def _add_pages(writer: IndexWriter, document: IndexedDocument) -> None:
             ref=document.reference_code,
             title=document.title,
             text=page.text,
+            chars=f"{document.title}\n{page.text}",
         )

@@ -10,6 +10,7 @@ from whoosh.searching import Searcher
 
 from archive.access import SearchScope
 from archive.errors import QueryError
+from archive.text import HAN_RUN
 from search.types import NO_DEPARTMENT, UNLEVELLED, DocumentHit, SearchResults
 
 MAX_PAGE_HITS = 5000
@@ -37,7 +38,15 @@ def parse(searcher: Searcher, query_text: str) -> wq.Query:
         raise QueryError(f"cannot understand the query {query_text!r}: {exc}") from exc
     if parsed is wq.NullQuery:
         raise QueryError(f"the query {query_text!r} has no searchable words")
-    return parsed
+    return parsed.accept(_single_characters)
+
+
+def _single_characters(node: wq.Query) -> wq.Query:
+    """A lone Han character cannot be a bigram: look it up in the `chars` field as well."""
+    is_term = isinstance(node, wq.Term) and node.fieldname in ("title", "text")
+    if is_term and len(node.text) == 1 and HAN_RUN.fullmatch(node.text):
+        return wq.Or([node, wq.Term("chars", node.text)])
+    return node
 
 
 def run_query(searcher: Searcher, query_text: str, *, scope: SearchScope, limit: int) -> SearchResults:

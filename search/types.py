@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-SCHEMA_VERSION = 2  # 2: traditional Chinese folded to simplified
+SCHEMA_VERSION = 3  # 2: traditional folded to simplified; 3: a `chars` field for one-character queries
 NO_DEPARTMENT = "_none_"  # the department keyword of records open to every department
 UNLEVELLED = 99  # documents with no level sort above every clearance: only admins' scope reaches them
 

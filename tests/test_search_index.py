@@ -73,6 +73,14 @@ def test_traditional_and_simplified_find_each_other(tmp_path: Path) -> None:
     assert ix.search("歷史檔案", scope=ADMIN).total_documents == 1
 
 
+def test_one_character_queries_find_any_page_with_that_character(index: SearchIndex) -> None:
+    assert {h.document_id for h in index.search("馆", scope=ADMIN).hits} == {1, 2, 3}
+    assert {h.document_id for h in index.search("密", scope=ADMIN).hits} == {2}
+    assert {h.document_id for h in index.search("館", scope=ADMIN).hits} == {1, 2, 3}  # traditional form too
+    assert index.search("馆 AND secret", scope=ADMIN).total_documents == 1
+    assert index.search("鑫", scope=ADMIN).total_documents == 0
+
+
 def test_phrase_words_and_operators(index: SearchIndex) -> None:
     assert [h.document_id for h in index.search('"reading room"', scope=ADMIN).hits] == [1]
     assert index.search('"room reading"', scope=ADMIN).total_documents == 0
@@ -114,7 +122,7 @@ def test_missing_index_is_unavailable_not_empty(tmp_path: Path) -> None:
 def test_schema_version_mismatch_asks_for_a_rebuild(index: SearchIndex) -> None:
     (index.directory / VERSION_FILE).write_text('{"schema_version": 0}')
     index.close()
-    with pytest.raises(SearchUnavailable, match="schema version 0, this release needs 2; run `dangan reindex`"):
+    with pytest.raises(SearchUnavailable, match="schema version 0, this release needs 3; run `dangan reindex`"):
         index.search("roof", scope=ADMIN)
 
 
