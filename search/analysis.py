@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import opencc
-from whoosh.analysis import Analyzer, LowercaseFilter, Token, Tokenizer
+from whoosh.analysis import Analyzer, LowercaseFilter, StemFilter, Token, Tokenizer
 
 from archive.text import HAN_RANGES
 
@@ -89,7 +89,8 @@ class CjkBigramTokenizer(Tokenizer):  # type: ignore[misc]
 
 
 def archive_analyzer() -> Analyzer:
-    return CjkBigramTokenizer() | LowercaseFilter()
+    """Bigrams for Han, and for other scripts lowercase words reduced to their stem (Porter, English)."""
+    return CjkBigramTokenizer() | LowercaseFilter() | StemFilter(lang="en", cachesize=50000)
 
 
 class HanCharTokenizer(Tokenizer):  # type: ignore[misc]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-SCHEMA_VERSION = 3  # 2: traditional folded to simplified; 3: a `chars` field for one-character queries
+SCHEMA_VERSION = 4  # 2: traditional→simplified; 3: `chars` field for 1-character queries; 4: English stems
 NO_DEPARTMENT = "_none_"  # the department keyword of records open to every department
 UNLEVELLED = 99  # documents with no level sort above every clearance: only admins' scope reaches them
 

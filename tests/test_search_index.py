@@ -81,6 +81,13 @@ def test_one_character_queries_find_any_page_with_that_character(index: SearchIn
     assert index.search("鑫", scope=ADMIN).total_documents == 0
 
 
+def test_english_stems_and_prefixes(index: SearchIndex) -> None:
+    assert [h.document_id for h in index.search("approving", scope=ADMIN).hits] == [1]  # approved ~ approving
+    assert [h.document_id for h in index.search("rooms", scope=ADMIN).hits] == [1]
+    assert [h.document_id for h in index.search("commit*", scope=ADMIN).hits] == [1]  # committee
+    assert [h.document_id for h in index.search('"approved the repairs"', scope=ADMIN).hits] == [1]
+
+
 def test_phrase_words_and_operators(index: SearchIndex) -> None:
     assert [h.document_id for h in index.search('"reading room"', scope=ADMIN).hits] == [1]
     assert index.search('"room reading"', scope=ADMIN).total_documents == 0
@@ -122,7 +129,7 @@ def test_missing_index_is_unavailable_not_empty(tmp_path: Path) -> None:
 def test_schema_version_mismatch_asks_for_a_rebuild(index: SearchIndex) -> None:
     (index.directory / VERSION_FILE).write_text('{"schema_version": 0}')
     index.close()
-    with pytest.raises(SearchUnavailable, match="schema version 0, this release needs 3; run `dangan reindex`"):
+    with pytest.raises(SearchUnavailable, match="schema version 0, this release needs 4; run `dangan reindex`"):
         index.search("roof", scope=ADMIN)
 
 
