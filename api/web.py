@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import FastAPI, File, Form, Query, Request, UploadFile
@@ -19,6 +20,7 @@ from api.services.ingest import IngestService
 from api.services.search import SearchService
 from api.web_accounts import router as account_routes
 from api.web_audit import router as audit_routes
+from api.web_backups import router as backup_routes
 from api.web_batches import router as batch_routes
 from api.web_common import Caller, ReceivedUpload, Strict, client_of, require
 from api.web_verify import router as verify_routes
@@ -26,8 +28,9 @@ from api.wiring import Context
 from archive import audit
 from archive.errors import AuthenticationRequired, DanganError, PermissionDenied
 from archive.hashing import CHUNK
-from archive.values import ObjectRole, Role
+from archive.values import AccessLevel, ObjectRole, Role
 from ingest.grouping import PlannedItem
+from search.types import SearchFilters
 
 
 def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
@@ -56,6 +59,7 @@ def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
     app.include_router(account_routes)
     app.include_router(audit_routes)
     app.include_router(verify_routes)
+    app.include_router(backup_routes)
 
     sealing = AuditService(context)
 
@@ -133,10 +137,38 @@ def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
     def search(
         request: Request,
         caller: Caller,
-        q: Annotated[str, Query(description='Words, "a phrase", Chinese characters, AND/OR/NOT, title:word')],
-        limit: Annotated[int, Query(ge=1, le=100)] = 20,
+        q: Annotated[
+            str,
+            Query(
+                description='Words, "a phrase", 汉字, AND/OR/NOT, title: ref: fonds: series: type: date:[2020 to 2021]'
+            ),
+        ],
+        limit: Annotated[int, Query(ge=1, le=100, description="Documents per page")] = 20,
+        page: Annotated[int, Query(ge=1)] = 1,
+        sort: Annotated[Literal["relevance", "date"], Query()] = "relevance",
+        fonds: str | None = None,
+        series: str | None = None,
+        batch: int | None = None,
+        date_from: dt.date | None = None,
+        date_to: dt.date | None = None,
+        type: str | None = None,
+        language: str | None = None,
+        level: str | None = None,
     ) -> dict[str, Any]:
-        return searching.search(caller, q, limit=limit, client=client_of(request))
+        """Ranked documents with their matching pages, facet counts; all under the caller's clearance."""
+        filters = SearchFilters(
+            fonds=fonds,
+            series=series,
+            batch_id=batch,
+            date_from=date_from,
+            date_to=date_to,
+            doc_type=type,
+            language=language,
+            level=int(AccessLevel.parse(level)) if level else None,
+        )
+        return searching.search(
+            caller, q, limit=limit, page=page, filters=filters, sort=sort, client=client_of(request)
+        )
 
     return app
 

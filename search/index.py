@@ -7,6 +7,7 @@ results) until it is rebuilt.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import threading
@@ -14,7 +15,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from whoosh import index as whoosh_index
-from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
+from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, TEXT, Schema
 from whoosh.index import Index
 from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
@@ -23,7 +24,7 @@ from archive.access import SearchScope
 from archive.errors import SearchUnavailable
 from search.analysis import archive_analyzer, han_char_analyzer
 from search.query import run_query
-from search.types import NO_DEPARTMENT, SCHEMA_VERSION, UNLEVELLED, IndexedDocument, SearchResults
+from search.types import NO_DEPARTMENT, SCHEMA_VERSION, UNLEVELLED, IndexedDocument, SearchFilters, SearchResults
 
 VERSION_FILE = "dangan-index.json"
 WRITE_LOCK_TIMEOUT = 60.0
@@ -35,10 +36,15 @@ def build_schema() -> Schema:
         page_key=ID(unique=True, stored=True),
         doc=ID(stored=True),
         page=NUMERIC(int, stored=True),
-        level=NUMERIC(int),
+        level=NUMERIC(int, stored=True),
         departments=KEYWORD(commas=True),
-        fonds=ID(),
-        ref=ID(stored=True),
+        fonds=KEYWORD(stored=True, lowercase=True, commas=True),
+        series=KEYWORD(stored=True, lowercase=True, commas=True),
+        batch=ID(stored=True),
+        type=KEYWORD(stored=True, lowercase=True, commas=True),
+        language=KEYWORD(stored=True, lowercase=True, commas=True),
+        date=DATETIME(stored=True),
+        ref=KEYWORD(stored=True, lowercase=True, commas=True),
         title=TEXT(analyzer=analyzer, multitoken_query="phrase"),
         text=TEXT(analyzer=analyzer, multitoken_query="phrase"),
         chars=TEXT(analyzer=han_char_analyzer(), phrase=False),  # single Han characters, for 1-character queries
@@ -147,11 +153,13 @@ class SearchIndex:
         return count
 
     # -- reading ----------------------------------------------------------------------------------
-    def search(self, query_text: str, *, scope: SearchScope, limit: int = 20) -> SearchResults:
+    def search(self, query_text: str, *, scope: SearchScope, limit: int = 20, page: int = 1,
+               filters: SearchFilters | None = None, sort: str = "relevance") -> SearchResults:
         with self._search_lock:
             searcher = self._current_searcher()
             try:
-                return run_query(searcher, query_text, scope=scope, limit=limit)
+                return run_query(searcher, query_text, scope=scope, limit=limit, page=page,
+                                 filters=filters or SearchFilters(), sort=sort)
             except SearchUnavailable:
                 raise
             except (OSError, ValueError, EOFError) as exc:
@@ -194,8 +202,13 @@ def _add_pages(writer: IndexWriter, document: IndexedDocument) -> None:
             level=level,
             departments=departments,
             fonds=document.fonds,
+            series=document.series,
+            batch=str(document.batch_id or ""),
+            type=document.doc_type,
+            language=document.language,
             ref=document.reference_code,
             title=document.title,
             text=page.text,
             chars=f"{document.title}\n{page.text}",
+            **({"date": dt.datetime.combine(document.date, dt.time())} if document.date else {}),
         )

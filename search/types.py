@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
-SCHEMA_VERSION = 4  # 2: traditional→simplified; 3: `chars` field for 1-character queries; 4: English stems
+SCHEMA_VERSION = 5  # 2: trad→simp; 3: `chars` for 1-character queries; 4: English stems; 5: facets
 NO_DEPARTMENT = "_none_"  # the department keyword of records open to every department
 UNLEVELLED = 99  # documents with no level sort above every clearance: only admins' scope reaches them
 
@@ -26,6 +27,28 @@ class IndexedDocument:
     level: int | None
     departments: tuple[str, ...]
     pages: tuple[PageText, ...]
+    series: str = ""
+    batch_id: int | None = None
+    date: dt.date | None = None
+    doc_type: str = ""  # the original's format: tiff, jpeg, png, pdf
+    language: str = ""
+
+
+FACETS = ("fonds", "series", "type", "language", "level", "year")
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Narrowing applied inside the query, next to the access filter (so counts and facets obey both)."""
+
+    fonds: str | None = None
+    series: str | None = None
+    batch_id: int | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    doc_type: str | None = None
+    language: str | None = None
+    level: int | None = None
 
 
 @dataclass(frozen=True)
@@ -33,6 +56,7 @@ class DocumentHit:
     document_id: int
     score: float
     pages: tuple[int, ...]  # matching page numbers, ascending
+    date: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -40,3 +64,6 @@ class SearchResults:
     query: str
     total_documents: int
     hits: tuple[DocumentHit, ...] = field(default_factory=tuple)
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)  # facet -> value -> documents
+    page: int = 1
+    page_size: int = 20

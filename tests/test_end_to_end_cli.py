@@ -105,3 +105,16 @@ def test_ingesting_the_same_file_again_is_skipped(cli: Cli, ingested: dict[str, 
 def test_clearance_filters_inside_the_search(cli: Cli, ingested: dict[str, object]) -> None:
     assert cli("search", "档案数字化", "--clearance", "public", "--json").json["total"] == 0
     assert cli("search", "档案数字化", "--clearance", "internal", "--json").json["total"] == 1
+
+
+def test_search_filters_facets_and_pages_through_the_cli(cli: Cli, ingested: dict[str, object]) -> None:
+    result = cli("search", "档案 OR payroll", "--json").json
+    assert result["total"] == 2 and result["facets"]["fonds"] == {"F001": 2}
+    assert set(result["facets"]["type"]) == {"png", "jpeg"}
+    only_png = cli("search", "档案 OR payroll", "--type", "png", "--json").json
+    assert [hit["title"] for hit in only_png["hits"]] == ["notice zh"]
+    second = cli("search", "档案 OR payroll", "--limit", "1", "--page", "2", "--json").json
+    assert len(second["hits"]) == 1 and second["total"] == 2
+    assert cli("search", "檔案數字化", "--json").json["hits"][0]["title"] == "notice zh"  # traditional query
+    bad = cli("search", "x", "--date-from", "yesterday")
+    assert bad.exit_code == 2 and "is not YYYY-MM-DD" in bad.stderr

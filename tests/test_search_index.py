@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from archive.errors import QueryError, SearchUnavailable
 from archive.values import AccessLevel, Role
 from search.analysis import tokens_of
 from search.index import VERSION_FILE, SearchIndex
-from search.types import IndexedDocument, PageText
+from search.types import SCHEMA_VERSION, IndexedDocument, PageText, SearchFilters
 
 ZH = "城市建设档案馆全年接收工程档案一千二百卷，完成历史档案数字化四十万页。"
 EN = "The committee approved the repair of the east reading room roof."
@@ -129,7 +130,8 @@ def test_missing_index_is_unavailable_not_empty(tmp_path: Path) -> None:
 def test_schema_version_mismatch_asks_for_a_rebuild(index: SearchIndex) -> None:
     (index.directory / VERSION_FILE).write_text('{"schema_version": 0}')
     index.close()
-    with pytest.raises(SearchUnavailable, match="schema version 0, this release needs 4; run `dangan reindex`"):
+    expected = f"schema version 0, this release needs {SCHEMA_VERSION}; run `dangan reindex`"
+    with pytest.raises(SearchUnavailable, match=expected):
         index.search("roof", scope=ADMIN)
 
 
@@ -152,3 +154,90 @@ def test_rebuild_matches_incremental(index: SearchIndex, tmp_path: Path) -> None
     )
     assert count == 3
     assert [index.search(q, scope=ADMIN) for q in queries] == before
+
+
+def catalogue_like(tmp_path: Path) -> SearchIndex:
+    ix = SearchIndex(tmp_path / "facets")
+    ix.create()
+    ix.upsert(
+        [
+            IndexedDocument(
+                11,
+                "A1-2020-Y30-0001",
+                "Budget letter",
+                "A1",
+                1,
+                (),
+                (PageText(1, "档案 budget 2020"),),
+                series="WS",
+                batch_id=5,
+                date=dt.date(2020, 3, 1),
+                doc_type="tiff",
+                language="chi_sim+eng",
+            ),
+            IndexedDocument(
+                12,
+                "A1-2021-Y30-0002",
+                "Budget memo",
+                "A1",
+                0,
+                (),
+                (PageText(1, "档案 budget 2021"),),
+                series="KJ",
+                batch_id=5,
+                date=dt.date(2021, 6, 1),
+                doc_type="pdf",
+                language="eng",
+            ),
+            IndexedDocument(
+                13,
+                "B2-2019-Y10-0001",
+                "Budget plan",
+                "B2",
+                3,
+                (),
+                (PageText(1, "档案 budget 2019"),),
+                series="WS",
+                batch_id=6,
+                date=dt.date(2019, 1, 1),
+                doc_type="tiff",
+                language="eng",
+            ),
+        ]
+    )
+    return ix
+
+
+def test_filters_facets_sort_and_pages(tmp_path: Path) -> None:
+    ix = catalogue_like(tmp_path)
+    internal = search_scope(staff(AccessLevel.INTERNAL))
+    result = ix.search("budget", scope=internal)
+    assert result.total_documents == 2  # the secret one is neither counted nor faceted
+    assert result.facets["fonds"] == {"A1": 2} and result.facets["level"] == {"internal": 1, "public": 1}
+    assert result.facets["year"] == {"2020": 1, "2021": 1} and result.facets["type"] == {"pdf": 1, "tiff": 1}
+    by_date = ix.search("budget", scope=ADMIN, sort="date")
+    assert [h.document_id for h in by_date.hits] == [12, 11, 13]
+    second = ix.search("budget", scope=ADMIN, sort="date", limit=1, page=2)
+    assert [h.document_id for h in second.hits] == [11] and second.total_documents == 3
+    assert {h.document_id for h in ix.search("budget", scope=ADMIN, filters=SearchFilters(series="WS")).hits} == {
+        11,
+        13,
+    }
+    window = SearchFilters(date_from=dt.date(2020, 1, 1), date_to=dt.date(2020, 12, 31))
+    assert [h.document_id for h in ix.search("档案", scope=ADMIN, filters=window).hits] == [11]
+    assert [h.document_id for h in ix.search("budget", scope=ADMIN, filters=SearchFilters(batch_id=6)).hits] == [13]
+    assert [h.document_id for h in ix.search("budget", scope=ADMIN, filters=SearchFilters(level=0)).hits] == [12]
+
+
+def test_fielded_terms_and_date_ranges(tmp_path: Path) -> None:
+    ix = catalogue_like(tmp_path)
+    assert [h.document_id for h in ix.search("ref:A1-2021-Y30-0002", scope=ADMIN).hits] == [12]
+    assert {h.document_id for h in ix.search("fonds:a1", scope=ADMIN).hits} == {11, 12}
+    assert [h.document_id for h in ix.search("series:KJ", scope=ADMIN).hits] == [12]
+    assert {h.document_id for h in ix.search("type:tiff AND budget", scope=ADMIN).hits} == {11, 13}
+    assert [h.document_id for h in ix.search("date:[2020-01-01 to 2020-12-31]", scope=ADMIN).hits] == [11]
+    assert [h.document_id for h in ix.search("title:memo", scope=ADMIN).hits] == [12]
+    with pytest.raises(QueryError):
+        ix.search("date:[yesterday-ish to whenever]", scope=ADMIN)
+    with pytest.raises(QueryError):
+        ix.search("budget", scope=ADMIN, sort="colour")

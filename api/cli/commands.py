@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,13 +12,16 @@ from api.cli.ingesting import ingest_paths, print_ingest_summary
 from api.cli.output import emit_json, progress, stderr, stdout
 from api.cli.watch import watch_folder
 from api.services.auditing import AuditService
+from api.services.backups import BACKUP_LEVEL, BackupService
 from api.services.maintenance import MaintenanceService
 from api.services.search import SearchService
 from api.wiring import Context, build_context, load_settings
 from archive.access import Principal, system_operator
 from archive.errors import DanganError, InvalidInput
+from archive.manifest import parse_date
 from archive.values import AccessLevel, Role
 from ingest.samples import write_sample_batch
+from search.types import SearchFilters
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
@@ -102,24 +106,74 @@ def ingest(
 
 def search(
     ctx: typer.Context,
-    query: Annotated[str, typer.Argument(help='Words, "a phrase", Chinese characters, AND/OR/NOT, title:word.')],
-    limit: Annotated[int, typer.Option(help="Most documents to list.")] = 20,
+    query: Annotated[
+        str,
+        typer.Argument(
+            help='Words, "a phrase", 汉字, AND/OR/NOT, title: ref: fonds: series: type: date:[2020 to 2021].'
+        ),
+    ],
+    limit: Annotated[int, typer.Option(help="Documents per page.")] = 20,
+    page: Annotated[int, typer.Option(help="Page of results.")] = 1,
+    sort: Annotated[str, typer.Option(help="relevance or date.")] = "relevance",
+    fonds: Annotated[str | None, typer.Option(help="Only this fonds.")] = None,
+    series: Annotated[str | None, typer.Option(help="Only this series.")] = None,
+    batch: Annotated[int | None, typer.Option(help="Only this batch.")] = None,
+    date_from: Annotated[str | None, typer.Option(help="Dated on or after (YYYY[-MM[-DD]]).")] = None,
+    date_to: Annotated[str | None, typer.Option(help="Dated on or before.")] = None,
+    doc_type: Annotated[str | None, typer.Option("--type", help="Original format: tiff, jpeg, png, pdf.")] = None,
+    language: Annotated[str | None, typer.Option(help="OCR languages, e.g. chi_sim+eng.")] = None,
+    level: Annotated[str | None, typer.Option(help="Only this access level.")] = None,
     clearance: Annotated[str | None, typer.Option(help="Search as this clearance (default: everything).")] = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Full-text search; lists ranked documents with their matching pages."""
-    result = SearchService(open_context(ctx)).search(operator(clearance), query, limit=limit)
+    """Full-text search; ranked documents with their matching pages, and facet counts."""
+    filters = SearchFilters(
+        fonds=fonds,
+        series=series,
+        batch_id=batch,
+        date_from=_day(date_from),
+        date_to=_day(date_to, end=True),
+        doc_type=doc_type,
+        language=language,
+        level=int(AccessLevel.parse(level)) if level else None,
+    )
+    result = SearchService(open_context(ctx)).search(
+        operator(clearance), query, limit=limit, page=page, filters=filters, sort=sort
+    )
     if json_out:
         emit_json(result)
         return
     stdout.print(f"{result['total']} document(s) match {query!r}", highlight=False)
-    for rank, hit in enumerate(result["hits"], start=1):
+    for rank, hit in enumerate(result["hits"], start=(page - 1) * limit + 1):
         pages = ", ".join(str(p) for p in hit["pages"])
         stdout.print(
             f"{rank:3}. {hit['reference_code']}  {hit['title']}  (pages {pages}; score {hit['score']})",
             highlight=False,
             markup=False,
         )
+    for name, counts in result["facets"].items():
+        if counts:
+            stdout.print(
+                f"  {name}: " + ", ".join(f"{k} {v}" for k, v in counts.items()), highlight=False, markup=False
+            )
+
+
+def _day(text: str | None, *, end: bool = False) -> dt.date | None:
+    """YYYY, YYYY-MM or YYYY-MM-DD; an end date covers the whole year or month it names."""
+    if text is None:
+        return None
+    try:
+        start = parse_date(text) if text else None
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from exc
+    if start is None or not end:
+        return start
+    if len(text) == 4:
+        return dt.date(start.year, 12, 31)
+    if len(text) <= 7:
+        following = dt.date(start.year + start.month // 12, start.month % 12 + 1, 1)
+        return following - dt.timedelta(days=1)
+    return start
 
 
 def reindex(ctx: typer.Context, json_out: JsonOption = False) -> None:
@@ -141,15 +195,20 @@ def reindex(ctx: typer.Context, json_out: JsonOption = False) -> None:
 def verify(
     ctx: typer.Context,
     level: Annotated[
-        str, typer.Option(help="structure (exists + size), sample (re-hash --percent of objects) or full.")
+        str,
+        typer.Option(
+            help="structure (exists + size), sample (re-hash --percent of objects), full; "
+            "backup (a --target checked fully against its manifest and the catalogue)."
+        ),
     ] = "full",
+    target: Annotated[str | None, typer.Option(help="Verify this backup target instead of the primary store.")] = None,
     percent: Annotated[float, typer.Option(help="Share of objects re-hashed at the sample level.")] = 5.0,
     seed: Annotated[int | None, typer.Option(help="Seed of the sample draw (default: random, recorded).")] = None,
     list_runs: Annotated[bool, typer.Option("--list", help="List the stored verification runs instead.")] = False,
     limit: Annotated[int, typer.Option(help="Most runs to list with --list.")] = 20,
     json_out: JsonOption = False,
 ) -> None:
-    """Verify the primary store; exit 0 when clean, 10 with warnings only (untracked objects), 9 on errors."""
+    """Verify the primary store, or a backup --target; exit 0 when clean, 10 with warnings only, 9 on errors."""
     context = open_context(ctx)
     service = MaintenanceService(context)
     if list_runs:
@@ -165,7 +224,14 @@ def verify(
             bar.set_total(total)
             bar.set(done)
 
-        report = service.verify(system_operator(), level=level, percent=percent, seed=seed, progress=step)
+        if target is not None:
+            report = BackupService(context).verify(
+                system_operator(), target=target, level=level, percent=percent, seed=seed, progress=step
+            )
+        elif level == BACKUP_LEVEL:
+            raise InvalidInput("--level backup needs --target NAME")
+        else:
+            report = service.verify(system_operator(), level=level, percent=percent, seed=seed, progress=step)
     if json_out:
         emit_json(report)
     else:

@@ -156,6 +156,7 @@ def recover_orphans(session: Session, store: BlobStore, job: IngestJob) -> int:
 
 
 def indexed_document(document: Document) -> IndexedDocument:
+    original = next((o for o in document.objects if o.role == ObjectRole.ORIGINAL), None)
     return IndexedDocument(
         document_id=document.id,
         reference_code=document.reference_code,
@@ -164,4 +165,9 @@ def indexed_document(document: Document) -> IndexedDocument:
         level=document.access_level,
         departments=tuple(document.departments),
         pages=tuple(PageText(page.number, page.text) for page in document.pages),
+        series=(document.batch.series or "") if document.batch else "",
+        batch_id=document.batch_id,
+        date=document.date,
+        doc_type=original.media_type.split("/")[-1] if original else "",
+        language=document.language,
     )

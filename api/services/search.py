@@ -12,6 +12,7 @@ from api.wiring import Context
 from archive import audit
 from archive.access import Principal, can_see, search_scope
 from archive.models import Document
+from search.types import SearchFilters
 
 MAX_LIMIT = 100
 
@@ -20,9 +21,21 @@ class SearchService:
     def __init__(self, context: Context) -> None:
         self.context = context
 
-    def search(self, principal: Principal, query: str, *, limit: int = 20, client: str | None = None) -> dict[str, Any]:
+    def search(
+        self,
+        principal: Principal,
+        query: str,
+        *,
+        limit: int = 20,
+        page: int = 1,
+        filters: SearchFilters | None = None,
+        sort: str = "relevance",
+        client: str | None = None,
+    ) -> dict[str, Any]:
         limit = max(1, min(limit, MAX_LIMIT))
-        results = self.context.index.search(query, scope=search_scope(principal), limit=limit)
+        results = self.context.index.search(
+            query, scope=search_scope(principal), limit=limit, page=page, filters=filters, sort=sort
+        )
         ids = [hit.document_id for hit in results.hits]
         with self.context.db.write() as session:
             rows = {
@@ -48,6 +61,7 @@ class SearchService:
                         "access_level": level_label(document.access_level),
                         "score": hit.score,
                         "pages": list(hit.pages),
+                        "date": hit.date.isoformat() if hit.date else None,
                         "links": {
                             "self": f"/api/v1/documents/{document.id}",
                             "pdf": f"/api/v1/documents/{document.id}/pdf",
@@ -62,4 +76,12 @@ class SearchService:
                 client=client,
                 details={"query": query, "hits": results.total_documents},
             )
-        return {"query": query, "total": results.total_documents, "hits": hits}
+        return {
+            "query": query,
+            "total": results.total_documents,
+            "page": results.page,
+            "page_size": results.page_size,
+            "sort": sort,
+            "hits": hits,
+            "facets": results.facets,
+        }
