@@ -153,13 +153,28 @@ class SearchIndex:
         return count
 
     # -- reading ----------------------------------------------------------------------------------
-    def search(self, query_text: str, *, scope: SearchScope, limit: int = 20, page: int = 1,
-               filters: SearchFilters | None = None, sort: str = "relevance") -> SearchResults:
+    def search(
+        self,
+        query_text: str,
+        *,
+        scope: SearchScope,
+        limit: int = 20,
+        page: int = 1,
+        filters: SearchFilters | None = None,
+        sort: str = "relevance",
+    ) -> SearchResults:
         with self._search_lock:
             searcher = self._current_searcher()
             try:
-                return run_query(searcher, query_text, scope=scope, limit=limit, page=page,
-                                 filters=filters or SearchFilters(), sort=sort)
+                return run_query(
+                    searcher,
+                    query_text,
+                    scope=scope,
+                    limit=limit,
+                    page=page,
+                    filters=filters or SearchFilters(),
+                    sort=sort,
+                )
             except SearchUnavailable:
                 raise
             except (OSError, ValueError, EOFError) as exc:

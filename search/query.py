@@ -37,8 +37,12 @@ def access_filter(scope: SearchScope) -> wq.Query:
 
 def narrowing(filters: SearchFilters) -> list[wq.Query]:
     parts: list[wq.Query] = []
-    for fieldname, value in (("fonds", filters.fonds), ("series", filters.series), ("type", filters.doc_type),
-                             ("language", filters.language)):
+    for fieldname, value in (
+        ("fonds", filters.fonds),
+        ("series", filters.series),
+        ("type", filters.doc_type),
+        ("language", filters.language),
+    ):
         if value:
             parts.append(wq.Term(fieldname, value.lower()))
     if filters.batch_id is not None:
@@ -97,8 +101,16 @@ class _Documents:
         self.stored.setdefault(document_id, hit.fields())
 
 
-def run_query(searcher: Searcher, query_text: str, *, scope: SearchScope, limit: int, page: int = 1,
-              filters: SearchFilters | None = None, sort: str = "relevance") -> SearchResults:
+def run_query(
+    searcher: Searcher,
+    query_text: str,
+    *,
+    scope: SearchScope,
+    limit: int,
+    page: int = 1,
+    filters: SearchFilters | None = None,
+    sort: str = "relevance",
+) -> SearchResults:
     """Rank documents by their best page (or by date); list every matching page of each; count facets."""
     if sort not in SORTS:
         raise QueryError(f"sort by {' or '.join(SORTS)}, not {sort!r}")
@@ -113,10 +125,20 @@ def run_query(searcher: Searcher, query_text: str, *, scope: SearchScope, limit:
     if sort == "date":
         ranked.sort(key=lambda doc: _date(documents.stored[doc]) or dt.date.min, reverse=True)
     window = ranked[(page - 1) * limit : page * limit]
-    hits = tuple(DocumentHit(doc, round(documents.best[doc], 4), tuple(sorted(documents.pages[doc])),
-                             _date(documents.stored[doc])) for doc in window)
-    return SearchResults(query=query_text, total_documents=len(ranked), hits=hits,
-                         facets=_facets(documents.stored.values()), page=page, page_size=limit)
+    hits = tuple(
+        DocumentHit(
+            doc, round(documents.best[doc], 4), tuple(sorted(documents.pages[doc])), _date(documents.stored[doc])
+        )
+        for doc in window
+    )
+    return SearchResults(
+        query=query_text,
+        total_documents=len(ranked),
+        hits=hits,
+        facets=_facets(documents.stored.values()),
+        page=page,
+        page_size=limit,
+    )
 
 
 def _date(stored: dict[str, Any]) -> dt.date | None:

@@ -32,6 +32,19 @@ class StorageOptions(BaseModel):
     s3: S3Options = Field(default_factory=S3Options)
 
 
+class BackupTargetOptions(BaseModel):
+    """A backup target declared in settings (DANGAN_BACKUP_TARGETS__<NAME>__KIND=local ...); no secrets here:
+    S3 keys come from DANGAN_BACKUP_<NAME>_ACCESS_KEY/_SECRET_KEY or the credentials file."""
+
+    kind: Literal["local", "s3"] = "local"
+    path: Path | None = None
+    endpoint: str | None = None
+    bucket: str | None = None
+    secure: bool = True
+    region: str | None = None
+    credentials_file: Path | None = None
+
+
 class ServerOptions(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8000
@@ -58,6 +71,7 @@ class Settings(BaseSettings):
     audit_checkpoint_every: int = Field(default=1000, ge=1)  # a signed checkpoint after this many new events
     audit_retention_days: int = Field(default=183, ge=183)  # at least six months; pruning never goes further
     server: ServerOptions = Field(default_factory=ServerOptions)
+    backup_targets: dict[str, BackupTargetOptions] = Field(default_factory=dict)
 
     @property
     def home_dir(self) -> Path:

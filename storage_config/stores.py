@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from archive.errors import ConfigurationError
 from archive.ports import BlobStore
@@ -43,3 +44,32 @@ def open_store(settings: Settings) -> BlobStore:
         known = ", ".join(sorted(STORE_FACTORIES))
         raise ConfigurationError(f"unknown storage backend {backend!r}; set DANGAN_STORAGE__BACKEND to one of: {known}")
     return factory(settings)
+
+
+def open_target_store(
+    *,
+    kind: str,
+    path: str | None = None,
+    endpoint: str | None = None,
+    bucket: str | None = None,
+    access_key: str = "",
+    secret_key: str = "",
+    secure: bool = True,
+    region: str | None = None,
+) -> BlobStore:
+    """The BlobStore of a backup target: a local directory or an S3 bucket (created when absent)."""
+    if kind == "local" and path:
+        return LocalBlobStore(Path(path))
+    if kind == "s3" and endpoint and bucket:
+        return S3BlobStore(
+            endpoint=endpoint,
+            bucket=bucket,
+            access_key=access_key,
+            secret_key=secret_key,
+            secure=secure,
+            region=region,
+        )
+    raise ConfigurationError(
+        f"backup target of kind {kind!r} needs a path (local) or an endpoint and a bucket (s3); "
+        "re-register it with `dangan backup target add`"
+    )

@@ -1,5 +1,6 @@
 """All catalogue tables (SQLAlchemy 2.x). Alembic migrations in archive/migrations mirror these."""
 
+from archive.models.backup import BackupDrill, BackupRun, BackupTarget
 from archive.models.base import Base, UTCDateTime, utcnow
 from archive.models.catalogue import (
     DEFAULT_REF_TEMPLATE,
@@ -18,6 +19,9 @@ __all__ = [
     "DEFAULT_REF_TEMPLATE",
     "ApiToken",
     "AuditEvent",
+    "BackupDrill",
+    "BackupRun",
+    "BackupTarget",
     "Base",
     "Batch",
     "BatchSample",

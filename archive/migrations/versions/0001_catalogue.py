@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 04:50:29.342319
+Create Date: 2026-11-22 04:58:31.549699
 """
 
 from __future__ import annotations
@@ -38,6 +38,56 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_audit_event_actor'), ['actor'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_event_at'), ['at'], unique=False)
 
+    op.create_table('backup_drill',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('target', sa.String(length=64), nullable=False),
+    sa.Column('backup_run_id', sa.Integer(), nullable=True),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('seconds', sa.Float(), nullable=False),
+    sa.Column('status', sa.String(length=32), nullable=False),
+    sa.Column('rpo_seconds', sa.Float(), nullable=True),
+    sa.Column('rto_seconds_per_gb', sa.Float(), nullable=True),
+    sa.Column('report', sa.JSON(), nullable=False),
+    sa.Column('actor', sa.String(length=128), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_backup_drill'))
+    )
+    with op.batch_alter_table('backup_drill', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_backup_drill_target'), ['target'], unique=False)
+
+    op.create_table('backup_run',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('target', sa.String(length=64), nullable=False),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('status', sa.String(length=32), nullable=False),
+    sa.Column('objects_copied', sa.Integer(), nullable=False),
+    sa.Column('bytes_copied', sa.BigInteger(), nullable=False),
+    sa.Column('manifest_key', sa.String(length=512), nullable=True),
+    sa.Column('manifest_sha256', sa.String(length=64), nullable=True),
+    sa.Column('snapshot_key', sa.String(length=512), nullable=True),
+    sa.Column('report', sa.JSON(), nullable=False),
+    sa.Column('actor', sa.String(length=128), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_backup_run'))
+    )
+    with op.batch_alter_table('backup_run', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_backup_run_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_backup_run_target'), ['target'], unique=False)
+
+    op.create_table('backup_target',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=64), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('path', sa.String(length=1024), nullable=True),
+    sa.Column('endpoint', sa.String(length=255), nullable=True),
+    sa.Column('bucket', sa.String(length=255), nullable=True),
+    sa.Column('secure', sa.Boolean(), nullable=False),
+    sa.Column('region', sa.String(length=64), nullable=True),
+    sa.Column('credentials_file', sa.String(length=1024), nullable=True),
+    sa.Column('created_by', sa.String(length=128), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_backup_target')),
+    sa.UniqueConstraint('name', name=op.f('uq_backup_target_name'))
+    )
     op.create_table('fonds',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=64), nullable=False),
@@ -301,6 +351,16 @@ def downgrade() -> None:
     op.drop_table('verification_run')
     op.drop_table('user_account')
     op.drop_table('fonds')
+    op.drop_table('backup_target')
+    with op.batch_alter_table('backup_run', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_backup_run_target'))
+        batch_op.drop_index(batch_op.f('ix_backup_run_status'))
+
+    op.drop_table('backup_run')
+    with op.batch_alter_table('backup_drill', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_backup_drill_target'))
+
+    op.drop_table('backup_drill')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_event_at'))
         batch_op.drop_index(batch_op.f('ix_audit_event_actor'))
