@@ -1,4 +1,4 @@
-"""HTTP routes for fixity verification of the primary store: run one (admin), read the stored reports."""
+"""HTTP routes for fixity verification of the primary store or a backup target: run one (admin), read reports."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from pydantic import Field
 
+from api.services.backups import BackupService
 from api.services.maintenance import MaintenanceService
 from api.web_common import Caller, Strict, client_of, context_of, require
+from archive.errors import InvalidInput
 from archive.values import Role
 
 router = APIRouter(prefix="/api/v1/verify", tags=["verification"])
@@ -18,15 +20,27 @@ READERS = (Role.ADMIN, Role.COMPLIANCE)
 class VerifyRequest(Strict):
     """How deep to look: structure (exists + size), sample (re-hash percent of objects) or full."""
 
-    level: Literal["structure", "sample", "full"] = "full"
+    level: Literal["structure", "sample", "full", "backup"] = "full"
     percent: float = Field(default=5.0, gt=0, le=100)
     seed: int | None = Field(default=None, ge=0)
+    target: str | None = Field(default=None, description="A backup target instead of the primary store")
 
 
 @router.post("")
 def run_verification(request: Request, caller: Caller, body: VerifyRequest) -> dict[str, Any]:
     """Verify the primary store now; the report (status, exit_code, counts, findings) is stored and returned."""
     require(caller, Role.ADMIN, action="running a verification")
+    if body.target is not None:
+        return BackupService(context_of(request)).verify(
+            caller,
+            target=body.target,
+            level=body.level,
+            percent=body.percent,
+            seed=body.seed,
+            client=client_of(request),
+        )
+    if body.level == "backup":
+        raise InvalidInput("level backup needs a target")
     return MaintenanceService(context_of(request)).verify(
         caller, level=body.level, percent=body.percent, seed=body.seed, client=client_of(request)
     )

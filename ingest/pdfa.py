@@ -46,7 +46,7 @@ def pdf_page_images(path: Path) -> Iterator[tuple[int, Image.Image]]:
     """(page index, image) for pages that are one scanned image, so they can be judged like image scans."""
     with pikepdf.open(path) as pdf:
         for index, page in enumerate(pdf.pages):
-            images = list(page.images.values())
+            images = list(page.get_images().values())
             if len(images) != 1:
                 continue
             try:
@@ -114,7 +114,7 @@ def page_geometry(path: Path) -> list[tuple[int, int, float | None]]:
             width_pt = float(box[2]) - float(box[0])
             height_pt = float(box[3]) - float(box[1])
             biggest = (0, 0)
-            for image in page.images.values():
+            for image in page.get_images().values():
                 size = (int(image.get("/Width", 0)), int(image.get("/Height", 0)))
                 if size[0] * size[1] > biggest[0] * biggest[1]:
                     biggest = size

@@ -160,6 +160,8 @@ def test_canaries_above_clearance_never_show_in_search(
         body = found.json()
         assert {hit["document_id"] for hit in body["hits"]} == visible, (role, word)
         assert body["total"] == len(visible)
+        assert sum(body["facets"]["level"].values()) == len(visible)  # facets count only what may be seen
+        assert set(body["facets"]["level"]) <= {"public", "internal", "confidential", "unlevelled"}
 
 
 def test_a_level_change_takes_effect_on_the_next_request(
