@@ -23,7 +23,8 @@ from whoosh.writing import IndexWriter
 from archive.access import SearchScope
 from archive.errors import SearchUnavailable
 from search.analysis import archive_analyzer, han_char_analyzer
-from search.query import run_query
+from search.query import parse, run_query
+from search.snippets import query_terms, snippet
 from search.types import NO_DEPARTMENT, SCHEMA_VERSION, UNLEVELLED, IndexedDocument, SearchFilters, SearchResults
 
 VERSION_FILE = "dangan-index.json"
@@ -180,6 +181,12 @@ class SearchIndex:
             except (OSError, ValueError, EOFError) as exc:
                 self._searcher = None
                 raise SearchUnavailable(f"the search index could not be read ({exc}); run `dangan reindex`") from exc
+
+    def snippets(self, query_text: str, page_texts: dict[tuple[int, int], str]) -> dict[tuple[int, int], str]:
+        """Highlighted fragments of the given pages' text for this query (texts come from the catalogue)."""
+        with self._search_lock:
+            terms = query_terms(parse(self._current_searcher(), query_text))
+        return {key: snippet(text, terms) for key, text in page_texts.items()}
 
     def _current_searcher(self) -> Searcher:
         """Share one searcher (opening one costs ~100 ms) and refresh it when the index changed."""

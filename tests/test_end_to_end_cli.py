@@ -118,3 +118,11 @@ def test_search_filters_facets_and_pages_through_the_cli(cli: Cli, ingested: dic
     assert cli("search", "檔案數字化", "--json").json["hits"][0]["title"] == "notice zh"  # traditional query
     bad = cli("search", "x", "--date-from", "yesterday")
     assert bad.exit_code == 2 and "is not YYYY-MM-DD" in bad.stderr
+
+
+def test_hits_carry_highlighted_snippets_per_page(cli: Cli, ingested: dict[str, object]) -> None:
+    [hit] = cli("search", "纸质档案", "--json").json["hits"]
+    [snippet] = hit["snippets"]
+    assert snippet["page"] == 1 and "<mark" in snippet["text"] and "档案</mark>" in snippet["text"]
+    [hit] = cli("search", '"payroll registers"', "--json").json["hits"]
+    assert ">Payroll</mark>" in hit["snippets"][0]["text"]

@@ -5,16 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from api.services.views import level_label
 from api.wiring import Context
 from archive import audit
 from archive.access import Principal, can_see, search_scope
-from archive.models import Document
+from archive.models import Document, Page
 from search.types import SearchFilters
 
 MAX_LIMIT = 100
+SNIPPET_PAGES = 3  # highlighted pages per document in a result list
 
 
 class SearchService:
@@ -62,12 +63,14 @@ class SearchService:
                         "score": hit.score,
                         "pages": list(hit.pages),
                         "date": hit.date.isoformat() if hit.date else None,
+                        "snippets": [],
                         "links": {
                             "self": f"/api/v1/documents/{document.id}",
                             "pdf": f"/api/v1/documents/{document.id}/pdf",
                         },
                     }
                 )
+            self._add_snippets(session, query, hits)
             audit.record(
                 session,
                 actor=principal.username,
@@ -85,3 +88,22 @@ class SearchService:
             "hits": hits,
             "facets": results.facets,
         }
+
+    def _add_snippets(self, session: Session, query: str, hits: list[dict[str, Any]]) -> None:
+        """Highlighted fragments for the first matching pages of each hit, from the catalogue's page text."""
+        wanted = {(hit["document_id"], number) for hit in hits for number in hit["pages"][:SNIPPET_PAGES]}
+        if not wanted:
+            return
+        rows = session.execute(
+            select(Page.document_id, Page.number, Page.text).where(
+                Page.document_id.in_({doc for doc, _ in wanted}), Page.current.is_(True)
+            )
+        )
+        texts = {(doc, number): text for doc, number, text in rows if (doc, number) in wanted}
+        found = self.context.index.snippets(query, texts)
+        for hit in hits:
+            hit["snippets"] = [
+                {"page": number, "text": found[(hit["document_id"], number)]}
+                for number in hit["pages"][:SNIPPET_PAGES]
+                if found.get((hit["document_id"], number))
+            ]
