@@ -14,8 +14,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from archive.errors import IntegrityFailure, NotFound
-from archive.hashing import sha256_bytes, sha256_stream
+from archive.errors import IntegrityFailure
+from archive.hashing import sha256_bytes
 from archive.ports import BlobStore
 from archive.verification import (
     CATEGORIES,
@@ -36,6 +36,7 @@ from archive.verification import (
     Row,
     VerificationReport,
     choose_sample,
+    measure,
 )
 
 FORMAT = "dangan-backup-manifest/1"
@@ -150,7 +151,7 @@ def verify_backup(
         to_hash = choose_sample(expected, percent=report.percent or 5.0, seed=report.seed)
     measured: dict[str, Measured] = {}
     for position, key in enumerate(sorted(expected), start=1):
-        measured[key] = _measure(target, key, report, hashing=key in to_hash)
+        measured[key] = measure(target, key, report, hashing=key in to_hash)
         report.objects_checked += 1
         if progress is not None:
             progress(position, len(expected))
@@ -179,21 +180,6 @@ def verify_backup(
         report.notes.append(STRUCTURE_NOTE)
     report.seconds = time.perf_counter() - started
     return report
-
-
-def _measure(store: BlobStore, key: str, report: VerificationReport, *, hashing: bool) -> Measured:
-    if not hashing:
-        info = store.stat(key)
-        return Measured(exists=False) if info is None else Measured(exists=True, size=info.size)
-    try:
-        stream = store.open_read(key)
-    except NotFound:
-        return Measured(exists=False)
-    with stream:
-        sha, size = sha256_stream(stream)
-    report.objects_hashed += 1
-    report.bytes_read += size
-    return Measured(exists=True, size=size, sha256=sha)
 
 
 def _target_findings(expected: dict[str, Entry], measured: dict[str, Measured], rows: dict[str, Row]) -> list[Finding]:

@@ -197,7 +197,7 @@ def verify_objects(
     measured: dict[str, Measured] = {}
     total = len(expected)
     for position, key in enumerate(sorted(expected), start=1):
-        measured[key] = _measure(store, key, report, hashing=key in to_hash)
+        measured[key] = measure(store, key, report, hashing=key in to_hash)
         report.objects_checked += 1
         if progress is not None:
             progress(position, total)
@@ -209,7 +209,8 @@ def verify_objects(
     return report
 
 
-def _measure(store: BlobStore, key: str, report: VerificationReport, *, hashing: bool) -> Measured:
+def measure(store: BlobStore, key: str, report: VerificationReport, *, hashing: bool) -> Measured:
+    """Stat, or stream and hash, one object; counts what it read into the report."""
     if not hashing:
         info = store.stat(key)
         return Measured(exists=False) if info is None else Measured(exists=True, size=info.size)
@@ -233,7 +234,7 @@ def _confirm_swap_partners(
         sha = measured[key].sha256
         partner = by_sha.get(sha) if sha is not None and sha != expected[key].sha256 else None
         if partner is not None and partner != key and measured[partner].exists and measured[partner].sha256 is None:
-            measured[partner] = _measure(store, partner, report, hashing=True)
+            measured[partner] = measure(store, partner, report, hashing=True)
 
 
 def _swapped_pairs(expected: dict[str, Row], measured: dict[str, Measured]) -> dict[str, str]:

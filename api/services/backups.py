@@ -7,7 +7,6 @@ it "interrupted" and copies whatever the target still lacks (keys are content ad
 
 from __future__ import annotations
 
-import datetime as dt
 import sqlite3
 import subprocess
 import tempfile
@@ -19,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import make_url
 
 from api.services.backup_targets import BackupTargets
+from api.services.maintenance import store_verification
 from api.wiring import Context
 from archive import audit
 from archive.access import Principal
@@ -34,7 +34,7 @@ from archive.backup_manifest import (
 )
 from archive.errors import ConfigurationError, IntegrityFailure, NotFound, StorageUnavailable
 from archive.hashing import CHUNK, sha256_bytes, sha256_file
-from archive.models import BackupRun, StoredObject, VerificationRun, utcnow
+from archive.models import BackupRun, StoredObject, utcnow
 from archive.ports import BlobStore
 from archive.verification import CONTENT_CHANGED, FULL, Finding, catalogued_rows, check_options
 
@@ -226,40 +226,15 @@ class BackupService:
             report.findings.append(_manifest_finding(report.manifest_key))
         result = report.as_dict()
         result["level"] = BACKUP_LEVEL if level == BACKUP_LEVEL else depth
-        return self._store_verification(principal, report, result, started_at, client)
-
-    def _store_verification(
-        self,
-        principal: Principal,
-        report: BackupReport,
-        result: dict[str, Any],
-        started_at: dt.datetime,
-        client: str | None,
-    ) -> dict[str, Any]:
-        with self.context.db.write() as session:
-            row = VerificationRun(
-                level=result["level"],
-                store=report.target,
-                started_at=started_at,
-                seconds=result["seconds"],
-                status=report.status,
-                counts=report.counts(),
-                report=result,
-                actor=principal.username,
-            )
-            session.add(row)
-            session.flush()
-            audit.record(
-                session,
-                actor=principal.username,
-                action="verify.run",
-                outcome=report.status,
-                target=f"verification:{row.id}",
-                client=client,
-                details={"run": row.id, "level": result["level"], "target": report.target, "counts": report.counts()},
-            )
-            result["run_id"] = row.id
-        return result
+        return store_verification(
+            self.context,
+            principal,
+            result,
+            store=target,
+            started_at=started_at,
+            client=client,
+            details={"level": result["level"], "target": target},
+        )
 
 
 def _manifest_finding(key: str | None) -> Finding:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -56,37 +57,10 @@ class MaintenanceService:
                 session, self.context.store, level=level, percent=percent, seed=seed, progress=progress
             )
         result = report.as_dict()
-        with self.context.db.write() as session:
-            run = VerificationRun(
-                level=report.level,
-                store=report.store,
-                started_at=started_at,
-                seconds=result["seconds"],
-                status=report.status,
-                counts=report.counts(),
-                report=result,
-                actor=principal.username,
-            )
-            session.add(run)
-            session.flush()
-            audit.record(
-                session,
-                actor=principal.username,
-                roles=principal.roles,
-                action="verify.run",
-                outcome=report.status,
-                target=f"verification:{run.id}",
-                client=client,
-                details={
-                    "run": run.id,
-                    "level": report.level,
-                    "seed": report.seed,
-                    "objects": report.objects_checked,
-                    "counts": report.counts(),
-                },
-            )
-            result["run_id"] = run.id
-        return result
+        details = {"level": report.level, "seed": report.seed, "objects": report.objects_checked}
+        return store_verification(
+            self.context, principal, result, store=report.store, started_at=started_at, client=client, details=details
+        )
 
     def verification_runs(self, *, limit: int = 50) -> list[dict[str, Any]]:
         """The newest stored verification runs first, without their findings."""
@@ -144,3 +118,42 @@ def _run_summary(run: VerificationRun) -> dict[str, Any]:
         "counts": run.counts,
         "actor": run.actor,
     }
+
+
+def store_verification(
+    context: Context,
+    principal: Principal,
+    result: dict[str, Any],
+    *,
+    store: str,
+    started_at: dt.datetime,
+    client: str | None,
+    details: dict[str, Any],
+) -> dict[str, Any]:
+    """Every verification, of the primary store or of a backup target, is a stored run plus its audit event,
+    in one transaction."""
+    with context.db.write() as session:
+        run = VerificationRun(
+            level=result["level"],
+            store=store,
+            started_at=started_at,
+            seconds=result["seconds"],
+            status=result["status"],
+            counts=result["counts"],
+            report=result,
+            actor=principal.username,
+        )
+        session.add(run)
+        session.flush()
+        audit.record(
+            session,
+            actor=principal.username,
+            roles=principal.roles,
+            action="verify.run",
+            outcome=result["status"],
+            target=f"verification:{run.id}",
+            client=client,
+            details={"run": run.id, "store": store, "counts": result["counts"], **details},
+        )
+        result["run_id"] = run.id
+    return result
