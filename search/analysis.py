@@ -49,8 +49,11 @@ def tokens_of(text: str) -> Iterator[tuple[str, int, int]]:
             yield first + second, start, second_start + 1
 
 
-class CjkBigramTokenizer(Tokenizer):  # type: ignore[misc]
-    """Whoosh tokenizer over `tokens_of`."""
+class _TermTokenizer(Tokenizer):  # type: ignore[misc]
+    """Turns `terms(text)` — (term, start char, end char) in position order — into Whoosh tokens."""
+
+    def terms(self, text: str) -> Iterator[tuple[str, int, int]]:
+        raise NotImplementedError
 
     def __call__(
         self,
@@ -66,16 +69,8 @@ class CjkBigramTokenizer(Tokenizer):  # type: ignore[misc]
         **kwargs: Any,
     ) -> Iterator[Token]:
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        if not tokenize:
-            token.original = token.text = fold(value)
-            token.boost = 1.0
-            if positions:
-                token.pos = start_pos
-            if chars:
-                token.startchar, token.endchar = start_char, start_char + len(value)
-            yield token
-            return
-        for pos, (term, start, end) in enumerate(tokens_of(value)):
+        found = self.terms(value) if tokenize else iter([(fold(value), 0, len(value))])
+        for pos, (term, start, end) in enumerate(found):
             token.text = term
             token.boost = 1.0
             token.stopped = False
@@ -88,36 +83,24 @@ class CjkBigramTokenizer(Tokenizer):  # type: ignore[misc]
             yield token
 
 
+class CjkBigramTokenizer(_TermTokenizer):
+    """Whoosh tokenizer over `tokens_of`."""
+
+    def terms(self, text: str) -> Iterator[tuple[str, int, int]]:
+        return tokens_of(text)
+
+
 def archive_analyzer() -> Analyzer:
     """Bigrams for Han, and for other scripts lowercase words reduced to their stem (Porter, English)."""
     return CjkBigramTokenizer() | LowercaseFilter() | StemFilter(lang="en", cachesize=50000)
 
 
-class HanCharTokenizer(Tokenizer):  # type: ignore[misc]
+class HanCharTokenizer(_TermTokenizer):
     """Every Han character on its own: the `chars` field that answers one-character queries."""
 
-    def __call__(
-        self,
-        value: str,
-        positions: bool = False,
-        chars: bool = False,
-        keeporiginal: bool = False,
-        removestops: bool = True,
-        start_pos: int = 0,
-        start_char: int = 0,
-        tokenize: bool = True,
-        mode: str = "",
-        **kwargs: Any,
-    ) -> Iterator[Token]:
-        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        for pos, match in enumerate(_HAN_CHAR.finditer(fold(value))):
-            token.text = token.original = match.group(0)
-            token.boost, token.stopped = 1.0, False
-            if positions:
-                token.pos = start_pos + pos
-            if chars:
-                token.startchar, token.endchar = start_char + match.start(), start_char + match.end()
-            yield token
+    def terms(self, text: str) -> Iterator[tuple[str, int, int]]:
+        for match in _HAN_CHAR.finditer(fold(text)):
+            yield match.group(0), match.start(), match.end()
 
 
 def han_char_analyzer() -> Analyzer:
