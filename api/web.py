@@ -2,42 +2,40 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import FastAPI, File, Form, Query, Request, UploadFile
+from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from api.runner import JobRunner, LocalJobRunner
 from api.services.auditing import AuditService
-from api.services.documents import DocumentService, FileDownload, update_document
+from api.services.documents import DocumentService, FileDownload, update_document, withdraw_document
 from api.services.ingest import IngestService
-from api.services.search import SearchService
 from api.web_accounts import router as account_routes
 from api.web_audit import router as audit_routes
 from api.web_backups import router as backup_routes
 from api.web_batches import router as batch_routes
 from api.web_common import Caller, ReceivedUpload, Strict, client_of, require
+from api.web_search import router as search_routes
+from api.web_ui import mount_ui
 from api.web_verify import router as verify_routes
 from api.wiring import Context
 from archive import audit
 from archive.errors import AuthenticationRequired, DanganError, PermissionDenied
 from archive.hashing import CHUNK
-from archive.values import AccessLevel, ObjectRole, Role
+from archive.values import ObjectRole, Role
 from ingest.grouping import PlannedItem
-from search.types import SearchFilters
 
 
 def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
     """The ASGI app over one Context; OCR jobs run on `runner` (a local process pool by default)."""
     ingest = IngestService(context)
     documents = DocumentService(context)
-    searching = SearchService(context)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -60,6 +58,7 @@ def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
     app.include_router(audit_routes)
     app.include_router(verify_routes)
     app.include_router(backup_routes)
+    app.include_router(search_routes)
 
     sealing = AuditService(context)
 
@@ -123,6 +122,12 @@ def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
             client=client_of(request),
         )
 
+    @app.post("/api/v1/documents/{document_id}/withdraw", tags=["documents"])
+    def withdraw(document_id: int, request: Request, caller: Caller, body: Withdrawal) -> dict[str, Any]:
+        """Take a record out of use (admins): out of search at once, 'not found' to others, files kept."""
+        require(caller, Role.ADMIN, action="withdrawing a record")
+        return withdraw_document(context, caller, document_id, reason=body.reason, client=client_of(request))
+
     @app.get("/api/v1/documents/{document_id}/pdf", tags=["documents"], response_class=StreamingResponse)
     def pdf(document_id: int, request: Request, caller: Caller) -> StreamingResponse:
         """The PDF/A-2b access copy with its text layer."""
@@ -133,44 +138,12 @@ def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
         """The scan exactly as received, byte for byte."""
         return _stream(documents.open_file(caller, document_id, ObjectRole.ORIGINAL, client=client_of(request)))
 
-    @app.get("/api/v1/search", tags=["search"])
-    def search(
-        request: Request,
-        caller: Caller,
-        q: Annotated[
-            str,
-            Query(
-                description='Words, "a phrase", 汉字, AND/OR/NOT, title: ref: fonds: series: type: date:[2020 to 2021]'
-            ),
-        ],
-        limit: Annotated[int, Query(ge=1, le=100, description="Documents per page")] = 20,
-        page: Annotated[int, Query(ge=1)] = 1,
-        sort: Annotated[Literal["relevance", "date"], Query()] = "relevance",
-        fonds: str | None = None,
-        series: str | None = None,
-        batch: int | None = None,
-        date_from: dt.date | None = None,
-        date_to: dt.date | None = None,
-        type: str | None = None,
-        language: str | None = None,
-        level: str | None = None,
-    ) -> dict[str, Any]:
-        """Ranked documents with their matching pages, facet counts; all under the caller's clearance."""
-        filters = SearchFilters(
-            fonds=fonds,
-            series=series,
-            batch_id=batch,
-            date_from=date_from,
-            date_to=date_to,
-            doc_type=type,
-            language=language,
-            level=int(AccessLevel.parse(level)) if level else None,
-        )
-        return searching.search(
-            caller, q, limit=limit, page=page, filters=filters, sort=sort, client=client_of(request)
-        )
-
+    mount_ui(app)
     return app
+
+
+class Withdrawal(Strict):
+    reason: str
 
 
 class DocumentPatch(Strict):

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from archive.db import Database
 from archive.models import Document
 from archive.ports import BlobStore
-from search.index import SearchIndex
+from search.index import SearchIndex, open_index
 from storage_config.settings import Settings
 from storage_config.stores import open_store
 
@@ -44,7 +44,7 @@ def build_context(settings: Settings, *, migrate: bool = True) -> Context:
     db = Database(settings.resolved_database_url)
     if migrate:
         db.migrate()
-    index = SearchIndex(settings.resolved_index_dir)
+    index = open_index(settings.resolved_index_dir, settings.search_engine)
     if not index.exists() and db.is_initialised() and not _has_documents(db):
         index.create()  # an empty catalogue has nothing to lose; a non-empty one needs `dangan reindex`
     return Context(settings=settings, db=db, store=open_store(settings), index=index)

@@ -44,6 +44,7 @@ class DocumentStatus(enum.StrEnum):
     READY = "ready"
     NEEDS_REVIEW = "needs_review"  # a page failed a quality check and waits for the archivist
     FILED = "filed"  # its batch was accepted and filed
+    WITHDRAWN = "withdrawn"  # taken out of use (disposal, mistaken ingest): kept, audited, out of search
 
 
 class BatchStatus(enum.StrEnum):

@@ -6,6 +6,7 @@ packages=(
   tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim tesseract-ocr-chi-tra  # OCR engine + languages
   ghostscript qpdf unpaper pngquant                                            # ocrmypdf's helpers
   fonts-noto-cjk                                                               # renders sample/test pages
+  chromium                                                                     # the web UI test's browser (Playwright)
 )
 
 missing=()

@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import opencc
-from whoosh.analysis import Analyzer, LowercaseFilter, StemFilter, Token, Tokenizer
+from whoosh.analysis import Analyzer, Filter, LowercaseFilter, RegexTokenizer, Token, Tokenizer
+from whoosh.lang import stemmer_for_language
 
 from archive.text import HAN_RANGES
 
@@ -90,9 +91,35 @@ class CjkBigramTokenizer(_TermTokenizer):
         return tokens_of(text)
 
 
+class EnglishStemFilter(Filter):  # type: ignore[misc]
+    """Whoosh's English stemmer, applied to words only (Han bigrams pass through: the stemmer cannot change
+    them) behind a C-level LRU cache; 4x faster than StemFilter's own cache on a 30k-word vocabulary."""
+
+    def __init__(self) -> None:
+        self.stem = functools.lru_cache(maxsize=200_000)(stemmer_for_language("en"))
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        stem = self.stem
+        for token in tokens:
+            if not token.stopped and not _HAN_CHAR.match(token.text):
+                token.text = stem(token.text)
+            yield token
+
+
 def archive_analyzer() -> Analyzer:
     """Bigrams for Han, and for other scripts lowercase words reduced to their stem (Porter, English)."""
-    return CjkBigramTokenizer() | LowercaseFilter() | StemFilter(lang="en", cachesize=50000)
+    return CjkBigramTokenizer() | LowercaseFilter() | EnglishStemFilter()
+
+
+def analysed_terms(text: str, analyzer: Analyzer) -> str:
+    """The analyzer's terms joined by spaces: what engines index (see `prepared_analyzer`)."""
+    return " ".join(token.text for token in analyzer(text))
+
+
+def prepared_analyzer() -> Analyzer:
+    """Splits text already turned into terms by `analysed_terms`: engines index prepared text with it, so the
+    (slow, Python) analysis runs once, in parallel processes, and both engines index the same terms."""
+    return RegexTokenizer(r"[^ ]+")
 
 
 class HanCharTokenizer(_TermTokenizer):

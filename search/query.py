@@ -1,27 +1,28 @@
-"""Query parsing and execution. The access filter and the user's filters are part of the query, so totals and
-facet counts never include pages the caller may not see."""
+"""The query language, shared by every engine: parsing, the access filter and the user's narrowing.
+
+A typed query is parsed once into a Whoosh query tree (analysed with the same analyzer as the index); the
+Whoosh engine runs that tree as it is and the tantivy engine translates it. The access filter and the user's
+filters are trees too, applied inside the engine's query, so totals and facet counts never include pages
+the caller may not see.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
-from typing import Any
 
 from whoosh import query as wq
 from whoosh.qparser import MultifieldParser
 from whoosh.qparser.dateparse import DateParserPlugin
-from whoosh.searching import Searcher
 
 from archive.access import SearchScope
 from archive.errors import QueryError
 from archive.text import HAN_RUN
-from archive.values import AccessLevel
-from search.types import FACETS, NO_DEPARTMENT, UNLEVELLED, DocumentHit, SearchFilters, SearchResults
+from search.analysis import tokens_of
+from search.schema import query_schema
+from search.types import NO_DEPARTMENT, UNLEVELLED, SearchFilters
 
-MAX_PAGE_HITS = 5000
-MAX_PAGE_SIZE = 100
 SORTS = ("relevance", "date")
+MAX_PAGE_SIZE = 100
 
 
 def access_filter(scope: SearchScope) -> wq.Query:
@@ -56,12 +57,24 @@ def narrowing(filters: SearchFilters) -> list[wq.Query]:
     return parts
 
 
-def parse(searcher: Searcher, query_text: str) -> wq.Query:
+def restriction(scope: SearchScope, filters: SearchFilters | None) -> wq.Query:
+    """Everything a hit must satisfy besides the typed query: clearance, departments, the user's filters."""
+    return wq.And([access_filter(scope), *narrowing(filters or SearchFilters())])
+
+
+def check_window(page: int, limit: int, sort: str) -> None:
+    if sort not in SORTS:
+        raise QueryError(f"sort by {' or '.join(SORTS)}, not {sort!r}")
+    if page < 1 or not 1 <= limit <= MAX_PAGE_SIZE:
+        raise QueryError(f"page starts at 1 and page size is 1 to {MAX_PAGE_SIZE}")
+
+
+def parse(query_text: str) -> wq.Query:
     if not query_text.strip():
         raise QueryError("the query is empty; type a word, a phrase in quotes, or Chinese characters")
     # The default group is AND: every term must match unless OR is written. Fielded terms: title:, ref:,
     # fonds:, series:, type:, language:, and date ranges like date:[2020 to 2021-06].
-    parser = MultifieldParser(["title", "text"], schema=searcher.schema)
+    parser = MultifieldParser(["title", "text"], schema=query_schema())
     parser.add_plugin(DateParserPlugin(free=False))
     try:
         parsed = parser.parse(query_text)
@@ -72,6 +85,26 @@ def parse(searcher: Searcher, query_text: str) -> wq.Query:
     if _has_error(parsed):
         raise QueryError(f"cannot understand part of the query {query_text!r}; check dates and field names")
     return parsed.accept(_single_characters)
+
+
+def suggestion_query(typed: str) -> wq.Query | None:
+    """Titles and reference codes that complete what the user has typed so far: every whole word, and the last
+    one as a prefix (of the word as typed or of its stem, since titles are indexed stemmed)."""
+    typed = typed.strip()
+    if not typed:
+        return None
+    words = [token.text for token in query_schema()["title"].analyzer(typed)]
+    raw_last = [term.lower() for term, _, _ in tokens_of(typed)][-1:]
+    title_parts: list[wq.Query] = []
+    if words:
+        *whole, last = words
+        title_parts.extend(wq.Term("title", term) for term in whole)
+        if HAN_RUN.fullmatch(last):
+            title_parts.append(wq.Term("title", last) if len(last) > 1 else wq.Term("chars", last))
+        else:
+            title_parts.append(wq.Or([wq.Prefix("title", form) for form in sorted({last, *raw_last})]))
+    ref = wq.Prefix("ref", typed.lower())
+    return wq.Or([wq.And(title_parts), ref]) if title_parts else ref
 
 
 def _has_error(node: wq.Query) -> bool:
@@ -86,74 +119,3 @@ def _single_characters(node: wq.Query) -> wq.Query:
     if is_term and len(node.text) == 1 and HAN_RUN.fullmatch(node.text):
         return wq.Or([node, wq.Term("chars", node.text)])
     return node
-
-
-@dataclass
-class _Documents:
-    best: dict[int, float] = field(default_factory=dict)
-    pages: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
-    stored: dict[int, dict[str, Any]] = field(default_factory=dict)
-
-    def add(self, hit: Any) -> None:
-        document_id = int(hit["doc"])
-        self.pages[document_id].append(int(hit["page"]))
-        self.best[document_id] = max(self.best.get(document_id, 0.0), float(hit.score or 0.0))
-        self.stored.setdefault(document_id, hit.fields())
-
-
-def run_query(
-    searcher: Searcher,
-    query_text: str,
-    *,
-    scope: SearchScope,
-    limit: int,
-    page: int = 1,
-    filters: SearchFilters | None = None,
-    sort: str = "relevance",
-) -> SearchResults:
-    """Rank documents by their best page (or by date); list every matching page of each; count facets."""
-    if sort not in SORTS:
-        raise QueryError(f"sort by {' or '.join(SORTS)}, not {sort!r}")
-    if page < 1 or not 1 <= limit <= MAX_PAGE_SIZE:
-        raise QueryError(f"page starts at 1 and page size is 1 to {MAX_PAGE_SIZE}")
-    parsed = parse(searcher, query_text)
-    restriction = wq.And([access_filter(scope), *narrowing(filters or SearchFilters())])
-    documents = _Documents()
-    for hit in searcher.search(parsed, filter=restriction, limit=MAX_PAGE_HITS):
-        documents.add(hit)
-    ranked = sorted(documents.best, key=lambda doc: (-documents.best[doc], doc))
-    if sort == "date":
-        ranked.sort(key=lambda doc: _date(documents.stored[doc]) or dt.date.min, reverse=True)
-    window = ranked[(page - 1) * limit : page * limit]
-    hits = tuple(
-        DocumentHit(
-            doc, round(documents.best[doc], 4), tuple(sorted(documents.pages[doc])), _date(documents.stored[doc])
-        )
-        for doc in window
-    )
-    return SearchResults(
-        query=query_text,
-        total_documents=len(ranked),
-        hits=hits,
-        facets=_facets(documents.stored.values()),
-        page=page,
-        page_size=limit,
-    )
-
-
-def _date(stored: dict[str, Any]) -> dt.date | None:
-    value = stored.get("date")
-    return value.date() if isinstance(value, dt.datetime) else None
-
-
-def _facets(stored: Any) -> dict[str, dict[str, int]]:
-    counts: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
-    for fields in stored:
-        for name in ("fonds", "series", "type", "language"):
-            if fields.get(name):
-                counts[name][str(fields[name])] += 1
-        level = fields.get("level")
-        counts["level"]["unlevelled" if level == UNLEVELLED else AccessLevel(int(level)).label] += 1
-        if (date := _date(fields)) is not None:
-            counts["year"][str(date.year)] += 1
-    return {name: dict(sorted(counter.items())) for name, counter in counts.items()}

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-SCHEMA_VERSION = 5  # 2: trad→simp; 3: `chars` for 1-character queries; 4: English stems; 5: facets
+SCHEMA_VERSION = 7  # 2: trad→simp; 3: `chars` for 1-character queries; 4: English stems; 5: facets;
+# 6: numeric document ids in columns, engine recorded; 7: labels stamp and day number in columns
 NO_DEPARTMENT = "_none_"  # the department keyword of records open to every department
 UNLEVELLED = 99  # documents with no level sort above every clearance: only admins' scope reaches them
 
@@ -67,3 +68,4 @@ class SearchResults:
     facets: dict[str, dict[str, int]] = field(default_factory=dict)  # facet -> value -> documents
     page: int = 1
     page_size: int = 20
+    complete: bool = True  # False when more pages matched than one search collects: totals are a lower bound

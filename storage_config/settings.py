@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     home: Path = Path("./var")
     database_url: str | None = None  # default: sqlite under home
     index_dir: Path | None = None  # default: <home>/index
+    search_engine: Literal["whoosh", "tantivy"] = "whoosh"  # changing it needs `dangan reindex`
     storage: StorageOptions = Field(default_factory=StorageOptions)
     ocr_languages: str = "chi_sim+eng"
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)

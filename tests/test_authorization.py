@@ -49,6 +49,7 @@ POLICY = [
     Route("GET", "/api/v1/documents/{id}/original", ANY, True),
     Route("PATCH", "/api/v1/documents/{id}", EDITORS, True, {"date": "2020-01-02"}),
     Route("GET", "/api/v1/search?q=canary", ANY, False),
+    Route("GET", "/api/v1/search/suggest?q=cana", ANY, False),
     Route("GET", "/api/v1/batches", ANY, False),
     Route("POST", "/api/v1/batches", EDITORS, False, {"fonds": "M1"}),
     Route("GET", "/api/v1/users", frozenset({"admin"}), False),
@@ -142,8 +143,15 @@ def test_authorization_matrix_has_no_mismatches(
         if expected == 404 and response.status_code == 404:
             assert response.json()["message"] == f"document {doc_id} does not exist"  # hidden == missing
     assert mismatches == [], "\n".join(map(str, mismatches[:30]))
-    assert checked == 4 * 5 * 7 + 7 * 5  # document routes × roles × targets, plus the other routes × roles
+    assert checked == 4 * 5 * 7 + 8 * 5  # document routes × roles × targets, plus the other routes × roles
     print(f"authorization matrix: {checked} requests, 0 mismatches")
+
+
+def visible_to(role: str, ids: dict[str | None, int]) -> set[int]:
+    """The records a user cleared for confidential sees; unlevelled ones are for admins only."""
+    return {ids[level] for level in ("public", "internal", "confidential")} | (
+        {ids[None]} if role == "admin" else set()
+    )
 
 
 @pytest.mark.parametrize("word", ["canary", "金丝雀", "CANARY", "档案", "丝雀"])
@@ -152,9 +160,7 @@ def test_canaries_above_clearance_never_show_in_search(
 ) -> None:
     _, ids = archive
     for role in ROLES:
-        visible = {ids[level] for level in ("public", "internal", "confidential")} | (
-            {ids[None]} if role == "admin" else set()
-        )
+        visible = visible_to(role, ids)
         found = client.get("/api/v1/search", params={"q": word}, headers={"Authorization": f"Bearer {tokens[role]}"})
         assert found.status_code == 200
         body = found.json()
@@ -162,6 +168,24 @@ def test_canaries_above_clearance_never_show_in_search(
         assert body["total"] == len(visible)
         assert sum(body["facets"]["level"].values()) == len(visible)  # facets count only what may be seen
         assert set(body["facets"]["level"]) <= {"public", "internal", "confidential", "unlevelled"}
+
+
+@pytest.mark.parametrize("typed", ["cana", "canary", "CANARY 金丝", "金", "金丝雀 档"])
+def test_suggestions_offer_only_visible_records(
+    client: TestClient, tokens: dict[str, str], archive: tuple[Context, dict[str | None, int]], typed: str
+) -> None:
+    _, ids = archive
+    for role in ROLES:
+        visible = visible_to(role, ids)
+        answer = client.get(
+            "/api/v1/search/suggest",
+            params={"q": typed, "limit": 20},
+            headers={"Authorization": f"Bearer {tokens[role]}"},
+        )
+        assert answer.status_code == 200
+        offered = answer.json()["suggestions"]
+        assert {s["document_id"] for s in offered} == visible, (role, typed)
+        assert all(s["title"].startswith("canary 金丝雀 档案") for s in offered)
 
 
 def test_a_level_change_takes_effect_on_the_next_request(

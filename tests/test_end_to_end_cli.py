@@ -126,3 +126,32 @@ def test_hits_carry_highlighted_snippets_per_page(cli: Cli, ingested: dict[str, 
     assert snippet["page"] == 1 and "<mark" in snippet["text"] and "档案</mark>" in snippet["text"]
     [hit] = cli("search", '"payroll registers"', "--json").json["hits"]
     assert ">Payroll</mark>" in hit["snippets"][0]["text"]
+
+
+def test_prefix_queries_highlight_the_words_they_expanded_to(cli: Cli, ingested: dict[str, object]) -> None:
+    [hit] = cli("search", "retent*", "--json").json["hits"]
+    assert ">Retention</mark> schedule" in hit["snippets"][0]["text"]
+
+
+def test_suggestions_complete_titles_and_reference_codes(cli: Cli, ingested: dict[str, object]) -> None:
+    offered = cli("suggest", "notice", "--json").json["suggestions"]
+    assert [item["title"] for item in offered] == ["notice zh"]
+    by_code = cli("suggest", f"F001-{dt.date.today().year}-Y30-000", "--json").json["suggestions"]
+    assert {item["title"] for item in by_code} == {"notice zh", "schedule en"}
+    assert cli("suggest", "notice", "--clearance", "public", "--json").json["suggestions"] == []  # level: internal
+    text = cli("suggest", "sched")
+    assert text.exit_code == 0 and "schedule en" in text.stdout
+
+
+def test_switching_engines_asks_for_a_reindex_then_answers_the_same(
+    cli: Cli, ingested: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queries = ("档案数字化", '"payroll registers"', "retent*", "title:notice")
+    before = [cli("search", q, "--json").json["hits"] for q in queries]
+    monkeypatch.setenv("DANGAN_SEARCH_ENGINE", "tantivy")
+    refused = cli("search", "档案")
+    assert refused.exit_code == 11 and "built by whoosh but the configured engine is tantivy" in refused.stderr
+    assert cli("reindex", "--json").json["engine"] == "tantivy"
+    after = [cli("search", q, "--json").json["hits"] for q in queries]
+    assert [[h["document_id"] for h in hits] for hits in after] == [[h["document_id"] for h in hits] for hits in before]
+    assert [[h["snippets"] for h in hits] for hits in after] == [[h["snippets"] for h in hits] for hits in before]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,7 +13,7 @@ from archive.access import Principal, search_scope, system_operator
 from archive.errors import QueryError, SearchUnavailable
 from archive.values import AccessLevel, Role
 from search.analysis import tokens_of
-from search.index import VERSION_FILE, SearchIndex
+from search.index import ENGINES, VERSION_FILE, SearchIndex, open_index
 from search.types import SCHEMA_VERSION, IndexedDocument, PageText, SearchFilters
 
 ZH = "城市建设档案馆全年接收工程档案一千二百卷，完成历史档案数字化四十万页。"
@@ -31,9 +32,15 @@ def doc(document_id: int, level: int | None, *pages: str, title: str = "t") -> I
     )
 
 
+@pytest.fixture(params=sorted(ENGINES))
+def engine(request: pytest.FixtureRequest) -> str:
+    """Every test here runs on both engines: this module is their shared contract."""
+    return str(request.param)
+
+
 @pytest.fixture
-def index(tmp_path: Path) -> SearchIndex:
-    ix = SearchIndex(tmp_path / "index")
+def index(tmp_path: Path, engine: str) -> SearchIndex:
+    ix = open_index(tmp_path / "index", engine)
     ix.create()
     ix.upsert([doc(1, 1, EN, ZH, title="Annual report"), doc(2, 3, "密件 档案馆 secret plans"), doc(3, None, ZH)])
     return ix
@@ -65,8 +72,8 @@ def test_every_han_substring_of_two_or_more_finds_its_page(index: SearchIndex) -
         assert next(hit for hit in result.hits if hit.document_id == 1).pages == (2,)
 
 
-def test_traditional_and_simplified_find_each_other(tmp_path: Path) -> None:
-    ix = SearchIndex(tmp_path / "folding")
+def test_traditional_and_simplified_find_each_other(tmp_path: Path, engine: str) -> None:
+    ix = open_index(tmp_path / "folding", engine)
     ix.create()
     ix.upsert([doc(1, 0, "臺灣省檔案館歷史檔案數位化"), doc(2, 0, "城市建设档案馆")])
     assert [h.document_id for h in ix.search("台湾省档案馆", scope=ADMIN).hits] == [1]  # simplified query
@@ -122,9 +129,15 @@ def test_malformed_queries_are_query_errors(index: SearchIndex, query: str) -> N
         index.search(query, scope=ADMIN)
 
 
-def test_missing_index_is_unavailable_not_empty(tmp_path: Path) -> None:
+def test_missing_index_is_unavailable_not_empty(tmp_path: Path, engine: str) -> None:
     with pytest.raises(SearchUnavailable, match="missing; run `dangan reindex`"):
-        SearchIndex(tmp_path / "nowhere").search("x", scope=ADMIN)
+        open_index(tmp_path / "nowhere", engine).search("x", scope=ADMIN)
+
+
+def test_an_index_built_by_the_other_engine_asks_for_a_rebuild(index: SearchIndex, engine: str) -> None:
+    other = next(name for name in ENGINES if name != engine)
+    with pytest.raises(SearchUnavailable, match=f"built by {engine} but the configured engine is {other}"):
+        open_index(index.directory, other).search("roof", scope=ADMIN)
 
 
 def test_schema_version_mismatch_asks_for_a_rebuild(index: SearchIndex) -> None:
@@ -138,7 +151,7 @@ def test_schema_version_mismatch_asks_for_a_rebuild(index: SearchIndex) -> None:
 def test_corrupt_segments_make_search_unavailable_until_rebuilt(index: SearchIndex) -> None:
     index.close()
     for path in index.directory.iterdir():
-        if path.suffix in (".seg", ".toc", ".trm", ".pst"):
+        if path.is_file() and path.name != VERSION_FILE:
             path.write_bytes(b"\x00garbage" * 4)
     with pytest.raises(SearchUnavailable, match="run `dangan reindex`"):
         index.search("roof", scope=ADMIN)
@@ -156,8 +169,8 @@ def test_rebuild_matches_incremental(index: SearchIndex, tmp_path: Path) -> None
     assert [index.search(q, scope=ADMIN) for q in queries] == before
 
 
-def catalogue_like(tmp_path: Path) -> SearchIndex:
-    ix = SearchIndex(tmp_path / "facets")
+def catalogue_like(tmp_path: Path, engine: str) -> SearchIndex:
+    ix = open_index(tmp_path / "facets", engine)
     ix.create()
     ix.upsert(
         [
@@ -208,8 +221,8 @@ def catalogue_like(tmp_path: Path) -> SearchIndex:
     return ix
 
 
-def test_filters_facets_sort_and_pages(tmp_path: Path) -> None:
-    ix = catalogue_like(tmp_path)
+def test_filters_facets_sort_and_pages(tmp_path: Path, engine: str) -> None:
+    ix = catalogue_like(tmp_path, engine)
     internal = search_scope(staff(AccessLevel.INTERNAL))
     result = ix.search("budget", scope=internal)
     assert result.total_documents == 2  # the secret one is neither counted nor faceted
@@ -229,8 +242,8 @@ def test_filters_facets_sort_and_pages(tmp_path: Path) -> None:
     assert [h.document_id for h in ix.search("budget", scope=ADMIN, filters=SearchFilters(level=0)).hits] == [12]
 
 
-def test_fielded_terms_and_date_ranges(tmp_path: Path) -> None:
-    ix = catalogue_like(tmp_path)
+def test_fielded_terms_and_date_ranges(tmp_path: Path, engine: str) -> None:
+    ix = catalogue_like(tmp_path, engine)
     assert [h.document_id for h in ix.search("ref:A1-2021-Y30-0002", scope=ADMIN).hits] == [12]
     assert {h.document_id for h in ix.search("fonds:a1", scope=ADMIN).hits} == {11, 12}
     assert [h.document_id for h in ix.search("series:KJ", scope=ADMIN).hits] == [12]
@@ -241,3 +254,42 @@ def test_fielded_terms_and_date_ranges(tmp_path: Path) -> None:
         ix.search("date:[yesterday-ish to whenever]", scope=ADMIN)
     with pytest.raises(QueryError):
         ix.search("budget", scope=ADMIN, sort="colour")
+
+
+def test_a_batch_commits_as_a_unit_or_not_at_all(index: SearchIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine's writer fails on the second document of a batch: none of the batch is visible."""
+    import search.tantivy_index
+    import search.whoosh_index
+
+    added: list[int] = []
+
+    def failing(real: Any) -> Any:
+        def add(*args: Any) -> Any:
+            prepared = args[-1]
+            added.append(prepared.document.document_id)
+            if prepared.document.document_id == 5:
+                raise OSError("no space left on device")
+            return real(*args)
+
+        return add
+
+    monkeypatch.setattr(search.whoosh_index, "_add_pages", failing(search.whoosh_index._add_pages))
+    tantivy_add = search.tantivy_index.TantivyIndex._add_pages
+    monkeypatch.setattr(search.tantivy_index.TantivyIndex, "_add_pages", failing(tantivy_add))
+    with pytest.raises(OSError, match="no space"):
+        index.upsert([doc(4, 0, "batch alpha page"), doc(5, 0, "batch beta page"), doc(1, 0, "replaced text")])
+    assert added == [4, 5]  # the fault struck half-way
+    assert index.search("batch", scope=ADMIN).total_documents == 0
+    assert index.search("roof", scope=ADMIN).total_documents == 1  # document 1 still has its old text
+    monkeypatch.undo()
+    index.upsert([doc(4, 0, "batch alpha page"), doc(6, 0, "batch gamma page")])
+    assert {h.document_id for h in index.search("batch", scope=ADMIN).hits} == {4, 6}
+
+
+def test_two_index_objects_on_one_directory_take_turns_writing(index: SearchIndex, engine: str) -> None:
+    """Like the server and a CLI command: each sees the other's commits on its next search."""
+    other = open_index(index.directory, engine)
+    other.upsert([doc(7, 0, "written by the other process")])
+    assert [h.document_id for h in index.search("other process", scope=ADMIN).hits] == [7]
+    index.delete([7])
+    assert other.search("other process", scope=ADMIN).total_documents == 0

@@ -7,7 +7,7 @@ import sys
 import click
 import typer
 
-from api.cli import audit, backups, batches, commands, exports, users
+from api.cli import audit, backups, batches, commands, documents, exports, users
 from api.cli.output import emit_json, stderr
 from archive.errors import DanganError
 
@@ -24,6 +24,7 @@ app.add_typer(batches.pages, name="page")
 app.add_typer(audit.app, name="audit")
 app.add_typer(exports.app, name="export")
 app.add_typer(backups.app, name="backup")
+app.add_typer(documents.app, name="document")
 
 
 def main(argv: list[str] | None = None) -> int:

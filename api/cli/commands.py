@@ -143,7 +143,8 @@ def search(
     if json_out:
         emit_json(result)
         return
-    stdout.print(f"{result['total']} document(s) match {query!r}", highlight=False)
+    total = f"{result['total']}" if result["total_is_exact"] else f"at least {result['total']}"
+    stdout.print(f"{total} document(s) match {query!r}", highlight=False)
     for rank, hit in enumerate(result["hits"], start=(page - 1) * limit + 1):
         pages = ", ".join(str(p) for p in hit["pages"])
         stdout.print(
@@ -156,6 +157,22 @@ def search(
             stdout.print(
                 f"  {name}: " + ", ".join(f"{k} {v}" for k, v in counts.items()), highlight=False, markup=False
             )
+
+
+def suggest(
+    ctx: typer.Context,
+    typed: Annotated[str, typer.Argument(help="The start of a title or reference code.")],
+    limit: Annotated[int, typer.Option(help="How many suggestions.")] = 8,
+    clearance: Annotated[str | None, typer.Option(help="Suggest as this clearance (default: everything).")] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Titles and reference codes that complete what you typed (what the search box offers as you type)."""
+    result = SearchService(open_context(ctx)).suggest(operator(clearance), typed, limit=limit)
+    if json_out:
+        emit_json(result)
+        return
+    for item in result["suggestions"]:
+        stdout.print(f"{item['reference_code']}  {item['title']}", highlight=False, markup=False)
 
 
 def _day(text: str | None, *, end: bool = False) -> dt.date | None:
@@ -189,7 +206,9 @@ def reindex(ctx: typer.Context, json_out: JsonOption = False) -> None:
     if json_out:
         emit_json(result)
     else:
-        stdout.print(f"indexed {result['documents']} document(s) into {result['index']}", highlight=False)
+        stdout.print(
+            f"indexed {result['documents']} document(s) into {result['index']} ({result['engine']})", highlight=False
+        )
 
 
 def verify(
@@ -317,5 +336,5 @@ def run(
 
 
 def register(app: typer.Typer) -> None:
-    for command in (init, ingest, search, reindex, verify, serve, sample, run):
+    for command in (init, ingest, search, suggest, reindex, verify, serve, sample, run):
         app.command()(command)

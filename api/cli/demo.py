@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from urllib.parse import quote
 
 from api.cli.ingesting import ingest_paths, print_ingest_summary
 from api.cli.output import stdout
 from api.server import serve_forever
+from api.services.accounts import AccountService
 from api.services.maintenance import MaintenanceService
 from api.services.search import SearchService
 from api.services.users import UserService
@@ -27,6 +29,14 @@ def run_demo(context: Context, *, batch: Path | None) -> None:
         highlight=False,
     )
     stdout.print(admin["token"], highlight=False, markup=False)
+    if admin["created"]:  # the web page signs in with a password: give the new admin one, shown once
+        password = secrets.token_urlsafe(12)
+        AccountService(context).update(actor="system", username="admin", password=password)
+        sign_in = f"sign in as admin with password {password} (shown once)"
+    else:
+        sign_in = (
+            "sign in as admin (password from the first run, or set one: dangan users update admin --password-file F)"
+        )
     folder = batch
     if folder is None:
         folder = settings.home_dir / "sample"
@@ -42,6 +52,7 @@ def run_demo(context: Context, *, batch: Path | None) -> None:
         stdout.print(f"search {query!r}: {found['total']} document(s) {refs}", highlight=False, markup=False)
     base = f"http://{settings.server.host}:{settings.server.port}"
     banner = (
+        f"search page: {base}/ — {sign_in}\n"
         "try:\n"
         f"  curl -s -H 'Authorization: Bearer {admin['token']}' '{base}/api/v1/search?q={quote(EXAMPLE_QUERIES[0])}'\n"
         f"  curl -s -H 'Authorization: Bearer {admin['token']}' '{base}/api/v1/search?q=retention+schedule'\n"

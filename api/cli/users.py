@@ -98,6 +98,7 @@ def update(
     clearance: Annotated[str | None, typer.Option(help="New clearance.")] = None,
     department: Annotated[list[str] | None, typer.Option(help="Replace the departments (repeatable).")] = None,
     password_file: Annotated[Path | None, typer.Option(help="Set a new password from this file.")] = None,
+    ask_password: Annotated[bool, typer.Option("--password", help="Ask for a new password (hidden prompt).")] = False,
     json_out: JsonOption = False,
 ) -> None:
     """Change a user's roles, clearance, departments or password; takes effect on their next request."""
@@ -107,7 +108,7 @@ def update(
         roles=role,
         clearance=clearance,
         departments=department,
-        password=_password(password_file, required=False),
+        password=_password(password_file, required=ask_password),
     )
     _print_user(result, json_out)
 

@@ -32,8 +32,9 @@ from archive.errors import NotFound
 from archive.hashing import CHUNK, sha256_file
 from archive.models import BackupDrill, Document, Page, StoredObject, utcnow
 from archive.ports import BlobStore
+from archive.values import DocumentStatus
 from ingest.pdfa import page_geometry, page_text
-from search.index import SearchIndex
+from search.index import open_index
 
 Progress = Callable[[int, int], None]
 CANARIES = 5
@@ -67,7 +68,7 @@ class DrillService:
             if manifest.snapshot is None:
                 raise NotFound(f"backup run {run.id} has no catalogue snapshot; run a new backup")
             report["catalogue"] = restore_catalogue(store, manifest.snapshot, root)
-            report["search"] = rebuild_and_query(root)
+            report["search"] = rebuild_and_query(root, self.context.settings.search_engine)
         seconds = time.perf_counter() - clock
         restored = report["objects"]["bytes"] + manifest.snapshot.size
         report["seconds"] = round(seconds, 3)
@@ -212,14 +213,15 @@ def restore_catalogue(store: BlobStore, snapshot: Entry, root: Path) -> dict[str
     return result
 
 
-def rebuild_and_query(root: Path) -> dict[str, Any]:
-    """A scratch Whoosh index from the restored catalogue; each canary word must find its document."""
+def rebuild_and_query(root: Path, engine: str) -> dict[str, Any]:
+    """A scratch index (the configured engine) from the restored catalogue; each canary must find its document."""
     database = Database(f"sqlite:///{root / 'catalogue.sqlite3'}")
-    index = SearchIndex(root / "index")
+    index = open_index(root / "index", engine)
     try:
         with database.session() as session:
             query = select(Document).options(selectinload(Document.pages), selectinload(Document.fonds))
-            documents = [indexed_document(d) for d in session.scalars(query.order_by(Document.id))]
+            query = query.where(Document.status != DocumentStatus.WITHDRAWN).order_by(Document.id)
+            documents = [indexed_document(d) for d in session.scalars(query)]
         count = index.rebuild(documents)
         canaries = []
         scope = search_scope(system_operator())

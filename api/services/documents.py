@@ -13,10 +13,10 @@ from api.services.views import document_view
 from api.wiring import Context
 from archive import audit
 from archive.access import Principal, can_see
-from archive.errors import InvalidInput, NotFound
+from archive.errors import Conflict, InvalidInput, NotFound
 from archive.manifest import parse_date
 from archive.models import Document, StoredObject
-from archive.values import AccessLevel, ObjectRole
+from archive.values import AccessLevel, DocumentStatus, ObjectRole
 
 
 @dataclass
@@ -35,6 +35,8 @@ def _visible_document(session: Session, principal: Principal, document_id: int) 
     ).first()
     if document is None or not can_see(principal, level=document.access_level, departments=document.departments):
         raise NotFound(f"document {document_id} does not exist")
+    if document.status == DocumentStatus.WITHDRAWN and not principal.is_admin:
+        raise NotFound(f"document {document_id} does not exist")  # withdrawn records stay visible to admins only
     return document
 
 
@@ -154,4 +156,31 @@ def update_document(
         view = document_view(document)
         indexed = indexed_document(document)
     context.index.upsert([indexed])
+    return view
+
+
+def withdraw_document(
+    context: Context, principal: Principal, document_id: int, *, reason: str, client: str | None = None
+) -> dict[str, Any]:
+    """Take a record out of use: it leaves the search index before this returns, answers 'not found' to all but
+    admins, and keeps its files, catalogue row and history (destruction is a separate, approved act)."""
+    if not reason.strip():
+        raise InvalidInput("give the reason for withdrawing the record (it goes into the access log)")
+    with context.db.write() as session:
+        document = _visible_document(session, principal, document_id)
+        if document.status == DocumentStatus.WITHDRAWN:
+            raise Conflict(f"document {document_id} ({document.reference_code}) is already withdrawn")
+        previous = document.status
+        document.status = DocumentStatus.WITHDRAWN
+        audit.record(
+            session,
+            actor=principal.username,
+            roles=principal.roles,
+            action="document.withdraw",
+            target=f"document:{document_id}",
+            client=client,
+            details={"reason": reason.strip(), "reference_code": document.reference_code, "status_was": previous},
+        )
+        view = document_view(document)
+    context.index.delete([document_id])
     return view

@@ -27,7 +27,7 @@ from archive import audit
 from archive.errors import Conflict, DanganError, NotFound, UnsupportedFile
 from archive.hashing import sha256_bytes, sha256_file
 from archive.models import Batch, Document, IngestJob, ManifestItem, utcnow
-from archive.values import BatchStatus, JobState
+from archive.values import BatchStatus, DocumentStatus, JobState
 from ingest.grouping import PlannedItem
 from ingest.kinds import validate
 from ingest.quality import get_profile
@@ -197,7 +197,8 @@ class IngestService:
     def index_unindexed(self) -> int:
         """Documents filed before a crash stopped their indexing."""
         with self.db.session() as session:
-            documents = list(session.scalars(select(Document).where(Document.indexed_at.is_(None))))
+            unindexed = Document.indexed_at.is_(None) & (Document.status != DocumentStatus.WITHDRAWN)
+            documents = list(session.scalars(select(Document).where(unindexed)))
             batch = [indexed_document(document) for document in documents]
         if batch:
             self.context.index.upsert(batch)

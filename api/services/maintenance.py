@@ -15,6 +15,7 @@ from archive import audit
 from archive.access import Principal
 from archive.errors import NotFound
 from archive.models import Document, Fonds, VerificationRun, utcnow
+from archive.values import DocumentStatus
 from archive.verification import FULL, verify_objects
 from search.types import IndexedDocument
 
@@ -78,12 +79,15 @@ class MaintenanceService:
 
     def reindex(self, principal: Principal, *, progress: Progress | None = None) -> dict[str, Any]:
         with self.context.db.session() as session:
-            total = session.scalar(select(func.count(Document.id))) or 0
+            total = session.scalar(select(func.count(Document.id)).where(Document.status != DocumentStatus.WITHDRAWN))
+            total = total or 0
 
         def documents() -> Iterator[IndexedDocument]:
             with self.context.db.session() as session:
                 query = select(Document).options(selectinload(Document.pages), selectinload(Document.fonds))
-                for document in session.scalars(query.order_by(Document.id)):
+                query = query.where(Document.status != DocumentStatus.WITHDRAWN).order_by(Document.id)
+                query = query.execution_options(yield_per=500)  # bounded memory on big catalogues
+                for document in session.scalars(query):
                     yield indexed_document(document)
 
         def step(done: int) -> None:
@@ -97,9 +101,10 @@ class MaintenanceService:
                 actor=principal.username,
                 roles=principal.roles,
                 action="index.rebuild",
-                details={"documents": count},
+                details={"documents": count, "engine": self.context.settings.search_engine},
             )
-        return {"documents": count, "index": str(self.context.settings.resolved_index_dir)}
+        settings = self.context.settings
+        return {"documents": count, "index": str(settings.resolved_index_dir), "engine": settings.search_engine}
 
 
 def _run_summary(run: VerificationRun) -> dict[str, Any]:

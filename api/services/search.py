@@ -12,9 +12,11 @@ from api.wiring import Context
 from archive import audit
 from archive.access import Principal, can_see, search_scope
 from archive.models import Document, Page
+from archive.values import DocumentStatus
 from search.types import SearchFilters
 
 MAX_LIMIT = 100
+MAX_SUGGESTIONS = 20
 SNIPPET_PAGES = 3  # highlighted pages per document in a result list
 
 
@@ -49,8 +51,10 @@ class SearchService:
             for hit in results.hits:
                 document = rows.get(hit.document_id)
                 # The index is derived data: a row deleted or re-levelled since indexing is skipped, not shown.
-                if document is None or not can_see(
-                    principal, level=document.access_level, departments=document.departments
+                if (
+                    document is None
+                    or document.status == DocumentStatus.WITHDRAWN
+                    or not can_see(principal, level=document.access_level, departments=document.departments)
                 ):
                     continue
                 hits.append(
@@ -82,12 +86,34 @@ class SearchService:
         return {
             "query": query,
             "total": results.total_documents,
+            "total_is_exact": results.complete,
             "page": results.page,
             "page_size": results.page_size,
             "sort": sort,
             "hits": hits,
             "facets": results.facets,
         }
+
+    def suggest(self, principal: Principal, typed: str, *, limit: int = 8, client: str | None = None) -> dict[str, Any]:
+        """Titles and reference codes completing what the caller typed, among the records they may see."""
+        limit = max(1, min(limit, MAX_SUGGESTIONS))
+        ids = self.context.index.suggest(typed, scope=search_scope(principal), limit=limit)
+        with self.context.db.write() as session:
+            rows = {d.id: d for d in session.scalars(select(Document).where(Document.id.in_(ids)))}
+            suggestions = [
+                {"document_id": d.id, "reference_code": d.reference_code, "title": d.title}
+                for d in (rows.get(i) for i in ids)
+                if d is not None and can_see(principal, level=d.access_level, departments=d.departments)
+            ]
+            audit.record(
+                session,
+                actor=principal.username,
+                roles=principal.roles,
+                action="search.suggest",
+                client=client,
+                details={"query": typed, "hits": len(suggestions)},
+            )
+        return {"query": typed, "suggestions": suggestions}
 
     def _add_snippets(self, session: Session, query: str, hits: list[dict[str, Any]]) -> None:
         """Highlighted fragments for the first matching pages of each hit, from the catalogue's page text."""

@@ -1,0 +1,195 @@
+"""What every search engine does the same way: the version file, the swap-in rebuild, the query window,
+result assembly and suggestions. An engine supplies storage (create, write, build) and matching.
+
+The index is derived data: `rebuild` builds a fresh one beside the live one and swaps it in, so searches keep
+answering during a rebuild. A missing, corrupt, outdated or other-engine index raises SearchUnavailable (never
+partial results) until it is rebuilt.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from whoosh import query as wq
+
+from archive.access import SearchScope
+from archive.errors import DanganError, SearchUnavailable
+from search.prepare import PreparedDocument, prepare, prepare_all
+from search.query import check_window, parse, restriction, suggestion_query
+from search.results import PageMatches, assemble
+from search.snippets import highlight_terms, snippet
+from search.types import SCHEMA_VERSION, IndexedDocument, SearchFilters, SearchResults
+
+VERSION_FILE = "dangan-index.json"
+MAX_PAGE_HITS = 5000  # page matches one search collects, best first; beyond it totals are a lower bound
+Progress = Callable[[int], None]
+
+
+class SearchIndex(ABC):
+    """One per process and directory. Writes are serialised here and by the engine's own lock across
+    processes; readers notice another process's commit or rebuild on their next search."""
+
+    engine: str
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._write_lock = threading.Lock()
+        self._read_lock = threading.Lock()
+        self._opened_version: tuple[int, int] | None = None
+
+    # -- engine hooks -----------------------------------------------------------------------------
+    @abstractmethod
+    def _create_empty(self, directory: Path) -> None: ...
+
+    @abstractmethod
+    def _write(self, upserts: list[PreparedDocument], deletes: list[int]) -> None:
+        """Delete these documents' pages, add the upserts' pages, commit once (or not at all)."""
+
+    @abstractmethod
+    def _build(self, directory: Path, documents: Iterable[PreparedDocument], progress: Progress | None) -> int: ...
+
+    @abstractmethod
+    def _match(self, parsed: wq.Query, restrict: wq.Query, cap: int) -> PageMatches:
+        """Best-first page matches (at most `cap`) with the facts of their documents."""
+
+    @abstractmethod
+    def _release(self) -> None:
+        """Drop open readers (the directory was swapped or damaged)."""
+
+    # -- life cycle -------------------------------------------------------------------------------
+    def exists(self) -> bool:
+        return (self.directory / VERSION_FILE).exists()
+
+    def create(self) -> None:
+        """Create an empty index if there is none (used by `dangan init`)."""
+        if not self.exists():
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._create_empty(self.directory)
+            self._write_version(self.directory)
+
+    def close(self) -> None:
+        with self._read_lock:
+            self._release()
+            self._opened_version = None
+
+    def _check(self) -> None:
+        """Raise SearchUnavailable unless the directory holds this engine's index at this schema version;
+        drop readers when another process rebuilt it since they were opened."""
+        path = self.directory / VERSION_FILE
+        try:
+            stat = path.stat()
+            recorded = json.loads(path.read_text())
+        except FileNotFoundError as exc:
+            raise SearchUnavailable(
+                f"the search index at {self.directory} is missing; run `dangan reindex` to rebuild it"
+            ) from exc
+        except (OSError, ValueError) as exc:
+            raise SearchUnavailable(
+                f"the search index version file is unreadable ({exc}); run `dangan reindex`"
+            ) from exc
+        if not isinstance(recorded, dict) or recorded.get("schema_version") != SCHEMA_VERSION:
+            found = recorded.get("schema_version") if isinstance(recorded, dict) else recorded
+            raise SearchUnavailable(
+                f"the search index has schema version {found}, this release needs {SCHEMA_VERSION}; "
+                "run `dangan reindex`"
+            )
+        built_by = recorded.get("engine", "whoosh")
+        if built_by != self.engine:
+            raise SearchUnavailable(
+                f"the search index was built by {built_by} but the configured engine is {self.engine}; "
+                "run `dangan reindex` (or set DANGAN_SEARCH_ENGINE back)"
+            )
+        version = (stat.st_ino, stat.st_mtime_ns)
+        if version != self._opened_version:
+            self._release()
+            self._opened_version = version
+
+    def _write_version(self, directory: Path) -> None:
+        body = json.dumps({"schema_version": SCHEMA_VERSION, "engine": self.engine})
+        temporary = directory / (VERSION_FILE + ".tmp")
+        temporary.write_text(body)
+        os.replace(temporary, directory / VERSION_FILE)
+
+    # -- writing ----------------------------------------------------------------------------------
+    def upsert(self, documents: Iterable[IndexedDocument]) -> None:
+        """Replace these documents' pages; the batch commits as a unit or not at all."""
+        batch = list(documents)
+        with self._write_lock:
+            self._check()
+            self._write([prepare(d) for d in batch], [d.document_id for d in batch])
+
+    def delete(self, document_ids: Iterable[int]) -> None:
+        with self._write_lock:
+            self._check()
+            self._write([], list(document_ids))
+
+    def rebuild(self, documents: Iterable[IndexedDocument], progress: Progress | None = None) -> int:
+        """Build a fresh index beside the live one, then swap it in; returns the number of documents."""
+        staging = self.directory.with_name(self.directory.name + ".rebuild")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        try:
+            count = self._build(staging, prepare_all(documents), progress)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        self._write_version(staging)
+        with self._write_lock, self._read_lock:
+            self._release()
+            self._opened_version = None
+            retired = self.directory.with_name(self.directory.name + ".old")
+            shutil.rmtree(retired, ignore_errors=True)
+            if self.directory.exists():
+                self.directory.rename(retired)
+            staging.rename(self.directory)
+            shutil.rmtree(retired, ignore_errors=True)
+        return count
+
+    # -- reading ----------------------------------------------------------------------------------
+    def search(
+        self,
+        query_text: str,
+        *,
+        scope: SearchScope,
+        limit: int = 20,
+        page: int = 1,
+        filters: SearchFilters | None = None,
+        sort: str = "relevance",
+    ) -> SearchResults:
+        check_window(page, limit, sort)
+        parsed = parse(query_text)
+        matches = self._guarded_match(parsed, restriction(scope, filters), MAX_PAGE_HITS)
+        return assemble(query_text, matches, limit=limit, page=page, sort=sort)
+
+    def suggest(self, typed: str, *, scope: SearchScope, limit: int = 8) -> list[int]:
+        """Ids of visible documents whose title or reference code completes `typed`, best first."""
+        query = suggestion_query(typed)
+        if query is None:
+            return []
+        matches = self._guarded_match(query, restriction(scope, None), limit * 10)
+        return list(dict.fromkeys(matches.documents))[:limit]  # distinct, best first
+
+    def snippets(self, query_text: str, page_texts: dict[tuple[int, int], str]) -> dict[tuple[int, int], str]:
+        """Highlighted fragments of the given pages' text for this query (texts come from the catalogue)."""
+        terms, prefixes = highlight_terms(parse(query_text))
+        return {key: snippet(text, terms, prefixes) for key, text in page_texts.items()}
+
+    def _guarded_match(self, parsed: wq.Query, restrict: wq.Query, cap: int) -> PageMatches:
+        with self._read_lock:
+            self._check()
+            try:
+                return self._match(parsed, restrict, cap)
+            except DanganError:
+                raise
+            except Exception as exc:  # engines raise many kinds on damaged files
+                self._release()
+                raise SearchUnavailable(
+                    f"the search index at {self.directory} could not be read ({exc.__class__.__name__}: {exc}); "
+                    "run `dangan reindex`"
+                ) from exc
