@@ -23,20 +23,19 @@ EXAMPLE_QUERIES = ("档案管理", "retention schedule")
 def run_demo(context: Context, *, batch: Path | None) -> None:
     settings = context.settings
     MaintenanceService(context).initialise()
-    admin = UserService(context).create_admin("admin", if_missing=True)
-    stdout.print(
-        f"admin token ({'new admin' if admin['created'] else 'fresh token for the existing admin'}; shown once):",
-        highlight=False,
-    )
-    stdout.print(admin["token"], highlight=False, markup=False)
-    if admin["created"]:  # the web page signs in with a password: give the new admin one, shown once
+    users = UserService(context)
+    admin = users.create_admin("admin", if_missing=True)
+    token = admin["token"]
+    if admin["created"]:  # the search page signs in with a password: give the new admin one, shown once
         password = secrets.token_urlsafe(12)
         AccountService(context).update(actor="system", username="admin", password=password)
+        token = users.issue_token("admin", label="make-run")["token"]  # a password change revokes tokens
         sign_in = f"sign in as admin with password {password} (shown once)"
     else:
-        sign_in = (
-            "sign in as admin (password from the first run, or set one: dangan users update admin --password-file F)"
-        )
+        sign_in = "sign in as admin (the password printed on the first run, or: dangan users update admin --password)"
+    which = "new admin" if admin["created"] else "fresh token for the existing admin"
+    stdout.print(f"admin token ({which}; shown once):", highlight=False)
+    stdout.print(token, highlight=False, markup=False)
     folder = batch
     if folder is None:
         folder = settings.home_dir / "sample"
@@ -54,8 +53,8 @@ def run_demo(context: Context, *, batch: Path | None) -> None:
     banner = (
         f"search page: {base}/ — {sign_in}\n"
         "try:\n"
-        f"  curl -s -H 'Authorization: Bearer {admin['token']}' '{base}/api/v1/search?q={quote(EXAMPLE_QUERIES[0])}'\n"
-        f"  curl -s -H 'Authorization: Bearer {admin['token']}' '{base}/api/v1/search?q=retention+schedule'\n"
+        f"  curl -s -H 'Authorization: Bearer {token}' '{base}/api/v1/search?q={quote(EXAMPLE_QUERIES[0])}'\n"
+        f"  curl -s -H 'Authorization: Bearer {token}' '{base}/api/v1/search?q=retention+schedule'\n"
         "stop with Ctrl-C"
     )
     serve_forever(context, banner=banner)
