@@ -110,6 +110,11 @@ class SearchIndex(ABC):
             self._release()
             self._opened_version = version
 
+    def _check_between_searches(self) -> None:
+        """`_check` may drop readers: never while a search is using them."""
+        with self._read_lock:
+            self._check()
+
     def _write_version(self, directory: Path) -> None:
         body = json.dumps({"schema_version": SCHEMA_VERSION, "engine": self.engine})
         temporary = directory / (VERSION_FILE + ".tmp")
@@ -121,12 +126,12 @@ class SearchIndex(ABC):
         """Replace these documents' pages; the batch commits as a unit or not at all."""
         batch = list(documents)
         with self._write_lock:
-            self._check()
+            self._check_between_searches()
             self._write([prepare(d) for d in batch], [d.document_id for d in batch])
 
     def delete(self, document_ids: Iterable[int]) -> None:
         with self._write_lock:
-            self._check()
+            self._check_between_searches()
             self._write([], list(document_ids))
 
     def rebuild(self, documents: Iterable[IndexedDocument], progress: Progress | None = None) -> int:
