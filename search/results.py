@@ -11,7 +11,9 @@ import datetime as dt
 import hashlib
 import itertools
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from archive.values import AccessLevel
 from search.types import FACETS, UNLEVELLED, DocumentHit, SearchResults
@@ -66,6 +68,45 @@ def _pair_id(name: str, value: str) -> int:
         if found == len(_PAIRS):
             _PAIRS.append((name, value))
     return found
+
+
+def _label(value: object) -> str:
+    """A stored label as engines give it back: a string (Whoosh) or a list of values (tantivy)."""
+    if isinstance(value, list):
+        return str(value[0]) if value else ""
+    return str(value or "")
+
+
+def facts_from_stored(stored: dict[str, Any], key: FactsKey) -> DocumentFacts:
+    """A document's facts from one of its pages' stored fields, and the (labels, level, day) columns."""
+    fonds, series, doc_type, language = (_label(stored.get(name)) for name in ("fonds", "series", "type", "language"))
+    return DocumentFacts(fonds, series, doc_type, language, level=key[1], date=from_day_number(key[2]))
+
+
+class FactsCache:
+    """Facts by (labels stamp, level, day): never stale, since a stamp always names the same labels, so it
+    survives commits; a miss reads one stored page of that document."""
+
+    def __init__(self) -> None:
+        self._known: dict[FactsKey, DocumentFacts] = {}
+
+    def fill(
+        self,
+        matches: PageMatches,
+        columns: tuple[list[int], list[int], list[int]],
+        read_stored: Callable[[int], dict[str, Any]],
+    ) -> None:
+        """Give every matched document its facts; `columns` are the hits' labels, levels and days, and
+        `read_stored(n)` returns the stored fields of the n-th hit."""
+        first_hit: dict[int, int] = {}  # built on the first miss only
+        keys = zip(*columns, strict=True)
+        for document_id, key in dict(zip(matches.documents, keys, strict=True)).items():
+            found = self._known.get(key)
+            if found is None:
+                if not first_hit:
+                    first_hit = {doc: n for n, doc in reversed(list(enumerate(matches.documents)))}
+                found = self._known[key] = facts_from_stored(read_stored(first_hit[document_id]), key)
+            matches.facts[document_id] = found
 
 
 @dataclass

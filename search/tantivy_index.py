@@ -20,7 +20,7 @@ from whoosh import query as wq
 from archive.errors import SearchUnavailable
 from search.engine import Progress, SearchIndex
 from search.prepare import PreparedDocument
-from search.results import DocumentFacts, FactsKey, PageMatches, day_number, from_day_number, labels_stamp
+from search.results import FactsCache, PageMatches, day_number, labels_stamp
 from search.schema import KEYWORD_FIELDS
 from search.tantivy_query import translate
 from search.types import NO_DEPARTMENT, UNLEVELLED
@@ -57,7 +57,7 @@ class TantivyIndex(SearchIndex):
         super().__init__(directory)
         self._index: tantivy.Index | None = None
         self._generation: bytes | None = None
-        self._facts: dict[FactsKey, DocumentFacts] = {}  # never stale: see results.labels_stamp
+        self._facts = FactsCache()
 
     def _create_empty(self, directory: Path) -> None:
         _register(tantivy.Index(build_schema(), path=str(directory), reuse=False))
@@ -155,32 +155,8 @@ class TantivyIndex(SearchIndex):
             for name in ("doc", "page", "labels", "level", "day")
         )
         matches = PageMatches(documents, pages, [score for score, _ in hits], complete=len(hits) < cap)
-        known = self._facts
-        where: dict[int, int] = {}  # a hit of each document whose facts are not cached yet
-        for document_id, key in dict(zip(documents, zip(labels, levels, days, strict=True), strict=True)).items():
-            found = known.get(key)
-            if found is None:
-                if not where:
-                    where = {doc: n for n, doc in reversed(list(enumerate(documents)))}
-                found = known[key] = _read_facts(searcher, addresses[where[document_id]], key)
-            matches.facts[document_id] = found
+        self._facts.fill(matches, (labels, levels, days), lambda n: searcher.doc(addresses[n]).to_dict())
         return matches
-
-
-def _read_facts(searcher: tantivy.Searcher, address: tantivy.DocAddress, key: FactsKey) -> DocumentFacts:
-    stored = searcher.doc(address).to_dict()
-    return DocumentFacts(
-        fonds=_first(stored.get("fonds")),
-        series=_first(stored.get("series")),
-        doc_type=_first(stored.get("type")),
-        language=_first(stored.get("language")),
-        level=key[1],
-        date=from_day_number(key[2]),
-    )
-
-
-def _first(values: object) -> str:
-    return str(values[0]) if isinstance(values, list) and values else ""
 
 
 def _register(index: tantivy.Index) -> tantivy.Index:

@@ -12,7 +12,6 @@ import datetime as dt
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
@@ -23,7 +22,7 @@ from whoosh.writing import IndexWriter
 from archive.errors import SearchUnavailable
 from search.engine import Progress, SearchIndex
 from search.prepare import PreparedDocument
-from search.results import DocumentFacts, FactsKey, PageMatches, day_number, from_day_number, labels_stamp
+from search.results import FactsCache, PageMatches, day_number, labels_stamp
 from search.schema import build_schema
 from search.types import NO_DEPARTMENT, UNLEVELLED
 
@@ -39,7 +38,7 @@ class WhooshIndex(SearchIndex):
         super().__init__(directory)
         self._searcher: Searcher | None = None
         self._allowed: dict[wq.Query, set[int]] = {}  # whoosh takes a set as a filter (never mutated)
-        self._facts: dict[FactsKey, DocumentFacts] = {}  # never stale: see results.labels_stamp
+        self._facts = FactsCache()
 
     def _create_empty(self, directory: Path) -> None:
         whoosh_index.create_in(str(directory), build_schema(prepared=True))
@@ -116,27 +115,8 @@ class WhooshIndex(SearchIndex):
         columns = [reader.column_reader(name) for name in ("doc", "page", "labels", "level", "day")]
         documents, pages, labels, levels, days = ([int(column[n]) for _, n in top] for column in columns)
         matches = PageMatches(documents, pages, [float(s) for s, _ in top], complete=len(top) < cap)
-        known = self._facts
-        where: dict[int, int] = {}  # a hit of each document whose facts are not cached yet
-        for document_id, key in dict(zip(documents, zip(labels, levels, days, strict=True), strict=True)).items():
-            found = known.get(key)
-            if found is None:
-                if not where:
-                    where = {doc: n for n, doc in reversed(list(enumerate(documents)))}
-                found = known[key] = _facts(searcher.stored_fields(top[where[document_id]][1]), key)
-            matches.facts[document_id] = found
+        self._facts.fill(matches, (labels, levels, days), lambda n: searcher.stored_fields(top[n][1]))
         return matches
-
-
-def _facts(stored: dict[str, Any], key: FactsKey) -> DocumentFacts:
-    return DocumentFacts(
-        fonds=str(stored.get("fonds") or ""),
-        series=str(stored.get("series") or ""),
-        doc_type=str(stored.get("type") or ""),
-        language=str(stored.get("language") or ""),
-        level=key[1],
-        date=from_day_number(key[2]),
-    )
 
 
 def _add_pages(writer: IndexWriter, prepared: PreparedDocument) -> None:
