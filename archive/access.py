@@ -43,6 +43,7 @@ class SearchScope:
     max_level: int
     departments: frozenset[str] | None  # None: no department restriction (admins)
     include_unlevelled: bool
+    filed_only: bool = False  # True: only documents whose batch is filed (staff, compliance); see archive.workflow
 
 
 def search_scope(principal: Principal) -> SearchScope:

@@ -42,6 +42,7 @@ class Batch(Base):
     profile: Mapped[str] = mapped_column(String(64), default="dat31")
     profile_overrides: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
     manifest_name: Mapped[str | None] = mapped_column(String(255))
+    filing_justification: Mapped[str | None] = mapped_column(Text)  # why it was filed despite reconciliation gaps
     decision: Mapped[str | None] = mapped_column(String(32))
     decided_by: Mapped[str | None] = mapped_column(String(128))
     decided_at: Mapped[dt.datetime | None]
@@ -66,6 +67,7 @@ class ManifestItem(Base):
     reference_code: Mapped[str | None] = mapped_column(String(128))
     title: Mapped[str] = mapped_column(String(512), default="")
     date: Mapped[dt.date | None]
+    date_precision: Mapped[str | None] = mapped_column(String(8))
     expected_pages: Mapped[int | None] = mapped_column(Integer)
     source: Mapped[str | None] = mapped_column(String(512))  # file or folder name, when the manifest names one
     batch: Mapped[Batch] = relationship(back_populates="manifest")
@@ -83,6 +85,7 @@ class Document(Base):
     reference_code: Mapped[str] = mapped_column(String(128), unique=True)
     title: Mapped[str] = mapped_column(String(512))
     date: Mapped[dt.date | None]
+    date_precision: Mapped[str | None] = mapped_column(String(8))  # year | month | day (None: day, or no date)
     access_level: Mapped[int | None] = mapped_column(Integer, index=True)
     departments: Mapped[list[str]] = mapped_column(JSON, default=list)
     language: Mapped[str] = mapped_column(String(64))

@@ -20,6 +20,10 @@ class IngestJob(Base):
     state: Mapped[str] = mapped_column(String(32), index=True)
     source_name: Mapped[str] = mapped_column(String(512))
     spool_path: Mapped[str | None] = mapped_column(String(1024))
+    # The item's SHA-256 while the job is live or filed: unique, so two uploads of one file race to one job.
+    # Cleared when the job fails, so the file can be submitted again.
+    claim_sha256: Mapped[str | None] = mapped_column(String(64), unique=True)
+    external_id: Mapped[str | None] = mapped_column(String(255), unique=True)  # a calling system's own id
     options: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
     error: Mapped[str | None] = mapped_column(Text)
@@ -42,6 +46,8 @@ class BatchSample(Base):
     minimum: Mapped[int] = mapped_column(Integer)
     population: Mapped[int] = mapped_column(Integer)
     page_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    reason: Mapped[str] = mapped_column(String(32), default="initial")  # initial | resample (after a return)
+    changed_page_ids: Mapped[list[int]] = mapped_column(JSON, default=list)  # rescanned pages a resample includes
     drawn_by: Mapped[str] = mapped_column(String(128))
     drawn_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     verdicts: Mapped[list[SampleVerdict]] = relationship(back_populates="sample", cascade="all, delete-orphan")
