@@ -36,8 +36,10 @@ class Role(enum.StrEnum):
 
     ARCHIVIST = "archivist"
     STAFF = "staff"
-    COMPLIANCE = "compliance"
-    ADMIN = "admin"
+    COMPLIANCE = "compliance"  # the security auditor (安全审计员)
+    SYSADMIN = "sysadmin"  # the system administrator (系统管理员): storage, backups, verification, reindex
+    SECADMIN = "secadmin"  # the security administrator (安全保密管理员): users, roles, clearances, departments
+    ADMIN = "admin"  # legacy: migrated to sysadmin (0002); being removed
 
 
 class DocumentStatus(enum.StrEnum):

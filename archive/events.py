@@ -1,0 +1,60 @@
+"""The one audit vocabulary: every action name an audit event may carry. Services record these, the alert
+rules and the log queries read them; a string that is not here is not an action."""
+
+from __future__ import annotations
+
+import enum
+
+
+class AuditAction(enum.StrEnum):
+    # sessions and accounts
+    LOGIN = "login"
+    TOKEN_ISSUE = "token.issue"
+    TOKEN_REVOKE = "token.revoke"
+    USER_CREATE = "user.create"
+    USER_UPDATE = "user.update"
+    USER_DISABLE = "user.disable"
+    USER_ENABLE = "user.enable"
+    ACCESS_DENIED = "access.denied"
+    # reading
+    SEARCH = "search"
+    SEARCH_SUGGEST = "search.suggest"
+    DOCUMENT_VIEW = "document.view"
+    DOCUMENT_DOWNLOAD = "document.download"
+    DOCUMENT_INTEGRITY = "document.integrity"  # a download refused because its bytes changed
+    JOB_VIEW = "job.view"
+    # records
+    DOCUMENT_UPDATE = "document.update"
+    LEVEL_CHANGE = "level.change"
+    DOCUMENT_WITHDRAW = "document.withdraw"
+    FONDS_CREATE = "fonds.create"
+    FONDS_TEMPLATE = "fonds.template"
+    EXPORT_BAGIT = "export.bagit"
+    # ingest and workflow
+    INGEST_SUBMIT = "ingest.submit"
+    INGEST_REFUSED = "ingest.refused"
+    INGEST_PROCESS = "ingest.process"
+    BATCH_CREATE = "batch.create"
+    BATCH_SAMPLE = "batch.sample"
+    BATCH_VERDICT = "batch.verdict"
+    BATCH_DECIDE = "batch.decide"
+    BATCH_FILE = "batch.file"
+    BATCH_REOPEN = "batch.reopen"
+    PAGE_ACCEPT = "page.accept"
+    PAGE_REJECT = "page.reject"
+    PAGE_REPLACE = "page.replace"
+    # preservation and operations
+    INDEX_REBUILD = "index.rebuild"
+    VERIFY_RUN = "verify.run"
+    BACKUP_RUN = "backup.run"
+    BACKUP_DRILL = "backup.drill"
+    BACKUP_TARGET_ADD = "backup.target.add"
+    BACKUP_TARGET_REMOVE = "backup.target.remove"
+    # the log itself
+    AUDIT_VERIFY = "audit.verify"
+    AUDIT_EXPORT = "audit.export"
+    AUDIT_CHECKPOINT = "audit.checkpoint"
+    AUDIT_PRUNE = "audit.prune"
+
+
+SYSTEM_ACTOR = "system"  # work the system does on its own (recovery, schedules): never a person's action

@@ -1,0 +1,137 @@
+"""The one permission table: which roles may do what. Every use case asks here, never an adapter.
+
+What a user may *do* is their roles (this table, 403 when refused); what they may *see* is their clearance,
+departments and the record's workflow state (`archive.access`, 404 when hidden). A few rows of this table
+are visibility capabilities (`SEE_*`), read by the access policy rather than by a use case.
+
+三员分立 (separation of duties for classified-information systems): the system administrator, the security
+administrator and the security auditor (the `compliance` role) are three roles no account combines; nobody
+changes their own roles or clearance, nor grants a clearance above their own (`check_account_change`).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+
+from archive.errors import InvalidInput, PermissionDenied
+from archive.values import AccessLevel, Role
+
+
+class Action(enum.StrEnum):
+    """Every use case that needs a role, by name. Values are stable: they appear in messages and tests."""
+
+    # records
+    READ_RECORD = "record.read"  # metadata, files, pages, search, browse (within what the caller may see)
+    EDIT_RECORD = "record.edit"  # title, date, level, departments
+    WITHDRAW_RECORD = "record.withdraw"
+    EXPORT_RECORDS = "record.export"  # BagIt packages
+    # ingest and the archivist's workflow
+    INGEST = "ingest.submit"  # create batches, upload or ingest files, watch folders
+    READ_WORK = "work.read"  # jobs, batches, batch reports, samples (only what the caller may see)
+    REVIEW_PAGE = "page.review"  # accept, reject or replace pages held by the quality gate
+    ACCEPTANCE = "batch.acceptance"  # draw samples, record verdicts, decide
+    FILE_BATCH = "batch.file"
+    REOPEN_BATCH = "batch.reopen"
+    CHANGE_REF_TEMPLATE = "fonds.template"
+    # system administration
+    RUN_BACKUP = "backup.run"  # backups, restore drills, backup targets
+    READ_BACKUPS = "backup.read"
+    RUN_VERIFICATION = "verify.run"
+    READ_VERIFICATION = "verify.read"
+    REBUILD_INDEX = "index.rebuild"
+    SEAL_AUDIT = "audit.seal"  # write a signed checkpoint of the log now
+    # security administration
+    MANAGE_USERS = "user.manage"
+    READ_USERS = "user.read"
+    # security audit
+    READ_AUDIT = "audit.read"
+    EXPORT_AUDIT = "audit.export"
+    VERIFY_AUDIT = "audit.verify"
+    PRUNE_AUDIT = "audit.prune"
+    # visibility capabilities (read by archive.access)
+    SEE_UNFILED = "record.see_unfiled"  # items whose batch is not filed yet, held and rejected pages
+    SEE_UNLEVELLED = "record.see_unlevelled"  # default deny: records with no level, for repair
+    SEE_ALL_DEPARTMENTS = "record.see_all_departments"
+    SEE_WITHDRAWN = "record.see_withdrawn"
+
+
+A, S, C, SYS, SEC = Role.ARCHIVIST, Role.STAFF, Role.COMPLIANCE, Role.SYSADMIN, Role.SECADMIN
+
+PERMISSIONS: dict[Action, frozenset[Role]] = {
+    Action.READ_RECORD: frozenset({A, S, C, SYS}),
+    Action.EDIT_RECORD: frozenset({A, SYS}),
+    Action.WITHDRAW_RECORD: frozenset({SYS}),
+    Action.EXPORT_RECORDS: frozenset({A, SYS}),
+    Action.INGEST: frozenset({A}),
+    Action.READ_WORK: frozenset({A, SYS}),
+    Action.REVIEW_PAGE: frozenset({A}),
+    Action.ACCEPTANCE: frozenset({A}),
+    Action.FILE_BATCH: frozenset({A}),
+    Action.REOPEN_BATCH: frozenset({A}),
+    Action.CHANGE_REF_TEMPLATE: frozenset({A}),
+    Action.RUN_BACKUP: frozenset({SYS}),
+    Action.READ_BACKUPS: frozenset({SYS}),
+    Action.RUN_VERIFICATION: frozenset({SYS}),
+    Action.READ_VERIFICATION: frozenset({SYS, C}),
+    Action.REBUILD_INDEX: frozenset({SYS}),
+    Action.SEAL_AUDIT: frozenset({SYS, C}),
+    Action.MANAGE_USERS: frozenset({SEC}),
+    Action.READ_USERS: frozenset({SEC, C}),
+    Action.READ_AUDIT: frozenset({C}),
+    Action.EXPORT_AUDIT: frozenset({C}),
+    Action.VERIFY_AUDIT: frozenset({C, SYS}),
+    Action.PRUNE_AUDIT: frozenset({C}),
+    Action.SEE_UNFILED: frozenset({A, SYS}),
+    Action.SEE_UNLEVELLED: frozenset({SYS}),
+    Action.SEE_ALL_DEPARTMENTS: frozenset({SYS}),
+    Action.SEE_WITHDRAWN: frozenset({SYS}),
+}
+
+# The three duties no account combines.
+OFFICER_ROLES = frozenset({Role.SYSADMIN, Role.SECADMIN, Role.COMPLIANCE})
+
+ROLE_TITLES = {
+    Role.ARCHIVIST: "archivist",
+    Role.STAFF: "staff",
+    Role.COMPLIANCE: "security auditor",
+    Role.SYSADMIN: "system administrator",
+    Role.SECADMIN: "security administrator",
+}
+
+
+def allowed(roles: Iterable[Role], action: Action) -> bool:
+    return bool(PERMISSIONS[action].intersection(roles))
+
+
+def authorize(roles: Iterable[Role], action: Action) -> None:
+    """Refuse (403) unless one of the roles may do the action; the message names who may."""
+    if not allowed(roles, action):
+        who = " or ".join(ROLE_TITLES[role] for role in sorted(PERMISSIONS[action]))
+        raise PermissionDenied(f"{action.value} needs the {who} role")
+
+
+def check_separation(roles: Iterable[Role]) -> None:
+    """No account holds two of the three officer roles."""
+    officers = sorted(OFFICER_ROLES.intersection(roles))
+    if len(officers) > 1:
+        names = " and ".join(ROLE_TITLES[role] for role in officers)
+        raise InvalidInput(f"one account cannot be both {names} (三员分立: give each duty to a different person)")
+
+
+def check_account_change(
+    *,
+    actor: str,
+    actor_clearance: AccessLevel,
+    target: str,
+    roles: Iterable[Role] | None = None,
+    clearance: AccessLevel | None = None,
+    departments_changed: bool = False,
+) -> None:
+    """The rules of a security administrator's change to an account (creating one included)."""
+    if actor == target and (roles is not None or clearance is not None or departments_changed):
+        raise PermissionDenied("nobody changes their own roles, clearance or departments; ask another administrator")
+    if clearance is not None and clearance > actor_clearance:
+        raise PermissionDenied(f"you cannot grant a clearance above your own ({actor_clearance.label})")
+    if roles is not None:
+        check_separation(roles)
