@@ -16,12 +16,10 @@ from api.services.ingest import IngestService
 from api.services.planning import plan_batch_items, refusal
 from api.services.report_html import render_report
 from api.services.review import ReviewService
-from api.web_common import Caller, ReceivedUpload, Strict, client_of, context_of, require
+from api.web_common import Caller, ReceivedUpload, Strict, client_of, context_of
 from archive.errors import Conflict, DanganError
-from archive.values import Role
 
 router = APIRouter(prefix="/api/v1", tags=["batches"])
-ARCHIVIST = (Role.ADMIN, Role.ARCHIVIST)
 
 
 class BatchIn(Strict):
@@ -59,9 +57,8 @@ class ReviewIn(Strict):
 
 @router.post("/batches", status_code=201)
 def create_batch(request: Request, caller: Caller, body: BatchIn) -> dict[str, Any]:
-    require(caller, *ARCHIVIST, action="creating a batch")
     return BatchService(context_of(request)).create(
-        actor=caller.username,
+        actor=caller,
         fonds=body.fonds,
         series=body.series,
         box=body.box,
@@ -80,14 +77,14 @@ def create_batch(request: Request, caller: Caller, body: BatchIn) -> dict[str, A
 
 
 @router.get("/batches")
-def list_batches(request: Request, _caller: Caller) -> dict[str, Any]:
-    return {"batches": BatchService(context_of(request)).all()}
+def list_batches(request: Request, caller: Caller) -> dict[str, Any]:
+    return {"batches": BatchService(context_of(request)).all(caller)}
 
 
 @router.get("/batches/{batch_id}")
-def batch_status(request: Request, batch_id: int, _caller: Caller) -> dict[str, Any]:
+def batch_status(request: Request, batch_id: int, caller: Caller) -> dict[str, Any]:
     """Counts per job state and per finding, held pages, reconciliation against the manifest."""
-    return BatchService(context_of(request)).status(batch_id)
+    return BatchService(context_of(request)).status(caller, batch_id)
 
 
 @router.post("/batches/{batch_id}/files", status_code=202)
@@ -98,10 +95,9 @@ def add_files(
     files: Annotated[list[UploadFile], File(description="Scans, or ZIPs of them")],
 ) -> dict[str, Any]:
     """Each file (or each item inside a ZIP) becomes a queued job; OCR runs in worker processes."""
-    require(caller, *ARCHIVIST, action="adding files")
     context = context_of(request)
     service = IngestService(context)
-    service.ensure_open(batch_id)
+    service.ensure_open(caller, batch_id)
     jobs: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
     received_all: list[ReceivedUpload] = []
@@ -115,7 +111,7 @@ def add_files(
         plan = plan_batch_items(context, batch_id, paths)
         for item in plan.items:
             try:
-                job = service.submit_item(batch_id, item, actor=caller.username, client=client_of(request))
+                job = service.submit_item(batch_id, item, actor=caller, client=client_of(request))
                 request.app.state.runner.submit(job["id"])
                 jobs.append(job)
             except Conflict as exc:
@@ -131,47 +127,73 @@ def add_files(
 
 @router.post("/batches/{batch_id}/sample", status_code=201)
 def draw_sample(request: Request, batch_id: int, caller: Caller, body: SampleIn) -> dict[str, Any]:
-    require(caller, *ARCHIVIST, action="drawing a sample")
     return AcceptanceService(context_of(request)).draw(
-        batch_id, actor=caller.username, percent=body.percent, minimum=body.minimum, seed=body.seed
+        batch_id, actor=caller, percent=body.percent, minimum=body.minimum, seed=body.seed
     )
 
 
 @router.post("/batches/{batch_id}/verdicts")
 def record_verdict(request: Request, batch_id: int, caller: Caller, body: VerdictIn) -> dict[str, Any]:
-    require(caller, *ARCHIVIST, action="recording a verdict")
     return AcceptanceService(context_of(request)).record_verdict(
-        batch_id, body.page_id, actor=caller.username, passed=body.verdict == "pass", defect=body.defect, note=body.note
+        batch_id, body.page_id, actor=caller, passed=body.verdict == "pass", defect=body.defect, note=body.note
     )
 
 
 @router.post("/batches/{batch_id}/decision")
 def decide(request: Request, batch_id: int, caller: Caller) -> dict[str, Any]:
-    require(caller, *ARCHIVIST, action="deciding on a batch")
-    return AcceptanceService(context_of(request)).decide(batch_id, actor=caller.username)
+    return AcceptanceService(context_of(request)).decide(batch_id, actor=caller)
 
 
 @router.get("/batches/{batch_id}/report", response_model=None)
 def report(
-    request: Request, batch_id: int, _caller: Caller, format: Annotated[Literal["json", "html"], Query()] = "json"
+    request: Request, batch_id: int, caller: Caller, format: Annotated[Literal["json", "html"], Query()] = "json"
 ) -> dict[str, Any] | HTMLResponse:
-    result = AcceptanceService(context_of(request)).report(batch_id)
+    result = AcceptanceService(context_of(request)).report(caller, batch_id)
     return HTMLResponse(render_report(result)) if format == "html" else result
 
 
+class FilingIn(Strict):
+    justification: str | None = Field(default=None, description="Why it is filed despite reconciliation gaps")
+
+
+class ReopenIn(Strict):
+    reason: str = Field(description="Why the filed batch must change (goes into the access log)")
+
+
+class TemplateIn(Strict):
+    template: str = Field(description="e.g. {fonds}-{year}-{retention}-{item:04d}")
+    reason: str
+
+
 @router.post("/batches/{batch_id}/file")
-def file_batch(request: Request, batch_id: int, caller: Caller) -> dict[str, Any]:
-    require(caller, *ARCHIVIST, action="filing a batch")
-    return AcceptanceService(context_of(request)).file(batch_id, actor=caller.username)
+def file_batch(request: Request, batch_id: int, caller: Caller, body: FilingIn | None = None) -> dict[str, Any]:
+    """File an accepted batch; missing items or page mismatches need a justification."""
+    justification = body.justification if body else None
+    return AcceptanceService(context_of(request)).file(batch_id, actor=caller, justification=justification)
+
+
+@router.post("/batches/{batch_id}/reopen")
+def reopen_batch(request: Request, batch_id: int, caller: Caller, body: ReopenIn) -> dict[str, Any]:
+    """Reopen a filed batch (reasoned, logged): its items leave staff's view until it is filed again."""
+    return AcceptanceService(context_of(request)).reopen(
+        batch_id, actor=caller, reason=body.reason, client=client_of(request)
+    )
+
+
+@router.put("/fonds/{code}/template")
+def change_template(request: Request, code: str, caller: Caller, body: TemplateIn) -> dict[str, Any]:
+    """Change a fonds' reference-code template (a logged action); numbered items keep their codes."""
+    return BatchService(context_of(request)).change_template(
+        caller, code, body.template, reason=body.reason, client=client_of(request)
+    )
 
 
 @router.post("/pages/{page_id}/review")
 def review_page(request: Request, page_id: int, caller: Caller, body: ReviewIn) -> dict[str, Any]:
-    require(caller, *ARCHIVIST, action="reviewing pages")
     service = ReviewService(context_of(request))
     if body.action == "accept":
-        return service.accept(page_id, actor=caller.username, note=body.note)
-    return service.reject(page_id, actor=caller.username, reason=body.note or "")
+        return service.accept(page_id, actor=caller, note=body.note)
+    return service.reject(page_id, actor=caller, reason=body.note or "")
 
 
 @router.post("/pages/{page_id}/rescan")
@@ -182,8 +204,7 @@ def rescan_page(
     file: Annotated[UploadFile, File(description="The rescanned page image")],
 ) -> dict[str, Any]:
     """Replace a page with a rescan; OCR runs in a child process, never in the request's own process."""
-    require(caller, *ARCHIVIST, action="replacing pages")
     context = context_of(request)
     name = Path(file.filename or "rescan").name
     with ReceivedUpload(file, context.settings.spool_dir, context.settings.max_upload_mb, name=name) as path:
-        return ReviewService(context).replace(page_id, path, actor=caller.username, ocr=ocr_in_child, display_name=name)
+        return ReviewService(context).replace(page_id, path, actor=caller, ocr=ocr_in_child, display_name=name)

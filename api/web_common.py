@@ -15,9 +15,8 @@ from pydantic import BaseModel, ConfigDict
 from api.services.users import UserService
 from api.wiring import Context
 from archive.access import Principal
-from archive.errors import PermissionDenied, TooLarge
+from archive.errors import TooLarge
 from archive.hashing import CHUNK
-from archive.values import Role
 
 
 class Strict(BaseModel):
@@ -44,12 +43,6 @@ def current_principal(
 
 
 Caller = Annotated[Principal, Depends(current_principal)]
-
-
-def require(caller: Principal, *roles: Role, action: str) -> None:
-    """What a user may *do* is their role; records they may not *see* answer 404 elsewhere."""
-    if not caller.roles.intersection(roles):
-        raise PermissionDenied(f"{action} needs the {' or '.join(r.value for r in roles)} role")
 
 
 def client_of(request: Request) -> str | None:

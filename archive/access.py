@@ -1,11 +1,18 @@
-"""The one access policy. Every read path (metadata, files, search) asks here or applies `search_scope`."""
+"""The one access policy. Every read path (metadata, files, pages, jobs, batches, search) asks here or applies
+`search_scope`. Deny by default; a record the caller may not see answers exactly like a missing one.
+
+What a role may see beyond the basic rule comes from the permission table's `SEE_*` rows (archive.permissions);
+which workflow states count as filed comes from the state machine (archive.workflow)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from archive.events import SYSTEM_ACTOR
+from archive.permissions import Action, allowed
 from archive.values import AccessLevel, Role
+from archive.workflow import is_filed, is_withdrawn
 
 
 @dataclass(frozen=True)
@@ -17,21 +24,31 @@ class Principal:
     clearance: AccessLevel
     departments: frozenset[str] = field(default_factory=frozenset)
 
-    @property
-    def is_admin(self) -> bool:
-        return Role.ADMIN in self.roles
+    def may(self, action: Action) -> bool:
+        return allowed(self.roles, action)
 
 
-def can_see(principal: Principal, *, level: int | None, departments: Sequence[str]) -> bool:
-    """A record is visible when its level is within clearance and its scope (if any) includes the caller.
+def can_see(principal: Principal, *, level: int | None, departments: Sequence[str], status: str) -> bool:
+    """A record is visible when its level is within clearance, its scope (if any) includes the caller, and its
+    workflow state is one the caller's role may see (staff: filed items only).
 
-    Default deny: a record with no level is visible to admins only.
-    """
+    Default deny: a record with no level is visible only to the role that repairs it (SEE_UNLEVELLED)."""
+    if is_withdrawn(status) and not principal.may(Action.SEE_WITHDRAWN):
+        return False
+    if not is_filed(status) and not is_withdrawn(status) and not principal.may(Action.SEE_UNFILED):
+        return False
+    return within_scope(principal, level=level, departments=departments)
+
+
+def within_scope(principal: Principal, *, level: int | None, departments: Sequence[str]) -> bool:
+    """Clearance and departments alone (for things that are not records yet, like a queued job's item)."""
+    if not principal.may(Action.READ_RECORD):
+        return False
     if level is None:
-        return principal.is_admin
+        return principal.may(Action.SEE_UNLEVELLED)
     if level > principal.clearance:
         return False
-    if departments and not principal.is_admin:
+    if departments and not principal.may(Action.SEE_ALL_DEPARTMENTS):
         return bool(principal.departments.intersection(departments))
     return True
 
@@ -41,19 +58,22 @@ class SearchScope:
     """The access filter handed to the search engine, applied inside the query (never after it)."""
 
     max_level: int
-    departments: frozenset[str] | None  # None: no department restriction (admins)
+    departments: frozenset[str] | None  # None: no department restriction
     include_unlevelled: bool
     filed_only: bool = False  # True: only documents whose batch is filed (staff, compliance); see archive.workflow
 
 
 def search_scope(principal: Principal) -> SearchScope:
+    all_departments = principal.may(Action.SEE_ALL_DEPARTMENTS)
     return SearchScope(
-        max_level=int(principal.clearance),
-        departments=None if principal.is_admin else principal.departments,
-        include_unlevelled=principal.is_admin,
+        max_level=int(principal.clearance) if principal.may(Action.READ_RECORD) else -1,
+        departments=None if all_departments else principal.departments,
+        include_unlevelled=principal.may(Action.SEE_UNLEVELLED),
+        filed_only=not principal.may(Action.SEE_UNFILED),
     )
 
 
-def system_operator() -> Principal:
-    """The local operator at the shell, who owns the data directory and so sees everything."""
-    return Principal("system", frozenset({Role.ADMIN}), AccessLevel.TOP_SECRET)
+def system_principal() -> Principal:
+    """Work the system does on its own (recovery, scheduled duties, scratch checks): labelled as the system's,
+    never a person's. Not for anything a person asked for — those act as their own account."""
+    return Principal(SYSTEM_ACTOR, frozenset({Role.SYSADMIN}), AccessLevel.TOP_SECRET)

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from archive.events import AuditAction
 from archive.models import AuditEvent, utcnow
 
 GENESIS_HASH = "0" * 64
@@ -26,7 +27,7 @@ def record(
     session: Session,
     *,
     actor: str,
-    action: str,
+    action: AuditAction,
     outcome: str = "success",
     target: str | None = None,
     client: str | None = None,
@@ -44,11 +45,11 @@ def record(
     details = dict(details or {})
     if roles is not None:
         details["roles"] = sorted(str(role) for role in roles)
-    fields = _chained_fields(at, actor, action, target, outcome, client, details)
+    fields = _chained_fields(at, actor, action.value, target, outcome, client, details)
     event = AuditEvent(
         at=at,
         actor=actor,
-        action=action,
+        action=action.value,
         target=target,
         outcome=outcome,
         client=client,

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.errors import InvalidInput
+from archive.events import AuditAction
 from archive.models import AuditEvent
 from archive.values import AccessLevel
 
@@ -24,8 +25,10 @@ AlertKind = Literal["denied_burst", "bulk_download", "off_hours_access"]
 LevelLookup = Callable[[list[int]], dict[int, int | None]]
 
 DENIED_OUTCOMES = frozenset({"denied", "denied_or_missing", "failure"})
-DENIAL_ACTIONS = frozenset({"document.view", "document.download", "access.denied", "login"})
-READ_ACTIONS = frozenset({"document.view", "document.download"})
+DENIAL_ACTIONS = frozenset(
+    {AuditAction.DOCUMENT_VIEW, AuditAction.DOCUMENT_DOWNLOAD, AuditAction.ACCESS_DENIED, AuditAction.LOGIN}
+)
+READ_ACTIONS = frozenset({AuditAction.DOCUMENT_VIEW, AuditAction.DOCUMENT_DOWNLOAD})
 _DOCUMENT_PREFIX = "document:"
 
 
@@ -154,7 +157,7 @@ def _denied_bursts(events: Sequence[_Event], rules: AlertRules) -> list[Alert]:
 
 
 def _bulk_downloads(events: Sequence[_Event], rules: AlertRules) -> list[Alert]:
-    downloads = [e for e in events if e.action == "document.download" and e.outcome == "success"]
+    downloads = [e for e in events if e.action == AuditAction.DOCUMENT_DOWNLOAD and e.outcome == "success"]
     window = dt.timedelta(minutes=rules.bulk_download_window_minutes)
     alerts = []
     for actor, burst in _bursts(downloads, count=rules.bulk_download_count, window=window):

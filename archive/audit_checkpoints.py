@@ -25,13 +25,14 @@ from sqlalchemy.orm import Session
 from archive.audit import GENESIS_HASH
 from archive.audit_keys import public_key_raw
 from archive.errors import Conflict, InvalidInput, NotFound
+from archive.events import AuditAction
 from archive.models import AuditEvent
 from archive.ports import BlobStore
 
 CHECKPOINT_SIGNATURE, CHECKPOINT_INVALID = "checkpoint_signature", "checkpoint_invalid"
 CHECKPOINT_MISSING, KEY_UNTRUSTED = "checkpoint_missing", "key_untrusted"
 CHECKPOINT_PREFIX = "audit/checkpoints/"
-PRUNE_ACTION = "audit.prune"
+PRUNE_ACTION = AuditAction.AUDIT_PRUNE
 ANCHOR_PURPOSE = "dangan-audit-prune-anchor"
 _KEY_PATTERN = re.compile(r"^audit/checkpoints/(\d{8,})\.json$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from archive import audit
 from archive.errors import InvalidInput
+from archive.events import AuditAction
 from archive.models import AuditEvent
 
 DEFAULT_LIMIT = 1000
@@ -184,7 +185,7 @@ def record_export(
     return audit.record(
         session,
         actor=actor,
-        action="audit.export",
+        action=AuditAction.AUDIT_EXPORT,
         client=client,
         details={"format": fmt, "count": count, "filter": flt.as_details()},
     )

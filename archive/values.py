@@ -39,7 +39,6 @@ class Role(enum.StrEnum):
     COMPLIANCE = "compliance"  # the security auditor (安全审计员)
     SYSADMIN = "sysadmin"  # the system administrator (系统管理员): storage, backups, verification, reindex
     SECADMIN = "secadmin"  # the security administrator (安全保密管理员): users, roles, clearances, departments
-    ADMIN = "admin"  # legacy: migrated to sysadmin (0002); being removed
 
 
 class DocumentStatus(enum.StrEnum):
@@ -47,6 +46,16 @@ class DocumentStatus(enum.StrEnum):
     NEEDS_REVIEW = "needs_review"  # a page failed a quality check and waits for the archivist
     FILED = "filed"  # its batch was accepted and filed
     WITHDRAWN = "withdrawn"  # taken out of use (disposal, mistaken ingest): kept, audited, out of search
+
+
+class PageReview(enum.StrEnum):
+    """Where one page version stands with the archivist (see archive.workflow for the allowed moves)."""
+
+    OK = "ok"  # passed the quality gate
+    HELD = "held"  # a check failed: waits for accept, reject or replace
+    ACCEPTED = "accepted"  # held, then accepted as it is
+    REJECTED = "rejected"  # a rescan is requested (the reason kept)
+    REPLACED = "replaced"  # superseded by a rescan (a newer version is current)
 
 
 class BatchStatus(enum.StrEnum):

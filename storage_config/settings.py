@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     default_level: str = "internal"
     assumed_dpi: int = 300  # for images that carry no resolution
     token_days: int = 90
+    separate_reviewer: bool = True  # the reviewer of a sample is not who scanned or uploaded its pages
+    cli_user: str | None = None  # DANGAN_CLI_USER: the account the command line acts as (default: the login name)
     max_upload_mb: int = Field(default=2048, ge=1)
     audit_key_path: Path | None = None  # Ed25519 key that signs log checkpoints; default <home>/keys/audit-ed25519.pem
     audit_checkpoint_every: int = Field(default=1000, ge=1)  # a signed checkpoint after this many new events

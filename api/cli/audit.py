@@ -9,10 +9,9 @@ from typing import Annotated
 
 import typer
 
-from api.cli.commands import JsonOption, open_context
+from api.cli.commands import JsonOption, acting_user, open_context
 from api.cli.output import emit_json, stdout
 from api.services.auditing import AuditService
-from archive.access import system_operator
 from archive.audit_alerts import AlertRules
 from archive.audit_query import AuditFilter
 from archive.errors import IntegrityFailure, InvalidInput
@@ -76,7 +75,9 @@ def events(
     json_out: JsonOption = False,
 ) -> None:
     """Query the access log."""
-    rows = AuditService(open_context(ctx)).events(_filter(user, document, action, outcome, since, until, client, limit))
+    rows = AuditService(open_context(ctx)).events(
+        acting_user(ctx), _filter(user, document, action, outcome, since, until, client, limit)
+    )
     if json_out:
         emit_json({"events": rows})
         return
@@ -105,7 +106,7 @@ def export(
 ) -> None:
     """Export matching events as CSV or JSON; the export itself is logged."""
     text = AuditService(open_context(ctx)).export(
-        system_operator(), _filter(user, document, action, outcome, since, until, client, limit), fmt=fmt
+        acting_user(ctx), _filter(user, document, action, outcome, since, until, client, limit), fmt=fmt
     )
     if output is None:
         sys.stdout.write(text)
@@ -123,7 +124,7 @@ def alerts(
 ) -> None:
     """Bursts of denied access, bulk downloads, off-hours access to confidential and above."""
     found = AuditService(open_context(ctx)).alerts(
-        AlertRules(timezone=timezone), _filter(None, None, None, None, since, until, None, 1)
+        acting_user(ctx), AlertRules(timezone=timezone), _filter(None, None, None, None, since, until, None, 1)
     )
     if json_out:
         emit_json({"alerts": found})
@@ -140,7 +141,7 @@ def alerts(
 @app.command("verify")
 def verify(ctx: typer.Context, json_out: JsonOption = False) -> None:
     """Check the hash chain and the signed checkpoints; name the first bad event; exit 9 if tampered."""
-    report = AuditService(open_context(ctx)).verify(system_operator())
+    report = AuditService(open_context(ctx)).verify(acting_user(ctx))
     if json_out:
         emit_json(report)
     else:
@@ -162,7 +163,7 @@ def verify(ctx: typer.Context, json_out: JsonOption = False) -> None:
 @app.command("checkpoint")
 def checkpoint(ctx: typer.Context, json_out: JsonOption = False) -> None:
     """Write a signed checkpoint of the log's current head to the object store now."""
-    result = AuditService(open_context(ctx)).checkpoint(system_operator())
+    result = AuditService(open_context(ctx)).checkpoint(acting_user(ctx))
     if json_out:
         emit_json(result)
     else:
@@ -179,7 +180,7 @@ def prune(
     json_out: JsonOption = False,
 ) -> None:
     """Remove old events covered by a checkpoint; the prune is logged and the chain stays verifiable."""
-    result = AuditService(open_context(ctx)).prune(system_operator(), older_than_days=older_than_days)
+    result = AuditService(open_context(ctx)).prune(acting_user(ctx), older_than_days=older_than_days)
     if json_out:
         emit_json(result)
     else:

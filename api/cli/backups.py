@@ -7,12 +7,11 @@ from typing import Annotated, Any
 
 import typer
 
-from api.cli.commands import JsonOption, open_context
+from api.cli.commands import JsonOption, acting_user, open_context
 from api.cli.output import emit_json, progress, stdout
 from api.services.backup_drill import DrillService
 from api.services.backup_targets import BackupTargets, TargetSpec
 from api.services.backups import BackupService
-from archive.access import system_operator
 
 app = typer.Typer(no_args_is_help=True, help="Backups to a second target: targets, runs, restore drills.")
 target_app = typer.Typer(no_args_is_help=True, help="Register, list and remove backup targets.")
@@ -45,14 +44,14 @@ def add(
         region=region,
         credentials_file=str(credentials_file.expanduser().resolve()) if credentials_file else None,
     )
-    result = BackupTargets(open_context(ctx)).add(system_operator(), spec)
+    result = BackupTargets(open_context(ctx)).add(acting_user(ctx), spec)
     _show(result, json_out, f"added backup target {name} ({result['kind']})")
 
 
 @target_app.command("list")
 def list_targets(ctx: typer.Context, json_out: JsonOption = False) -> None:
     """Registered and settings-declared targets (never their secrets)."""
-    targets = BackupTargets(open_context(ctx)).list()
+    targets = BackupTargets(open_context(ctx)).list(acting_user(ctx))
     if json_out:
         emit_json({"targets": targets})
         return
@@ -66,7 +65,7 @@ def list_targets(ctx: typer.Context, json_out: JsonOption = False) -> None:
 @target_app.command("remove")
 def remove(ctx: typer.Context, name: str, json_out: JsonOption = False) -> None:
     """Forget a registered target (its backups stay where they are)."""
-    result = BackupTargets(open_context(ctx)).remove(system_operator(), name)
+    result = BackupTargets(open_context(ctx)).remove(acting_user(ctx), name)
     _show(result, json_out, f"removed backup target {name}")
 
 
@@ -84,7 +83,7 @@ def run(
             bar.set_total(total)
             bar.set(done)
 
-        result = BackupService(context).run(system_operator(), target=target, progress=step)
+        result = BackupService(context).run(acting_user(ctx), target=target, progress=step)
     report = result["report"]
     _show(
         result,
@@ -101,7 +100,7 @@ def runs(
     ctx: typer.Context, target: Annotated[str | None, typer.Option()] = None, json_out: JsonOption = False
 ) -> None:
     """Backup runs, newest first."""
-    found = BackupService(open_context(ctx)).runs(target=target)
+    found = BackupService(open_context(ctx)).runs(acting_user(ctx), target=target)
     if json_out:
         emit_json({"runs": found})
         return
@@ -128,7 +127,7 @@ def drill(
             bar.set_total(total)
             bar.set(done)
 
-        report = DrillService(context).drill(system_operator(), target=target, sample=sample, seed=seed, progress=step)
+        report = DrillService(context).drill(acting_user(ctx), target=target, sample=sample, seed=seed, progress=step)
     if json_out:
         emit_json(report)
     else:

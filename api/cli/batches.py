@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from api.cli.commands import JsonOption, open_context
+from api.cli.commands import JsonOption, acting_user, open_context
 from api.cli.output import emit_json, stdout
 from api.runner import ocr_in_child
 from api.services.acceptance import AcceptanceService
@@ -17,7 +17,6 @@ from api.services.review import ReviewService
 from archive.errors import InvalidInput
 from ingest.quality import describe_profile, get_profile
 
-LOCAL_ACTOR = "system"
 app = typer.Typer(no_args_is_help=True, help="Batches: create, status, acceptance sampling, report, filing.")
 pages = typer.Typer(no_args_is_help=True, help="Review pages held by the quality gate.")
 
@@ -63,7 +62,7 @@ def create(
     """Create a batch (one box of work), optionally with a manifest of the items it should contain."""
     text = manifest.read_text(encoding="utf-8-sig") if manifest else None
     result = BatchService(open_context(ctx)).create(
-        actor=LOCAL_ACTOR,
+        actor=acting_user(ctx),
         fonds=fonds,
         series=series,
         box=box,
@@ -92,14 +91,14 @@ def create(
 @app.command("list")
 def list_batches(ctx: typer.Context, json_out: JsonOption = False) -> None:
     """All batches with their status."""
-    result = BatchService(open_context(ctx)).all()
+    result = BatchService(open_context(ctx)).all(acting_user(ctx))
     _show({"batches": result}, json_out, [f"{b['id']:4}  {b['status']:9} {b['label']}" for b in result])
 
 
 @app.command("status")
 def status(ctx: typer.Context, batch_id: int, json_out: JsonOption = False) -> None:
     """Items per state, findings per check, held pages and the reconciliation against the manifest."""
-    result = BatchService(open_context(ctx)).status(batch_id)
+    result = BatchService(open_context(ctx)).status(acting_user(ctx), batch_id)
     rec = result["reconciliation"]
     lines = [
         f"batch {batch_id} ({result['label']}): {result['status']}; {result['items']} item(s), "
@@ -136,7 +135,7 @@ def sample(
 ) -> None:
     """Draw the acceptance sample; reviewers then record a verdict per sampled page."""
     result = AcceptanceService(open_context(ctx)).draw(
-        batch_id, actor=LOCAL_ACTOR, percent=percent, minimum=minimum, seed=seed
+        batch_id, actor=acting_user(ctx), percent=percent, minimum=minimum, seed=seed
     )
     _show(
         result,
@@ -163,7 +162,7 @@ def verdict(
     if outcome not in ("pass", "fail"):
         raise InvalidInput("the verdict is `pass` or `fail`")
     result = AcceptanceService(open_context(ctx)).record_verdict(
-        batch_id, page_id, actor=LOCAL_ACTOR, passed=outcome == "pass", defect=defect, note=note
+        batch_id, page_id, actor=acting_user(ctx), passed=outcome == "pass", defect=defect, note=note
     )
     _show(
         result,
@@ -175,7 +174,7 @@ def verdict(
 @app.command("decide")
 def decide(ctx: typer.Context, batch_id: int, json_out: JsonOption = False) -> None:
     """Accept the batch (≥ 95% passes, no critical defect) or return it to the archivist."""
-    result = AcceptanceService(open_context(ctx)).decide(batch_id, actor=LOCAL_ACTOR)
+    result = AcceptanceService(open_context(ctx)).decide(batch_id, actor=acting_user(ctx))
     _show(
         result,
         json_out,
@@ -194,7 +193,7 @@ def report(
     json_out: JsonOption = False,
 ) -> None:
     """The batch report: counts, findings, reconciliation, sample verdicts, the decision, who and when."""
-    result = AcceptanceService(open_context(ctx)).report(batch_id)
+    result = AcceptanceService(open_context(ctx)).report(acting_user(ctx), batch_id)
     if html is not None:
         html.write_text(render_report(result), encoding="utf-8")
     _show(
@@ -208,10 +207,45 @@ def report(
 
 
 @app.command("file")
-def file_batch(ctx: typer.Context, batch_id: int, json_out: JsonOption = False) -> None:
-    """File an accepted batch: its documents become part of the archive proper."""
-    result = AcceptanceService(open_context(ctx)).file(batch_id, actor=LOCAL_ACTOR)
+def file_batch(
+    ctx: typer.Context,
+    batch_id: int,
+    justification: Annotated[
+        str | None, typer.Option(help="Why it is filed although items are missing or page counts differ.")
+    ] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """File an accepted batch: its documents become part of the archive proper, and staff can find them."""
+    result = AcceptanceService(open_context(ctx)).file(batch_id, actor=acting_user(ctx), justification=justification)
     _show(result, json_out, [f"batch {batch_id} filed: {result['documents']} document(s)"])
+
+
+@app.command("reopen")
+def reopen_batch(
+    ctx: typer.Context,
+    batch_id: int,
+    reason: Annotated[str, typer.Option(help="Why the filed batch must change (goes into the access log).")],
+    json_out: JsonOption = False,
+) -> None:
+    """Reopen a filed batch: its items leave staff's view until it is sampled and filed again."""
+    result = AcceptanceService(open_context(ctx)).reopen(batch_id, actor=acting_user(ctx), reason=reason)
+    _show(result, json_out, [f"batch {batch_id} reopened: {result['documents']} document(s) back in work"])
+
+
+fonds = typer.Typer(no_args_is_help=True, help="Fonds: the reference-code scheme.")
+
+
+@fonds.command("template")
+def fonds_template(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="Fonds code.")],
+    template: Annotated[str, typer.Argument(help="e.g. '{fonds}-{year}-{retention}-{item:04d}'.")],
+    reason: Annotated[str, typer.Option(help="Why the scheme changes (goes into the access log).")],
+    json_out: JsonOption = False,
+) -> None:
+    """Change a fonds' reference-code template; items already numbered keep their codes."""
+    result = BatchService(open_context(ctx)).change_template(acting_user(ctx), code, template, reason=reason)
+    _show(result, json_out, [f"fonds {code}: {result['previous']} -> {result['ref_template']}"])
 
 
 @app.command("profile")
@@ -226,7 +260,7 @@ def accept(
     ctx: typer.Context, page_id: int, note: Annotated[str | None, typer.Option()] = None, json_out: JsonOption = False
 ) -> None:
     """Accept a held page as it is."""
-    result = ReviewService(open_context(ctx)).accept(page_id, actor=LOCAL_ACTOR, note=note)
+    result = ReviewService(open_context(ctx)).accept(page_id, actor=acting_user(ctx), note=note)
     _show(result, json_out, [f"page {page_id} accepted"])
 
 
@@ -238,14 +272,14 @@ def reject(
     json_out: JsonOption = False,
 ) -> None:
     """Reject a page: a rescan is requested, with the reason recorded."""
-    result = ReviewService(open_context(ctx)).reject(page_id, actor=LOCAL_ACTOR, reason=reason)
+    result = ReviewService(open_context(ctx)).reject(page_id, actor=acting_user(ctx), reason=reason)
     _show(result, json_out, [f"page {page_id} rejected; rescan requested: {reason}"])
 
 
 @pages.command("replace")
 def replace(ctx: typer.Context, page_id: int, rescan: Path, json_out: JsonOption = False) -> None:
     """Replace a page with a rescan: OCRed, spliced into the PDF/A; the old version is kept."""
-    result = ReviewService(open_context(ctx)).replace(page_id, rescan, actor=LOCAL_ACTOR, ocr=ocr_in_child)
+    result = ReviewService(open_context(ctx)).replace(page_id, rescan, actor=acting_user(ctx), ocr=ocr_in_child)
     _show(
         result,
         json_out,

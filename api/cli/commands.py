@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,11 +16,12 @@ from api.services.auditing import AuditService
 from api.services.backups import BACKUP_LEVEL, BackupService
 from api.services.maintenance import MaintenanceService
 from api.services.search import SearchService
+from api.services.users import UserService
 from api.wiring import Context, build_context, load_settings
-from archive.access import Principal, system_operator
+from archive.access import Principal
 from archive.errors import DanganError, InvalidInput
 from archive.manifest import parse_date
-from archive.values import AccessLevel, Role
+from archive.values import AccessLevel
 from ingest.samples import write_sample_batch
 from search.types import SearchFilters
 
@@ -29,15 +31,25 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JS
 def global_options(
     ctx: typer.Context,
     home: Annotated[Path | None, typer.Option(help="Data directory (default: $DANGAN_HOME or ./var).")] = None,
+    user: Annotated[
+        str | None,
+        typer.Option(
+            "--user", help="The account this command acts as (default: $DANGAN_CLI_USER, else your login name)."
+        ),
+    ] = None,
 ) -> None:
-    ctx.obj = {"home": home}
+    ctx.obj = {"home": home, "user": user}
 
 
 def open_context(ctx: typer.Context) -> Context:
     """Settings are read once here, for the whole command."""
     root = ctx.find_root()
+    opened: Context | None = root.meta.get("dangan.context")
+    if opened is not None:
+        return opened
     home = (root.obj or {}).get("home")
     context = build_context(load_settings(home))
+    root.meta["dangan.context"] = context
     ctx.call_on_close(lambda: _finish(context))
     return context
 
@@ -52,11 +64,25 @@ def _finish(context: Context) -> None:
         context.close()
 
 
-def operator(clearance: str | None) -> Principal:
-    """The local operator sees everything; `--clearance` searches as a lower clearance would."""
+def acting_user(ctx: typer.Context) -> Principal:
+    """The named account a command acts as: --user, else DANGAN_CLI_USER, else the operator's login name.
+    Every action it takes is that account's, checked against the same permission table as the API."""
+    context = open_context(ctx)
+    root = ctx.find_root()
+    name = (root.obj or {}).get("user") or context.settings.cli_user or getpass.getuser()
+    return UserService(context).principal(str(name))
+
+
+def open_as(ctx: typer.Context) -> tuple[Context, Principal]:
+    return open_context(ctx), acting_user(ctx)
+
+
+def lowered(principal: Principal, clearance: str | None) -> Principal:
+    """`--clearance` searches as a lower clearance would (never a higher one than the account's)."""
     if clearance is None:
-        return system_operator()
-    return Principal("system", frozenset({Role.STAFF}), AccessLevel.parse(clearance))
+        return principal
+    level = min(AccessLevel.parse(clearance), principal.clearance)
+    return Principal(principal.username, principal.roles, level, principal.departments)
 
 
 def init(ctx: typer.Context, json_out: JsonOption = False) -> None:
@@ -86,16 +112,24 @@ def ingest(
     """OCR and archive scans: a file, a sub-folder of page images, or a manifest row is one item.
 
     ZIP files are unpacked safely. With --lang/--level/--fonds and no --batch, an ad-hoc batch is made."""
-    context = open_context(ctx)
+    context, actor = open_as(ctx)
     if watch:
         if batch is None or len(paths) != 1 or not paths[0].is_dir():
             raise InvalidInput("--watch needs one folder and --batch ID")
-        counts = watch_folder(context, paths[0], batch_id=batch, actor="system", interval=interval, cycles=watch_cycles)
+        counts = watch_folder(context, paths[0], batch_id=batch, actor=actor, interval=interval, cycles=watch_cycles)
         if json_out:
             emit_json(counts)
         return
     outcome = ingest_paths(
-        context, paths, batch_id=batch, languages=languages, level=level, fonds=fonds, title=title, resume=resume
+        context,
+        paths,
+        actor=actor,
+        batch_id=batch,
+        languages=languages,
+        level=level,
+        fonds=fonds,
+        title=title,
+        resume=resume,
     )
     if json_out:
         emit_json(outcome.as_dict())
@@ -137,8 +171,9 @@ def search(
         language=language,
         level=int(AccessLevel.parse(level)) if level else None,
     )
-    result = SearchService(open_context(ctx)).search(
-        operator(clearance), query, limit=limit, page=page, filters=filters, sort=sort
+    context, actor = open_as(ctx)
+    result = SearchService(context).search(
+        lowered(actor, clearance), query, limit=limit, page=page, filters=filters, sort=sort
     )
     if json_out:
         emit_json(result)
@@ -167,7 +202,8 @@ def suggest(
     json_out: JsonOption = False,
 ) -> None:
     """Titles and reference codes that complete what you typed (what the search box offers as you type)."""
-    result = SearchService(open_context(ctx)).suggest(operator(clearance), typed, limit=limit)
+    context, actor = open_as(ctx)
+    result = SearchService(context).suggest(lowered(actor, clearance), typed, limit=limit)
     if json_out:
         emit_json(result)
         return
@@ -195,14 +231,14 @@ def _day(text: str | None, *, end: bool = False) -> dt.date | None:
 
 def reindex(ctx: typer.Context, json_out: JsonOption = False) -> None:
     """Rebuild the search index from the catalogue (searches keep working until the new one is swapped in)."""
-    context = open_context(ctx)
+    context, actor = open_as(ctx)
     with progress("indexing", 0) as bar:
 
         def step(done: int, total: int) -> None:
             bar.set_total(total)
             bar.set(done)
 
-        result = MaintenanceService(context).reindex(system_operator(), progress=step)
+        result = MaintenanceService(context).reindex(actor, progress=step)
     if json_out:
         emit_json(result)
     else:
@@ -228,10 +264,10 @@ def verify(
     json_out: JsonOption = False,
 ) -> None:
     """Verify the primary store, or a backup --target; exit 0 when clean, 10 with warnings only, 9 on errors."""
-    context = open_context(ctx)
+    context, actor = open_as(ctx)
     service = MaintenanceService(context)
     if list_runs:
-        runs = service.verification_runs(limit=limit)
+        runs = service.verification_runs(actor, limit=limit)
         if json_out:
             emit_json({"runs": runs})
         else:
@@ -245,12 +281,12 @@ def verify(
 
         if target is not None:
             report = BackupService(context).verify(
-                system_operator(), target=target, level=level, percent=percent, seed=seed, progress=step
+                actor, target=target, level=level, percent=percent, seed=seed, progress=step
             )
         elif level == BACKUP_LEVEL:
             raise InvalidInput("--level backup needs --target NAME")
         else:
-            report = service.verify(system_operator(), level=level, percent=percent, seed=seed, progress=step)
+            report = service.verify(actor, level=level, percent=percent, seed=seed, progress=step)
     if json_out:
         emit_json(report)
     else:

@@ -14,27 +14,38 @@ from api.services.maintenance import MaintenanceService
 from api.services.search import SearchService
 from api.services.users import UserService
 from api.wiring import Context
-from archive.access import system_operator
+from archive.access import Principal
+from archive.errors import AuthenticationRequired
+from archive.permissions import ROLE_TITLES
+from archive.values import AccessLevel, Role
 from ingest.samples import write_sample_batch
 
 EXAMPLE_QUERIES = ("档案管理", "retention schedule")
+
+
+DEMO_ARCHIVIST = "archivist"
 
 
 def run_demo(context: Context, *, batch: Path | None) -> None:
     settings = context.settings
     MaintenanceService(context).initialise()
     users = UserService(context)
-    admin = users.create_admin("admin", if_missing=True)
-    token = admin["token"]
-    if admin["created"]:  # the search page signs in with a password: give the new admin one, shown once
-        password = secrets.token_urlsafe(12)
-        AccountService(context).update(actor="system", username="admin", password=password)
-        token = users.issue_token("admin", label="make-run")["token"]  # a password change revokes tokens
-        sign_in = f"sign in as admin with password {password} (shown once)"
+    for account in users.bootstrap():  # a fresh install: the three officer accounts, each for another person
+        stdout.print(
+            f"{account['username']} ({ROLE_TITLES[Role(account['role'])]}): "
+            f"password {account['password']} (shown once)",
+            highlight=False,
+            markup=False,
+        )
+    archivist, password = _demo_archivist(context)
+    token = users.issue_token(archivist, DEMO_ARCHIVIST, label="make-run")["token"]
+    if password:
+        sign_in = f"sign in as {DEMO_ARCHIVIST} with password {password} (shown once)"
+        which = "new archivist"
     else:
-        sign_in = "sign in as admin (the password printed on the first run, or: dangan users update admin --password)"
-    which = "new admin" if admin["created"] else "fresh token for the existing admin"
-    stdout.print(f"admin token ({which}; shown once):", highlight=False)
+        sign_in = f"sign in as {DEMO_ARCHIVIST} (the password printed on the first run)"
+        which = "fresh token for the existing archivist"
+    stdout.print(f"{DEMO_ARCHIVIST} token ({which}; shown once):", highlight=False)
     stdout.print(token, highlight=False, markup=False)
     folder = batch
     if folder is None:
@@ -42,11 +53,11 @@ def run_demo(context: Context, *, batch: Path | None) -> None:
         if not any(folder.glob("*.*")):
             stdout.print(f"writing sample scans to {folder}", highlight=False)
             write_sample_batch(folder)
-    outcome = ingest_paths(context, [folder], resume=True)
+    outcome = ingest_paths(context, [folder], actor=archivist, resume=True)
     print_ingest_summary(outcome)
     searching = SearchService(context)
     for query in EXAMPLE_QUERIES:
-        found = searching.search(system_operator(), query, limit=5)
+        found = searching.search(archivist, query, limit=5)
         refs = ", ".join(f"{hit['reference_code']} p.{','.join(map(str, hit['pages']))}" for hit in found["hits"])
         stdout.print(f"search {query!r}: {found['total']} document(s) {refs}", highlight=False, markup=False)
     base = f"http://{settings.server.host}:{settings.server.port}"
@@ -58,3 +69,23 @@ def run_demo(context: Context, *, batch: Path | None) -> None:
         "stop with Ctrl-C"
     )
     serve_forever(context, banner=banner)
+
+
+def _demo_archivist(context: Context) -> tuple[Principal, str | None]:
+    """The archivist who ingests the sample batch, made by the security administrator on the first run
+    (with a password shown once); later runs act as the same account."""
+    users = UserService(context)
+    try:
+        return users.principal(DEMO_ARCHIVIST), None
+    except AuthenticationRequired:
+        pass
+    password = secrets.token_urlsafe(12)
+    AccountService(context).create(
+        actor=users.officer(Role.SECADMIN),
+        username=DEMO_ARCHIVIST,
+        password=password,
+        roles=[Role.ARCHIVIST.value],
+        clearance=AccessLevel.SECRET.label,
+        display_name="Demo archivist",
+    )
+    return users.principal(DEMO_ARCHIVIST), password

@@ -6,10 +6,9 @@ from typing import Annotated
 
 import typer
 
-from api.cli.commands import JsonOption, open_context
+from api.cli.commands import JsonOption, acting_user, open_context
 from api.cli.output import emit_json, stdout
 from api.services.documents import withdraw_document
-from archive.access import system_operator
 
 app = typer.Typer(no_args_is_help=True, help="Withdraw a record from use (it leaves search at once).")
 
@@ -22,7 +21,7 @@ def withdraw(
     json_out: JsonOption = False,
 ) -> None:
     """Withdraw a record: out of search immediately, 'not found' to all but admins; files and history are kept."""
-    result = withdraw_document(open_context(ctx), system_operator(), document_id, reason=reason)
+    result = withdraw_document(open_context(ctx), acting_user(ctx), document_id, reason=reason)
     if json_out:
         emit_json(result)
         return

@@ -7,13 +7,11 @@ from typing import Annotated
 
 import typer
 
-from api.cli.commands import JsonOption, open_context
+from api.cli.commands import JsonOption, acting_user, open_context
 from api.cli.output import emit_json, progress, stdout
 from api.services.bagit_export import export_bag
 
 app = typer.Typer(no_args_is_help=True, help="Export records as packages (BagIt 1.0).")
-
-LOCAL_ACTOR = "system"
 
 
 @app.command()
@@ -32,7 +30,7 @@ def bagit(
             bar.set_total(total)
             bar.set(done)
 
-        result = export_bag(context, fonds=fonds, batch_id=batch, target=target, actor=LOCAL_ACTOR, progress=step)
+        result = export_bag(context, fonds=fonds, batch_id=batch, target=target, actor=acting_user(ctx), progress=step)
     if json_out:
         emit_json(result)
     else:

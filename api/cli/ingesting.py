@@ -14,10 +14,9 @@ from api.services.batches import BatchService
 from api.services.ingest import IngestService
 from api.services.planning import plan_batch_items, refusal
 from api.wiring import Context
+from archive.access import Principal
 from archive.errors import Conflict, DanganError, ProcessingFailed
 from archive.models import Document
-
-LOCAL_ACTOR = "system"
 
 
 @dataclass
@@ -59,13 +58,13 @@ def ingest_paths(
     context: Context,
     paths: list[Path],
     *,
+    actor: Principal,
     batch_id: int | None = None,
     languages: str | None = None,
     level: str | None = None,
     fonds: str | None = None,
     title: str | None = None,
     resume: bool = False,
-    actor: str = LOCAL_ACTOR,
 ) -> IngestOutcome:
     """Ingest files or folders (ZIPs are unpacked safely) into a batch; without one, an ad-hoc batch is made."""
     if batch_id is None:
@@ -94,20 +93,20 @@ def ingest_paths(
                 outcome.skipped.append({"item": item.name, "reason": exc.message})
             except DanganError as exc:
                 outcome.rejected.append(refusal(item.name, exc))
-        _wait(service, futures)
+        _wait(service, actor, futures)
     finally:
         runner.shutdown(wait=True)
         plan.cleanup()
     outcome.wall_seconds = time.perf_counter() - started
-    outcome.jobs = [_job_summary(context, service.job(job_id)) for job_id in sorted(futures.values())]
+    outcome.jobs = [_job_summary(context, service.job(actor, job_id)) for job_id in sorted(futures.values())]
     return outcome
 
 
-def _wait(service: IngestService, futures: dict[Future[None], int]) -> None:
+def _wait(service: IngestService, actor: Principal, futures: dict[Future[None], int]) -> None:
     with progress("ingesting", len(futures)) as bar:
         for future in as_completed(futures):
             future.result()
-            job = service.job(futures[future])
+            job = service.job(actor, futures[future])
             bar.advance(f"{job['source_name']}: {job['state']}")
 
 

@@ -8,34 +8,46 @@ from typing import Annotated
 
 import typer
 
-from api.cli.commands import JsonOption, open_context
+from api.cli.commands import JsonOption, acting_user, open_context
 from api.cli.output import emit_json, stdout
 from api.services.accounts import AccountService
 from api.services.users import UserService
 from archive.errors import InvalidInput
-
-LOCAL_ACTOR = "system"
+from archive.permissions import ROLE_TITLES
+from archive.values import Role
 
 app = typer.Typer(no_args_is_help=True, help="Users and API tokens.")
 
 
-@app.command("create-admin")
-def create_admin(
-    ctx: typer.Context,
-    username: Annotated[str, typer.Option(help="Login name of the admin.")] = "admin",
-    if_missing: Annotated[
-        bool, typer.Option(help="If the admin exists, issue a fresh token instead of failing.")
-    ] = False,
-    json_out: JsonOption = False,
-) -> None:
-    """Create the bootstrap admin and print its API token once (only its hash is stored)."""
-    result = UserService(open_context(ctx)).create_admin(username, if_missing=if_missing)
+@app.command("bootstrap")
+def bootstrap(ctx: typer.Context, json_out: JsonOption = False) -> None:
+    """Create what a fresh install needs: the three officer accounts (三员分立), passwords shown once.
+
+    Run at the server by whoever installs it; each account goes to a different person."""
+    created = UserService(open_context(ctx)).bootstrap()
     if json_out:
-        emit_json(result)
+        emit_json({"created": created})
         return
-    state = "created" if result["created"] else "exists; new token issued"
-    stdout.print(f"admin {username!r} {state}. API token (shown once, store it safely):", highlight=False)
-    stdout.print(result["token"], highlight=False, markup=False)
+    if not created:
+        stdout.print("the system administrator, security administrator and security auditor accounts exist already")
+        return
+    for account in created:
+        stdout.print(
+            f"{account['username']:9} ({ROLE_TITLES[Role(account['role'])]}): password {account['password']}  "
+            f"token {account['token']}",
+            highlight=False,
+            markup=False,
+        )
+    stdout.print(HANDOVER, highlight=False, markup=False)
+
+
+HANDOVER = """shown once. Give each account to a different person (no one may hold two of these duties):
+  sysadmin  keeps it running: backups, verification, restore drills, reindex
+  secadmin  grants access: creates archivists and staff, sets roles, clearances, departments
+  auditor   checks who did what: the access log, its verification, alerts
+Each should change their password at once (secadmin: `dangan --user secadmin users update NAME --password`).
+Next: secadmin creates the archivists and staff, e.g.
+  dangan --user secadmin users create li.wei --role archivist --clearance secret --password-file pw.txt"""
 
 
 @app.command("token")
@@ -46,7 +58,7 @@ def token(
     json_out: JsonOption = False,
 ) -> None:
     """Issue a new API token for a user and print it once."""
-    result = UserService(open_context(ctx)).issue_token(username, label=label)
+    result = UserService(open_context(ctx)).issue_token(acting_user(ctx), username, label=label)
     if json_out:
         emit_json(result)
     else:
@@ -68,7 +80,7 @@ def _password(password_file: Path | None, *, required: bool) -> str | None:
 def create(
     ctx: typer.Context,
     username: Annotated[str, typer.Argument(help="Login name.")],
-    role: Annotated[list[str], typer.Option(help="archivist, staff, compliance or admin (repeatable).")],
+    role: Annotated[list[str], typer.Option(help="archivist, staff, compliance, sysadmin or secadmin (repeatable).")],
     clearance: Annotated[str, typer.Option(help="Highest level the user may see.")] = "internal",
     department: Annotated[list[str] | None, typer.Option(help="Department (repeatable).")] = None,
     display_name: Annotated[str, typer.Option(help="Full name.")] = "",
@@ -79,7 +91,7 @@ def create(
     password = _password(password_file, required=True)
     assert password is not None
     result = AccountService(open_context(ctx)).create(
-        actor=LOCAL_ACTOR,
+        actor=acting_user(ctx),
         username=username,
         password=password,
         roles=role,
@@ -103,7 +115,7 @@ def update(
 ) -> None:
     """Change a user's roles, clearance, departments or password; takes effect on their next request."""
     result = AccountService(open_context(ctx)).update(
-        actor=LOCAL_ACTOR,
+        actor=acting_user(ctx),
         username=username,
         roles=role,
         clearance=clearance,
@@ -116,20 +128,22 @@ def update(
 @app.command("disable")
 def disable(ctx: typer.Context, username: str, json_out: JsonOption = False) -> None:
     """Disable a user: their tokens are revoked at once; the history stays."""
-    _print_user(AccountService(open_context(ctx)).update(actor=LOCAL_ACTOR, username=username, disabled=True), json_out)
+    _print_user(
+        AccountService(open_context(ctx)).update(actor=acting_user(ctx), username=username, disabled=True), json_out
+    )
 
 
 @app.command("enable")
 def enable(ctx: typer.Context, username: str, json_out: JsonOption = False) -> None:
     """Re-enable a disabled user (they log in again to get a token)."""
-    result = AccountService(open_context(ctx)).update(actor=LOCAL_ACTOR, username=username, disabled=False)
+    result = AccountService(open_context(ctx)).update(actor=acting_user(ctx), username=username, disabled=False)
     _print_user(result, json_out)
 
 
 @app.command("list")
 def list_users(ctx: typer.Context, json_out: JsonOption = False) -> None:
     """All users with roles, clearance, departments and state."""
-    users = AccountService(open_context(ctx)).list()
+    users = AccountService(open_context(ctx)).list(acting_user(ctx))
     if json_out:
         emit_json({"users": users})
         return

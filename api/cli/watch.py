@@ -14,6 +14,7 @@ from api.runner import LocalJobRunner
 from api.services.ingest import IngestService
 from api.services.planning import plan_batch_items
 from api.wiring import Context
+from archive.access import Principal
 from archive.errors import DanganError
 from ingest.grouping import PlannedItem
 
@@ -29,7 +30,7 @@ def _partial(folder: Path) -> bool:
 
 
 def watch_folder(
-    context: Context, folder: Path, *, batch_id: int, actor: str, interval: float = 2.0, cycles: int | None = None
+    context: Context, folder: Path, *, batch_id: int, actor: Principal, interval: float = 2.0, cycles: int | None = None
 ) -> dict[str, int]:
     service = IngestService(context)
     runner = LocalJobRunner(service, workers=context.settings.workers)
@@ -50,13 +51,13 @@ def watch_folder(
                         continue
                     taken.add(item.name)
                     _submit(service, runner, batch_id, item, actor, futures, counts)
-            _report_finished(service, futures)
+            _report_finished(service, actor, futures)
             time.sleep(interval)
     except KeyboardInterrupt:
         stderr.print("stopping: waiting for queued jobs to finish")
     finally:
         runner.shutdown(wait=True)
-        _report_finished(service, futures, wait=True)
+        _report_finished(service, actor, futures, wait=True)
     return counts
 
 
@@ -65,7 +66,7 @@ def _submit(
     runner: LocalJobRunner,
     batch_id: int,
     item: PlannedItem,
-    actor: str,
+    actor: Principal,
     futures: dict[Future[None], int],
     counts: dict[str, int],
 ) -> None:
@@ -81,10 +82,12 @@ def _submit(
     stderr.print(f"queued {item.name} as job {job['id']}", highlight=False, markup=False)
 
 
-def _report_finished(service: IngestService, futures: dict[Future[None], int], *, wait: bool = False) -> None:
+def _report_finished(
+    service: IngestService, actor: Principal, futures: dict[Future[None], int], *, wait: bool = False
+) -> None:
     for future in [f for f in futures if wait or f.done()]:
         future.result()
-        job = service.job(futures.pop(future))
+        job = service.job(actor, futures.pop(future))
         stderr.print(
             f"{job['state']}: {job['source_name']}" + (f" ({job['error']})" if job["error"] else ""),
             highlight=False,

@@ -1,8 +1,10 @@
-"""Acceptance sampling, the batch decision, the batch report, and filing.
+"""Acceptance sampling, the batch decision, filing and reopening — every move through archive.workflow.
 
-A sample draws ≥ 5% of the batch's current pages (and at least a minimum) with a recorded seed; reviewers
-record pass or fail with a defect type per sampled page; the batch is accepted at ≥ 95% passes and no
-critical defect, otherwise returned to the archivist. Filing requires acceptance.
+A sample draws ≥ 5% of the batch's current pages (and at least a minimum) with a recorded seed; reviewers —
+never the people who scanned or uploaded the pages (Settings.separate_reviewer) — record pass or fail with a
+defect type per sampled page; the batch is accepted at ≥ 95% passes and no critical defect, otherwise returned.
+A returned batch is sampled again only after rescans: the changed pages plus a fresh random draw. Filing needs
+acceptance, and a justification when the reconciliation found missing items or page-count mismatches.
 """
 
 from __future__ import annotations
@@ -13,12 +15,19 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.services.batches import BatchService
+from api.services.batches import BatchService, visible_batch
+from api.services.filing import indexed_document
+from api.services.sample_rules import changed_pages, check_reviewer, sample_view, unresolved_failures
 from api.wiring import Context
 from archive import audit, sampling
+from archive.access import Principal
 from archive.errors import Conflict, InvalidInput, NotFound
+from archive.events import AuditAction
 from archive.models import Batch, BatchSample, Document, Page, SampleVerdict, utcnow
+from archive.permissions import Action, authorize
 from archive.values import BatchStatus, DocumentStatus
+from archive.visibility import page_visible
+from archive.workflow import transition_batch, transition_document
 
 DEFAULT_MINIMUM = 10
 
@@ -31,99 +40,149 @@ class AcceptanceService:
         self,
         batch_id: int,
         *,
-        actor: str,
+        actor: Principal,
         percent: float = 5.0,
         minimum: int = DEFAULT_MINIMUM,
         seed: int | None = None,
     ) -> dict[str, Any]:
+        authorize(actor.roles, Action.ACCEPTANCE)
         with self.context.db.write() as session:
-            batch = _batch(session, batch_id)
-            if batch.status not in (BatchStatus.OPEN, BatchStatus.RETURNED, BatchStatus.SAMPLING):
-                raise Conflict(f"batch {batch_id} is {batch.status}; it cannot be sampled again")
+            batch = visible_batch(session, actor, batch_id)
+            resample = batch.status == BatchStatus.RETURNED
+            batch.status = transition_batch(batch_id, batch.status, BatchStatus.SAMPLING)
             held = _pages(session, batch_id, review="held")
             if held:
                 raise Conflict(
                     f"batch {batch_id} has {len(held)} page(s) held by the quality gate; "
                     "accept, reject or replace them first (`dangan batch status` lists them)"
                 )
+            rejected = _pages(session, batch_id, review="rejected")
+            if rejected:
+                raise Conflict(
+                    f"batch {batch_id} has {len(rejected)} page(s) waiting for a rescan; replace them first "
+                    "(`dangan page replace PAGE FILE`)"
+                )
+            population = [p.id for p in _pages(session, batch_id)]
+            changed: list[int] = []
+            if resample:
+                changed = self._changed_since_return(session, batch)
             seed = seed if seed is not None else secrets.randbelow(2**31)
-            page_ids = sampling.draw(
-                [p.id for p in _pages(session, batch_id)], percent=percent, minimum=minimum, seed=seed
+            fresh = sampling.draw(
+                [p for p in population if p not in changed], percent=percent, minimum=minimum, seed=seed
             )
             sample = BatchSample(
                 batch_id=batch_id,
                 seed=seed,
                 percent=percent,
                 minimum=minimum,
-                population=len(_pages(session, batch_id)),
-                page_ids=page_ids,
-                drawn_by=actor,
+                population=len(population),
+                page_ids=sorted({*changed, *fresh}),
+                reason="resample" if resample else "initial",
+                changed_page_ids=changed,
+                drawn_by=actor.username,
             )
             session.add(sample)
-            batch.status, batch.decision, batch.decided_by, batch.decided_at = BatchStatus.SAMPLING, None, None, None
+            batch.decision, batch.decided_by, batch.decided_at = None, None, None
             session.flush()
             audit.record(
                 session,
-                actor=actor,
-                action="batch.sample",
+                actor=actor.username,
+                roles=actor.roles,
+                action=AuditAction.BATCH_SAMPLE,
                 target=f"batch:{batch_id}",
-                details={"sample": sample.id, "seed": seed, "pages": len(page_ids), "percent": percent},
+                details={
+                    "sample": sample.id,
+                    "seed": seed,
+                    "pages": len(sample.page_ids),
+                    "percent": percent,
+                    "reason": sample.reason,
+                    "changed_pages": len(changed),
+                },
             )
-            return self._sample_view(session, sample)
+            return sample_view(session, sample, actor)
+
+    def _changed_since_return(self, session: Session, batch: Batch) -> list[int]:
+        """The pages rescanned or added since the batch was returned; refuses when nothing changed or a page
+        that failed the last sample is still the one it was."""
+        previous = _current_sample(session, batch.id)
+        still_failing = unresolved_failures(session, previous)
+        if still_failing:
+            raise Conflict(
+                f"batch {batch.id} was returned; {len(still_failing)} page(s) that failed its sample are unchanged "
+                f"(pages {', '.join(map(str, still_failing[:10]))}); replace them with rescans before sampling again"
+            )
+        changed = changed_pages(session, batch.id, since=previous.drawn_at)
+        if not changed:
+            raise Conflict(f"batch {batch.id} was returned and nothing was rescanned since; rescan first")
+        return changed
 
     def record_verdict(
         self,
         batch_id: int,
         page_id: int,
         *,
-        actor: str,
+        actor: Principal,
         passed: bool,
         defect: str | None = None,
         note: str | None = None,
     ) -> dict[str, Any]:
+        authorize(actor.roles, Action.ACCEPTANCE)
         defect = sampling.check_defect(defect, passed=passed)
         with self.context.db.write() as session:
+            visible_batch(session, actor, batch_id)
+            page = session.get(Page, page_id)
+            if page is None or not page_visible(actor, page):
+                raise NotFound(f"page {page_id} does not exist")
             sample = _current_sample(session, batch_id)
-            if page_id not in sample.page_ids:
-                raise InvalidInput(f"page {page_id} is not in the current sample of batch {batch_id}")
+            if page_id not in sample.page_ids or session.get(Batch, batch_id).status != BatchStatus.SAMPLING:  # type: ignore[union-attr]
+                raise InvalidInput(f"page {page_id} is not in the open sample of batch {batch_id}")
+            if self.context.settings.separate_reviewer:
+                check_reviewer(session, actor.username, [page])
             verdict = next((v for v in sample.verdicts if v.page_id == page_id), None)
             if verdict is None:
-                verdict = SampleVerdict(page_id=page_id, passed=passed, reviewer=actor)
+                verdict = SampleVerdict(page_id=page_id, passed=passed, reviewer=actor.username)
                 sample.verdicts.append(verdict)
             verdict.passed, verdict.defect, verdict.note, verdict.reviewer, verdict.at = (
                 passed,
                 defect,
                 note,
-                actor,
+                actor.username,
                 utcnow(),
             )
             verdict.critical = defect in sampling.CRITICAL_DEFECTS
             audit.record(
                 session,
-                actor=actor,
-                action="batch.verdict",
+                actor=actor.username,
+                roles=actor.roles,
+                action=AuditAction.BATCH_VERDICT,
                 target=f"page:{page_id}",
                 details={"batch": batch_id, "passed": passed, "defect": defect},
             )
             session.flush()
-            return self._sample_view(session, sample)
+            return sample_view(session, sample, actor)
 
-    def decide(self, batch_id: int, *, actor: str) -> dict[str, Any]:
+    def decide(self, batch_id: int, *, actor: Principal) -> dict[str, Any]:
+        authorize(actor.roles, Action.ACCEPTANCE)
         with self.context.db.write() as session:
-            batch = _batch(session, batch_id)
+            batch = visible_batch(session, actor, batch_id)
             sample = _current_sample(session, batch_id)
+            if self.context.settings.separate_reviewer:
+                sampled = list(session.scalars(select(Page).where(Page.id.in_(sample.page_ids))))
+                check_reviewer(session, actor.username, sampled)
             decision = sampling.decide(
                 sampled=len(sample.page_ids), verdicts=[(v.passed, v.defect) for v in sample.verdicts]
             )
-            batch.status = BatchStatus.ACCEPTED if decision.accepted else BatchStatus.RETURNED
-            batch.decision, batch.decided_by, batch.decided_at = batch.status.value, actor, utcnow()
+            target = BatchStatus.ACCEPTED if decision.accepted else BatchStatus.RETURNED
+            batch.status = transition_batch(batch_id, batch.status, target)
+            batch.decision, batch.decided_by, batch.decided_at = batch.status.value, actor.username, utcnow()
             audit.record(
                 session,
-                actor=actor,
-                action="batch.decide",
+                actor=actor.username,
+                roles=actor.roles,
+                action=AuditAction.BATCH_DECIDE,
                 target=f"batch:{batch_id}",
                 outcome=batch.status.value,
-                details={"pass_rate": decision.pass_rate, "critical": decision.critical},
+                details={"pass_rate": decision.pass_rate, "critical": decision.critical, "sample": sample.id},
             )
             return {
                 "batch_id": batch_id,
@@ -133,76 +192,83 @@ class AcceptanceService:
                 "reviewed": decision.reviewed,
                 "critical": decision.critical,
                 "reasons": list(decision.reasons),
-                "decided_by": actor,
+                "decided_by": actor.username,
             }
 
-    def file(self, batch_id: int, *, actor: str) -> dict[str, Any]:
+    def file(self, batch_id: int, *, actor: Principal, justification: str | None = None) -> dict[str, Any]:
+        """File an accepted batch: its items become filed records that staff can find. Missing items and page
+        mismatches found by the reconciliation block filing unless a justification is recorded."""
+        authorize(actor.roles, Action.FILE_BATCH)
+        reconciliation = BatchService(self.context).filing_gaps(batch_id)
         with self.context.db.write() as session:
-            batch = _batch(session, batch_id)
+            batch = visible_batch(session, actor, batch_id)
             if batch.status != BatchStatus.ACCEPTED:
                 raise Conflict(
                     f"batch {batch_id} is {batch.status}: only an accepted batch can be filed; "
                     "draw a sample and record its verdicts first"
                 )
-            documents = list(session.scalars(select(Document).where(Document.batch_id == batch_id)))
+            if reconciliation and not (justification or "").strip():
+                raise Conflict(
+                    f"batch {batch_id} cannot be filed as it is: {reconciliation}; file it with a justification "
+                    "(`dangan batch file ID --justification ...`) or fix the batch first"
+                )
+            batch.status = transition_batch(batch_id, batch.status, BatchStatus.FILED)
+            documents = _live_documents(session, batch_id)
             for document in documents:
-                document.status = DocumentStatus.FILED
-            batch.status, batch.filed_by, batch.filed_at = BatchStatus.FILED, actor, utcnow()
+                document.status = transition_document(document.id, document.status, DocumentStatus.FILED)
+            batch.filed_by, batch.filed_at = actor.username, utcnow()
+            batch.filing_justification = (justification or "").strip() or None
             audit.record(
                 session,
-                actor=actor,
-                action="batch.file",
+                actor=actor.username,
+                roles=actor.roles,
+                action=AuditAction.BATCH_FILE,
                 target=f"batch:{batch_id}",
-                details={"documents": len(documents)},
+                details={"documents": len(documents), "gaps": reconciliation, "justification": justification},
             )
-            return {"batch_id": batch_id, "status": batch.status.value, "documents": len(documents)}
+            indexed = [indexed_document(document) for document in documents]
+        self.context.index.upsert(indexed)  # staff find the items from the next search on
+        return {"batch_id": batch_id, "status": BatchStatus.FILED.value, "documents": len(documents)}
 
-    def report(self, batch_id: int) -> dict[str, Any]:
-        status = BatchService(self.context).status(batch_id)
+    def reopen(self, batch_id: int, *, actor: Principal, reason: str, client: str | None = None) -> dict[str, Any]:
+        """A filed batch is closed; a reopen (with its reason in the log) takes its items out of staff's view
+        until the batch is sampled and filed again."""
+        authorize(actor.roles, Action.REOPEN_BATCH)
+        if not reason.strip():
+            raise InvalidInput("say why the batch is reopened (it goes into the access log)")
+        with self.context.db.write() as session:
+            batch = visible_batch(session, actor, batch_id)
+            batch.status = transition_batch(batch_id, batch.status, BatchStatus.OPEN)
+            documents = _live_documents(session, batch_id)
+            for document in documents:
+                document.status = transition_document(document.id, document.status, DocumentStatus.READY)
+            batch.decision, batch.decided_by, batch.decided_at = None, None, None
+            audit.record(
+                session,
+                actor=actor.username,
+                roles=actor.roles,
+                action=AuditAction.BATCH_REOPEN,
+                target=f"batch:{batch_id}",
+                client=client,
+                details={"reason": reason.strip(), "documents": len(documents)},
+            )
+            indexed = [indexed_document(document) for document in documents]
+        self.context.index.upsert(indexed)
+        return {"batch_id": batch_id, "status": BatchStatus.OPEN.value, "documents": len(documents)}
+
+    def report(self, actor: Principal, batch_id: int) -> dict[str, Any]:
+        status = BatchService(self.context).status(actor, batch_id)
         with self.context.db.session() as session:
             samples = list(
                 session.scalars(select(BatchSample).where(BatchSample.batch_id == batch_id).order_by(BatchSample.id))
             )
-            status["samples"] = [self._sample_view(session, sample) for sample in samples]
+            status["samples"] = [sample_view(session, sample, actor) for sample in samples]
         return status
 
-    @staticmethod
-    def _sample_view(session: Session, sample: BatchSample) -> dict[str, Any]:
-        pages = {p.id: p for p in session.scalars(select(Page).where(Page.id.in_(sample.page_ids)))}
-        verdicts = {v.page_id: v for v in sample.verdicts}
-        rows = []
-        for page_id in sample.page_ids:
-            page, verdict = pages[page_id], verdicts.get(page_id)
-            rows.append(
-                {
-                    "page_id": page_id,
-                    "document_id": page.document_id,
-                    "page": page.number,
-                    "reference_code": page.document.reference_code,
-                    "verdict": None if verdict is None else ("pass" if verdict.passed else "fail"),
-                    "defect": verdict.defect if verdict else None,
-                    "reviewer": verdict.reviewer if verdict else None,
-                }
-            )
-        return {
-            "sample_id": sample.id,
-            "seed": sample.seed,
-            "percent": sample.percent,
-            "minimum": sample.minimum,
-            "population": sample.population,
-            "drawn_by": sample.drawn_by,
-            "drawn_at": sample.drawn_at.isoformat(),
-            "pages": rows,
-            "reviewed": len(verdicts),
-            "passed": sum(1 for v in verdicts.values() if v.passed),
-        }
 
-
-def _batch(session: Session, batch_id: int) -> Batch:
-    batch = session.get(Batch, batch_id)
-    if batch is None:
-        raise NotFound(f"batch {batch_id} does not exist")
-    return batch
+def _live_documents(session: Session, batch_id: int) -> list[Document]:
+    query = select(Document).where(Document.batch_id == batch_id, Document.status != DocumentStatus.WITHDRAWN)
+    return list(session.scalars(query))
 
 
 def _current_sample(session: Session, batch_id: int) -> BatchSample:
@@ -218,7 +284,7 @@ def _pages(session: Session, batch_id: int, *, review: str | None = None) -> lis
     query = (
         select(Page)
         .join(Document, Page.document_id == Document.id)
-        .where(Document.batch_id == batch_id, Page.current.is_(True))
+        .where(Document.batch_id == batch_id, Page.current.is_(True), Document.status != DocumentStatus.WITHDRAWN)
     )
     if review is not None:
         query = query.where(Page.review == review)

@@ -1,5 +1,7 @@
-"""Accounts: create, update, disable and re-enable users; log in and out. Admins manage users; nobody can
-change their own roles or clearance through a request body that was not meant for it (schemas are strict)."""
+"""Accounts: create, update, disable and re-enable users; log in and out. The security administrator manages
+accounts under the rules of archive.permissions (三员分立): no account combines two of the three duties, nobody
+changes their own roles, clearance or departments, nobody grants a clearance above their own, and a security
+administrator does not make or change a peer (`dangan users bootstrap` at the server does)."""
 
 from __future__ import annotations
 
@@ -11,9 +13,12 @@ from sqlalchemy import func, select, update
 from api.services.users import UserService, token_hash
 from api.wiring import Context
 from archive import audit
-from archive.errors import AuthenticationRequired, Conflict, InvalidInput, NotFound, TooManyAttempts
+from archive.access import Principal
+from archive.errors import AuthenticationRequired, Conflict, InvalidInput, NotFound, PermissionDenied, TooManyAttempts
+from archive.events import AuditAction
 from archive.models import ApiToken, AuditEvent, User, utcnow
 from archive.passwords import hash_password, password_matches
+from archive.permissions import Action, authorize, check_account_change
 from archive.values import AccessLevel, Role
 
 FAILED_LOGIN_LIMIT = 5
@@ -32,11 +37,22 @@ def user_view(user: User) -> dict[str, Any]:
     }
 
 
-def _roles(values: list[str]) -> list[str]:
+def _roles(values: list[str]) -> list[Role]:
+    if any(value.strip().lower() == "admin" for value in values):
+        raise InvalidInput("the admin role is split in three (三员分立): use sysadmin, secadmin or compliance")
     try:
-        return sorted({Role(value.strip().lower()).value for value in values})
+        return sorted({Role(value.strip().lower()) for value in values})
     except ValueError as exc:
         raise InvalidInput(f"unknown role in {values}; roles are {', '.join(r.value for r in Role)}") from exc
+
+
+def _check_peer(actor: Principal, target_roles: list[str] | list[Role]) -> None:
+    """A security administrator neither makes nor changes another security administrator."""
+    if Role.SECADMIN.value in [str(role) for role in target_roles]:
+        raise PermissionDenied(
+            "a security administrator cannot create or change another security administrator's account; "
+            "that is done at the server with `dangan users bootstrap`"
+        )
 
 
 class AccountService:
@@ -46,7 +62,7 @@ class AccountService:
     def create(
         self,
         *,
-        actor: str,
+        actor: Principal,
         username: str,
         password: str,
         roles: list[str],
@@ -55,9 +71,15 @@ class AccountService:
         display_name: str = "",
         client: str | None = None,
     ) -> dict[str, Any]:
+        authorize(actor.roles, Action.MANAGE_USERS)
         if not username.strip() or len(username) > 128:
             raise InvalidInput("a username is 1 to 128 characters")
         level = AccessLevel.parse(clearance)
+        granted = _roles(roles)
+        _check_peer(actor, granted)
+        check_account_change(
+            actor=actor.username, actor_clearance=actor.clearance, target=username, roles=granted, clearance=level
+        )
         with self.context.db.write() as session:
             if session.scalars(select(User.id).where(User.username == username)).first() is not None:
                 raise Conflict(f"user {username!r} already exists")
@@ -65,7 +87,7 @@ class AccountService:
                 username=username,
                 display_name=display_name,
                 password_hash=hash_password(password),
-                roles=_roles(roles),
+                roles=[role.value for role in granted],
                 clearance=int(level),
                 departments=sorted(set(departments or [])),
             )
@@ -73,8 +95,9 @@ class AccountService:
             session.flush()
             audit.record(
                 session,
-                actor=actor,
-                action="user.create",
+                actor=actor.username,
+                roles=actor.roles,
+                action=AuditAction.USER_CREATE,
                 target=f"user:{username}",
                 client=client,
                 details={"roles": user.roles, "clearance": level.label, "departments": user.departments},
@@ -84,7 +107,7 @@ class AccountService:
     def update(
         self,
         *,
-        actor: str,
+        actor: Principal,
         username: str,
         roles: list[str] | None = None,
         clearance: str | None = None,
@@ -93,13 +116,28 @@ class AccountService:
         password: str | None = None,
         client: str | None = None,
     ) -> dict[str, Any]:
+        authorize(actor.roles, Action.MANAGE_USERS)
+        granted = _roles(roles) if roles is not None else None
+        level = AccessLevel.parse(clearance) if clearance is not None else None
+        if actor.username == username and disabled:
+            raise PermissionDenied("you cannot disable your own account")
+        check_account_change(
+            actor=actor.username,
+            actor_clearance=actor.clearance,
+            target=username,
+            roles=granted,
+            clearance=level,
+            departments_changed=departments is not None,
+        )
         with self.context.db.write() as session:
             user = self._user(session, username)
+            if actor.username != username:
+                _check_peer(actor, [*user.roles, *(granted or [])])
             before = user_view(user)
-            if roles is not None:
-                user.roles = _roles(roles)
-            if clearance is not None:
-                user.clearance = int(AccessLevel.parse(clearance))
+            if granted is not None:
+                user.roles = [role.value for role in granted]
+            if level is not None:
+                user.clearance = int(level)
             if departments is not None:
                 user.departments = sorted(set(departments))
             if password is not None:
@@ -110,10 +148,17 @@ class AccountService:
                 session.execute(update(ApiToken).where(ApiToken.user_id == user.id).values(revoked=True))
             after = user_view(user)
             changed = {k: after[k] for k in after if after[k] != before[k]}
-            action = "user.disable" if disabled else "user.enable" if disabled is False else "user.update"
+            action = (
+                AuditAction.USER_DISABLE
+                if disabled
+                else AuditAction.USER_ENABLE
+                if disabled is False
+                else AuditAction.USER_UPDATE
+            )
             audit.record(
                 session,
-                actor=actor,
+                actor=actor.username,
+                roles=actor.roles,
                 action=action,
                 target=f"user:{username}",
                 client=client,
@@ -121,7 +166,8 @@ class AccountService:
             )
             return after
 
-    def list(self) -> list[dict[str, Any]]:
+    def list(self, actor: Principal) -> list[dict[str, Any]]:
+        authorize(actor.roles, Action.READ_USERS)
         with self.context.db.session() as session:
             return [user_view(u) for u in session.scalars(select(User).order_by(User.username))]
 
@@ -147,7 +193,7 @@ class AccountService:
                 audit.record(
                     session,
                     actor=username,
-                    action="login",
+                    action=AuditAction.LOGIN,
                     outcome="throttled",
                     target=f"user:{username}",
                     client=client,
@@ -161,11 +207,13 @@ class AccountService:
                 user = session.scalars(select(User).where(User.username == username)).first()
                 ok = password_matches(user.password_hash if user else None, password) and user is not None
                 if ok and user is not None and not user.disabled:
-                    token = UserService(self.context).issue(session, user, label=f"login from {client or 'cli'}")
+                    token = UserService(self.context).issue(
+                        session, user, label=f"login from {client or 'cli'}", actor=username, client=client
+                    )
                     audit.record(
                         session,
                         actor=username,
-                        action="login",
+                        action=AuditAction.LOGIN,
                         target=f"user:{username}",
                         client=client,
                         roles=user.roles,
@@ -179,7 +227,7 @@ class AccountService:
                 audit.record(
                     session,
                     actor=username,
-                    action="login",
+                    action=AuditAction.LOGIN,
                     outcome="failure",
                     target=f"user:{username}",
                     client=client,
@@ -190,7 +238,7 @@ class AccountService:
     def logout(self, token: str, *, actor: str, client: str | None = None) -> dict[str, Any]:
         with self.context.db.write() as session:
             session.execute(update(ApiToken).where(ApiToken.token_sha256 == token_hash(token)).values(revoked=True))
-            audit.record(session, actor=actor, action="token.revoke", target=f"user:{actor}", client=client)
+            audit.record(session, actor=actor, action=AuditAction.TOKEN_REVOKE, target=f"user:{actor}", client=client)
         return {"revoked": True}
 
     @staticmethod

@@ -17,19 +17,23 @@ from archive.audit_keys import load_or_create_signing_key, public_key_raw
 from archive.audit_query import AuditFilter, export_csv, export_json, query_events, record_export
 from archive.audit_verify import prune_before, verify_audit_log
 from archive.errors import InvalidInput
+from archive.events import AuditAction
 from archive.models import Document
+from archive.permissions import Action, authorize
 
 
 class AuditService:
     def __init__(self, context: Context) -> None:
         self.context = context
 
-    def events(self, flt: AuditFilter) -> list[dict[str, Any]]:
+    def events(self, principal: Principal, flt: AuditFilter) -> list[dict[str, Any]]:
+        authorize(principal.roles, Action.READ_AUDIT)
         with self.context.db.session() as session:
             return [dict(row) for row in query_events(session, flt)]
 
     def export(self, principal: Principal, flt: AuditFilter, *, fmt: str, client: str | None = None) -> str:
         """The matching events as CSV or JSON text; the export is an audit event of its own."""
+        authorize(principal.roles, Action.EXPORT_AUDIT)
         if fmt not in ("csv", "json"):
             raise InvalidInput("export format is csv or json")
         buffer = io.StringIO()
@@ -39,7 +43,8 @@ class AuditService:
             record_export(session, actor=principal.username, client=client, flt=flt, count=count, fmt=fmt)
         return buffer.getvalue()
 
-    def alerts(self, rules: AlertRules, flt: AuditFilter) -> list[dict[str, Any]]:
+    def alerts(self, principal: Principal, rules: AlertRules, flt: AuditFilter) -> list[dict[str, Any]]:
+        authorize(principal.roles, Action.READ_AUDIT)
         with self.context.db.session() as session:
 
             def level_of(ids: list[int]) -> dict[int, int | None]:
@@ -51,6 +56,7 @@ class AuditService:
 
     def verify(self, principal: Principal, *, client: str | None = None) -> dict[str, Any]:
         """Check the chain and the signed checkpoints; the run itself becomes the newest event."""
+        authorize(principal.roles, Action.VERIFY_AUDIT)
         key = load_or_create_signing_key(self.context.settings.resolved_audit_key_path)
         with self.context.db.session() as session:
             result = verify_audit_log(session, self.context.store, trusted_public_key_raw=public_key_raw(key))
@@ -60,7 +66,7 @@ class AuditService:
                 session,
                 actor=principal.username,
                 roles=principal.roles,
-                action="audit.verify",
+                action=AuditAction.AUDIT_VERIFY,
                 client=client,
                 outcome="clean" if result.ok else "tampered",
                 details={
@@ -74,10 +80,15 @@ class AuditService:
 
     def checkpoint(self, principal: Principal, *, client: str | None = None) -> dict[str, Any]:
         """A signed checkpoint now (on demand), written to the object store outside the database."""
+        authorize(principal.roles, Action.SEAL_AUDIT)
         key = load_or_create_signing_key(self.context.settings.resolved_audit_key_path)
         with self.context.db.write() as session:
             audit.record(
-                session, actor=principal.username, roles=principal.roles, action="audit.checkpoint", client=client
+                session,
+                actor=principal.username,
+                roles=principal.roles,
+                action=AuditAction.AUDIT_CHECKPOINT,
+                client=client,
             )
         with self.context.db.write() as session:
             checkpoint = write_checkpoint(session, self.context.store, key)
@@ -90,6 +101,7 @@ class AuditService:
             maybe_checkpoint(session, self.context.store, key, every=self.context.settings.audit_checkpoint_every)
 
     def prune(self, principal: Principal, *, older_than_days: int) -> dict[str, Any]:
+        authorize(principal.roles, Action.PRUNE_AUDIT)
         if older_than_days < self.context.settings.audit_retention_days:
             raise InvalidInput(f"events are kept at least {self.context.settings.audit_retention_days} days")
         key = load_or_create_signing_key(self.context.settings.resolved_audit_key_path)

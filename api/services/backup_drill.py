@@ -25,12 +25,14 @@ from api.services.backups import BackupService
 from api.services.filing import indexed_document
 from api.wiring import Context
 from archive import audit
-from archive.access import Principal, search_scope, system_operator
+from archive.access import Principal, search_scope, system_principal
 from archive.backup_manifest import Entry
 from archive.db import Database
 from archive.errors import NotFound
+from archive.events import AuditAction
 from archive.hashing import CHUNK, sha256_file
 from archive.models import BackupDrill, Document, Page, StoredObject, utcnow
+from archive.permissions import Action, authorize
 from archive.ports import BlobStore
 from archive.values import DocumentStatus
 from ingest.pdfa import page_geometry, page_text
@@ -55,6 +57,7 @@ class DrillService:
         progress: Progress | None = None,
         client: str | None = None,
     ) -> dict[str, Any]:
+        authorize(principal.roles, Action.RUN_BACKUP)
         started_at, clock = utcnow(), time.perf_counter()
         store, run, manifest = BackupService(self.context).latest(target)
         seed = seed if seed is not None else random.SystemRandom().randrange(2**32)
@@ -99,7 +102,7 @@ class DrillService:
             audit.record(
                 session,
                 actor=principal.username,
-                action="backup.drill",
+                action=AuditAction.BACKUP_DRILL,
                 outcome=report["status"],
                 target=f"backup:{report['target']}",
                 client=client,
@@ -115,7 +118,8 @@ class DrillService:
             report["drill_id"] = row.id
         return report
 
-    def drills(self, *, target: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    def drills(self, principal: Principal, *, target: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        authorize(principal.roles, Action.READ_BACKUPS)
         with self.context.db.session() as session:
             query = select(BackupDrill).order_by(BackupDrill.id.desc()).limit(limit)
             if target is not None:
@@ -224,7 +228,7 @@ def rebuild_and_query(root: Path, engine: str) -> dict[str, Any]:
             documents = [indexed_document(d) for d in session.scalars(query)]
         count = index.rebuild(documents)
         canaries = []
-        scope = search_scope(system_operator())
+        scope = search_scope(system_principal())
         for document in documents:
             word = canary_word(" ".join(page.text for page in document.pages))
             if word is None:

@@ -14,7 +14,9 @@ from api.wiring import Context
 from archive import audit
 from archive.access import Principal
 from archive.errors import ConfigurationError, Conflict, InvalidInput, NotFound
+from archive.events import AuditAction
 from archive.models import BackupTarget
+from archive.permissions import Action, authorize
 from archive.ports import BlobStore
 from storage_config.stores import open_target_store
 
@@ -88,6 +90,7 @@ class BackupTargets:
         self.context = context
 
     def add(self, principal: Principal, spec: TargetSpec) -> dict[str, Any]:
+        authorize(principal.roles, Action.RUN_BACKUP)
         if not _NAME.match(spec.name):
             raise InvalidInput(f"backup target name {spec.name!r}: use lowercase letters, digits, '-' and '_'")
         if spec.kind == "local" and not spec.path:
@@ -114,10 +117,13 @@ class BackupTargets:
                 created_by=principal.username,
             )
             session.add(row)
-            audit.record(session, actor=principal.username, action="backup.target.add", target=f"backup:{spec.name}")
+            audit.record(
+                session, actor=principal.username, action=AuditAction.BACKUP_TARGET_ADD, target=f"backup:{spec.name}"
+            )
             return _spec(row).as_dict()
 
-    def list(self) -> list[dict[str, Any]]:
+    def list(self, principal: Principal) -> list[dict[str, Any]]:
+        authorize(principal.roles, Action.READ_BACKUPS)
         with self.context.db.session() as session:
             rows = [_spec(row) for row in session.scalars(select(BackupTarget).order_by(BackupTarget.name))]
         names = {spec.name for spec in rows}
@@ -125,12 +131,15 @@ class BackupTargets:
         return [spec.as_dict() for spec in sorted([*rows, *declared], key=lambda s: s.name)]
 
     def remove(self, principal: Principal, name: str) -> dict[str, Any]:
+        authorize(principal.roles, Action.RUN_BACKUP)
         with self.context.db.write() as session:
             row = session.scalars(select(BackupTarget).where(BackupTarget.name == name)).first()
             if row is None:
                 raise NotFound(f"no registered backup target {name!r}; list them with `dangan backup target list`")
             session.delete(row)
-            audit.record(session, actor=principal.username, action="backup.target.remove", target=f"backup:{name}")
+            audit.record(
+                session, actor=principal.username, action=AuditAction.BACKUP_TARGET_REMOVE, target=f"backup:{name}"
+            )
         return {"removed": name}
 
     def spec(self, name: str) -> TargetSpec:

@@ -33,8 +33,10 @@ from archive.backup_manifest import (
     verify_backup,
 )
 from archive.errors import ConfigurationError, IntegrityFailure, NotFound, StorageUnavailable
+from archive.events import AuditAction
 from archive.hashing import CHUNK, sha256_bytes, sha256_file
 from archive.models import BackupRun, StoredObject, utcnow
+from archive.permissions import Action, authorize
 from archive.ports import BlobStore
 from archive.verification import CONTENT_CHANGED, FULL, Finding, catalogued_rows, check_options
 
@@ -52,6 +54,7 @@ class BackupService:
         self, principal: Principal, *, target: str, progress: Progress | None = None, client: str | None = None
     ) -> dict[str, Any]:
         """Copy what the target lacks, snapshot the catalogue, copy checkpoints, write the manifest."""
+        authorize(principal.roles, Action.RUN_BACKUP)
         spec = self.targets.spec(target)
         store = self.targets.open(spec)
         run_id, interrupted = self._start(principal, target)
@@ -165,7 +168,7 @@ class BackupService:
             audit.record(
                 session,
                 actor=principal.username,
-                action="backup.run",
+                action=AuditAction.BACKUP_RUN,
                 outcome=status,
                 target=f"backup:{run.target}",
                 client=client,
@@ -173,7 +176,8 @@ class BackupService:
             )
             return run_summary(run)
 
-    def runs(self, *, target: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    def runs(self, principal: Principal, *, target: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        authorize(principal.roles, Action.READ_BACKUPS)
         with self.context.db.session() as session:
             query = select(BackupRun).order_by(BackupRun.id.desc()).limit(limit)
             if target is not None:
@@ -210,6 +214,7 @@ class BackupService:
         client: str | None = None,
     ) -> dict[str, Any]:
         """Target vs latest manifest vs catalogue; stored as a VerificationRun with store = target name."""
+        authorize(principal.roles, Action.RUN_VERIFICATION)
         depth = FULL if level == BACKUP_LEVEL else level
         check_options(depth, percent)
         started_at = utcnow()

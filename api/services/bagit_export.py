@@ -27,11 +27,15 @@ from sqlalchemy.orm import selectinload
 from api.services.views import level_label
 from api.wiring import Context
 from archive import audit
+from archive.access import Principal
 from archive.errors import IntegrityFailure, InvalidInput, NotFound
+from archive.events import AuditAction
 from archive.hashing import CHUNK
 from archive.models import Batch, Document, Fonds, StoredObject
+from archive.permissions import Action, authorize
 from archive.ports import BlobStore
 from archive.values import ObjectRole
+from archive.visibility import document_visible
 
 BAGIT_TXT = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
 SOURCE_ORGANIZATION = "Dang'an archive"
@@ -142,7 +146,9 @@ def _bag_document(document: Document, folder: str) -> BagDocument:
     return BagDocument(row=row, page_count=document.page_count, files=files)
 
 
-def _load(context: Context, *, fonds: str | None, batch_id: int | None) -> tuple[str, list[BagDocument]]:
+def _load(
+    context: Context, actor: Principal, *, fonds: str | None, batch_id: int | None
+) -> tuple[str, list[BagDocument]]:
     """The scope's label (fonds code or batch id) and its documents in reference-code order."""
     query = select(Document).options(
         selectinload(Document.objects), selectinload(Document.all_pages), selectinload(Document.fonds)
@@ -157,7 +163,8 @@ def _load(context: Context, *, fonds: str | None, batch_id: int | None) -> tuple
             if session.get(Batch, batch_id) is None:
                 raise NotFound(f"batch {batch_id} does not exist; `dangan batch list` shows the batches")
             query, scope = query.where(Document.batch_id == batch_id), f"batch-{batch_id}"
-        documents = list(session.scalars(query.order_by(Document.reference_code)))
+        ordered = session.scalars(query.order_by(Document.reference_code))
+        documents = [document for document in ordered if document_visible(actor, document)]
         used: set[str] = {METADATA_DIR}
         bagged: list[BagDocument] = []
         for document in documents:
@@ -322,14 +329,16 @@ def export_bag(
     fonds: str | None,
     batch_id: int | None,
     target: Path,
-    actor: str,
+    actor: Principal,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Write a BagIt 1.0 bag of one fonds or one batch to target (a new or empty folder) and audit it."""
+    """Write a BagIt 1.0 bag of one fonds or one batch to target (a new or empty folder) and audit it.
+    Only the records the caller may see go into the bag."""
+    authorize(actor.roles, Action.EXPORT_RECORDS)
     if (fonds is None) == (batch_id is None):
         raise InvalidInput("give exactly one of a fonds code or a batch id to export")
     target = _check_target(target)
-    scope, documents = _load(context, fonds=fonds, batch_id=batch_id)
+    scope, documents = _load(context, actor, fonds=fonds, batch_id=batch_id)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".bag-tmp", dir=target.parent))
     placed = False
@@ -342,7 +351,14 @@ def export_bag(
             "bytes": octets,
         }
         with context.db.write() as session:
-            audit.record(session, actor=actor, action="export.bagit", target=f"bag:{scope}", details=details)
+            audit.record(
+                session,
+                actor=actor.username,
+                roles=actor.roles,
+                action=AuditAction.EXPORT_BAGIT,
+                target=f"bag:{scope}",
+                details=details,
+            )
             _place(staging, target)  # inside the transaction: a failed rename rolls the audit event back
             placed = True
     except BaseException:

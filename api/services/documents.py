@@ -12,11 +12,14 @@ from api.services.filing import indexed_document
 from api.services.views import document_view
 from api.wiring import Context
 from archive import audit
-from archive.access import Principal, can_see
+from archive.access import Principal
 from archive.errors import Conflict, InvalidInput, NotFound
+from archive.events import AuditAction
 from archive.manifest import parse_date
 from archive.models import Document, StoredObject
+from archive.permissions import Action, authorize
 from archive.values import AccessLevel, DocumentStatus, ObjectRole
+from archive.visibility import document_visible
 
 
 @dataclass
@@ -33,10 +36,8 @@ def _visible_document(session: Session, principal: Principal, document_id: int) 
         .where(Document.id == document_id)
         .options(selectinload(Document.pages), selectinload(Document.objects), selectinload(Document.fonds))
     ).first()
-    if document is None or not can_see(principal, level=document.access_level, departments=document.departments):
+    if document is None or not document_visible(principal, document):
         raise NotFound(f"document {document_id} does not exist")
-    if document.status == DocumentStatus.WITHDRAWN and not principal.is_admin:
-        raise NotFound(f"document {document_id} does not exist")  # withdrawn records stay visible to admins only
     return document
 
 
@@ -44,7 +45,7 @@ class DocumentService:
     def __init__(self, context: Context) -> None:
         self.context = context
 
-    def _record_refusal(self, principal: Principal, action: str, document_id: int, client: str | None) -> None:
+    def _record_refusal(self, principal: Principal, action: AuditAction, document_id: int, client: str | None) -> None:
         """A refused or missing record is logged in its own transaction, so the refusal itself is kept."""
         with self.context.db.write() as session:
             audit.record(
@@ -58,6 +59,7 @@ class DocumentService:
             )
 
     def get(self, principal: Principal, document_id: int, *, client: str | None = None) -> dict[str, Any]:
+        authorize(principal.roles, Action.READ_RECORD)
         try:
             with self.context.db.write() as session:
                 document = _visible_document(session, principal, document_id)
@@ -65,23 +67,24 @@ class DocumentService:
                     session,
                     actor=principal.username,
                     roles=principal.roles,
-                    action="document.view",
+                    action=AuditAction.DOCUMENT_VIEW,
                     target=f"document:{document_id}",
                     client=client,
                 )
                 return document_view(document)
         except NotFound:
-            self._record_refusal(principal, "document.view", document_id, client)
+            self._record_refusal(principal, AuditAction.DOCUMENT_VIEW, document_id, client)
             raise
 
     def open_file(
         self, principal: Principal, document_id: int, role: ObjectRole, *, client: str | None = None
     ) -> FileDownload:
+        authorize(principal.roles, Action.READ_RECORD)
         try:
             with self.context.db.session() as session:
                 _visible_document(session, principal, document_id)
         except NotFound:
-            self._record_refusal(principal, "document.download", document_id, client)
+            self._record_refusal(principal, AuditAction.DOCUMENT_DOWNLOAD, document_id, client)
             raise
         with self.context.db.write() as session:
             document = _visible_document(session, principal, document_id)
@@ -92,7 +95,7 @@ class DocumentService:
                 session,
                 actor=principal.username,
                 roles=principal.roles,
-                action="document.download",
+                action=AuditAction.DOCUMENT_DOWNLOAD,
                 target=f"document:{document_id}",
                 client=client,
                 details={"role": role.value},
@@ -115,6 +118,7 @@ def update_document(
 ) -> dict[str, Any]:
     """Edit metadata; a level or scope change reaches the search index before this returns, so the very next
     search already obeys it. Only records the caller can see can be edited (others are 'not found')."""
+    authorize(principal.roles, Action.EDIT_RECORD)
     with context.db.write() as session:
         document = _visible_document(session, principal, document_id)
         before = {
@@ -143,7 +147,7 @@ def update_document(
             "departments": list(document.departments),
         }
         changed = {key: str(after[key]) for key in after if after[key] != before[key]}
-        action = "level.change" if {"level", "departments"} & set(changed) else "document.update"
+        action = AuditAction.LEVEL_CHANGE if {"level", "departments"} & set(changed) else AuditAction.DOCUMENT_UPDATE
         audit.record(
             session,
             actor=principal.username,
@@ -164,6 +168,7 @@ def withdraw_document(
 ) -> dict[str, Any]:
     """Take a record out of use: it leaves the search index before this returns, answers 'not found' to all but
     admins, and keeps its files, catalogue row and history (destruction is a separate, approved act)."""
+    authorize(principal.roles, Action.WITHDRAW_RECORD)
     if not reason.strip():
         raise InvalidInput("give the reason for withdrawing the record (it goes into the access log)")
     with context.db.write() as session:
@@ -176,7 +181,7 @@ def withdraw_document(
             session,
             actor=principal.username,
             roles=principal.roles,
-            action="document.withdraw",
+            action=AuditAction.DOCUMENT_WITHDRAW,
             target=f"document:{document_id}",
             client=client,
             details={"reason": reason.strip(), "reference_code": document.reference_code, "status_was": previous},

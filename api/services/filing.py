@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive import audit
+from archive.events import AuditAction
 from archive.hashing import sha256_bytes, sha256_file
 from archive.models import Batch, Document, IngestJob, Page, QualityFinding, StoredObject, utcnow
 from archive.ports import BlobInfo, BlobStore, content_key
@@ -129,7 +130,7 @@ def file_item(
     audit.record(
         session,
         actor=job.submitted_by,
-        action="ingest.process",
+        action=AuditAction.INGEST_PROCESS,
         target=f"document:{document.id}",
         details={
             "file": job.source_name,

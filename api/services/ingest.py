@@ -24,10 +24,15 @@ from api.services.numbering import allocate_reference
 from api.services.views import job_view
 from api.wiring import Context
 from archive import audit
+from archive.access import Principal
 from archive.errors import Conflict, DanganError, NotFound, UnsupportedFile
+from archive.events import AuditAction
 from archive.hashing import sha256_bytes, sha256_file
 from archive.models import Batch, Document, IngestJob, ManifestItem, utcnow
+from archive.permissions import Action, authorize
 from archive.values import BatchStatus, DocumentStatus, JobState
+from archive.visibility import batch_visible, job_visible
+from archive.workflow import check_batch_changeable
 from ingest.grouping import PlannedItem
 from ingest.kinds import validate
 from ingest.quality import get_profile
@@ -44,9 +49,16 @@ class IngestService:
 
     # -- accepting ---------------------------------------------------------------------------------
     def submit_item(
-        self, batch_id: int, item: PlannedItem, *, actor: str, client: str | None = None, title: str | None = None
+        self,
+        batch_id: int,
+        item: PlannedItem,
+        *,
+        actor: Principal,
+        client: str | None = None,
+        title: str | None = None,
     ) -> dict[str, Any]:
         """Validate every file of the item and queue it; nothing is written when it is refused."""
+        authorize(actor.roles, Action.INGEST)
         checked = [validate(path, display_name=_display_name(item, path)) for path in item.sources]
         media_types = {c.media_type for c in checked}
         if len(checked) > 1 and (len(media_types) > 1 or "application/pdf" in media_types):
@@ -59,7 +71,7 @@ class IngestService:
         spool = self._spool(item)
         try:
             with self.db.write() as session:
-                batch = self._open_batch(session, batch_id)
+                batch = self._open_batch(session, batch_id, actor)
                 manifest = self._manifest_row(session, batch, item.manifest_row)
                 reference, number = allocate_reference(session, batch, manifest)
                 job = IngestJob(
@@ -67,7 +79,7 @@ class IngestService:
                     state=JobState.QUEUED,
                     source_name=item.name,
                     spool_path=str(spool),
-                    submitted_by=actor,
+                    submitted_by=actor.username,
                     options={
                         "languages": batch.languages,
                         "level": batch.level,
@@ -89,8 +101,9 @@ class IngestService:
                 session.flush()
                 audit.record(
                     session,
-                    actor=actor,
-                    action="ingest.submit",
+                    actor=actor.username,
+                    roles=actor.roles,
+                    action=AuditAction.INGEST_SUBMIT,
                     target=f"job:{job.id}",
                     client=client,
                     details={
@@ -106,10 +119,11 @@ class IngestService:
             shutil.rmtree(spool, ignore_errors=True)
             raise
 
-    def upload_batch(self, actor: str, *, fonds: str | None = None) -> int:
+    def upload_batch(self, actor: Principal, *, fonds: str | None = None) -> int:
         """The open batch a user's loose uploads go to (one per user and fonds, made on first use)."""
+        authorize(actor.roles, Action.INGEST)
         fonds = fonds or self.context.settings.default_fonds
-        label = f"web uploads of {actor}"
+        label = f"web uploads of {actor.username}"
         with self.db.session() as session:
             found = session.scalars(
                 select(Batch.id)
@@ -117,7 +131,7 @@ class IngestService:
                 .where(
                     Batch.label == label,
                     Batch.status == BatchStatus.OPEN,
-                    Batch.created_by == actor,
+                    Batch.created_by == actor.username,
                     Batch.fonds.has(code=fonds),
                 )
             ).first()
@@ -127,17 +141,17 @@ class IngestService:
 
         return int(BatchService(self.context).create(actor=actor, fonds=fonds, label=label)["id"])
 
-    def ensure_open(self, batch_id: int) -> None:
+    def ensure_open(self, actor: Principal, batch_id: int) -> None:
         """Refuse files for a batch that is sampled, accepted or filed, before any upload is received."""
+        authorize(actor.roles, Action.INGEST)
         with self.db.session() as session:
-            self._open_batch(session, batch_id)
+            self._open_batch(session, batch_id, actor)
 
-    def _open_batch(self, session: Session, batch_id: int) -> Batch:
+    def _open_batch(self, session: Session, batch_id: int, actor: Principal) -> Batch:
         batch = session.get(Batch, batch_id)
-        if batch is None:
+        if batch is None or not batch_visible(actor, batch):
             raise NotFound(f"batch {batch_id} does not exist; create one with `dangan batch create`")
-        if batch.status not in (BatchStatus.OPEN, BatchStatus.RETURNED):
-            raise Conflict(f"batch {batch_id} is {batch.status}; files can only be added to an open batch")
+        check_batch_changeable(batch_id, batch.status)
         return batch
 
     @staticmethod
@@ -172,10 +186,12 @@ class IngestService:
                     return (0, f"queued job {job.id}")
         return None
 
-    def job(self, job_id: int) -> dict[str, Any]:
+    def job(self, actor: Principal, job_id: int) -> dict[str, Any]:
+        """A job of an item the caller may see; any other answers exactly like a missing one."""
+        authorize(actor.roles, Action.READ_WORK)
         with self.db.session() as session:
             job = session.get(IngestJob, job_id)
-            if job is None:
+            if job is None or not job_visible(session, actor, job):
                 raise NotFound(f"job {job_id} does not exist")
             return job_view(job)
 
@@ -265,7 +281,7 @@ class IngestService:
             audit.record(
                 session,
                 actor=job.submitted_by,
-                action="ingest.process",
+                action=AuditAction.INGEST_PROCESS,
                 target=f"job:{job_id}",
                 outcome="failure",
                 details={"item": job.source_name, "reason": reason},

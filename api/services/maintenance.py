@@ -14,7 +14,9 @@ from api.wiring import Context
 from archive import audit
 from archive.access import Principal
 from archive.errors import NotFound
+from archive.events import SYSTEM_ACTOR, AuditAction
 from archive.models import Document, Fonds, VerificationRun, utcnow
+from archive.permissions import Action, authorize
 from archive.values import DocumentStatus
 from archive.verification import FULL, verify_objects
 from search.types import IndexedDocument
@@ -32,7 +34,12 @@ class MaintenanceService:
         with self.context.db.write() as session:
             if session.scalars(select(Fonds).where(Fonds.code == settings.default_fonds)).first() is None:
                 session.add(Fonds(code=settings.default_fonds, name=f"Default fonds {settings.default_fonds}"))
-                audit.record(session, actor="system", action="fonds.create", target=f"fonds:{settings.default_fonds}")
+                audit.record(
+                    session,
+                    actor=SYSTEM_ACTOR,
+                    action=AuditAction.FONDS_CREATE,
+                    target=f"fonds:{settings.default_fonds}",
+                )
         self.context.index.create()
         return {
             "home": str(settings.home_dir),
@@ -52,6 +59,7 @@ class MaintenanceService:
         client: str | None = None,
     ) -> dict[str, Any]:
         """Verify the primary store at a level; the run is stored with its audit event in one transaction."""
+        authorize(principal.roles, Action.RUN_VERIFICATION)
         started_at = utcnow()
         with self.context.db.session() as session:
             report = verify_objects(
@@ -63,14 +71,16 @@ class MaintenanceService:
             self.context, principal, result, store=report.store, started_at=started_at, client=client, details=details
         )
 
-    def verification_runs(self, *, limit: int = 50) -> list[dict[str, Any]]:
+    def verification_runs(self, principal: Principal, *, limit: int = 50) -> list[dict[str, Any]]:
         """The newest stored verification runs first, without their findings."""
+        authorize(principal.roles, Action.READ_VERIFICATION)
         with self.context.db.session() as session:
             query = select(VerificationRun).order_by(VerificationRun.id.desc()).limit(limit)
             return [_run_summary(run) for run in session.scalars(query)]
 
-    def verification_run(self, run_id: int) -> dict[str, Any]:
+    def verification_run(self, principal: Principal, run_id: int) -> dict[str, Any]:
         """One stored run with its full report; NotFound when there is no such run."""
+        authorize(principal.roles, Action.READ_VERIFICATION)
         with self.context.db.session() as session:
             run = session.get(VerificationRun, run_id)
             if run is None:
@@ -78,6 +88,7 @@ class MaintenanceService:
             return {**_run_summary(run), "report": run.report}
 
     def reindex(self, principal: Principal, *, progress: Progress | None = None) -> dict[str, Any]:
+        authorize(principal.roles, Action.REBUILD_INDEX)
         with self.context.db.session() as session:
             total = session.scalar(select(func.count(Document.id)).where(Document.status != DocumentStatus.WITHDRAWN))
             total = total or 0
@@ -100,7 +111,7 @@ class MaintenanceService:
                 session,
                 actor=principal.username,
                 roles=principal.roles,
-                action="index.rebuild",
+                action=AuditAction.INDEX_REBUILD,
                 details={"documents": count, "engine": self.context.settings.search_engine},
             )
         settings = self.context.settings
@@ -154,7 +165,7 @@ def store_verification(
             session,
             actor=principal.username,
             roles=principal.roles,
-            action="verify.run",
+            action=AuditAction.VERIFY_RUN,
             outcome=result["status"],
             target=f"verification:{run.id}",
             client=client,

@@ -15,55 +15,68 @@ from sqlalchemy.orm import Session
 from api.services.filing import indexed_document
 from api.wiring import Context
 from archive import audit
+from archive.access import Principal
 from archive.errors import Conflict, InvalidInput, NotFound
+from archive.events import AuditAction
 from archive.hashing import sha256_bytes, sha256_file
 from archive.models import Batch, Document, IngestJob, Page, QualityFinding, StoredObject, utcnow
+from archive.permissions import Action, authorize
 from archive.ports import content_key
-from archive.values import DocumentStatus, JobState, ObjectRole
+from archive.values import DocumentStatus, JobState, ObjectRole, PageReview
+from archive.visibility import page_visible
+from archive.workflow import UNRESOLVED_PAGES, check_batch_changeable, transition_document, transition_page
 from ingest.kinds import validate
 from ingest.pdfa import replace_page
 from ingest.quality import get_profile
 from ingest.results import OcrRequest, OcrResult
 
 OcrCall = Callable[[OcrRequest], OcrResult]
-UNRESOLVED = ("held", "rejected")
 
 
 class ReviewService:
     def __init__(self, context: Context) -> None:
         self.context = context
 
-    def accept(self, page_id: int, *, actor: str, note: str | None = None) -> dict[str, Any]:
-        return self._decide(page_id, "accepted", actor=actor, note=note)
+    def accept(self, page_id: int, *, actor: Principal, note: str | None = None) -> dict[str, Any]:
+        return self._decide(page_id, PageReview.ACCEPTED, actor=actor, note=note)
 
-    def reject(self, page_id: int, *, actor: str, reason: str) -> dict[str, Any]:
+    def reject(self, page_id: int, *, actor: Principal, reason: str) -> dict[str, Any]:
         if not reason.strip():
             raise InvalidInput("say why the page is rejected (the reason goes to the rescan request)")
-        return self._decide(page_id, "rejected", actor=actor, note=reason)
+        return self._decide(page_id, PageReview.REJECTED, actor=actor, note=reason)
 
-    def _decide(self, page_id: int, review: str, *, actor: str, note: str | None) -> dict[str, Any]:
+    def _decide(self, page_id: int, review: PageReview, *, actor: Principal, note: str | None) -> dict[str, Any]:
+        authorize(actor.roles, Action.REVIEW_PAGE)
         with self.context.db.write() as session:
-            page = _current_page(session, page_id)
-            page.review, page.review_note, page.reviewed_by, page.reviewed_at = review, note, actor, utcnow()
+            page = _current_page(session, page_id, actor)
+            page.review = transition_page(page_id, page.review, review)
+            page.review_note, page.reviewed_by, page.reviewed_at = note, actor.username, utcnow()
             audit.record(
                 session,
-                actor=actor,
-                action=f"page.{review.removesuffix('ed')}",
+                actor=actor.username,
+                roles=actor.roles,
+                action=AuditAction.PAGE_ACCEPT if review == PageReview.ACCEPTED else AuditAction.PAGE_REJECT,
                 target=f"page:{page_id}",
                 details={"document": page.document_id, "page": page.number, "note": note},
             )
             _settle_document(session, page.document)
-            return page_view(page)
+            indexed = indexed_document(page.document)
+            view = page_view(page)
+        self.context.index.upsert([indexed])  # a rejected page's text leaves the index, an accepted one returns
+        return view
 
     def replace(
-        self, page_id: int, rescan: Path, *, actor: str, ocr: OcrCall, display_name: str | None = None
+        self, page_id: int, rescan: Path, *, actor: Principal, ocr: OcrCall, display_name: str | None = None
     ) -> dict[str, Any]:
         """OCR the rescan, splice it into the access copy, and make it the page's current version."""
+        authorize(actor.roles, Action.REVIEW_PAGE)
+        with self.context.db.session() as session:
+            _current_page(session, page_id, actor)  # hidden, superseded or closed: refused before any work
         checked = validate(rescan, display_name=display_name)
         if checked.is_pdf or checked.page_count != 1:
             raise InvalidInput("a rescan replaces one page: give one single-page image (TIFF, PNG or JPEG)")
         with self.context.db.session() as session:
-            page = _current_page(session, page_id)
+            page = _current_page(session, page_id, actor)
             document = page.document
             batch = session.get(Batch, document.batch_id) if document.batch_id else None
             profile = get_profile(batch.profile, batch.profile_overrides) if batch else get_profile("dat31")
@@ -91,7 +104,7 @@ class ReviewService:
             shutil.rmtree(workdir, ignore_errors=True)
 
     def _file_rescan(
-        self, page_id: int, rescan: Path, spliced: Path, result: OcrResult, *, actor: str, media_type: str
+        self, page_id: int, rescan: Path, spliced: Path, result: OcrResult, *, actor: Principal, media_type: str
     ) -> dict[str, Any]:
         store = self.context.store
         original_sha, pdf_sha = sha256_file(rescan)[0], sha256_file(spliced)[0]
@@ -99,9 +112,10 @@ class ReviewService:
         pdfa = store.put_file(content_key(pdf_sha), spliced, expected_sha256=pdf_sha)
         [new] = result.pages
         with self.context.db.write() as session:
-            old = _current_page(session, page_id)
+            old = _current_page(session, page_id, actor)
             document = old.document
-            old.current, old.review, old.reviewed_by, old.reviewed_at = False, "replaced", actor, utcnow()
+            old.review = transition_page(page_id, old.review, PageReview.REPLACED)
+            old.current, old.reviewed_by, old.reviewed_at = False, actor.username, utcnow()
             version = 1 + max(p.version for p in document.all_pages if p.number == old.number)
             page = Page(
                 number=old.number,
@@ -155,8 +169,9 @@ class ReviewService:
                 )
             audit.record(
                 session,
-                actor=actor,
-                action="page.replace",
+                actor=actor.username,
+                roles=actor.roles,
+                action=AuditAction.PAGE_REPLACE,
                 target=f"page:{page_id}",
                 details={"document": document.id, "page": page.number, "version": version, "new_page_id": page.id},
             )
@@ -190,12 +205,16 @@ def page_view(page: Page) -> dict[str, Any]:
     }
 
 
-def _current_page(session: Session, page_id: int) -> Page:
+def _current_page(session: Session, page_id: int, actor: Principal) -> Page:
+    """The page to review: one the caller may see (else 'not found'), current, in a batch that may change."""
     page = session.get(Page, page_id)
-    if page is None:
+    if page is None or not page_visible(actor, page):
         raise NotFound(f"page {page_id} does not exist")
     if not page.current:
         raise Conflict(f"page {page_id} was replaced by a rescan; review the current version instead")
+    batch = session.get(Batch, page.document.batch_id) if page.document.batch_id else None
+    if batch is not None:
+        check_batch_changeable(batch.id, batch.status)
     return page
 
 
@@ -203,9 +222,10 @@ def _settle_document(session: Session, document: Document) -> None:
     """An item whose pages are all resolved is ready again, and so is its job."""
     session.flush()
     session.refresh(document)
-    unresolved = any(p.review in UNRESOLVED for p in document.pages)
-    if document.status != DocumentStatus.FILED:
-        document.status = DocumentStatus.NEEDS_REVIEW if unresolved else DocumentStatus.READY
+    unresolved = any(p.review in UNRESOLVED_PAGES for p in document.pages)
+    target = DocumentStatus.NEEDS_REVIEW if unresolved else DocumentStatus.READY
+    if document.status != target:
+        document.status = transition_document(document.id, document.status, target)
     job = session.scalars(select(IngestJob).where(IngestJob.document_id == document.id)).first()
     if job is not None and job.state in (JobState.NEEDS_REVIEW, JobState.DONE):
         job.state = JobState.NEEDS_REVIEW if unresolved else JobState.DONE

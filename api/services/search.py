@@ -10,9 +10,11 @@ from sqlalchemy.orm import Session, selectinload
 from api.services.views import level_label
 from api.wiring import Context
 from archive import audit
-from archive.access import Principal, can_see, search_scope
+from archive.access import Principal, search_scope
+from archive.events import AuditAction
 from archive.models import Document, Page
-from archive.values import DocumentStatus
+from archive.permissions import Action, authorize
+from archive.visibility import document_visible
 from search.types import SearchFilters
 
 MAX_LIMIT = 100
@@ -35,6 +37,7 @@ class SearchService:
         sort: str = "relevance",
         client: str | None = None,
     ) -> dict[str, Any]:
+        authorize(principal.roles, Action.READ_RECORD)
         limit = max(1, min(limit, MAX_LIMIT))
         results = self.context.index.search(
             query, scope=search_scope(principal), limit=limit, page=page, filters=filters, sort=sort
@@ -51,11 +54,7 @@ class SearchService:
             for hit in results.hits:
                 document = rows.get(hit.document_id)
                 # The index is derived data: a row deleted or re-levelled since indexing is skipped, not shown.
-                if (
-                    document is None
-                    or document.status == DocumentStatus.WITHDRAWN
-                    or not can_see(principal, level=document.access_level, departments=document.departments)
-                ):
+                if document is None or not document_visible(principal, document):
                     continue
                 hits.append(
                     {
@@ -79,7 +78,7 @@ class SearchService:
                 session,
                 actor=principal.username,
                 roles=principal.roles,
-                action="search",
+                action=AuditAction.SEARCH,
                 client=client,
                 details={"query": query, "hits": results.total_documents},
             )
@@ -96,6 +95,7 @@ class SearchService:
 
     def suggest(self, principal: Principal, typed: str, *, limit: int = 8, client: str | None = None) -> dict[str, Any]:
         """Titles and reference codes completing what the caller typed, among the records they may see."""
+        authorize(principal.roles, Action.READ_RECORD)
         limit = max(1, min(limit, MAX_SUGGESTIONS))
         ids = self.context.index.suggest(typed, scope=search_scope(principal), limit=limit)
         with self.context.db.write() as session:
@@ -103,13 +103,13 @@ class SearchService:
             suggestions = [
                 {"document_id": d.id, "reference_code": d.reference_code, "title": d.title}
                 for d in (rows.get(i) for i in ids)
-                if d is not None and can_see(principal, level=d.access_level, departments=d.departments)
+                if d is not None and document_visible(principal, d)
             ]
             audit.record(
                 session,
                 actor=principal.username,
                 roles=principal.roles,
-                action="search.suggest",
+                action=AuditAction.SEARCH_SUGGEST,
                 client=client,
                 details={"query": typed, "hits": len(suggestions)},
             )

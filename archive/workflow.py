@@ -1,0 +1,85 @@
+"""The one state machine for batches, items (documents) and pages: the allowed transitions in one table each.
+
+A batch:  open ─sample→ sampling ─decide→ accepted ─file→ filed ─reopen (reasoned, logged)→ open
+                                  └decide→ returned ─resample (after rescans)→ sampling
+An item:  ready ⇄ needs_review (held pages resolved or not) ─file→ filed ─reopen→ ready; any → withdrawn
+A page:   ok | held ─accept→ accepted, ─reject→ rejected, ─replace→ replaced (superseded by a new version)
+
+Staff see an item only once it is filed. Every change of state goes through `transition`, which refuses a move
+the table does not hold with a Conflict that says what is possible instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TypeVar
+
+from archive.errors import Conflict
+from archive.values import BatchStatus, DocumentStatus, PageReview
+
+BATCH_TRANSITIONS: Mapping[BatchStatus, frozenset[BatchStatus]] = {
+    BatchStatus.OPEN: frozenset({BatchStatus.SAMPLING}),
+    BatchStatus.SAMPLING: frozenset({BatchStatus.ACCEPTED, BatchStatus.RETURNED}),
+    BatchStatus.RETURNED: frozenset({BatchStatus.SAMPLING}),  # a resample, only after rescans
+    BatchStatus.ACCEPTED: frozenset({BatchStatus.FILED}),
+    BatchStatus.FILED: frozenset({BatchStatus.OPEN}),  # a reopen, with a reason in the log
+}
+
+DOCUMENT_TRANSITIONS: Mapping[DocumentStatus, frozenset[DocumentStatus]] = {
+    DocumentStatus.READY: frozenset({DocumentStatus.NEEDS_REVIEW, DocumentStatus.FILED, DocumentStatus.WITHDRAWN}),
+    DocumentStatus.NEEDS_REVIEW: frozenset({DocumentStatus.READY, DocumentStatus.WITHDRAWN}),
+    DocumentStatus.FILED: frozenset({DocumentStatus.READY, DocumentStatus.WITHDRAWN}),
+    DocumentStatus.WITHDRAWN: frozenset(),
+}
+
+PAGE_TRANSITIONS: Mapping[PageReview, frozenset[PageReview]] = {
+    PageReview.OK: frozenset({PageReview.REJECTED, PageReview.REPLACED}),
+    PageReview.HELD: frozenset({PageReview.ACCEPTED, PageReview.REJECTED, PageReview.REPLACED}),
+    PageReview.ACCEPTED: frozenset({PageReview.REJECTED, PageReview.REPLACED}),
+    PageReview.REJECTED: frozenset({PageReview.ACCEPTED, PageReview.REPLACED}),
+    PageReview.REPLACED: frozenset(),
+}
+
+# Batches whose items and pages may change: files added, pages reviewed or replaced.
+BATCH_CHANGEABLE = frozenset({BatchStatus.OPEN, BatchStatus.RETURNED})
+S = TypeVar("S", BatchStatus, DocumentStatus, PageReview)
+UNRESOLVED_PAGES = frozenset({PageReview.HELD, PageReview.REJECTED})
+
+
+def transition_batch(batch_id: int, current: str, target: BatchStatus) -> BatchStatus:
+    return _transition(f"batch {batch_id}", BatchStatus(current), target, BATCH_TRANSITIONS)
+
+
+def transition_document(document_id: int, current: str, target: DocumentStatus) -> DocumentStatus:
+    return _transition(f"document {document_id}", DocumentStatus(current), target, DOCUMENT_TRANSITIONS)
+
+
+def transition_page(page_id: int, current: str, target: PageReview) -> PageReview:
+    return _transition(f"page {page_id}", PageReview(current), target, PAGE_TRANSITIONS)
+
+
+def _transition(what: str, current: S, target: S, table: Mapping[S, frozenset[S]]) -> S:
+    if target not in table[current]:
+        possible = ", ".join(sorted(state.value for state in table[current])) or "nothing (it is final)"
+        raise Conflict(f"{what} is {current.value}; it cannot become {target.value} (from here: {possible})")
+    return target
+
+
+def check_batch_changeable(batch_id: int, status: str) -> None:
+    """Files, page reviews and rescans only while a batch is open or returned; a filed batch is closed."""
+    if BatchStatus(status) in BATCH_CHANGEABLE:
+        return
+    if status == BatchStatus.FILED:
+        raise Conflict(
+            f"batch {batch_id} is filed and closed; reopen it first with a reason "
+            f"(`dangan batch reopen {batch_id} --reason ...`)"
+        )
+    raise Conflict(f"batch {batch_id} is {status}; its items and pages can change only while it is open or returned")
+
+
+def is_filed(status: str) -> bool:
+    return status == DocumentStatus.FILED
+
+
+def is_withdrawn(status: str) -> bool:
+    return status == DocumentStatus.WITHDRAWN
