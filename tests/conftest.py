@@ -67,17 +67,37 @@ class CliResult:
 
 
 class Cli:
-    """Runs `dangan` in-process, as the console script would, against one data directory."""
+    """Runs `dangan` in-process, as the console script would, against one data directory.
 
-    def __init__(self, home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    Commands act as a named account, as they do for a person: `archivist` by default (made on first use with
+    the three officer accounts and a second archivist, `reviewer`); `cli("--user", "sysadmin", "verify")`
+    acts as another."""
+
+    def __init__(self, home: Path, capsys: pytest.CaptureFixture[str], *, user: str = "archivist") -> None:
         self.home = home
         self.capsys = capsys
+        self.user = user
+        self._accounts = False
 
     def __call__(self, *args: str) -> CliResult:
+        if not self._accounts:
+            self._make_accounts()
         self.capsys.readouterr()
-        code = cli_main(["--home", str(self.home), *args])
+        who = [] if args[:1] == ("--user",) else ["--user", self.user]
+        code = cli_main(["--home", str(self.home), *who, *args])
         captured = self.capsys.readouterr()
         return CliResult(code, captured.out, captured.err)
+
+    def _make_accounts(self) -> None:
+        from tests.actors import account
+
+        context = make_context(self.home)
+        try:
+            account(context, "archivist", ["archivist"])
+            account(context, "reviewer", ["archivist"])
+        finally:
+            context.close()
+        self._accounts = True
 
 
 @pytest.fixture
