@@ -27,6 +27,7 @@ from archive.audit_checkpoints import (
 from archive.audit_keys import load_or_create_signing_key, public_key_fingerprint, public_key_pem, public_key_raw
 from archive.audit_verify import AuditVerification, prune_before, verify_audit_log
 from archive.errors import ConfigurationError, Conflict, InvalidInput
+from archive.events import AuditAction
 from archive.models import AuditEvent
 from storage_config.local_store import LocalBlobStore
 
@@ -46,7 +47,7 @@ def log(context: Context) -> Context:
 def record(context: Context, count: int, *, actor: str = "tester") -> None:
     for n in range(count):
         with context.db.write() as session:
-            audit.record(session, actor=actor, action="login", target=f"user:{n}", details={"n": n, "字": "档"})
+            audit.record(session, actor=actor, action=AuditAction.LOGIN, target=f"user:{n}", details={"n": n, "字": "档"})
 
 
 def checkpoint(context: Context, key: Ed25519PrivateKey) -> None:
@@ -355,7 +356,7 @@ def test_forged_prune_event_is_not_trusted(log: Context, key: Ed25519PrivateKey)
     sql(log, "DELETE FROM audit_event WHERE id <= 5")
     details = {"last_pruned_id": 5, "last_pruned_hash": fifth.hash, "pruned_total": 5, "anchor_signature": "AAAA"}
     with log.db.write() as session:
-        audit.record(session, actor="mallory", action="audit.prune", details=details)
+        audit.record(session, actor="mallory", action=AuditAction.AUDIT_PRUNE, details=details)
     report = verify(log, key)
     assert kinds(report) == ["deleted", "prune_unverified"]
     assert report.first_bad_event_id == 1
