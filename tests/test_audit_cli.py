@@ -12,9 +12,9 @@ def test_verify_checkpoint_and_tamper_through_the_cli(cli: Cli) -> None:
     assert cli("init").exit_code == 0
     for n in range(3):
         assert cli("batch", "create", "--fonds", f"T{n}", "--lang", "eng").exit_code == 0
-    sealed = cli("audit", "checkpoint", "--json")
+    sealed = cli("--user", "auditor", "audit", "checkpoint", "--json")
     assert sealed.exit_code == 0 and sealed.json["sequence"] == 1
-    intact = cli("audit", "verify", "--json")
+    intact = cli("--user", "auditor", "audit", "verify", "--json")
     assert intact.exit_code == 0 and intact.json["ok"] is True
     assert intact.json["checkpoints_checked"] == 1
 
@@ -27,9 +27,9 @@ def test_verify_checkpoint_and_tamper_through_the_cli(cli: Cli) -> None:
         )
         bad_id = connection.execute(text("SELECT id FROM audit_event WHERE target = 'batch:2'")).scalar_one()
     context.close()
-    tampered = cli("audit", "verify", "--json")
+    tampered = cli("--user", "auditor", "audit", "verify", "--json")
     assert tampered.exit_code == IntegrityFailure.exit_code
     assert tampered.json["ok"] is False and tampered.json["first_bad_event_id"] == bad_id
     assert "edited" in {finding["kind"] for finding in tampered.json["findings"]}
-    text_out = cli("audit", "verify")
+    text_out = cli("--user", "auditor", "audit", "verify")
     assert "TAMPERED" in text_out.stdout and f"event {bad_id}" in text_out.stdout
