@@ -19,13 +19,12 @@ from api.cli.ingesting import ingest_paths
 from api.services.auditing import AuditService
 from api.services.backup_targets import BackupTargets, TargetSpec
 from api.services.backups import BackupService
-from api.services.users import UserService
 from api.web import create_app
 from api.wiring import Context, build_context
-from archive.access import system_operator
 from archive.backup_manifest import BACKUP_CATEGORIES
 from archive.models import AuditEvent, BackupRun, StoredObject, VerificationRun
 from storage_config.settings import BackupTargetOptions, Settings
+from tests.actors import ARCHIVIST, SYSADMIN, bearer
 from tests.conftest import Cli, make_context
 from tests.pages import render
 from tests.s3server import S3Endpoint
@@ -44,8 +43,8 @@ def template_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     scans = [render(root / "scans", f"item-{n}.png", text, "eng", seed=n) for n, text in enumerate(TEXTS)]
     context = make_context(root / "var")
     try:
-        assert ingest_paths(context, scans, languages="eng").exit_code() == 0
-        AuditService(context).checkpoint(system_operator())
+        assert ingest_paths(context, scans, actor=ARCHIVIST, languages="eng").exit_code() == 0
+        AuditService(context).checkpoint(SYSADMIN)
     finally:
         context.close()
     return root / "var"
@@ -66,7 +65,8 @@ def context(home: Path) -> Iterator[Context]:
 
 @pytest.fixture
 def cli(home: Path, capsys: pytest.CaptureFixture[str]) -> Cli:
-    return Cli(home, capsys)
+    """Backups, verification and drills are the system administrator's."""
+    return Cli(home, capsys, user="sysadmin")
 
 
 @pytest.fixture
@@ -176,18 +176,18 @@ def test_interrupted_backup_is_resumed_by_the_next_run(context: Context, offsite
             raise Killed
 
     with pytest.raises(Killed):
-        service.run(system_operator(), target="offsite", progress=crash_after_four)
+        service.run(SYSADMIN, target="offsite", progress=crash_after_four)
     with context.db.session() as session:
         (stale,) = session.query(BackupRun).all()
     assert stale.status == "running" and stale.manifest_key is None
     assert len(list((offsite / "sha256").rglob("*"))) - len(list((offsite / "sha256").glob("*"))) == 4
 
-    resumed = service.run(system_operator(), target="offsite")
+    resumed = service.run(SYSADMIN, target="offsite")
     assert resumed["status"] == "complete" and resumed["objects_copied"] == OBJECTS - 4
     assert resumed["report"]["interrupted_runs"] == [stale.id]
     with context.db.session() as session:
         assert session.get(BackupRun, stale.id).status == "interrupted"  # type: ignore[union-attr]
-    report = service.verify(system_operator(), target="offsite", level="backup")
+    report = service.verify(SYSADMIN, target="offsite", level="backup")
     assert report["status"] == "clean" and report["objects_checked"] >= OBJECTS + 2
 
 
@@ -228,13 +228,13 @@ def test_targets_list_remove_settings_and_http(cli: Cli, context: Context, offsi
     )
     other = build_context(declared)
     try:
-        listed = BackupTargets(other).list()
+        listed = BackupTargets(other).list(SYSADMIN)
         assert [(t["name"], t["source"]) for t in listed] == [("offsite", "catalogue"), ("vault", "settings")]
-        assert BackupService(other).run(system_operator(), target="vault")["status"] == "complete"
+        assert BackupService(other).run(SYSADMIN, target="vault")["status"] == "complete"
     finally:
         other.close()
 
-    admin = {"Authorization": f"Bearer {UserService(context).create_admin('admin')['token']}"}
+    admin = bearer(context, "sysadmin")
     client = TestClient(create_app(context))
     posted = client.post("/api/v1/backups/offsite/run", headers=admin)
     assert posted.status_code == 200 and posted.json()["status"] == "complete"
@@ -282,6 +282,6 @@ def test_s3_target_backup_and_verify(
         region=s3_server.region,
         credentials_file=str(secrets),
     )
-    BackupTargets(context).add(system_operator(), spec)
-    again = BackupService(context).run(system_operator(), target="cloud2")
+    BackupTargets(context).add(SYSADMIN, spec)
+    again = BackupService(context).run(SYSADMIN, target="cloud2")
     assert again["status"] == "complete" and again["objects_copied"] == 0  # same bucket: nothing new
