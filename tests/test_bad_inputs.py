@@ -10,11 +10,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from api.services.users import UserService
 from api.web import create_app
 from api.wiring import Context
 from archive.errors import UnsupportedFile
 from archive.models import Document, IngestJob, Page, StoredObject
+from tests.actors import bearer
 from tests.conftest import Cli
 from tests.pages import english_page
 
@@ -84,12 +84,12 @@ def client(context: Context) -> Iterator[TestClient]:
 def test_api_rejects_with_415_and_writes_nothing(
     client: TestClient, context: Context, tmp_path: Path, case: str
 ) -> None:
-    token = UserService(context).create_admin("admin")["token"]
+    headers = bearer(context, "clerk", ["archivist"])  # uploading is the archivist's
     make, reason = BAD_INPUTS[case]
     path = make(tmp_path)
     response = client.post(
         "/api/v1/documents",
-        headers={"Authorization": f"Bearer {token}"},
+        headers=headers,
         files={"file": (path.name, path.read_bytes())},
     )
     assert response.status_code == 415
