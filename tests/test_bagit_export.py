@@ -19,12 +19,14 @@ from api.services.batches import BatchService
 from api.wiring import Context
 from archive.errors import IntegrityFailure, InvalidInput, NotFound
 from archive.models import AuditEvent, Document
+from tests.actors import principal
 from tests.conftest import Cli, make_context
 from tests.pages import CHINESE_TEXT, ENGLISH_TEXT, render
 
 CHINESE_NAME = "关于档案数字化的通知.png"
 CHINESE_TITLE = "关于档案数字化的通知"
 FONDS = "BAGF"
+TESTER = principal("archivist", name="tester")  # scans, uploads and exports
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +39,8 @@ def archived(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Context
     render(scans / "register", "p1.png", "Register of deeds. Volume one, first page.", "eng", seed=11)
     render(scans / "register", "p2.png", "Register of deeds. Volume one, second page of the list.", "eng", seed=12)
     context = make_context(root / "var")
-    batch_id = BatchService(context).create(actor="tester", fonds=FONDS, languages="eng")["id"]
-    outcome = ingest_paths(context, [scans], batch_id=batch_id)  # a sub-folder is one item
+    batch_id = BatchService(context).create(actor=TESTER, fonds=FONDS, languages="eng")["id"]
+    outcome = ingest_paths(context, [scans], actor=TESTER, batch_id=batch_id)  # a sub-folder is one item
     assert outcome.exit_code() == 0, outcome.as_dict()
     assert len(outcome.jobs) == 3
     yield context, batch_id
@@ -73,7 +75,7 @@ def test_batch_export_is_a_valid_bag(archived: tuple[Context, int], tmp_path: Pa
     def step(done: int, total: int) -> None:
         seen.append((done, total))
 
-    summary = export_bag(context, fonds=None, batch_id=batch_id, target=target, actor="tester", progress=step)
+    summary = export_bag(context, fonds=None, batch_id=batch_id, target=target, actor=TESTER, progress=step)
     bag = read_bag(tmp_path / "bag")
     octets, count = payload_sizes(tmp_path / "bag")
     assert summary["payload_oxum"] == bag.info["Payload-Oxum"] == f"{octets}.{count}"
@@ -93,7 +95,7 @@ def test_batch_export_is_a_valid_bag(archived: tuple[Context, int], tmp_path: Pa
 
 def test_payload_layout_and_names(archived: tuple[Context, int], tmp_path: Path) -> None:
     context, batch_id = archived
-    export_bag(context, fonds=None, batch_id=batch_id, target=tmp_path / "bag", actor="tester")
+    export_bag(context, fonds=None, batch_id=batch_id, target=tmp_path / "bag", actor=TESTER)
     by_name = {d.original_filename: d for d in documents(context)}
     chinese = tmp_path / "bag" / "data" / by_name[CHINESE_NAME].reference_code
     assert (chinese / "original" / CHINESE_NAME).is_file()
@@ -107,7 +109,7 @@ def test_payload_layout_and_names(archived: tuple[Context, int], tmp_path: Path)
 
 def test_metadata_json_and_csv(archived: tuple[Context, int], tmp_path: Path) -> None:
     context, batch_id = archived
-    export_bag(context, fonds=None, batch_id=batch_id, target=tmp_path / "bag", actor="tester")
+    export_bag(context, fonds=None, batch_id=batch_id, target=tmp_path / "bag", actor=TESTER)
     metadata = tmp_path / "bag" / "data" / "metadata"
     records: list[dict[str, Any]] = json.loads((metadata / "documents.json").read_text(encoding="utf-8"))["documents"]
     rows = list(csv.DictReader(io.StringIO((metadata / "documents.csv").read_text(encoding="utf-8"), newline="")))
@@ -136,27 +138,33 @@ def test_metadata_json_and_csv(archived: tuple[Context, int], tmp_path: Path) ->
 def test_fonds_export_and_audit_event(archived: tuple[Context, int], tmp_path: Path) -> None:
     context, _ = archived
     (tmp_path / "empty").mkdir()
-    summary = export_bag(context, fonds=FONDS, batch_id=None, target=tmp_path / "empty", actor="tester")
+    summary = export_bag(context, fonds=FONDS, batch_id=None, target=tmp_path / "empty", actor=TESTER)
     bag = read_bag(tmp_path / "empty")
     assert bag.info["External-Identifier"] == FONDS and summary["documents"] == 3
     with context.db.session() as session:
         event = session.query(AuditEvent).filter_by(action="export.bagit").order_by(AuditEvent.id.desc()).first()
-        assert event is not None and event.actor == "tester"
-        assert event.details == {"scope": {"fonds": FONDS}, "documents": 3, "files": 12, "bytes": summary["bytes"]}
+        assert event is not None and event.actor == TESTER.username == "tester"
+        assert event.details == {
+            "scope": {"fonds": FONDS},
+            "documents": 3,
+            "files": 12,
+            "bytes": summary["bytes"],
+            "roles": ["archivist"],  # the actor's roles at the time, covered by the hash
+        }
 
 
 def test_refusals(archived: tuple[Context, int], tmp_path: Path) -> None:
     context, batch_id = archived
     with pytest.raises(NotFound):
-        export_bag(context, fonds="NOPE", batch_id=None, target=tmp_path / "a", actor="tester")
+        export_bag(context, fonds="NOPE", batch_id=None, target=tmp_path / "a", actor=TESTER)
     with pytest.raises(NotFound):
-        export_bag(context, fonds=None, batch_id=9999, target=tmp_path / "a", actor="tester")
+        export_bag(context, fonds=None, batch_id=9999, target=tmp_path / "a", actor=TESTER)
     with pytest.raises(InvalidInput):
-        export_bag(context, fonds=FONDS, batch_id=batch_id, target=tmp_path / "a", actor="tester")
+        export_bag(context, fonds=FONDS, batch_id=batch_id, target=tmp_path / "a", actor=TESTER)
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "keep.txt").write_text("mine")
     with pytest.raises(InvalidInput):
-        export_bag(context, fonds=FONDS, batch_id=None, target=tmp_path / "full", actor="tester")
+        export_bag(context, fonds=FONDS, batch_id=None, target=tmp_path / "full", actor=TESTER)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["full"]
     assert [p.name for p in (tmp_path / "full").iterdir()] == ["keep.txt"]
 
@@ -173,7 +181,7 @@ def test_flipped_byte_stops_the_export_and_leaves_nothing(archived: tuple[Contex
     path.write_bytes(bytes(flipped))
     try:
         with pytest.raises(IntegrityFailure) as caught:
-            export_bag(context, fonds=None, batch_id=batch_id, target=tmp_path / "out" / "bag", actor="tester")
+            export_bag(context, fonds=None, batch_id=batch_id, target=tmp_path / "out" / "bag", actor=TESTER)
         assert key in caught.value.message
     finally:
         path.write_bytes(original)
