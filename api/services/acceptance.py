@@ -129,12 +129,14 @@ class AcceptanceService:
         authorize(actor.roles, Action.ACCEPTANCE)
         defect = sampling.check_defect(defect, passed=passed)
         with self.context.db.write() as session:
-            visible_batch(session, actor, batch_id)
+            batch = visible_batch(session, actor, batch_id)  # an unseen batch first: its pages are not named
             page = session.get(Page, page_id)
             if page is None or not page_visible(actor, page):
                 raise NotFound(f"page {page_id} does not exist")
+            if batch.status != BatchStatus.SAMPLING:
+                raise Conflict(f"batch {batch_id} is {batch.status}; verdicts are recorded while it is being sampled")
             sample = _current_sample(session, batch_id)
-            if page_id not in sample.page_ids or session.get(Batch, batch_id).status != BatchStatus.SAMPLING:  # type: ignore[union-attr]
+            if page_id not in sample.page_ids:
                 raise InvalidInput(f"page {page_id} is not in the open sample of batch {batch_id}")
             if self.context.settings.separate_reviewer:
                 check_reviewer(session, actor.username, [page])
@@ -234,10 +236,10 @@ class AcceptanceService:
         """A filed batch is closed; a reopen (with its reason in the log) takes its items out of staff's view
         until the batch is sampled and filed again."""
         authorize(actor.roles, Action.REOPEN_BATCH)
-        if not reason.strip():
-            raise InvalidInput("say why the batch is reopened (it goes into the access log)")
         with self.context.db.write() as session:
             batch = visible_batch(session, actor, batch_id)
+            if not reason.strip():
+                raise InvalidInput("say why the batch is reopened (it goes into the access log)")
             batch.status = transition_batch(batch_id, batch.status, BatchStatus.OPEN)
             documents = _live_documents(session, batch_id)
             for document in documents:

@@ -20,6 +20,7 @@ from archive.models import Document, StoredObject
 from archive.permissions import Action, authorize
 from archive.values import AccessLevel, DocumentStatus, ObjectRole
 from archive.visibility import document_visible
+from archive.workflow import transition_document
 
 
 @dataclass
@@ -169,14 +170,14 @@ def withdraw_document(
     """Take a record out of use: it leaves the search index before this returns, answers 'not found' to all but
     admins, and keeps its files, catalogue row and history (destruction is a separate, approved act)."""
     authorize(principal.roles, Action.WITHDRAW_RECORD)
-    if not reason.strip():
-        raise InvalidInput("give the reason for withdrawing the record (it goes into the access log)")
     with context.db.write() as session:
         document = _visible_document(session, principal, document_id)
+        if not reason.strip():
+            raise InvalidInput("give the reason for withdrawing the record (it goes into the access log)")
         if document.status == DocumentStatus.WITHDRAWN:
             raise Conflict(f"document {document_id} ({document.reference_code}) is already withdrawn")
         previous = document.status
-        document.status = DocumentStatus.WITHDRAWN
+        document.status = transition_document(document_id, document.status, DocumentStatus.WITHDRAWN)
         audit.record(
             session,
             actor=principal.username,

@@ -41,14 +41,14 @@ class ReviewService:
         return self._decide(page_id, PageReview.ACCEPTED, actor=actor, note=note)
 
     def reject(self, page_id: int, *, actor: Principal, reason: str) -> dict[str, Any]:
-        if not reason.strip():
-            raise InvalidInput("say why the page is rejected (the reason goes to the rescan request)")
         return self._decide(page_id, PageReview.REJECTED, actor=actor, note=reason)
 
     def _decide(self, page_id: int, review: PageReview, *, actor: Principal, note: str | None) -> dict[str, Any]:
         authorize(actor.roles, Action.REVIEW_PAGE)
         with self.context.db.write() as session:
             page = _current_page(session, page_id, actor)
+            if review == PageReview.REJECTED and not (note or "").strip():
+                raise InvalidInput("say why the page is rejected (the reason goes to the rescan request)")
             page.review = transition_page(page_id, page.review, review)
             page.review_note, page.reviewed_by, page.reviewed_at = note, actor.username, utcnow()
             audit.record(
