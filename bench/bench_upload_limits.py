@@ -4,9 +4,11 @@ A real uvicorn server on 127.0.0.1 (a child process, the default settings: max_u
 streaming httpx client whose body is a generator, so the client never holds the body in memory. For each
 case: seconds from the first byte sent to the answer, the status, and the bytes the server process wrote
 (`wchar` in /proc/<pid>/io: temp files, spool files and the database; the tiny responses too).
-Cases: an anonymous 1 GiB POST /api/v1/documents, and an admin's 2 GiB + 2 MiB POST (over the limit with its
+Cases: an anonymous 1 GiB POST /api/v1/documents, an admin's 2 GiB + 2 MiB POST (over the limit with its
 multipart framing), each once with Content-Length declared and once chunked (no length: the server can only
-count, so it reads up to the cap before it can refuse).
+count, so it reads up to the cap before it can refuse); and an admin's 256 MiB body within the limit, received
+in full and then refused by validation (zeros are not a TIFF): its written MiB is how many copies of a
+received body the server makes (1.0 x the body is one copy).
 Usage: python -m bench.bench_upload_limits [GiB_ANONYMOUS] [GiB_ADMIN]   (defaults: 1 and 2)
 """
 
@@ -137,6 +139,7 @@ def main(argv: list[str]) -> int:
             cases = [
                 ("anonymous", None, int(anonymous_gib * 1024) * MiB),
                 ("admin, over the limit", token, int(admin_gib * 1024) * MiB + 2 * MiB),
+                ("admin, received", token, 256 * MiB),  # within the limit: received in full, then 415 (not a TIFF)
             ]
             columns = ("case", "body", "length", "status", "error", "seconds", "written MiB")
             print("{:<22} {:>10} {:>9} {:>8} {:>16} {:>8} {:>12}".format(*columns))
