@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import FastAPI, File, Form, Request, UploadFile
+from fastapi import APIRouter, FastAPI, File, Form, Request, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 
@@ -20,9 +19,12 @@ from api.web_accounts import router as account_routes
 from api.web_audit import router as audit_routes
 from api.web_backups import router as backup_routes
 from api.web_batches import router as batch_routes
-from api.web_common import Caller, ReceivedUpload, Strict, client_of
+from api.web_batches import upload_router as batch_uploads
+from api.web_common import Caller, ReceivedUpload, Strict, client_of, upload_name
+from api.web_headers import FILE_HEADERS, SecurityHeaders
 from api.web_search import router as search_routes
 from api.web_ui import mount_ui
+from api.web_uploads import SpoolingRoute, UploadGuard
 from api.web_verify import router as verify_routes
 from api.wiring import Context
 from archive import audit
@@ -70,6 +72,9 @@ def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
         await run_in_threadpool(sealing.checkpoint_if_due)
         return response
 
+    app.add_middleware(UploadGuard, context=context, record_denial=record_denial)  # outermost: before any body
+    app.add_middleware(SecurityHeaders)
+
     @app.exception_handler(DanganError)
     async def dangan_error(request: Request, exc: DanganError) -> JSONResponse:
         if isinstance(exc, PermissionDenied | AuthenticationRequired) and request.url.path != "/api/v1/auth/login":
@@ -81,23 +86,8 @@ def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.post("/api/v1/documents", status_code=202, tags=["ingest"])
-    def upload(
-        request: Request,
-        caller: Caller,
-        file: Annotated[UploadFile, File(description="A TIFF, PNG, JPEG or PDF scan: one item.")],
-        title: Annotated[str | None, Form()] = None,
-        batch_id: Annotated[int | None, Form(description="Batch to add to (default: your uploads batch)")] = None,
-    ) -> dict[str, Any]:
-        """Accept one scan as one item; OCR runs in a worker process. Poll the job link for the result."""
-        name = Path(file.filename or "upload").name
-        target = batch_id or ingest.upload_batch(caller)
-        with ReceivedUpload(file, context.settings.spool_dir, context.settings.max_upload_mb, name=name) as received:
-            job = ingest.submit_item(
-                target, PlannedItem(name, (received,)), actor=caller, client=client_of(request), title=title
-            )
-        request.app.state.runner.submit(job["id"])
-        return job
+    app.include_router(_upload_routes(context, ingest))
+    app.include_router(batch_uploads)
 
     @app.get("/api/v1/jobs/{job_id}", tags=["ingest"])
     def job(job_id: int, caller: Caller) -> dict[str, Any]:
@@ -140,6 +130,51 @@ def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
     return app
 
 
+def _upload_routes(context: Context, ingest: IngestService) -> APIRouter:
+    """POST /api/v1/documents: the body is received once, into the spool area (see api/web_uploads.py)."""
+    uploads = APIRouter(route_class=SpoolingRoute)
+
+    @uploads.post("/api/v1/documents", status_code=202, tags=["ingest"])
+    def upload(
+        request: Request,
+        response: Response,
+        caller: Caller,
+        file: Annotated[UploadFile, File(description="A TIFF, PNG, JPEG or PDF scan: one item.")],
+        title: Annotated[str | None, Form()] = None,
+        batch_id: Annotated[int | None, Form(description="Batch to add to (default: your uploads batch)")] = None,
+        level: Annotated[
+            str | None, Form(description="Access level, at most your clearance (default: batch's)")
+        ] = None,
+        date: Annotated[str | None, Form(description="The item's date: YYYY-MM-DD, YYYY-MM or YYYY")] = None,
+        departments: Annotated[list[str] | None, Form(description="Department scope (repeat, or a comma list)")] = None,
+        external_id: Annotated[
+            str | None, Form(description="Your system's id for this item: a retry with it returns the same job (200)")
+        ] = None,
+    ) -> dict[str, Any]:
+        """Accept one scan as one item; OCR runs in a worker process. Poll the job link for the result."""
+        name = upload_name(file)
+        target = batch_id or ingest.upload_batch(caller)
+        with ReceivedUpload(file, context.settings.spool_dir, context.settings.max_upload_mb, name=name) as received:
+            job = ingest.submit_item(
+                target,
+                PlannedItem(name, (received,)),
+                actor=caller,
+                client=client_of(request),
+                title=title,
+                level=level,
+                date=date,
+                departments=departments,
+                external_id=external_id or None,
+            )
+        if job.pop("replayed", False):
+            response.status_code = 200
+            return job
+        request.app.state.runner.submit(job["id"])
+        return job
+
+    return uploads
+
+
 class Withdrawal(Strict):
     reason: str
 
@@ -174,11 +209,12 @@ def _stream(download: FileDownload) -> StreamingResponse:
             while chunk := stream.read(CHUNK):
                 yield chunk
 
-    disposition = f"inline; filename*=UTF-8''{_quote(download.filename)}"
+    how = "inline" if download.inline else "attachment"  # originals are never rendered by the browser
+    disposition = f"{how}; filename*=UTF-8''{_quote(download.filename)}"
     return StreamingResponse(
         chunks(),
         media_type=download.media_type,
-        headers={"Content-Disposition": disposition, "Content-Length": str(download.size)},
+        headers={"Content-Disposition": disposition, "Content-Length": str(download.size)} | FILE_HEADERS,
     )
 
 

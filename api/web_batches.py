@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
@@ -16,10 +15,13 @@ from api.services.ingest import IngestService
 from api.services.planning import plan_batch_items, refusal
 from api.services.report_html import render_report
 from api.services.review import ReviewService
-from api.web_common import Caller, ReceivedUpload, Strict, client_of, context_of
+from api.web_common import Caller, ReceivedUpload, Strict, client_of, context_of, upload_name
+from api.web_headers import HTML_HEADERS
+from api.web_uploads import SpoolingRoute
 from archive.errors import Conflict, DanganError
 
 router = APIRouter(prefix="/api/v1", tags=["batches"])
+upload_router = APIRouter(prefix="/api/v1", tags=["batches"], route_class=SpoolingRoute)  # bodies spooled once
 
 
 class BatchIn(Strict):
@@ -87,7 +89,7 @@ def batch_status(request: Request, batch_id: int, caller: Caller) -> dict[str, A
     return BatchService(context_of(request)).status(caller, batch_id)
 
 
-@router.post("/batches/{batch_id}/files", status_code=202)
+@upload_router.post("/batches/{batch_id}/files", status_code=202)
 def add_files(
     request: Request,
     batch_id: int,
@@ -104,7 +106,7 @@ def add_files(
     try:
         paths = []
         for upload in files:
-            name = Path(upload.filename or "upload").name
+            name = upload_name(upload)
             received = ReceivedUpload(upload, context.settings.spool_dir, context.settings.max_upload_mb, name=name)
             received_all.append(received)
             paths.append(received.__enter__())
@@ -149,7 +151,7 @@ def report(
     request: Request, batch_id: int, caller: Caller, format: Annotated[Literal["json", "html"], Query()] = "json"
 ) -> dict[str, Any] | HTMLResponse:
     result = AcceptanceService(context_of(request)).report(caller, batch_id)
-    return HTMLResponse(render_report(result)) if format == "html" else result
+    return HTMLResponse(render_report(result), headers=HTML_HEADERS) if format == "html" else result
 
 
 class FilingIn(Strict):
@@ -196,7 +198,7 @@ def review_page(request: Request, page_id: int, caller: Caller, body: ReviewIn) 
     return service.reject(page_id, actor=caller, reason=body.note or "")
 
 
-@router.post("/pages/{page_id}/rescan")
+@upload_router.post("/pages/{page_id}/rescan")
 def rescan_page(
     request: Request,
     page_id: int,
@@ -205,6 +207,6 @@ def rescan_page(
 ) -> dict[str, Any]:
     """Replace a page with a rescan; OCR runs in a child process, never in the request's own process."""
     context = context_of(request)
-    name = Path(file.filename or "rescan").name
+    name = upload_name(file, fallback="rescan")
     with ReceivedUpload(file, context.settings.spool_dir, context.settings.max_upload_mb, name=name) as path:
         return ReviewService(context).replace(page_id, path, actor=caller, ocr=ocr_in_child, display_name=name)

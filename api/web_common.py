@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 import uuid
 from pathlib import Path
@@ -13,10 +12,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict
 
 from api.services.users import UserService
+from api.web_uploads import INCOMING, safe_file_name, too_large, upload_limit_bytes
 from api.wiring import Context
 from archive.access import Principal
-from archive.errors import TooLarge
 from archive.hashing import CHUNK
+from archive.text import display_name
 
 
 class Strict(BaseModel):
@@ -25,7 +25,7 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-bearer = HTTPBearer(auto_error=False, description="A token from `dangan users create-admin` or `dangan users token`.")
+bearer = HTTPBearer(auto_error=False, description="A token from `dangan users bootstrap` or `dangan users token`.")
 
 
 def context_of(request: Request) -> Context:
@@ -50,31 +50,53 @@ def client_of(request: Request) -> str | None:
 
 
 class ReceivedUpload:
-    """Copy an upload into the spool area under its own (sanitised) name, enforcing the size limit.
+    """An upload as a file in the spool area under its own (sanitised) name, within the size limit.
 
-    The copy is removed on exit; jobs keep their own spooled copies.
+    Routes with `SpoolingRoute` already received the file there, and it is used where it lies (the ingest
+    service moves it into the job's spool folder); any other upload is copied in. The folder is removed on
+    exit; jobs keep their own spooled copies.
     """
 
     def __init__(self, upload: UploadFile, spool: Path, max_mb: int, *, name: str) -> None:
-        self.upload, self.limit = upload, max_mb * 1024 * 1024
-        safe = re.sub(r"[^\w.\-]", "_", Path(name).name)[-150:] or "upload"
-        self.folder = spool / "incoming" / uuid.uuid4().hex
-        self.path = self.folder / safe
+        self.upload, self.max_mb = upload, max_mb
+        self.folder = spool / INCOMING / uuid.uuid4().hex
+        self.path = self.folder / safe_file_name(name)
+        self.spool = spool
 
     def __enter__(self) -> Path:
+        received = self._received_in_spool()
+        if received is not None:
+            if received.stat().st_size > upload_limit_bytes(self.max_mb):
+                raise too_large(self.max_mb)
+            return received
         self.folder.mkdir(parents=True)
         try:
             with self.path.open("wb") as handle:
                 copied = 0
                 while chunk := self.upload.file.read(CHUNK):
                     copied += len(chunk)
-                    if copied > self.limit:
-                        raise TooLarge(f"the upload exceeds the {self.limit // 1024 // 1024} MB limit (max_upload_mb)")
+                    if copied > upload_limit_bytes(self.max_mb):
+                        raise too_large(self.max_mb)
                     handle.write(chunk)
         except BaseException:
             shutil.rmtree(self.folder, ignore_errors=True)
             raise
         return self.path
 
+    def _received_in_spool(self) -> Path | None:
+        name = getattr(self.upload.file, "name", None)
+        if not isinstance(name, str):
+            return None
+        path = Path(name)
+        if not path.is_relative_to(self.spool / INCOMING):
+            return None
+        self.upload.file.flush()
+        return path
+
     def __exit__(self, *_exc: object) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def upload_name(upload: UploadFile, *, fallback: str = "upload") -> str:
+    """The uploaded file's own name for display: sanitised, the last segment of any client-side path."""
+    return Path(display_name(upload.filename or fallback, fallback=fallback)).name or fallback

@@ -1,4 +1,5 @@
-"""Alerts computed from the audit log: bursts of denied access, bulk downloads, off-hours restricted access.
+"""Alerts computed from the audit log: bursts of denied access, bulk downloads, off-hours restricted access,
+and every download refused because the stored bytes no longer match their checksum.
 
 Every alert lists the ids of the events behind it, so a compliance officer can pull them up and export
 them. Document levels come from the caller (``level_of``): this module reads only the audit table.
@@ -21,7 +22,7 @@ from archive.events import AuditAction
 from archive.models import AuditEvent
 from archive.values import AccessLevel
 
-AlertKind = Literal["denied_burst", "bulk_download", "off_hours_access"]
+AlertKind = Literal["denied_burst", "bulk_download", "off_hours_access", "integrity_failure"]
 LevelLookup = Callable[[list[int]], dict[int, int | None]]
 
 DENIED_OUTCOMES = frozenset({"denied", "denied_or_missing", "failure"})
@@ -29,6 +30,7 @@ DENIAL_ACTIONS = frozenset(
     {AuditAction.DOCUMENT_VIEW, AuditAction.DOCUMENT_DOWNLOAD, AuditAction.ACCESS_DENIED, AuditAction.LOGIN}
 )
 READ_ACTIONS = frozenset({AuditAction.DOCUMENT_VIEW, AuditAction.DOCUMENT_DOWNLOAD})
+INTEGRITY_ACTION = AuditAction.DOCUMENT_INTEGRITY.value
 _DOCUMENT_PREFIX = "document:"
 
 
@@ -123,6 +125,7 @@ def compute_alerts(
         *_denied_bursts(events, rules),
         *_bulk_downloads(events, rules),
         *_off_hours_access(events, rules, level_of),
+        *_integrity_failures(events),
     ]
     return sorted(alerts, key=lambda alert: (alert.first_at, alert.kind, alert.actor, alert.event_ids))
 
@@ -133,7 +136,7 @@ def _load_events(session: Session, *, since: dt.datetime | None, until: dt.datet
             raise InvalidInput(f"{name} needs a timezone (for example 2024-05-01T00:00:00+08:00)")
     statement = select(
         AuditEvent.id, AuditEvent.at, AuditEvent.actor, AuditEvent.action, AuditEvent.target, AuditEvent.outcome
-    ).where(AuditEvent.action.in_(DENIAL_ACTIONS | READ_ACTIONS))
+    ).where(AuditEvent.action.in_(DENIAL_ACTIONS | READ_ACTIONS | {INTEGRITY_ACTION}))
     if since is not None:
         statement = statement.where(AuditEvent.at >= since)
     if until is not None:
@@ -170,6 +173,21 @@ def _bulk_downloads(events: Sequence[_Event], rules: AlertRules) -> list[Alert]:
         )
         alerts.append(_alert("bulk_download", actor, burst, message))
     return alerts
+
+
+def _integrity_failures(events: Sequence[_Event]) -> list[Alert]:
+    """One alert for every refused download of damaged bytes: no threshold, each one needs a repair."""
+    return [
+        _alert(
+            "integrity_failure",
+            e.actor,
+            [e],
+            f"the stored copy of {e.target or 'a document'} failed its checksum when {e.actor!r} downloaded it at "
+            f"{e.at.isoformat()}; run `dangan verify` and repair it from a backup",
+        )
+        for e in events
+        if e.action == INTEGRITY_ACTION and e.outcome == "failure"
+    ]
 
 
 def _bursts(events: Sequence[_Event], *, count: int, window: dt.timedelta) -> list[tuple[str, list[_Event]]]:

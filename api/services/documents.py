@@ -9,11 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from api.services.filing import indexed_document
+from api.services.served_files import Damaged, VerifiedCopy, verified_copy
 from api.services.views import document_view
 from api.wiring import Context
 from archive import audit
 from archive.access import Principal
-from archive.errors import Conflict, InvalidInput, NotFound
+from archive.errors import Conflict, IntegrityFailure, InvalidInput, NotFound
 from archive.events import AuditAction
 from archive.manifest import parse_date
 from archive.models import Document, StoredObject
@@ -29,6 +30,7 @@ class FileDownload:
     media_type: str
     filename: str
     size: int
+    inline: bool = True  # False: the browser saves it (originals), never renders it
 
 
 def _visible_document(session: Session, principal: Principal, document_id: int) -> Document:
@@ -80,30 +82,45 @@ class DocumentService:
     def open_file(
         self, principal: Principal, document_id: int, role: ObjectRole, *, client: str | None = None
     ) -> FileDownload:
+        """A checked copy of one of the document's files; damaged bytes are refused, logged and alerted on."""
         authorize(principal.roles, Action.READ_RECORD)
         try:
             with self.context.db.session() as session:
-                _visible_document(session, principal, document_id)
+                document = _visible_document(session, principal, document_id)
+                stored: StoredObject | None = next((o for o in document.objects if o.role == role), None)
+                original = role == ObjectRole.ORIGINAL
+                filename = document.original_filename if original else f"{document.reference_code}.pdf"
         except NotFound:
             self._record_refusal(principal, AuditAction.DOCUMENT_DOWNLOAD, document_id, client)
             raise
+        if stored is None:
+            raise NotFound(f"document {document_id} has no {role.value} file")
+        copy = verified_copy(self.context.store, stored.key, stored.sha256, self.context.settings.spool_dir / "served")
+        served = isinstance(copy, VerifiedCopy)
         with self.context.db.write() as session:
-            document = _visible_document(session, principal, document_id)
-            stored: StoredObject | None = next((o for o in document.objects if o.role == role), None)
-            if stored is None:
-                raise NotFound(f"document {document_id} has no {role.value} file")
             audit.record(
                 session,
                 actor=principal.username,
                 roles=principal.roles,
-                action=AuditAction.DOCUMENT_DOWNLOAD,
+                action=AuditAction.DOCUMENT_DOWNLOAD if served else AuditAction.DOCUMENT_INTEGRITY,
+                outcome="success" if served else "failure",
                 target=f"document:{document_id}",
                 client=client,
-                details={"role": role.value},
+                details={"role": role.value} | ({} if served else _damage(stored, copy)),
             )
-            filename = document.original_filename if role == ObjectRole.ORIGINAL else f"{document.reference_code}.pdf"
-            key, media_type, size = stored.key, stored.media_type, stored.size
-        return FileDownload(self.context.store.open_read(key), media_type, filename, size)
+        if not isinstance(copy, VerifiedCopy):
+            raise IntegrityFailure(
+                f"the stored {role.value} file of document {document_id} is damaged (its bytes no longer match "
+                "the checksum recorded when it was filed), so it was not served; a system administrator should "
+                "run `dangan verify` and repair it from a backup"
+            )
+        return FileDownload(copy.stream, stored.media_type, filename, copy.size, inline=not original)
+
+
+def _damage(stored: StoredObject, damaged: Damaged | VerifiedCopy) -> dict[str, Any]:
+    actual = damaged.actual_sha256 if isinstance(damaged, Damaged) else None
+    reason = damaged.reason if isinstance(damaged, Damaged) else ""
+    return {"key": stored.key, "expected_sha256": stored.sha256, "actual_sha256": actual, "reason": reason}
 
 
 def update_document(

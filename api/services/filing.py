@@ -62,7 +62,7 @@ def new_document(session: Session, job: IngestJob, batch: Batch, result: OcrResu
         title=str(options.get("title") or job.source_name),
         date=dt.date.fromisoformat(str(options["date"])) if options.get("date") else None,
         access_level=int(AccessLevel.parse(str(options["level"]))),
-        departments=[],
+        departments=sorted({str(name) for name in options.get("departments") or []}),  # type: ignore[attr-defined]
         language=str(options["languages"]),
         status=status,
         original_filename=job.source_name,

@@ -12,13 +12,16 @@ import re
 import shutil
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api.services.claims import NEUTRAL_DUPLICATE, ItemFields, duplicate_of, item_fields, release_claim, replayed_job
 from api.services.filing import file_item, indexed_document, planned_objects, recover_orphans, store_objects
 from api.services.numbering import allocate_reference
 from api.services.views import job_view
@@ -30,6 +33,7 @@ from archive.events import AuditAction
 from archive.hashing import sha256_bytes, sha256_file
 from archive.models import Batch, Document, IngestJob, ManifestItem, utcnow
 from archive.permissions import Action, authorize
+from archive.text import display_name
 from archive.values import BatchStatus, DocumentStatus, JobState
 from archive.visibility import batch_visible, job_visible
 from archive.workflow import check_batch_changeable
@@ -56,68 +60,106 @@ class IngestService:
         actor: Principal,
         client: str | None = None,
         title: str | None = None,
+        level: str | None = None,
+        date: str | None = None,
+        departments: Sequence[str] | None = None,
+        external_id: str | None = None,
     ) -> dict[str, Any]:
-        """Validate every file of the item and queue it; nothing is written when it is refused."""
+        """Validate every file of the item and queue it; nothing is written when it is refused.
+
+        Of simultaneous submissions of one file exactly one is queued (the job's claim on its SHA-256 is
+        unique); a retry under the same `external_id` gets the first job back, marked `replayed`."""
         authorize(actor.roles, Action.INGEST)
+        if external_id is not None and (replay := self._replayed(external_id, actor.username)) is not None:
+            return replay
+        fields = item_fields(actor, level=level, date=date, departments=departments)
+        name = display_name(item.name)
         checked = [validate(path, display_name=_display_name(item, path)) for path in item.sources]
         media_types = {c.media_type for c in checked}
         if len(checked) > 1 and (len(media_types) > 1 or "application/pdf" in media_types):
-            raise UnsupportedFile(f"{item.name}: a multi-file item must be page images of one type")
+            raise UnsupportedFile(f"{name}: a multi-file item must be page images of one type")
         hashes = [sha256_file(path)[0] for path in item.sources]
         item_sha = hashes[0] if len(hashes) == 1 else sha256_bytes("".join(hashes).encode())
-        existing = self._document_by_sha(item_sha)
-        if existing is not None:
-            raise Conflict(f"{item.name} is already archived as {existing[1]} (document {existing[0]})")
+        self._refuse_duplicate(item_sha, name, actor)
         spool = self._spool(item)
+        queued = _Queued(name, item.manifest_row, item_sha, hashes, checked[0].media_type, fields, title, external_id)
         try:
-            with self.db.write() as session:
-                batch = self._open_batch(session, batch_id, actor)
-                manifest = self._manifest_row(session, batch, item.manifest_row)
-                reference, number = allocate_reference(session, batch, manifest)
-                job = IngestJob(
-                    batch_id=batch.id,
-                    state=JobState.QUEUED,
-                    source_name=item.name,
-                    spool_path=str(spool),
-                    submitted_by=actor.username,
-                    options={
-                        "languages": batch.languages,
-                        "level": batch.level,
-                        "fonds": batch.fonds.code,
-                        "profile": batch.profile,
-                        "profile_overrides": dict(batch.profile_overrides),
-                        "title": title or (manifest.title if manifest and manifest.title else _title(item.name)),
-                        "date": manifest.date.isoformat() if manifest and manifest.date else None,
-                        "manifest_item_id": manifest.id if manifest else None,
-                        "item_number": number,
-                        "reference_code": reference,
-                        "media_type": checked[0].media_type,
-                        "sha256": item_sha,
-                        "source_sha256": hashes,
-                        "spooled": [p.name for p in sorted(spool.iterdir())],
-                    },
-                )
-                session.add(job)
-                session.flush()
-                audit.record(
-                    session,
-                    actor=actor.username,
-                    roles=actor.roles,
-                    action=AuditAction.INGEST_SUBMIT,
-                    target=f"job:{job.id}",
-                    client=client,
-                    details={
-                        "item": item.name,
-                        "files": len(item.sources),
-                        "sha256": item_sha,
-                        "batch": batch.id,
-                        "reference_code": reference,
-                    },
-                )
-                return job_view(job)
+            return self._queue(batch_id, queued, spool, actor=actor, client=client)
+        except IntegrityError:
+            shutil.rmtree(spool, ignore_errors=True)
+            if external_id is not None and (replay := self._replayed(external_id, actor.username)) is not None:
+                return replay  # a simultaneous retry of the same submission won the race
+            self._refuse_duplicate(item_sha, name, actor)
+            raise Conflict(NEUTRAL_DUPLICATE) from None
         except BaseException:
             shutil.rmtree(spool, ignore_errors=True)
             raise
+
+    def _queue(
+        self, batch_id: int, queued: _Queued, spool: Path, *, actor: Principal, client: str | None
+    ) -> dict[str, Any]:
+        with self.db.write() as session:
+            batch = self._open_batch(session, batch_id, actor)
+            manifest = self._manifest_row(session, batch, queued.manifest_row)
+            reference, number = allocate_reference(session, batch, manifest)
+            fields = queued.fields
+            job = IngestJob(
+                batch_id=batch.id,
+                state=JobState.QUEUED,
+                source_name=queued.name,
+                spool_path=str(spool),
+                submitted_by=actor.username,
+                claim_sha256=queued.sha256,
+                external_id=queued.external_id,
+                options={
+                    "languages": batch.languages,
+                    "level": fields.level or batch.level,
+                    "departments": list(fields.departments),
+                    "fonds": batch.fonds.code,
+                    "profile": batch.profile,
+                    "profile_overrides": dict(batch.profile_overrides),
+                    "title": display_name(queued.title)
+                    if queued.title
+                    else (manifest.title if manifest and manifest.title else _title(queued.name)),
+                    "date": fields.date or (manifest.date.isoformat() if manifest and manifest.date else None),
+                    "manifest_item_id": manifest.id if manifest else None,
+                    "item_number": number,
+                    "reference_code": reference,
+                    "media_type": queued.media_type,
+                    "sha256": queued.sha256,
+                    "source_sha256": queued.hashes,
+                    "spooled": [p.name for p in sorted(spool.iterdir())],
+                },
+            )
+            session.add(job)
+            session.flush()  # the claim: a second job for the same SHA-256 fails here, atomically
+            audit.record(
+                session,
+                actor=actor.username,
+                roles=actor.roles,
+                action=AuditAction.INGEST_SUBMIT,
+                target=f"job:{job.id}",
+                client=client,
+                details={
+                    "item": queued.name,
+                    "files": len(queued.hashes),
+                    "sha256": queued.sha256,
+                    "batch": batch.id,
+                    "reference_code": reference,
+                }
+                | ({"external_id": queued.external_id} if queued.external_id else {}),
+            )
+            return job_view(job)
+
+    def _replayed(self, external_id: str, actor: str) -> dict[str, Any] | None:
+        with self.db.session() as session:
+            return replayed_job(session, external_id, actor)
+
+    def _refuse_duplicate(self, sha256: str, name: str, principal: Principal) -> None:
+        with self.db.session() as session:
+            conflict = duplicate_of(session, sha256, name, principal)
+        if conflict is not None:
+            raise conflict
 
     def upload_batch(self, actor: Principal, *, fonds: str | None = None) -> int:
         """The open batch a user's loose uploads go to (one per user and fonds, made on first use)."""
@@ -163,28 +205,20 @@ class IngestService:
         ).first()
 
     def _spool(self, item: PlannedItem) -> Path:
-        """Copy the item's files into a private folder: the job's durable input until it ends."""
+        """The item's files in a private folder: the job's durable input until it ends. Files the caller
+        handed over stay where they are (copied); files in the spool's scratch areas are moved."""
         folder = self.context.settings.spool_dir / uuid.uuid4().hex
         partial = folder.with_name(folder.name + ".part")
         partial.mkdir(parents=True)
+        scratch = [self.context.settings.spool_dir / area for area in ("incoming", "unpacked")]
         for index, path in enumerate(item.sources, start=1):
-            shutil.copyfile(path, partial / f"{index:05d}{path.suffix.lower()}")
+            target = partial / f"{index:05d}{path.suffix.lower()}"
+            if any(path.is_relative_to(area) for area in scratch):
+                path.replace(target)  # a received upload or an unpacked ZIP member: moved, not copied again
+            else:
+                shutil.copyfile(path, target)
         partial.replace(folder)
         return folder
-
-    def _document_by_sha(self, sha256: str) -> tuple[int, str] | None:
-        with self.db.session() as session:
-            row = session.execute(
-                select(Document.id, Document.reference_code).where(Document.original_sha256 == sha256)
-            ).first()
-            if row is not None:
-                return (row[0], row[1])
-            for job in session.scalars(
-                select(IngestJob).where(IngestJob.state.in_([JobState.QUEUED, JobState.PROCESSING]))
-            ):
-                if job.options.get("sha256") == sha256:
-                    return (0, f"queued job {job.id}")
-        return None
 
     def job(self, actor: Principal, job_id: int) -> dict[str, Any]:
         """A job of an item the caller may see; any other answers exactly like a missing one."""
@@ -278,6 +312,7 @@ class IngestService:
             if job.options.get("pending_keys"):
                 recover_orphans(session, self.context.store, job)
             job.state, job.error, job.finished_at, job.seconds = JobState.FAILED, reason, utcnow(), round(seconds, 3)
+            release_claim(job)
             audit.record(
                 session,
                 actor=job.submitted_by,
@@ -316,13 +351,28 @@ class IngestService:
             log.warning("job %s: filed, but not indexed: %s", job_id, exc.message)
 
 
+@dataclass(frozen=True)
+class _Queued:
+    """One checked item on its way into a job."""
+
+    name: str
+    manifest_row: int | None
+    sha256: str
+    hashes: list[str]
+    media_type: str
+    fields: ItemFields
+    title: str | None
+    external_id: str | None
+
+
 def _display_name(item: PlannedItem, path: Path) -> str:
     """The name a person recognises: the file's own, or folder/file for a page of a folder item."""
     if len(item.sources) == 1 and Path(item.name).suffix.lower() == path.suffix.lower():
-        return item.name
-    return f"{item.name}/{path.name}"
+        return display_name(item.name)
+    return display_name(f"{item.name}/{path.name}")
 
 
 def _title(name: str) -> str:
+    name = display_name(name)
     stem = Path(name.split("..", maxsplit=1)[0]).stem if "." in name else name
     return re.sub(r"[-_]+", " ", stem).strip() or name
