@@ -111,6 +111,7 @@ def add_files(
             received_all.append(received)
             paths.append(received.__enter__())
         plan = plan_batch_items(context, batch_id, paths)
+        service.record_refusals(caller, batch_id, plan.rejected, client=client_of(request))
         for item in plan.items:
             try:
                 job = service.submit_item(batch_id, item, actor=caller, client=client_of(request))

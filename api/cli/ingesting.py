@@ -79,6 +79,7 @@ def ingest_paths(
     outcome = IngestOutcome(batch_id=batch_id)
     plan = plan_batch_items(context, batch_id, paths)
     items, outcome.rejected = plan.items, plan.rejected
+    service.record_refusals(actor, batch_id, plan.rejected)
     started = time.perf_counter()
     runner = LocalJobRunner(service, workers=max(1, min(context.settings.workers, len(items) or 1)))
     futures: dict[Future[None], int] = {}

@@ -10,20 +10,20 @@ from __future__ import annotations
 import logging
 import re
 import shutil
-import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.services.claims import NEUTRAL_DUPLICATE, ItemFields, duplicate_of, item_fields, release_claim, replayed_job
-from api.services.filing import file_item, indexed_document, planned_objects, recover_orphans, store_objects
+from api.services.claims import NEUTRAL_DUPLICATE, ItemFields, duplicate_of, item_fields, replayed_job
 from api.services.numbering import allocate_reference
+from api.services.planning import refusal
+from api.services.processing import JobProcessing
 from api.services.views import job_view
 from api.wiring import Context
 from archive import audit
@@ -31,22 +31,19 @@ from archive.access import Principal
 from archive.errors import Conflict, DanganError, NotFound, UnsupportedFile
 from archive.events import AuditAction
 from archive.hashing import sha256_bytes, sha256_file
-from archive.models import Batch, Document, IngestJob, ManifestItem, utcnow
+from archive.models import Batch, IngestJob, ManifestItem
 from archive.permissions import Action, authorize
 from archive.text import display_name
-from archive.values import BatchStatus, DocumentStatus, JobState
+from archive.values import AccessLevel, BatchStatus, JobState
 from archive.visibility import batch_visible, job_visible
 from archive.workflow import check_batch_changeable
 from ingest.grouping import PlannedItem
 from ingest.kinds import validate
-from ingest.quality import get_profile
-from ingest.results import OcrRequest, OcrResult
 
 log = logging.getLogger(__name__)
-OcrCall = Callable[[OcrRequest], OcrResult]
 
 
-class IngestService:
+class IngestService(JobProcessing):
     def __init__(self, context: Context) -> None:
         self.context = context
         self.db = context.db
@@ -64,6 +61,55 @@ class IngestService:
         date: str | None = None,
         departments: Sequence[str] | None = None,
         external_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Queue one item; a refusal is an audit event of its own (and is raised to the caller)."""
+        try:
+            return self._submit(
+                batch_id,
+                item,
+                actor=actor,
+                client=client,
+                title=title,
+                level=level,
+                date=date,
+                departments=departments,
+                external_id=external_id,
+            )
+        except DanganError as exc:
+            self.record_refusals(actor, batch_id, [refusal(display_name(item.name), exc)], client=client)
+            raise
+
+    def record_refusals(
+        self, actor: Principal, batch_id: int | None, refused: Sequence[dict[str, Any]], *, client: str | None = None
+    ) -> None:
+        """Items refused before they became jobs (bad files, duplicates, scan-less ZIPs): each an audit event."""
+        if not refused:
+            return
+        with self.db.write() as session:
+            for row in refused:
+                audit.record(
+                    session,
+                    actor=actor.username,
+                    roles=actor.roles,
+                    action=AuditAction.INGEST_REFUSED,
+                    outcome="refused",
+                    target=f"batch:{batch_id}" if batch_id is not None else None,
+                    client=client,
+                    details={"item": str(row.get("item")), "error": row.get("error"), "reason": row.get("message")},
+                )
+
+    def _submit(
+        self,
+        batch_id: int,
+        item: PlannedItem,
+        *,
+        actor: Principal,
+        client: str | None,
+        title: str | None,
+        level: str | None,
+        date: str | None,
+        departments: Sequence[str] | None,
+        external_id: str | None,
     ) -> dict[str, Any]:
         """Validate every file of the item and queue it; nothing is written when it is refused.
 
@@ -181,7 +227,8 @@ class IngestService:
             return found
         from api.services.batches import BatchService
 
-        return int(BatchService(self.context).create(actor=actor, fonds=fonds, label=label)["id"])
+        level = min(AccessLevel.parse(self.context.settings.default_level), actor.clearance)  # within their clearance
+        return int(BatchService(self.context).create(actor=actor, fonds=fonds, label=label, level=level.label)["id"])
 
     def ensure_open(self, actor: Principal, batch_id: int) -> None:
         """Refuse files for a batch that is sampled, accepted or filed, before any upload is received."""
@@ -228,127 +275,6 @@ class IngestService:
             if job is None or not job_visible(session, actor, job):
                 raise NotFound(f"job {job_id} does not exist")
             return job_view(job)
-
-    def pending_job_ids(self, *, batch_id: int | None = None) -> list[int]:
-        """Jobs a crash or shutdown left unfinished, made ready to run again (their half-written objects removed)."""
-        with self.db.write() as session:
-            query = select(IngestJob).where(IngestJob.state.in_([JobState.QUEUED, JobState.PROCESSING]))
-            if batch_id is not None:
-                query = query.where(IngestJob.batch_id == batch_id)
-            jobs = list(session.scalars(query.order_by(IngestJob.id)))
-            for job in jobs:
-                if job.options.get("pending_keys"):
-                    recover_orphans(session, self.context.store, job)
-                job.state = JobState.QUEUED
-            ids = [job.id for job in jobs]
-        self.index_unindexed()
-        return ids
-
-    def index_unindexed(self) -> int:
-        """Documents filed before a crash stopped their indexing."""
-        with self.db.session() as session:
-            unindexed = Document.indexed_at.is_(None) & (Document.status != DocumentStatus.WITHDRAWN)
-            documents = list(session.scalars(select(Document).where(unindexed)))
-            batch = [indexed_document(document) for document in documents]
-        if batch:
-            self.context.index.upsert(batch)
-            self._mark_indexed([d.document_id for d in batch])
-        return len(batch)
-
-    def _mark_indexed(self, document_ids: list[int]) -> None:
-        with self.db.write() as session:
-            session.execute(update(Document).where(Document.id.in_(document_ids)).values(indexed_at=utcnow()))
-
-    # -- processing --------------------------------------------------------------------------------
-    def process_job(self, job_id: int, ocr: OcrCall) -> None:
-        """Run one queued job to its end state. Never raises for a job's own failure: the job records it."""
-        if not self._claim(job_id):
-            return
-        with self.db.session() as session:
-            job = session.get(IngestJob, job_id)
-            assert job is not None
-            spool, options = Path(job.spool_path or ""), dict(job.options)
-        workdir = self.context.settings.home_dir / "work" / f"job-{job_id}"
-        shutil.rmtree(workdir, ignore_errors=True)
-        started = time.perf_counter()
-        try:
-            sources = tuple(spool / str(name) for name in options["spooled"])  # type: ignore[attr-defined]
-            if not all(path.exists() for path in sources):
-                raise UnsupportedFile(f"the spooled copy of job {job_id} is gone; submit the file again")
-            request = OcrRequest(
-                sources=sources,
-                media_type=str(options["media_type"]),
-                languages=str(options["languages"]),
-                workdir=workdir,
-                assumed_dpi=self.context.settings.assumed_dpi,
-                page_timeout_seconds=self.context.settings.ocr_page_timeout_seconds,
-                profile=get_profile(str(options["profile"]), options.get("profile_overrides")),  # type: ignore[arg-type]
-            )
-            result = ocr(request)
-            self._file(job_id, list(sources), options, result, seconds=time.perf_counter() - started)
-        except DanganError as exc:
-            self._fail(job_id, exc.message, seconds=time.perf_counter() - started)
-        except Exception as exc:  # a bug or an engine crash must still end the job, with the reason kept
-            log.exception("job %s crashed", job_id)
-            self._fail(
-                job_id, f"internal error: {exc.__class__.__name__}: {exc}", seconds=time.perf_counter() - started
-            )
-        finally:
-            shutil.rmtree(workdir, ignore_errors=True)
-
-    def _claim(self, job_id: int) -> bool:
-        with self.db.write() as session:
-            claimed = session.execute(
-                update(IngestJob)
-                .where(IngestJob.id == job_id, IngestJob.state == JobState.QUEUED)
-                .values(state=JobState.PROCESSING, started_at=utcnow(), attempts=IngestJob.attempts + 1)
-            )
-            return bool(claimed.rowcount)  # type: ignore[attr-defined]
-
-    def _fail(self, job_id: int, reason: str, *, seconds: float) -> None:
-        with self.db.write() as session:
-            job = session.get(IngestJob, job_id)
-            assert job is not None
-            if job.options.get("pending_keys"):
-                recover_orphans(session, self.context.store, job)
-            job.state, job.error, job.finished_at, job.seconds = JobState.FAILED, reason, utcnow(), round(seconds, 3)
-            release_claim(job)
-            audit.record(
-                session,
-                actor=job.submitted_by,
-                action=AuditAction.INGEST_PROCESS,
-                target=f"job:{job_id}",
-                outcome="failure",
-                details={"item": job.source_name, "reason": reason},
-            )
-            spool = job.spool_path
-        if spool:
-            shutil.rmtree(spool, ignore_errors=True)
-
-    def _file(
-        self, job_id: int, sources: list[Path], options: dict[str, Any], result: OcrResult, *, seconds: float
-    ) -> None:
-        planned = planned_objects(sources, options, result)
-        with self.db.write() as session:  # the intent: these keys may exist without rows until filed
-            job = session.get(IngestJob, job_id)
-            assert job is not None
-            job.options = {**job.options, "pending_keys": [f"sha256/{sha[:2]}/{sha}" for _, _, sha, _ in planned]}
-        infos = store_objects(self.context.store, planned)
-        with self.db.write() as session:
-            job = session.get(IngestJob, job_id)
-            assert job is not None
-            if job.state != JobState.PROCESSING:
-                return  # another process filed it first
-            document = file_item(session, job, result, planned, infos, seconds=seconds)
-            indexed = indexed_document(document)
-            spool = job.spool_path
-        if spool:
-            shutil.rmtree(spool, ignore_errors=True)
-        try:
-            self.context.index.upsert([indexed])
-            self._mark_indexed([indexed.document_id])
-        except DanganError as exc:  # the item is filed; the index is derived data and can be rebuilt
-            log.warning("job %s: filed, but not indexed: %s", job_id, exc.message)
 
 
 @dataclass(frozen=True)
