@@ -156,6 +156,10 @@ class ReviewService:
                 (ObjectRole.TEXT, text, "text/plain; charset=utf-8", None),
             ):
                 assert info.sha256 is not None
+                same = next((o for o in document.objects if o.role == role and o.key == info.key), None)
+                if same is not None:  # the rescan's text (or scan) is byte-identical to an earlier version's
+                    same.current, same.page_id = True, page_ref
+                    continue
                 document.objects.append(
                     StoredObject(
                         key=info.key,
