@@ -169,3 +169,15 @@ def test_a_fresh_archive_answers_the_bootstrap_question(tmp_path: Path) -> None:
         assert all(account["password"] and account["token"] for account in created)
     finally:
         context.close()
+
+
+def test_anyone_changes_their_own_password_and_nothing_else(context: Context, client: TestClient) -> None:
+    account(context, "li.wei", ["staff"], "internal")
+    headers = bearer(context, "li.wei")
+    changed = client.patch("/api/v1/users/li.wei", headers=headers, json={"password": "a new long passphrase"})
+    assert changed.status_code == 200
+    login = client.post("/api/v1/auth/login", json={"username": "li.wei", "password": "a new long passphrase"})
+    assert login.status_code == 200
+    fresh = {"Authorization": f"Bearer {login.json()['token']}"}
+    assert client.patch("/api/v1/users/li.wei", headers=fresh, json={"clearance": "public"}).status_code == 403
+    assert client.patch("/api/v1/users/auditor", headers=fresh, json={"password": "x" * 20}).status_code == 403

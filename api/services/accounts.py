@@ -116,7 +116,9 @@ class AccountService:
         password: str | None = None,
         client: str | None = None,
     ) -> dict[str, Any]:
-        authorize(actor.roles, Action.MANAGE_USERS)
+        only_password = password is not None and all(v is None for v in (roles, clearance, departments, disabled))
+        if not (only_password and actor.username == username):
+            authorize(actor.roles, Action.MANAGE_USERS)  # anyone may change their own password, nothing else
         granted = _roles(roles) if roles is not None else None
         level = AccessLevel.parse(clearance) if clearance is not None else None
         if actor.username == username and disabled:
