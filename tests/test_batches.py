@@ -7,8 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
-from tests.conftest import Cli
+from archive import sampling
+from archive.models import Document, Page
+from tests.conftest import Cli, CliResult, make_context
 from tests.pages import CHINESE_TEXT, ENGLISH_TEXT, chinese_page, english_page, render
 
 
@@ -131,7 +134,7 @@ def test_rescan_replaces_a_page_and_keeps_the_old_version(cli: Cli, tmp_path: Pa
     assert [h["reference_code"] for h in hits] == [held["reference_code"]]
     again = cli("page", "accept", str(held["page_id"]))
     assert again.exit_code == 5 and "replaced by a rescan" in again.stderr
-    assert cli("verify", "--json").json["clean"] is True
+    assert cli("--user", "sysadmin", "verify", "--json").json["clean"] is True  # verification is the sysadmin's
 
 
 @pytest.fixture
@@ -141,11 +144,29 @@ def sampled_batch(cli: Cli, tmp_path: Path) -> tuple[int, list[int]]:
         render(box, f"sheet-{n}.png", f"Sheet {n}. " + ENGLISH_TEXT, "eng", seed=30 + n)
     batch = make_batch(cli)
     assert cli("ingest", str(box), "--batch", str(batch)).exit_code == 0
-    sample = cli("batch", "sample", str(batch), "--percent", "50", "--minimum", "2", "--seed", "7", "--json").json
+    args = ("batch", "sample", str(batch), "--percent", "50", "--minimum", "2", "--seed", "7", "--json")
+    sample = reviewer(cli, *args).json
     assert sample["seed"] == 7 and len(sample["pages"]) == 2 and sample["population"] == 4
-    again = cli("batch", "sample", str(batch), "--percent", "50", "--minimum", "2", "--seed", "7", "--json").json
-    assert [p["page_id"] for p in again["pages"]] == [p["page_id"] for p in sample["pages"]]  # the seed reproduces
-    return batch, [p["page_id"] for p in again["pages"]]
+    again = reviewer(cli, *args)  # a batch that is being sampled cannot be sampled again...
+    assert again.exit_code == 5 and "is sampling" in again.stderr
+    context = make_context(cli.home)
+    try:
+        with context.db.session() as session:
+            population = list(
+                session.scalars(
+                    select(Page.id).join(Document, Page.document_id == Document.id).where(Document.batch_id == batch)
+                )
+            )
+    finally:
+        context.close()
+    redrawn = sampling.draw(population, percent=50, minimum=2, seed=7)  # ...but its recorded seed reproduces it
+    assert redrawn == [p["page_id"] for p in sample["pages"]]
+    return batch, redrawn
+
+
+def reviewer(cli: Cli, *args: str) -> CliResult:
+    """Acceptance is done by a second archivist, never the one who scanned the batch (four eyes)."""
+    return cli("--user", "reviewer", *args)
 
 
 def test_acceptance_passes_and_the_batch_is_filed(
@@ -154,12 +175,12 @@ def test_acceptance_passes_and_the_batch_is_filed(
     batch, pages = sampled_batch
     assert cli("batch", "file", str(batch)).exit_code == 5  # not accepted yet
     for page in pages:
-        assert cli("batch", "verdict", str(batch), str(page), "pass").exit_code == 0
-    decision = cli("batch", "decide", str(batch), "--json").json
+        assert reviewer(cli, "batch", "verdict", str(batch), str(page), "pass").exit_code == 0
+    decision = reviewer(cli, "batch", "decide", str(batch), "--json").json
     assert decision["decision"] == "accepted" and decision["pass_rate"] == 1.0
     html = tmp_path / "report.html"
     report = cli("batch", "report", str(batch), "--html", str(html), "--json").json
-    assert report["decision"] == "accepted" and report["decided_by"] == "system"
+    assert report["decision"] == "accepted" and report["decided_by"] == "reviewer"
     assert report["samples"][-1]["passed"] == 2
     page = html.read_text(encoding="utf-8")
     assert "Decision: accepted" in page and "seed 7" in page
@@ -169,13 +190,13 @@ def test_acceptance_passes_and_the_batch_is_filed(
 
 def test_a_critical_defect_returns_the_batch(cli: Cli, sampled_batch: tuple[int, list[int]]) -> None:
     batch, pages = sampled_batch
-    missing_defect = cli("batch", "verdict", str(batch), str(pages[0]), "fail")
+    missing_defect = reviewer(cli, "batch", "verdict", str(batch), str(pages[0]), "fail")
     assert missing_defect.exit_code == 2 and "needs a defect type" in missing_defect.stderr
-    cli("batch", "verdict", str(batch), str(pages[0]), "fail", "--defect", "missing_page")
-    undecided = cli("batch", "decide", str(batch))
+    reviewer(cli, "batch", "verdict", str(batch), str(pages[0]), "fail", "--defect", "missing_page")
+    undecided = reviewer(cli, "batch", "decide", str(batch))
     assert undecided.exit_code == 2 and "1 of 2 sampled pages have no verdict" in undecided.stderr
-    cli("batch", "verdict", str(batch), str(pages[1]), "pass")
-    decision = cli("batch", "decide", str(batch), "--json").json
+    reviewer(cli, "batch", "verdict", str(batch), str(pages[1]), "pass")
+    decision = reviewer(cli, "batch", "decide", str(batch), "--json").json
     assert decision["decision"] == "returned"
     assert any("critical" in reason for reason in decision["reasons"])
     refused = cli("batch", "file", str(batch))
