@@ -56,13 +56,16 @@ def queries(path: Path, per_kind: int, seed: int = 7) -> dict[str, list[str]]:
     rng = random.Random(seed)
     english: list[list[str]] = []
     chinese: list[str] = []
-    for document in search_corpus.read(path):
-        if rng.random() < 0.02:
-            for page in document.pages:
-                if HAN_RUN.search(page.text):
-                    chinese.extend(run for run in re.split(r"[^\u4e00-\u9fff]+", page.text) if len(run) >= 6)
-                else:
-                    english.append(re.findall(r"[a-z]+", page.text.lower()))
+    for share in (0.02, 1.0):  # a small corpus may have no page of a language in a 2% sample: take them all
+        for document in search_corpus.read(path):
+            if rng.random() < share:
+                for page in document.pages:
+                    if HAN_RUN.search(page.text):
+                        chinese.extend(run for run in re.split(r"[^\u4e00-\u9fff]+", page.text) if len(run) >= 6)
+                    else:
+                        english.append(re.findall(r"[a-z]+", page.text.lower()))
+        if english and chinese:
+            break
     made: dict[str, list[str]] = {kind: [] for kind in KINDS}
     for _ in range(per_kind):
         words = rng.choice(english)
