@@ -10,10 +10,11 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from api.services.batches import BatchService
+from api.services.filing import indexed_document
 from api.wiring import Context
 from archive import audit, sampling
 from archive.errors import Conflict, InvalidInput, NotFound
@@ -144,9 +145,11 @@ class AcceptanceService:
                     f"batch {batch_id} is {batch.status}: only an accepted batch can be filed; "
                     "draw a sample and record its verdicts first"
                 )
-            documents = list(session.scalars(select(Document).where(Document.batch_id == batch_id)))
+            in_use = (Document.batch_id == batch_id) & (Document.status != DocumentStatus.WITHDRAWN)
+            documents = list(session.scalars(select(Document).where(in_use)))
             for document in documents:
                 document.status = DocumentStatus.FILED
+                document.indexed_at = None  # until the index knows it is filed (recovery re-indexes)
             batch.status, batch.filed_by, batch.filed_at = BatchStatus.FILED, actor, utcnow()
             audit.record(
                 session,
@@ -155,7 +158,13 @@ class AcceptanceService:
                 target=f"batch:{batch_id}",
                 details={"documents": len(documents)},
             )
-            return {"batch_id": batch_id, "status": batch.status.value, "documents": len(documents)}
+            indexed = [indexed_document(document) for document in documents]
+            view = {"batch_id": batch_id, "status": batch.status.value, "documents": len(documents)}
+        self.context.index.upsert(indexed)  # the next search already sees them filed (staff see filed items)
+        with self.context.db.write() as session:
+            ids = [document.document_id for document in indexed]
+            session.execute(update(Document).where(Document.id.in_(ids)).values(indexed_at=utcnow()))
+        return view
 
     def report(self, batch_id: int) -> dict[str, Any]:
         status = BatchService(self.context).status(batch_id)

@@ -53,7 +53,9 @@ class ReviewService:
                 details={"document": page.document_id, "page": page.number, "note": note},
             )
             _settle_document(session, page.document)
-            return page_view(page)
+            indexed, view = indexed_document(page.document), page_view(page)
+        self.context.index.upsert([indexed])  # a rejected page's text leaves the index; an accepted one returns
+        return view
 
     def replace(
         self, page_id: int, rescan: Path, *, actor: str, ocr: OcrCall, display_name: str | None = None
