@@ -12,7 +12,7 @@ from sqlalchemy import select
 from api.cli.ingesting import ingest_paths
 from api.services.acceptance import AcceptanceService
 from api.services.batches import BatchService
-from api.services.documents import withdraw_document
+from api.services.documents import update_document, withdraw_document
 from api.services.review import ReviewService
 from api.services.search import SearchService
 from api.wiring import Context
@@ -81,3 +81,20 @@ def test_a_rejected_page_is_not_searchable_text_until_accepted(
     assert hit["document_id"] == ids["ledger"] and hit["snippets"] == []  # ... but no rejected text shown
     ReviewService(context).accept(page_id, actor="t", note="legible after all")
     assert [h.document_id for h in context.index.search("harbour", scope=OPERATOR).hits] == [ids["ledger"]]
+
+
+def test_a_withdrawn_record_stays_out_of_the_index_whatever_changes_it_later(
+    context: Context, batch: tuple[int, dict[str, int]]
+) -> None:
+    _, ids = batch
+    with context.db.session() as session:
+        page_id = session.scalars(select(Page.id).where(Page.document_id == ids["register"])).one()
+    withdraw_document(context, system_operator(), ids["register"], reason="ingested by mistake")
+    update_document(context, system_operator(), ids["register"], title="Lighthouse keepers (withdrawn)")
+    ReviewService(context).reject(page_id, actor="t", reason="blurred")
+    ReviewService(context).accept(page_id, actor="t")
+    assert context.index.search("lighthouse", scope=OPERATOR).total_documents == 0
+    assert context.index.suggest("Lighthouse", scope=OPERATOR) == []
+    with context.db.session() as session:
+        withdrawn = session.get(Document, ids["register"])
+        assert withdrawn is not None and withdrawn.status == DocumentStatus.WITHDRAWN  # a review does not undo it

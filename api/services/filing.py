@@ -155,6 +155,11 @@ def recover_orphans(session: Session, store: BlobStore, job: IngestJob) -> int:
     return removed
 
 
+def indexed_in_use(document: Document) -> list[IndexedDocument]:
+    """What a change to this document upserts: its entry, or nothing once it is withdrawn (it left for good)."""
+    return [] if document.status == DocumentStatus.WITHDRAWN else [indexed_document(document)]
+
+
 def indexed_document(document: Document) -> IndexedDocument:
     original = next((o for o in document.objects if o.role == ObjectRole.ORIGINAL), None)
     return IndexedDocument(
