@@ -20,10 +20,11 @@ from api.services.backup_targets import BackupTargets, TargetSpec
 from api.services.backups import BackupService
 from api.services.maintenance import MaintenanceService
 from api.wiring import Context, build_context
-from archive.access import system_operator
+from archive.access import Principal
 from archive.hashing import CHUNK
 from archive.models import Batch, Document, Fonds, StoredObject, utcnow
 from archive.ports import content_key
+from archive.values import AccessLevel, Role
 from storage_config.settings import Settings
 
 
@@ -85,11 +86,12 @@ def main() -> None:
         total = sum(path.stat().st_size for path in paths)
         raw_sha256(paths)  # warm the page cache, as for the verification pass
         raw = min(raw_sha256(paths), raw_sha256(paths))
-        report = MaintenanceService(context).verify(system_operator(), level="full")
+        operator = Principal("bench-sysadmin", frozenset({Role.SYSADMIN}), AccessLevel.TOP_SECRET)
+        report = MaintenanceService(context).verify(operator, level="full")
         ours = float(report["seconds"])
-        BackupTargets(context).add(system_operator(), TargetSpec(name="bench", kind="local", path=str(root / "backup")))
-        backup = BackupService(context).run(system_operator(), target="bench")
-        drill = DrillService(context).drill(system_operator(), target="bench")
+        BackupTargets(context).add(operator, TargetSpec(name="bench", kind="local", path=str(root / "backup")))
+        backup = BackupService(context).run(operator, target="bench")
+        drill = DrillService(context).drill(operator, target="bench")
         context.close()
     gb = total / 1e9
     print(f"objects: {objects} x {mib} MiB = {total / 2**20:.0f} MiB (random bytes), local store, page cache warm")

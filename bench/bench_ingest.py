@@ -27,7 +27,9 @@ from sqlalchemy import select
 from api.cli.ingesting import ingest_paths
 from api.services.batches import BatchService
 from api.wiring import build_context
+from archive.access import Principal
 from archive.models import Document, IngestJob
+from archive.values import AccessLevel, Role
 from bench.textmetrics import cer
 from ingest.samples import CHINESE_PAGES, ENGLISH_PAGES, SamplePage, render_page_with_text
 from storage_config.settings import Settings
@@ -98,9 +100,10 @@ def ocrmypdf_jobs2(pages: list[Path], out: Path) -> tuple[float, dict[str, str]]
 def dangan(pages: list[Path], home: Path) -> tuple[float, dict[str, str], float]:
     context = build_context(Settings(home=home, workers=WORKERS))
     try:
-        batch = BatchService(context).create(actor="bench", fonds="B01", languages=LANGUAGES)["id"]
+        archivist = Principal("bench-archivist", frozenset({Role.ARCHIVIST}), AccessLevel.TOP_SECRET)
+        batch = BatchService(context).create(actor=archivist, fonds="B01", languages=LANGUAGES)["id"]
         started = time.perf_counter()
-        outcome = ingest_paths(context, pages, batch_id=batch)
+        outcome = ingest_paths(context, pages, actor=archivist, batch_id=batch)
         elapsed = time.perf_counter() - started
         if outcome.exit_code() != 0:
             raise SystemExit(f"ingest failed: {outcome.as_dict()}")

@@ -42,14 +42,26 @@ def serve(home: Path, port: int) -> None:
 
 
 def prepare(home: Path) -> str:
+    from api.services.accounts import AccountService
     from api.services.maintenance import MaintenanceService
     from api.services.users import UserService
     from api.wiring import build_context
+    from archive.values import Role
     from storage_config.settings import Settings
 
     context = build_context(Settings(home=home, workers=1))
     MaintenanceService(context).initialise()
-    token = str(UserService(context).create_admin("bench-admin")["token"])
+    users = UserService(context)
+    users.bootstrap()
+    AccountService(context).create(
+        actor=users.officer(Role.SECADMIN),
+        username="bench-archivist",
+        password="bench archivist passphrase",
+        roles=[Role.ARCHIVIST.value],
+        clearance="top_secret",
+    )
+    archivist = users.principal("bench-archivist")
+    token = str(users.issue_token(archivist, "bench-archivist", label="bench")["token"])
     context.close()
     return token
 

@@ -1,5 +1,6 @@
 """A generated search corpus: archive-like documents of several pages, mixed Chinese and English, ~2 KB of
-text per page, with levels, departments, fonds, series, types, languages and dates. Deterministic per seed.
+text per page, with levels, departments, fonds, series, types, languages, dates and a filed flag (90% filed).
+Deterministic per seed.
 
 Words follow a Zipf distribution (like real text: a few very common words, a long tail), Chinese "words"
 are 2-3 characters drawn from 3,500 characters with Zipf frequencies (as in real Chinese, where the 1,000
@@ -34,8 +35,10 @@ class Vocabulary:
         han = [chr(c) for c in range(0x4E00, 0x4E00 + 20000, 5)][:3500]
         rng.shuffle(han)
         han_weights = list(itertools.accumulate(1.0 / (rank + 1) for rank in range(len(han))))  # few common ones
-        self.zh = list(
-            {"".join(rng.choices(han, cum_weights=han_weights, k=rng.choice((2, 2, 3)))) for _ in range(40000)}
+        self.zh = list(  # distinct, in the order drawn (a set's order would change with PYTHONHASHSEED)
+            dict.fromkeys(
+                "".join(rng.choices(han, cum_weights=han_weights, k=rng.choice((2, 2, 3)))) for _ in range(40000)
+            )
         )
         onsets: tuple[str, ...] = ("b", "c", "d", "f", "g", "h", "j", "k", "l", "m", "n", "p", "r", "s", "t", "v")
         onsets += ("w", "z", "br", "ch", "cl", "dr", "gr", "pl", "st", "tr")
@@ -99,6 +102,7 @@ def generate(pages: int, seed: int = 2026) -> Iterator[IndexedDocument]:
             date=dt.date(1990, 1, 1) + dt.timedelta(days=rng.randrange(36 * 365)),
             doc_type=rng.choice(TYPES),
             language="chi_sim+eng" if chinese else "eng",
+            filed=document_id % 10 != 0,  # 90% filed (not drawn from rng: the rest of the corpus is unchanged)
         )
 
 
@@ -119,6 +123,7 @@ def write(path: Path, pages: int) -> None:
                 "date": document.date.isoformat() if document.date else None,
                 "type": document.doc_type,
                 "language": document.language,
+                "filed": document.filed,
             }
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
     temporary.rename(path)
@@ -141,4 +146,5 @@ def read(path: Path) -> Iterator[IndexedDocument]:
                 date=dt.date.fromisoformat(record["date"]) if record["date"] else None,
                 doc_type=record["type"],
                 language=record["language"],
+                filed=record.get("filed", record["id"] % 10 != 0),  # corpora cached before the flag
             )

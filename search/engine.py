@@ -125,14 +125,19 @@ class SearchIndex(ABC):
     def upsert(self, documents: Iterable[IndexedDocument]) -> None:
         """Replace these documents' pages; the batch commits as a unit or not at all."""
         batch = list(documents)
+        if not batch:
+            return  # nothing to write: no commit, and readers keep their caches
         with self._write_lock:
             self._check_between_searches()
             self._write([prepare(d) for d in batch], [d.document_id for d in batch])
 
     def delete(self, document_ids: Iterable[int]) -> None:
+        ids = list(document_ids)
+        if not ids:
+            return
         with self._write_lock:
             self._check_between_searches()
-            self._write([], list(document_ids))
+            self._write([], ids)
 
     def rebuild(self, documents: Iterable[IndexedDocument], progress: Progress | None = None) -> int:
         """Build a fresh index beside the live one, then swap it in; returns the number of documents."""

@@ -19,7 +19,7 @@ from archive.errors import QueryError
 from archive.text import HAN_RUN
 from search.analysis import tokens_of
 from search.schema import query_schema
-from search.types import NO_DEPARTMENT, UNLEVELLED, SearchFilters
+from search.types import FILED, NO_DEPARTMENT, UNLEVELLED, SearchFilters
 
 SORTS = ("relevance", "date")
 MAX_PAGE_SIZE = 100
@@ -29,11 +29,14 @@ def access_filter(scope: SearchScope) -> wq.Query:
     level: wq.Query = wq.NumericRange("level", None, scope.max_level)
     if scope.include_unlevelled:  # admins see records whose level was never set, but not above their clearance
         level = wq.Or([level, wq.Term("level", UNLEVELLED)])
-    if scope.departments is None:
-        return level
-    allowed: list[wq.Query] = [wq.Term("departments", NO_DEPARTMENT)]
-    allowed.extend(wq.Term("departments", d) for d in sorted(scope.departments))
-    return wq.And([level, wq.Or(allowed)])
+    parts = [level]
+    if scope.departments is not None:
+        allowed: list[wq.Query] = [wq.Term("departments", NO_DEPARTMENT)]
+        allowed.extend(wq.Term("departments", d) for d in sorted(scope.departments))
+        parts.append(wq.Or(allowed))
+    if scope.filed_only:  # staff: an item only once its batch is filed, never work in progress
+        parts.append(wq.Term("filed", FILED))
+    return parts[0] if len(parts) == 1 else wq.And(parts)
 
 
 def narrowing(filters: SearchFilters) -> list[wq.Query]:

@@ -33,6 +33,7 @@ def build_schema(*, prepared: bool = False) -> Schema:
         fonds=KEYWORD(stored=True, lowercase=True, commas=True),
         series=KEYWORD(stored=True, lowercase=True, commas=True),
         batch=ID(stored=True),
+        filed=ID(),  # types.FILED or UNFILED
         type=KEYWORD(stored=True, lowercase=True, commas=True),
         language=KEYWORD(stored=True, lowercase=True, commas=True),
         date=DATETIME(stored=True),

@@ -23,7 +23,7 @@ from search.prepare import PreparedDocument
 from search.results import FactsCache, PageMatches, day_number, labels_stamp
 from search.schema import KEYWORD_FIELDS
 from search.tantivy_query import translate
-from search.types import NO_DEPARTMENT, UNLEVELLED
+from search.types import FILED, NO_DEPARTMENT, UNFILED, UNLEVELLED
 
 TERMS = "dangan_terms"  # pre-analysed terms separated by spaces
 KEYWORD = "dangan_keyword"  # one exact value, lower-cased
@@ -43,6 +43,7 @@ def build_schema() -> tantivy.Schema:
     for name in KEYWORD_FIELDS:
         builder.add_text_field(name, stored=True, tokenizer_name=KEYWORD, index_option="basic")
     builder.add_text_field("batch", tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("filed", tokenizer_name="raw", index_option="basic")
     builder.add_date_field("date", stored=True, indexed=True, fast=True)
     for name in ("title", "text"):
         builder.add_text_field(name, tokenizer_name=TERMS)
@@ -126,6 +127,7 @@ class TantivyIndex(SearchIndex):
                 if value:
                     page_doc.add_text(name, value)
             page_doc.add_text("batch", str(document.batch_id or ""))
+            page_doc.add_text("filed", FILED if document.filed else UNFILED)
             if document.date is not None:
                 page_doc.add_date("date", dt.datetime.combine(document.date, dt.time(), tzinfo=dt.UTC))
             page_doc.add_text("title", prepared.title)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-SCHEMA_VERSION = 7  # 2: trad→simp; 3: `chars` for 1-character queries; 4: English stems; 5: facets;
-# 6: numeric document ids in columns, engine recorded; 7: labels stamp and day number in columns
+SCHEMA_VERSION = 8  # 2: trad→simp; 3: `chars` for 1-character queries; 4: English stems; 5: facets;
+# 6: numeric document ids in columns, engine recorded; 7: labels stamp and day number in columns; 8: `filed`
 NO_DEPARTMENT = "_none_"  # the department keyword of records open to every department
 UNLEVELLED = 99  # documents with no level sort above every clearance: only admins' scope reaches them
+FILED, UNFILED = "1", "0"  # the `filed` keyword: a scope with filed_only matches FILED pages only
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class IndexedDocument:
     date: dt.date | None = None
     doc_type: str = ""  # the original's format: tiff, jpeg, png, pdf
     language: str = ""
+    filed: bool = False  # its batch is filed: only then does a filed-only scope (staff) reach it
 
 
 FACETS = ("fonds", "series", "type", "language", "level", "year")

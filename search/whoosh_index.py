@@ -24,7 +24,7 @@ from search.engine import Progress, SearchIndex
 from search.prepare import PreparedDocument
 from search.results import FactsCache, PageMatches, day_number, labels_stamp
 from search.schema import build_schema
-from search.types import NO_DEPARTMENT, UNLEVELLED
+from search.types import FILED, NO_DEPARTMENT, UNFILED, UNLEVELLED
 
 WRITE_LOCK_TIMEOUT = 60.0
 BUILD_PROCESSES = min(4, os.cpu_count() or 1)
@@ -135,6 +135,7 @@ def _add_pages(writer: IndexWriter, prepared: PreparedDocument) -> None:
             fonds=document.fonds,
             series=document.series,
             batch=str(document.batch_id or ""),
+            filed=FILED if document.filed else UNFILED,
             type=document.doc_type,
             language=document.language,
             ref=document.reference_code,

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.services.users import UserService
 from api.web import create_app
 from api.wiring import Context
+from tests.actors import bearer
 from tests.pages import ENGLISH_TEXT, render
 
 
@@ -25,7 +25,14 @@ def client(context: Context) -> Iterator[TestClient]:
 
 @pytest.fixture
 def headers(context: Context) -> dict[str, str]:
-    return {"Authorization": f"Bearer {UserService(context).create_admin('admin')['token']}"}
+    """The archivist who creates the batch and uploads its scans."""
+    return bearer(context, "clerk", ["archivist"])
+
+
+@pytest.fixture
+def reviewer(context: Context, headers: dict[str, str]) -> dict[str, str]:
+    """A second archivist: samples and decides what the clerk scanned (four eyes)."""
+    return bearer(context, "reviewer", ["archivist"])
 
 
 def wait_for_batch(client: TestClient, headers: dict[str, str], batch_id: int, items: int) -> dict[str, Any]:
@@ -38,7 +45,9 @@ def wait_for_batch(client: TestClient, headers: dict[str, str], batch_id: int, i
     raise AssertionError("batch did not finish")
 
 
-def test_zip_upload_to_a_batch_with_a_manifest(client: TestClient, headers: dict[str, str], tmp_path: Path) -> None:
+def test_zip_upload_to_a_batch_with_a_manifest(
+    client: TestClient, headers: dict[str, str], reviewer: dict[str, str], tmp_path: Path
+) -> None:
     pages = [
         render(tmp_path / "src", f"letter-{n}.png", f"Letter {n}. " + ENGLISH_TEXT, "eng", seed=60 + n)
         for n in range(3)
@@ -72,14 +81,14 @@ def test_zip_upload_to_a_batch_with_a_manifest(client: TestClient, headers: dict
     codes = sorted(j["reference_code"] for j in rec["extra_items"])
     assert codes == ["Z1-2024-Y30-0003"]
 
-    sample = client.post(f"/api/v1/batches/{batch_id}/sample", headers=headers, json={"percent": 100, "minimum": 1})
+    sample = client.post(f"/api/v1/batches/{batch_id}/sample", headers=reviewer, json={"percent": 100, "minimum": 1})
     assert sample.status_code == 201
     for row in sample.json()["pages"]:
         verdict = client.post(
-            f"/api/v1/batches/{batch_id}/verdicts", headers=headers, json={"page_id": row["page_id"], "verdict": "pass"}
+            f"/api/v1/batches/{batch_id}/verdicts", headers=reviewer, json={"page_id": row["page_id"], "verdict": "pass"}
         )
         assert verdict.status_code == 200
-    decision = client.post(f"/api/v1/batches/{batch_id}/decision", headers=headers).json()
+    decision = client.post(f"/api/v1/batches/{batch_id}/decision", headers=reviewer).json()
     assert decision["decision"] == "accepted"
     html = client.get(f"/api/v1/batches/{batch_id}/report", params={"format": "html"}, headers=headers)
     assert html.status_code == 200 and "Decision: accepted" in html.text
@@ -90,7 +99,10 @@ def test_zip_upload_to_a_batch_with_a_manifest(client: TestClient, headers: dict
         files=[("files", ("late.png", pages[0].read_bytes(), "image/png"))],
     )
     assert late.status_code == 409
-    assert late.json()["message"] == f"batch {batch_id} is filed; files can only be added to an open batch"
+    assert late.json()["message"] == (
+        f"batch {batch_id} is filed and closed; reopen it first with a reason "
+        f"(`dangan batch reopen {batch_id} --reason ...`)"
+    )
 
 
 def test_unknown_fields_are_refused_not_assigned(client: TestClient, headers: dict[str, str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import random
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from archive.access import Principal, search_scope, system_operator
+from archive.access import Principal, SearchScope, search_scope, system_operator
 from archive.errors import QueryError, SearchUnavailable
 from archive.values import AccessLevel, Role
 from search.analysis import tokens_of
@@ -172,53 +173,55 @@ def test_rebuild_matches_incremental(index: SearchIndex, tmp_path: Path) -> None
 def catalogue_like(tmp_path: Path, engine: str) -> SearchIndex:
     ix = open_index(tmp_path / "facets", engine)
     ix.create()
-    ix.upsert(
-        [
-            IndexedDocument(
-                11,
-                "A1-2020-Y30-0001",
-                "Budget letter",
-                "A1",
-                1,
-                (),
-                (PageText(1, "档案 budget 2020"),),
-                series="WS",
-                batch_id=5,
-                date=dt.date(2020, 3, 1),
-                doc_type="tiff",
-                language="chi_sim+eng",
-            ),
-            IndexedDocument(
-                12,
-                "A1-2021-Y30-0002",
-                "Budget memo",
-                "A1",
-                0,
-                (),
-                (PageText(1, "档案 budget 2021"),),
-                series="KJ",
-                batch_id=5,
-                date=dt.date(2021, 6, 1),
-                doc_type="pdf",
-                language="eng",
-            ),
-            IndexedDocument(
-                13,
-                "B2-2019-Y10-0001",
-                "Budget plan",
-                "B2",
-                3,
-                (),
-                (PageText(1, "档案 budget 2019"),),
-                series="WS",
-                batch_id=6,
-                date=dt.date(2019, 1, 1),
-                doc_type="tiff",
-                language="eng",
-            ),
-        ]
-    )
+    ix.upsert(catalogue_documents())
     return ix
+
+
+def catalogue_documents() -> list[IndexedDocument]:
+    return [
+        IndexedDocument(
+            11,
+            "A1-2020-Y30-0001",
+            "Budget letter",
+            "A1",
+            1,
+            (),
+            (PageText(1, "档案 budget 2020"),),
+            series="WS",
+            batch_id=5,
+            date=dt.date(2020, 3, 1),
+            doc_type="tiff",
+            language="chi_sim+eng",
+        ),
+        IndexedDocument(
+            12,
+            "A1-2021-Y30-0002",
+            "Budget memo",
+            "A1",
+            0,
+            (),
+            (PageText(1, "档案 budget 2021"),),
+            series="KJ",
+            batch_id=5,
+            date=dt.date(2021, 6, 1),
+            doc_type="pdf",
+            language="eng",
+        ),
+        IndexedDocument(
+            13,
+            "B2-2019-Y10-0001",
+            "Budget plan",
+            "B2",
+            3,
+            (),
+            (PageText(1, "档案 budget 2019"),),
+            series="WS",
+            batch_id=6,
+            date=dt.date(2019, 1, 1),
+            doc_type="tiff",
+            language="eng",
+        ),
+    ]
 
 
 def test_filters_facets_sort_and_pages(tmp_path: Path, engine: str) -> None:
@@ -240,6 +243,51 @@ def test_filters_facets_sort_and_pages(tmp_path: Path, engine: str) -> None:
     assert [h.document_id for h in ix.search("档案", scope=ADMIN, filters=window).hits] == [11]
     assert [h.document_id for h in ix.search("budget", scope=ADMIN, filters=SearchFilters(batch_id=6)).hits] == [13]
     assert [h.document_id for h in ix.search("budget", scope=ADMIN, filters=SearchFilters(level=0)).hits] == [12]
+
+
+def filed_only(principal: Principal) -> SearchScope:
+    """Staff's scope once search_scope sets filed_only from the permission table (the lead's change)."""
+    return dataclasses.replace(search_scope(principal), filed_only=True)
+
+
+def test_a_filed_only_scope_never_reaches_unfiled_documents(tmp_path: Path, engine: str) -> None:
+    """Hits, totals, facets and suggestions alike: work in progress is not there for staff."""
+    ix = open_index(tmp_path / "workflow", engine)
+    ix.create()
+    budget_letter, budget_memo, budget_plan = catalogue_documents()
+    ix.upsert([dataclasses.replace(budget_letter, filed=True), budget_memo, budget_plan])
+    reader = filed_only(staff(AccessLevel.SECRET))
+    result = ix.search("budget", scope=reader)
+    assert [h.document_id for h in result.hits] == [11] and result.total_documents == 1
+    assert result.facets["fonds"] == {"A1": 1} and result.facets["series"] == {"WS": 1}
+    assert result.facets["year"] == {"2020": 1} and result.facets["level"] == {"internal": 1}
+    assert ix.search("budget", scope=reader, filters=SearchFilters(fonds="A1")).total_documents == 1
+    assert ix.search("档案 OR memo OR plan", scope=reader).total_documents == 1
+    assert ix.suggest("Budget", scope=reader) == [11]
+    assert ix.suggest("A1-2021", scope=reader) == []
+    archivist = search_scope(staff(AccessLevel.SECRET))  # filed_only off: work in progress too
+    assert ix.search("budget", scope=archivist).total_documents == 3
+    assert set(ix.suggest("Budget", scope=archivist)) == {11, 12, 13}
+    assert ix.search("budget", scope=filed_only(staff(AccessLevel.PUBLIC))).total_documents == 0  # 11 is internal
+
+
+def test_a_document_filed_by_an_upsert_is_visible_to_the_next_search(tmp_path: Path, engine: str) -> None:
+    ix = open_index(tmp_path / "workflow", engine)
+    ix.create()
+    ix.upsert(catalogue_documents())
+    reader = filed_only(staff(AccessLevel.SECRET))
+    assert ix.search("budget", scope=reader).total_documents == 0  # nothing filed: nothing at all
+    assert ix.suggest("budget", scope=reader) == []
+    assert ix.search("budget", scope=search_scope(staff(AccessLevel.SECRET))).total_documents == 3
+    ix.upsert([dataclasses.replace(d, filed=True) for d in catalogue_documents()[:2]])  # the batch is filed
+    assert {h.document_id for h in ix.search("budget", scope=reader).hits} == {11, 12}
+    assert set(ix.suggest("budget", scope=reader)) == {11, 12}
+    assert ix.search("budget", scope=reader).facets["fonds"] == {"A1": 2}
+    filed = [dataclasses.replace(d, filed=True) for d in catalogue_documents()[:2]] + catalogue_documents()[2:]
+    ix.rebuild(filed)  # a reindex keeps the flag
+    assert {h.document_id for h in ix.search("budget", scope=reader).hits} == {11, 12}
+    ix.upsert([catalogue_documents()[0]])  # back to unfiled (e.g. re-opened): gone at once
+    assert [h.document_id for h in ix.search("budget", scope=reader).hits] == [12]
 
 
 def test_fielded_terms_and_date_ranges(tmp_path: Path, engine: str) -> None:

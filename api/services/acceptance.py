@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from api.services.batches import BatchService, visible_batch
@@ -218,6 +218,7 @@ class AcceptanceService:
             documents = _live_documents(session, batch_id)
             for document in documents:
                 document.status = transition_document(document.id, document.status, DocumentStatus.FILED)
+                document.indexed_at = None  # until the index knows it is filed (recovery re-indexes)
             batch.filed_by, batch.filed_at = actor.username, utcnow()
             batch.filing_justification = (justification or "").strip() or None
             audit.record(
@@ -229,8 +230,12 @@ class AcceptanceService:
                 details={"documents": len(documents), "gaps": reconciliation, "justification": justification},
             )
             indexed = [indexed_document(document) for document in documents]
-        self.context.index.upsert(indexed)  # staff find the items from the next search on
-        return {"batch_id": batch_id, "status": BatchStatus.FILED.value, "documents": len(documents)}
+            view = {"batch_id": batch_id, "status": BatchStatus.FILED.value, "documents": len(documents)}
+        self.context.index.upsert(indexed)  # the next search already sees them filed (staff see filed items)
+        with self.context.db.write() as session:
+            ids = [document.document_id for document in indexed]
+            session.execute(update(Document).where(Document.id.in_(ids)).values(indexed_at=utcnow()))
+        return view
 
     def reopen(self, batch_id: int, *, actor: Principal, reason: str, client: str | None = None) -> dict[str, Any]:
         """A filed batch is closed; a reopen (with its reason in the log) takes its items out of staff's view

@@ -8,7 +8,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from api.services.filing import indexed_document
+from api.services.filing import indexed_in_use
 from api.services.served_files import Damaged, VerifiedCopy, verified_copy
 from api.services.views import document_view
 from api.wiring import Context
@@ -176,8 +176,8 @@ def update_document(
             details={"changed": changed, "before": {k: str(before[k]) for k in changed}},
         )
         view = document_view(document)
-        indexed = indexed_document(document)
-    context.index.upsert([indexed])
+        indexed = indexed_in_use(document)  # an admin's edit of a withdrawn record does not bring it back
+    context.index.upsert(indexed)
     return view
 
 

@@ -156,6 +156,11 @@ def recover_orphans(session: Session, store: BlobStore, job: IngestJob) -> int:
     return removed
 
 
+def indexed_in_use(document: Document) -> list[IndexedDocument]:
+    """What a change to this document upserts: its entry, or nothing once it is withdrawn (it left for good)."""
+    return [] if document.status == DocumentStatus.WITHDRAWN else [indexed_document(document)]
+
+
 def indexed_document(document: Document) -> IndexedDocument:
     original = next((o for o in document.objects if o.role == ObjectRole.ORIGINAL), None)
     return IndexedDocument(
@@ -165,10 +170,12 @@ def indexed_document(document: Document) -> IndexedDocument:
         fonds=document.fonds.code,
         level=document.access_level,
         departments=tuple(document.departments),
-        pages=tuple(PageText(page.number, page.text) for page in document.pages),
+        # Current pages only (superseded versions are not served); a rejected page's text is not current text.
+        pages=tuple(PageText(page.number, "" if page.review == "rejected" else page.text) for page in document.pages),
         series=(document.batch.series or "") if document.batch else "",
         batch_id=document.batch_id,
         date=document.date,
         doc_type=original.media_type.split("/")[-1] if original else "",
         language=document.language,
+        filed=document.status == DocumentStatus.FILED,
     )

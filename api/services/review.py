@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.services.filing import indexed_document
+from api.services.filing import indexed_in_use
 from api.wiring import Context
 from archive import audit
 from archive.access import Principal
@@ -60,9 +60,8 @@ class ReviewService:
                 details={"document": page.document_id, "page": page.number, "note": note},
             )
             _settle_document(session, page.document)
-            indexed = indexed_document(page.document)
-            view = page_view(page)
-        self.context.index.upsert([indexed])  # a rejected page's text leaves the index, an accepted one returns
+            indexed, view = indexed_in_use(page.document), page_view(page)
+        self.context.index.upsert(indexed)  # a rejected page's text leaves the index; an accepted one returns
         return view
 
     def replace(
@@ -180,9 +179,9 @@ class ReviewService:
                 details={"document": document.id, "page": page.number, "version": version, "new_page_id": page.id},
             )
             _settle_document(session, document)
-            indexed = indexed_document(document)
+            indexed = indexed_in_use(document)
             view = page_view(page)
-        self.context.index.upsert([indexed])
+        self.context.index.upsert(indexed)
         return view
 
 
@@ -228,8 +227,8 @@ def _settle_document(session: Session, document: Document) -> None:
     session.refresh(document)
     unresolved = any(p.review in UNRESOLVED_PAGES for p in document.pages)
     target = DocumentStatus.NEEDS_REVIEW if unresolved else DocumentStatus.READY
-    if document.status != target:
-        document.status = transition_document(document.id, document.status, target)
+    if document.status not in (DocumentStatus.FILED, DocumentStatus.WITHDRAWN) and document.status != target:
+        document.status = transition_document(document.id, document.status, target)  # never un-withdraws
     job = session.scalars(select(IngestJob).where(IngestJob.document_id == document.id)).first()
     if job is not None and job.state in (JobState.NEEDS_REVIEW, JobState.DONE):
         job.state = JobState.NEEDS_REVIEW if unresolved else JobState.DONE

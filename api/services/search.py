@@ -122,7 +122,7 @@ class SearchService:
             return
         rows = session.execute(
             select(Page.document_id, Page.number, Page.text).where(
-                Page.document_id.in_({doc for doc, _ in wanted}), Page.current.is_(True)
+                Page.document_id.in_({doc for doc, _ in wanted}), Page.current.is_(True), Page.review != "rejected"
             )
         )
         texts = {(doc, number): text for doc, number, text in rows if (doc, number) in wanted}
