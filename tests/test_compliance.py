@@ -12,21 +12,22 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.cli.ingesting import ingest_paths
-from api.services.accounts import AccountService
 from api.services.batches import BatchService
 from api.web import create_app
 from api.wiring import Context
+from tests.actors import ARCHIVIST, PASSWORD, account
 from tests.conftest import Cli
 from tests.pages import render
-
-PASSWORD = "correct horse battery staple"
+from tests.workflow_helpers import file_batch
 
 
 @pytest.fixture
 def secret_document(context: Context, tmp_path: Path) -> int:
     page = render(tmp_path / "in", "plan.png", "Secret reconstruction plan for the east wing.", "eng", seed=5)
-    batch = BatchService(context).create(actor="t", fonds="S1", languages="eng", level="secret")["id"]
-    return int(ingest_paths(context, [page], batch_id=batch).jobs[0]["document_id"])
+    batch = BatchService(context).create(actor=ARCHIVIST, fonds="S1", languages="eng", level="secret")["id"]
+    document_id = int(ingest_paths(context, [page], actor=ARCHIVIST, batch_id=batch).jobs[0]["document_id"])
+    file_batch(context, batch)  # staff and the security auditor see filed records only
+    return document_id
 
 
 @pytest.fixture
@@ -36,7 +37,7 @@ def client(context: Context) -> Iterator[TestClient]:
 
 
 def login(client: TestClient, context: Context, name: str, role: str, clearance: str) -> dict[str, str]:
-    AccountService(context).create(actor="t", username=name, password=PASSWORD, roles=[role], clearance=clearance)
+    account(context, name, [role], clearance)  # made by the security administrator
     token = client.post("/api/v1/auth/login", json={"username": name, "password": PASSWORD}).json()["token"]
     return {"Authorization": f"Bearer {token}"}
 
@@ -71,7 +72,7 @@ def test_denied_burst_is_logged_queried_exported_and_alerted(
     logged = client.get("/api/v1/audit/events", headers=officer, params={"action": "audit.export"}).json()["events"]
     assert logged[-1]["actor"] == "officer" and logged[-1]["details"]["count"] == len(rows)
 
-    cli_events = cli("audit", "events", "--user", "snoop", "--action", "document.*", "--json")
+    cli_events = cli("--user", "auditor", "audit", "events", "--user", "snoop", "--action", "document.*", "--json")
     assert cli_events.exit_code == 0, cli_events.stderr
     assert len(cli_events.json["events"]) == 6, cli_events.stdout[:800]
     assert client.get("/api/v1/audit/events", headers=snoop).status_code == 403  # staff cannot read the log
@@ -82,7 +83,7 @@ def test_compliance_cannot_edit_records_or_users(client: TestClient, context: Co
     assert client.patch(f"/api/v1/documents/{secret_document}", headers=officer, json={"title": "x"}).status_code == 403
     assert (
         client.post(
-            "/api/v1/users", headers=officer, json={"username": "z", "password": PASSWORD, "roles": ["admin"]}
+            "/api/v1/users", headers=officer, json={"username": "z", "password": PASSWORD, "roles": ["archivist"]}
         ).status_code
         == 403
     )
