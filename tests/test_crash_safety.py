@@ -13,9 +13,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from api.services.search import SearchService
-from archive.access import system_operator
 from archive.models import Document, IngestJob, StoredObject
 from archive.verification import verify_objects
+from tests.actors import ARCHIVIST, account
 from tests.conftest import make_context
 from tests.pages import ENGLISH_TEXT, render
 
@@ -30,6 +30,8 @@ def dangan(home: Path, *args: str) -> list[str]:
         "import sys; from api.cli import main; sys.exit(main(sys.argv[1:]))",
         "--home",
         str(home),
+        "--user",
+        "archivist",  # the command line acts as a named account
         *args,
     ]
 
@@ -57,6 +59,7 @@ def test_kill_9_at_random_moments_then_resume_files_every_item_exactly_once(tmp_
     for n in range(ITEMS):
         render(box, f"item-{n}.png", f"Item number {n} of the crash box. " + ENGLISH_TEXT, "eng", seed=40 + n)
     context = make_context(home)
+    account(context, "archivist", ["archivist"])
     created = subprocess.run(
         dangan(home, "batch", "create", "--fonds", "C9", "--lang", "eng", "--json"),
         capture_output=True,
@@ -90,6 +93,6 @@ def test_kill_9_at_random_moments_then_resume_files_every_item_exactly_once(tmp_
     assert set(context.store.iter_keys()) == referenced  # no object without a row
     assert all(d.indexed_at is not None for d in documents)
     for n in range(ITEMS):
-        found = SearchService(context).search(system_operator(), f'"item number {n} of"')
+        found = SearchService(context).search(ARCHIVIST, f'"item number {n} of"')
         assert found["total"] == 1, n
     context.close()
