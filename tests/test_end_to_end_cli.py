@@ -88,7 +88,7 @@ def test_stored_objects_are_original_bytes_pdfa_and_clean_chinese_text(
 
 def test_reindex_gives_the_same_results(cli: Cli, ingested: dict[str, object]) -> None:
     before = [cli("search", q, "--json").json for q in ("档案数字化", '"payroll registers"', "质量检查合格")]
-    result = cli("reindex", "--json")
+    result = cli("--user", "sysadmin", "reindex", "--json")
     assert result.exit_code == 0 and result.json["documents"] == 2
     after = [cli("search", q, "--json").json for q in ("档案数字化", '"payroll registers"', "质量检查合格")]
     assert before == after
@@ -151,7 +151,7 @@ def test_switching_engines_asks_for_a_reindex_then_answers_the_same(
     monkeypatch.setenv("DANGAN_SEARCH_ENGINE", "tantivy")
     refused = cli("search", "档案")
     assert refused.exit_code == 11 and "built by whoosh but the configured engine is tantivy" in refused.stderr
-    assert cli("reindex", "--json").json["engine"] == "tantivy"
+    assert cli("--user", "sysadmin", "reindex", "--json").json["engine"] == "tantivy"
     after = [cli("search", q, "--json").json["hits"] for q in queries]
     assert [[h["document_id"] for h in hits] for hits in after] == [[h["document_id"] for h in hits] for hits in before]
     assert [[h["snippets"] for h in hits] for hits in after] == [[h["snippets"] for h in hits] for hits in before]
