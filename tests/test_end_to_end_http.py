@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.services.users import UserService
 from api.web import create_app
 from api.wiring import Context
-from archive.models import ApiToken, User
-from archive.values import AccessLevel, Role
+from archive.values import AccessLevel
+from tests.actors import bearer
 from tests.pages import chinese_page, english_page
+from tests.workflow_helpers import file_batch
 
 
 @pytest.fixture
@@ -26,8 +26,8 @@ def client(context: Context) -> Iterator[TestClient]:
 
 @pytest.fixture
 def admin_headers(context: Context) -> dict[str, str]:
-    token = UserService(context).create_admin("admin")["token"]
-    return {"Authorization": f"Bearer {token}"}
+    """The archivist who uploads: sees their items before they are filed, and their jobs."""
+    return bearer(context, "clerk", ["archivist"])
 
 
 def wait_for_job(client: TestClient, headers: dict[str, str], job_id: int, timeout: float = 120) -> dict[str, Any]:
@@ -90,16 +90,8 @@ def test_errors_are_json_with_actionable_messages(client: TestClient, admin_head
 
 
 def _user_with_token(context: Context, clearance: AccessLevel) -> dict[str, str]:
-    """A staff user straight in the catalogue (accounts management is its own issue)."""
-    from archive.hashing import sha256_bytes
-
-    token = f"dgn_test_{clearance.label}"
-    with context.db.write() as session:
-        user = User(username=f"staff-{clearance.label}", roles=[Role.STAFF.value], clearance=int(clearance))
-        session.add(user)
-        session.flush()
-        session.add(ApiToken(user_id=user.id, token_sha256=sha256_bytes(token.encode()), label="test"))
-    return {"Authorization": f"Bearer {token}"}
+    """A staff account made by the security administrator."""
+    return bearer(context, f"staff-{clearance.label}", ["staff"], clearance=clearance.label)
 
 
 def test_documents_above_clearance_are_not_found_anywhere(
@@ -112,6 +104,7 @@ def test_documents_above_clearance_are_not_found_anywhere(
     job = wait_for_job(client, admin_headers, queued.json()["id"])
     assert job["state"] == "done"
     document_id = job["document_id"]
+    file_batch(context, batch.json()["id"])  # staff see filed records only: what hides it below is its level
     staff = _user_with_token(context, AccessLevel.CONFIDENTIAL)
     for path in ("", "/pdf", "/original"):
         response = client.get(f"/api/v1/documents/{document_id}{path}", headers=staff)
