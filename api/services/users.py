@@ -12,6 +12,7 @@ from api.wiring import Context
 from archive import audit
 from archive.access import Principal
 from archive.errors import AuthenticationRequired, Conflict, NotFound
+from archive.events import SYSTEM_ACTOR, AuditAction
 from archive.hashing import sha256_bytes
 from archive.models import ApiToken, User, utcnow
 from archive.values import AccessLevel, Role
@@ -63,15 +64,19 @@ class UserService:
                 raise NotFound(f"user {username!r} does not exist")
             return {"username": username, "token": self.issue(session, user, label=label)}
 
-    def issue(self, session: Any, user: User, *, label: str) -> str:
+    def issue(
+        self, session: Any, user: User, *, label: str, actor: str = SYSTEM_ACTOR, client: str | None = None
+    ) -> str:
+        """A new token for `user`; `actor` is who asked for it (the account itself when it logs in)."""
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         expires = utcnow() + dt.timedelta(days=self.context.settings.token_days)
         session.add(ApiToken(user_id=user.id, token_sha256=token_hash(token), label=label, expires_at=expires))
         audit.record(
             session,
-            actor="system",
-            action="token.issue",
+            actor=actor,
+            action=AuditAction.TOKEN_ISSUE,
             target=f"user:{user.username}",
+            client=client,
             details={"label": label, "expires_at": expires.isoformat()},
         )
         return token
