@@ -8,11 +8,14 @@ same Protocol.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
+import os
+import signal
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Protocol
 
@@ -22,6 +25,14 @@ from ingest.ocr import process
 from ingest.results import OcrRequest, OcrResult
 
 log = logging.getLogger(__name__)
+
+WORKER_EXIT_SECONDS = 5.0  # after SIGTERM, before SIGKILL
+
+
+class RunnerStopped(BaseException):
+    """The runner was stopped while a job ran: the job is left unfinished (not failed) for the next start.
+
+    A BaseException, so that the job's own error handling, which ends a job as failed, does not catch it."""
 
 
 class JobRunner(Protocol):
@@ -42,6 +53,7 @@ class LocalJobRunner:
         self.workers = workers
         self._ocr_function = ocr_function  # a module-level function: it is pickled to the child process
         self._pool_lock = threading.Lock()
+        self._stopping = threading.Event()
         self._processes = self._new_pool()
         # Twice as many job threads as OCR processes: while one thread files its result (store, catalogue,
         # index), another's page is already being OCRed, so no worker process waits.
@@ -50,7 +62,8 @@ class LocalJobRunner:
     def _new_pool(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["ingest.ocr"])
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        # Each worker leads its own process group, so stopping it also ends the tesseract it is running.
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=os.setpgrp)
 
     def submit(self, job_id: int) -> Future[None]:
         return self._threads.submit(self.service.process_job, job_id, self._ocr)
@@ -58,12 +71,14 @@ class LocalJobRunner:
     def _ocr(self, request: OcrRequest) -> OcrResult:
         for attempt in (1, 2):
             with self._pool_lock:
+                self._unless_stopping(request)
                 pool = self._processes
             try:
                 return pool.submit(self._ocr_function, request).result()
             except BrokenProcessPool as exc:
-                log.warning("an OCR worker died (attempt %s) on %s", attempt, request.sources[0].name)
                 with self._pool_lock:
+                    self._unless_stopping(request, exc)
+                    log.warning("an OCR worker died (attempt %s) on %s", attempt, request.sources[0].name)
                     if self._processes is pool:
                         pool.shutdown(wait=False, cancel_futures=True)
                         self._processes = self._new_pool()
@@ -71,12 +86,45 @@ class LocalJobRunner:
                     raise ProcessingFailed(
                         f"the OCR worker process died twice on {request.sources[0].name} (killed, or out of memory)"
                     ) from exc
+            except (RuntimeError, CancelledError) as exc:  # a pool shut down under a job, or the engine's own
+                self._unless_stopping(request, exc)
+                raise
         raise AssertionError("unreachable")
 
+    def _unless_stopping(self, request: OcrRequest, cause: BaseException | None = None) -> None:
+        if self._stopping.is_set():
+            raise RunnerStopped(f"stopped while OCRing {request.sources[0].name}") from cause
+
     def shutdown(self, *, wait: bool = True) -> None:
+        """With `wait`, every submitted job runs to its end first. Without, stop now: queued jobs are not
+        started, the OCR worker processes (and what they run) are ended, and the jobs they had are left
+        unfinished, to be re-queued by the next start (`dangan serve`, `dangan ingest --resume` or --watch)."""
+        if not wait:
+            self._stopping.set()
         self._threads.shutdown(wait=wait, cancel_futures=not wait)
         with self._pool_lock:
-            self._processes.shutdown(wait=wait, cancel_futures=not wait)
+            pool = self._processes
+        if not wait:
+            end_workers(pool)
+        pool.shutdown(wait=wait, cancel_futures=not wait)
+
+
+def end_workers(pool: ProcessPoolExecutor) -> None:
+    """SIGTERM, then SIGKILL, to each worker's process group (the worker and the tesseract it runs)."""
+    workers = list((pool._processes or {}).values())  # no public handle on the workers before Python 3.14
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for worker in workers:
+            if worker.pid is not None and worker.is_alive():
+                try:
+                    os.killpg(worker.pid, sig)
+                except ProcessLookupError:  # gone already, or not yet the leader of its own group
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(worker.pid, sig)
+        for worker in workers:
+            worker.join(WORKER_EXIT_SECONDS)
+        workers = [worker for worker in workers if worker.is_alive()]
+        if not workers:
+            return
 
 
 RUNNERS: dict[str, type[LocalJobRunner]] = {"local": LocalJobRunner}

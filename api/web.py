@@ -28,7 +28,7 @@ from api.web_uploads import SpoolingRoute, UploadGuard
 from api.web_verify import router as verify_routes
 from api.wiring import Context
 from archive import audit
-from archive.errors import AuthenticationRequired, DanganError, PermissionDenied
+from archive.errors import AuthenticationRequired, DanganError, PermissionDenied, TooManyAttempts
 from archive.events import AuditAction
 from archive.hashing import CHUNK
 from archive.values import ObjectRole
@@ -79,7 +79,9 @@ def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
     async def dangan_error(request: Request, exc: DanganError) -> JSONResponse:
         if isinstance(exc, PermissionDenied | AuthenticationRequired) and request.url.path != "/api/v1/auth/login":
             record_denial(context, request, exc)
-        headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else {}
+        if isinstance(exc, TooManyAttempts) and exc.retry_after is not None:
+            headers["Retry-After"] = str(exc.retry_after)
         return JSONResponse({"error": exc.code, "message": exc.message}, status_code=exc.http_status, headers=headers)
 
     @app.get("/healthz", tags=["system"])

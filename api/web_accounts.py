@@ -38,7 +38,8 @@ class UserPatch(Strict):
 
 @router.post("/auth/login")
 def login(request: Request, body: LoginIn) -> dict[str, Any]:
-    """A bearer token for a correct password. Five failures in 15 minutes lock the account for a while."""
+    """A bearer token for a correct password. After five failures of one account from one address, that
+    address waits (1 s, 2 s, 4 s, ... up to 15 minutes; 429 with Retry-After); other addresses are not held up."""
     return AccountService(context_of(request)).login(body.username, body.password, client=client_of(request))
 
 

@@ -76,11 +76,15 @@ class AuthenticationRequired(DanganError):
 
 
 class TooManyAttempts(DanganError):
-    """Logins for this account failed too often; further attempts wait."""
+    """Logins from this address failed too often; further attempts wait `retry_after` seconds."""
 
     exit_code = 13
     http_status = 429
     code = "too_many_attempts"
+
+    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class PermissionDenied(DanganError):

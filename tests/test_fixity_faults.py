@@ -15,9 +15,9 @@ from api.services.backup_targets import BackupTargets, TargetSpec
 from api.services.backups import BackupService
 from api.services.maintenance import MaintenanceService
 from api.wiring import Context
-from archive.access import system_operator
 from archive.models import Batch, Document, Fonds, StoredObject, utcnow
 from archive.ports import BlobStore, content_key
+from tests.actors import SYSADMIN, bearer
 from tests.conftest import make_context
 
 DOCUMENTS = 40
@@ -89,7 +89,7 @@ def keys(context: Context) -> dict[str, list[str]]:
 
 def test_exact_counts_on_the_primary_store(archive: Context) -> None:
     expected = inject_faults(archive.store, archive.settings.resolved_storage_path, keys(archive))
-    report = MaintenanceService(archive).verify(system_operator(), level="full")
+    report = MaintenanceService(archive).verify(SYSADMIN, level="full")
     assert report["counts"] == expected
     assert report["exit_code"] == 9
     flagged = {f["key"] for f in report["findings"]} | {f.get("partner_key") for f in report["findings"]}
@@ -99,13 +99,13 @@ def test_exact_counts_on_the_primary_store(archive: Context) -> None:
 
 def test_exact_counts_on_a_backup_target(archive: Context, tmp_path: Path) -> None:
     target_root = tmp_path / "offsite"
-    BackupTargets(archive).add(system_operator(), TargetSpec(name="offsite", kind="local", path=str(target_root)))
+    BackupTargets(archive).add(SYSADMIN, TargetSpec(name="offsite", kind="local", path=str(target_root)))
     backups = BackupService(archive)
-    assert backups.run(system_operator(), target="offsite")["status"] == "complete"
-    assert backups.verify(system_operator(), target="offsite", level="backup")["status"] == "clean"
+    assert backups.run(SYSADMIN, target="offsite")["status"] == "complete"
+    assert backups.verify(SYSADMIN, target="offsite", level="backup")["status"] == "clean"
     store, _, _ = backups.latest("offsite")
     expected = inject_faults(store, target_root, keys(archive))
-    report = backups.verify(system_operator(), target="offsite", level="backup")
+    report = backups.verify(SYSADMIN, target="offsite", level="backup")
     counts = {key: value for key, value in report["counts"].items() if value}
     assert counts == expected
     assert report["exit_code"] == 9
@@ -114,12 +114,11 @@ def test_exact_counts_on_a_backup_target(archive: Context, tmp_path: Path) -> No
 def test_backup_verification_over_http(archive: Context, tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
-    from api.services.users import UserService
     from api.web import create_app
 
-    BackupTargets(archive).add(system_operator(), TargetSpec(name="copy", kind="local", path=str(tmp_path / "c")))
-    BackupService(archive).run(system_operator(), target="copy")
-    headers = {"Authorization": f"Bearer {UserService(archive).create_admin('admin')['token']}"}
+    BackupTargets(archive).add(SYSADMIN, TargetSpec(name="copy", kind="local", path=str(tmp_path / "c")))
+    BackupService(archive).run(SYSADMIN, target="copy")
+    headers = bearer(archive, "sysadmin")
     with TestClient(create_app(archive)) as client:
         clean = client.post("/api/v1/verify", headers=headers, json={"level": "backup", "target": "copy"})
         assert clean.status_code == 200 and clean.json()["status"] == "clean"

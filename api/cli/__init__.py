@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 
 import click
@@ -53,4 +54,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def console_script() -> None:
+    signal.signal(signal.SIGTERM, _stop)  # a stopped process cleans up as after Ctrl-C (workers, temp files)
     sys.exit(main())
+
+
+def _stop(signum: int, _frame: object) -> None:
+    signal.signal(signum, signal.SIG_DFL)  # a second SIGTERM ends the process at once
+    raise KeyboardInterrupt

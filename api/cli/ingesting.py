@@ -83,6 +83,7 @@ def ingest_paths(
     started = time.perf_counter()
     runner = LocalJobRunner(service, workers=max(1, min(context.settings.workers, len(items) or 1)))
     futures: dict[Future[None], int] = {}
+    interrupted = True  # until every job has ended: then a stop (Ctrl-C, SIGTERM) leaves the rest for --resume
     try:
         for job_id in service.pending_job_ids(batch_id=batch_id) if resume else []:
             futures[runner.submit(job_id)] = job_id
@@ -95,8 +96,9 @@ def ingest_paths(
             except DanganError as exc:
                 outcome.rejected.append(refusal(item.name, exc))
         _wait(service, actor, futures)
+        interrupted = False
     finally:
-        runner.shutdown(wait=True)
+        runner.shutdown(wait=not interrupted)
         plan.cleanup()
     outcome.wall_seconds = time.perf_counter() - started
     outcome.jobs = [_job_summary(context, service.job(actor, job_id)) for job_id in sorted(futures.values())]

@@ -1,7 +1,8 @@
 """`dangan ingest DIR --batch ID --watch`: a hot folder. A file (or a sub-folder of page images) is picked up
 once it is complete: its size and modification time have not changed for one whole polling interval and it
-does not carry a partial-download name. Each item is taken once; Ctrl-C stops watching, jobs already queued
-finish first."""
+does not carry a partial-download name. Each item is taken once. Ctrl-C or SIGTERM stops at once: the OCR
+workers are ended and unfinished jobs are re-queued by the next start (of the watch, `dangan serve` or
+`dangan ingest --resume`), which also runs what an earlier watch of this batch left unfinished."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from concurrent.futures import Future
 from pathlib import Path
 
 from api.cli.output import stderr
-from api.runner import LocalJobRunner
+from api.runner import LocalJobRunner, RunnerStopped
 from api.services.ingest import IngestService
 from api.services.planning import plan_batch_items
 from api.wiring import Context
@@ -39,8 +40,11 @@ def watch_folder(
     futures: dict[Future[None], int] = {}
     counts = {"submitted": 0, "skipped": 0, "rejected": 0}
     stderr.print(f"watching {folder} for batch {batch_id} every {interval:g} s; Ctrl-C stops", highlight=False)
-    cycle = 0
+    stopped = True
     try:
+        for job_id in service.pending_job_ids(batch_id=batch_id):  # what a stopped watch left unfinished
+            futures[runner.submit(job_id)] = job_id
+        cycle = 0
         while cycles is None or cycle < cycles:
             cycle += 1
             if not _partial(folder):
@@ -53,11 +57,12 @@ def watch_folder(
                     _submit(service, runner, batch_id, item, actor, futures, counts)
             _report_finished(service, actor, futures)
             time.sleep(interval)
+        stopped = False
     except KeyboardInterrupt:
-        stderr.print("stopping: waiting for queued jobs to finish")
+        stderr.print("stopping: unfinished jobs are re-queued by the next start")
     finally:
-        runner.shutdown(wait=True)
-        _report_finished(service, actor, futures, wait=True)
+        runner.shutdown(wait=not stopped)
+        _report_finished(service, actor, futures, wait=not stopped)
     return counts
 
 
@@ -86,6 +91,8 @@ def _report_finished(
     service: IngestService, actor: Principal, futures: dict[Future[None], int], *, wait: bool = False
 ) -> None:
     for future in [f for f in futures if wait or f.done()]:
+        if future.cancelled() or isinstance(future.exception(), RunnerStopped):
+            continue  # left unfinished by a stop; the next start runs it
         future.result()
         job = service.job(actor, futures.pop(future))
         stderr.print(

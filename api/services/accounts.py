@@ -5,24 +5,30 @@ administrator does not make or change a peer (`dangan users bootstrap` at the se
 
 from __future__ import annotations
 
-import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
+from api.services.login_throttle import LoginThrottle
 from api.services.users import UserService, token_hash
 from api.wiring import Context
 from archive import audit
 from archive.access import Principal
-from archive.errors import AuthenticationRequired, Conflict, InvalidInput, NotFound, PermissionDenied, TooManyAttempts
+from archive.errors import (
+    AuthenticationRequired,
+    Conflict,
+    DanganError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    TooManyAttempts,
+)
 from archive.events import AuditAction
-from archive.models import ApiToken, AuditEvent, User, utcnow
+from archive.models import ApiToken, User, utcnow
 from archive.passwords import hash_password, password_matches
 from archive.permissions import Action, authorize, check_account_change
 from archive.values import AccessLevel, Role
-
-FAILED_LOGIN_LIMIT = 5
-FAILED_LOGIN_WINDOW = dt.timedelta(minutes=15)
 
 
 def user_view(user: User) -> dict[str, Any]:
@@ -56,8 +62,9 @@ def _check_peer(actor: Principal, target_roles: list[str] | list[Role]) -> None:
 
 
 class AccountService:
-    def __init__(self, context: Context) -> None:
+    def __init__(self, context: Context, *, throttle: LoginThrottle | None = None) -> None:
         self.context = context
+        self.throttle = throttle or LoginThrottle()
 
     def create(
         self,
@@ -174,68 +181,54 @@ class AccountService:
             return [user_view(u) for u in session.scalars(select(User).order_by(User.username))]
 
     def login(self, username: str, password: str, *, client: str | None = None) -> dict[str, Any]:
-        """A bearer token for a correct password; every attempt is an audit event; failures are throttled."""
-        refusal = AuthenticationRequired("wrong username or password")
+        """A bearer token for a correct password; every attempt is an audit event; failures are throttled per
+        account and client address (api/services/login_throttle.py), so nobody can lock another out."""
         with self.context.db.write() as session:
-            since = utcnow() - FAILED_LOGIN_WINDOW
-            failures = (
-                session.scalar(
-                    select(func.count())
-                    .select_from(AuditEvent)
-                    .where(
-                        AuditEvent.action == "login",
-                        AuditEvent.outcome == "failure",
-                        AuditEvent.target == f"user:{username}",
-                        AuditEvent.at >= since,
-                    )
-                )
-                or 0
-            )
-            if failures >= FAILED_LOGIN_LIMIT:
-                audit.record(
-                    session,
-                    actor=username,
-                    action=AuditAction.LOGIN,
-                    outcome="throttled",
-                    target=f"user:{username}",
-                    client=client,
-                )
-                throttled = TooManyAttempts(
-                    f"too many failed logins for {username!r}; try again in "
-                    f"{int(FAILED_LOGIN_WINDOW.total_seconds() // 60)} minutes"
-                )
+            try:
+                self.throttle.check(session, username, client, utcnow())
+            except TooManyAttempts as throttled:
+                self._record_login(session, username, client, outcome="throttled")
+                refusal: DanganError = throttled
             else:
-                throttled = None
                 user = session.scalars(select(User).where(User.username == username)).first()
                 ok = password_matches(user.password_hash if user else None, password) and user is not None
                 if ok and user is not None and not user.disabled:
                     token = UserService(self.context).issue(
                         session, user, label=f"login from {client or 'cli'}", actor=username, client=client
                     )
-                    audit.record(
-                        session,
-                        actor=username,
-                        action=AuditAction.LOGIN,
-                        target=f"user:{username}",
-                        client=client,
-                        roles=user.roles,
-                    )
+                    self._record_login(session, username, client, outcome="success", roles=user.roles)
                     return {
                         "username": username,
                         "token": token,
                         "roles": list(user.roles),
                         "expires_in_days": self.context.settings.token_days,
                     }
-                audit.record(
-                    session,
-                    actor=username,
-                    action=AuditAction.LOGIN,
-                    outcome="failure",
-                    target=f"user:{username}",
-                    client=client,
-                    details={"disabled": bool(user and user.disabled)},
+                self._record_login(
+                    session, username, client, outcome="failure", details={"disabled": bool(user and user.disabled)}
                 )
-        raise throttled or refusal
+                refusal = AuthenticationRequired("wrong username or password")
+        raise refusal
+
+    @staticmethod
+    def _record_login(
+        session: Any,
+        username: str,
+        client: str | None,
+        *,
+        outcome: str,
+        roles: Sequence[str] | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        audit.record(
+            session,
+            actor=username,
+            action=AuditAction.LOGIN,
+            outcome=outcome,
+            target=f"user:{username}",
+            client=client,
+            roles=roles,
+            details=details,
+        )
 
     def logout(self, token: str, *, actor: str, client: str | None = None) -> dict[str, Any]:
         with self.context.db.write() as session:

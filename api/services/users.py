@@ -98,6 +98,7 @@ class UserService:
             return {"username": username, "token": self.issue(session, user, label=label, actor=actor.username)}
 
     def issue(self, session: Any, user: User, *, label: str, actor: str, client: str | None = None) -> str:
+        """A new token for `user`; `actor` is who asked for it (the account itself when it logs in)."""
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         expires = utcnow() + dt.timedelta(days=self.context.settings.token_days)
         session.add(ApiToken(user_id=user.id, token_sha256=token_hash(token), label=label, expires_at=expires))
