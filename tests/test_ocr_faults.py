@@ -12,6 +12,7 @@ from api.wiring import build_context
 from archive.errors import InvalidInput
 from archive.models import Document, IngestJob
 from storage_config.settings import Settings
+from tests.actors import ARCHIVIST
 from tests.pages import english_page
 
 
@@ -19,10 +20,7 @@ def test_a_page_over_the_timeout_fails_its_job_cleanly(tmp_path: Path) -> None:
     context = build_context(Settings(home=tmp_path / "var", workers=1, ocr_page_timeout_seconds=0.05))
     try:
         page = english_page(tmp_path / "in")
-        outcome = ingest_paths(
-            context,
-            [page.path],
-        )
+        outcome = ingest_paths(context, [page.path], actor=ARCHIVIST)
         assert outcome.exit_code() == 7
         [job] = outcome.jobs
         assert job["state"] == "failed"
@@ -44,7 +42,7 @@ def test_a_language_that_is_not_installed_is_refused_before_queueing(tmp_path: P
         with pytest.raises(
             InvalidInput, match=r"^OCR language\(s\) klingon not installed; installed: chi_sim, chi_tra, eng"
         ):
-            ingest_paths(context, [page.path], languages="klingon")
+            ingest_paths(context, [page.path], actor=ARCHIVIST, languages="klingon")
         with context.db.session() as session:
             assert session.scalar(select(func.count()).select_from(IngestJob)) == 0
     finally:
