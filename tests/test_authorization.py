@@ -481,3 +481,11 @@ def test_mass_assignment_is_refused(matrix: Fixture, body: dict[str, Any]) -> No
     assert response.status_code in (400, 422)
     login = matrix.client.post("/api/v1/auth/login", json={"username": "probe", "password": "probe password", **body})
     assert login.status_code in (400, 422)
+
+
+def test_the_batch_list_shows_only_batches_within_clearance(matrix: Fixture) -> None:
+    listed = matrix.client.get("/api/v1/batches", headers=_headers(matrix, "archivist", "public")).json()["batches"]
+    levels = {batch["level"] for batch in listed}
+    assert levels and levels <= {"public"}, levels
+    wider = matrix.client.get("/api/v1/batches", headers=_headers(matrix, "archivist", "top_secret")).json()
+    assert {b["level"] for b in wider["batches"]} >= {"public", "internal", "secret", "top_secret"}

@@ -181,3 +181,30 @@ def test_anyone_changes_their_own_password_and_nothing_else(context: Context, cl
     fresh = {"Authorization": f"Bearer {login.json()['token']}"}
     assert client.patch("/api/v1/users/li.wei", headers=fresh, json={"clearance": "public"}).status_code == 403
     assert client.patch("/api/v1/users/auditor", headers=fresh, json={"password": "x" * 20}).status_code == 403
+
+
+def test_the_last_security_auditor_cannot_be_disabled_or_demoted(context: Context, client: TestClient) -> None:
+    """A security administrator disabled the compliance officer: the one who would have seen it."""
+    secadmin = bearer(context, "secadmin")
+    assert client.patch("/api/v1/users/auditor", headers=secadmin, json={"disabled": True}).status_code == 403
+    assert client.patch("/api/v1/users/auditor", headers=secadmin, json={"roles": ["staff"]}).status_code == 403
+    made = {"username": "auditor2", "password": PASSWORD, "roles": ["compliance"], "clearance": "top_secret"}
+    assert client.post("/api/v1/users", headers=secadmin, json=made).status_code == 201
+    assert client.patch("/api/v1/users/auditor", headers=secadmin, json={"disabled": True}).status_code == 200
+    events = client.get("/api/v1/audit/events", headers=bearer(context, "auditor2"), params={"action": "user.*"})
+    assert ("secadmin", "user.disable", "user:auditor") in {
+        (e["actor"], e["action"], e["target"]) for e in events.json()["events"]
+    }
+
+
+def test_web_logins_and_refused_ingests_are_named_events(context: Context, client: TestClient) -> None:
+    account(context, "li.wei", ["archivist"], "secret")
+    login = client.post("/api/v1/auth/login", json={"username": "li.wei", "password": PASSWORD})
+    assert login.status_code == 200
+    headers = {"Authorization": f"Bearer {login.json()['token']}"}
+    refused = client.post("/api/v1/documents", headers=headers, files={"file": ("x.tif", b"not a scan", "image/tiff")})
+    assert refused.status_code == 415
+    log = client.get("/api/v1/audit/events", headers=bearer(context, "auditor"), params={"user": "li.wei"}).json()
+    seen = {(e["action"], e["client"], e["outcome"]) for e in log["events"]}
+    assert ("token.issue", "testclient", "success") in seen and ("login", "testclient", "success") in seen
+    assert ("ingest.refused", "testclient", "refused") in seen

@@ -61,6 +61,24 @@ def _check_peer(actor: Principal, target_roles: list[str] | list[Role]) -> None:
         )
 
 
+def _keep_an_auditor(session: Any, user: User, *, disabled: bool | None, roles: list[Role] | None) -> None:
+    """The security auditor oversees the administrators: the last enabled one cannot be disabled or demoted."""
+    if Role.COMPLIANCE.value not in user.roles or user.disabled:
+        return
+    if not disabled and (roles is None or Role.COMPLIANCE in roles):
+        return
+    others = [
+        other
+        for other in session.scalars(select(User).where(User.disabled.is_(False), User.id != user.id))
+        if Role.COMPLIANCE.value in other.roles
+    ]
+    if not others:
+        raise PermissionDenied(
+            f"{user.username} is the only enabled security auditor; create another auditor before disabling "
+            "or demoting this one (the log must always have someone to read it)"
+        )
+
+
 class AccountService:
     def __init__(self, context: Context, *, throttle: LoginThrottle | None = None) -> None:
         self.context = context
@@ -142,6 +160,7 @@ class AccountService:
             user = self._user(session, username)
             if actor.username != username:
                 _check_peer(actor, [*user.roles, *(granted or [])])
+            _keep_an_auditor(session, user, disabled=disabled, roles=granted)
             before = user_view(user)
             if granted is not None:
                 user.roles = [role.value for role in granted]
