@@ -73,11 +73,13 @@ class Cli:
     the three officer accounts and a second archivist, `reviewer`); `cli("--user", "sysadmin", "verify")`
     acts as another."""
 
-    def __init__(self, home: Path, capsys: pytest.CaptureFixture[str], *, user: str = "archivist") -> None:
+    def __init__(
+        self, home: Path, capsys: pytest.CaptureFixture[str], *, user: str = "archivist", accounts: bool = True
+    ) -> None:
         self.home = home
         self.capsys = capsys
         self.user = user
-        self._accounts = False
+        self._accounts = not accounts  # accounts=False: a fresh install, no accounts made before the first command
 
     def __call__(self, *args: str) -> CliResult:
         if not self._accounts:

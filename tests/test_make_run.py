@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,7 +14,10 @@ from api.wiring import Context
 from tests.conftest import Cli
 
 
-def test_the_printed_token_and_password_work_on_the_served_app(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_printed_token_and_password_work_on_the_served_app(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cli = Cli(tmp_path / "var", capsys, accounts=False)  # a fresh install: `make run` makes the accounts itself
     served: list[dict[str, object]] = []
 
     def serve_in_a_test_client(context: Context, *, banner: str = "", **_: object) -> None:
@@ -25,7 +29,7 @@ def test_the_printed_token_and_password_work_on_the_served_app(cli: Cli, monkeyp
             found = client.get("/api/v1/search", params={"q": "retention schedule"}, headers=headers)
             login = None
             if password:
-                login = client.post("/api/v1/auth/login", json={"username": "admin", "password": password.group(1)})
+                login = client.post("/api/v1/auth/login", json={"username": "archivist", "password": password.group(1)})
             page = client.get("/")
         served.append(
             {
@@ -39,6 +43,6 @@ def test_the_printed_token_and_password_work_on_the_served_app(cli: Cli, monkeyp
     first = cli("run")
     assert first.exit_code == 0, first.stderr
     assert served[0] == {"search": (200, 1), "login": 200, "page": (200, True)}
-    second = cli("run")  # again: the existing admin gets a fresh token; the password is not shown again
-    assert second.exit_code == 0 and "fresh token for the existing admin" in second.stdout
+    second = cli("run")  # again: the existing archivist gets a fresh token; the password is not shown again
+    assert second.exit_code == 0 and "fresh token for the existing archivist" in second.stdout
     assert served[1] == {"search": (200, 1), "login": None, "page": (200, True)}
