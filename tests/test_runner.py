@@ -13,22 +13,23 @@ from api.wiring import Context
 from archive.models import Document
 from ingest.grouping import PlannedItem
 from tests import crashing_engine
+from tests.actors import ARCHIVIST
 from tests.pages import english_page
 
 
 def new_batch(context: Context) -> int:
-    return int(BatchService(context).create(actor="tester", fonds="F001", languages="eng")["id"])
+    return int(BatchService(context).create(actor=ARCHIVIST, fonds="F001", languages="eng")["id"])
 
 
 def run_one(context: Context, path: Path, engine: object) -> dict[str, object]:
     service = IngestService(context)
-    job = service.submit_item(new_batch(context), PlannedItem(path.name, (path,)), actor="tester")
+    job = service.submit_item(new_batch(context), PlannedItem(path.name, (path,)), actor=ARCHIVIST)
     runner = LocalJobRunner(service, workers=1, ocr_function=engine)  # type: ignore[arg-type]
     try:
         runner.submit(job["id"]).result(timeout=120)
     finally:
         runner.shutdown()
-    return service.job(job["id"])
+    return service.job(ARCHIVIST, job["id"])
 
 
 def test_a_worker_killed_mid_job_is_replaced_and_the_job_completes(context: Context, tmp_path: Path) -> None:
@@ -54,7 +55,7 @@ def test_jobs_left_processing_by_a_crash_are_resumed(context: Context, tmp_path:
 
     service = IngestService(context)
     page = english_page(tmp_path / "in")
-    job = service.submit_item(new_batch(context), PlannedItem(page.path.name, (page.path,)), actor="tester")
+    job = service.submit_item(new_batch(context), PlannedItem(page.path.name, (page.path,)), actor=ARCHIVIST)
     with context.db.write() as session:  # as if the process died while OCR was running
         session.execute(update(IngestJob).where(IngestJob.id == job["id"]).values(state="processing"))
     assert service.pending_job_ids() == [job["id"]]
@@ -63,5 +64,5 @@ def test_jobs_left_processing_by_a_crash_are_resumed(context: Context, tmp_path:
         runner.submit(job["id"]).result(timeout=120)
     finally:
         runner.shutdown()
-    assert service.job(job["id"])["state"] == "done"
+    assert service.job(ARCHIVIST, job["id"])["state"] == "done"
     assert service.pending_job_ids() == []

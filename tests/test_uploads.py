@@ -15,10 +15,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from api.services.accounts import AccountService
 from api.services.batches import BatchService
 from api.services.ingest import IngestService
-from api.services.users import UserService
 from api.web import create_app
 from api.wiring import Context, build_context
 from archive.models import AuditEvent, Document, IngestJob
@@ -26,9 +24,10 @@ from archive.text import display_name
 from archive.values import JobState
 from ingest.ocr import process
 from storage_config.settings import Settings
+from tests import actors
+from tests.actors import ARCHIVIST
 from tests.pages import english_page
 
-PASSWORD = "correct horse battery staple"
 MiB = 1024 * 1024
 
 
@@ -64,21 +63,16 @@ def client(context: Context) -> Iterator[TestClient]:
         yield test_client
 
 
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
 @pytest.fixture
 def admin(context: Context) -> dict[str, str]:
-    return bearer(UserService(context).create_admin("admin")["token"])
+    """The uploader: an archivist account cleared for everything (only the archivist may upload)."""
+    return actors.bearer(context, "clerk", ["archivist"])
 
 
 def account(context: Context, name: str, *, roles: list[str], clearance: str, departments: list[str]) -> dict[str, str]:
-    accounts = AccountService(context)
-    accounts.create(
-        actor="t", username=name, password=PASSWORD, roles=roles, clearance=clearance, departments=departments
-    )
-    return bearer(accounts.login(name, PASSWORD)["token"])
+    """A second account made by the security administrator, with its bearer headers."""
+    actors.account(context, name, roles, clearance, departments)
+    return actors.bearer(context, name)
 
 
 # --- refused before the body is stored ----------------------------------------------------------------------
@@ -143,19 +137,16 @@ def test_an_anonymous_upload_is_refused_before_a_byte_is_read(context: Context, 
 
 
 def test_a_declared_length_over_the_limit_is_refused_before_the_body(small_limit: Context) -> None:
-    token = UserService(small_limit).create_admin("admin")["token"]
-    headers = MULTIPART | bearer(token) | {"Content-Length": str(5 * MiB)}
+    headers = MULTIPART | actors.bearer(small_limit, "clerk", ["archivist"]) | {"Content-Length": str(5 * MiB)}
     status, body, consumed = post_streaming(create_app(small_limit), "/api/v1/documents", headers, BODY)
     assert (status, body["error"], consumed) == (413, "too_large", 0)
     assert "1 MB limit (max_upload_mb)" in body["message"]
 
 
 def test_a_chunked_body_is_cut_off_at_the_cap_and_nothing_is_kept(small_limit: Context) -> None:
-    token = UserService(small_limit).create_admin("admin")["token"]
+    headers = MULTIPART | actors.bearer(small_limit, "clerk", ["archivist"])
     chunks = BODY * 3  # 12 MiB, no Content-Length
-    status, body, consumed = post_streaming(
-        create_app(small_limit), "/api/v1/documents", MULTIPART | bearer(token), chunks
-    )
+    status, body, consumed = post_streaming(create_app(small_limit), "/api/v1/documents", headers, chunks)
     assert (status, body["error"]) == (413, "too_large")
     assert consumed <= 10  # the 1 MiB limit plus framing: the rest of the 12 MiB is never read
     assert spooled_files(small_limit) == []
@@ -181,7 +172,7 @@ def test_an_accepted_upload_is_moved_into_its_job_not_copied_again(
 def test_level_date_and_departments_reach_the_filed_document(
     client: TestClient, context: Context, admin: dict[str, str], tmp_path: Path
 ) -> None:
-    batch = BatchService(context).create(actor="admin", fonds="F1", languages="eng", level="internal")["id"]
+    batch = BatchService(context).create(actor=ARCHIVIST, fonds="F1", languages="eng", level="internal")["id"]
     page = english_page(tmp_path).path
     fields = {"level": "secret", "date": "1998-03", "departments": ["finance", "legal, hr"], "batch_id": str(batch)}
     response = client.post(
@@ -270,7 +261,7 @@ def test_a_failed_job_gives_its_file_back(
 def test_the_conflict_names_the_record_only_to_those_who_may_see_it(
     client: TestClient, context: Context, admin: dict[str, str], tmp_path: Path
 ) -> None:
-    batch = BatchService(context).create(actor="admin", fonds="F1", languages="eng", level="secret")["id"]
+    batch = BatchService(context).create(actor=ARCHIVIST, fonds="F1", languages="eng", level="secret")["id"]
     page = english_page(tmp_path).path
     first = client.post(
         "/api/v1/documents",

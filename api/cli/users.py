@@ -45,7 +45,7 @@ HANDOVER = """shown once. Give each account to a different person (no one may ho
   sysadmin  keeps it running: backups, verification, restore drills, reindex
   secadmin  grants access: creates archivists and staff, sets roles, clearances, departments
   auditor   checks who did what: the access log, its verification, alerts
-Each should change their password at once (secadmin: `dangan --user secadmin users update NAME --password`).
+Each should change their password at once: `dangan --user NAME users update NAME --password`.
 Next: secadmin creates the archivists and staff, e.g.
   dangan --user secadmin users create li.wei --role archivist --clearance secret --password-file pw.txt"""
 
