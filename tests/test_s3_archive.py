@@ -12,9 +12,9 @@ from api.services.documents import DocumentService
 from api.services.maintenance import MaintenanceService
 from api.services.search import SearchService
 from api.wiring import build_context
-from archive.access import system_operator
 from archive.values import ObjectRole
 from storage_config.settings import S3Options, Settings, StorageOptions
+from tests.actors import ARCHIVIST, SYSADMIN
 from tests.pages import english_page
 from tests.s3server import S3Endpoint
 
@@ -33,26 +33,26 @@ def test_ingest_search_download_and_verify_on_s3(s3_server: S3Endpoint, tmp_path
     try:
         assert context.store.name == "s3"
         page = english_page(tmp_path / "in")
-        outcome = ingest_paths(context, [page.path], languages="eng")
+        outcome = ingest_paths(context, [page.path], actor=ARCHIVIST, languages="eng")
         assert outcome.exit_code() == 0
         document_id = outcome.jobs[0]["document_id"]
         assert len(list(context.store.iter_keys())) == 3
         assert not (tmp_path / "var" / "objects").exists()  # nothing fell back to the local disk
 
-        found = SearchService(context).search(system_operator(), '"payroll registers"')
+        found = SearchService(context).search(ARCHIVIST, '"payroll registers"')
         assert [hit["document_id"] for hit in found["hits"]] == [document_id]
-        download = DocumentService(context).open_file(system_operator(), document_id, ObjectRole.ORIGINAL)
+        download = DocumentService(context).open_file(ARCHIVIST, document_id, ObjectRole.ORIGINAL)
         with download.stream as stream:
             assert stream.read() == page.path.read_bytes()
 
         maintenance = MaintenanceService(context)
-        assert maintenance.verify(system_operator())["clean"] is True
+        assert maintenance.verify(SYSADMIN)["clean"] is True
         with context.db.session() as session:
             from archive.models import StoredObject
 
             pdfa_key = session.query(StoredObject).filter_by(role="pdfa").one().key
         context.store.delete(pdfa_key)
-        report = maintenance.verify(system_operator())
+        report = maintenance.verify(SYSADMIN)
         assert report["counts"] == {"missing": 1, "size_changed": 0, "content_changed": 0, "swapped": 0, "untracked": 0}
         assert report["findings"][0]["key"] == pdfa_key
     finally:
