@@ -27,6 +27,7 @@ from sqlalchemy.orm import selectinload
 from api.services.views import level_label
 from api.wiring import Context
 from archive import audit
+from archive.dates import stored_text
 from archive.errors import IntegrityFailure, InvalidInput, NotFound
 from archive.hashing import CHUNK
 from archive.models import Batch, Document, Fonds, StoredObject
@@ -128,7 +129,7 @@ def _bag_document(document: Document, folder: str) -> BagDocument:
         "id": document.id,
         "reference_code": document.reference_code,
         "title": document.title,
-        "date": document.date.isoformat() if document.date else None,
+        "date": stored_text(document.date, document.date_precision),
         "level": level_label(document.access_level),
         "departments": list(document.departments),
         "language": document.language,

@@ -24,6 +24,7 @@ from api.services.numbering import allocate_reference
 from api.services.views import job_view
 from api.wiring import Context
 from archive import audit
+from archive.dates import stored_text
 from archive.errors import Conflict, DanganError, NotFound, UnsupportedFile
 from archive.hashing import sha256_bytes, sha256_file
 from archive.models import Batch, Document, IngestJob, ManifestItem, utcnow
@@ -75,7 +76,7 @@ class IngestService:
                         "profile": batch.profile,
                         "profile_overrides": dict(batch.profile_overrides),
                         "title": title or (manifest.title if manifest and manifest.title else _title(item.name)),
-                        "date": manifest.date.isoformat() if manifest and manifest.date else None,
+                        "date": stored_text(manifest.date, manifest.date_precision) if manifest else None,
                         "manifest_item_id": manifest.id if manifest else None,
                         "item_number": number,
                         "reference_code": reference,
