@@ -20,7 +20,8 @@ from api.web_accounts import router as account_routes
 from api.web_audit import router as audit_routes
 from api.web_backups import router as backup_routes
 from api.web_batches import router as batch_routes
-from api.web_common import Caller, ReceivedUpload, Strict, client_of, require
+from api.web_common import MAX_ID, Caller, Id, ReceivedUpload, Strict, client_of, require
+from api.web_errors import register_error_handlers
 from api.web_search import router as search_routes
 from api.web_ui import mount_ui
 from api.web_verify import router as verify_routes
@@ -28,6 +29,7 @@ from api.wiring import Context
 from archive import audit
 from archive.errors import AuthenticationRequired, DanganError, PermissionDenied
 from archive.hashing import CHUNK
+from archive.redact import hide_paths
 from archive.values import ObjectRole, Role
 from ingest.grouping import PlannedItem
 
@@ -74,7 +76,10 @@ def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
         if isinstance(exc, PermissionDenied | AuthenticationRequired) and request.url.path != "/api/v1/auth/login":
             record_denial(context, request, exc)
         headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
-        return JSONResponse({"error": exc.code, "message": exc.message}, status_code=exc.http_status, headers=headers)
+        message = hide_paths(exc.message, context.settings.private_paths)  # no server folder reaches a user
+        return JSONResponse({"error": exc.code, "message": message}, status_code=exc.http_status, headers=headers)
+
+    register_error_handlers(app)  # validation errors, unknown routes and methods: the same shape
 
     @app.get("/healthz", tags=["system"])
     def healthz() -> dict[str, str]:
@@ -86,7 +91,9 @@ def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
         caller: Caller,
         file: Annotated[UploadFile, File(description="A TIFF, PNG, JPEG or PDF scan: one item.")],
         title: Annotated[str | None, Form()] = None,
-        batch_id: Annotated[int | None, Form(description="Batch to add to (default: your uploads batch)")] = None,
+        batch_id: Annotated[
+            int | None, Form(ge=1, le=MAX_ID, description="Batch to add to (default: your uploads batch)")
+        ] = None,
     ) -> dict[str, Any]:
         """Accept one scan as one item; OCR runs in a worker process. Poll the job link for the result."""
         require(caller, Role.ADMIN, Role.ARCHIVIST, action="uploading")
@@ -100,15 +107,15 @@ def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
         return job
 
     @app.get("/api/v1/jobs/{job_id}", tags=["ingest"])
-    def job(job_id: int, _caller: Caller) -> dict[str, Any]:
+    def job(job_id: Id, _caller: Caller) -> dict[str, Any]:
         return ingest.job(job_id)
 
     @app.get("/api/v1/documents/{document_id}", tags=["documents"])
-    def document(document_id: int, request: Request, caller: Caller) -> dict[str, Any]:
+    def document(document_id: Id, request: Request, caller: Caller) -> dict[str, Any]:
         return documents.get(caller, document_id, client=client_of(request))
 
     @app.patch("/api/v1/documents/{document_id}", tags=["documents"])
-    def edit_document(document_id: int, request: Request, caller: Caller, body: DocumentPatch) -> dict[str, Any]:
+    def edit_document(document_id: Id, request: Request, caller: Caller, body: DocumentPatch) -> dict[str, Any]:
         """Edit title, date, access level or department scope; search obeys a new level at once."""
         require(caller, Role.ADMIN, Role.ARCHIVIST, action="editing metadata")
         return update_document(
@@ -123,18 +130,18 @@ def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
         )
 
     @app.post("/api/v1/documents/{document_id}/withdraw", tags=["documents"])
-    def withdraw(document_id: int, request: Request, caller: Caller, body: Withdrawal) -> dict[str, Any]:
+    def withdraw(document_id: Id, request: Request, caller: Caller, body: Withdrawal) -> dict[str, Any]:
         """Take a record out of use (admins): out of search at once, 'not found' to others, files kept."""
         require(caller, Role.ADMIN, action="withdrawing a record")
         return withdraw_document(context, caller, document_id, reason=body.reason, client=client_of(request))
 
     @app.get("/api/v1/documents/{document_id}/pdf", tags=["documents"], response_class=StreamingResponse)
-    def pdf(document_id: int, request: Request, caller: Caller) -> StreamingResponse:
+    def pdf(document_id: Id, request: Request, caller: Caller) -> StreamingResponse:
         """The PDF/A-2b access copy with its text layer."""
         return _stream(documents.open_file(caller, document_id, ObjectRole.PDFA, client=client_of(request)))
 
     @app.get("/api/v1/documents/{document_id}/original", tags=["documents"], response_class=StreamingResponse)
-    def original(document_id: int, request: Request, caller: Caller) -> StreamingResponse:
+    def original(document_id: Id, request: Request, caller: Caller) -> StreamingResponse:
         """The scan exactly as received, byte for byte."""
         return _stream(documents.open_file(caller, document_id, ObjectRole.ORIGINAL, client=client_of(request)))
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from api.services.auditing import AuditService
-from api.web_common import Caller, client_of, context_of, require
+from api.web_common import Caller, IdFilter, Offset, client_of, context_of, require
 from archive.audit_alerts import AlertRules
 from archive.audit_query import AuditFilter
 from archive.values import Role
@@ -47,14 +47,14 @@ def events(
     request: Request,
     caller: Caller,
     user: str | None = None,
-    document: int | None = None,
+    document: IdFilter = None,
     action: str | None = None,
     outcome: str | None = None,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
     client: str | None = None,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 1000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     """Events by user, document, action (prefix with *), outcome, time range and client address."""
     require(caller, *READERS, action="reading the access log")
@@ -68,7 +68,7 @@ def export(
     caller: Caller,
     format: Literal["csv", "json"] = "csv",
     user: str | None = None,
-    document: int | None = None,
+    document: IdFilter = None,
     action: str | None = None,
     outcome: str | None = None,
     since: dt.datetime | None = None,

@@ -8,9 +8,10 @@ import uuid
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import Depends, Request, UploadFile
+from fastapi import Depends, Query, Request, UploadFile
+from fastapi import Path as PathParam
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.services.users import UserService
 from api.wiring import Context
@@ -18,6 +19,18 @@ from archive.access import Principal
 from archive.errors import PermissionDenied, TooLarge
 from archive.hashing import CHUNK
 from archive.values import Role
+
+# Every number a request carries is bounded, so none reaches the database as an overflow (a 500).
+MAX_ID = 2**63 - 1  # SQLite's and PostgreSQL's BIGINT
+MAX_SEED = 2**31 - 1  # sample seeds are stored in an INTEGER column
+MAX_OFFSET = 1_000_000_000
+MAX_PAGE = 10_000
+Id = Annotated[int, PathParam(ge=1, le=MAX_ID, description="A record id")]
+IdFilter = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
+ResultPage = Annotated[int, Query(ge=1, le=MAX_PAGE)]
+BodyId = Annotated[int, Field(ge=1, le=MAX_ID)]
+Seed = Annotated[int | None, Field(ge=0, le=MAX_SEED, description=f"0 to {MAX_SEED}; random (and recorded) if unset")]
 
 
 class Strict(BaseModel):

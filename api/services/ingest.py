@@ -28,6 +28,7 @@ from archive.dates import stored_text
 from archive.errors import Conflict, DanganError, NotFound, UnsupportedFile
 from archive.hashing import sha256_bytes, sha256_file
 from archive.models import Batch, Document, IngestJob, ManifestItem, utcnow
+from archive.redact import hide_paths
 from archive.values import BatchStatus, DocumentStatus, JobState
 from ingest.grouping import PlannedItem
 from ingest.kinds import validate
@@ -257,6 +258,7 @@ class IngestService:
             return bool(claimed.rowcount)  # type: ignore[attr-defined]
 
     def _fail(self, job_id: int, reason: str, *, seconds: float) -> None:
+        reason = hide_paths(reason, self.context.settings.private_paths)  # job errors are shown to users
         with self.db.write() as session:
             job = session.get(IngestJob, job_id)
             assert job is not None
