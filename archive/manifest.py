@@ -95,10 +95,10 @@ def _row(number: int, values: dict[str, str]) -> ManifestRow:
     if item is None and reference is None:
         raise ValueError("neither item number nor reference code")
     if item is not None and not _whole(item, MAX_ITEM_NUMBER, minimum=0):
-        raise ValueError(f"item {item!r} is not a whole number from 0 to {MAX_ITEM_NUMBER:,}")
+        raise ValueError(f"item {item!r} is not a whole number (at most {MAX_ITEM_NUMBER:,})")
     pages = values.get("pages") or None
     if pages is not None and not _whole(pages, MAX_PAGES, minimum=1):
-        raise ValueError(f"pages {pages!r} is not a whole number from 1 to {MAX_PAGES:,}")
+        raise ValueError(f"pages {pages!r} is not a positive whole number (at most {MAX_PAGES:,})")
     return ManifestRow(
         row_number=number,
         item_number=int(item) if item else None,
