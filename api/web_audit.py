@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from api.services.auditing import AuditService
-from api.web_common import Caller, IdFilter, Offset, client_of, context_of, require
+from api.web_common import Caller, IdFilter, Moment, Offset, client_of, context_of, require
 from archive.audit_alerts import AlertRules
 from archive.audit_query import AuditFilter
 from archive.values import Role
@@ -50,8 +50,8 @@ def events(
     document: IdFilter = None,
     action: str | None = None,
     outcome: str | None = None,
-    since: dt.datetime | None = None,
-    until: dt.datetime | None = None,
+    since: Moment = None,
+    until: Moment = None,
     client: str | None = None,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 1000,
     offset: Offset = 0,
@@ -71,8 +71,8 @@ def export(
     document: IdFilter = None,
     action: str | None = None,
     outcome: str | None = None,
-    since: dt.datetime | None = None,
-    until: dt.datetime | None = None,
+    since: Moment = None,
+    until: Moment = None,
     client: str | None = None,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 100_000,
 ) -> Response:
@@ -90,8 +90,8 @@ def export(
 def alerts(
     request: Request,
     caller: Caller,
-    since: dt.datetime | None = None,
-    until: dt.datetime | None = None,
+    since: Moment = None,
+    until: Moment = None,
     timezone: str = "Asia/Shanghai",
 ) -> dict[str, Any]:
     """Denied-access bursts, bulk downloads, off-hours access to confidential and above, with their events."""

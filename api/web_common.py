@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 import uuid
@@ -11,7 +12,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from api.services.users import UserService
 from api.wiring import Context
@@ -31,6 +32,21 @@ Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 ResultPage = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 BodyId = Annotated[int, Field(ge=1, le=MAX_ID)]
 Seed = Annotated[int | None, Field(ge=0, le=MAX_SEED, description=f"0 to {MAX_SEED}; random (and recorded) if unset")]
+
+
+def _storable(moment: dt.datetime | None) -> dt.datetime | None:
+    """A moment the catalogue can compare in UTC (9999-12-31T23:59-14:00 cannot be)."""
+    if moment is not None:
+        try:
+            moment.astimezone(dt.UTC)
+        except (OverflowError, ValueError) as exc:
+            raise ValueError("is outside the years 1 to 9999 once converted to UTC") from exc
+    return moment
+
+
+Moment = Annotated[
+    dt.datetime | None, AfterValidator(_storable), Query(description="ISO 8601, e.g. 2024-05-01T08:00+08:00")
+]
 
 
 class Strict(BaseModel):

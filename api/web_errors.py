@@ -79,7 +79,7 @@ def refused_upload(outcome: dict[str, Any]) -> JSONResponse:
 
 def _problem(error: Any) -> str:
     where = ".".join(str(part) for part in _location(error.get("loc", ())))
-    text = str(error.get("msg", "is not valid"))
+    text = str(error.get("msg", "is not valid")).removeprefix("Value error, ")
     text = text[:1].lower() + text[1:]
     return f"{where}: {text}" if where else text
 

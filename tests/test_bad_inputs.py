@@ -185,6 +185,8 @@ OUT_OF_RANGE = [
     ("GET", f"/api/v1/audit/events?offset={2**64}", None, "query.offset"),
     ("GET", f"/api/v1/audit/events?document={MAX_ID + 1}", None, "query.document"),
     ("GET", f"/api/v1/audit/export?document={MAX_ID + 1}", None, "query.document"),
+    ("GET", "/api/v1/audit/events?since=9999-12-31T23:59:59-14:00", None, "query.since"),
+    ("GET", "/api/v1/audit/alerts?until=0001-01-01T00:00:00%2B14:00", None, "query.until"),
     ("GET", f"/api/v1/search?q=x&page={10**12}", None, "query.page"),
     ("GET", f"/api/v1/search?q=x&batch={MAX_ID + 1}", None, "query.batch"),
     ("POST", "/api/v1/verify", {"level": "sample", "seed": 2**63}, "body.seed"),
