@@ -20,7 +20,8 @@ from api.web_audit import router as audit_routes
 from api.web_backups import router as backup_routes
 from api.web_batches import router as batch_routes
 from api.web_batches import upload_router as batch_uploads
-from api.web_common import Caller, ReceivedUpload, Strict, client_of, upload_name
+from api.web_common import Caller, Id, ReceivedUpload, Strict, client_of, upload_name
+from api.web_errors import register_error_handlers
 from api.web_headers import FILE_HEADERS, SecurityHeaders
 from api.web_search import router as search_routes
 from api.web_ui import mount_ui
@@ -31,6 +32,7 @@ from archive import audit
 from archive.errors import AuthenticationRequired, DanganError, PermissionDenied, TooManyAttempts
 from archive.events import AuditAction
 from archive.hashing import CHUNK
+from archive.redact import hide_paths
 from archive.values import ObjectRole
 from ingest.grouping import PlannedItem
 
@@ -82,7 +84,10 @@ def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
         headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else {}
         if isinstance(exc, TooManyAttempts) and exc.retry_after is not None:
             headers["Retry-After"] = str(exc.retry_after)
-        return JSONResponse({"error": exc.code, "message": exc.message}, status_code=exc.http_status, headers=headers)
+        message = hide_paths(exc.message, context.settings.private_paths)  # no server folder reaches a user
+        return JSONResponse({"error": exc.code, "message": message}, status_code=exc.http_status, headers=headers)
+
+    register_error_handlers(app)  # validation errors, unknown routes and methods: the same shape
 
     @app.get("/healthz", tags=["system"])
     def healthz() -> dict[str, str]:
@@ -92,15 +97,15 @@ def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
     app.include_router(batch_uploads)
 
     @app.get("/api/v1/jobs/{job_id}", tags=["ingest"])
-    def job(job_id: int, caller: Caller) -> dict[str, Any]:
+    def job(job_id: Id, caller: Caller) -> dict[str, Any]:
         return ingest.job(caller, job_id)
 
     @app.get("/api/v1/documents/{document_id}", tags=["documents"])
-    def document(document_id: int, request: Request, caller: Caller) -> dict[str, Any]:
+    def document(document_id: Id, request: Request, caller: Caller) -> dict[str, Any]:
         return documents.get(caller, document_id, client=client_of(request))
 
     @app.patch("/api/v1/documents/{document_id}", tags=["documents"])
-    def edit_document(document_id: int, request: Request, caller: Caller, body: DocumentPatch) -> dict[str, Any]:
+    def edit_document(document_id: Id, request: Request, caller: Caller, body: DocumentPatch) -> dict[str, Any]:
         """Edit title, date, access level or department scope; search obeys a new level at once."""
         return update_document(
             context,
@@ -114,17 +119,17 @@ def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
         )
 
     @app.post("/api/v1/documents/{document_id}/withdraw", tags=["documents"])
-    def withdraw(document_id: int, request: Request, caller: Caller, body: Withdrawal) -> dict[str, Any]:
+    def withdraw(document_id: Id, request: Request, caller: Caller, body: Withdrawal) -> dict[str, Any]:
         """Take a record out of use (admins): out of search at once, 'not found' to others, files kept."""
         return withdraw_document(context, caller, document_id, reason=body.reason, client=client_of(request))
 
     @app.get("/api/v1/documents/{document_id}/pdf", tags=["documents"], response_class=StreamingResponse)
-    def pdf(document_id: int, request: Request, caller: Caller) -> StreamingResponse:
+    def pdf(document_id: Id, request: Request, caller: Caller) -> StreamingResponse:
         """The PDF/A-2b access copy with its text layer."""
         return _stream(documents.open_file(caller, document_id, ObjectRole.PDFA, client=client_of(request)))
 
     @app.get("/api/v1/documents/{document_id}/original", tags=["documents"], response_class=StreamingResponse)
-    def original(document_id: int, request: Request, caller: Caller) -> StreamingResponse:
+    def original(document_id: Id, request: Request, caller: Caller) -> StreamingResponse:
         """The scan exactly as received, byte for byte."""
         return _stream(documents.open_file(caller, document_id, ObjectRole.ORIGINAL, client=client_of(request)))
 

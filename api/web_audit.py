@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from api.services.auditing import AuditService
-from api.web_common import Caller, client_of, context_of
+from api.web_common import Caller, IdFilter, Moment, Offset, client_of, context_of
 from archive.audit_alerts import AlertRules
 from archive.audit_query import AuditFilter
 
@@ -45,14 +45,14 @@ def events(
     request: Request,
     caller: Caller,
     user: str | None = None,
-    document: int | None = None,
+    document: IdFilter = None,
     action: str | None = None,
     outcome: str | None = None,
-    since: dt.datetime | None = None,
-    until: dt.datetime | None = None,
+    since: Moment = None,
+    until: Moment = None,
     client: str | None = None,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 1000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     """Events by user, document, action (prefix with *), outcome, time range and client address."""
     flt = _filter(user, document, action, outcome, since, until, client, limit, offset)
@@ -65,11 +65,11 @@ def export(
     caller: Caller,
     format: Literal["csv", "json"] = "csv",
     user: str | None = None,
-    document: int | None = None,
+    document: IdFilter = None,
     action: str | None = None,
     outcome: str | None = None,
-    since: dt.datetime | None = None,
-    until: dt.datetime | None = None,
+    since: Moment = None,
+    until: Moment = None,
     client: str | None = None,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 100_000,
 ) -> Response:
@@ -86,8 +86,8 @@ def export(
 def alerts(
     request: Request,
     caller: Caller,
-    since: dt.datetime | None = None,
-    until: dt.datetime | None = None,
+    since: Moment = None,
+    until: Moment = None,
     timezone: str = "Asia/Shanghai",
 ) -> dict[str, Any]:
     """Denied-access bursts, bulk downloads, off-hours access to confidential and above, with their events."""

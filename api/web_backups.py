@@ -10,14 +10,14 @@ from pydantic import Field
 from api.services.backup_drill import DrillService
 from api.services.backup_targets import BackupTargets
 from api.services.backups import BackupService
-from api.web_common import Caller, Strict, client_of, context_of
+from api.web_common import MAX_ID, Caller, Seed, Strict, client_of, context_of
 
 router = APIRouter(prefix="/api/v1/backups", tags=["backups"])
 
 
 class DrillRequest(Strict):
-    sample: int | None = Field(default=None, ge=1)
-    seed: int | None = Field(default=None, ge=0)
+    sample: int | None = Field(default=None, ge=1, le=MAX_ID)
+    seed: Seed = None
 
 
 @router.get("")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import Field
 
 from api.runner import ocr_in_child
@@ -15,7 +15,8 @@ from api.services.ingest import IngestService
 from api.services.planning import plan_batch_items, refusal
 from api.services.report_html import render_report
 from api.services.review import ReviewService
-from api.web_common import Caller, ReceivedUpload, Strict, client_of, context_of, upload_name
+from api.web_common import BodyId, Caller, Id, ReceivedUpload, Seed, Strict, client_of, context_of, upload_name
+from api.web_errors import refused_upload
 from api.web_headers import HTML_HEADERS
 from api.web_uploads import SpoolingRoute
 from archive.errors import Conflict, DanganError
@@ -31,7 +32,7 @@ class BatchIn(Strict):
     label: str | None = None
     languages: str | None = None
     level: str | None = None
-    year: int | None = None
+    year: int | None = Field(default=None, ge=1, le=9999)
     retention: str = "Y30"
     profile: str = "dat31"
     thresholds: dict[str, float] = Field(default_factory=dict)
@@ -40,13 +41,13 @@ class BatchIn(Strict):
 
 
 class SampleIn(Strict):
-    percent: float = 5.0
-    minimum: int = 10
-    seed: int | None = None
+    percent: float = Field(default=5.0, gt=0, le=100)
+    minimum: int = Field(default=10, ge=1, le=1_000_000)
+    seed: Seed = None
 
 
 class VerdictIn(Strict):
-    page_id: int
+    page_id: BodyId
     verdict: Literal["pass", "fail"]
     defect: str | None = None
     note: str | None = None
@@ -84,18 +85,18 @@ def list_batches(request: Request, caller: Caller) -> dict[str, Any]:
 
 
 @router.get("/batches/{batch_id}")
-def batch_status(request: Request, batch_id: int, caller: Caller) -> dict[str, Any]:
+def batch_status(request: Request, batch_id: Id, caller: Caller) -> dict[str, Any]:
     """Counts per job state and per finding, held pages, reconciliation against the manifest."""
     return BatchService(context_of(request)).status(caller, batch_id)
 
 
-@upload_router.post("/batches/{batch_id}/files", status_code=202)
+@upload_router.post("/batches/{batch_id}/files", status_code=202, response_model=None)
 def add_files(
     request: Request,
-    batch_id: int,
+    batch_id: Id,
     caller: Caller,
     files: Annotated[list[UploadFile], File(description="Scans, or ZIPs of them")],
-) -> dict[str, Any]:
+) -> dict[str, Any] | JSONResponse:
     """Each file (or each item inside a ZIP) becomes a queued job; OCR runs in worker processes."""
     context = context_of(request)
     service = IngestService(context)
@@ -125,31 +126,32 @@ def add_files(
     finally:
         for received in received_all:
             received.__exit__(None, None, None)
-    return {"batch_id": batch_id, "jobs": jobs, "skipped": skipped, "rejected": plan.rejected}
+    outcome = {"batch_id": batch_id, "jobs": jobs, "skipped": skipped, "rejected": plan.rejected}
+    return refused_upload(outcome) if plan.rejected and not jobs and not skipped else outcome
 
 
 @router.post("/batches/{batch_id}/sample", status_code=201)
-def draw_sample(request: Request, batch_id: int, caller: Caller, body: SampleIn) -> dict[str, Any]:
+def draw_sample(request: Request, batch_id: Id, caller: Caller, body: SampleIn) -> dict[str, Any]:
     return AcceptanceService(context_of(request)).draw(
         batch_id, actor=caller, percent=body.percent, minimum=body.minimum, seed=body.seed
     )
 
 
 @router.post("/batches/{batch_id}/verdicts")
-def record_verdict(request: Request, batch_id: int, caller: Caller, body: VerdictIn) -> dict[str, Any]:
+def record_verdict(request: Request, batch_id: Id, caller: Caller, body: VerdictIn) -> dict[str, Any]:
     return AcceptanceService(context_of(request)).record_verdict(
         batch_id, body.page_id, actor=caller, passed=body.verdict == "pass", defect=body.defect, note=body.note
     )
 
 
 @router.post("/batches/{batch_id}/decision")
-def decide(request: Request, batch_id: int, caller: Caller) -> dict[str, Any]:
+def decide(request: Request, batch_id: Id, caller: Caller) -> dict[str, Any]:
     return AcceptanceService(context_of(request)).decide(batch_id, actor=caller)
 
 
 @router.get("/batches/{batch_id}/report", response_model=None)
 def report(
-    request: Request, batch_id: int, caller: Caller, format: Annotated[Literal["json", "html"], Query()] = "json"
+    request: Request, batch_id: Id, caller: Caller, format: Annotated[Literal["json", "html"], Query()] = "json"
 ) -> dict[str, Any] | HTMLResponse:
     result = AcceptanceService(context_of(request)).report(caller, batch_id)
     return HTMLResponse(render_report(result), headers=HTML_HEADERS) if format == "html" else result
@@ -169,14 +171,14 @@ class TemplateIn(Strict):
 
 
 @router.post("/batches/{batch_id}/file")
-def file_batch(request: Request, batch_id: int, caller: Caller, body: FilingIn | None = None) -> dict[str, Any]:
+def file_batch(request: Request, batch_id: Id, caller: Caller, body: FilingIn | None = None) -> dict[str, Any]:
     """File an accepted batch; missing items or page mismatches need a justification."""
     justification = body.justification if body else None
     return AcceptanceService(context_of(request)).file(batch_id, actor=caller, justification=justification)
 
 
 @router.post("/batches/{batch_id}/reopen")
-def reopen_batch(request: Request, batch_id: int, caller: Caller, body: ReopenIn) -> dict[str, Any]:
+def reopen_batch(request: Request, batch_id: Id, caller: Caller, body: ReopenIn) -> dict[str, Any]:
     """Reopen a filed batch (reasoned, logged): its items leave staff's view until it is filed again."""
     return AcceptanceService(context_of(request)).reopen(
         batch_id, actor=caller, reason=body.reason, client=client_of(request)
@@ -192,7 +194,7 @@ def change_template(request: Request, code: str, caller: Caller, body: TemplateI
 
 
 @router.post("/pages/{page_id}/review")
-def review_page(request: Request, page_id: int, caller: Caller, body: ReviewIn) -> dict[str, Any]:
+def review_page(request: Request, page_id: Id, caller: Caller, body: ReviewIn) -> dict[str, Any]:
     service = ReviewService(context_of(request))
     if body.action == "accept":
         return service.accept(page_id, actor=caller, note=body.note)
@@ -202,7 +204,7 @@ def review_page(request: Request, page_id: int, caller: Caller, body: ReviewIn) 
 @upload_router.post("/pages/{page_id}/rescan")
 def rescan_page(
     request: Request,
-    page_id: int,
+    page_id: Id,
     caller: Caller,
     file: Annotated[UploadFile, File(description="The rescanned page image")],
 ) -> dict[str, Any]:

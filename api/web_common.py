@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import uuid
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import Depends, Request, UploadFile
+from fastapi import Depends, Query, Request, UploadFile
+from fastapi import Path as PathParam
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from api.services.users import UserService
 from api.web_uploads import INCOMING, safe_file_name, too_large, upload_limit_bytes
@@ -17,6 +19,33 @@ from api.wiring import Context
 from archive.access import Principal
 from archive.hashing import CHUNK
 from archive.text import display_name
+
+# Every number a request carries is bounded, so none reaches the database as an overflow (a 500).
+MAX_ID = 2**63 - 1  # SQLite's and PostgreSQL's BIGINT
+MAX_SEED = 2**31 - 1  # sample seeds are stored in an INTEGER column
+MAX_OFFSET = 1_000_000_000
+MAX_PAGE = 10_000
+Id = Annotated[int, PathParam(ge=1, le=MAX_ID, description="A record id")]
+IdFilter = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
+ResultPage = Annotated[int, Query(ge=1, le=MAX_PAGE)]
+BodyId = Annotated[int, Field(ge=1, le=MAX_ID)]
+Seed = Annotated[int | None, Field(ge=0, le=MAX_SEED, description=f"0 to {MAX_SEED}; random (and recorded) if unset")]
+
+
+def _storable(moment: dt.datetime | None) -> dt.datetime | None:
+    """A moment the catalogue can compare in UTC (9999-12-31T23:59-14:00 cannot be)."""
+    if moment is not None:
+        try:
+            moment.astimezone(dt.UTC)
+        except (OverflowError, ValueError) as exc:
+            raise ValueError("is outside the years 1 to 9999 once converted to UTC") from exc
+    return moment
+
+
+Moment = Annotated[
+    dt.datetime | None, AfterValidator(_storable), Query(description="ISO 8601, e.g. 2024-05-01T08:00+08:00")
+]
 
 
 class Strict(BaseModel):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 
 from api.services.search import SearchService
-from api.web_common import Caller, client_of, context_of
+from api.web_common import Caller, IdFilter, ResultPage, client_of, context_of
+from archive.dates import range_bound
 from archive.values import AccessLevel
 from search.types import SearchFilters
 
@@ -24,13 +24,13 @@ def search(
         Query(description='Words, "a phrase", 汉字, AND/OR/NOT, title: ref: fonds: series: type: date:[2020 to 2021]'),
     ],
     limit: Annotated[int, Query(ge=1, le=100, description="Documents per page")] = 20,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: ResultPage = 1,
     sort: Annotated[Literal["relevance", "date"], Query()] = "relevance",
     fonds: str | None = None,
     series: str | None = None,
-    batch: int | None = None,
-    date_from: dt.date | None = None,
-    date_to: dt.date | None = None,
+    batch: IdFilter = None,
+    date_from: Annotated[str | None, Query(description="Dated on or after: YYYY, YYYY-MM or YYYY-MM-DD")] = None,
+    date_to: Annotated[str | None, Query(description="Dated on or before (a year or month: to its end)")] = None,
     type: str | None = None,
     language: str | None = None,
     level: str | None = None,
@@ -40,8 +40,8 @@ def search(
         fonds=fonds,
         series=series,
         batch_id=batch,
-        date_from=date_from,
-        date_to=date_to,
+        date_from=range_bound(date_from),
+        date_to=range_bound(date_to, end=True),
         doc_type=type,
         language=language,
         level=int(AccessLevel.parse(level)) if level else None,

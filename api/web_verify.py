@@ -9,7 +9,7 @@ from pydantic import Field
 
 from api.services.backups import BackupService
 from api.services.maintenance import MaintenanceService
-from api.web_common import Caller, Strict, client_of, context_of
+from api.web_common import Caller, Id, Seed, Strict, client_of, context_of
 from archive.errors import InvalidInput
 
 router = APIRouter(prefix="/api/v1/verify", tags=["verification"])
@@ -20,7 +20,7 @@ class VerifyRequest(Strict):
 
     level: Literal["structure", "sample", "full", "backup"] = "full"
     percent: float = Field(default=5.0, gt=0, le=100)
-    seed: int | None = Field(default=None, ge=0)
+    seed: Seed = None
     target: str | None = Field(default=None, description="A backup target instead of the primary store")
 
 
@@ -50,6 +50,6 @@ def runs(request: Request, caller: Caller, limit: Annotated[int, Query(ge=1, le=
 
 
 @router.get("/runs/{run_id}")
-def run_details(run_id: int, request: Request, caller: Caller) -> dict[str, Any]:
+def run_details(run_id: Id, request: Request, caller: Caller) -> dict[str, Any]:
     """One stored run with its full report and findings."""
     return MaintenanceService(context_of(request)).verification_run(caller, run_id)

@@ -298,7 +298,7 @@ def _check_targets(dest: Path, plan: _Plan, archive: str) -> None:
     taken = [rel for rel in folders if (root / rel).exists() and not (root / rel).is_dir()]
     taken += [member.rel for member in plan.members if os.path.lexists(root / member.rel)]
     if taken:
-        raise Conflict(f"{archive}: {taken[0]} already exists in {dest}; extract into an empty folder")
+        raise Conflict(f"{archive}: {taken[0]} already exists in the extraction folder; extract into an empty one")
 
 
 class _Extraction:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,7 @@ import pikepdf
 from PIL import Image
 
 from archive.errors import TooLarge, UnsupportedFile
+from archive.redact import hide_paths
 
 IMAGE_SUFFIXES = {
     ".tif": "image/tiff",
@@ -83,6 +85,8 @@ def validate(path: Path, *, display_name: str | None = None) -> InputFile:
         raise UnsupportedFile(f"{name}: named as {declared} but its content is {what}; check the file")
     if actual == "application/pdf":
         return InputFile(path, actual, _pdf_pages(path, name))
+    if actual == "image/tiff" and tiff_page_count(path) > MAX_PAGES:  # before Pillow parses or decodes a page
+        raise UnsupportedFile(f"{name}: more than {MAX_PAGES} pages, over the limit per file; split the file")
     return InputFile(path, actual, _image_frames(path, name))
 
 
@@ -95,12 +99,39 @@ def _pdf_pages(path: Path, name: str) -> int:
     except pikepdf.PasswordError as exc:
         raise UnsupportedFile(f"{name}: the PDF is password-protected; resubmit it without a password") from exc
     except pikepdf.PdfError as exc:
-        raise UnsupportedFile(f"{name}: the PDF is damaged and cannot be read ({exc})") from exc
+        raise UnsupportedFile(f"{name}: the PDF is damaged and cannot be read ({_said(exc, path, name)})") from exc
     if count == 0:
         raise UnsupportedFile(f"{name}: the PDF has no pages")
     if count > MAX_PAGES:
         raise UnsupportedFile(f"{name}: {count} pages exceed the limit of {MAX_PAGES}; split the file")
     return count
+
+
+def tiff_page_count(path: Path, *, limit: int = MAX_PAGES) -> int:
+    """Pages of a TIFF from its IFD chain alone (no pixel is decoded), counting at most limit + 1.
+
+    Pillow's n_frames parses every page's tags, seconds for a file of 10,000 tiny pages; this reads
+    two small records per page and stops past the limit. A chain that loops or leaves the file ends the count.
+    """
+    seen: set[int] = set()
+    with path.open("rb") as stream:
+        size = path.stat().st_size
+        head = stream.read(16)
+        order = "<" if head[:2] == b"II" else ">"
+        big = head[2:4] in (b"+\x00", b"\x00+")  # BigTIFF (version 43): 8-byte counts and offsets
+        count_form, entry_bytes, offset_form = (order + "Q", 20, order + "Q") if big else (order + "H", 12, order + "I")
+        first = head[8:16] if big else head[4:8]
+        offset = struct.unpack(offset_form, first)[0] if len(first) == struct.calcsize(offset_form) else 0
+        while offset and offset not in seen and offset < size and len(seen) <= limit:
+            seen.add(offset)
+            stream.seek(offset)
+            raw = stream.read(struct.calcsize(count_form))
+            if len(raw) < struct.calcsize(count_form):
+                break
+            stream.seek(offset + len(raw) + struct.unpack(count_form, raw)[0] * entry_bytes)
+            raw = stream.read(struct.calcsize(offset_form))
+            offset = struct.unpack(offset_form, raw)[0] if len(raw) == struct.calcsize(offset_form) else 0
+    return len(seen)
 
 
 def _image_frames(path: Path, name: str) -> int:
@@ -120,11 +151,18 @@ def _image_frames(path: Path, name: str) -> int:
                         image.draft(image.mode, (max(1, image.width // 8), max(1, image.height // 8)))
                     image.load()  # truncated or corrupt data fails here, not in OCR
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise UnsupportedFile(f"{name}: the image is too large to decode safely ({exc})") from exc
+            said = _said(exc, path, name)
+            raise UnsupportedFile(f"{name}: the image is too large to decode safely ({said})") from exc
         except UnsupportedFile:
             raise
         except (OSError, SyntaxError, ValueError) as exc:
-            raise UnsupportedFile(f"{name}: the image is damaged and cannot be decoded ({exc})") from exc
+            said = _said(exc, path, name)
+            raise UnsupportedFile(f"{name}: the image is damaged and cannot be decoded ({said})") from exc
     if frames > MAX_PAGES:
         raise UnsupportedFile(f"{name}: {frames} pages exceed the limit of {MAX_PAGES}; split the file")
     return frames
+
+
+def _said(exc: BaseException, path: Path, name: str) -> str:
+    """What a library said about the file, naming it as the user did, not by where it is spooled."""
+    return hide_paths(str(exc), [path.parent], names={str(path): name, str(path.resolve()): name})

@@ -26,7 +26,7 @@ class LocalBlobStore:
             self.root.mkdir(parents=True, exist_ok=True)
             (self.root / ".tmp").mkdir(exist_ok=True)
         except OSError as exc:
-            raise StorageUnavailable(f"cannot create object store at {self.root}: {exc}") from exc
+            raise StorageUnavailable(f"cannot create the local object store folder: {exc.strerror}") from exc
 
     def _path(self, key: str) -> Path:
         check_key(key)
@@ -63,7 +63,7 @@ class LocalBlobStore:
             _fsync_dir(target.parent)
             return BlobInfo(key=key, size=size, sha256=sha)
         except OSError as exc:
-            raise StorageUnavailable(f"cannot write object {key} under {self.root}: {exc}") from exc
+            raise StorageUnavailable(f"cannot write object {key} to the local store: {exc.strerror}") from exc
         finally:
             if os.path.exists(tmp_name):
                 os.unlink(tmp_name)
@@ -72,7 +72,7 @@ class LocalBlobStore:
         try:
             return self._path(key).open("rb")
         except FileNotFoundError as exc:
-            raise NotFound(f"object {key} is missing from the store at {self.root}") from exc
+            raise NotFound(f"object {key} is missing from the local store") from exc
 
     def stat(self, key: str) -> BlobInfo | None:
         path = self._path(key)

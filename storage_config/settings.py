@@ -100,3 +100,8 @@ class Settings(BaseSettings):
     def spool_dir(self) -> Path:
         """Uploaded and queued files wait here until their job is done."""
         return self.home_dir / "spool"
+
+    @property
+    def private_paths(self) -> tuple[Path, ...]:
+        """The server's own folders: never shown in a message to a user (see archive.redact.hide_paths)."""
+        return (self.home_dir, self.spool_dir, self.resolved_storage_path, self.resolved_index_dir)

@@ -478,9 +478,9 @@ def test_nobody_sets_a_level_above_their_own_clearance(matrix: Fixture) -> None:
 def test_mass_assignment_is_refused(matrix: Fixture, body: dict[str, Any]) -> None:
     editor = _headers(matrix, "archivist", "top_secret")
     response = matrix.client.patch(f"/api/v1/documents/{matrix.ids['public']['document']}", headers=editor, json=body)
-    assert response.status_code in (400, 422)
+    assert response.status_code == 400
     login = matrix.client.post("/api/v1/auth/login", json={"username": "probe", "password": "probe password", **body})
-    assert login.status_code in (400, 422)
+    assert login.status_code == 400
 
 
 def test_the_batch_list_shows_only_batches_within_clearance(matrix: Fixture) -> None:

@@ -117,7 +117,7 @@ def test_search_filters_facets_and_pages_through_the_cli(cli: Cli, ingested: dic
     assert len(second["hits"]) == 1 and second["total"] == 2
     assert cli("search", "檔案數字化", "--json").json["hits"][0]["title"] == "notice zh"  # traditional query
     bad = cli("search", "x", "--date-from", "yesterday")
-    assert bad.exit_code == 2 and "is not YYYY-MM-DD" in bad.stderr
+    assert bad.exit_code == 2 and "is not a date; write YYYY-MM-DD, YYYY-MM or YYYY" in bad.stderr
 
 
 def test_hits_carry_highlighted_snippets_per_page(cli: Cli, ingested: dict[str, object]) -> None:

@@ -15,12 +15,12 @@ from sqlalchemy import select
 
 from api.services.accounts import AccountService
 from api.services.login_throttle import LoginThrottle
+from api.services.users import UserService
 from api.web import create_app
 from api.wiring import Context
 from archive.errors import AuthenticationRequired, TooManyAttempts
 from archive.models import AuditEvent
-
-PASSWORD = "correct horse battery staple"
+from tests.actors import PASSWORD, account
 WRONG = "not the password at all"
 ATTACKER = "203.0.113.9"
 OWNER = "198.51.100.7"
@@ -36,23 +36,24 @@ def login(client: TestClient, username: str, password: str) -> tuple[int, dict[s
 
 
 def test_an_attacker_cannot_lock_the_auditor_out(context: Context) -> None:
-    AccountService(context).create(
-        actor="t", username="auditor", password=PASSWORD, roles=["compliance"], clearance="public"
-    )
+    # The security auditor's account comes from the bootstrap, with the random password handed to its owner.
+    [auditor] = [row for row in UserService(context).bootstrap() if row["username"] == "auditor"]
+    with context.db.session() as session:
+        bootstrapped = max(e.id for e in session.scalars(select(AuditEvent)))
     app = create_app(context)
     attacker, owner = from_address(app, ATTACKER), from_address(app, OWNER)
     for _ in range(5):
         assert login(attacker, "auditor", WRONG)[0] == 401
-    status, body, retry_after = login(attacker, "auditor", PASSWORD)  # even the right password waits
+    status, body, retry_after = login(attacker, "auditor", auditor["password"])  # even the right password waits
     assert status == 429 and body["error"] == "too_many_attempts"
     assert "too many failed logins" in str(body["message"]) and "try again in 1 s" in str(body["message"])
     assert retry_after == "1"
 
-    status, body, _ = login(owner, "auditor", PASSWORD)
+    status, body, _ = login(owner, "auditor", auditor["password"])
     assert status == 200 and body["token"]
 
-    with context.db.session() as session:
-        events = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+    with context.db.session() as session:  # what happened after the bootstrap made the account
+        events = session.scalars(select(AuditEvent).where(AuditEvent.id > bootstrapped).order_by(AuditEvent.id)).all()
         attempts = [(e.outcome, e.client) for e in events if e.action == "login"]
         issued = [e for e in events if e.action == "token.issue"]
     assert attempts == [*[("failure", ATTACKER)] * 5, ("throttled", ATTACKER), ("success", OWNER)]
@@ -60,7 +61,7 @@ def test_an_attacker_cannot_lock_the_auditor_out(context: Context) -> None:
 
 
 def test_the_wait_doubles_with_each_further_failure(context: Context) -> None:
-    AccountService(context).create(actor="t", username="target", password=PASSWORD, roles=["staff"], clearance="public")
+    account(context, "target", ["staff"], "public")
     attacker = from_address(create_app(context), ATTACKER)
     for _ in range(5):
         assert login(attacker, "target", WRONG)[0] == 401
@@ -83,7 +84,7 @@ def test_backoff_policy_numbers() -> None:
 
 
 def test_a_success_starts_the_count_afresh(context: Context) -> None:
-    AccountService(context).create(actor="t", username="typist", password=PASSWORD, roles=["staff"], clearance="public")
+    account(context, "typist", ["staff"], "public")
     owner = from_address(create_app(context), OWNER)
     for _ in range(2):
         for _ in range(4):
@@ -93,8 +94,8 @@ def test_a_success_starts_the_count_afresh(context: Context) -> None:
 
 def test_password_spraying_is_slowed_per_address(context: Context) -> None:
     """The per-address cap across usernames, through the service with a small cap (each guess is an Argon2 hash)."""
+    account(context, "someone", ["staff"], "public")
     accounts = AccountService(context, throttle=LoginThrottle(client_free_failures=3))
-    accounts.create(actor="t", username="someone", password=PASSWORD, roles=["staff"], clearance="public")
     for n in range(3):  # one guess each at many usernames: no per-account count is ever reached
         with pytest.raises(AuthenticationRequired):
             accounts.login(f"user{n}", WRONG, client=ATTACKER)

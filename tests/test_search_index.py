@@ -10,18 +10,20 @@ from typing import Any
 
 import pytest
 
-from archive.access import Principal, SearchScope, search_scope, system_operator
+from archive.access import Principal, SearchScope, search_scope
 from archive.errors import QueryError, SearchUnavailable
 from archive.values import AccessLevel, Role
 from search.analysis import tokens_of
 from search.index import ENGINES, VERSION_FILE, SearchIndex, open_index
 from search.types import SCHEMA_VERSION, IndexedDocument, PageText, SearchFilters
+from tests.actors import SYSADMIN
 
 ZH = "城市建设档案馆全年接收工程档案一千二百卷，完成历史档案数字化四十万页。"
 EN = "The committee approved the repair of the east reading room roof."
 
 
 def doc(document_id: int, level: int | None, *pages: str, title: str = "t") -> IndexedDocument:
+    """A filed record (staff see filed records only; the workflow tests below make unfiled ones)."""
     return IndexedDocument(
         document_id,
         f"F-{document_id}",
@@ -30,6 +32,7 @@ def doc(document_id: int, level: int | None, *pages: str, title: str = "t") -> I
         level,
         (),
         tuple(PageText(n, text) for n, text in enumerate(pages, start=1)),
+        filed=True,
     )
 
 
@@ -47,11 +50,16 @@ def index(tmp_path: Path, engine: str) -> SearchIndex:
     return ix
 
 
-ADMIN = search_scope(system_operator())
+ADMIN = search_scope(SYSADMIN)  # the system administrator: unlevelled and unfiled records too, for repair
 
 
 def staff(level: AccessLevel) -> Principal:
     return Principal("s", frozenset({Role.STAFF}), level)
+
+
+def archivist(level: AccessLevel) -> Principal:
+    """Sees work in progress (unfiled records) within the same clearance."""
+    return Principal("a", frozenset({Role.ARCHIVIST}), level)
 
 
 def test_han_runs_become_bigrams_with_sequential_positions() -> None:
@@ -173,7 +181,7 @@ def test_rebuild_matches_incremental(index: SearchIndex, tmp_path: Path) -> None
 def catalogue_like(tmp_path: Path, engine: str) -> SearchIndex:
     ix = open_index(tmp_path / "facets", engine)
     ix.create()
-    ix.upsert(catalogue_documents())
+    ix.upsert([dataclasses.replace(d, filed=True) for d in catalogue_documents()])  # filed records
     return ix
 
 
@@ -246,8 +254,10 @@ def test_filters_facets_sort_and_pages(tmp_path: Path, engine: str) -> None:
 
 
 def filed_only(principal: Principal) -> SearchScope:
-    """Staff's scope once search_scope sets filed_only from the permission table (the lead's change)."""
-    return dataclasses.replace(search_scope(principal), filed_only=True)
+    """Staff's scope: search_scope sets filed_only from the permission table."""
+    scope = search_scope(principal)
+    assert scope.filed_only
+    return scope
 
 
 def test_a_filed_only_scope_never_reaches_unfiled_documents(tmp_path: Path, engine: str) -> None:
@@ -265,9 +275,9 @@ def test_a_filed_only_scope_never_reaches_unfiled_documents(tmp_path: Path, engi
     assert ix.search("档案 OR memo OR plan", scope=reader).total_documents == 1
     assert ix.suggest("Budget", scope=reader) == [11]
     assert ix.suggest("A1-2021", scope=reader) == []
-    archivist = search_scope(staff(AccessLevel.SECRET))  # filed_only off: work in progress too
-    assert ix.search("budget", scope=archivist).total_documents == 3
-    assert set(ix.suggest("Budget", scope=archivist)) == {11, 12, 13}
+    in_progress = search_scope(archivist(AccessLevel.SECRET))  # filed_only off: work in progress too
+    assert ix.search("budget", scope=in_progress).total_documents == 3
+    assert set(ix.suggest("Budget", scope=in_progress)) == {11, 12, 13}
     assert ix.search("budget", scope=filed_only(staff(AccessLevel.PUBLIC))).total_documents == 0  # 11 is internal
 
 
@@ -278,7 +288,7 @@ def test_a_document_filed_by_an_upsert_is_visible_to_the_next_search(tmp_path: P
     reader = filed_only(staff(AccessLevel.SECRET))
     assert ix.search("budget", scope=reader).total_documents == 0  # nothing filed: nothing at all
     assert ix.suggest("budget", scope=reader) == []
-    assert ix.search("budget", scope=search_scope(staff(AccessLevel.SECRET))).total_documents == 3
+    assert ix.search("budget", scope=search_scope(archivist(AccessLevel.SECRET))).total_documents == 3
     ix.upsert([dataclasses.replace(d, filed=True) for d in catalogue_documents()[:2]])  # the batch is filed
     assert {h.document_id for h in ix.search("budget", scope=reader).hits} == {11, 12}
     assert set(ix.suggest("budget", scope=reader)) == {11, 12}

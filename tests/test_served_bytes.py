@@ -11,15 +11,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from api.services.ingest import IngestService
-from api.services.users import UserService
 from api.web import create_app
 from api.wiring import Context
 from archive.audit_alerts import AlertRules, compute_alerts
 from archive.models import AuditEvent, Document, StoredObject
 from archive.values import ObjectRole
 from ingest.ocr import process
+from tests.actors import ARCHIVIST, bearer
 from tests.pages import english_page
-from tests.test_uploads import QueueOnly, bearer
+from tests.test_uploads import QueueOnly
 
 
 @pytest.fixture
@@ -30,7 +30,8 @@ def client(context: Context) -> Iterator[TestClient]:
 
 @pytest.fixture
 def admin(context: Context) -> dict[str, str]:
-    return bearer(UserService(context).create_admin("admin")["token"])
+    """The archivist who uploads (and, before filing, the one who may read the record)."""
+    return bearer(context, "clerk", ["archivist"])
 
 
 @pytest.fixture
@@ -38,7 +39,7 @@ def document_id(client: TestClient, context: Context, admin: dict[str, str], tmp
     page = english_page(tmp_path).path
     job = client.post("/api/v1/documents", headers=admin, files={"file": (page.name, page.read_bytes())}).json()
     IngestService(context).process_job(job["id"], process)
-    return int(IngestService(context).job(job["id"])["document_id"])
+    return int(IngestService(context).job(ARCHIVIST, job["id"])["document_id"])
 
 
 def object_file(context: Context, document_id: int, role: ObjectRole) -> Path:

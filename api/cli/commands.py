@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import getpass
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,8 +18,8 @@ from api.services.search import SearchService
 from api.services.users import UserService
 from api.wiring import Context, build_context, load_settings
 from archive.access import Principal
+from archive.dates import range_bound
 from archive.errors import DanganError, InvalidInput
-from archive.manifest import parse_date
 from archive.values import AccessLevel
 from ingest.samples import write_sample_batch
 from search.types import SearchFilters
@@ -165,8 +164,8 @@ def search(
         fonds=fonds,
         series=series,
         batch_id=batch,
-        date_from=_day(date_from),
-        date_to=_day(date_to, end=True),
+        date_from=range_bound(date_from),
+        date_to=range_bound(date_to, end=True),
         doc_type=doc_type,
         language=language,
         level=int(AccessLevel.parse(level)) if level else None,
@@ -209,24 +208,6 @@ def suggest(
         return
     for item in result["suggestions"]:
         stdout.print(f"{item['reference_code']}  {item['title']}", highlight=False, markup=False)
-
-
-def _day(text: str | None, *, end: bool = False) -> dt.date | None:
-    """YYYY, YYYY-MM or YYYY-MM-DD; an end date covers the whole year or month it names."""
-    if text is None:
-        return None
-    try:
-        start = parse_date(text) if text else None
-    except ValueError as exc:
-        raise InvalidInput(str(exc)) from exc
-    if start is None or not end:
-        return start
-    if len(text) == 4:
-        return dt.date(start.year, 12, 31)
-    if len(text) <= 7:
-        following = dt.date(start.year + start.month // 12, start.month % 12 + 1, 1)
-        return following - dt.timedelta(days=1)
-    return start
 
 
 def reindex(ctx: typer.Context, json_out: JsonOption = False) -> None:

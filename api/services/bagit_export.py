@@ -28,6 +28,7 @@ from api.services.views import level_label
 from api.wiring import Context
 from archive import audit
 from archive.access import Principal
+from archive.dates import stored_text
 from archive.errors import IntegrityFailure, InvalidInput, NotFound
 from archive.events import AuditAction
 from archive.hashing import CHUNK
@@ -132,7 +133,7 @@ def _bag_document(document: Document, folder: str) -> BagDocument:
         "id": document.id,
         "reference_code": document.reference_code,
         "title": document.title,
-        "date": document.date.isoformat() if document.date else None,
+        "date": stored_text(document.date, document.date_precision),
         "level": level_label(document.access_level),
         "departments": list(document.departments),
         "language": document.language,

@@ -84,7 +84,8 @@ class BatchService:
                     item_number=row.item_number,
                     reference_code=row.reference_code,
                     title=row.title,
-                    date=row.date,
+                    date=row.date.start() if row.date else None,
+                    date_precision=row.date.stored_precision if row.date else None,
                     expected_pages=row.expected_pages,
                     source=row.source,
                 )

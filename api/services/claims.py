@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from api.services.views import job_view
 from archive.access import Principal, within_scope
-from archive.errors import Conflict, InvalidInput, PermissionDenied
-from archive.manifest import parse_date
+from archive.dates import PartialDate
+from archive.errors import Conflict, PermissionDenied
 from archive.models import Document, IngestJob
 from archive.values import AccessLevel, JobState
 from archive.visibility import document_visible
@@ -52,13 +52,8 @@ def item_fields(
                 f"({principal.clearance.label}); choose a lower level or ask a colleague cleared for it"
             )
         label = parsed.label
-    iso = None
-    if date is not None and date.strip():
-        try:
-            parsed_date = parse_date(date.strip())
-        except ValueError as exc:
-            raise InvalidInput(str(exc)) from exc
-        iso = parsed_date.isoformat() if parsed_date else None
+    parsed_date = PartialDate.parse_optional(date)  # keeps its precision: '1998-06' stays a month
+    iso = parsed_date.isoformat() if parsed_date else None
     names = sorted({name.strip() for entry in departments or () for name in entry.split(",") if name.strip()})
     return ItemFields(level=label, date=iso, departments=tuple(names))
 

@@ -14,9 +14,9 @@ from api.services.views import document_view
 from api.wiring import Context
 from archive import audit
 from archive.access import Principal
+from archive.dates import PartialDate, stored_text
 from archive.errors import Conflict, IntegrityFailure, InvalidInput, NotFound
 from archive.events import AuditAction
-from archive.manifest import parse_date
 from archive.models import Document, StoredObject
 from archive.permissions import Action, authorize
 from archive.values import AccessLevel, DocumentStatus, ObjectRole
@@ -141,7 +141,7 @@ def update_document(
         document = _visible_document(session, principal, document_id)
         before = {
             "title": document.title,
-            "date": document.date,
+            "date": stored_text(document.date, document.date_precision),
             "level": document.access_level,
             "departments": list(document.departments),
         }
@@ -150,7 +150,9 @@ def update_document(
                 raise InvalidInput("a title cannot be empty")
             document.title = title.strip()
         if date is not None:
-            document.date = parse_date(date)
+            new_date = PartialDate.parse_optional(date)  # "" clears the date
+            document.date = new_date.start() if new_date else None
+            document.date_precision = new_date.stored_precision if new_date else None
         if level is not None:
             new_level = AccessLevel.parse(level)
             if new_level > principal.clearance:
@@ -160,7 +162,7 @@ def update_document(
             document.departments = sorted(set(departments))
         after = {
             "title": document.title,
-            "date": document.date,
+            "date": stored_text(document.date, document.date_precision),
             "level": document.access_level,
             "departments": list(document.departments),
         }

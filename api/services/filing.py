@@ -8,7 +8,6 @@ row, no row without an object.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive import audit
+from archive.dates import PartialDate
 from archive.events import AuditAction
 from archive.hashing import sha256_bytes, sha256_file
 from archive.models import Batch, Document, IngestJob, Page, QualityFinding, StoredObject, utcnow
@@ -52,6 +52,7 @@ def store_objects(store: BlobStore, planned: list[tuple[str, Path | bytes, str, 
 
 def new_document(session: Session, job: IngestJob, batch: Batch, result: OcrResult) -> Document:
     options = job.options
+    date = PartialDate.parse_optional(str(options.get("date") or ""))  # kept at the manifest's precision
     status = DocumentStatus.NEEDS_REVIEW if any(page.held for page in result.pages) else DocumentStatus.READY
     document = Document(
         fonds_id=batch.fonds_id,
@@ -60,7 +61,8 @@ def new_document(session: Session, job: IngestJob, batch: Batch, result: OcrResu
         item_number=options.get("item_number"),
         reference_code=str(options["reference_code"]),
         title=str(options.get("title") or job.source_name),
-        date=dt.date.fromisoformat(str(options["date"])) if options.get("date") else None,
+        date=date.start() if date else None,
+        date_precision=date.stored_precision if date else None,
         access_level=int(AccessLevel.parse(str(options["level"]))),
         departments=sorted({str(name) for name in options.get("departments") or []}),  # type: ignore[attr-defined]
         language=str(options["languages"]),

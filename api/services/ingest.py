@@ -28,6 +28,7 @@ from api.services.views import job_view
 from api.wiring import Context
 from archive import audit
 from archive.access import Principal
+from archive.dates import stored_text
 from archive.errors import Conflict, DanganError, NotFound, UnsupportedFile
 from archive.events import AuditAction
 from archive.hashing import sha256_bytes, sha256_file
@@ -167,7 +168,7 @@ class IngestService(JobProcessing):
                     "title": display_name(queued.title)
                     if queued.title
                     else (manifest.title if manifest and manifest.title else _title(queued.name)),
-                    "date": fields.date or (manifest.date.isoformat() if manifest and manifest.date else None),
+                    "date": fields.date or (stored_text(manifest.date, manifest.date_precision) if manifest else None),
                     "manifest_item_id": manifest.id if manifest else None,
                     "item_number": number,
                     "reference_code": reference,

@@ -31,38 +31,47 @@ def refusal(name: str, exc: DanganError) -> dict[str, Any]:
 
 
 def plan_batch_items(context: Context, batch_id: int, paths: list[Path]) -> Plan:
-    """ZIPs are unpacked safely into the spool area; a refused archive is reported and the rest go on."""
+    """ZIPs are unpacked safely into the spool area; a refused archive is reported and the rest go on.
+
+    A missing path is one the CLI user typed; uploads and unpacked files are named by their file name only."""
     plan = Plan()
     expanded: list[Path] = []
-    for path in paths:
-        if not path.exists():
-            plan.rejected.append(refusal(str(path), InvalidInput(f"{path} does not exist")))
-        elif path.is_file() and path.suffix.lower() == ".zip":  # other names go through content validation
-            if not is_zip(path):
-                plan.rejected.append(
-                    refusal(
-                        path.name,
-                        UnsupportedFile(
-                            f"{path.name}: named as a ZIP archive but its content is not one; check the file"
-                        ),
-                    )
-                )
-                continue
-            scratch = context.settings.spool_dir / "unpacked" / uuid.uuid4().hex
-            plan.scratch.append(scratch)
-            target = scratch / path.stem
-            try:
-                extract_zip(path, target, display_name=path.name)
-                expanded.append(_unwrapped(target))
-            except DanganError as exc:
-                plan.rejected.append(refusal(path.name, exc))
-        else:
-            expanded.append(path)
-    with context.db.session() as session:
-        batch = session.get(Batch, batch_id)
-        slots = [ManifestSlot(m.row_number, m.source, m.expected_pages) for m in batch.manifest] if batch else []
-    plan.items = plan_items(expanded, slots)
+    try:
+        for path in paths:
+            if not path.exists():
+                plan.rejected.append(refusal(str(path), InvalidInput(f"{path} does not exist")))
+            elif path.is_file() and path.suffix.lower() == ".zip":  # other names go through content validation
+                try:
+                    expanded.append(_unpacked(context, plan, path))
+                except DanganError as exc:
+                    plan.rejected.append(refusal(path.name, exc))
+            else:
+                expanded.append(path)
+        with context.db.session() as session:
+            batch = session.get(Batch, batch_id)
+            slots = [ManifestSlot(m.row_number, m.source, m.expected_pages) for m in batch.manifest] if batch else []
+        plan.items = plan_items(expanded, slots)
+    except BaseException:
+        plan.cleanup()
+        raise
     return plan
+
+
+def _unpacked(context: Context, plan: Plan, path: Path) -> Path:
+    """The folder a ZIP's scans were unpacked into; a ZIP without a single scan is refused, nothing queued."""
+    if not is_zip(path):
+        raise UnsupportedFile(f"{path.name}: named as a ZIP archive but its content is not one; check the file")
+    scratch = context.settings.spool_dir / "unpacked" / uuid.uuid4().hex
+    plan.scratch.append(scratch)
+    extracted = extract_zip(path, scratch / path.stem, display_name=path.name)
+    if not extracted.files:
+        left_out = ", ".join(f"{entry.name} ({entry.reason})" for entry in extracted.skipped[:5])
+        more = f" and {len(extracted.skipped) - 5} more" if len(extracted.skipped) > 5 else ""
+        raise UnsupportedFile(
+            f"{path.name} holds no scans (TIFF, PNG, JPEG or PDF)"
+            + (f"; it has only {left_out}{more}" if left_out else "; it is empty")
+        )
+    return _unwrapped(scratch / path.stem)
 
 
 def _unwrapped(folder: Path) -> Path:

@@ -25,6 +25,7 @@ from archive.db import Database
 from archive.errors import DanganError, UnsupportedFile
 from archive.events import AuditAction
 from archive.models import Document, IngestJob, utcnow
+from archive.redact import hide_paths
 from archive.values import DocumentStatus, JobState
 from ingest.quality import get_profile
 from ingest.results import OcrRequest, OcrResult
@@ -116,6 +117,7 @@ class JobProcessing:
             return bool(claimed.rowcount)  # type: ignore[attr-defined]
 
     def _fail(self, job_id: int, reason: str, *, seconds: float) -> None:
+        reason = hide_paths(reason, self.context.settings.private_paths)  # job errors are shown to users
         with self.db.write() as session:
             job = session.get(IngestJob, job_id)
             assert job is not None

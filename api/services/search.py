@@ -11,6 +11,7 @@ from api.services.views import level_label
 from api.wiring import Context
 from archive import audit
 from archive.access import Principal, search_scope
+from archive.dates import stored_text
 from archive.events import AuditAction
 from archive.models import Document, Page
 from archive.permissions import Action, authorize
@@ -65,7 +66,7 @@ class SearchService:
                         "access_level": level_label(document.access_level),
                         "score": hit.score,
                         "pages": list(hit.pages),
-                        "date": hit.date.isoformat() if hit.date else None,
+                        "date": stored_text(document.date, document.date_precision),
                         "snippets": [],
                         "links": {
                             "self": f"/api/v1/documents/{document.id}",

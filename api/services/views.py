@@ -4,12 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from archive.dates import PartialDate
 from archive.models import Document, IngestJob
 from archive.values import AccessLevel
 
 
 def level_label(level: int | None) -> str | None:
     return None if level is None else AccessLevel(level).label
+
+
+def date_fields(document: Document) -> dict[str, Any]:
+    """The date as precise as the record gives it ("1998-06"), its precision, and the days it covers."""
+    date = PartialDate.stored(document.date, document.date_precision)
+    if date is None:
+        return {"date": None, "date_precision": None, "date_range": None}
+    return {
+        "date": date.isoformat(),
+        "date_precision": date.precision,
+        "date_range": {"start": date.start().isoformat(), "end": date.end().isoformat()},
+    }
 
 
 def document_view(document: Document, *, with_pages: bool = True) -> dict[str, Any]:
@@ -19,7 +32,7 @@ def document_view(document: Document, *, with_pages: bool = True) -> dict[str, A
         "title": document.title,
         "fonds": document.fonds.code,
         "batch_id": document.batch_id,
-        "date": document.date.isoformat() if document.date else None,
+        **date_fields(document),
         "access_level": level_label(document.access_level),
         "departments": list(document.departments),
         "language": document.language,
