@@ -18,10 +18,12 @@ from sqlalchemy.orm import selectinload
 from api.cli import main as cli_main
 from api.services.maintenance import MaintenanceService
 from api.wiring import Context, build_context
-from archive.access import search_scope, system_operator
+from archive.access import search_scope
 from archive.models import Document
 from ingest.samples import SamplePage, render_page_with_text
 from storage_config.settings import Settings
+from tests.actors import SYSADMIN, account
+from tests.conftest import make_context
 from tests.pages import render
 
 ENGINES = ("whoosh", "tantivy")
@@ -105,13 +107,19 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Corpus]:
             assert fitted.replace("\n", "" if name.startswith("zh") else " ") == text, f"{name} overflows its strip"
             render(scans, f"{name}.png", text, language, seed=seed)
         assert cli_main(["--home", str(home), "init"]) == 0
-        assert cli_main(["--home", str(home), "ingest", str(scans), "--lang", "chi_sim+eng", "--json"]) == 0
+        setup = make_context(home)
+        try:
+            account(setup, "archivist", ["archivist"])  # the command line acts as a named account
+        finally:
+            setup.close()
+        ingest = ["--home", str(home), "--user", "archivist", "ingest", str(scans), "--lang", "chi_sim+eng", "--json"]
+        assert cli_main(ingest) == 0
         contexts = {
             "whoosh": build_context(Settings(home=home, search_engine="whoosh")),
             "tantivy": build_context(Settings(home=home, search_engine="tantivy", index_dir=home / "index-tantivy")),
         }
     try:
-        assert MaintenanceService(contexts["tantivy"]).reindex(system_operator())["documents"] == len(sources)
+        assert MaintenanceService(contexts["tantivy"]).reindex(SYSADMIN)["documents"] == len(sources)
         with contexts["whoosh"].db.session() as session:
             documents = session.scalars(select(Document).options(selectinload(Document.pages))).all()
             stems = {d.id: Path(d.original_filename).stem for d in documents}
@@ -155,7 +163,7 @@ def in_ocr_text(query: str, page: Page) -> bool:
 
 
 def top_ids(corpus: Corpus, engine: str, query: str) -> list[int]:
-    results = corpus.contexts[engine].index.search(query, scope=search_scope(system_operator()), limit=10)
+    results = corpus.contexts[engine].index.search(query, scope=search_scope(SYSADMIN), limit=10)
     return [hit.document_id for hit in results.hits]
 
 
