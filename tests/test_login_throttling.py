@@ -21,6 +21,7 @@ from api.wiring import Context
 from archive.errors import AuthenticationRequired, TooManyAttempts
 from archive.models import AuditEvent
 from tests.actors import PASSWORD, account
+
 WRONG = "not the password at all"
 ATTACKER = "203.0.113.9"
 OWNER = "198.51.100.7"
