@@ -30,7 +30,7 @@ def object_path(context: Context, filename: str, role: str) -> tuple[int, str, P
 
 
 def test_clean_archive_verifies_clean(cli: Cli, archived: Context) -> None:
-    result = cli("verify", "--json")
+    result = cli("--user", "sysadmin", "verify", "--json")
     assert result.exit_code == 0
     assert result.json["clean"] is True
     assert result.json["objects_checked"] == 6
@@ -52,7 +52,7 @@ def test_flipped_byte_and_deleted_object_are_reported(cli: Cli, archived: Contex
     deleted_doc, deleted_key, deleted = object_path(archived, "schedule-en.jpg", "pdfa")
     deleted.unlink()
 
-    result = cli("verify", "--json")
+    result = cli("--user", "sysadmin", "verify", "--json")
     assert result.exit_code == IntegrityFailure.exit_code == 9
     report = result.json
     assert report["clean"] is False
@@ -68,7 +68,7 @@ def test_flipped_byte_and_deleted_object_are_reported(cli: Cli, archived: Contex
         ("content_changed", flipped_doc, flipped_key, "original"),
         ("missing", deleted_doc, deleted_key, "pdfa"),
     }
-    text = cli("verify")
+    text = cli("--user", "sysadmin", "verify")
     assert text.exit_code == 9
     assert "CONTENT_CHANGED" in text.stdout and "MISSING" in text.stdout and flipped_key in text.stdout
 
@@ -76,14 +76,14 @@ def test_flipped_byte_and_deleted_object_are_reported(cli: Cli, archived: Contex
 def test_truncated_object_is_a_size_change(cli: Cli, archived: Context) -> None:
     _, key, path = object_path(archived, "schedule-en.jpg", "text")
     path.write_bytes(path.read_bytes()[:-5])
-    report = cli("verify", "--json").json
+    report = cli("--user", "sysadmin", "verify", "--json").json
     assert report["counts"]["size_changed"] == 1 and report["findings"][0]["key"] == key
 
 
 def test_each_run_is_an_audit_event(cli: Cli, archived: Context) -> None:
     from archive.models import AuditEvent
 
-    cli("verify")
+    cli("--user", "sysadmin", "verify")
     with archived.db.session() as session:
         events = session.query(AuditEvent).filter_by(action="verify.run").all()
         assert len(events) == 1 and events[0].outcome == "clean"
