@@ -22,6 +22,7 @@ from api.services.ingest import IngestService
 from api.wiring import Context
 from archive.models import IngestJob
 from ingest.grouping import PlannedItem
+from tests.actors import ARCHIVIST, account
 from tests.conftest import make_context
 from tests.pages import ENGLISH_TEXT, render
 
@@ -138,9 +139,9 @@ def stop_and_check(process: subprocess.Popen[bytes], context: Context, signum: s
 def test_stopping_serve_ends_its_workers(tmp_path: Path) -> None:  # uvicorn takes SIGINT the same way
     context = make_context(tmp_path / "var")
     try:
-        batch = BatchService(context).create(actor="tester", fonds="F001", languages="eng")["id"]
+        batch = BatchService(context).create(actor=ARCHIVIST, fonds="F001", languages="eng")["id"]
         folder = page_folder(tmp_path / "in" / "item")
-        IngestService(context).submit_item(batch, PlannedItem("item", tuple(sorted(folder.iterdir()))), actor="t")
+        IngestService(context).submit_item(batch, PlannedItem("item", tuple(sorted(folder.iterdir()))), actor=ARCHIVIST)
         process = start(["serve", "--port", str(free_port())], tmp_path / "var")  # resumes the queued job
         stop_and_check(process, context, signal.SIGTERM)
     finally:
@@ -151,10 +152,14 @@ def test_stopping_serve_ends_its_workers(tmp_path: Path) -> None:  # uvicorn tak
 def test_stopping_a_watched_folder_ends_its_workers(tmp_path: Path, signum: signal.Signals) -> None:
     context = make_context(tmp_path / "var")
     try:
-        batch = BatchService(context).create(actor="tester", fonds="F001", languages="eng")["id"]
+        archivist = account(context, "archivist", ["archivist"])  # the command line acts as a named account
+        batch = BatchService(context).create(actor=archivist, fonds="F001", languages="eng")["id"]
         hot = tmp_path / "hot"
         page_folder(hot / "item")
-        process = start(["ingest", str(hot), "--batch", str(batch), "--watch", "--interval", "0.2"], tmp_path / "var")
+        process = start(
+            ["--user", "archivist", "ingest", str(hot), "--batch", str(batch), "--watch", "--interval", "0.2"],
+            tmp_path / "var",
+        )
         stop_and_check(process, context, signum)
     finally:
         context.close()
