@@ -16,15 +16,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.cli.ingesting import ingest_paths
-from api.services.accounts import AccountService
 from api.services.maintenance import MaintenanceService
-from api.services.users import UserService
 from api.web import create_app
 from api.wiring import Context
-from archive.access import system_operator
 from archive.errors import NotFound
 from archive.models import AuditEvent, Document, StoredObject, VerificationRun
 from archive.verification import CATEGORIES, choose_sample
+from tests.actors import ARCHIVIST, SYSADMIN, bearer
 from tests.conftest import Cli, make_context
 from tests.pages import render
 
@@ -51,7 +49,7 @@ def template_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     scans = [render(root / "scans", f"item-{n}.png", text, "eng", seed=n) for n, text in enumerate(TEXTS)]
     context = make_context(root / "var")
     try:
-        assert ingest_paths(context, scans, languages="eng").exit_code() == 0
+        assert ingest_paths(context, scans, actor=ARCHIVIST, languages="eng").exit_code() == 0
     finally:
         context.close()
     return root / "var"
@@ -72,7 +70,8 @@ def context(home: Path) -> Iterator[Context]:
 
 @pytest.fixture
 def cli(home: Path, capsys: pytest.CaptureFixture[str]) -> Cli:
-    return Cli(home, capsys)
+    """Verification is the system administrator's: the CLI acts as the `sysadmin` account."""
+    return Cli(home, capsys, user="sysadmin")
 
 
 def objects(context: Context) -> dict[tuple[int, str], Obj]:
@@ -158,7 +157,7 @@ def test_structure_level_checks_existence_and_size_and_hashes_nothing(context: C
     flip(objs[2, "original"])  # same size: invisible without hashing
     stray = add_untracked(context, "stray")
 
-    report = MaintenanceService(context).verify(system_operator(), level="structure")
+    report = MaintenanceService(context).verify(SYSADMIN, level="structure")
     assert report["counts"] == zero_counts(missing=1, size_changed=1, untracked=1)
     assert report["bytes_read"] == 0 and report["objects_hashed"] == 0 and report["objects_checked"] == 12
     assert {(f["category"], f["key"]) for f in report["findings"]} == {
@@ -175,8 +174,8 @@ def test_sample_level_is_reproducible_and_records_its_seed(context: Context) -> 
     for obj in objs.values():
         flip(obj)  # every object changed: the findings are exactly the sampled keys
     service = MaintenanceService(context)
-    first = service.verify(system_operator(), level="sample", percent=25, seed=42)
-    again = service.verify(system_operator(), level="sample", percent=25, seed=42)
+    first = service.verify(SYSADMIN, level="sample", percent=25, seed=42)
+    again = service.verify(SYSADMIN, level="sample", percent=25, seed=42)
     drawn = choose_sample([o.key for o in objs.values()], percent=25, seed=42)
     assert len(drawn) == 3
     for report in (first, again):
@@ -186,9 +185,9 @@ def test_sample_level_is_reproducible_and_records_its_seed(context: Context) -> 
         assert report["objects_hashed"] == 3 and report["objects_checked"] == 12
         assert report["bytes_read"] == sum(o.path.stat().st_size for o in objs.values() if o.key in drawn)
 
-    unseeded = service.verify(system_operator(), level="sample", percent=1)
+    unseeded = service.verify(SYSADMIN, level="sample", percent=1)
     assert isinstance(unseeded["seed"], int) and unseeded["objects_hashed"] == 1  # at least one object
-    replay = service.verify(system_operator(), level="sample", percent=1, seed=unseeded["seed"])
+    replay = service.verify(SYSADMIN, level="sample", percent=1, seed=unseeded["seed"])
     assert replay["findings"] == unseeded["findings"]
 
 
@@ -200,7 +199,7 @@ def test_sample_hashes_the_partner_of_a_swapped_object(context: Context) -> None
     seed = next(
         s for s in range(1000) if (drawn := choose_sample(keys, percent=5, seed=s)) == {a.key} or drawn == {b.key}
     )
-    report = MaintenanceService(context).verify(system_operator(), level="sample", percent=5, seed=seed)
+    report = MaintenanceService(context).verify(SYSADMIN, level="sample", percent=5, seed=seed)
     assert report["counts"] == zero_counts(swapped=1)
     assert report["objects_hashed"] == 2
 
@@ -223,11 +222,8 @@ def test_exit_codes_clean_warnings_errors(cli: Cli, context: Context) -> None:
 def test_runs_are_stored_audited_and_listed_through_the_api(cli: Cli, context: Context) -> None:
     objects(context)[1, "original"].path.unlink()
     assert cli("verify", "--level", "structure").exit_code == 9
-    admin = {"Authorization": f"Bearer {UserService(context).create_admin('admin')['token']}"}
-    AccountService(context).create(
-        actor="admin", username="auditor", password="a long passphrase 1", roles=["compliance"], clearance="public"
-    )
-    compliance = {"Authorization": f"Bearer {UserService(context).issue_token('auditor')['token']}"}
+    admin = bearer(context, "ops", ["sysadmin"])  # a second system administrator, over HTTP
+    compliance = bearer(context, "inspector", ["compliance"], clearance="public")
     client = TestClient(create_app(context))
 
     posted = client.post("/api/v1/verify", json={"level": "sample", "percent": 50, "seed": 7}, headers=admin)
@@ -239,20 +235,20 @@ def test_runs_are_stored_audited_and_listed_through_the_api(cli: Cli, context: C
 
     listed = client.get("/api/v1/verify/runs", headers=compliance).json()["runs"]
     assert [(r["level"], r["status"], r["actor"]) for r in listed] == [
-        ("sample", "errors", "admin"),
-        ("structure", "errors", "system"),
+        ("sample", "errors", "ops"),
+        ("structure", "errors", "sysadmin"),  # the CLI acts as a named account
     ]
     assert listed[0]["id"] == posted.json()["run_id"] and listed[0]["seed"] == 7
     detail = client.get(f"/api/v1/verify/runs/{listed[1]['id']}", headers=admin).json()
     assert detail["report"]["counts"]["missing"] == 1 and detail["report"]["findings"][0]["role"] == "original"
     assert client.get("/api/v1/verify/runs/999", headers=admin).status_code == 404
     with pytest.raises(NotFound):
-        MaintenanceService(context).verification_run(999)
+        MaintenanceService(context).verification_run(SYSADMIN, 999)
 
     with context.db.session() as session:
         events = session.query(AuditEvent).filter_by(action="verify.run").order_by(AuditEvent.id).all()
         runs = session.query(VerificationRun).order_by(VerificationRun.id).all()
     assert [(e.outcome, e.target) for e in events] == [("errors", f"verification:{r.id}") for r in runs]
-    assert events[1].actor == "admin" and events[1].details["seed"] == 7
+    assert events[1].actor == "ops" and events[1].details["seed"] == 7
     assert [r["id"] for r in cli("verify", "--list", "--json").json["runs"]] == [r.id for r in reversed(runs)]
     assert "structure" in cli("verify", "--list").stdout
