@@ -133,7 +133,7 @@ POLICY: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/batches/{batch_id}"): Row(WORKERS, "batch"),
     ("GET", "/api/v1/batches/{batch_id}/report"): Row(WORKERS, "batch", query="?format=html"),
     ("POST", "/api/v1/batches/{batch_id}/files"): Row(
-        frozenset({"archivist"}), "batch", 409, files="files", ok_for={"unfiled": 202}
+        frozenset({"archivist"}), "batch", 409, files="files", ok_for={"unfiled": 415}
     ),
     ("POST", "/api/v1/batches/{batch_id}/sample"): Row(frozenset({"archivist"}), "batch", 409, body=lambda ids: {}),
     ("POST", "/api/v1/batches/{batch_id}/verdicts"): Row(
