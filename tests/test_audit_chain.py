@@ -47,7 +47,9 @@ def log(context: Context) -> Context:
 def record(context: Context, count: int, *, actor: str = "tester") -> None:
     for n in range(count):
         with context.db.write() as session:
-            audit.record(session, actor=actor, action=AuditAction.LOGIN, target=f"user:{n}", details={"n": n, "字": "档"})
+            audit.record(
+                session, actor=actor, action=AuditAction.LOGIN, target=f"user:{n}", details={"n": n, "字": "档"}
+            )
 
 
 def checkpoint(context: Context, key: Ed25519PrivateKey) -> None:

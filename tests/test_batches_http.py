@@ -85,7 +85,9 @@ def test_zip_upload_to_a_batch_with_a_manifest(
     assert sample.status_code == 201
     for row in sample.json()["pages"]:
         verdict = client.post(
-            f"/api/v1/batches/{batch_id}/verdicts", headers=reviewer, json={"page_id": row["page_id"], "verdict": "pass"}
+            f"/api/v1/batches/{batch_id}/verdicts",
+            headers=reviewer,
+            json={"page_id": row["page_id"], "verdict": "pass"},
         )
         assert verdict.status_code == 200
     decision = client.post(f"/api/v1/batches/{batch_id}/decision", headers=reviewer).json()

@@ -97,7 +97,9 @@ def test_migrations_match_the_models_and_are_idempotent(tmp_path: Path) -> None:
 def test_audit_events_form_a_hash_chain(context: Context) -> None:
     for n in range(3):
         with context.db.write() as session:
-            audit.record(session, actor="tester", action=AuditAction.DOCUMENT_VIEW, target=f"t:{n}", details={"n": n, "字": "档"})
+            audit.record(
+                session, actor="tester", action=AuditAction.DOCUMENT_VIEW, target=f"t:{n}", details={"n": n, "字": "档"}
+            )
     with context.db.session() as session:
         events = list(session.scalars(select(AuditEvent).order_by(AuditEvent.id)))
     assert events[0].prev_hash == audit.GENESIS_HASH

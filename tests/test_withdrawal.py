@@ -79,7 +79,11 @@ def test_withdrawing_from_the_command_line(cli: Cli, tmp_path: Path) -> None:
     assert cli("init").exit_code == 0
     [job] = cli("ingest", str(page), "--json").json["jobs"]
     assert cli("search", "harbour", "--json").json["total"] == 1
-    result = cli("--user", "sysadmin", "document", "withdraw", str(job["document_id"]), "--reason", "duplicate of box 12")
+    result = cli(
+        "--user", "sysadmin", "document", "withdraw", str(job["document_id"]), "--reason", "duplicate of box 12"
+    )
     assert result.exit_code == 0 and "withdrew" in result.stdout
     assert cli("search", "harbour", "--json").json["total"] == 0
-    assert cli("--user", "sysadmin", "document", "withdraw", str(job["document_id"]), "--reason", "again").exit_code == 5
+    assert (
+        cli("--user", "sysadmin", "document", "withdraw", str(job["document_id"]), "--reason", "again").exit_code == 5
+    )
