@@ -20,14 +20,15 @@ import uvicorn
 from playwright.sync_api import Browser, Page, Playwright, Route, expect, sync_playwright
 from sqlalchemy import update
 
-from api.services.accounts import AccountService
 from api.services.maintenance import MaintenanceService
 from api.web import create_app
 from api.wiring import Context
-from archive.access import system_operator
 from archive.models import Document
+from tests import actors
+from tests.actors import ARCHIVIST, SYSADMIN, account
 from tests.conftest import make_context
 from tests.pages import render
+from tests.workflow_helpers import file_batch
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -43,7 +44,7 @@ CHROMIUM_FLAGS = [
 WAIT_MS = 10_000  # every wait in the browser is bounded
 expect.set_options(timeout=WAIT_MS)
 SCREENSHOT = Path("/tmp/dangan-ui.png")
-STAFF, PASSWORD = "clerk", "correct horse battery staple"
+STAFF, PASSWORD = "clerk", actors.PASSWORD
 SECRET_WORD = "zephyrine"  # only in the record above the clerk's clearance
 
 # (fonds, level, page text, title)
@@ -70,16 +71,15 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Context,
     ids: dict[str, int] = {}
     for n, (fonds, level, text, title) in enumerate(RECORDS):
         page = render(root / "in" / str(n), f"record-{n}.png", text, "eng", seed=40 + n)
-        batch = BatchService(context).create(actor="t", fonds=fonds, languages="eng", level=level)["id"]
-        outcome = ingest_paths(context, [page], batch_id=batch)
+        batch = BatchService(context).create(actor=ARCHIVIST, fonds=fonds, languages="eng", level=level)["id"]
+        outcome = ingest_paths(context, [page], actor=ARCHIVIST, batch_id=batch)
         ids[title] = int(outcome.jobs[0]["document_id"])
+        file_batch(context, batch)  # staff see filed records only
     with context.db.write() as session:
         for title, document_id in ids.items():
             session.execute(update(Document).where(Document.id == document_id).values(title=title))
-    MaintenanceService(context).reindex(system_operator())
-    AccountService(context).create(
-        actor="t", username=STAFF, password=PASSWORD, roles=["staff"], clearance="confidential"
-    )
+    MaintenanceService(context).reindex(SYSADMIN)
+    account(context, STAFF, ["staff"], "confidential")
     yield context, ids
     context.close()
 
