@@ -10,7 +10,7 @@ import typer
 
 from api.cli import audit, backups, batches, commands, documents, exports, users
 from api.cli.output import emit_json, stderr
-from archive.errors import DanganError
+from archive.errors import DanganError, InvalidInput
 
 app = typer.Typer(
     add_completion=False,
@@ -39,11 +39,21 @@ def main(argv: list[str] | None = None) -> int:
             emit_json({"error": exc.code, "message": exc.message})
         stderr.print(f"error: {exc.message}", highlight=False, markup=False)
         return exc.exit_code
-    except click.exceptions.Exit as exc:
+    except (click.exceptions.Exit, typer.Exit) as exc:
         return int(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
+    except typer.Abort:
+        stderr.print("aborted")
+        return 130
+    except typer.TyperException as exc:  # typer's own copy of click raises these for usage errors
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            stderr.print(f"error: {exc}", highlight=False, markup=False)
+        return int(getattr(exc, "exit_code", InvalidInput.exit_code))
     except click.exceptions.Abort:
         stderr.print("aborted")
         return 130

@@ -52,7 +52,7 @@ def _filter(
 
 
 User = Annotated[str | None, typer.Option("--user", help="Who acted.")]
-Doc = Annotated[int | None, typer.Option("--document", help="Document id.")]
+Doc = Annotated[int | None, typer.Option("--document", min=1, max=2**63 - 1, help="Document id.")]
 Action = Annotated[str | None, typer.Option(help="Action, or a prefix like 'document.*'.")]
 Outcome = Annotated[str | None, typer.Option(help="success, failure, denied, ...")]
 Since = Annotated[str | None, typer.Option(help="From (ISO date/time, UTC unless a zone is given).")]

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from api.cli.commands import JsonOption, acting_user, open_context
+from api.cli.commands import JsonOption, SeedOption, acting_user, open_context
 from api.cli.output import emit_json, progress, stdout
 from api.services.backup_drill import DrillService
 from api.services.backup_targets import BackupTargets, TargetSpec
@@ -116,7 +116,7 @@ def drill(
     ctx: typer.Context,
     target: Annotated[str, typer.Option(help="Target name.")],
     sample: Annotated[int | None, typer.Option(help="Restore this many objects (default: all).", min=1)] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed of the sample draw (default: random, recorded).")] = None,
+    seed: SeedOption = None,
     json_out: JsonOption = False,
 ) -> None:
     """Restore into a scratch location and check everything; reports RPO and RTO. Exit 9 when it fails."""

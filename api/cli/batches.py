@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from api.cli.commands import JsonOption, acting_user, open_context
+from api.cli.commands import IdArgument, JsonOption, SeedOption, acting_user, open_context
 from api.cli.output import emit_json, stdout
 from api.runner import ocr_in_child
 from api.services.acceptance import AcceptanceService
@@ -96,7 +96,7 @@ def list_batches(ctx: typer.Context, json_out: JsonOption = False) -> None:
 
 
 @app.command("status")
-def status(ctx: typer.Context, batch_id: int, json_out: JsonOption = False) -> None:
+def status(ctx: typer.Context, batch_id: IdArgument, json_out: JsonOption = False) -> None:
     """Items per state, findings per check, held pages and the reconciliation against the manifest."""
     result = BatchService(open_context(ctx)).status(acting_user(ctx), batch_id)
     rec = result["reconciliation"]
@@ -127,10 +127,10 @@ def status(ctx: typer.Context, batch_id: int, json_out: JsonOption = False) -> N
 @app.command("sample")
 def sample(
     ctx: typer.Context,
-    batch_id: int,
+    batch_id: IdArgument,
     percent: Annotated[float, typer.Option(help="Share of pages to draw (at least 5).")] = 5.0,
-    minimum: Annotated[int, typer.Option(help="Draw at least this many pages.")] = 10,
-    seed: Annotated[int | None, typer.Option(help="Seed to reproduce a draw (recorded either way).")] = None,
+    minimum: Annotated[int, typer.Option(min=1, max=1_000_000, help="Draw at least this many pages.")] = 10,
+    seed: SeedOption = None,
     json_out: JsonOption = False,
 ) -> None:
     """Draw the acceptance sample; reviewers then record a verdict per sampled page."""
@@ -151,8 +151,8 @@ def sample(
 @app.command("verdict")
 def verdict(
     ctx: typer.Context,
-    batch_id: int,
-    page_id: int,
+    batch_id: IdArgument,
+    page_id: IdArgument,
     outcome: Annotated[str, typer.Argument(help="pass or fail")],
     defect: Annotated[str | None, typer.Option(help="Defect type when it fails, e.g. missing_page, illegible.")] = None,
     note: Annotated[str | None, typer.Option(help="What the reviewer saw.")] = None,
@@ -172,7 +172,7 @@ def verdict(
 
 
 @app.command("decide")
-def decide(ctx: typer.Context, batch_id: int, json_out: JsonOption = False) -> None:
+def decide(ctx: typer.Context, batch_id: IdArgument, json_out: JsonOption = False) -> None:
     """Accept the batch (≥ 95% passes, no critical defect) or return it to the archivist."""
     result = AcceptanceService(open_context(ctx)).decide(batch_id, actor=acting_user(ctx))
     _show(
@@ -188,7 +188,7 @@ def decide(ctx: typer.Context, batch_id: int, json_out: JsonOption = False) -> N
 @app.command("report")
 def report(
     ctx: typer.Context,
-    batch_id: int,
+    batch_id: IdArgument,
     html: Annotated[Path | None, typer.Option(help="Also write a readable HTML report here.")] = None,
     json_out: JsonOption = False,
 ) -> None:
@@ -209,7 +209,7 @@ def report(
 @app.command("file")
 def file_batch(
     ctx: typer.Context,
-    batch_id: int,
+    batch_id: IdArgument,
     justification: Annotated[
         str | None, typer.Option(help="Why it is filed although items are missing or page counts differ.")
     ] = None,
@@ -223,7 +223,7 @@ def file_batch(
 @app.command("reopen")
 def reopen_batch(
     ctx: typer.Context,
-    batch_id: int,
+    batch_id: IdArgument,
     reason: Annotated[str, typer.Option(help="Why the filed batch must change (goes into the access log).")],
     json_out: JsonOption = False,
 ) -> None:
@@ -257,7 +257,10 @@ def profile(name: Annotated[str, typer.Argument(help="Profile name.")] = "dat31"
 
 @pages.command("accept")
 def accept(
-    ctx: typer.Context, page_id: int, note: Annotated[str | None, typer.Option()] = None, json_out: JsonOption = False
+    ctx: typer.Context,
+    page_id: IdArgument,
+    note: Annotated[str | None, typer.Option()] = None,
+    json_out: JsonOption = False,
 ) -> None:
     """Accept a held page as it is."""
     result = ReviewService(open_context(ctx)).accept(page_id, actor=acting_user(ctx), note=note)
@@ -267,7 +270,7 @@ def accept(
 @pages.command("reject")
 def reject(
     ctx: typer.Context,
-    page_id: int,
+    page_id: IdArgument,
     reason: Annotated[str, typer.Option(help="Why; goes to the rescan request.")],
     json_out: JsonOption = False,
 ) -> None:
@@ -277,7 +280,7 @@ def reject(
 
 
 @pages.command("replace")
-def replace(ctx: typer.Context, page_id: int, rescan: Path, json_out: JsonOption = False) -> None:
+def replace(ctx: typer.Context, page_id: IdArgument, rescan: Path, json_out: JsonOption = False) -> None:
     """Replace a page with a rescan: OCRed, spliced into the PDF/A; the old version is kept."""
     result = ReviewService(open_context(ctx)).replace(page_id, rescan, actor=acting_user(ctx), ocr=ocr_in_child)
     _show(

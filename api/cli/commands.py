@@ -25,6 +25,11 @@ from ingest.samples import write_sample_batch
 from search.types import SearchFilters
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+MAX_ID = 2**63 - 1  # the catalogue's integer columns
+IdArgument = Annotated[int, typer.Argument(min=1, max=MAX_ID, help="The id (see the `--json` output of a listing).")]
+SeedOption = Annotated[
+    int | None, typer.Option(min=0, max=2**31 - 1, help="Seed to reproduce a draw (default: random, recorded).")
+]
 
 
 def global_options(
@@ -101,7 +106,9 @@ def ingest(
     level: Annotated[str | None, typer.Option(help="Access level of the new documents.")] = None,
     fonds: Annotated[str | None, typer.Option(help="Fonds code of the new documents.")] = None,
     title: Annotated[str | None, typer.Option(help="Title (default: from the file name).")] = None,
-    batch: Annotated[int | None, typer.Option(help="Batch to add to (default: a new ad-hoc batch).")] = None,
+    batch: Annotated[
+        int | None, typer.Option(min=1, max=MAX_ID, help="Batch to add to (default: a new ad-hoc batch).")
+    ] = None,
     resume: Annotated[bool, typer.Option(help="Also run jobs an earlier run left unfinished.")] = False,
     watch: Annotated[bool, typer.Option(help="Keep watching the folder (a hot folder) until Ctrl-C.")] = False,
     interval: Annotated[float, typer.Option(help="Seconds between looks at a watched folder.")] = 2.0,
@@ -145,12 +152,12 @@ def search(
             help='Words, "a phrase", 汉字, AND/OR/NOT, title: ref: fonds: series: type: date:[2020 to 2021].'
         ),
     ],
-    limit: Annotated[int, typer.Option(help="Documents per page.")] = 20,
-    page: Annotated[int, typer.Option(help="Page of results.")] = 1,
+    limit: Annotated[int, typer.Option(min=1, max=100, help="Documents per page.")] = 20,
+    page: Annotated[int, typer.Option(min=1, max=10_000, help="Page of results.")] = 1,
     sort: Annotated[str, typer.Option(help="relevance or date.")] = "relevance",
     fonds: Annotated[str | None, typer.Option(help="Only this fonds.")] = None,
     series: Annotated[str | None, typer.Option(help="Only this series.")] = None,
-    batch: Annotated[int | None, typer.Option(help="Only this batch.")] = None,
+    batch: Annotated[int | None, typer.Option(min=1, max=MAX_ID, help="Only this batch.")] = None,
     date_from: Annotated[str | None, typer.Option(help="Dated on or after (YYYY[-MM[-DD]]).")] = None,
     date_to: Annotated[str | None, typer.Option(help="Dated on or before.")] = None,
     doc_type: Annotated[str | None, typer.Option("--type", help="Original format: tiff, jpeg, png, pdf.")] = None,
@@ -239,7 +246,7 @@ def verify(
     ] = "full",
     target: Annotated[str | None, typer.Option(help="Verify this backup target instead of the primary store.")] = None,
     percent: Annotated[float, typer.Option(help="Share of objects re-hashed at the sample level.")] = 5.0,
-    seed: Annotated[int | None, typer.Option(help="Seed of the sample draw (default: random, recorded).")] = None,
+    seed: SeedOption = None,
     list_runs: Annotated[bool, typer.Option("--list", help="List the stored verification runs instead.")] = False,
     limit: Annotated[int, typer.Option(help="Most runs to list with --list.")] = 20,
     json_out: JsonOption = False,

@@ -16,7 +16,9 @@ app = typer.Typer(no_args_is_help=True, help="Withdraw a record from use (it lea
 @app.command()
 def withdraw(
     ctx: typer.Context,
-    document_id: Annotated[int, typer.Argument(help="The document's id (see `dangan search --json`).")],
+    document_id: Annotated[
+        int, typer.Argument(min=1, max=2**63 - 1, help="The document's id (see `dangan search --json`).")
+    ],
     reason: Annotated[str, typer.Option(help="Why (disposal decision, mistaken ingest, ...); goes into the log.")],
     json_out: JsonOption = False,
 ) -> None:
