@@ -20,7 +20,7 @@ from api.web_audit import router as audit_routes
 from api.web_backups import router as backup_routes
 from api.web_batches import router as batch_routes
 from api.web_batches import upload_router as batch_uploads
-from api.web_common import Caller, Id, ReceivedUpload, Strict, client_of, upload_name
+from api.web_common import MAX_ID, Caller, Id, ReceivedUpload, Strict, client_of, upload_name
 from api.web_errors import register_error_handlers
 from api.web_headers import FILE_HEADERS, SecurityHeaders
 from api.web_search import router as search_routes
@@ -148,7 +148,9 @@ def _upload_routes(context: Context, ingest: IngestService) -> APIRouter:
         caller: Caller,
         file: Annotated[UploadFile, File(description="A TIFF, PNG, JPEG or PDF scan: one item.")],
         title: Annotated[str | None, Form()] = None,
-        batch_id: Annotated[int | None, Form(description="Batch to add to (default: your uploads batch)")] = None,
+        batch_id: Annotated[
+            int | None, Form(ge=1, le=MAX_ID, description="Batch to add to (default: your uploads batch)")
+        ] = None,
         level: Annotated[
             str | None, Form(description="Access level, at most your clearance (default: batch's)")
         ] = None,
