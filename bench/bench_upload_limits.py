@@ -4,9 +4,9 @@ A real uvicorn server on 127.0.0.1 (a child process, the default settings: max_u
 streaming httpx client whose body is a generator, so the client never holds the body in memory. For each
 case: seconds from the first byte sent to the answer, the status, and the bytes the server process wrote
 (`wchar` in /proc/<pid>/io: temp files, spool files and the database; the tiny responses too).
-Cases: an anonymous 1 GiB POST /api/v1/documents, an admin's 2 GiB + 2 MiB POST (over the limit with its
+Cases: an anonymous and a staff 1 GiB POST /api/v1/documents (staff may not upload), an archivist's 2 GiB + 2 MiB POST (over the limit with its
 multipart framing), each once with Content-Length declared and once chunked (no length: the server can only
-count, so it reads up to the cap before it can refuse); and an admin's 256 MiB body within the limit, received
+count, so it reads up to the cap before it can refuse); and an archivist's 256 MiB body within the limit, received
 in full and then refused by validation (zeros are not a TIFF): its written MiB is how many copies of a
 received body the server makes (1.0 x the body is one copy).
 Usage: python -m bench.bench_upload_limits [GiB_ANONYMOUS] [GiB_ADMIN]   (defaults: 1 and 2)
@@ -41,7 +41,7 @@ def serve(home: Path, port: int) -> None:
     uvicorn.run(create_app(context), host="127.0.0.1", port=port, log_level="warning")
 
 
-def prepare(home: Path) -> str:
+def prepare(home: Path) -> tuple[str, str]:
     from api.services.accounts import AccountService
     from api.services.maintenance import MaintenanceService
     from api.services.users import UserService
@@ -60,10 +60,19 @@ def prepare(home: Path) -> str:
         roles=[Role.ARCHIVIST.value],
         clearance="top_secret",
     )
-    archivist = users.principal("bench-archivist")
-    token = str(users.issue_token(archivist, "bench-archivist", label="bench")["token"])
+    AccountService(context).create(
+        actor=users.officer(Role.SECADMIN),
+        username="bench-staff",
+        password="bench staff passphrase",
+        roles=[Role.STAFF.value],
+        clearance="top_secret",
+    )
+    tokens = [
+        str(users.issue_token(users.principal(name), name, label="bench")["token"])
+        for name in ("bench-archivist", "bench-staff")
+    ]
     context.close()
-    return token
+    return tokens[0], tokens[1]
 
 
 def free_port() -> int:
@@ -136,10 +145,10 @@ def main(argv: list[str]) -> int:
         serve(Path(argv[1]), int(argv[2]))
         return 0
     anonymous_gib = float(argv[0]) if argv else 1.0
-    admin_gib = float(argv[1]) if len(argv) > 1 else 2.0
+    admin_gib = float(argv[1]) if len(argv) > 1 else 2.0  # the archivist's body
     with tempfile.TemporaryDirectory(prefix="bench-upload-") as scratch:
         home = Path(scratch) / "var"
-        token = prepare(home)
+        token, staff = prepare(home)
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         env = os.environ | {"PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
@@ -150,8 +159,9 @@ def main(argv: list[str]) -> int:
             wait_until_up(url, server)
             cases = [
                 ("anonymous", None, int(anonymous_gib * 1024) * MiB),
-                ("admin, over the limit", token, int(admin_gib * 1024) * MiB + 2 * MiB),
-                ("admin, received", token, 256 * MiB),  # within the limit: received in full, then 415 (not a TIFF)
+                ("staff (may not upload)", staff, int(anonymous_gib * 1024) * MiB),
+                ("archivist, over limit", token, int(admin_gib * 1024) * MiB + 2 * MiB),
+                ("archivist, received", token, 256 * MiB),  # within the limit: received in full, then 415
             ]
             columns = ("case", "body", "length", "status", "error", "seconds", "written MiB")
             print("{:<22} {:>10} {:>9} {:>8} {:>16} {:>8} {:>12}".format(*columns))
