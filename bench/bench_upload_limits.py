@@ -4,7 +4,8 @@ A real uvicorn server on 127.0.0.1 (a child process, the default settings: max_u
 streaming httpx client whose body is a generator, so the client never holds the body in memory. For each
 case: seconds from the first byte sent to the answer, the status, and the bytes the server process wrote
 (`wchar` in /proc/<pid>/io: temp files, spool files and the database; the tiny responses too).
-Cases: an anonymous and a staff 1 GiB POST /api/v1/documents (staff may not upload), an archivist's 2 GiB + 2 MiB POST (over the limit with its
+Cases: an anonymous and a staff 1 GiB POST /api/v1/documents (staff may not upload), an archivist's
+2 GiB + 2 MiB POST (over the limit with its
 multipart framing), each once with Content-Length declared and once chunked (no length: the server can only
 count, so it reads up to the cap before it can refuse); and an archivist's 256 MiB body within the limit, received
 in full and then refused by validation (zeros are not a TIFF): its written MiB is how many copies of a
