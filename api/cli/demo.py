@@ -24,19 +24,26 @@ EXAMPLE_QUERIES = ("档案管理", "retention schedule")
 
 
 DEMO_ARCHIVIST = "archivist"
+OFFICERS_NOTE = (
+    "三员分立: give each of these three accounts to a different person, who changes its password at once "
+    "(`dangan --user NAME users update NAME --password`); see README, 'Accounts, roles, clearances'."
+)
 
 
 def run_demo(context: Context, *, batch: Path | None) -> None:
     settings = context.settings
     MaintenanceService(context).initialise()
     users = UserService(context)
-    for account in users.bootstrap():  # a fresh install: the three officer accounts, each for another person
+    officers = users.bootstrap()  # a fresh install: the three officer accounts, each for another person
+    for account in officers:
         stdout.print(
             f"{account['username']} ({ROLE_TITLES[Role(account['role'])]}): "
             f"password {account['password']} (shown once)",
             highlight=False,
             markup=False,
         )
+    if officers:
+        stdout.print(OFFICERS_NOTE, highlight=False, markup=False)
     archivist, password = _demo_archivist(context)
     token = users.issue_token(archivist, DEMO_ARCHIVIST, label="make-run")["token"]
     if password:
