@@ -54,20 +54,14 @@ def prepare(home: Path) -> tuple[str, str]:
     MaintenanceService(context).initialise()
     users = UserService(context)
     users.bootstrap()
-    AccountService(context).create(
-        actor=users.officer(Role.SECADMIN),
-        username="bench-archivist",
-        password="bench archivist passphrase",
-        roles=[Role.ARCHIVIST.value],
-        clearance="top_secret",
-    )
-    AccountService(context).create(
-        actor=users.officer(Role.SECADMIN),
-        username="bench-staff",
-        password="bench staff passphrase",
-        roles=[Role.STAFF.value],
-        clearance="top_secret",
-    )
+    for name, role in (("bench-archivist", Role.ARCHIVIST), ("bench-staff", Role.STAFF)):
+        AccountService(context).create(
+            actor=users.officer(Role.SECADMIN),
+            username=name,
+            password=f"{name} passphrase",
+            roles=[role.value],
+            clearance="top_secret",
+        )
     tokens = [
         str(users.issue_token(users.principal(name), name, label="bench")["token"])
         for name in ("bench-archivist", "bench-staff")
