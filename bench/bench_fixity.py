@@ -15,10 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from api.services.backup_drill import DrillService
-from api.services.backup_targets import BackupTargets, TargetSpec
-from api.services.backups import BackupService
-from api.services.maintenance import MaintenanceService
+from api.preservation.backup_drill import DrillService
+from api.preservation.backup_targets import BackupTargets, TargetSpec
+from api.preservation.backups import BackupService
+from api.preservation.maintenance import MaintenanceService
 from api.wiring import Context, build_context
 from archive.access import Principal
 from archive.hashing import CHUNK

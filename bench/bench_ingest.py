@@ -25,7 +25,7 @@ import img2pdf
 from sqlalchemy import select
 
 from api.cli.ingesting import ingest_paths
-from api.services.batches import BatchService
+from api.ingest.batches import BatchService
 from api.wiring import build_context
 from archive.access import Principal
 from archive.models import Document, IngestJob

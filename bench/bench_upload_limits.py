@@ -34,7 +34,7 @@ def serve(home: Path, port: int) -> None:
     """The child: the app over an archive in `home`, under uvicorn."""
     import uvicorn
 
-    from api.web import create_app
+    from api.http.app import create_app
     from api.wiring import build_context
     from storage_config.settings import Settings
 
@@ -43,9 +43,9 @@ def serve(home: Path, port: int) -> None:
 
 
 def prepare(home: Path) -> tuple[str, str]:
-    from api.services.accounts import AccountService
-    from api.services.maintenance import MaintenanceService
-    from api.services.users import UserService
+    from api.access.accounts import AccountService
+    from api.access.users import UserService
+    from api.preservation.maintenance import MaintenanceService
     from api.wiring import build_context
     from archive.values import Role
     from storage_config.settings import Settings

@@ -5,8 +5,8 @@ the security administrator creates everyone else through `AccountService`."""
 
 from __future__ import annotations
 
-from api.services.accounts import AccountService
-from api.services.users import UserService
+from api.access.accounts import AccountService
+from api.access.users import UserService
 from api.wiring import Context
 from archive.access import Principal
 from archive.values import AccessLevel, Role

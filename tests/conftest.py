@@ -29,7 +29,7 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 from api.cli import main as cli_main  # noqa: E402
-from api.services.maintenance import MaintenanceService  # noqa: E402
+from api.preservation.maintenance import MaintenanceService  # noqa: E402
 from api.wiring import Context, build_context  # noqa: E402
 from storage_config.settings import Settings  # noqa: E402
 

@@ -14,7 +14,7 @@ import uvicorn
 from fastapi import Request
 from fastapi.responses import PlainTextResponse
 
-from api.web import create_app
+from api.http.app import create_app
 from api.wiring import build_context
 from storage_config.settings import Settings
 

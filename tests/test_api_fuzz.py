@@ -36,7 +36,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from api.cli.ingesting import ingest_paths
-from api.services.batches import BatchService
+from api.ingest.batches import BatchService
 from api.wiring import Context
 from tests.actors import account, token
 from tests.conftest import make_context

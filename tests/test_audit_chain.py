@@ -1,6 +1,6 @@
 """The audit hash chain, signed checkpoints and pruning: one real tamper per class, through real seams.
 
-Events are written with archive.audit.record on real SQLite; tampering is raw SQL on audit_event (as someone
+Events are written with archive.audit.log.record on real SQLite; tampering is raw SQL on audit_event (as someone
 with database access would do it), edited checkpoint files on disk, or checkpoints signed with another key.
 """
 
@@ -17,15 +17,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select, text
 
 from api.wiring import Context
-from archive import audit
-from archive.audit_checkpoints import (
+from archive.audit import log as audit
+from archive.audit.checkpoints import (
     load_checkpoints,
     maybe_checkpoint,
     verify_checkpoint_signature,
     write_checkpoint,
 )
-from archive.audit_keys import load_or_create_signing_key, public_key_fingerprint, public_key_pem, public_key_raw
-from archive.audit_verify import AuditVerification, prune_before, verify_audit_log
+from archive.audit.keys import load_or_create_signing_key, public_key_fingerprint, public_key_pem, public_key_raw
+from archive.audit.verify import AuditVerification, prune_before, verify_audit_log
 from archive.errors import ConfigurationError, Conflict, InvalidInput
 from archive.events import AuditAction
 from archive.models import AuditEvent
@@ -77,7 +77,7 @@ def events(context: Context) -> list[AuditEvent]:
 
 
 def digest(prev_hash: str, event: AuditEvent, **changes: Any) -> str:
-    """The hash a forger computes with archive.audit.event_digest for the event's fields plus `changes`."""
+    """The hash a forger computes with archive.audit.log.event_digest for the event's fields plus `changes`."""
     fields = {name: getattr(event, name) for name in ("actor", "action", "target", "outcome", "client", "details")}
     return audit.event_digest(prev_hash, {"at": event.at.astimezone(dt.UTC).isoformat(), **fields, **changes})
 

@@ -1,6 +1,6 @@
 """Compliance tools over the real audit log: filters, CSV/JSON export, the export's own event, alerts.
 
-Events are written with ``archive.audit.record`` on real SQLite; to control their times the helper sets
+Events are written with ``archive.audit.log.record`` on real SQLite; to control their times the helper sets
 ``at`` on the freshly flushed event and recomputes its hash before the next event chains onto it, so
 the hash chain stays valid (ids follow write order, times need not).
 """
@@ -21,9 +21,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.wiring import Context
-from archive import audit
-from archive.audit_alerts import AlertRules, compute_alerts
-from archive.audit_query import AuditFilter, export_csv, export_json, query_events, record_export
+from archive.audit import log as audit
+from archive.audit.alerts import AlertRules, compute_alerts
+from archive.audit.query import AuditFilter, export_csv, export_json, query_events, record_export
 from archive.errors import InvalidInput
 from archive.events import AuditAction
 from archive.models import AuditEvent

@@ -18,12 +18,12 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
+from api.access.users import UserService
 from api.cli.ingesting import ingest_paths
-from api.services.acceptance import AcceptanceService
-from api.services.batches import BatchService
-from api.services.maintenance import MaintenanceService
-from api.services.users import UserService
-from api.web import create_app
+from api.http.app import create_app
+from api.ingest.acceptance import AcceptanceService
+from api.ingest.batches import BatchService
+from api.preservation.maintenance import MaintenanceService
 from api.wiring import Context
 from archive.models import Document, IngestJob, Page, User
 from archive.values import AccessLevel

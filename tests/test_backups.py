@@ -15,14 +15,14 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from api.access.auditing import AuditService
 from api.cli.ingesting import ingest_paths
-from api.services.auditing import AuditService
-from api.services.backup_targets import BackupTargets, TargetSpec
-from api.services.backups import BackupService
-from api.web import create_app
+from api.http.app import create_app
+from api.preservation.backup_targets import BackupTargets, TargetSpec
+from api.preservation.backups import BackupService
 from api.wiring import Context, build_context
-from archive.backup_manifest import BACKUP_CATEGORIES
 from archive.models import AuditEvent, BackupRun, StoredObject, VerificationRun
+from archive.preservation.manifest import BACKUP_CATEGORIES
 from storage_config.settings import BackupTargetOptions, Settings
 from tests.actors import ARCHIVIST, SYSADMIN, bearer
 from tests.conftest import Cli, make_context

@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from api.web import create_app
+from api.http.app import create_app
 from api.wiring import Context
 from archive.errors import UnsupportedFile
 from archive.models import Batch, Document, IngestJob, Page, StoredObject

@@ -14,8 +14,8 @@ import bagit
 import pytest
 
 from api.cli.ingesting import ingest_paths
-from api.services.bagit_export import export_bag
-from api.services.batches import BatchService
+from api.ingest.batches import BatchService
+from api.records.bagit_export import export_bag
 from api.wiring import Context
 from archive.errors import IntegrityFailure, InvalidInput, NotFound
 from archive.models import AuditEvent, Document

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from archive import sampling
+from archive.catalogue import sampling
 from archive.models import Document, Page
 from tests.conftest import Cli, CliResult, make_context
 from tests.pages import CHINESE_TEXT, ENGLISH_TEXT, chinese_page, english_page, render

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.web import create_app
+from api.http.app import create_app
 from api.wiring import Context
 from tests.actors import bearer
 from tests.pages import ENGLISH_TEXT, render

@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.cli.ingesting import ingest_paths
-from api.services.batches import BatchService
-from api.web import create_app
+from api.http.app import create_app
+from api.ingest.batches import BatchService
 from api.wiring import Context
 from tests.actors import ARCHIVIST, PASSWORD, account
 from tests.conftest import Cli

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from api.services.search import SearchService
+from api.search.service import SearchService
 from archive.models import Document, IngestJob, StoredObject
-from archive.verification import verify_objects
+from archive.preservation.fixity import verify_objects
 from tests.actors import ARCHIVIST, account
 from tests.conftest import make_context
 from tests.pages import ENGLISH_TEXT, render

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from api.access.users import UserService
 from api.cli.ingesting import ingest_paths
-from api.services.users import UserService
-from api.web import create_app
+from api.http.app import create_app
 from api.wiring import Context
 from tests.actors import bearer
 from tests.conftest import Cli, make_context

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.web import create_app
+from api.http.app import create_app
 from api.wiring import Context
 from archive.values import AccessLevel
 from tests.actors import bearer

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from api.services.backup_targets import BackupTargets, TargetSpec
-from api.services.backups import BackupService
-from api.services.maintenance import MaintenanceService
+from api.preservation.backup_targets import BackupTargets, TargetSpec
+from api.preservation.backups import BackupService
+from api.preservation.maintenance import MaintenanceService
 from api.wiring import Context
 from archive.models import Batch, Document, Fonds, StoredObject, utcnow
 from archive.ports import BlobStore, content_key
@@ -114,7 +114,7 @@ def test_exact_counts_on_a_backup_target(archive: Context, tmp_path: Path) -> No
 def test_backup_verification_over_http(archive: Context, tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
-    from api.web import create_app
+    from api.http.app import create_app
 
     BackupTargets(archive).add(SYSADMIN, TargetSpec(name="copy", kind="local", path=str(tmp_path / "c")))
     BackupService(archive).run(SYSADMIN, target="copy")

@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from api.cli import main as cli_main
-from api.web import create_app
+from api.http.app import create_app
 from api.wiring import Context
-from archive import audit
+from archive.audit import log as audit
 from archive.db import Database
 from archive.errors import DanganError, all_error_classes
 from archive.events import AuditAction

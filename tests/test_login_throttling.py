@@ -13,10 +13,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from api.services.accounts import AccountService
-from api.services.login_throttle import LoginThrottle
-from api.services.users import UserService
-from api.web import create_app
+from api.access.accounts import AccountService
+from api.access.login_throttle import LoginThrottle
+from api.access.users import UserService
+from api.http.app import create_app
 from api.wiring import Context
 from archive.errors import AuthenticationRequired, TooManyAttempts
 from archive.models import AuditEvent

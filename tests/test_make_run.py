@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 import api.cli.demo
-from api.web import create_app
+from api.http.app import create_app
 from api.wiring import Context
 from tests.conftest import Cli
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from api.runner import LocalJobRunner
-from api.services.batches import BatchService
-from api.services.ingest import IngestService
+from api.ingest.batches import BatchService
+from api.ingest.service import IngestService
+from api.runners.local import LocalJobRunner
 from api.wiring import Context
 from archive.models import Document
 from ingest.grouping import PlannedItem

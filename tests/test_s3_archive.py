@@ -8,9 +8,9 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from api.cli.ingesting import ingest_paths
-from api.services.documents import DocumentService
-from api.services.maintenance import MaintenanceService
-from api.services.search import SearchService
+from api.preservation.maintenance import MaintenanceService
+from api.records.documents import DocumentService
+from api.search.service import SearchService
 from api.wiring import build_context
 from archive.values import ObjectRole
 from storage_config.settings import S3Options, Settings, StorageOptions

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from api.cli import main as cli_main
-from api.services.maintenance import MaintenanceService
+from api.preservation.maintenance import MaintenanceService
 from api.wiring import Context, build_context
 from archive.access import search_scope
 from archive.models import Document

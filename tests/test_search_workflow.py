@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from api.cli.ingesting import ingest_paths
-from api.services.batches import BatchService
-from api.services.documents import update_document, withdraw_document
-from api.services.review import ReviewService
-from api.services.search import SearchService
+from api.ingest.batches import BatchService
+from api.ingest.review import ReviewService
+from api.records.documents import update_document, withdraw_document
+from api.search.service import SearchService
 from api.wiring import Context
 from archive.access import SearchScope, search_scope
 from archive.errors import NotFound

@@ -13,9 +13,9 @@ from alembic import command
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
-from api.services.accounts import AccountService
-from api.services.users import UserService
-from api.web import create_app
+from api.access.accounts import AccountService
+from api.access.users import UserService
+from api.http.app import create_app
 from api.wiring import Context
 from archive.db import Database, alembic_config
 from archive.errors import InvalidInput, PermissionDenied

@@ -10,10 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from api.services.ingest import IngestService
-from api.web import create_app
+from api.http.app import create_app
+from api.ingest.service import IngestService
 from api.wiring import Context
-from archive.audit_alerts import AlertRules, compute_alerts
+from archive.audit.alerts import AlertRules, compute_alerts
 from archive.models import AuditEvent, Document, StoredObject
 from archive.values import ObjectRole
 from ingest.ocr import process

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from api.services.batches import BatchService
-from api.services.ingest import IngestService
+from api.ingest.batches import BatchService
+from api.ingest.service import IngestService
 from api.wiring import Context
 from archive.models import IngestJob
 from ingest.grouping import PlannedItem

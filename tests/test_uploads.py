@@ -15,9 +15,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from api.services.batches import BatchService
-from api.services.ingest import IngestService
-from api.web import create_app
+from api.http.app import create_app
+from api.ingest.batches import BatchService
+from api.ingest.service import IngestService
 from api.wiring import Context, build_context
 from archive.models import AuditEvent, Document, IngestJob
 from archive.text import display_name
@@ -49,7 +49,7 @@ class QueueOnly:
 
 @pytest.fixture
 def small_limit(tmp_path: Path) -> Iterator[Context]:
-    from api.services.maintenance import MaintenanceService
+    from api.preservation.maintenance import MaintenanceService
 
     context = build_context(Settings(home=tmp_path / "small", workers=1, max_upload_mb=1))
     MaintenanceService(context).initialise()

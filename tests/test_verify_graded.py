@@ -16,12 +16,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.cli.ingesting import ingest_paths
-from api.services.maintenance import MaintenanceService
-from api.web import create_app
+from api.http.app import create_app
+from api.preservation.maintenance import MaintenanceService
 from api.wiring import Context
 from archive.errors import NotFound
 from archive.models import AuditEvent, Document, StoredObject, VerificationRun
-from archive.verification import CATEGORIES, choose_sample
+from archive.preservation.fixity import CATEGORIES, choose_sample
 from tests.actors import ARCHIVIST, SYSADMIN, bearer
 from tests.conftest import Cli, make_context
 from tests.pages import render

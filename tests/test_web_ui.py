@@ -20,8 +20,8 @@ import uvicorn
 from playwright.sync_api import Browser, Page, Playwright, Route, expect, sync_playwright
 from sqlalchemy import update
 
-from api.services.maintenance import MaintenanceService
-from api.web import create_app
+from api.http.app import create_app
+from api.preservation.maintenance import MaintenanceService
 from api.wiring import Context
 from archive.models import Document
 from tests import actors
@@ -64,7 +64,7 @@ class Site:
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Context, dict[str, int]]]:
     from api.cli.ingesting import ingest_paths
-    from api.services.batches import BatchService
+    from api.ingest.batches import BatchService
 
     root = tmp_path_factory.mktemp("web-ui")
     context = make_context(root / "var")

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from api.access.accounts import AccountService
 from api.cli.ingesting import ingest_paths
-from api.services.accounts import AccountService
-from api.services.batches import BatchService
-from api.services.maintenance import MaintenanceService
-from api.web import create_app
+from api.http.app import create_app
+from api.ingest.batches import BatchService
+from api.preservation.maintenance import MaintenanceService
 from api.wiring import Context
 from tests.actors import ARCHIVIST, PASSWORD, SYSADMIN, account
 from tests.conftest import Cli, make_context

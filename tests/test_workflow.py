@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from api.cli.ingesting import ingest_paths
-from api.runner import ocr_in_child
-from api.services.acceptance import AcceptanceService
-from api.services.batches import BatchService
-from api.services.documents import DocumentService
-from api.services.review import ReviewService
+from api.ingest.acceptance import AcceptanceService
+from api.ingest.batches import BatchService
+from api.ingest.review import ReviewService
+from api.records.documents import DocumentService
+from api.runners.local import ocr_in_child
 from api.wiring import Context
 from archive.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from archive.models import AuditEvent, Page

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.services.acceptance import AcceptanceService
+from api.ingest.acceptance import AcceptanceService
 from api.wiring import Context
 from archive.access import Principal
 from tests.actors import ARCHIVIST, REVIEWER

@@ -9,11 +9,11 @@ from typing import Annotated
 
 import typer
 
+from api.access.auditing import AuditService
 from api.cli.commands import JsonOption, acting_user, open_context
 from api.cli.output import emit_json, stdout
-from api.services.auditing import AuditService
-from archive.audit_alerts import AlertRules
-from archive.audit_query import AuditFilter
+from archive.audit.alerts import AlertRules
+from archive.audit.query import AuditFilter
 from archive.errors import IntegrityFailure, InvalidInput
 
 app = typer.Typer(no_args_is_help=True, help="The access log: query, export, alerts, verification.")

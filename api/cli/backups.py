@@ -9,9 +9,9 @@ import typer
 
 from api.cli.commands import JsonOption, SeedOption, acting_user, open_context
 from api.cli.output import emit_json, progress, stdout
-from api.services.backup_drill import DrillService
-from api.services.backup_targets import BackupTargets, TargetSpec
-from api.services.backups import BackupService
+from api.preservation.backup_drill import DrillService
+from api.preservation.backup_targets import BackupTargets, TargetSpec
+from api.preservation.backups import BackupService
 
 app = typer.Typer(no_args_is_help=True, help="Backups to a second target: targets, runs, restore drills.")
 target_app = typer.Typer(no_args_is_help=True, help="Register, list and remove backup targets.")

@@ -9,11 +9,11 @@ import typer
 
 from api.cli.commands import IdArgument, JsonOption, SeedOption, acting_user, open_context
 from api.cli.output import emit_json, stdout
-from api.runner import ocr_in_child
-from api.services.acceptance import AcceptanceService
-from api.services.batches import BatchService
-from api.services.report_html import render_report
-from api.services.review import ReviewService
+from api.ingest.acceptance import AcceptanceService
+from api.ingest.batches import BatchService
+from api.ingest.review import ReviewService
+from api.runners.local import ocr_in_child
+from api.views.report_html import render_report
 from archive.errors import InvalidInput
 from ingest.quality import describe_profile, get_profile
 

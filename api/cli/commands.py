@@ -8,14 +8,14 @@ from typing import Annotated, Any
 
 import typer
 
+from api.access.auditing import AuditService
+from api.access.users import UserService
 from api.cli.ingesting import ingest_paths, print_ingest_summary
-from api.cli.output import emit_json, progress, stderr, stdout
+from api.cli.output import emit_json, progress, say, stderr, stdout
 from api.cli.watch import watch_folder
-from api.services.auditing import AuditService
-from api.services.backups import BACKUP_LEVEL, BackupService
-from api.services.maintenance import MaintenanceService
-from api.services.search import SearchService
-from api.services.users import UserService
+from api.preservation.backups import BACKUP_LEVEL, BackupService
+from api.preservation.maintenance import MaintenanceService
+from api.search.service import SearchService
 from api.wiring import Context, build_context, load_settings
 from archive.access import Principal
 from archive.dates import range_bound
@@ -329,9 +329,9 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
 ) -> None:
     """Serve the HTTP API (OpenAPI at /docs); uploads are OCRed by worker processes."""
-    from api.server import serve_forever
+    from api.http.server import serve_forever
 
-    serve_forever(open_context(ctx), host=host, port=port)
+    serve_forever(open_context(ctx), host=host, port=port, say=say)
 
 
 def sample(

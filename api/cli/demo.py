@@ -6,13 +6,13 @@ import secrets
 from pathlib import Path
 from urllib.parse import quote
 
+from api.access.accounts import AccountService
+from api.access.users import UserService
 from api.cli.ingesting import ingest_paths, print_ingest_summary
-from api.cli.output import stdout
-from api.server import serve_forever
-from api.services.accounts import AccountService
-from api.services.maintenance import MaintenanceService
-from api.services.search import SearchService
-from api.services.users import UserService
+from api.cli.output import say, stdout
+from api.http.server import serve_forever
+from api.preservation.maintenance import MaintenanceService
+from api.search.service import SearchService
 from api.wiring import Context
 from archive.access import Principal
 from archive.errors import AuthenticationRequired
@@ -75,7 +75,7 @@ def run_demo(context: Context, *, batch: Path | None) -> None:
         f"  curl -s -H 'Authorization: Bearer {token}' '{base}/api/v1/search?q=retention+schedule'\n"
         "stop with Ctrl-C"
     )
-    serve_forever(context, banner=banner)
+    serve_forever(context, banner=banner, say=say)
 
 
 def _demo_archivist(context: Context) -> tuple[Principal, str | None]:

@@ -8,7 +8,7 @@ import typer
 
 from api.cli.commands import JsonOption, acting_user, open_context
 from api.cli.output import emit_json, stdout
-from api.services.documents import withdraw_document
+from api.records.documents import withdraw_document
 
 app = typer.Typer(no_args_is_help=True, help="Withdraw a record from use (it leaves search at once).")
 

@@ -9,7 +9,7 @@ import typer
 
 from api.cli.commands import JsonOption, acting_user, open_context
 from api.cli.output import emit_json, progress, stdout
-from api.services.bagit_export import export_bag
+from api.records.bagit_export import export_bag
 
 app = typer.Typer(no_args_is_help=True, help="Export records as packages (BagIt 1.0).")
 

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from api.cli.output import progress, stdout
-from api.runner import LocalJobRunner
-from api.services.batches import BatchService
-from api.services.ingest import IngestService
-from api.services.planning import plan_batch_items, refusal
+from api.ingest.batches import BatchService
+from api.ingest.planning import plan_batch_items, refusal
+from api.ingest.service import IngestService
+from api.runners.local import LocalJobRunner
 from api.wiring import Context
 from archive.access import Principal
 from archive.errors import Conflict, DanganError, ProcessingFailed

@@ -18,6 +18,11 @@ stderr = Console(stderr=True, soft_wrap=True)
 PLAIN_LINE_SECONDS = 2.0  # without a terminal, a progress line at most this often (and the last one)
 
 
+def say(text: str) -> None:
+    """One line for the person at the terminal, printed as is (no markup, no highlighting)."""
+    stdout.print(text, highlight=False, markup=False)
+
+
 def emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 

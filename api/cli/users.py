@@ -8,10 +8,10 @@ from typing import Annotated
 
 import typer
 
+from api.access.accounts import AccountService
+from api.access.users import UserService
 from api.cli.commands import JsonOption, acting_user, open_context
 from api.cli.output import emit_json, stdout
-from api.services.accounts import AccountService
-from api.services.users import UserService
 from archive.errors import InvalidInput
 from archive.permissions import ROLE_TITLES
 from archive.values import Role

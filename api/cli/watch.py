@@ -11,9 +11,9 @@ from concurrent.futures import Future
 from pathlib import Path
 
 from api.cli.output import stderr
-from api.runner import LocalJobRunner, RunnerStopped
-from api.services.ingest import IngestService
-from api.services.planning import plan_batch_items
+from api.ingest.planning import plan_batch_items
+from api.ingest.service import IngestService
+from api.runners.local import LocalJobRunner, RunnerStopped
 from api.wiring import Context
 from archive.access import Principal
 from archive.errors import DanganError

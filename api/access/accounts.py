@@ -1,0 +1,263 @@
+"""Accounts: create, update, disable and re-enable users; log in and out. The security administrator manages
+accounts under the rules of archive.permissions (三员分立): no account combines two of the three duties, nobody
+changes their own roles, clearance or departments, nobody grants a clearance above their own, and a security
+administrator does not make or change a peer (`dangan users bootstrap` at the server does)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select, update
+
+from api.access.login_throttle import LoginThrottle
+from api.access.users import UserService, token_hash
+from api.wiring import Context
+from archive.access import Principal
+from archive.audit import log as audit
+from archive.errors import (
+    AuthenticationRequired,
+    Conflict,
+    DanganError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    TooManyAttempts,
+)
+from archive.events import AuditAction
+from archive.models import ApiToken, User, utcnow
+from archive.passwords import hash_password, password_matches
+from archive.permissions import Action, authorize, check_account_change
+from archive.values import AccessLevel, Role
+
+
+def user_view(user: User) -> dict[str, Any]:
+    return {
+        "username": user.username,
+        "display_name": user.display_name,
+        "roles": list(user.roles),
+        "clearance": AccessLevel(user.clearance).label,
+        "departments": list(user.departments),
+        "disabled": user.disabled,
+        "created_at": user.created_at.isoformat(),
+    }
+
+
+def _roles(values: list[str]) -> list[Role]:
+    if any(value.strip().lower() == "admin" for value in values):
+        raise InvalidInput("the admin role is split in three (三员分立): use sysadmin, secadmin or compliance")
+    try:
+        return sorted({Role(value.strip().lower()) for value in values})
+    except ValueError as exc:
+        raise InvalidInput(f"unknown role in {values}; roles are {', '.join(r.value for r in Role)}") from exc
+
+
+def _check_peer(actor: Principal, target_roles: list[str] | list[Role]) -> None:
+    """A security administrator neither makes nor changes another security administrator."""
+    if Role.SECADMIN.value in [str(role) for role in target_roles]:
+        raise PermissionDenied(
+            "a security administrator cannot create or change another security administrator's account; "
+            "that is done at the server with `dangan users bootstrap`"
+        )
+
+
+def _keep_an_auditor(session: Any, user: User, *, disabled: bool | None, roles: list[Role] | None) -> None:
+    """The security auditor oversees the administrators: the last enabled one cannot be disabled or demoted."""
+    if Role.COMPLIANCE.value not in user.roles or user.disabled:
+        return
+    if not disabled and (roles is None or Role.COMPLIANCE in roles):
+        return
+    others = [
+        other
+        for other in session.scalars(select(User).where(User.disabled.is_(False), User.id != user.id))
+        if Role.COMPLIANCE.value in other.roles
+    ]
+    if not others:
+        raise PermissionDenied(
+            f"{user.username} is the only enabled security auditor; create another auditor before disabling "
+            "or demoting this one (the log must always have someone to read it)"
+        )
+
+
+class AccountService:
+    def __init__(self, context: Context, *, throttle: LoginThrottle | None = None) -> None:
+        self.context = context
+        self.throttle = throttle or LoginThrottle()
+
+    def create(
+        self,
+        *,
+        actor: Principal,
+        username: str,
+        password: str,
+        roles: list[str],
+        clearance: str,
+        departments: list[str] | None = None,
+        display_name: str = "",
+        client: str | None = None,
+    ) -> dict[str, Any]:
+        authorize(actor.roles, Action.MANAGE_USERS)
+        if not username.strip() or len(username) > 128:
+            raise InvalidInput("a username is 1 to 128 characters")
+        level = AccessLevel.parse(clearance)
+        granted = _roles(roles)
+        _check_peer(actor, granted)
+        check_account_change(
+            actor=actor.username, actor_clearance=actor.clearance, target=username, roles=granted, clearance=level
+        )
+        with self.context.db.write() as session:
+            if session.scalars(select(User.id).where(User.username == username)).first() is not None:
+                raise Conflict(f"user {username!r} already exists")
+            user = User(
+                username=username,
+                display_name=display_name,
+                password_hash=hash_password(password),
+                roles=[role.value for role in granted],
+                clearance=int(level),
+                departments=sorted(set(departments or [])),
+            )
+            session.add(user)
+            session.flush()
+            audit.record(
+                session,
+                actor=actor.username,
+                roles=actor.roles,
+                action=AuditAction.USER_CREATE,
+                target=f"user:{username}",
+                client=client,
+                details={"roles": user.roles, "clearance": level.label, "departments": user.departments},
+            )
+            return user_view(user)
+
+    def update(
+        self,
+        *,
+        actor: Principal,
+        username: str,
+        roles: list[str] | None = None,
+        clearance: str | None = None,
+        departments: list[str] | None = None,
+        disabled: bool | None = None,
+        password: str | None = None,
+        client: str | None = None,
+    ) -> dict[str, Any]:
+        only_password = password is not None and all(v is None for v in (roles, clearance, departments, disabled))
+        if not (only_password and actor.username == username):
+            authorize(actor.roles, Action.MANAGE_USERS)  # anyone may change their own password, nothing else
+        granted = _roles(roles) if roles is not None else None
+        level = AccessLevel.parse(clearance) if clearance is not None else None
+        if actor.username == username and disabled:
+            raise PermissionDenied("you cannot disable your own account")
+        check_account_change(
+            actor=actor.username,
+            actor_clearance=actor.clearance,
+            target=username,
+            roles=granted,
+            clearance=level,
+            departments_changed=departments is not None,
+        )
+        with self.context.db.write() as session:
+            user = self._user(session, username)
+            if actor.username != username:
+                _check_peer(actor, [*user.roles, *(granted or [])])
+            _keep_an_auditor(session, user, disabled=disabled, roles=granted)
+            before = user_view(user)
+            if granted is not None:
+                user.roles = [role.value for role in granted]
+            if level is not None:
+                user.clearance = int(level)
+            if departments is not None:
+                user.departments = sorted(set(departments))
+            if password is not None:
+                user.password_hash = hash_password(password)
+            if disabled is not None:
+                user.disabled = disabled
+            if disabled or password is not None:  # a disabled account or a new password ends every session
+                session.execute(update(ApiToken).where(ApiToken.user_id == user.id).values(revoked=True))
+            after = user_view(user)
+            changed = {k: after[k] for k in after if after[k] != before[k]}
+            action = (
+                AuditAction.USER_DISABLE
+                if disabled
+                else AuditAction.USER_ENABLE
+                if disabled is False
+                else AuditAction.USER_UPDATE
+            )
+            audit.record(
+                session,
+                actor=actor.username,
+                roles=actor.roles,
+                action=action,
+                target=f"user:{username}",
+                client=client,
+                details={"changed": changed, "password_changed": password is not None},
+            )
+            return after
+
+    def list(self, actor: Principal) -> list[dict[str, Any]]:
+        authorize(actor.roles, Action.READ_USERS)
+        with self.context.db.session() as session:
+            return [user_view(u) for u in session.scalars(select(User).order_by(User.username))]
+
+    def login(self, username: str, password: str, *, client: str | None = None) -> dict[str, Any]:
+        """A bearer token for a correct password; every attempt is an audit event; failures are throttled per
+        account and client address (api/access/login_throttle.py), so nobody can lock another out."""
+        with self.context.db.write() as session:
+            try:
+                self.throttle.check(session, username, client, utcnow())
+            except TooManyAttempts as throttled:
+                self._record_login(session, username, client, outcome="throttled")
+                refusal: DanganError = throttled
+            else:
+                user = session.scalars(select(User).where(User.username == username)).first()
+                ok = password_matches(user.password_hash if user else None, password) and user is not None
+                if ok and user is not None and not user.disabled:
+                    token = UserService(self.context).issue(
+                        session, user, label=f"login from {client or 'cli'}", actor=username, client=client
+                    )
+                    self._record_login(session, username, client, outcome="success", roles=user.roles)
+                    return {
+                        "username": username,
+                        "token": token,
+                        "roles": list(user.roles),
+                        "expires_in_days": self.context.settings.token_days,
+                    }
+                self._record_login(
+                    session, username, client, outcome="failure", details={"disabled": bool(user and user.disabled)}
+                )
+                refusal = AuthenticationRequired("wrong username or password")
+        raise refusal
+
+    @staticmethod
+    def _record_login(
+        session: Any,
+        username: str,
+        client: str | None,
+        *,
+        outcome: str,
+        roles: Sequence[str] | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        audit.record(
+            session,
+            actor=username,
+            action=AuditAction.LOGIN,
+            outcome=outcome,
+            target=f"user:{username}",
+            client=client,
+            roles=roles,
+            details=details,
+        )
+
+    def logout(self, token: str, *, actor: str, client: str | None = None) -> dict[str, Any]:
+        with self.context.db.write() as session:
+            session.execute(update(ApiToken).where(ApiToken.token_sha256 == token_hash(token)).values(revoked=True))
+            audit.record(session, actor=actor, action=AuditAction.TOKEN_REVOKE, target=f"user:{actor}", client=client)
+        return {"revoked": True}
+
+    @staticmethod
+    def _user(session: Any, username: str) -> User:
+        user: User | None = session.scalars(select(User).where(User.username == username)).first()
+        if user is None:
+            raise NotFound(f"user {username!r} does not exist")
+        return user

@@ -1,0 +1,111 @@
+"""Compliance use cases over the access log: query, export (itself logged), alerts, verification, checkpoints."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Any
+
+from sqlalchemy import select
+
+from api.wiring import Context
+from archive.access import Principal
+from archive.audit import log as audit
+from archive.audit.alerts import AlertRules, compute_alerts
+from archive.audit.checkpoints import maybe_checkpoint, write_checkpoint
+from archive.audit.keys import load_or_create_signing_key, public_key_raw
+from archive.audit.query import AuditFilter, export_csv, export_json, query_events, record_export
+from archive.audit.verify import prune_before, verify_audit_log
+from archive.errors import InvalidInput
+from archive.events import AuditAction
+from archive.models import Document
+from archive.permissions import Action, authorize
+
+
+class AuditService:
+    def __init__(self, context: Context) -> None:
+        self.context = context
+
+    def events(self, principal: Principal, flt: AuditFilter) -> list[dict[str, Any]]:
+        authorize(principal.roles, Action.READ_AUDIT)
+        with self.context.db.session() as session:
+            return [dict(row) for row in query_events(session, flt)]
+
+    def export(self, principal: Principal, flt: AuditFilter, *, fmt: str, client: str | None = None) -> str:
+        """The matching events as CSV or JSON text; the export is an audit event of its own."""
+        authorize(principal.roles, Action.EXPORT_AUDIT)
+        if fmt not in ("csv", "json"):
+            raise InvalidInput("export format is csv or json")
+        buffer = io.StringIO()
+        with self.context.db.write() as session:
+            rows = query_events(session, flt)
+            count = export_csv(rows, buffer) if fmt == "csv" else export_json(rows, buffer)
+            record_export(session, actor=principal.username, client=client, flt=flt, count=count, fmt=fmt)
+        return buffer.getvalue()
+
+    def alerts(self, principal: Principal, rules: AlertRules, flt: AuditFilter) -> list[dict[str, Any]]:
+        authorize(principal.roles, Action.READ_AUDIT)
+        with self.context.db.session() as session:
+
+            def level_of(ids: list[int]) -> dict[int, int | None]:
+                rows = session.execute(select(Document.id, Document.access_level).where(Document.id.in_(ids)))
+                return {row[0]: row[1] for row in rows}
+
+            found = compute_alerts(session, rules, since=flt.since, until=flt.until, level_of=level_of)
+        return [alert.as_dict() for alert in found]
+
+    def verify(self, principal: Principal, *, client: str | None = None) -> dict[str, Any]:
+        """Check the chain and the signed checkpoints; the run itself becomes the newest event."""
+        authorize(principal.roles, Action.VERIFY_AUDIT)
+        key = load_or_create_signing_key(self.context.settings.resolved_audit_key_path)
+        with self.context.db.session() as session:
+            result = verify_audit_log(session, self.context.store, trusted_public_key_raw=public_key_raw(key))
+        report = result.as_dict()
+        with self.context.db.write() as session:
+            audit.record(
+                session,
+                actor=principal.username,
+                roles=principal.roles,
+                action=AuditAction.AUDIT_VERIFY,
+                client=client,
+                outcome="clean" if result.ok else "tampered",
+                details={
+                    "events": result.events_checked,
+                    "checkpoints": result.checkpoints_checked,
+                    "first_bad_event_id": result.first_bad_event_id,
+                    "counts": result.counts(),
+                },
+            )
+        return report
+
+    def checkpoint(self, principal: Principal, *, client: str | None = None) -> dict[str, Any]:
+        """A signed checkpoint now (on demand), written to the object store outside the database."""
+        authorize(principal.roles, Action.SEAL_AUDIT)
+        key = load_or_create_signing_key(self.context.settings.resolved_audit_key_path)
+        with self.context.db.write() as session:
+            audit.record(
+                session,
+                actor=principal.username,
+                roles=principal.roles,
+                action=AuditAction.AUDIT_CHECKPOINT,
+                client=client,
+            )
+        with self.context.db.write() as session:
+            checkpoint = write_checkpoint(session, self.context.store, key)
+        return checkpoint.as_dict()
+
+    def checkpoint_if_due(self) -> None:
+        """Called after each command and request: a checkpoint every `audit_checkpoint_every` events."""
+        key = load_or_create_signing_key(self.context.settings.resolved_audit_key_path)
+        with self.context.db.write() as session:
+            maybe_checkpoint(session, self.context.store, key, every=self.context.settings.audit_checkpoint_every)
+
+    def prune(self, principal: Principal, *, older_than_days: int) -> dict[str, Any]:
+        authorize(principal.roles, Action.PRUNE_AUDIT)
+        if older_than_days < self.context.settings.audit_retention_days:
+            raise InvalidInput(f"events are kept at least {self.context.settings.audit_retention_days} days")
+        key = load_or_create_signing_key(self.context.settings.resolved_audit_key_path)
+        before = dt.datetime.now(dt.UTC) - dt.timedelta(days=older_than_days)
+        with self.context.db.session() as session:
+            pruned = prune_before(session, self.context.store, key, before=before, actor=principal.username)
+        return {"pruned": pruned, "before": before.isoformat()}

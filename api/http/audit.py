@@ -1,0 +1,109 @@
+"""HTTP routes for compliance officers (and admins): query, export, alerts over the access log."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from api.access.auditing import AuditService
+from api.http.common import Caller, IdFilter, Moment, Offset, client_of, context_of
+from archive.audit.alerts import AlertRules
+from archive.audit.query import AuditFilter
+
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+
+
+def _filter(
+    user: str | None,
+    document: int | None,
+    action: str | None,
+    outcome: str | None,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    client: str | None,
+    limit: int,
+    offset: int = 0,
+) -> AuditFilter:
+    return AuditFilter(
+        actor=user,
+        document_id=document,
+        action=action,
+        outcome=outcome,
+        since=since,
+        until=until,
+        client=client,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/events")
+def events(
+    request: Request,
+    caller: Caller,
+    user: str | None = None,
+    document: IdFilter = None,
+    action: str | None = None,
+    outcome: str | None = None,
+    since: Moment = None,
+    until: Moment = None,
+    client: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=100_000)] = 1000,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    """Events by user, document, action (prefix with *), outcome, time range and client address."""
+    flt = _filter(user, document, action, outcome, since, until, client, limit, offset)
+    return {"events": AuditService(context_of(request)).events(caller, flt)}
+
+
+@router.get("/export")
+def export(
+    request: Request,
+    caller: Caller,
+    format: Literal["csv", "json"] = "csv",
+    user: str | None = None,
+    document: IdFilter = None,
+    action: str | None = None,
+    outcome: str | None = None,
+    since: Moment = None,
+    until: Moment = None,
+    client: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=100_000)] = 100_000,
+) -> Response:
+    """CSV or JSON download of the matching events; the export is itself an audit event."""
+    flt = _filter(user, document, action, outcome, since, until, client, limit)
+    text = AuditService(context_of(request)).export(caller, flt, fmt=format, client=client_of(request))
+    media = "text/csv; charset=utf-8" if format == "csv" else "application/json"
+    return Response(
+        text, media_type=media, headers={"Content-Disposition": f'attachment; filename="access-log.{format}"'}
+    )
+
+
+@router.get("/alerts")
+def alerts(
+    request: Request,
+    caller: Caller,
+    since: Moment = None,
+    until: Moment = None,
+    timezone: str = "Asia/Shanghai",
+) -> dict[str, Any]:
+    """Denied-access bursts, bulk downloads, off-hours access to confidential and above, with their events."""
+    found = AuditService(context_of(request)).alerts(
+        caller, AlertRules(timezone=timezone), _filter(None, None, None, None, since, until, None, 1)
+    )
+    return {"alerts": found}
+
+
+@router.post("/verify")
+def verify(request: Request, caller: Caller) -> dict[str, Any]:
+    """Check the hash chain and the signed checkpoints; names the first bad event."""
+    return AuditService(context_of(request)).verify(caller, client=client_of(request))
+
+
+@router.post("/checkpoints", status_code=201)
+def checkpoint(request: Request, caller: Caller) -> dict[str, Any]:
+    """A signed checkpoint of the log's head now, written to the object store."""
+    return AuditService(context_of(request)).checkpoint(caller, client=client_of(request))

@@ -1,0 +1,215 @@
+"""HTTP routes for batches, acceptance sampling, reports and page review (same services as the CLI)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import Field
+
+from api.http.common import BodyId, Caller, Id, ReceivedUpload, Seed, Strict, client_of, context_of, upload_name
+from api.http.errors import refused_upload
+from api.http.headers import HTML_HEADERS
+from api.http.uploads import SpoolingRoute
+from api.ingest.acceptance import AcceptanceService
+from api.ingest.batches import BatchService
+from api.ingest.planning import plan_batch_items, refusal
+from api.ingest.review import ReviewService
+from api.ingest.service import IngestService
+from api.runners.local import ocr_in_child
+from api.views.report_html import render_report
+from archive.errors import Conflict, DanganError
+
+router = APIRouter(prefix="/api/v1", tags=["batches"])
+upload_router = APIRouter(prefix="/api/v1", tags=["batches"], route_class=SpoolingRoute)  # bodies spooled once
+
+
+class BatchIn(Strict):
+    fonds: str
+    series: str | None = None
+    box: str | None = None
+    label: str | None = None
+    languages: str | None = None
+    level: str | None = None
+    year: int | None = Field(default=None, ge=1, le=9999)
+    retention: str = "Y30"
+    profile: str = "dat31"
+    thresholds: dict[str, float] = Field(default_factory=dict)
+    ref_template: str | None = None
+    manifest_csv: str | None = Field(default=None, description="The manifest as CSV text")
+
+
+class SampleIn(Strict):
+    percent: float = Field(default=5.0, gt=0, le=100)
+    minimum: int = Field(default=10, ge=1, le=1_000_000)
+    seed: Seed = None
+
+
+class VerdictIn(Strict):
+    page_id: BodyId
+    verdict: Literal["pass", "fail"]
+    defect: str | None = None
+    note: str | None = None
+
+
+class ReviewIn(Strict):
+    action: Literal["accept", "reject"]
+    note: str | None = None
+
+
+@router.post("/batches", status_code=201)
+def create_batch(request: Request, caller: Caller, body: BatchIn) -> dict[str, Any]:
+    return BatchService(context_of(request)).create(
+        actor=caller,
+        fonds=body.fonds,
+        series=body.series,
+        box=body.box,
+        label=body.label,
+        manifest_text=body.manifest_csv,
+        manifest_name="manifest.csv" if body.manifest_csv else None,
+        languages=body.languages,
+        level=body.level,
+        year=body.year,
+        retention=body.retention,
+        profile=body.profile,
+        overrides=body.thresholds,
+        ref_template=body.ref_template,
+        client=client_of(request),
+    )
+
+
+@router.get("/batches")
+def list_batches(request: Request, caller: Caller) -> dict[str, Any]:
+    return {"batches": BatchService(context_of(request)).all(caller)}
+
+
+@router.get("/batches/{batch_id}")
+def batch_status(request: Request, batch_id: Id, caller: Caller) -> dict[str, Any]:
+    """Counts per job state and per finding, held pages, reconciliation against the manifest."""
+    return BatchService(context_of(request)).status(caller, batch_id)
+
+
+@upload_router.post("/batches/{batch_id}/files", status_code=202, response_model=None)
+def add_files(
+    request: Request,
+    batch_id: Id,
+    caller: Caller,
+    files: Annotated[list[UploadFile], File(description="Scans, or ZIPs of them")],
+) -> dict[str, Any] | JSONResponse:
+    """Each file (or each item inside a ZIP) becomes a queued job; OCR runs in worker processes."""
+    context = context_of(request)
+    service = IngestService(context)
+    service.ensure_open(caller, batch_id)
+    jobs: list[dict[str, Any]] = []
+    skipped: list[dict[str, Any]] = []
+    received_all: list[ReceivedUpload] = []
+    try:
+        paths = []
+        for upload in files:
+            name = upload_name(upload)
+            received = ReceivedUpload(upload, context.settings.spool_dir, context.settings.max_upload_mb, name=name)
+            received_all.append(received)
+            paths.append(received.__enter__())
+        plan = plan_batch_items(context, batch_id, paths)
+        service.record_refusals(caller, batch_id, plan.rejected, client=client_of(request))
+        for item in plan.items:
+            try:
+                job = service.submit_item(batch_id, item, actor=caller, client=client_of(request))
+                request.app.state.runner.submit(job["id"])
+                jobs.append(job)
+            except Conflict as exc:
+                skipped.append(refusal(item.name, exc))
+            except DanganError as exc:
+                plan.rejected.append(refusal(item.name, exc))
+        plan.cleanup()
+    finally:
+        for received in received_all:
+            received.__exit__(None, None, None)
+    outcome = {"batch_id": batch_id, "jobs": jobs, "skipped": skipped, "rejected": plan.rejected}
+    return refused_upload(outcome) if plan.rejected and not jobs and not skipped else outcome
+
+
+@router.post("/batches/{batch_id}/sample", status_code=201)
+def draw_sample(request: Request, batch_id: Id, caller: Caller, body: SampleIn) -> dict[str, Any]:
+    return AcceptanceService(context_of(request)).draw(
+        batch_id, actor=caller, percent=body.percent, minimum=body.minimum, seed=body.seed
+    )
+
+
+@router.post("/batches/{batch_id}/verdicts")
+def record_verdict(request: Request, batch_id: Id, caller: Caller, body: VerdictIn) -> dict[str, Any]:
+    return AcceptanceService(context_of(request)).record_verdict(
+        batch_id, body.page_id, actor=caller, passed=body.verdict == "pass", defect=body.defect, note=body.note
+    )
+
+
+@router.post("/batches/{batch_id}/decision")
+def decide(request: Request, batch_id: Id, caller: Caller) -> dict[str, Any]:
+    return AcceptanceService(context_of(request)).decide(batch_id, actor=caller)
+
+
+@router.get("/batches/{batch_id}/report", response_model=None)
+def report(
+    request: Request, batch_id: Id, caller: Caller, format: Annotated[Literal["json", "html"], Query()] = "json"
+) -> dict[str, Any] | HTMLResponse:
+    result = AcceptanceService(context_of(request)).report(caller, batch_id)
+    return HTMLResponse(render_report(result), headers=HTML_HEADERS) if format == "html" else result
+
+
+class FilingIn(Strict):
+    justification: str | None = Field(default=None, description="Why it is filed despite reconciliation gaps")
+
+
+class ReopenIn(Strict):
+    reason: str = Field(description="Why the filed batch must change (goes into the access log)")
+
+
+class TemplateIn(Strict):
+    template: str = Field(description="e.g. {fonds}-{year}-{retention}-{item:04d}")
+    reason: str
+
+
+@router.post("/batches/{batch_id}/file")
+def file_batch(request: Request, batch_id: Id, caller: Caller, body: FilingIn | None = None) -> dict[str, Any]:
+    """File an accepted batch; missing items or page mismatches need a justification."""
+    justification = body.justification if body else None
+    return AcceptanceService(context_of(request)).file(batch_id, actor=caller, justification=justification)
+
+
+@router.post("/batches/{batch_id}/reopen")
+def reopen_batch(request: Request, batch_id: Id, caller: Caller, body: ReopenIn) -> dict[str, Any]:
+    """Reopen a filed batch (reasoned, logged): its items leave staff's view until it is filed again."""
+    return AcceptanceService(context_of(request)).reopen(
+        batch_id, actor=caller, reason=body.reason, client=client_of(request)
+    )
+
+
+@router.put("/fonds/{code}/template")
+def change_template(request: Request, code: str, caller: Caller, body: TemplateIn) -> dict[str, Any]:
+    """Change a fonds' reference-code template (a logged action); numbered items keep their codes."""
+    return BatchService(context_of(request)).change_template(
+        caller, code, body.template, reason=body.reason, client=client_of(request)
+    )
+
+
+@router.post("/pages/{page_id}/review")
+def review_page(request: Request, page_id: Id, caller: Caller, body: ReviewIn) -> dict[str, Any]:
+    service = ReviewService(context_of(request))
+    if body.action == "accept":
+        return service.accept(page_id, actor=caller, note=body.note)
+    return service.reject(page_id, actor=caller, reason=body.note or "")
+
+
+@upload_router.post("/pages/{page_id}/rescan")
+def rescan_page(
+    request: Request,
+    page_id: Id,
+    caller: Caller,
+    file: Annotated[UploadFile, File(description="The rescanned page image")],
+) -> dict[str, Any]:
+    """Replace a page with a rescan; OCR runs in a child process, never in the request's own process."""
+    context = context_of(request)
+    name = upload_name(file, fallback="rescan")
+    with ReceivedUpload(file, context.settings.spool_dir, context.settings.max_upload_mb, name=name) as path:
+        return ReviewService(context).replace(page_id, path, actor=caller, ocr=ocr_in_child, display_name=name)

@@ -1,0 +1,151 @@
+"""HTTP routes for documents and jobs: upload one item (202 + job), poll the job, read, edit, withdraw, download."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile
+from fastapi.responses import StreamingResponse
+
+from api.http.common import MAX_ID, Caller, Id, ReceivedUpload, Strict, client_of, context_of, upload_name
+from api.http.headers import FILE_HEADERS
+from api.http.uploads import SpoolingRoute
+from api.ingest.service import IngestService
+from api.records.documents import DocumentService, FileDownload, update_document, withdraw_document
+from archive.access import Principal
+from archive.hashing import CHUNK
+from archive.values import ObjectRole
+from ingest.grouping import PlannedItem
+
+router = APIRouter()
+
+
+class Withdrawal(Strict):
+    reason: str
+
+
+class DocumentPatch(Strict):
+    """Only these fields can be changed; anything else in the body is refused."""
+
+    title: str | None = None
+    date: str | None = None
+    level: str | None = None
+    departments: list[str] | None = None
+
+
+@router.get("/api/v1/jobs/{job_id}", tags=["ingest"])
+def job(job_id: Id, request: Request, caller: Caller) -> dict[str, Any]:
+    return IngestService(context_of(request)).job(caller, job_id)
+
+
+@router.get("/api/v1/documents/{document_id}", tags=["documents"])
+def document(document_id: Id, request: Request, caller: Caller) -> dict[str, Any]:
+    return DocumentService(context_of(request)).get(caller, document_id, client=client_of(request))
+
+
+@router.patch("/api/v1/documents/{document_id}", tags=["documents"])
+def edit_document(document_id: Id, request: Request, caller: Caller, body: DocumentPatch) -> dict[str, Any]:
+    """Edit title, date, access level or department scope; search obeys a new level at once."""
+    return update_document(
+        context_of(request),
+        caller,
+        document_id,
+        title=body.title,
+        date=body.date,
+        level=body.level,
+        departments=body.departments,
+        client=client_of(request),
+    )
+
+
+@router.post("/api/v1/documents/{document_id}/withdraw", tags=["documents"])
+def withdraw(document_id: Id, request: Request, caller: Caller, body: Withdrawal) -> dict[str, Any]:
+    """Take a record out of use (admins): out of search at once, 'not found' to others, files kept."""
+    return withdraw_document(context_of(request), caller, document_id, reason=body.reason, client=client_of(request))
+
+
+@router.get("/api/v1/documents/{document_id}/pdf", tags=["documents"], response_class=StreamingResponse)
+def pdf(document_id: Id, request: Request, caller: Caller) -> StreamingResponse:
+    """The PDF/A-2b access copy with its text layer."""
+    return _download(request, caller, document_id, ObjectRole.PDFA)
+
+
+@router.get("/api/v1/documents/{document_id}/original", tags=["documents"], response_class=StreamingResponse)
+def original(document_id: Id, request: Request, caller: Caller) -> StreamingResponse:
+    """The scan exactly as received, byte for byte."""
+    return _download(request, caller, document_id, ObjectRole.ORIGINAL)
+
+
+def upload_routes() -> APIRouter:
+    """POST /api/v1/documents: the body is received once, into the spool area (see api/http/uploads.py)."""
+    uploads = APIRouter(route_class=SpoolingRoute)
+
+    @uploads.post("/api/v1/documents", status_code=202, tags=["ingest"])
+    def upload(
+        request: Request,
+        response: Response,
+        caller: Caller,
+        file: Annotated[UploadFile, File(description="A TIFF, PNG, JPEG or PDF scan: one item.")],
+        title: Annotated[str | None, Form()] = None,
+        batch_id: Annotated[
+            int | None, Form(ge=1, le=MAX_ID, description="Batch to add to (default: your uploads batch)")
+        ] = None,
+        level: Annotated[
+            str | None, Form(description="Access level, at most your clearance (default: batch's)")
+        ] = None,
+        date: Annotated[str | None, Form(description="The item's date: YYYY-MM-DD, YYYY-MM or YYYY")] = None,
+        departments: Annotated[list[str] | None, Form(description="Department scope (repeat, or a comma list)")] = None,
+        external_id: Annotated[
+            str | None, Form(description="Your system's id for this item: a retry with it returns the same job (200)")
+        ] = None,
+    ) -> dict[str, Any]:
+        """Accept one scan as one item; OCR runs in a worker process. Poll the job link for the result."""
+        context = context_of(request)
+        ingest = IngestService(context)
+        name = upload_name(file)
+        target = batch_id or ingest.upload_batch(caller)
+        with ReceivedUpload(file, context.settings.spool_dir, context.settings.max_upload_mb, name=name) as received:
+            job = ingest.submit_item(
+                target,
+                PlannedItem(name, (received,)),
+                actor=caller,
+                client=client_of(request),
+                title=title,
+                level=level,
+                date=date,
+                departments=departments,
+                external_id=external_id or None,
+            )
+        if job.pop("replayed", False):
+            response.status_code = 200
+            return job
+        request.app.state.runner.submit(job["id"])
+        return job
+
+    return uploads
+
+
+def _download(request: Request, caller: Principal, document_id: int, role: ObjectRole) -> StreamingResponse:
+    service = DocumentService(context_of(request))
+    return _stream(service.open_file(caller, document_id, role, client=client_of(request)))
+
+
+def _stream(download: FileDownload) -> StreamingResponse:
+    def chunks() -> Iterator[bytes]:
+        with download.stream as stream:
+            while chunk := stream.read(CHUNK):
+                yield chunk
+
+    how = "inline" if download.inline else "attachment"  # originals are never rendered by the browser
+    disposition = f"{how}; filename*=UTF-8''{_quote(download.filename)}"
+    return StreamingResponse(
+        chunks(),
+        media_type=download.media_type,
+        headers={"Content-Disposition": disposition, "Content-Length": str(download.size)} | FILE_HEADERS,
+    )
+
+
+def _quote(filename: str) -> str:
+    return quote(filename, safe="")

@@ -1,0 +1,62 @@
+"""Search routes: full-text search with filters and facets, and type-ahead suggestions."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+
+from api.http.common import Caller, IdFilter, ResultPage, client_of, context_of
+from api.search.service import SearchService
+from archive.dates import range_bound
+from archive.values import AccessLevel
+from search.types import SearchFilters
+
+router = APIRouter(prefix="/api/v1/search", tags=["search"])
+
+
+@router.get("")
+def search(
+    request: Request,
+    caller: Caller,
+    q: Annotated[
+        str,
+        Query(description='Words, "a phrase", 汉字, AND/OR/NOT, title: ref: fonds: series: type: date:[2020 to 2021]'),
+    ],
+    limit: Annotated[int, Query(ge=1, le=100, description="Documents per page")] = 20,
+    page: ResultPage = 1,
+    sort: Annotated[Literal["relevance", "date"], Query()] = "relevance",
+    fonds: str | None = None,
+    series: str | None = None,
+    batch: IdFilter = None,
+    date_from: Annotated[str | None, Query(description="Dated on or after: YYYY, YYYY-MM or YYYY-MM-DD")] = None,
+    date_to: Annotated[str | None, Query(description="Dated on or before (a year or month: to its end)")] = None,
+    type: str | None = None,
+    language: str | None = None,
+    level: str | None = None,
+) -> dict[str, Any]:
+    """Ranked documents with their matching pages, snippets and facet counts; all under the caller's clearance."""
+    filters = SearchFilters(
+        fonds=fonds,
+        series=series,
+        batch_id=batch,
+        date_from=range_bound(date_from),
+        date_to=range_bound(date_to, end=True),
+        doc_type=type,
+        language=language,
+        level=int(AccessLevel.parse(level)) if level else None,
+    )
+    return SearchService(context_of(request)).search(
+        caller, q, limit=limit, page=page, filters=filters, sort=sort, client=client_of(request)
+    )
+
+
+@router.get("/suggest")
+def suggest(
+    request: Request,
+    caller: Caller,
+    q: Annotated[str, Query(min_length=1, description="What the user has typed so far")],
+    limit: Annotated[int, Query(ge=1, le=20)] = 8,
+) -> dict[str, Any]:
+    """Titles and reference codes completing `q`, only among records the caller may see."""
+    return SearchService(context_of(request)).suggest(caller, q, limit=limit, client=client_of(request))

@@ -1,0 +1,27 @@
+"""Run the API under uvicorn."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import uvicorn
+
+from api.http.app import create_app
+from api.wiring import Context
+
+
+def serve_forever(
+    context: Context,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    banner: str = "",
+    say: Callable[[str], None] = print,
+) -> None:
+    """Serve until stopped; `say` prints the address (and the banner) for the person who started it."""
+    host = host or context.settings.server.host
+    port = port or context.settings.server.port
+    say(f"serving the Dang'an API on http://{host}:{port}  (OpenAPI: http://{host}:{port}/docs)")
+    if banner:
+        say(banner)
+    uvicorn.run(create_app(context), host=host, port=port, log_level="info")

@@ -1,0 +1,1 @@
+"""Ingest: batches, intake of items, OCR jobs, review of held pages, acceptance sampling and filing."""

@@ -1,0 +1,310 @@
+"""Batches: create one (with its manifest and quality profile), and report its state: jobs per state,
+findings per check, held pages, and the reconciliation against the manifest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.wiring import Context
+from archive.access import Principal
+from archive.audit import log as audit
+from archive.catalogue.manifest import parse_manifest
+from archive.catalogue.reconcile import DuplicatePage, ExpectedItem, ReceivedItem, reconcile
+from archive.catalogue.reference import check_template
+from archive.errors import Conflict, InvalidInput, NotFound
+from archive.events import AuditAction
+from archive.models import DEFAULT_REF_TEMPLATE, Batch, Document, Fonds, IngestJob, ManifestItem, Page, QualityFinding
+from archive.permissions import Action, authorize
+from archive.values import AccessLevel
+from archive.visibility import batch_visible, document_visible, job_visible
+from ingest.quality import get_profile, near_duplicates
+from ingest.tesseract import check_languages
+
+
+class BatchService:
+    def __init__(self, context: Context) -> None:
+        self.context = context
+
+    def create(
+        self,
+        *,
+        actor: Principal,
+        fonds: str,
+        series: str | None = None,
+        box: str | None = None,
+        label: str | None = None,
+        manifest_text: str | None = None,
+        manifest_name: str | None = None,
+        languages: str | None = None,
+        level: str | None = None,
+        year: int | None = None,
+        retention: str = "Y30",
+        profile: str = "dat31",
+        overrides: dict[str, float] | None = None,
+        ref_template: str | None = None,
+        client: str | None = None,
+    ) -> dict[str, Any]:
+        authorize(actor.roles, Action.INGEST)
+        settings = self.context.settings
+        languages = languages or settings.ocr_languages
+        check_languages(languages)
+        batch_level = AccessLevel.parse(level or settings.default_level)
+        if batch_level > actor.clearance:
+            raise InvalidInput(f"a batch's level cannot be above your own clearance ({actor.clearance.label})")
+        level_name = batch_level.label
+        get_profile(profile, overrides)  # refuses unknown names and keys now, not at the first page
+        rows = parse_manifest(manifest_text, name=manifest_name or "manifest") if manifest_text else []
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", fonds):
+            raise InvalidInput(f"fonds code {fonds!r} must be letters, digits, '.', '_' or '-'")
+        with self.context.db.write() as session:
+            fonds_row = _fonds(session, fonds, ref_template, actor=actor, client=client)
+            batch = Batch(
+                fonds=fonds_row,
+                series=series,
+                box=box,
+                label=label or _label(fonds, series, box),
+                languages=languages,
+                level=level_name,
+                year=year or dt.date.today().year,
+                retention=retention,
+                profile=profile,
+                profile_overrides=dict(overrides or {}),
+                manifest_name=manifest_name,
+                created_by=actor.username,
+            )
+            batch.manifest = [
+                ManifestItem(
+                    row_number=row.row_number,
+                    item_number=row.item_number,
+                    reference_code=row.reference_code,
+                    title=row.title,
+                    date=row.date.start() if row.date else None,
+                    date_precision=row.date.stored_precision if row.date else None,
+                    expected_pages=row.expected_pages,
+                    source=row.source,
+                )
+                for row in rows
+            ]
+            session.add(batch)
+            session.flush()
+            audit.record(
+                session,
+                actor=actor.username,
+                roles=actor.roles,
+                action=AuditAction.BATCH_CREATE,
+                target=f"batch:{batch.id}",
+                client=client,
+                details={"fonds": fonds, "series": series, "box": box, "manifest_rows": len(rows)},
+            )
+            return self._summary(session, batch)
+
+    def get(self, actor: Principal, batch_id: int) -> Batch:
+        authorize(actor.roles, Action.READ_WORK)
+        with self.context.db.session() as session:
+            batch = visible_batch(session, actor, batch_id)
+            session.expunge(batch)
+            return batch
+
+    def status(self, actor: Principal, batch_id: int) -> dict[str, Any]:
+        """Counts, findings, held pages and reconciliation — of the items the caller may see only."""
+        authorize(actor.roles, Action.READ_WORK)
+        with self.context.db.session() as session:
+            batch = visible_batch(session, actor, batch_id)
+            return self._summary(session, batch) | self._progress(session, batch, actor)
+
+    def all(self, actor: Principal) -> list[dict[str, Any]]:
+        authorize(actor.roles, Action.READ_WORK)
+        with self.context.db.session() as session:
+            batches = session.scalars(select(Batch).order_by(Batch.id))
+            return [self._summary(session, batch) for batch in batches if batch_visible(actor, batch)]
+
+    def change_template(
+        self, actor: Principal, fonds: str, template: str, *, reason: str, client: str | None = None
+    ) -> dict[str, Any]:
+        """A fonds' reference-code scheme changes only here: a logged action with a reason; items already
+        numbered keep their codes."""
+        authorize(actor.roles, Action.CHANGE_REF_TEMPLATE)
+        if not reason.strip():
+            raise InvalidInput("say why the reference-code template changes (it goes into the access log)")
+        checked = check_template(template)
+        with self.context.db.write() as session:
+            row = session.scalars(select(Fonds).where(Fonds.code == fonds)).first()
+            if row is None:
+                raise NotFound(f"fonds {fonds!r} does not exist")
+            before, row.ref_template = row.ref_template, checked
+            audit.record(
+                session,
+                actor=actor.username,
+                roles=actor.roles,
+                action=AuditAction.FONDS_TEMPLATE,
+                target=f"fonds:{fonds}",
+                client=client,
+                details={"before": before, "after": checked, "reason": reason.strip()},
+            )
+            return {"fonds": fonds, "ref_template": checked, "previous": before}
+
+    @staticmethod
+    def _summary(session: Session, batch: Batch) -> dict[str, Any]:
+        return {
+            "id": batch.id,
+            "label": batch.label,
+            "fonds": batch.fonds.code,
+            "series": batch.series,
+            "box": batch.box,
+            "status": batch.status,
+            "languages": batch.languages,
+            "level": batch.level,
+            "year": batch.year,
+            "retention": batch.retention,
+            "profile": batch.profile,
+            "profile_overrides": batch.profile_overrides,
+            "manifest_rows": len(batch.manifest),
+            "decision": batch.decision,
+            "decided_by": batch.decided_by,
+            "decided_at": batch.decided_at.isoformat() if batch.decided_at else None,
+            "created_by": batch.created_by,
+            "created_at": batch.created_at.isoformat(),
+            "links": {"self": f"/api/v1/batches/{batch.id}", "report": f"/api/v1/batches/{batch.id}/report"},
+        }
+
+    def _progress(self, session: Session, batch: Batch, actor: Principal) -> dict[str, Any]:
+        jobs = [
+            job
+            for job in session.scalars(select(IngestJob).where(IngestJob.batch_id == batch.id).order_by(IngestJob.id))
+            if job_visible(session, actor, job)
+        ]
+        documents = {
+            d.id: d
+            for d in session.scalars(select(Document).where(Document.batch_id == batch.id))
+            if document_visible(actor, d)
+        }
+        pages = [p for d in documents.values() for p in d.pages]
+        findings = list(session.scalars(select(QualityFinding).join(Page).where(Page.id.in_([p.id for p in pages]))))
+        by_check: Counter[str] = Counter(f"{f.check}:{f.severity}" for f in findings)
+        return {
+            "jobs": dict(Counter(job.state for job in jobs)),
+            "items": len(jobs),
+            "pages": len(pages),
+            "pages_by_review": dict(Counter(p.review for p in pages)),
+            "findings": dict(sorted(by_check.items())),
+            "failed_jobs": [
+                {"job": j.id, "item": j.source_name, "error": j.error} for j in jobs if j.state == "failed"
+            ],
+            "held_pages": [
+                {
+                    "page_id": p.id,
+                    "document_id": p.document_id,
+                    "reference_code": documents[p.document_id].reference_code,
+                    "page": p.number,
+                    "findings": [
+                        f"{f.check} {f.measured:g} (limit {f.threshold:g})" for f in p.findings if f.severity == "fail"
+                    ],
+                }
+                for p in pages
+                if p.review == "held"
+            ],
+            "reconciliation": self.reconciliation(session, batch, jobs, documents, pages).as_dict(),
+        }
+
+    def filing_gaps(self, batch_id: int) -> str:
+        """What blocks filing without a justification: missing items and page-count mismatches (over every
+        item of the batch, counted only — a message names no record)."""
+        with self.context.db.session() as session:
+            batch = session.get(Batch, batch_id)
+            if batch is None:
+                return ""
+            jobs = list(session.scalars(select(IngestJob).where(IngestJob.batch_id == batch_id)))
+            documents = {d.id: d for d in session.scalars(select(Document).where(Document.batch_id == batch_id))}
+            pages = [p for d in documents.values() for p in d.pages]
+            found = self.reconciliation(session, batch, jobs, documents, pages)
+        gaps = []
+        if found.missing_items:
+            gaps.append(f"{len(found.missing_items)} item(s) of the manifest are missing")
+        if found.page_count_mismatches:
+            gaps.append(f"{len(found.page_count_mismatches)} item(s) have another page count than the manifest")
+        return "; ".join(gaps)
+
+    def reconciliation(
+        self, session: Session, batch: Batch, jobs: list[IngestJob], documents: dict[int, Document], pages: list[Page]
+    ) -> Any:
+        expected = [
+            ExpectedItem(m.id, m.row_number, m.item_number, m.reference_code, m.expected_pages, m.title)
+            for m in batch.manifest
+        ]
+        received = [
+            ReceivedItem(
+                j.source_name,
+                _int(j.options.get("manifest_item_id")),
+                _int(j.options.get("item_number")),
+                str(j.options.get("reference_code")),
+                j.state,
+                documents[j.document_id].page_count if j.document_id in documents else None,
+                j.document_id,
+            )
+            for j in jobs
+            if j.state != "failed"
+        ]
+        return reconcile(expected, received, _duplicates(batch, documents, pages))
+
+
+def _duplicates(batch: Batch, documents: dict[int, Document], pages: list[Page]) -> list[DuplicatePage]:
+    """Pages of the batch that are the same scan: identical perceptual hash or within the profile's distance."""
+    limit = int(get_profile(batch.profile, batch.profile_overrides).near_duplicate_max_distance)
+    hashed = [
+        (f"{documents[p.document_id].reference_code} p.{p.number}", str(p.measurements["phash"]))
+        for p in pages
+        if p.measurements.get("phash") and not p.measurements.get("blank")
+    ]
+    return [
+        DuplicatePage(first, second, "identical" if distance == 0 else "near", distance)
+        for first, second, distance in near_duplicates(hashed, max_distance=limit)
+    ]
+
+
+def _int(value: object) -> int | None:
+    return int(value) if isinstance(value, int | str) and str(value).isdigit() else None
+
+
+def visible_batch(session: Session, actor: Principal, batch_id: int) -> Batch:
+    batch = session.get(Batch, batch_id)
+    if batch is None or not batch_visible(actor, batch):
+        raise NotFound(f"batch {batch_id} does not exist")
+    return batch
+
+
+def _fonds(session: Session, code: str, ref_template: str | None, *, actor: Principal, client: str | None) -> Fonds:
+    """The fonds of a new batch; a template given for an existing fonds must be the one it has (changing it is
+    its own logged action, `dangan fonds template`)."""
+    fonds = session.scalars(select(Fonds).where(Fonds.code == code)).first()
+    if fonds is not None:
+        if ref_template and check_template(ref_template) != fonds.ref_template:
+            raise Conflict(
+                f"fonds {code} numbers its items as {fonds.ref_template!r}; to change its scheme use "
+                f"`dangan fonds template {code} TEMPLATE --reason ...` (a logged action)"
+            )
+        return fonds
+    fonds = Fonds(
+        code=code, name=code, ref_template=check_template(ref_template) if ref_template else DEFAULT_REF_TEMPLATE
+    )
+    session.add(fonds)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor.username,
+        roles=actor.roles,
+        action=AuditAction.FONDS_CREATE,
+        target=f"fonds:{code}",
+        client=client,
+        details={"ref_template": fonds.ref_template},
+    )
+    return fonds
+
+
+def _label(fonds: str, series: str | None, box: str | None) -> str:
+    return " / ".join(part for part in (fonds, series and f"series {series}", box and f"box {box}") if part)

@@ -1,0 +1,157 @@
+"""Filing a processed item: objects into the store, then catalogue rows, findings, job state and the audit
+event in one transaction, then the search index.
+
+Crash safety: the keys about to be written are recorded on the job first (an intent), so a crash between the
+writes and the catalogue transaction leaves objects that `recover_orphans` can remove: no object without a
+row, no row without an object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archive.audit import log as audit
+from archive.dates import PartialDate
+from archive.events import AuditAction
+from archive.hashing import sha256_bytes, sha256_file
+from archive.models import Batch, Document, IngestJob, Page, QualityFinding, StoredObject, utcnow
+from archive.ports import BlobInfo, BlobStore, content_key
+from archive.values import AccessLevel, DocumentStatus, JobState, ObjectRole
+from ingest.results import OcrResult
+
+
+def planned_objects(
+    spooled: list[Path], options: dict[str, Any], result: OcrResult
+) -> list[tuple[str, Path | bytes, str, str]]:
+    """(role, content, sha256, media type) for every object this item will store."""
+    planned: list[tuple[str, Path | bytes, str, str]] = []
+    for path, sha in zip(spooled, options["source_sha256"], strict=True):
+        planned.append((ObjectRole.ORIGINAL, path, sha, str(options["media_type"])))
+    planned.append((ObjectRole.PDFA, result.pdfa_path, sha256_file(result.pdfa_path)[0], "application/pdf"))
+    text = "\f".join(page.text for page in result.pages).encode("utf-8")
+    planned.append((ObjectRole.TEXT, text, sha256_bytes(text), "text/plain; charset=utf-8"))
+    return planned
+
+
+def store_objects(store: BlobStore, planned: list[tuple[str, Path | bytes, str, str]]) -> list[BlobInfo]:
+    infos: list[BlobInfo] = []
+    for _role, content, sha, _media in planned:
+        key = content_key(sha)
+        if isinstance(content, Path):
+            infos.append(store.put_file(key, content, expected_sha256=sha))
+        else:
+            infos.append(store.put_bytes(key, content))
+    return infos
+
+
+def new_document(session: Session, job: IngestJob, batch: Batch, result: OcrResult) -> Document:
+    options = job.options
+    date = PartialDate.parse_optional(str(options.get("date") or ""))  # kept at the manifest's precision
+    status = DocumentStatus.NEEDS_REVIEW if any(page.held for page in result.pages) else DocumentStatus.READY
+    document = Document(
+        fonds_id=batch.fonds_id,
+        batch_id=batch.id,
+        manifest_item_id=options.get("manifest_item_id"),
+        item_number=options.get("item_number"),
+        reference_code=str(options["reference_code"]),
+        title=str(options.get("title") or job.source_name),
+        date=date.start() if date else None,
+        date_precision=date.stored_precision if date else None,
+        access_level=int(AccessLevel.parse(str(options["level"]))),
+        departments=sorted({str(name) for name in options.get("departments") or []}),  # type: ignore[attr-defined]
+        language=str(options["languages"]),
+        status=status,
+        original_filename=job.source_name,
+        original_sha256=str(options["sha256"]),
+        page_count=len(result.pages),
+        created_at=utcnow(),
+    )
+    for page in result.pages:
+        row = Page(
+            number=page.number,
+            version=1,
+            current=True,
+            width_px=page.width_px,
+            height_px=page.height_px,
+            dpi=page.dpi,
+            text=page.text,
+            ocr_confidence=page.confidence,
+            text_source=page.text_source,
+            measurements=page.measurements | {"rotated_degrees": page.rotated_degrees},
+            review="held" if page.held else "ok",
+        )
+        row.findings = [QualityFinding(**asdict(finding)) for finding in page.findings]
+        document.all_pages.append(row)
+    session.add(document)
+    session.flush()
+    return document
+
+
+def attach_objects(
+    document: Document, planned: list[tuple[str, Path | bytes, str, str]], infos: list[BlobInfo], *, per_page: bool
+) -> None:
+    """Record the stored objects; originals of a folder item belong to their page."""
+    pages = document.all_pages
+    originals = 0
+    for (role, _content, sha, media_type), info in zip(planned, infos, strict=True):
+        page_id = None
+        if role == ObjectRole.ORIGINAL and per_page:
+            page_id = pages[originals].id
+            originals += 1
+        document.objects.append(
+            StoredObject(
+                key=info.key,
+                sha256=sha,
+                size=info.size,
+                media_type=media_type,
+                role=role,
+                page_id=page_id,
+                current=True,
+            )
+        )
+
+
+def file_item(
+    session: Session, job: IngestJob, result: OcrResult, planned: list[Any], infos: list[BlobInfo], *, seconds: float
+) -> Document:
+    batch = session.get(Batch, job.batch_id)
+    assert batch is not None
+    document = new_document(session, job, batch, result)
+    attach_objects(document, planned, infos, per_page=len(list(job.options["source_sha256"])) > 1)  # type: ignore[call-overload]
+    held = sum(1 for page in result.pages if page.held)
+    job.state = JobState.NEEDS_REVIEW if held else JobState.DONE
+    job.document_id, job.finished_at, job.seconds = document.id, utcnow(), round(seconds, 3)
+    timing = {"ocr_seconds": result.ocr_seconds, "quality_seconds": result.quality_seconds}
+    job.options = {key: value for key, value in job.options.items() if key != "pending_keys"} | {"timing": timing}
+    audit.record(
+        session,
+        actor=job.submitted_by,
+        action=AuditAction.INGEST_PROCESS,
+        target=f"document:{document.id}",
+        details={
+            "file": job.source_name,
+            "pages": len(result.pages),
+            "job": job.id,
+            "held_pages": held,
+            "reference_code": document.reference_code,
+            "batch": batch.id,
+        },
+    )
+    return document
+
+
+def recover_orphans(session: Session, store: BlobStore, job: IngestJob) -> int:
+    """Delete objects an interrupted filing wrote but never catalogued; returns how many were removed."""
+    pending = [str(key) for key in job.options.get("pending_keys", [])]  # type: ignore[attr-defined]
+    removed = 0
+    for key in pending:
+        if session.scalars(select(StoredObject.id).where(StoredObject.key == key).limit(1)).first() is None:
+            store.delete(key)
+            removed += 1
+    job.options = {k: v for k, v in job.options.items() if k != "pending_keys"}
+    return removed

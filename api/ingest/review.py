@@ -1,0 +1,234 @@
+"""The archivist's review of pages the quality gate held: accept, reject (rescan requested), or replace with a
+rescan (a new page version; the old one is kept)."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.search.rows import indexed_in_use
+from api.wiring import Context
+from archive.access import Principal
+from archive.audit import log as audit
+from archive.errors import Conflict, InvalidInput, NotFound
+from archive.events import AuditAction
+from archive.hashing import sha256_bytes, sha256_file
+from archive.models import Batch, Document, IngestJob, Page, QualityFinding, StoredObject, utcnow
+from archive.permissions import Action, authorize
+from archive.ports import content_key
+from archive.values import DocumentStatus, JobState, ObjectRole, PageReview
+from archive.visibility import page_visible
+from archive.workflow import UNRESOLVED_PAGES, check_batch_changeable, transition_document, transition_page
+from ingest.kinds import validate
+from ingest.pdfa import replace_page
+from ingest.quality import get_profile
+from ingest.results import OcrRequest, OcrResult
+
+OcrCall = Callable[[OcrRequest], OcrResult]
+
+
+class ReviewService:
+    def __init__(self, context: Context) -> None:
+        self.context = context
+
+    def accept(self, page_id: int, *, actor: Principal, note: str | None = None) -> dict[str, Any]:
+        return self._decide(page_id, PageReview.ACCEPTED, actor=actor, note=note)
+
+    def reject(self, page_id: int, *, actor: Principal, reason: str) -> dict[str, Any]:
+        return self._decide(page_id, PageReview.REJECTED, actor=actor, note=reason)
+
+    def _decide(self, page_id: int, review: PageReview, *, actor: Principal, note: str | None) -> dict[str, Any]:
+        authorize(actor.roles, Action.REVIEW_PAGE)
+        with self.context.db.write() as session:
+            page = _current_page(session, page_id, actor)
+            if review == PageReview.REJECTED and not (note or "").strip():
+                raise InvalidInput("say why the page is rejected (the reason goes to the rescan request)")
+            page.review = transition_page(page_id, page.review, review)
+            page.review_note, page.reviewed_by, page.reviewed_at = note, actor.username, utcnow()
+            audit.record(
+                session,
+                actor=actor.username,
+                roles=actor.roles,
+                action=AuditAction.PAGE_ACCEPT if review == PageReview.ACCEPTED else AuditAction.PAGE_REJECT,
+                target=f"page:{page_id}",
+                details={"document": page.document_id, "page": page.number, "note": note},
+            )
+            _settle_document(session, page.document)
+            indexed, view = indexed_in_use(page.document), page_view(page)
+        self.context.index.upsert(indexed)  # a rejected page's text leaves the index; an accepted one returns
+        return view
+
+    def replace(
+        self, page_id: int, rescan: Path, *, actor: Principal, ocr: OcrCall, display_name: str | None = None
+    ) -> dict[str, Any]:
+        """OCR the rescan, splice it into the access copy, and make it the page's current version."""
+        authorize(actor.roles, Action.REVIEW_PAGE)
+        with self.context.db.session() as session:
+            _current_page(session, page_id, actor)  # hidden, superseded or closed: refused before any work
+        checked = validate(rescan, display_name=display_name)
+        if checked.is_pdf or checked.page_count != 1:
+            raise InvalidInput("a rescan replaces one page: give one single-page image (TIFF, PNG or JPEG)")
+        with self.context.db.session() as session:
+            page = _current_page(session, page_id, actor)
+            document = page.document
+            batch = session.get(Batch, document.batch_id) if document.batch_id else None
+            profile = get_profile(batch.profile, batch.profile_overrides) if batch else get_profile("dat31")
+            pdfa_row = next(o for o in document.objects if o.role == ObjectRole.PDFA and o.current)
+            number, languages = page.number, document.language
+        workdir = self.context.settings.home_dir / "work" / f"rescan-{uuid.uuid4().hex}"
+        try:
+            result = ocr(
+                OcrRequest(
+                    sources=(rescan,),
+                    media_type=checked.media_type,
+                    languages=languages,
+                    workdir=workdir,
+                    profile=profile,
+                    page_timeout_seconds=self.context.settings.ocr_page_timeout_seconds,
+                )
+            )
+            current_pdf = workdir / "current.pdf"
+            with self.context.store.open_read(pdfa_row.key) as stream, current_pdf.open("wb") as out:
+                shutil.copyfileobj(stream, out)
+            spliced = workdir / "spliced.pdf"
+            replace_page(current_pdf, result.pdfa_path, number, spliced)
+            return self._file_rescan(page_id, rescan, spliced, result, actor=actor, media_type=checked.media_type)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def _file_rescan(
+        self, page_id: int, rescan: Path, spliced: Path, result: OcrResult, *, actor: Principal, media_type: str
+    ) -> dict[str, Any]:
+        store = self.context.store
+        original_sha, pdf_sha = sha256_file(rescan)[0], sha256_file(spliced)[0]
+        original = store.put_file(content_key(original_sha), rescan, expected_sha256=original_sha)
+        pdfa = store.put_file(content_key(pdf_sha), spliced, expected_sha256=pdf_sha)
+        [new] = result.pages
+        with self.context.db.write() as session:
+            old = _current_page(session, page_id, actor)
+            document = old.document
+            old.review = transition_page(page_id, old.review, PageReview.REPLACED)
+            old.current, old.reviewed_by, old.reviewed_at = False, actor.username, utcnow()
+            version = 1 + max(p.version for p in document.all_pages if p.number == old.number)
+            page = Page(
+                number=old.number,
+                version=version,
+                current=True,
+                width_px=new.width_px,
+                height_px=new.height_px,
+                dpi=new.dpi,
+                text=new.text,
+                ocr_confidence=new.confidence,
+                text_source=new.text_source,
+                measurements=new.measurements,
+                review="held" if new.held else "ok",
+                findings=[
+                    QualityFinding(
+                        check=f.check,
+                        severity=f.severity,
+                        measured=f.measured,
+                        threshold=f.threshold,
+                        message=f.message,
+                    )
+                    for f in new.findings
+                ],
+            )
+            document.all_pages.append(page)
+            session.flush()
+            texts = [p.text for p in sorted(document.all_pages, key=lambda p: p.number) if p.current]
+            text_bytes = "\f".join(texts).encode("utf-8")
+            text = store.put_bytes(content_key(sha256_bytes(text_bytes)), text_bytes)
+            for obj in document.objects:
+                if obj.role in (ObjectRole.PDFA, ObjectRole.TEXT) or (
+                    obj.role == ObjectRole.ORIGINAL and obj.page_id == old.id
+                ):
+                    obj.current = False
+            for role, info, media, page_ref in (
+                (ObjectRole.ORIGINAL, original, media_type, page.id),
+                (ObjectRole.PDFA, pdfa, "application/pdf", None),
+                (ObjectRole.TEXT, text, "text/plain; charset=utf-8", None),
+            ):
+                assert info.sha256 is not None
+                same = next((o for o in document.objects if o.role == role and o.key == info.key), None)
+                if same is not None:  # the rescan's text (or scan) is byte-identical to an earlier version's
+                    same.current, same.page_id = True, page_ref
+                    continue
+                document.objects.append(
+                    StoredObject(
+                        key=info.key,
+                        sha256=info.sha256,
+                        size=info.size,
+                        media_type=media,
+                        role=role,
+                        page_id=page_ref,
+                        current=True,
+                    )
+                )
+            audit.record(
+                session,
+                actor=actor.username,
+                roles=actor.roles,
+                action=AuditAction.PAGE_REPLACE,
+                target=f"page:{page_id}",
+                details={"document": document.id, "page": page.number, "version": version, "new_page_id": page.id},
+            )
+            _settle_document(session, document)
+            indexed = indexed_in_use(document)
+            view = page_view(page)
+        self.context.index.upsert(indexed)
+        return view
+
+
+def page_view(page: Page) -> dict[str, Any]:
+    return {
+        "page_id": page.id,
+        "document_id": page.document_id,
+        "page": page.number,
+        "version": page.version,
+        "review": page.review,
+        "note": page.review_note,
+        "reviewed_by": page.reviewed_by,
+        "ocr_confidence": page.ocr_confidence,
+        "findings": [
+            {
+                "check": f.check,
+                "severity": f.severity,
+                "measured": f.measured,
+                "threshold": f.threshold,
+                "message": f.message,
+            }
+            for f in page.findings
+        ],
+    }
+
+
+def _current_page(session: Session, page_id: int, actor: Principal) -> Page:
+    """The page to review: one the caller may see (else 'not found'), current, in a batch that may change."""
+    page = session.get(Page, page_id)
+    if page is None or not page_visible(actor, page):
+        raise NotFound(f"page {page_id} does not exist")
+    if not page.current:
+        raise Conflict(f"page {page_id} was replaced by a rescan; review the current version instead")
+    batch = session.get(Batch, page.document.batch_id) if page.document.batch_id else None
+    if batch is not None:
+        check_batch_changeable(batch.id, batch.status)
+    return page
+
+
+def _settle_document(session: Session, document: Document) -> None:
+    """An item whose pages are all resolved is ready again, and so is its job."""
+    session.flush()
+    session.refresh(document)
+    unresolved = any(p.review in UNRESOLVED_PAGES for p in document.pages)
+    target = DocumentStatus.NEEDS_REVIEW if unresolved else DocumentStatus.READY
+    if document.status not in (DocumentStatus.FILED, DocumentStatus.WITHDRAWN) and document.status != target:
+        document.status = transition_document(document.id, document.status, target)  # never un-withdraws
+    job = session.scalars(select(IngestJob).where(IngestJob.document_id == document.id)).first()
+    if job is not None and job.state in (JobState.NEEDS_REVIEW, JobState.DONE):
+        job.state = JobState.NEEDS_REVIEW if unresolved else JobState.DONE

@@ -1,0 +1,306 @@
+"""Ingest use cases: accept an item (validate, spool, number, queue), process its job, file the result.
+
+A job's spooled copy stays until the job ends, so a crash at any point is resumed by running the job again.
+Objects are content-addressed, the keys about to be written are recorded first, and the catalogue rows, the
+job's end state and the audit event are one transaction: every item is filed exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from api.ingest.planning import refusal
+from api.ingest.processing import JobProcessing
+from api.views.catalogue import job_view
+from api.wiring import Context
+from archive.access import Principal
+from archive.audit import log as audit
+from archive.catalogue.claims import NEUTRAL_DUPLICATE, ItemFields, duplicate_of, item_fields, replayed_job
+from archive.catalogue.numbering import allocate_reference
+from archive.dates import stored_text
+from archive.errors import Conflict, DanganError, NotFound, UnsupportedFile
+from archive.events import AuditAction
+from archive.hashing import sha256_bytes, sha256_file
+from archive.models import Batch, IngestJob, ManifestItem
+from archive.permissions import Action, authorize
+from archive.text import display_name
+from archive.values import AccessLevel, BatchStatus, JobState
+from archive.visibility import batch_visible, job_visible
+from archive.workflow import check_batch_changeable
+from ingest.grouping import PlannedItem
+from ingest.kinds import validate
+
+log = logging.getLogger(__name__)
+
+
+class IngestService(JobProcessing):
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self.db = context.db
+
+    # -- accepting ---------------------------------------------------------------------------------
+    def submit_item(
+        self,
+        batch_id: int,
+        item: PlannedItem,
+        *,
+        actor: Principal,
+        client: str | None = None,
+        title: str | None = None,
+        level: str | None = None,
+        date: str | None = None,
+        departments: Sequence[str] | None = None,
+        external_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Queue one item; a refusal is an audit event of its own (and is raised to the caller)."""
+        try:
+            return self._submit(
+                batch_id,
+                item,
+                actor=actor,
+                client=client,
+                title=title,
+                level=level,
+                date=date,
+                departments=departments,
+                external_id=external_id,
+            )
+        except DanganError as exc:
+            self.record_refusals(actor, batch_id, [refusal(display_name(item.name), exc)], client=client)
+            raise
+
+    def record_refusals(
+        self, actor: Principal, batch_id: int | None, refused: Sequence[dict[str, Any]], *, client: str | None = None
+    ) -> None:
+        """Items refused before they became jobs (bad files, duplicates, scan-less ZIPs): each an audit event."""
+        if not refused:
+            return
+        with self.db.write() as session:
+            for row in refused:
+                audit.record(
+                    session,
+                    actor=actor.username,
+                    roles=actor.roles,
+                    action=AuditAction.INGEST_REFUSED,
+                    outcome="refused",
+                    target=f"batch:{batch_id}" if batch_id is not None else None,
+                    client=client,
+                    details={"item": str(row.get("item")), "error": row.get("error"), "reason": row.get("message")},
+                )
+
+    def _submit(
+        self,
+        batch_id: int,
+        item: PlannedItem,
+        *,
+        actor: Principal,
+        client: str | None,
+        title: str | None,
+        level: str | None,
+        date: str | None,
+        departments: Sequence[str] | None,
+        external_id: str | None,
+    ) -> dict[str, Any]:
+        """Validate every file of the item and queue it; nothing is written when it is refused.
+
+        Of simultaneous submissions of one file exactly one is queued (the job's claim on its SHA-256 is
+        unique); a retry under the same `external_id` gets the first job back, marked `replayed`."""
+        authorize(actor.roles, Action.INGEST)
+        if external_id is not None and (replay := self._replayed(external_id, actor.username)) is not None:
+            return replay
+        fields = item_fields(actor, level=level, date=date, departments=departments)
+        name = display_name(item.name)
+        checked = [validate(path, display_name=_display_name(item, path)) for path in item.sources]
+        media_types = {c.media_type for c in checked}
+        if len(checked) > 1 and (len(media_types) > 1 or "application/pdf" in media_types):
+            raise UnsupportedFile(f"{name}: a multi-file item must be page images of one type")
+        hashes = [sha256_file(path)[0] for path in item.sources]
+        item_sha = hashes[0] if len(hashes) == 1 else sha256_bytes("".join(hashes).encode())
+        self._refuse_duplicate(item_sha, name, actor)
+        spool = self._spool(item)
+        queued = _Queued(name, item.manifest_row, item_sha, hashes, checked[0].media_type, fields, title, external_id)
+        try:
+            return self._queue(batch_id, queued, spool, actor=actor, client=client)
+        except IntegrityError:
+            shutil.rmtree(spool, ignore_errors=True)
+            if external_id is not None and (replay := self._replayed(external_id, actor.username)) is not None:
+                return replay  # a simultaneous retry of the same submission won the race
+            self._refuse_duplicate(item_sha, name, actor)
+            raise Conflict(NEUTRAL_DUPLICATE) from None
+        except BaseException:
+            shutil.rmtree(spool, ignore_errors=True)
+            raise
+
+    def _queue(
+        self, batch_id: int, queued: _Queued, spool: Path, *, actor: Principal, client: str | None
+    ) -> dict[str, Any]:
+        with self.db.write() as session:
+            batch = self._open_batch(session, batch_id, actor)
+            manifest = self._manifest_row(session, batch, queued.manifest_row)
+            reference, number = allocate_reference(session, batch, manifest)
+            fields = queued.fields
+            job = IngestJob(
+                batch_id=batch.id,
+                state=JobState.QUEUED,
+                source_name=queued.name,
+                spool_path=str(spool),
+                submitted_by=actor.username,
+                claim_sha256=queued.sha256,
+                external_id=queued.external_id,
+                options={
+                    "languages": batch.languages,
+                    "level": fields.level or batch.level,
+                    "departments": list(fields.departments),
+                    "fonds": batch.fonds.code,
+                    "profile": batch.profile,
+                    "profile_overrides": dict(batch.profile_overrides),
+                    "title": display_name(queued.title)
+                    if queued.title
+                    else (manifest.title if manifest and manifest.title else _title(queued.name)),
+                    "date": fields.date or (stored_text(manifest.date, manifest.date_precision) if manifest else None),
+                    "manifest_item_id": manifest.id if manifest else None,
+                    "item_number": number,
+                    "reference_code": reference,
+                    "media_type": queued.media_type,
+                    "sha256": queued.sha256,
+                    "source_sha256": queued.hashes,
+                    "spooled": [p.name for p in sorted(spool.iterdir())],
+                },
+            )
+            session.add(job)
+            session.flush()  # the claim: a second job for the same SHA-256 fails here, atomically
+            audit.record(
+                session,
+                actor=actor.username,
+                roles=actor.roles,
+                action=AuditAction.INGEST_SUBMIT,
+                target=f"job:{job.id}",
+                client=client,
+                details={
+                    "item": queued.name,
+                    "files": len(queued.hashes),
+                    "sha256": queued.sha256,
+                    "batch": batch.id,
+                    "reference_code": reference,
+                }
+                | ({"external_id": queued.external_id} if queued.external_id else {}),
+            )
+            return job_view(job)
+
+    def _replayed(self, external_id: str, actor: str) -> dict[str, Any] | None:
+        with self.db.session() as session:
+            job = replayed_job(session, external_id, actor)
+            return None if job is None else job_view(job) | {"replayed": True}
+
+    def _refuse_duplicate(self, sha256: str, name: str, principal: Principal) -> None:
+        with self.db.session() as session:
+            conflict = duplicate_of(session, sha256, name, principal)
+        if conflict is not None:
+            raise conflict
+
+    def upload_batch(self, actor: Principal, *, fonds: str | None = None) -> int:
+        """The open batch a user's loose uploads go to (one per user and fonds, made on first use)."""
+        authorize(actor.roles, Action.INGEST)
+        fonds = fonds or self.context.settings.default_fonds
+        label = f"web uploads of {actor.username}"
+        with self.db.session() as session:
+            found = session.scalars(
+                select(Batch.id)
+                .join(Batch.fonds)
+                .where(
+                    Batch.label == label,
+                    Batch.status == BatchStatus.OPEN,
+                    Batch.created_by == actor.username,
+                    Batch.fonds.has(code=fonds),
+                )
+            ).first()
+        if found is not None:
+            return found
+        from api.ingest.batches import BatchService
+
+        level = min(AccessLevel.parse(self.context.settings.default_level), actor.clearance)  # within their clearance
+        return int(BatchService(self.context).create(actor=actor, fonds=fonds, label=label, level=level.label)["id"])
+
+    def ensure_open(self, actor: Principal, batch_id: int) -> None:
+        """Refuse files for a batch that is sampled, accepted or filed, before any upload is received."""
+        authorize(actor.roles, Action.INGEST)
+        with self.db.session() as session:
+            self._open_batch(session, batch_id, actor)
+
+    def _open_batch(self, session: Session, batch_id: int, actor: Principal) -> Batch:
+        batch = session.get(Batch, batch_id)
+        if batch is None or not batch_visible(actor, batch):
+            raise NotFound(f"batch {batch_id} does not exist; create one with `dangan batch create`")
+        check_batch_changeable(batch_id, batch.status)
+        return batch
+
+    @staticmethod
+    def _manifest_row(session: Session, batch: Batch, row_number: int | None) -> ManifestItem | None:
+        if row_number is None:
+            return None
+        return session.scalars(
+            select(ManifestItem).where(ManifestItem.batch_id == batch.id, ManifestItem.row_number == row_number)
+        ).first()
+
+    def _spool(self, item: PlannedItem) -> Path:
+        """The item's files in a private folder: the job's durable input until it ends. Files the caller
+        handed over stay where they are (copied); files in the spool's scratch areas are moved."""
+        folder = self.context.settings.spool_dir / uuid.uuid4().hex
+        partial = folder.with_name(folder.name + ".part")
+        partial.mkdir(parents=True)
+        scratch = [self.context.settings.spool_dir / area for area in ("incoming", "unpacked")]
+        for index, path in enumerate(item.sources, start=1):
+            target = partial / f"{index:05d}{path.suffix.lower()}"
+            if any(path.is_relative_to(area) for area in scratch):
+                path.replace(target)  # a received upload or an unpacked ZIP member: moved, not copied again
+            else:
+                shutil.copyfile(path, target)
+        partial.replace(folder)
+        return folder
+
+    def job(self, actor: Principal, job_id: int) -> dict[str, Any]:
+        """A job of an item the caller may see; any other answers exactly like a missing one."""
+        authorize(actor.roles, Action.READ_WORK)
+        with self.db.session() as session:
+            job = session.get(IngestJob, job_id)
+            if job is None or not job_visible(session, actor, job):
+                raise NotFound(f"job {job_id} does not exist")
+            return job_view(job)
+
+
+@dataclass(frozen=True)
+class _Queued:
+    """One checked item on its way into a job."""
+
+    name: str
+    manifest_row: int | None
+    sha256: str
+    hashes: list[str]
+    media_type: str
+    fields: ItemFields
+    title: str | None
+    external_id: str | None
+
+
+def _display_name(item: PlannedItem, path: Path) -> str:
+    """The name a person recognises: the file's own, or folder/file for a page of a folder item."""
+    if len(item.sources) == 1 and Path(item.name).suffix.lower() == path.suffix.lower():
+        return display_name(item.name)
+    return display_name(f"{item.name}/{path.name}")
+
+
+def _title(name: str) -> str:
+    name = display_name(name)
+    stem = Path(name.split("..", maxsplit=1)[0]).stem if "." in name else name
+    return re.sub(r"[-_]+", " ", stem).strip() or name

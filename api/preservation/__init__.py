@@ -1,0 +1,1 @@
+"""Preservation: fixity, backups, restore drills, reindex and initialisation."""

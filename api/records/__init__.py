@@ -1,0 +1,1 @@
+"""Records: reading documents and their files under the access policy; export."""

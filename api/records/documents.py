@@ -1,0 +1,211 @@
+"""Reading documents and their files, always through the access policy; hidden records are 'not found'."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from api.records.served_files import Damaged, VerifiedCopy, verified_copy
+from api.search.rows import indexed_in_use
+from api.views.catalogue import document_view
+from api.wiring import Context
+from archive.access import Principal
+from archive.audit import log as audit
+from archive.dates import PartialDate, stored_text
+from archive.errors import Conflict, IntegrityFailure, InvalidInput, NotFound
+from archive.events import AuditAction
+from archive.models import Document, StoredObject
+from archive.permissions import Action, authorize
+from archive.values import AccessLevel, DocumentStatus, ObjectRole
+from archive.visibility import document_visible
+from archive.workflow import transition_document
+
+
+@dataclass
+class FileDownload:
+    stream: BinaryIO
+    media_type: str
+    filename: str
+    size: int
+    inline: bool = True  # False: the browser saves it (originals), never renders it
+
+
+def _visible_document(session: Session, principal: Principal, document_id: int) -> Document:
+    document = session.scalars(
+        select(Document)
+        .where(Document.id == document_id)
+        .options(selectinload(Document.pages), selectinload(Document.objects), selectinload(Document.fonds))
+    ).first()
+    if document is None or not document_visible(principal, document):
+        raise NotFound(f"document {document_id} does not exist")
+    return document
+
+
+class DocumentService:
+    def __init__(self, context: Context) -> None:
+        self.context = context
+
+    def _record_refusal(self, principal: Principal, action: AuditAction, document_id: int, client: str | None) -> None:
+        """A refused or missing record is logged in its own transaction, so the refusal itself is kept."""
+        with self.context.db.write() as session:
+            audit.record(
+                session,
+                actor=principal.username,
+                roles=principal.roles,
+                action=action,
+                outcome="denied_or_missing",
+                target=f"document:{document_id}",
+                client=client,
+            )
+
+    def get(self, principal: Principal, document_id: int, *, client: str | None = None) -> dict[str, Any]:
+        authorize(principal.roles, Action.READ_RECORD)
+        try:
+            with self.context.db.write() as session:
+                document = _visible_document(session, principal, document_id)
+                audit.record(
+                    session,
+                    actor=principal.username,
+                    roles=principal.roles,
+                    action=AuditAction.DOCUMENT_VIEW,
+                    target=f"document:{document_id}",
+                    client=client,
+                )
+                return document_view(document)
+        except NotFound:
+            self._record_refusal(principal, AuditAction.DOCUMENT_VIEW, document_id, client)
+            raise
+
+    def open_file(
+        self, principal: Principal, document_id: int, role: ObjectRole, *, client: str | None = None
+    ) -> FileDownload:
+        """A checked copy of one of the document's files; damaged bytes are refused, logged and alerted on."""
+        authorize(principal.roles, Action.READ_RECORD)
+        try:
+            with self.context.db.session() as session:
+                document = _visible_document(session, principal, document_id)
+                stored: StoredObject | None = next((o for o in document.objects if o.role == role), None)
+                original = role == ObjectRole.ORIGINAL
+                filename = document.original_filename if original else f"{document.reference_code}.pdf"
+        except NotFound:
+            self._record_refusal(principal, AuditAction.DOCUMENT_DOWNLOAD, document_id, client)
+            raise
+        if stored is None:
+            raise NotFound(f"document {document_id} has no {role.value} file")
+        copy = verified_copy(self.context.store, stored.key, stored.sha256, self.context.settings.spool_dir / "served")
+        served = isinstance(copy, VerifiedCopy)
+        with self.context.db.write() as session:
+            audit.record(
+                session,
+                actor=principal.username,
+                roles=principal.roles,
+                action=AuditAction.DOCUMENT_DOWNLOAD if served else AuditAction.DOCUMENT_INTEGRITY,
+                outcome="success" if served else "failure",
+                target=f"document:{document_id}",
+                client=client,
+                details={"role": role.value} | ({} if served else _damage(stored, copy)),
+            )
+        if not isinstance(copy, VerifiedCopy):
+            raise IntegrityFailure(
+                f"the stored {role.value} file of document {document_id} is damaged (its bytes no longer match "
+                "the checksum recorded when it was filed), so it was not served; a system administrator should "
+                "run `dangan verify` and repair it from a backup"
+            )
+        return FileDownload(copy.stream, stored.media_type, filename, copy.size, inline=not original)
+
+
+def _damage(stored: StoredObject, damaged: Damaged | VerifiedCopy) -> dict[str, Any]:
+    actual = damaged.actual_sha256 if isinstance(damaged, Damaged) else None
+    reason = damaged.reason if isinstance(damaged, Damaged) else ""
+    return {"key": stored.key, "expected_sha256": stored.sha256, "actual_sha256": actual, "reason": reason}
+
+
+def update_document(
+    context: Context,
+    principal: Principal,
+    document_id: int,
+    *,
+    title: str | None = None,
+    date: str | None = None,
+    level: str | None = None,
+    departments: list[str] | None = None,
+    client: str | None = None,
+) -> dict[str, Any]:
+    """Edit metadata; a level or scope change reaches the search index before this returns, so the very next
+    search already obeys it. Only records the caller can see can be edited (others are 'not found')."""
+    authorize(principal.roles, Action.EDIT_RECORD)
+    with context.db.write() as session:
+        document = _visible_document(session, principal, document_id)
+        before = {
+            "title": document.title,
+            "date": stored_text(document.date, document.date_precision),
+            "level": document.access_level,
+            "departments": list(document.departments),
+        }
+        if title is not None:
+            if not title.strip():
+                raise InvalidInput("a title cannot be empty")
+            document.title = title.strip()
+        if date is not None:
+            new_date = PartialDate.parse_optional(date)  # "" clears the date
+            document.date = new_date.start() if new_date else None
+            document.date_precision = new_date.stored_precision if new_date else None
+        if level is not None:
+            new_level = AccessLevel.parse(level)
+            if new_level > principal.clearance:
+                raise InvalidInput(f"you cannot set a level above your own clearance ({principal.clearance.label})")
+            document.access_level = int(new_level)
+        if departments is not None:
+            document.departments = sorted(set(departments))
+        after = {
+            "title": document.title,
+            "date": stored_text(document.date, document.date_precision),
+            "level": document.access_level,
+            "departments": list(document.departments),
+        }
+        changed = {key: str(after[key]) for key in after if after[key] != before[key]}
+        action = AuditAction.LEVEL_CHANGE if {"level", "departments"} & set(changed) else AuditAction.DOCUMENT_UPDATE
+        audit.record(
+            session,
+            actor=principal.username,
+            roles=principal.roles,
+            action=action,
+            target=f"document:{document_id}",
+            client=client,
+            details={"changed": changed, "before": {k: str(before[k]) for k in changed}},
+        )
+        view = document_view(document)
+        indexed = indexed_in_use(document)  # an admin's edit of a withdrawn record does not bring it back
+    context.index.upsert(indexed)
+    return view
+
+
+def withdraw_document(
+    context: Context, principal: Principal, document_id: int, *, reason: str, client: str | None = None
+) -> dict[str, Any]:
+    """Take a record out of use: it leaves the search index before this returns, answers 'not found' to all but
+    admins, and keeps its files, catalogue row and history (destruction is a separate, approved act)."""
+    authorize(principal.roles, Action.WITHDRAW_RECORD)
+    with context.db.write() as session:
+        document = _visible_document(session, principal, document_id)
+        if not reason.strip():
+            raise InvalidInput("give the reason for withdrawing the record (it goes into the access log)")
+        if document.status == DocumentStatus.WITHDRAWN:
+            raise Conflict(f"document {document_id} ({document.reference_code}) is already withdrawn")
+        previous = document.status
+        document.status = transition_document(document_id, document.status, DocumentStatus.WITHDRAWN)
+        audit.record(
+            session,
+            actor=principal.username,
+            roles=principal.roles,
+            action=AuditAction.DOCUMENT_WITHDRAW,
+            target=f"document:{document_id}",
+            client=client,
+            details={"reason": reason.strip(), "reference_code": document.reference_code, "status_was": previous},
+        )
+        view = document_view(document)
+    context.index.delete([document_id])
+    return view

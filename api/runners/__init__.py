@@ -1,0 +1,1 @@
+"""Job runners behind one Protocol: the embedded local pool (and, later, Celery)."""

@@ -1,0 +1,1 @@
+"""Search use cases: the caller's scope goes into every query."""

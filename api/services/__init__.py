@@ -1,1 +1,0 @@
-"""Use cases shared by the CLI and the HTTP API: each command or route makes one call here."""

@@ -1,0 +1,1 @@
+"""The catalogue's rules: manifests, reference codes and numbering, duplicate claims, reconciliation, sampling."""

@@ -1,0 +1,1 @@
+"""Preservation rules: fixity verification with graded findings, backup manifests."""
