@@ -7,13 +7,34 @@ API each map this tree in exactly one place.
 
 from __future__ import annotations
 
+from enum import IntEnum
 from typing import ClassVar
+
+
+class ExitCode(IntEnum):
+    """Every exit status the CLI uses, and the only place they are defined (the README lists them)."""
+
+    OK = 0  # done; a verification: clean
+    FAILED = 1  # a bug: the traceback is in the log
+    INVALID_INPUT = 2  # a usage error or a request that cannot be acted on as given
+    UNSUPPORTED_FILE = 3  # a file of a kind or size the archive does not take
+    NOT_FOUND = 4  # no such record, batch, job or target (or not visible to you)
+    CONFLICT = 5  # already there, or not in a state that allows it
+    DENIED = 6  # not signed in, or not allowed
+    PROCESSING_FAILED = 7  # OCR or PDF/A failed for an item
+    STORAGE_UNAVAILABLE = 8  # the object store or the catalogue cannot be reached
+    INTEGRITY_FAILURE = 9  # a verification found errors: missing, changed or unreadable data
+    WARNINGS = 10  # a verification found warnings only (nothing lost)
+    SEARCH_UNAVAILABLE = 11  # the search index cannot be used; rebuild it
+    CONFIGURATION = 12  # a setting is wrong: the message names the variable
+    TOO_MANY_ATTEMPTS = 13  # too many failed logins from here; wait
+    INTERRUPTED = 130  # stopped with Ctrl-C (128 + SIGINT)
 
 
 class DanganError(Exception):
     """Base of every error a user or operator can cause."""
 
-    exit_code: ClassVar[int] = 1
+    exit_code: ClassVar[int] = ExitCode.FAILED
     http_status: ClassVar[int] = 500
     code: ClassVar[str] = "error"
 
@@ -25,7 +46,7 @@ class DanganError(Exception):
 class InvalidInput(DanganError):
     """A request or argument that cannot be acted on as given."""
 
-    exit_code = 2
+    exit_code = ExitCode.INVALID_INPUT
     http_status = 400
     code = "invalid_input"
 
@@ -33,7 +54,7 @@ class InvalidInput(DanganError):
 class UnsupportedFile(InvalidInput):
     """A file that is empty, not what its extension says, encrypted, broken or too large."""
 
-    exit_code = 3
+    exit_code = ExitCode.UNSUPPORTED_FILE
     http_status = 415
     code = "unsupported_file"
 
@@ -54,7 +75,7 @@ class QueryError(InvalidInput):
 class NotFound(DanganError):
     """The thing does not exist, or the caller may not see it (never a 403 for hidden records)."""
 
-    exit_code = 4
+    exit_code = ExitCode.NOT_FOUND
     http_status = 404
     code = "not_found"
 
@@ -62,7 +83,7 @@ class NotFound(DanganError):
 class Conflict(DanganError):
     """The request collides with what is already archived."""
 
-    exit_code = 5
+    exit_code = ExitCode.CONFLICT
     http_status = 409
     code = "conflict"
 
@@ -70,7 +91,7 @@ class Conflict(DanganError):
 class AuthenticationRequired(DanganError):
     """No valid credentials were given."""
 
-    exit_code = 6
+    exit_code = ExitCode.DENIED
     http_status = 401
     code = "unauthenticated"
 
@@ -78,7 +99,7 @@ class AuthenticationRequired(DanganError):
 class TooManyAttempts(DanganError):
     """Logins from this address failed too often; further attempts wait `retry_after` seconds."""
 
-    exit_code = 13
+    exit_code = ExitCode.TOO_MANY_ATTEMPTS
     http_status = 429
     code = "too_many_attempts"
 
@@ -90,7 +111,7 @@ class TooManyAttempts(DanganError):
 class PermissionDenied(DanganError):
     """The caller is known but their role does not allow the action (records they may not see are 404)."""
 
-    exit_code = 6
+    exit_code = ExitCode.DENIED
     http_status = 403
     code = "forbidden"
 
@@ -98,7 +119,7 @@ class PermissionDenied(DanganError):
 class ProcessingFailed(DanganError):
     """OCR or conversion of a valid file failed; the job is marked failed with this reason."""
 
-    exit_code = 7
+    exit_code = ExitCode.PROCESSING_FAILED
     http_status = 422
     code = "processing_failed"
 
@@ -106,7 +127,7 @@ class ProcessingFailed(DanganError):
 class StorageUnavailable(DanganError):
     """The object store cannot be reached or refused an operation."""
 
-    exit_code = 8
+    exit_code = ExitCode.STORAGE_UNAVAILABLE
     http_status = 503
     code = "storage_unavailable"
 
@@ -114,7 +135,7 @@ class StorageUnavailable(DanganError):
 class IntegrityFailure(DanganError):
     """Stored bytes do not match their recorded SHA-256, or an object is missing."""
 
-    exit_code = 9
+    exit_code = ExitCode.INTEGRITY_FAILURE
     http_status = 500
     code = "integrity_failure"
 
@@ -122,7 +143,7 @@ class IntegrityFailure(DanganError):
 class SearchUnavailable(DanganError):
     """The search index is missing, corrupt or of another schema version; it must be rebuilt."""
 
-    exit_code = 11
+    exit_code = ExitCode.SEARCH_UNAVAILABLE
     http_status = 503
     code = "search_unavailable"
 
@@ -130,7 +151,7 @@ class SearchUnavailable(DanganError):
 class ConfigurationError(DanganError):
     """Settings are inconsistent or name something that does not exist."""
 
-    exit_code = 12
+    exit_code = ExitCode.CONFIGURATION
     http_status = 500
     code = "configuration_error"
 

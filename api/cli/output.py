@@ -13,6 +13,8 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from api.views.base import as_json
+
 stdout = Console(soft_wrap=True)
 stderr = Console(stderr=True, soft_wrap=True)
 PLAIN_LINE_SECONDS = 2.0  # without a terminal, a progress line at most this often (and the last one)
@@ -24,6 +26,8 @@ def say(text: str) -> None:
 
 
 def emit_json(data: Any) -> None:
+    """Print data as JSON; a View (or a list of them) prints as the API would answer."""
+    data = as_json(data)
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 

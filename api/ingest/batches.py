@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.views.urls import batch_report_url, batch_url
 from api.wiring import Context
 from archive.access import Principal
 from archive.audit import log as audit
@@ -170,7 +171,7 @@ class BatchService:
             "decided_at": batch.decided_at.isoformat() if batch.decided_at else None,
             "created_by": batch.created_by,
             "created_at": batch.created_at.isoformat(),
-            "links": {"self": f"/api/v1/batches/{batch.id}", "report": f"/api/v1/batches/{batch.id}/report"},
+            "links": {"self": batch_url(batch.id), "report": batch_report_url(batch.id)},
         }
 
     def _progress(self, session: Session, batch: Batch, actor: Principal) -> dict[str, Any]:

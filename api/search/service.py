@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from api.views.catalogue import level_label
+from api.views.urls import document_pdf_url, document_url
 from api.wiring import Context
 from archive.access import Principal, search_scope
 from archive.audit import log as audit
@@ -69,8 +70,8 @@ class SearchService:
                         "date": stored_text(document.date, document.date_precision),
                         "snippets": [],
                         "links": {
-                            "self": f"/api/v1/documents/{document.id}",
-                            "pdf": f"/api/v1/documents/{document.id}/pdf",
+                            "self": document_url(document.id),
+                            "pdf": document_pdf_url(document.id),
                         },
                     }
                 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.views.urls import document_original_url, document_pdf_url, document_url, job_url
 from archive.dates import PartialDate
 from archive.models import Document, IngestJob
 from archive.values import AccessLevel
@@ -41,9 +42,9 @@ def document_view(document: Document, *, with_pages: bool = True) -> dict[str, A
         "page_count": document.page_count,
         "created_at": document.created_at.isoformat(),
         "links": {
-            "self": f"/api/v1/documents/{document.id}",
-            "pdf": f"/api/v1/documents/{document.id}/pdf",
-            "original": f"/api/v1/documents/{document.id}/original",
+            "self": document_url(document.id),
+            "pdf": document_pdf_url(document.id),
+            "original": document_original_url(document.id),
         },
     }
     if with_pages:
@@ -77,6 +78,5 @@ def job_view(job: IngestJob) -> dict[str, Any]:
         "created_at": job.created_at.isoformat(),
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
         "seconds": job.seconds,
-        "links": {"self": f"/api/v1/jobs/{job.id}"}
-        | ({"document": f"/api/v1/documents/{job.document_id}"} if job.document_id else {}),
+        "links": {"self": job_url(job.id)} | ({"document": document_url(job.document_id)} if job.document_id else {}),
     }

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.errors import IntegrityFailure, InvalidInput, NotFound
+from archive.errors import ExitCode, InvalidInput, NotFound
 from archive.hashing import sha256_stream
 from archive.models import Document, StoredObject
 from archive.ports import BlobStore
@@ -42,7 +42,7 @@ CATEGORIES = (MISSING, SIZE_CHANGED, CONTENT_CHANGED, SWAPPED, UNTRACKED)
 WARNING_CATEGORIES = frozenset({UNTRACKED})
 
 CLEAN, WARNINGS, ERRORS = "clean", "warnings", "errors"
-EXIT_CODES = {CLEAN: 0, WARNINGS: 10, ERRORS: IntegrityFailure.exit_code}
+EXIT_CODES = {CLEAN: ExitCode.OK, WARNINGS: ExitCode.WARNINGS, ERRORS: ExitCode.INTEGRITY_FAILURE}
 
 OBJECT_PREFIX = "sha256/"
 STRUCTURE_NOTE = (

@@ -1,0 +1,55 @@
+"""The one error schema in OpenAPI: every route documents the statuses it can answer with, all in the shape
+`{"error": code, "message": text}` that api/http/errors.py and the DanganError handler produce."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from archive.errors import all_error_classes
+
+
+class ErrorBody(BaseModel):
+    """What every refusal answers with: a stable code for programs and a sentence that says what to do."""
+
+    error: str = Field(description="A stable code, e.g. not_found, forbidden, invalid_input")
+    message: str = Field(description="What went wrong and what to do next, for a person")
+
+
+_EXAMPLES: dict[int, tuple[str, str]] = {
+    400: ("invalid_input", "query.limit: input should be less than or equal to 100"),
+    401: ("unauthenticated", "sign in first: send 'Authorization: Bearer <token>'"),
+    403: ("forbidden", "your role may not do this"),
+    404: ("not_found", "document 12 not found"),
+    405: ("method_not_allowed", "this address does not take that method"),
+    409: ("conflict", "this file is already in the archive as item 7"),
+    413: ("too_large", "the upload is larger than the 2048 MB limit"),
+    415: ("unsupported_file", "scan.docx is not a TIFF, PNG, JPEG or PDF scan"),
+    422: ("processing_failed", "page 3: tesseract failed"),
+    429: ("too_many_attempts", "too many failed logins from this address; try again in 60 s"),
+    500: ("internal_error", "the server failed on this request; the error is in its log"),
+    503: ("storage_unavailable", "the object store cannot be reached"),
+    507: ("insufficient_storage", "no space left where the archive writes"),
+}
+ALWAYS = (400, 401, 500)  # any route: a malformed request, no or a bad token, a bug
+
+
+def _description(status: int) -> str:
+    codes = sorted({cls.code for cls in all_error_classes() if cls.http_status == status})
+    return "Refused: " + (", ".join(codes) if codes else _EXAMPLES.get(status, ("error", ""))[0])
+
+
+def error_responses(*statuses: int, public: bool = False) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route: the given statuses plus the ones every route can answer (400, 401, 500;
+    401 not for public routes), each with the one error schema and an example."""
+    wanted = sorted(set(statuses) | {status for status in ALWAYS if not (public and status == 401)})
+    responses: dict[int | str, dict[str, Any]] = {}
+    for status in wanted:
+        code, message = _EXAMPLES.get(status, ("error", "the request cannot be served"))
+        responses[status] = {
+            "model": ErrorBody,
+            "description": _description(status),
+            "content": {"application/json": {"example": {"error": code, "message": message}}},
+        }
+    return responses
