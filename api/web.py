@@ -11,6 +11,7 @@ from fastapi import APIRouter, FastAPI, File, Form, Request, Response, UploadFil
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from api.openapi_ui import mount_docs
 from api.runner import JobRunner, LocalJobRunner
 from api.services.auditing import AuditService
 from api.services.documents import DocumentService, FileDownload, update_document, withdraw_document
@@ -56,6 +57,8 @@ def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
         description="Scanned records in; a searchable, access-controlled, verifiable archive out.",
+        docs_url=None,  # /docs from this server's own files (api/openapi_ui.py); no ReDoc page
+        redoc_url=None,
     )
     app.state.context = context
     app.include_router(batch_routes)
@@ -134,6 +137,7 @@ def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
         return _stream(documents.open_file(caller, document_id, ObjectRole.ORIGINAL, client=client_of(request)))
 
     mount_ui(app)
+    mount_docs(app)
     return app
 
 
