@@ -1,4 +1,5 @@
-# Dang'an. `make run` sets up and serves the embedded default; `make test` sets up and runs every check.
+# Dang'an. `make run` sets up and serves the embedded default; `make test` sets up and runs every check;
+# `make test-fast` runs the tests that need no real OCR (null OCR engine), for quick iteration.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -6,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SYSTEM_STAMP := $(VENV)/.system-packages
 
-.PHONY: install system venv run test lint typecheck unit bench clean
+.PHONY: install system venv run test test-fast lint typecheck unit bench clean
 
 install: $(STAMP)
 
@@ -39,6 +40,9 @@ unit: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint typecheck unit
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not ocr and not slow" $(PYTEST_ARGS)
 
 bench: install
 	@for script in bench/bench_*.py; do module=$${script%.py}; module=$${module//\//.}; \
