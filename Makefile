@@ -1,5 +1,6 @@
 # Dang'an. `make run` sets up (runtime lock) and serves the embedded default; `make test` sets up (development
-# lock) and runs every check; `make lock` regenerates both locks.
+# lock) and runs every check; `make test-fast` runs the tests that need no real OCR (null OCR engine), for quick
+# iteration; `make lock` regenerates the locks.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -18,7 +19,7 @@ UV_VERSION := 0.13.9
 UV := $(LOCK_VENV)/bin/uv
 LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --no-strip-extras --custom-compile-command "make lock"
 
-.PHONY: install install-runtime system venv run test lint typecheck unit bench lock clean
+.PHONY: install install-runtime system venv run test test-fast lint typecheck unit bench lock clean
 
 install-runtime: $(RUNTIME_STAMP)
 install: $(DEV_STAMP)
@@ -68,6 +69,9 @@ unit: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint typecheck unit
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not ocr and not slow" $(PYTEST_ARGS)
 
 bench: install
 	@for script in bench/bench_*.py; do module=$${script%.py}; module=$${module//\//.}; \
