@@ -117,6 +117,7 @@ POLICY: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/documents/{document_id}"): Row(READERS, "document"),
     ("GET", "/api/v1/documents/{document_id}/pdf"): Row(READERS, "document"),
     ("GET", "/api/v1/documents/{document_id}/original"): Row(READERS, "document"),
+    ("GET", "/api/v1/documents/{document_id}/text"): Row(READERS, "document", query="?page=1"),
     ("PATCH", "/api/v1/documents/{document_id}"): Row(WORKERS, "document", 400, body=lambda ids: {"title": " "}),
     ("POST", "/api/v1/documents/{document_id}/withdraw"): Row(
         frozenset({"sysadmin"}), "document", 400, body=lambda ids: {"reason": " "}

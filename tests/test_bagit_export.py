@@ -78,8 +78,8 @@ def test_batch_export_is_a_valid_bag(archived: tuple[Context, int], tmp_path: Pa
     summary = export_bag(context, fonds=None, batch_id=batch_id, target=target, actor=TESTER, progress=step)
     bag = read_bag(tmp_path / "bag")
     octets, count = payload_sizes(tmp_path / "bag")
-    assert summary["payload_oxum"] == bag.info["Payload-Oxum"] == f"{octets}.{count}"
-    assert summary["documents"] == 3 and summary["files"] == count and summary["bytes"] == octets
+    assert summary.payload_oxum == bag.info["Payload-Oxum"] == f"{octets}.{count}"
+    assert summary.documents == 3 and summary.files == count and summary.bytes == octets
     # 4 originals + 3 PDF/A + 3 texts, then documents.json and documents.csv
     assert count == 12 and seen[-1] == (10, 10)
     assert bag.info["External-Identifier"] == f"batch-{batch_id}"
@@ -140,7 +140,7 @@ def test_fonds_export_and_audit_event(archived: tuple[Context, int], tmp_path: P
     (tmp_path / "empty").mkdir()
     summary = export_bag(context, fonds=FONDS, batch_id=None, target=tmp_path / "empty", actor=TESTER)
     bag = read_bag(tmp_path / "empty")
-    assert bag.info["External-Identifier"] == FONDS and summary["documents"] == 3
+    assert bag.info["External-Identifier"] == FONDS and summary.documents == 3
     with context.db.session() as session:
         event = session.query(AuditEvent).filter_by(action="export.bagit").order_by(AuditEvent.id.desc()).first()
         assert event is not None and event.actor == TESTER.username == "tester"
@@ -148,7 +148,7 @@ def test_fonds_export_and_audit_event(archived: tuple[Context, int], tmp_path: P
             "scope": {"fonds": FONDS},
             "documents": 3,
             "files": 12,
-            "bytes": summary["bytes"],
+            "bytes": summary.bytes,
             "roles": ["archivist"],  # the actor's roles at the time, covered by the hash
         }
 

@@ -94,5 +94,5 @@ def test_kill_9_at_random_moments_then_resume_files_every_item_exactly_once(tmp_
     assert all(d.indexed_at is not None for d in documents)
     for n in range(ITEMS):
         found = SearchService(context).search(ARCHIVIST, f'"item number {n} of"')
-        assert found["total"] == 1, n
+        assert found.total == 1, n
     context.close()

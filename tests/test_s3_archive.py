@@ -40,7 +40,7 @@ def test_ingest_search_download_and_verify_on_s3(s3_server: S3Endpoint, tmp_path
         assert not (tmp_path / "var" / "objects").exists()  # nothing fell back to the local disk
 
         found = SearchService(context).search(ARCHIVIST, '"payroll registers"')
-        assert [hit["document_id"] for hit in found["hits"]] == [document_id]
+        assert [hit.document_id for hit in found.hits] == [document_id]
         download = DocumentService(context).open_file(ARCHIVIST, document_id, ObjectRole.ORIGINAL)
         with download.stream as stream:
             assert stream.read() == page.path.read_bytes()

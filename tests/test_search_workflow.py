@@ -64,12 +64,12 @@ def test_a_rejected_page_is_not_searchable_text_until_accepted(
     with context.db.session() as session:
         page_id = session.scalars(select(Page.id).where(Page.document_id == ids["ledger"])).one()
     search = SearchService(context)
-    [hit] = search.search(SYSADMIN, "ledger")["hits"]
-    assert ">ledger</mark>" in hit["snippets"][0]["text"]
+    [hit] = search.search(SYSADMIN, "ledger").hits
+    assert ">ledger</mark>" in hit.snippets[0].text
     ReviewService(context).reject(page_id, actor=REVIEWER, reason="blurred: rescan")
     assert context.index.search("harbour", scope=OPERATOR).total_documents == 0  # its text left the index
-    [hit] = search.search(SYSADMIN, "ledger")["hits"]  # still found by its title (ledger.png) ...
-    assert hit["document_id"] == ids["ledger"] and hit["snippets"] == []  # ... but no rejected text shown
+    [hit] = search.search(SYSADMIN, "ledger").hits  # still found by its title (ledger.png) ...
+    assert hit.document_id == ids["ledger"] and hit.snippets == []  # ... but no rejected text shown
     ReviewService(context).accept(page_id, actor=REVIEWER, note="legible after all")
     assert [h.document_id for h in context.index.search("harbour", scope=OPERATOR).hits] == [ids["ledger"]]
 

@@ -75,9 +75,9 @@ def test_staff_see_an_item_once_it_is_filed_and_not_after_a_reopen(context: Cont
     documents = DocumentService(context)
     with pytest.raises(NotFound):
         documents.get(STAFF, document_id)
-    assert documents.get(ARCHIVIST, document_id)["status"] == "ready"
+    assert documents.get(ARCHIVIST, document_id).status == "ready"
     file_batch(context, batch)
-    assert documents.get(STAFF, document_id)["status"] == "filed"
+    assert documents.get(STAFF, document_id).status == "filed"
     acceptance = AcceptanceService(context)
     with pytest.raises(InvalidInput, match="why"):
         acceptance.reopen(batch, actor=ARCHIVIST, reason=" ")

@@ -8,7 +8,7 @@ import sys
 import click
 import typer
 
-from api.cli import audit, backups, batches, commands, documents, exports, users
+from api.cli import audit, backups, batches, commands, documents, exports, searching, users
 from api.cli.output import emit_json, stderr
 from archive.errors import DanganError, InvalidInput
 
@@ -19,6 +19,7 @@ app = typer.Typer(
 )
 app.callback()(commands.global_options)
 commands.register(app)
+searching.register(app)
 app.add_typer(users.app, name="users")
 app.add_typer(batches.app, name="batch")
 app.add_typer(batches.pages, name="page")

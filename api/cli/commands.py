@@ -1,4 +1,4 @@
-"""Operator and archivist commands: init, ingest, search, reindex, verify, serve, sample, run."""
+"""Operator and archivist commands: init, ingest, reindex, verify, serve, sample, run (search: api/cli/searching.py)."""
 
 from __future__ import annotations
 
@@ -15,14 +15,11 @@ from api.cli.output import emit_json, progress, say, stderr, stdout
 from api.cli.watch import watch_folder
 from api.preservation.backups import BACKUP_LEVEL, BackupService
 from api.preservation.maintenance import MaintenanceService
-from api.search.service import SearchService
 from api.wiring import Context, build_context, load_settings
 from archive.access import Principal
-from archive.dates import range_bound
 from archive.errors import DanganError, InvalidInput
 from archive.values import AccessLevel
 from ingest.samples import write_sample_batch
-from search.types import SearchFilters
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 MAX_ID = 2**63 - 1  # the catalogue's integer columns
@@ -142,79 +139,6 @@ def ingest(
     else:
         print_ingest_summary(outcome)
     raise typer.Exit(outcome.exit_code())
-
-
-def search(
-    ctx: typer.Context,
-    query: Annotated[
-        str,
-        typer.Argument(
-            help='Words, "a phrase", 汉字, AND/OR/NOT, title: ref: fonds: series: type: date:[2020 to 2021].'
-        ),
-    ],
-    limit: Annotated[int, typer.Option(min=1, max=100, help="Documents per page.")] = 20,
-    page: Annotated[int, typer.Option(min=1, max=10_000, help="Page of results.")] = 1,
-    sort: Annotated[str, typer.Option(help="relevance or date.")] = "relevance",
-    fonds: Annotated[str | None, typer.Option(help="Only this fonds.")] = None,
-    series: Annotated[str | None, typer.Option(help="Only this series.")] = None,
-    batch: Annotated[int | None, typer.Option(min=1, max=MAX_ID, help="Only this batch.")] = None,
-    date_from: Annotated[str | None, typer.Option(help="Dated on or after (YYYY[-MM[-DD]]).")] = None,
-    date_to: Annotated[str | None, typer.Option(help="Dated on or before.")] = None,
-    doc_type: Annotated[str | None, typer.Option("--type", help="Original format: tiff, jpeg, png, pdf.")] = None,
-    language: Annotated[str | None, typer.Option(help="OCR languages, e.g. chi_sim+eng.")] = None,
-    level: Annotated[str | None, typer.Option(help="Only this access level.")] = None,
-    clearance: Annotated[str | None, typer.Option(help="Search as this clearance (default: everything).")] = None,
-    json_out: JsonOption = False,
-) -> None:
-    """Full-text search; ranked documents with their matching pages, and facet counts."""
-    filters = SearchFilters(
-        fonds=fonds,
-        series=series,
-        batch_id=batch,
-        date_from=range_bound(date_from),
-        date_to=range_bound(date_to, end=True),
-        doc_type=doc_type,
-        language=language,
-        level=int(AccessLevel.parse(level)) if level else None,
-    )
-    context, actor = open_as(ctx)
-    result = SearchService(context).search(
-        lowered(actor, clearance), query, limit=limit, page=page, filters=filters, sort=sort
-    )
-    if json_out:
-        emit_json(result)
-        return
-    total = f"{result['total']}" if result["total_is_exact"] else f"at least {result['total']}"
-    stdout.print(f"{total} document(s) match {query!r}", highlight=False)
-    for rank, hit in enumerate(result["hits"], start=(page - 1) * limit + 1):
-        pages = ", ".join(str(p) for p in hit["pages"])
-        stdout.print(
-            f"{rank:3}. {hit['reference_code']}  {hit['title']}  (pages {pages}; score {hit['score']})",
-            highlight=False,
-            markup=False,
-        )
-    for name, counts in result["facets"].items():
-        if counts:
-            stdout.print(
-                f"  {name}: " + ", ".join(f"{k} {v}" for k, v in counts.items()), highlight=False, markup=False
-            )
-
-
-def suggest(
-    ctx: typer.Context,
-    typed: Annotated[str, typer.Argument(help="The start of a title or reference code.")],
-    limit: Annotated[int, typer.Option(help="How many suggestions.")] = 8,
-    clearance: Annotated[str | None, typer.Option(help="Suggest as this clearance (default: everything).")] = None,
-    json_out: JsonOption = False,
-) -> None:
-    """Titles and reference codes that complete what you typed (what the search box offers as you type)."""
-    context, actor = open_as(ctx)
-    result = SearchService(context).suggest(lowered(actor, clearance), typed, limit=limit)
-    if json_out:
-        emit_json(result)
-        return
-    for item in result["suggestions"]:
-        stdout.print(f"{item['reference_code']}  {item['title']}", highlight=False, markup=False)
 
 
 def reindex(ctx: typer.Context, json_out: JsonOption = False) -> None:
@@ -360,5 +284,5 @@ def run(
 
 
 def register(app: typer.Typer) -> None:
-    for command in (init, ingest, search, suggest, reindex, verify, serve, sample, run):
+    for command in (init, ingest, reindex, verify, serve, sample, run):
         app.command()(command)

@@ -65,8 +65,8 @@ def run_demo(context: Context, *, batch: Path | None) -> None:
     searching = SearchService(context)
     for query in EXAMPLE_QUERIES:
         found = searching.search(archivist, query, limit=5)
-        refs = ", ".join(f"{hit['reference_code']} p.{','.join(map(str, hit['pages']))}" for hit in found["hits"])
-        stdout.print(f"search {query!r}: {found['total']} document(s) {refs}", highlight=False, markup=False)
+        refs = ", ".join(f"{hit.reference_code} p.{','.join(map(str, hit.pages))}" for hit in found.hits)
+        stdout.print(f"search {query!r}: {found.total} document(s) {refs}", highlight=False, markup=False)
     base = f"http://{settings.server.host}:{settings.server.port}"
     banner = (
         f"search page: {base}/ — {sign_in}\n"

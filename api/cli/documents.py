@@ -1,24 +1,56 @@
-"""`dangan document ...`: one record at a time (withdrawal; viewing is `dangan search` and the API)."""
+"""`dangan document ...`: one record at a time: show it, read its text, withdraw it."""
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
 
 from api.cli.commands import JsonOption, acting_user, open_context
-from api.cli.output import emit_json, stdout
-from api.records.documents import withdraw_document
+from api.cli.output import emit_json, say, stderr
+from api.records.documents import DocumentService, withdraw_document
+from api.views.records import DocumentView, PageView
 
-app = typer.Typer(no_args_is_help=True, help="Withdraw a record from use (it leaves search at once).")
+app = typer.Typer(no_args_is_help=True, help="One record: show it, read its text, withdraw it from use.")
+DocumentId = Annotated[
+    int, typer.Argument(min=1, max=2**63 - 1, help="The document's id (see `dangan search --json`).")
+]
+
+
+@app.command()
+def show(ctx: typer.Context, document_id: DocumentId, json_out: JsonOption = False) -> None:
+    """A record's metadata, its pages with their quality findings, and its files (as the API shows them)."""
+    view = DocumentService(open_context(ctx)).get(acting_user(ctx), document_id)
+    if json_out:
+        emit_json(view)
+    else:
+        print_document(view)
+
+
+@app.command()
+def text(
+    ctx: typer.Context,
+    document_id: DocumentId,
+    page: Annotated[int | None, typer.Option(min=1, max=100_000, help="Only this page (default: all).")] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Print a record's text: all current pages, a form feed between pages, or one page with --page."""
+    found = DocumentService(open_context(ctx)).text(acting_user(ctx), document_id, page=page)
+    if json_out:
+        emit_json(found)
+        return
+    if not found.text.strip():
+        which = f"page {page} of {found.reference_code}" if page is not None else found.reference_code
+        stderr.print(f"{which} has no text (nothing was read from it)", highlight=False, markup=False)
+        return
+    sys.stdout.write(found.text if found.text.endswith("\n") else found.text + "\n")
 
 
 @app.command()
 def withdraw(
     ctx: typer.Context,
-    document_id: Annotated[
-        int, typer.Argument(min=1, max=2**63 - 1, help="The document's id (see `dangan search --json`).")
-    ],
+    document_id: DocumentId,
     reason: Annotated[str, typer.Option(help="Why (disposal decision, mistaken ingest, ...); goes into the log.")],
     json_out: JsonOption = False,
 ) -> None:
@@ -27,4 +59,33 @@ def withdraw(
     if json_out:
         emit_json(result)
         return
-    stdout.print(f"withdrew {result['reference_code']} ({result['title']})", highlight=False, markup=False)
+    say(f"withdrew {result.reference_code} ({result.title})")
+
+
+def print_document(view: DocumentView) -> None:
+    say(f"{view.reference_code}  {view.title}")
+    date = f"{view.date} (to the {view.date_precision})" if view.date else "undated"
+    say(f"  id {view.id}, fonds {view.fonds}, batch {view.batch_id or 'none'}, status {view.status}")
+    say(f"  level {view.access_level or 'not set'}, departments {', '.join(view.departments) or 'none'}")
+    say(f"  date {date}, language {view.language}, received as {view.original_filename} at {view.created_at}")
+    say(f"  {view.page_count} page(s); text: dangan document text {view.id} [--page N]")
+    for page in view.pages:
+        print_page(page)
+    for stored in view.objects:
+        say(f"  file {stored.role}: {stored.media_type}, {stored.size:,} bytes, sha256 {stored.sha256}")
+
+
+def print_page(page: PageView) -> None:
+    dpi = f"{page.dpi:g} dpi" if page.dpi else "dpi unknown"
+    confidence = f"OCR confidence {page.ocr_confidence:.0f}" if page.ocr_confidence is not None else "no OCR"
+    say(
+        f"  page {page.number}: {page.width_px}×{page.height_px} px, {dpi}, {confidence}, "
+        f"text from {page.text_source}, {page.characters} characters"
+    )
+    if not page.findings:
+        say("    no quality findings")
+    for finding in page.findings:
+        say(
+            f"    {finding.severity} {finding.check}: {finding.message} "
+            f"(measured {finding.measured:g}, threshold {finding.threshold:g})"
+        )

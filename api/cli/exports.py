@@ -35,8 +35,8 @@ def bagit(
         emit_json(result)
     else:
         stdout.print(
-            f"bag of {result['scope']} at {result['path']}: {result['documents']} document(s), "
-            f"{result['files']} file(s), {result['bytes']:,} bytes (Payload-Oxum {result['payload_oxum']})",
+            f"bag of {result.scope} at {result.path}: {result.documents} document(s), "
+            f"{result.files} file(s), {result.bytes:,} bytes (Payload-Oxum {result.payload_oxum})",
             highlight=False,
             markup=False,
         )

@@ -22,6 +22,7 @@ from api.http.documents import router as document_routes
 from api.http.documents import upload_routes
 from api.http.errors import register_error_handlers
 from api.http.headers import SecurityHeaders
+from api.http.openapi import ArchiveAPI
 from api.http.search import router as search_routes
 from api.http.ui import mount_ui
 from api.http.uploads import UploadGuard
@@ -48,7 +49,7 @@ def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
         yield
         job_runner.shutdown(wait=runner is not None)
 
-    app = FastAPI(
+    app = ArchiveAPI(
         title="Dang'an archive API",
         version="0.1.0",
         lifespan=lifespan,

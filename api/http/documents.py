@@ -6,20 +6,38 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, Request, Response, UploadFile
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
+from fastapi.responses import PlainTextResponse, StreamingResponse
 
 from api.http.common import MAX_ID, Caller, Id, ReceivedUpload, Strict, client_of, context_of, upload_name
 from api.http.headers import FILE_HEADERS
+from api.http.openapi import error_responses
 from api.http.uploads import SpoolingRoute
 from api.ingest.service import IngestService
 from api.records.documents import DocumentService, FileDownload, update_document, withdraw_document
+from api.views.records import DocumentView
 from archive.access import Principal
 from archive.hashing import CHUNK
 from archive.values import ObjectRole
 from ingest.grouping import PlannedItem
 
 router = APIRouter()
+RECORD = error_responses(403, 404)  # a role that may not read records; a record hidden from the caller, or none
+# The original is served as it was received; the PDF/A access copy is always a PDF.
+ORIGINAL_TYPES = ("image/tiff", "image/png", "image/jpeg", "application/pdf")
+BINARY_ERRORS = error_responses(403, 404, 500)
+MAX_PAGE_NUMBER = 100_000
+TEXT_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "UTF-8 text, a form feed between pages",
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    }
+}
+
+
+def _binary(*media_types: str, description: str) -> dict[int | str, dict[str, Any]]:
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {200: {"description": description, "content": dict.fromkeys(media_types, binary)}} | BINARY_ERRORS
 
 
 class Withdrawal(Strict):
@@ -40,13 +58,14 @@ def job(job_id: Id, request: Request, caller: Caller) -> dict[str, Any]:
     return IngestService(context_of(request)).job(caller, job_id)
 
 
-@router.get("/api/v1/documents/{document_id}", tags=["documents"])
-def document(document_id: Id, request: Request, caller: Caller) -> dict[str, Any]:
+@router.get("/api/v1/documents/{document_id}", tags=["documents"], responses=RECORD)
+def document(document_id: Id, request: Request, caller: Caller) -> DocumentView:
+    """A record's metadata, current pages (with their quality findings) and files, as the caller may see it."""
     return DocumentService(context_of(request)).get(caller, document_id, client=client_of(request))
 
 
-@router.patch("/api/v1/documents/{document_id}", tags=["documents"])
-def edit_document(document_id: Id, request: Request, caller: Caller, body: DocumentPatch) -> dict[str, Any]:
+@router.patch("/api/v1/documents/{document_id}", tags=["documents"], responses=error_responses(403, 404))
+def edit_document(document_id: Id, request: Request, caller: Caller, body: DocumentPatch) -> DocumentView:
     """Edit title, date, access level or department scope; search obeys a new level at once."""
     return update_document(
         context_of(request),
@@ -60,22 +79,50 @@ def edit_document(document_id: Id, request: Request, caller: Caller, body: Docum
     )
 
 
-@router.post("/api/v1/documents/{document_id}/withdraw", tags=["documents"])
-def withdraw(document_id: Id, request: Request, caller: Caller, body: Withdrawal) -> dict[str, Any]:
+@router.post("/api/v1/documents/{document_id}/withdraw", tags=["documents"], responses=error_responses(403, 404, 409))
+def withdraw(document_id: Id, request: Request, caller: Caller, body: Withdrawal) -> DocumentView:
     """Take a record out of use (admins): out of search at once, 'not found' to others, files kept."""
     return withdraw_document(context_of(request), caller, document_id, reason=body.reason, client=client_of(request))
 
 
-@router.get("/api/v1/documents/{document_id}/pdf", tags=["documents"], response_class=StreamingResponse)
+@router.get(
+    "/api/v1/documents/{document_id}/pdf",
+    tags=["documents"],
+    response_class=StreamingResponse,
+    responses=_binary("application/pdf", description="The PDF/A-2b access copy (inline)"),
+)
 def pdf(document_id: Id, request: Request, caller: Caller) -> StreamingResponse:
     """The PDF/A-2b access copy with its text layer."""
     return _download(request, caller, document_id, ObjectRole.PDFA)
 
 
-@router.get("/api/v1/documents/{document_id}/original", tags=["documents"], response_class=StreamingResponse)
+@router.get(
+    "/api/v1/documents/{document_id}/original",
+    tags=["documents"],
+    response_class=StreamingResponse,
+    responses=_binary(*ORIGINAL_TYPES, description="The scan as received, as an attachment; its type is the scan's"),
+)
 def original(document_id: Id, request: Request, caller: Caller) -> StreamingResponse:
-    """The scan exactly as received, byte for byte."""
+    """The scan exactly as received, byte for byte (TIFF, PNG, JPEG or PDF, whichever was ingested)."""
     return _download(request, caller, document_id, ObjectRole.ORIGINAL)
+
+
+@router.get(
+    "/api/v1/documents/{document_id}/text",
+    tags=["documents"],
+    response_class=PlainTextResponse,
+    responses=TEXT_RESPONSE | RECORD,
+)
+def text(
+    document_id: Id,
+    request: Request,
+    caller: Caller,
+    page: Annotated[int | None, Query(ge=1, le=MAX_PAGE_NUMBER, description="Only this page (default: all)")] = None,
+) -> PlainTextResponse:
+    """The record's text: all current pages with a form feed (\\f) between pages, or `?page=N` for one page
+    (404 if the record has no such page). Read under the same rule, and logged, as the record itself."""
+    found = DocumentService(context_of(request)).text(caller, document_id, page=page, client=client_of(request))
+    return PlainTextResponse(found.text, media_type="text/plain; charset=utf-8", headers=FILE_HEADERS)
 
 
 def upload_routes() -> APIRouter:

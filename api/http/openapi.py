@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi import FastAPI
 from pydantic import BaseModel, Field
 
 from archive.errors import all_error_classes
@@ -53,3 +54,52 @@ def error_responses(*statuses: int, public: bool = False) -> dict[int | str, dic
             "content": {"application/json": {"example": {"error": code, "message": message}}},
         }
     return responses
+
+
+ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
+_METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options", "trace"})
+_FRAMEWORK_SCHEMAS = ("HTTPValidationError", "ValidationError")  # FastAPI's 422 body, which the API never sends
+
+
+def _error_content(status: int) -> dict[str, Any]:
+    code, message = _EXAMPLES.get(status, ("error", "the request cannot be served"))
+    return {"schema": ERROR_REF, "example": {"error": code, "message": message}}
+
+
+def house_errors(schema: dict[str, Any]) -> dict[str, Any]:
+    """The API's error contract on every operation of a generated OpenAPI document: no FastAPI 422 (validation
+    errors answer 400 invalid_input); 400 and 500 everywhere, 401 where a token is needed, 403 and 404 where the
+    path names something; every refusal in the one ErrorBody shape. Route-specific statuses come from the routes."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components["ErrorBody"] = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+    for path, item in schema.get("paths", {}).items():
+        for method, operation in item.items():
+            if method in _METHODS:
+                _document_errors(operation, names_something="{" in path)
+    remaining = str(schema.get("paths", {}))
+    for name in _FRAMEWORK_SCHEMAS:
+        if f"#/components/schemas/{name}'" not in remaining:
+            components.pop(name, None)
+    return schema
+
+
+def _document_errors(operation: dict[str, Any], *, names_something: bool) -> None:
+    responses: dict[str, Any] = operation.setdefault("responses", {})
+    responses.pop("422", None)
+    wanted = {400, 500} | ({401} if operation.get("security") else set()) | ({403, 404} if names_something else set())
+    for wanted_status in sorted(wanted):
+        responses.setdefault(str(wanted_status), {"description": _description(wanted_status)})
+    for status, response in responses.items():
+        if not status.startswith("2"):
+            content = response.setdefault("content", {})
+            if content.get("application/json", {}).get("schema") != ERROR_REF:
+                content["application/json"] = _error_content(int(status)) if status.isdigit() else {"schema": ERROR_REF}
+
+
+class ArchiveAPI(FastAPI):
+    """FastAPI whose OpenAPI document states the API's real error contract (see `house_errors`)."""
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            self.openapi_schema = house_errors(super().openapi())
+        return self.openapi_schema

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 
 from api.http.common import Caller, IdFilter, ResultPage, client_of, context_of
+from api.http.openapi import error_responses
 from api.search.service import SearchService
+from api.views.search import SearchResultsView, SuggestionsView
 from archive.dates import range_bound
 from archive.values import AccessLevel
 from search.types import SearchFilters
@@ -15,7 +17,7 @@ from search.types import SearchFilters
 router = APIRouter(prefix="/api/v1/search", tags=["search"])
 
 
-@router.get("")
+@router.get("", responses=error_responses(403, 503))
 def search(
     request: Request,
     caller: Caller,
@@ -34,7 +36,7 @@ def search(
     type: str | None = None,
     language: str | None = None,
     level: str | None = None,
-) -> dict[str, Any]:
+) -> SearchResultsView:
     """Ranked documents with their matching pages, snippets and facet counts; all under the caller's clearance."""
     filters = SearchFilters(
         fonds=fonds,
@@ -51,12 +53,12 @@ def search(
     )
 
 
-@router.get("/suggest")
+@router.get("/suggest", responses=error_responses(403, 503))
 def suggest(
     request: Request,
     caller: Caller,
     q: Annotated[str, Query(min_length=1, description="What the user has typed so far")],
     limit: Annotated[int, Query(ge=1, le=20)] = 8,
-) -> dict[str, Any]:
+) -> SuggestionsView:
     """Titles and reference codes completing `q`, only among records the caller may see."""
     return SearchService(context_of(request)).suggest(caller, q, limit=limit, client=client_of(request))

@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from api.views.catalogue import level_label
+from api.views.records import BagExportView
 from api.wiring import Context
 from archive.access import Principal
 from archive.audit import log as audit
@@ -332,7 +333,7 @@ def export_bag(
     target: Path,
     actor: Principal,
     progress: Progress | None = None,
-) -> dict[str, Any]:
+) -> BagExportView:
     """Write a BagIt 1.0 bag of one fonds or one batch to target (a new or empty folder) and audit it.
     Only the records the caller may see go into the bag."""
     authorize(actor.roles, Action.EXPORT_RECORDS)
@@ -365,11 +366,11 @@ def export_bag(
     except BaseException:
         shutil.rmtree(target if placed else staging, ignore_errors=True)  # placed but not committed: no bag
         raise
-    return {
-        "path": str(target),
-        "scope": scope,
-        "documents": len(documents),
-        "files": count,
-        "bytes": octets,
-        "payload_oxum": f"{octets}.{count}",
-    }
+    return BagExportView(
+        path=str(target),
+        scope=scope,
+        documents=len(documents),
+        files=count,
+        bytes=octets,
+        payload_oxum=f"{octets}.{count}",
+    )

@@ -10,14 +10,14 @@ from sqlalchemy.orm import Session, selectinload
 
 from api.records.served_files import Damaged, VerifiedCopy, verified_copy
 from api.search.rows import indexed_in_use
-from api.views.catalogue import document_view
+from api.views.records import DocumentTextView, DocumentView, PageTextView, document_view
 from api.wiring import Context
 from archive.access import Principal
 from archive.audit import log as audit
 from archive.dates import PartialDate, stored_text
 from archive.errors import Conflict, IntegrityFailure, InvalidInput, NotFound
 from archive.events import AuditAction
-from archive.models import Document, StoredObject
+from archive.models import Document, Page, StoredObject
 from archive.permissions import Action, authorize
 from archive.values import AccessLevel, DocumentStatus, ObjectRole
 from archive.visibility import document_visible
@@ -37,7 +37,11 @@ def _visible_document(session: Session, principal: Principal, document_id: int) 
     document = session.scalars(
         select(Document)
         .where(Document.id == document_id)
-        .options(selectinload(Document.pages), selectinload(Document.objects), selectinload(Document.fonds))
+        .options(
+            selectinload(Document.pages).selectinload(Page.findings),
+            selectinload(Document.objects),
+            selectinload(Document.fonds),
+        )
     ).first()
     if document is None or not document_visible(principal, document):
         raise NotFound(f"document {document_id} does not exist")
@@ -61,7 +65,7 @@ class DocumentService:
                 client=client,
             )
 
-    def get(self, principal: Principal, document_id: int, *, client: str | None = None) -> dict[str, Any]:
+    def get(self, principal: Principal, document_id: int, *, client: str | None = None) -> DocumentView:
         authorize(principal.roles, Action.READ_RECORD)
         try:
             with self.context.db.write() as session:
@@ -78,6 +82,40 @@ class DocumentService:
         except NotFound:
             self._record_refusal(principal, AuditAction.DOCUMENT_VIEW, document_id, client)
             raise
+
+    def text(
+        self, principal: Principal, document_id: int, *, page: int | None = None, client: str | None = None
+    ) -> DocumentTextView:
+        """The record's text, all current pages or one: read like the record itself (same rule, same event).
+        A rejected page has no current text (as in search); a page the record does not have is 'not found'."""
+        authorize(principal.roles, Action.READ_RECORD)
+        try:
+            with self.context.db.session() as session:
+                document = _visible_document(session, principal, document_id)
+                pages = [
+                    PageTextView(number=p.number, text="" if p.review == "rejected" else p.text)
+                    for p in document.pages
+                    if page is None or p.number == page
+                ]
+                if page is not None and not pages:
+                    raise NotFound(f"document {document_id} has no page {page} (it has {len(document.pages)})")
+                result = DocumentTextView(
+                    document_id=document.id, reference_code=document.reference_code, page=page, pages=pages
+                )
+        except NotFound:
+            self._record_refusal(principal, AuditAction.DOCUMENT_VIEW, document_id, client)
+            raise
+        with self.context.db.write() as session:
+            audit.record(
+                session,
+                actor=principal.username,
+                roles=principal.roles,
+                action=AuditAction.DOCUMENT_VIEW,
+                target=f"document:{document_id}",
+                client=client,
+                details={"text": "all" if page is None else page},
+            )
+        return result
 
     def open_file(
         self, principal: Principal, document_id: int, role: ObjectRole, *, client: str | None = None
@@ -133,7 +171,7 @@ def update_document(
     level: str | None = None,
     departments: list[str] | None = None,
     client: str | None = None,
-) -> dict[str, Any]:
+) -> DocumentView:
     """Edit metadata; a level or scope change reaches the search index before this returns, so the very next
     search already obeys it. Only records the caller can see can be edited (others are 'not found')."""
     authorize(principal.roles, Action.EDIT_RECORD)
@@ -185,7 +223,7 @@ def update_document(
 
 def withdraw_document(
     context: Context, principal: Principal, document_id: int, *, reason: str, client: str | None = None
-) -> dict[str, Any]:
+) -> DocumentView:
     """Take a record out of use: it leaves the search index before this returns, answers 'not found' to all but
     admins, and keeps its files, catalogue row and history (destruction is a separate, approved act)."""
     authorize(principal.roles, Action.WITHDRAW_RECORD)
