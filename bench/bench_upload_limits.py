@@ -63,7 +63,7 @@ def prepare(home: Path) -> tuple[str, str]:
             clearance="top_secret",
         )
     tokens = [
-        str(users.issue_token(users.principal(name), name, label="bench")["token"])
+        str(users.issue_token(users.principal(name), name, label="bench").token)
         for name in ("bench-archivist", "bench-staff")
     ]
     context.close()

@@ -57,7 +57,7 @@ def account(
 def token(context: Context, username: str) -> str:
     """A fresh bearer token for an existing account."""
     users = UserService(context)
-    return str(users.issue_token(users.principal(username), username, label="test")["token"])
+    return str(users.issue_token(users.principal(username), username, label="test").token)
 
 
 def bearer(

@@ -321,7 +321,7 @@ def _call(fx: Fixture, method: str, url: str, row: Row, user: Person | None, ids
         token = fx.tokens[user.name]
         if row.fresh_token:
             service = UserService(fx.context)
-            token = service.issue_token(service.principal(user.name), user.name, label="fresh")["token"]
+            token = service.issue_token(service.principal(user.name), user.name, label="fresh").token
         headers["Authorization"] = f"Bearer {token}"
     if row.files:
         return fx.client.request(method, url, headers=headers, files=broken_file(row.files))

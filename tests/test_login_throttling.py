@@ -38,19 +38,19 @@ def login(client: TestClient, username: str, password: str) -> tuple[int, dict[s
 
 def test_an_attacker_cannot_lock_the_auditor_out(context: Context) -> None:
     # The security auditor's account comes from the bootstrap, with the random password handed to its owner.
-    [auditor] = [row for row in UserService(context).bootstrap() if row["username"] == "auditor"]
+    [auditor] = [row for row in UserService(context).bootstrap().created if row.username == "auditor"]
     with context.db.session() as session:
         bootstrapped = max(e.id for e in session.scalars(select(AuditEvent)))
     app = create_app(context)
     attacker, owner = from_address(app, ATTACKER), from_address(app, OWNER)
     for _ in range(5):
         assert login(attacker, "auditor", WRONG)[0] == 401
-    status, body, retry_after = login(attacker, "auditor", auditor["password"])  # even the right password waits
+    status, body, retry_after = login(attacker, "auditor", auditor.password)  # even the right password waits
     assert status == 429 and body["error"] == "too_many_attempts"
     assert "too many failed logins" in str(body["message"]) and "try again in 1 s" in str(body["message"])
     assert retry_after == "1"
 
-    status, body, _ = login(owner, "auditor", auditor["password"])
+    status, body, _ = login(owner, "auditor", auditor.password)
     assert status == 200 and body["token"]
 
     with context.db.session() as session:  # what happened after the bootstrap made the account
@@ -103,6 +103,6 @@ def test_password_spraying_is_slowed_per_address(context: Context) -> None:
     with pytest.raises(TooManyAttempts, match="from this address; try again in 1 s") as refused:
         accounts.login("someone", PASSWORD, client=ATTACKER)
     assert refused.value.retry_after == 1
-    assert accounts.login("someone", PASSWORD, client=OWNER)["token"]
+    assert accounts.login("someone", PASSWORD, client=OWNER).token
     with pytest.raises(AuthenticationRequired):  # other addresses keep their own counts
         accounts.login("user0", WRONG, client=OWNER)

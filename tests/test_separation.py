@@ -164,9 +164,9 @@ def test_the_command_line_acts_as_a_named_account(cli: Cli) -> None:
 def test_a_fresh_archive_answers_the_bootstrap_question(tmp_path: Path) -> None:
     context = make_context(tmp_path / "var")
     try:
-        created = UserService(context).bootstrap()
-        assert sorted(account["role"] for account in created) == ["compliance", "secadmin", "sysadmin"]
-        assert all(account["password"] and account["token"] for account in created)
+        created = UserService(context).bootstrap().created
+        assert sorted(account.role for account in created) == ["compliance", "secadmin", "sysadmin"]
+        assert all(account.password and account.token for account in created)
     finally:
         context.close()
 

@@ -37,7 +37,7 @@ def archive(
     headers = {}
     for role in ("sysadmin", "staff", "compliance"):  # withdrawing is the system administrator's; the log the auditor's
         account(context, f"u-{role}", [role], clearance="internal")
-        headers[role] = {"Authorization": f"Bearer {accounts.login(f'u-{role}', PASSWORD)['token']}"}
+        headers[role] = {"Authorization": f"Bearer {accounts.login(f'u-{role}', PASSWORD).token}"}
     yield context, ids, headers
     context.close()
 

@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 
 from api.access.login_throttle import LoginThrottle
 from api.access.users import UserService, token_hash
+from api.views.access import LoginView, LogoutView, UserListView, UserView, user_view
 from api.wiring import Context
 from archive.access import Principal
 from archive.audit import log as audit
@@ -29,18 +30,6 @@ from archive.models import ApiToken, User, utcnow
 from archive.passwords import hash_password, password_matches
 from archive.permissions import Action, authorize, check_account_change
 from archive.values import AccessLevel, Role
-
-
-def user_view(user: User) -> dict[str, Any]:
-    return {
-        "username": user.username,
-        "display_name": user.display_name,
-        "roles": list(user.roles),
-        "clearance": AccessLevel(user.clearance).label,
-        "departments": list(user.departments),
-        "disabled": user.disabled,
-        "created_at": user.created_at.isoformat(),
-    }
 
 
 def _roles(values: list[str]) -> list[Role]:
@@ -95,7 +84,7 @@ class AccountService:
         departments: list[str] | None = None,
         display_name: str = "",
         client: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> UserView:
         authorize(actor.roles, Action.MANAGE_USERS)
         if not username.strip() or len(username) > 128:
             raise InvalidInput("a username is 1 to 128 characters")
@@ -140,7 +129,7 @@ class AccountService:
         disabled: bool | None = None,
         password: str | None = None,
         client: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> UserView:
         only_password = password is not None and all(v is None for v in (roles, clearance, departments, disabled))
         if not (only_password and actor.username == username):
             authorize(actor.roles, Action.MANAGE_USERS)  # anyone may change their own password, nothing else
@@ -161,7 +150,7 @@ class AccountService:
             if actor.username != username:
                 _check_peer(actor, [*user.roles, *(granted or [])])
             _keep_an_auditor(session, user, disabled=disabled, roles=granted)
-            before = user_view(user)
+            before = user_view(user).as_json()
             if granted is not None:
                 user.roles = [role.value for role in granted]
             if level is not None:
@@ -175,7 +164,7 @@ class AccountService:
             if disabled or password is not None:  # a disabled account or a new password ends every session
                 session.execute(update(ApiToken).where(ApiToken.user_id == user.id).values(revoked=True))
             after = user_view(user)
-            changed = {k: after[k] for k in after if after[k] != before[k]}
+            changed = {key: value for key, value in after.as_json().items() if value != before[key]}
             action = (
                 AuditAction.USER_DISABLE
                 if disabled
@@ -194,12 +183,12 @@ class AccountService:
             )
             return after
 
-    def list(self, actor: Principal) -> list[dict[str, Any]]:
+    def list(self, actor: Principal) -> UserListView:
         authorize(actor.roles, Action.READ_USERS)
         with self.context.db.session() as session:
-            return [user_view(u) for u in session.scalars(select(User).order_by(User.username))]
+            return UserListView(users=[user_view(u) for u in session.scalars(select(User).order_by(User.username))])
 
-    def login(self, username: str, password: str, *, client: str | None = None) -> dict[str, Any]:
+    def login(self, username: str, password: str, *, client: str | None = None) -> LoginView:
         """A bearer token for a correct password; every attempt is an audit event; failures are throttled per
         account and client address (api/access/login_throttle.py), so nobody can lock another out."""
         with self.context.db.write() as session:
@@ -216,12 +205,12 @@ class AccountService:
                         session, user, label=f"login from {client or 'cli'}", actor=username, client=client
                     )
                     self._record_login(session, username, client, outcome="success", roles=user.roles)
-                    return {
-                        "username": username,
-                        "token": token,
-                        "roles": list(user.roles),
-                        "expires_in_days": self.context.settings.token_days,
-                    }
+                    return LoginView(
+                        username=username,
+                        token=token,
+                        roles=list(user.roles),
+                        expires_in_days=self.context.settings.token_days,
+                    )
                 self._record_login(
                     session, username, client, outcome="failure", details={"disabled": bool(user and user.disabled)}
                 )
@@ -249,11 +238,11 @@ class AccountService:
             details=details,
         )
 
-    def logout(self, token: str, *, actor: str, client: str | None = None) -> dict[str, Any]:
+    def logout(self, token: str, *, actor: str, client: str | None = None) -> LogoutView:
         with self.context.db.write() as session:
             session.execute(update(ApiToken).where(ApiToken.token_sha256 == token_hash(token)).values(revoked=True))
             audit.record(session, actor=actor, action=AuditAction.TOKEN_REVOKE, target=f"user:{actor}", client=client)
-        return {"revoked": True}
+        return LogoutView(revoked=True)
 
     @staticmethod
     def _user(session: Any, username: str) -> User:

@@ -1,4 +1,5 @@
-"""Compliance use cases over the access log: query, export (itself logged), alerts, verification, checkpoints."""
+"""Compliance use cases over the access log: query, export (itself logged), alerts, verification, checkpoints,
+pruning. Each returns a typed result from api/views/access.py."""
 
 from __future__ import annotations
 
@@ -8,13 +9,24 @@ from typing import Any
 
 from sqlalchemy import select
 
+from api.views.access import (
+    AlertsView,
+    AuditEventsView,
+    AuditExportView,
+    CheckpointView,
+    ExportFormat,
+    PruneView,
+    alert_view,
+    audit_event_view,
+    checkpoint_view,
+)
 from api.wiring import Context
 from archive.access import Principal
 from archive.audit import log as audit
 from archive.audit.alerts import AlertRules, compute_alerts
 from archive.audit.checkpoints import maybe_checkpoint, write_checkpoint
 from archive.audit.keys import load_or_create_signing_key, public_key_raw
-from archive.audit.query import AuditFilter, export_csv, export_json, query_events, record_export
+from archive.audit.query import EXPORT_FORMATS, AuditFilter, export_csv, export_json, query_events, record_export
 from archive.audit.verify import prune_before, verify_audit_log
 from archive.errors import InvalidInput
 from archive.events import AuditAction
@@ -26,24 +38,25 @@ class AuditService:
     def __init__(self, context: Context) -> None:
         self.context = context
 
-    def events(self, principal: Principal, flt: AuditFilter) -> list[dict[str, Any]]:
+    def events(self, principal: Principal, flt: AuditFilter) -> AuditEventsView:
         authorize(principal.roles, Action.READ_AUDIT)
         with self.context.db.session() as session:
-            return [dict(row) for row in query_events(session, flt)]
+            return AuditEventsView(events=[audit_event_view(row) for row in query_events(session, flt)])
 
-    def export(self, principal: Principal, flt: AuditFilter, *, fmt: str, client: str | None = None) -> str:
-        """The matching events as CSV or JSON text; the export is an audit event of its own."""
+    def export(self, principal: Principal, flt: AuditFilter, *, fmt: str, client: str | None = None) -> AuditExportView:
+        """The matching events as CSV or JSON text, and how many; the export is an audit event of its own."""
         authorize(principal.roles, Action.EXPORT_AUDIT)
-        if fmt not in ("csv", "json"):
+        if fmt not in EXPORT_FORMATS:
             raise InvalidInput("export format is csv or json")
+        kind: ExportFormat = "csv" if fmt == "csv" else "json"
         buffer = io.StringIO()
         with self.context.db.write() as session:
             rows = query_events(session, flt)
-            count = export_csv(rows, buffer) if fmt == "csv" else export_json(rows, buffer)
-            record_export(session, actor=principal.username, client=client, flt=flt, count=count, fmt=fmt)
-        return buffer.getvalue()
+            count = export_csv(rows, buffer) if kind == "csv" else export_json(rows, buffer)
+            record_export(session, actor=principal.username, client=client, flt=flt, count=count, fmt=kind)
+        return AuditExportView(format=kind, count=count, content=buffer.getvalue())
 
-    def alerts(self, principal: Principal, rules: AlertRules, flt: AuditFilter) -> list[dict[str, Any]]:
+    def alerts(self, principal: Principal, rules: AlertRules, flt: AuditFilter) -> AlertsView:
         authorize(principal.roles, Action.READ_AUDIT)
         with self.context.db.session() as session:
 
@@ -52,7 +65,7 @@ class AuditService:
                 return {row[0]: row[1] for row in rows}
 
             found = compute_alerts(session, rules, since=flt.since, until=flt.until, level_of=level_of)
-        return [alert.as_dict() for alert in found]
+        return AlertsView(alerts=[alert_view(alert) for alert in found])
 
     def verify(self, principal: Principal, *, client: str | None = None) -> dict[str, Any]:
         """Check the chain and the signed checkpoints; the run itself becomes the newest event."""
@@ -78,7 +91,7 @@ class AuditService:
             )
         return report
 
-    def checkpoint(self, principal: Principal, *, client: str | None = None) -> dict[str, Any]:
+    def checkpoint(self, principal: Principal, *, client: str | None = None) -> CheckpointView:
         """A signed checkpoint now (on demand), written to the object store outside the database."""
         authorize(principal.roles, Action.SEAL_AUDIT)
         key = load_or_create_signing_key(self.context.settings.resolved_audit_key_path)
@@ -92,7 +105,7 @@ class AuditService:
             )
         with self.context.db.write() as session:
             checkpoint = write_checkpoint(session, self.context.store, key)
-        return checkpoint.as_dict()
+        return checkpoint_view(checkpoint)
 
     def checkpoint_if_due(self) -> None:
         """Called after each command and request: a checkpoint every `audit_checkpoint_every` events."""
@@ -100,7 +113,7 @@ class AuditService:
         with self.context.db.write() as session:
             maybe_checkpoint(session, self.context.store, key, every=self.context.settings.audit_checkpoint_every)
 
-    def prune(self, principal: Principal, *, older_than_days: int) -> dict[str, Any]:
+    def prune(self, principal: Principal, *, older_than_days: int) -> PruneView:
         authorize(principal.roles, Action.PRUNE_AUDIT)
         if older_than_days < self.context.settings.audit_retention_days:
             raise InvalidInput(f"events are kept at least {self.context.settings.audit_retention_days} days")
@@ -108,4 +121,4 @@ class AuditService:
         before = dt.datetime.now(dt.UTC) - dt.timedelta(days=older_than_days)
         with self.context.db.session() as session:
             pruned = prune_before(session, self.context.store, key, before=before, actor=principal.username)
-        return {"pruned": pruned, "before": before.isoformat()}
+        return PruneView(pruned=pruned, before=before.isoformat())

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from api.views.access import BootstrapAccount, BootstrapView, TokenView
 from api.wiring import Context
 from archive.access import Principal
 from archive.audit import log as audit
@@ -36,11 +37,11 @@ class UserService:
     def __init__(self, context: Context) -> None:
         self.context = context
 
-    def bootstrap(self) -> list[dict[str, Any]]:
+    def bootstrap(self) -> BootstrapView:
         """What a fresh install needs: one account for each of the three duties (三员分立) that has none yet —
         `sysadmin` (system administrator), `secadmin` (security administrator), `auditor` (security auditor) —
         each with a random password and a token, shown once, to be handed to three different people."""
-        created: list[dict[str, Any]] = []
+        created: list[BootstrapAccount] = []
         with self.context.db.write() as session:
             users = list(session.scalars(select(User)))
             for role, username, name in BOOTSTRAP_ACCOUNTS:
@@ -65,8 +66,8 @@ class UserService:
                     details={"roles": [role.value], "clearance": AccessLevel.TOP_SECRET.label, "by": "bootstrap"},
                 )
                 token = self.issue(session, user, label="bootstrap", actor=SYSTEM_ACTOR)
-                created.append({"username": username, "role": role.value, "password": password, "token": token})
-        return created
+                created.append(BootstrapAccount(username=username, role=role.value, password=password, token=token))
+        return BootstrapView(created=created)
 
     def officer(self, role: Role) -> Principal:
         """The first enabled account holding one of the three officer roles (for the first-run demo)."""
@@ -87,7 +88,7 @@ class UserService:
                 )
             return principal_of(user)
 
-    def issue_token(self, actor: Principal, username: str, *, label: str = "cli") -> dict[str, Any]:
+    def issue_token(self, actor: Principal, username: str, *, label: str = "cli") -> TokenView:
         """A new token for one's own account, or, for the security administrator, for another's."""
         if actor.username != username:
             authorize(actor.roles, Action.MANAGE_USERS)
@@ -95,7 +96,7 @@ class UserService:
             user = session.scalars(select(User).where(User.username == username)).first()
             if user is None:
                 raise NotFound(f"user {username!r} does not exist")
-            return {"username": username, "token": self.issue(session, user, label=label, actor=actor.username)}
+            return TokenView(username=username, token=self.issue(session, user, label=label, actor=actor.username))
 
     def issue(self, session: Any, user: User, *, label: str, actor: str, client: str | None = None) -> str:
         """A new token for `user`; `actor` is who asked for it (the account itself when it logs in)."""

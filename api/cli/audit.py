@@ -11,7 +11,8 @@ import typer
 
 from api.access.auditing import AuditService
 from api.cli.commands import JsonOption, acting_user, open_context
-from api.cli.output import emit_json, stdout
+from api.cli.output import emit_json, say, stderr, stdout
+from api.cli.tables import local_time, print_table
 from archive.audit.alerts import AlertRules
 from archive.audit.query import AuditFilter
 from archive.errors import IntegrityFailure, InvalidInput
@@ -59,6 +60,7 @@ Since = Annotated[str | None, typer.Option(help="From (ISO date/time, UTC unless
 Until = Annotated[str | None, typer.Option(help="Until, exclusive.")]
 Client = Annotated[str | None, typer.Option(help="Client address.")]
 Limit = Annotated[int, typer.Option(help="Most events.")]
+NO_EVENTS = "no events match these filters"
 
 
 @app.command("events")
@@ -75,19 +77,24 @@ def events(
     json_out: JsonOption = False,
 ) -> None:
     """Query the access log."""
-    rows = AuditService(open_context(ctx)).events(
+    result = AuditService(open_context(ctx)).events(
         acting_user(ctx), _filter(user, document, action, outcome, since, until, client, limit)
     )
     if json_out:
-        emit_json({"events": rows})
+        emit_json(result)
         return
-    for row in rows:
-        stdout.print(
-            f"{row['id']:6} {row['at'][:19]} {row['actor']:12} {row['action']:18} {row['outcome']:10} "
-            f"{row['target'] or ''} {row['client'] or ''}",
-            highlight=False,
-            markup=False,
-        )
+    if not result.events:
+        say(NO_EVENTS)
+        return
+    print_table(
+        ("ID", "AT", "ACTOR", "ACTION", "OUTCOME", "CLIENT", "TARGET"),
+        [
+            (row.id, local_time(row.at), row.actor, row.action, row.outcome, row.client or "-", row.target or "-")
+            for row in result.events
+        ],
+    )
+    more = " (the limit; narrow the filters or raise --limit for more)" if len(result.events) == limit else ""
+    say(f"{len(result.events)} event(s){more}")
 
 
 @app.command("export")
@@ -104,14 +111,21 @@ def export(
     client: Client = None,
     limit: Limit = 100_000,
 ) -> None:
-    """Export matching events as CSV or JSON; the export itself is logged."""
-    text = AuditService(open_context(ctx)).export(
+    """Export matching events as CSV or JSON; the export itself is logged.
+
+    The file goes to --output or standard output; what it holds is said on standard error (or, with --output,
+    on standard output), so that a piped export stays a clean file."""
+    exported = AuditService(open_context(ctx)).export(
         acting_user(ctx), _filter(user, document, action, outcome, since, until, client, limit), fmt=fmt
     )
     if output is None:
-        sys.stdout.write(text)
+        sys.stdout.write(exported.content)
     else:
-        output.write_text(text, encoding="utf-8")
+        output.write_text(exported.content, encoding="utf-8")
+    empty = "the CSV header only" if exported.format == "csv" else "an empty JSON list"
+    held = f"{exported.count} event(s)" if exported.count else f"{NO_EVENTS}; the export is empty ({empty})"
+    where = f" written to {output}" if output is not None else ""
+    (stdout if output is not None else stderr).print(f"{held}{where}", highlight=False, markup=False)
 
 
 @app.command("alerts")
@@ -123,19 +137,23 @@ def alerts(
     json_out: JsonOption = False,
 ) -> None:
     """Bursts of denied access, bulk downloads, off-hours access to confidential and above."""
-    found = AuditService(open_context(ctx)).alerts(
+    result = AuditService(open_context(ctx)).alerts(
         acting_user(ctx), AlertRules(timezone=timezone), _filter(None, None, None, None, since, until, None, 1)
     )
     if json_out:
-        emit_json({"alerts": found})
+        emit_json(result)
         return
-    for alert in found:
-        stdout.print(
-            f"{alert['kind']:17} {alert['actor']:12} {alert['count']:4} event(s) {alert['message']}",
-            highlight=False,
-            markup=False,
-        )
-    stdout.print(f"{len(found)} alert(s)", highlight=False)
+    if not result.alerts:
+        say("no alerts in this period")
+        return
+    print_table(
+        ("KIND", "ACTOR", "EVENTS", "FIRST", "LAST", "WHAT"),
+        [
+            (alert.kind, alert.actor, alert.count, local_time(alert.first_at), local_time(alert.last_at), alert.message)
+            for alert in result.alerts
+        ],
+    )
+    say(f"{len(result.alerts)} alert(s)")
 
 
 @app.command("verify")
@@ -167,9 +185,9 @@ def checkpoint(ctx: typer.Context, json_out: JsonOption = False) -> None:
     if json_out:
         emit_json(result)
     else:
-        stdout.print(
-            f"checkpoint {result['sequence']}: event {result['last_event_id']} ({result['event_count']} events)",
-            highlight=False,
+        say(
+            f"checkpoint {result.sequence}: event {result.last_event_id} ({result.event_count} events), "
+            f"signed {local_time(result.created_at)}"
         )
 
 
@@ -184,4 +202,4 @@ def prune(
     if json_out:
         emit_json(result)
     else:
-        stdout.print(f"pruned {result['pruned']} event(s) older than {result['before']}", highlight=False)
+        say(f"pruned {result.pruned} event(s) older than {local_time(result.before)}")

@@ -34,18 +34,13 @@ def run_demo(context: Context, *, batch: Path | None) -> None:
     settings = context.settings
     MaintenanceService(context).initialise()
     users = UserService(context)
-    officers = users.bootstrap()  # a fresh install: the three officer accounts, each for another person
+    officers = users.bootstrap().created  # a fresh install: the three officer accounts, each for another person
     for account in officers:
-        stdout.print(
-            f"{account['username']} ({ROLE_TITLES[Role(account['role'])]}): "
-            f"password {account['password']} (shown once)",
-            highlight=False,
-            markup=False,
-        )
+        say(f"{account.username} ({ROLE_TITLES[Role(account.role)]}): password {account.password} (shown once)")
     if officers:
-        stdout.print(OFFICERS_NOTE, highlight=False, markup=False)
+        say(OFFICERS_NOTE)
     archivist, password = _demo_archivist(context)
-    token = users.issue_token(archivist, DEMO_ARCHIVIST, label="make-run")["token"]
+    token = users.issue_token(archivist, DEMO_ARCHIVIST, label="make-run").token
     if password:
         sign_in = f"sign in as {DEMO_ARCHIVIST} with password {password} (shown once)"
         which = "new archivist"

@@ -11,10 +11,10 @@ import typer
 from api.access.accounts import AccountService
 from api.access.users import UserService
 from api.cli.commands import JsonOption, acting_user, open_context
-from api.cli.output import emit_json, stdout
+from api.cli.output import emit_json, say
+from api.cli.tables import local_time, print_table, role_title, role_titles
+from api.views.access import UserView
 from archive.errors import InvalidInput
-from archive.permissions import ROLE_TITLES
-from archive.values import Role
 
 app = typer.Typer(no_args_is_help=True, help="Users and API tokens.")
 
@@ -24,21 +24,16 @@ def bootstrap(ctx: typer.Context, json_out: JsonOption = False) -> None:
     """Create what a fresh install needs: the three officer accounts (三员分立), passwords shown once.
 
     Run at the server by whoever installs it; each account goes to a different person."""
-    created = UserService(open_context(ctx)).bootstrap()
+    result = UserService(open_context(ctx)).bootstrap()
     if json_out:
-        emit_json({"created": created})
+        emit_json(result)
         return
-    if not created:
-        stdout.print("the system administrator, security administrator and security auditor accounts exist already")
+    if not result.created:
+        say("the system administrator, security administrator and security auditor accounts exist already")
         return
-    for account in created:
-        stdout.print(
-            f"{account['username']:9} ({ROLE_TITLES[Role(account['role'])]}): password {account['password']}  "
-            f"token {account['token']}",
-            highlight=False,
-            markup=False,
-        )
-    stdout.print(HANDOVER, highlight=False, markup=False)
+    for account in result.created:
+        say(f"{account.username:9} ({role_title(account.role)}): password {account.password}  token {account.token}")
+    say(HANDOVER)
 
 
 HANDOVER = """shown once. Give each account to a different person (no one may hold two of these duties):
@@ -62,7 +57,7 @@ def token(
     if json_out:
         emit_json(result)
     else:
-        stdout.print(result["token"], highlight=False, markup=False)
+        say(result.token)
 
 
 def _password(password_file: Path | None, *, required: bool) -> str | None:
@@ -143,27 +138,38 @@ def enable(ctx: typer.Context, username: str, json_out: JsonOption = False) -> N
 @app.command("list")
 def list_users(ctx: typer.Context, json_out: JsonOption = False) -> None:
     """All users with roles, clearance, departments and state."""
-    users = AccountService(open_context(ctx)).list(acting_user(ctx))
+    result = AccountService(open_context(ctx)).list(acting_user(ctx))
     if json_out:
-        emit_json({"users": users})
+        emit_json(result)
         return
-    for user in users:
-        state = "DISABLED" if user["disabled"] else "active"
-        stdout.print(
-            f"{user['username']:20} {state:8} {','.join(user['roles']):28} {user['clearance']:13} "
-            f"{','.join(user['departments'])}",
-            highlight=False,
-            markup=False,
-        )
+    if not result.users:
+        say("no users")
+        return
+    print_table(
+        ("USER", "STATE", "ROLES", "CLEARANCE", "DEPARTMENTS", "CREATED", "NAME"),
+        [
+            (
+                user.username,
+                "DISABLED" if user.disabled else "active",
+                role_titles(user.roles),
+                user.clearance,
+                ", ".join(user.departments) or "-",
+                local_time(user.created_at),
+                user.display_name,
+            )
+            for user in result.users
+        ],
+    )
+    say(f"{len(result.users)} user(s)")
 
 
-def _print_user(user: dict[str, object], json_out: bool) -> None:
+def _print_user(user: UserView, json_out: bool) -> None:
     if json_out:
         emit_json(user)
-    else:
-        stdout.print(
-            f"{user['username']}: roles {user['roles']}, clearance {user['clearance']}, departments "
-            f"{user['departments']}, {'disabled' if user['disabled'] else 'active'}",
-            highlight=False,
-            markup=False,
-        )
+        return
+    name = f" ({user.display_name})" if user.display_name else ""
+    departments = ", ".join(user.departments) or "none"
+    say(
+        f"{user.username}{name}: {role_titles(user.roles)}; clearance {user.clearance}; departments {departments}; "
+        f"{'disabled' if user.disabled else 'active'}; created {local_time(user.created_at)}"
+    )

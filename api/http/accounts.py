@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials
@@ -10,6 +10,8 @@ from pydantic import Field
 
 from api.access.accounts import AccountService
 from api.http.common import Caller, Strict, bearer, client_of, context_of
+from api.http.openapi import error_responses
+from api.views.access import LoginView, LogoutView, UserListView, UserView
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -36,17 +38,17 @@ class UserPatch(Strict):
     password: str | None = None
 
 
-@router.post("/auth/login")
-def login(request: Request, body: LoginIn) -> dict[str, Any]:
+@router.post("/auth/login", responses=error_responses(401, 429, public=True))
+def login(request: Request, body: LoginIn) -> LoginView:
     """A bearer token for a correct password. After five failures of one account from one address, that
     address waits (1 s, 2 s, 4 s, ... up to 15 minutes; 429 with Retry-After); other addresses are not held up."""
     return AccountService(context_of(request)).login(body.username, body.password, client=client_of(request))
 
 
-@router.post("/auth/logout")
+@router.post("/auth/logout", responses=error_responses())
 def logout(
     request: Request, caller: Caller, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-) -> dict[str, Any]:
+) -> LogoutView:
     """Revoke the token this request was made with."""
     assert credentials is not None  # Caller has already required it
     return AccountService(context_of(request)).logout(
@@ -54,13 +56,15 @@ def logout(
     )
 
 
-@router.get("/users")
-def list_users(request: Request, caller: Caller) -> dict[str, Any]:
-    return {"users": AccountService(context_of(request)).list(caller)}
+@router.get("/users", responses=error_responses(403))
+def list_users(request: Request, caller: Caller) -> UserListView:
+    """Every account with its roles, clearance, departments and state (security administrator, auditor)."""
+    return AccountService(context_of(request)).list(caller)
 
 
-@router.post("/users", status_code=201)
-def create_user(request: Request, caller: Caller, body: UserIn) -> dict[str, Any]:
+@router.post("/users", status_code=201, responses=error_responses(403, 409))
+def create_user(request: Request, caller: Caller, body: UserIn) -> UserView:
+    """A new account; 三员分立: no two officer roles together, no clearance above your own."""
     return AccountService(context_of(request)).create(
         actor=caller,
         username=body.username,
@@ -73,8 +77,10 @@ def create_user(request: Request, caller: Caller, body: UserIn) -> dict[str, Any
     )
 
 
-@router.patch("/users/{username}")
-def update_user(request: Request, username: str, caller: Caller, body: UserPatch) -> dict[str, Any]:
+@router.patch("/users/{username}", responses=error_responses(403, 404))
+def update_user(request: Request, username: str, caller: Caller, body: UserPatch) -> UserView:
+    """Change roles, clearance, departments, state or password; a disabled account or new password ends its
+    sessions. Anyone may change their own password, nothing else of their own."""
     return AccountService(context_of(request)).update(
         actor=caller,
         username=username,

@@ -10,6 +10,8 @@ from fastapi.responses import Response
 
 from api.access.auditing import AuditService
 from api.http.common import Caller, IdFilter, Moment, Offset, client_of, context_of
+from api.http.openapi import error_responses
+from api.views.access import EXPORT_MEDIA_TYPES, AlertsView, AuditEventsView, CheckpointView
 from archive.audit.alerts import AlertRules
 from archive.audit.query import AuditFilter
 
@@ -40,7 +42,7 @@ def _filter(
     )
 
 
-@router.get("/events")
+@router.get("/events", responses=error_responses(403))
 def events(
     request: Request,
     caller: Caller,
@@ -53,13 +55,21 @@ def events(
     client: str | None = None,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 1000,
     offset: Offset = 0,
-) -> dict[str, Any]:
+) -> AuditEventsView:
     """Events by user, document, action (prefix with *), outcome, time range and client address."""
     flt = _filter(user, document, action, outcome, since, until, client, limit, offset)
-    return {"events": AuditService(context_of(request)).events(caller, flt)}
+    return AuditService(context_of(request)).events(caller, flt)
 
 
-@router.get("/export")
+EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The matching events as a CSV or JSON file (an empty log exports a header or `[]`)",
+        "content": {media.split(";")[0]: {} for media in EXPORT_MEDIA_TYPES.values()},
+    }
+}
+
+
+@router.get("/export", response_class=Response, responses={**EXPORT_RESPONSES, **error_responses(403)})
 def export(
     request: Request,
     caller: Caller,
@@ -75,26 +85,26 @@ def export(
 ) -> Response:
     """CSV or JSON download of the matching events; the export is itself an audit event."""
     flt = _filter(user, document, action, outcome, since, until, client, limit)
-    text = AuditService(context_of(request)).export(caller, flt, fmt=format, client=client_of(request))
-    media = "text/csv; charset=utf-8" if format == "csv" else "application/json"
+    exported = AuditService(context_of(request)).export(caller, flt, fmt=format, client=client_of(request))
     return Response(
-        text, media_type=media, headers={"Content-Disposition": f'attachment; filename="access-log.{format}"'}
+        exported.content,
+        media_type=exported.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{exported.filename}"'},
     )
 
 
-@router.get("/alerts")
+@router.get("/alerts", responses=error_responses(403))
 def alerts(
     request: Request,
     caller: Caller,
     since: Moment = None,
     until: Moment = None,
     timezone: str = "Asia/Shanghai",
-) -> dict[str, Any]:
+) -> AlertsView:
     """Denied-access bursts, bulk downloads, off-hours access to confidential and above, with their events."""
-    found = AuditService(context_of(request)).alerts(
+    return AuditService(context_of(request)).alerts(
         caller, AlertRules(timezone=timezone), _filter(None, None, None, None, since, until, None, 1)
     )
-    return {"alerts": found}
 
 
 @router.post("/verify")
@@ -103,7 +113,7 @@ def verify(request: Request, caller: Caller) -> dict[str, Any]:
     return AuditService(context_of(request)).verify(caller, client=client_of(request))
 
 
-@router.post("/checkpoints", status_code=201)
-def checkpoint(request: Request, caller: Caller) -> dict[str, Any]:
+@router.post("/checkpoints", status_code=201, responses=error_responses(403, 503, 507))
+def checkpoint(request: Request, caller: Caller) -> CheckpointView:
     """A signed checkpoint of the log's head now, written to the object store."""
     return AuditService(context_of(request)).checkpoint(caller, client=client_of(request))
