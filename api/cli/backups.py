@@ -9,7 +9,6 @@ import typer
 
 from api.cli.commands import JsonOption, SeedOption, acting_user, open_context
 from api.cli.output import emit_json, progress, stdout
-from api.preservation.backup_drill import DrillService
 from api.preservation.backup_targets import BackupTargets, TargetSpec
 from api.preservation.backups import BackupService
 
@@ -120,6 +119,8 @@ def drill(
     json_out: JsonOption = False,
 ) -> None:
     """Restore into a scratch location and check everything; reports RPO and RTO. Exit 9 when it fails."""
+    from api.preservation.backup_drill import DrillService
+
     context = open_context(ctx)
     with progress(f"restore drill from {target}", 0) as bar:
 

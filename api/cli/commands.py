@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import importlib.metadata
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,18 +11,15 @@ import typer
 
 from api.access.auditing import AuditService
 from api.access.users import UserService
-from api.cli.ingesting import ingest_paths, print_ingest_summary
-from api.cli.output import emit_json, progress, say, stderr, stdout
-from api.cli.watch import watch_folder
+from api.cli.output import configure_logging, emit_json, key_values, mode, progress, say, set_mode, stderr, stdout
 from api.preservation.backups import BACKUP_LEVEL, BackupService
 from api.preservation.maintenance import MaintenanceService
 from api.search.service import SearchService
 from api.wiring import Context, build_context, load_settings
 from archive.access import Principal
 from archive.dates import range_bound
-from archive.errors import DanganError, InvalidInput
+from archive.errors import DanganError, ExitCode, InvalidInput
 from archive.values import AccessLevel
-from ingest.samples import write_sample_batch
 from search.types import SearchFilters
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
@@ -30,6 +28,19 @@ IdArgument = Annotated[int, typer.Argument(min=1, max=MAX_ID, help="The id (see 
 SeedOption = Annotated[
     int | None, typer.Option(min=0, max=2**31 - 1, help="Seed to reproduce a draw (default: random, recorded).")
 ]
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        say(f"dangan {installed_version()}")
+        raise typer.Exit(ExitCode.OK)
+
+
+def installed_version() -> str:
+    try:
+        return importlib.metadata.version("dangan")
+    except importlib.metadata.PackageNotFoundError:
+        return "(not installed: run `make install`)"
 
 
 def global_options(
@@ -41,7 +52,27 @@ def global_options(
             "--user", help="The account this command acts as (default: $DANGAN_CLI_USER, else your login name)."
         ),
     ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Only errors and the result: no progress, no informational lines.")
+    ] = False,
+    verbose: Annotated[
+        int,
+        typer.Option(
+            "--verbose",
+            "-v",
+            count=True,
+            help="More detail: log messages (-v info, -vv debug) and the traceback of an unexpected error.",
+        ),
+    ] = 0,
+    version: Annotated[
+        bool, typer.Option("--version", is_eager=True, callback=_print_version, help="Print the version and exit.")
+    ] = False,
 ) -> None:
+    """Options for every command; give them before the command (`dangan --quiet ingest ...`)."""
+    if quiet and verbose:
+        raise InvalidInput("--quiet and --verbose contradict each other; give one of them")
+    set_mode(quiet=quiet, verbose=verbose)
+    configure_logging()
     ctx.obj = {"home": home, "user": user}
 
 
@@ -95,8 +126,7 @@ def init(ctx: typer.Context, json_out: JsonOption = False) -> None:
     if json_out:
         emit_json(result)
     else:
-        for name, value in result.items():
-            stdout.print(f"{name:9} {value}", highlight=False)
+        key_values(result)
 
 
 def ingest(
@@ -118,6 +148,9 @@ def ingest(
     """OCR and archive scans: a file, a sub-folder of page images, or a manifest row is one item.
 
     ZIP files are unpacked safely. With --lang/--level/--fonds and no --batch, an ad-hoc batch is made."""
+    from api.cli.ingesting import ingest_paths, print_ingest_summary  # OCR and PDF libraries: only when ingesting
+    from api.cli.watch import watch_folder
+
     context, actor = open_as(ctx)
     if watch:
         if batch is None or len(paths) != 1 or not paths[0].is_dir():
@@ -326,12 +359,13 @@ def _print_runs(runs: list[dict[str, Any]]) -> None:
 def serve(
     ctx: typer.Context,
     host: Annotated[str | None, typer.Option(help="Address to listen on (default 127.0.0.1).")] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
+    port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port (default 8000).")] = None,
 ) -> None:
     """Serve the HTTP API (OpenAPI at /docs); uploads are OCRed by worker processes."""
     from api.http.server import serve_forever
 
-    serve_forever(open_context(ctx), host=host, port=port, say=say)
+    log_level = "warning" if mode.quiet else "debug" if mode.verbose > 1 else "info"
+    serve_forever(open_context(ctx), host=host, port=port, say=say, log_level=log_level)
 
 
 def sample(
@@ -339,6 +373,8 @@ def sample(
     json_out: JsonOption = False,
 ) -> None:
     """Write a small batch of sample scans (English and Chinese A4 pages with scan noise and skew)."""
+    from ingest.samples import write_sample_batch  # imaging libraries: only for this command
+
     written = [str(path) for path in write_sample_batch(folder)]
     if json_out:
         emit_json({"files": written})

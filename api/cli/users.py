@@ -84,7 +84,9 @@ def create(
     clearance: Annotated[str, typer.Option(help="Highest level the user may see.")] = "internal",
     department: Annotated[list[str] | None, typer.Option(help="Department (repeatable).")] = None,
     display_name: Annotated[str, typer.Option(help="Full name.")] = "",
-    password_file: Annotated[Path | None, typer.Option(help="Read the password from this file.")] = None,
+    password_file: Annotated[
+        Path | None, typer.Option(exists=True, dir_okay=False, help="Read the password from this file.")
+    ] = None,
     json_out: JsonOption = False,
 ) -> None:
     """Create a user with roles, a clearance and departments (the password is hashed with Argon2id)."""
@@ -109,7 +111,9 @@ def update(
     role: Annotated[list[str] | None, typer.Option(help="Replace the roles (repeatable).")] = None,
     clearance: Annotated[str | None, typer.Option(help="New clearance.")] = None,
     department: Annotated[list[str] | None, typer.Option(help="Replace the departments (repeatable).")] = None,
-    password_file: Annotated[Path | None, typer.Option(help="Set a new password from this file.")] = None,
+    password_file: Annotated[
+        Path | None, typer.Option(exists=True, dir_okay=False, help="Set a new password from this file.")
+    ] = None,
     ask_password: Annotated[bool, typer.Option("--password", help="Ask for a new password (hidden prompt).")] = False,
     json_out: JsonOption = False,
 ) -> None:
