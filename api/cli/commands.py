@@ -5,22 +5,19 @@ from __future__ import annotations
 import getpass
 import importlib.metadata
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from api.access.auditing import AuditService
-from api.access.users import UserService
 from api.cli.output import configure_logging, emit_json, key_values, mode, progress, say, set_mode, stderr, stdout
-from api.preservation.backups import BACKUP_LEVEL, BackupService
-from api.preservation.maintenance import MaintenanceService
-from api.search.service import SearchService
-from api.wiring import Context, build_context, load_settings
 from archive.access import Principal
 from archive.dates import range_bound
 from archive.errors import DanganError, ExitCode, InvalidInput
 from archive.values import AccessLevel
 from search.types import SearchFilters
+
+if TYPE_CHECKING:
+    from api.wiring import Context
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 MAX_ID = 2**63 - 1  # the catalogue's integer columns
@@ -78,6 +75,8 @@ def global_options(
 
 def open_context(ctx: typer.Context) -> Context:
     """Settings are read once here, for the whole command."""
+    from api.wiring import build_context, load_settings
+
     root = ctx.find_root()
     opened: Context | None = root.meta.get("dangan.context")
     if opened is not None:
@@ -91,6 +90,8 @@ def open_context(ctx: typer.Context) -> Context:
 
 def _finish(context: Context) -> None:
     """Every command ends by sealing the log when a checkpoint is due, then closes the context."""
+    from api.access.auditing import AuditService
+
     try:
         AuditService(context).checkpoint_if_due()
     except DanganError as exc:
@@ -102,6 +103,8 @@ def _finish(context: Context) -> None:
 def acting_user(ctx: typer.Context) -> Principal:
     """The named account a command acts as: --user, else DANGAN_CLI_USER, else the operator's login name.
     Every action it takes is that account's, checked against the same permission table as the API."""
+    from api.access.users import UserService
+
     context = open_context(ctx)
     root = ctx.find_root()
     name = (root.obj or {}).get("user") or context.settings.cli_user or getpass.getuser()
@@ -122,6 +125,8 @@ def lowered(principal: Principal, clearance: str | None) -> Principal:
 
 def init(ctx: typer.Context, json_out: JsonOption = False) -> None:
     """Create the data directory, migrate the catalogue, create the search index."""
+    from api.preservation.maintenance import MaintenanceService
+
     result = MaintenanceService(open_context(ctx)).initialise()
     if json_out:
         emit_json(result)
@@ -200,6 +205,8 @@ def search(
     json_out: JsonOption = False,
 ) -> None:
     """Full-text search; ranked documents with their matching pages, and facet counts."""
+    from api.search.service import SearchService
+
     filters = SearchFilters(
         fonds=fonds,
         series=series,
@@ -241,6 +248,8 @@ def suggest(
     json_out: JsonOption = False,
 ) -> None:
     """Titles and reference codes that complete what you typed (what the search box offers as you type)."""
+    from api.search.service import SearchService
+
     context, actor = open_as(ctx)
     result = SearchService(context).suggest(lowered(actor, clearance), typed, limit=limit)
     if json_out:
@@ -252,6 +261,8 @@ def suggest(
 
 def reindex(ctx: typer.Context, json_out: JsonOption = False) -> None:
     """Rebuild the search index from the catalogue (searches keep working until the new one is swapped in)."""
+    from api.preservation.maintenance import MaintenanceService
+
     context, actor = open_as(ctx)
     with progress("indexing", 0) as bar:
 
@@ -285,6 +296,9 @@ def verify(
     json_out: JsonOption = False,
 ) -> None:
     """Verify the primary store, or a backup --target; exit 0 when clean, 10 with warnings only, 9 on errors."""
+    from api.preservation.backups import BACKUP_LEVEL, BackupService
+    from api.preservation.maintenance import MaintenanceService
+
     context, actor = open_as(ctx)
     service = MaintenanceService(context)
     if list_runs:

@@ -8,7 +8,6 @@ import typer
 
 from api.cli.commands import JsonOption, acting_user, open_context
 from api.cli.output import emit_json, stdout
-from api.records.documents import withdraw_document
 
 app = typer.Typer(no_args_is_help=True, help="Withdraw a record from use (it leaves search at once).")
 
@@ -23,6 +22,8 @@ def withdraw(
     json_out: JsonOption = False,
 ) -> None:
     """Withdraw a record: out of search immediately, 'not found' to all but admins; files and history are kept."""
+    from api.records.documents import withdraw_document
+
     result = withdraw_document(open_context(ctx), acting_user(ctx), document_id, reason=reason)
     if json_out:
         emit_json(result)
