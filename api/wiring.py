@@ -10,6 +10,7 @@ from pydantic_settings import SettingsError
 from sqlalchemy import select
 
 from archive.db import Database
+from archive.errors import ConfigurationError
 from archive.models import Document
 from archive.ports import BlobStore
 from search.index import SearchIndex, open_index
@@ -47,6 +48,8 @@ def load_settings(home: Path | None = None) -> Settings:
 
 def build_context(settings: Settings, *, migrate: bool = True) -> Context:
     """Create the data directory, bring the catalogue schema up to date, open store and index."""
+    if settings.home_dir.exists() and not settings.home_dir.is_dir():
+        raise ConfigurationError(f"DANGAN_HOME={settings.home_dir} (or --home): not a directory")
     settings.home_dir.mkdir(parents=True, exist_ok=True)
     settings.spool_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.resolved_database_url)

@@ -59,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         if mode.verbose:
             traceback.print_exc()
         hint = "" if mode.verbose else "; run again with --verbose for the traceback"
-        return _fail(args, "error", f"unexpected {type(exc).__name__}: {exc}{hint}", ExitCode.FAILED)
+        text = " ".join(str(exc).split())
+        return _fail(args, "error", f"unexpected {type(exc).__name__}: {text}{hint}", ExitCode.FAILED)
     if returned == ExitCode.INTERRUPTED:  # typer turns Ctrl-C (and our SIGTERM) into this exit code
         stderr.print("interrupted; unfinished jobs are resumed by the next `dangan serve` or `dangan ingest --resume`")
     return returned if isinstance(returned, int) else ExitCode.OK

@@ -9,7 +9,18 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from api.cli.output import configure_logging, emit_json, key_values, mode, progress, say, set_mode, stderr, stdout
+from api.cli.output import (
+    configure_logging,
+    detail,
+    emit_json,
+    key_values,
+    mode,
+    progress,
+    say,
+    set_mode,
+    stderr,
+    stdout,
+)
 from archive.access import Principal
 from archive.dates import range_bound
 from archive.errors import DanganError, ExitCode, InvalidInput
@@ -83,6 +94,8 @@ def open_context(ctx: typer.Context) -> Context:
         return opened
     home = (root.obj or {}).get("home")
     context = build_context(load_settings(home))
+    settings = context.settings
+    detail(f"home {settings.home_dir}; search engine {settings.search_engine}; storage {settings.storage.backend}")
     root.meta["dangan.context"] = context
     ctx.call_on_close(lambda: _finish(context))
     return context
