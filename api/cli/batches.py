@@ -268,7 +268,7 @@ def fonds_template(
 @app.command("profile")
 def profile(name: Annotated[str, typer.Argument(help="Profile name.")] = "dat31", json_out: JsonOption = False) -> None:
     """The thresholds of a quality profile and what each means."""
-    from ingest.quality import describe_profile, get_profile
+    from ingest.quality.profiles import describe_profile, get_profile
 
     rows = describe_profile(get_profile(name))
     _show({"profile": name, "checks": rows}, json_out, [f"{r}" for r in rows])
