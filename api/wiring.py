@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
 from sqlalchemy import select
 
 from archive.db import Database
@@ -13,7 +15,7 @@ from archive.models import Document
 from archive.ports import BlobStore
 from ingest.engines import ENGINES
 from search.index import SearchIndex, open_index
-from storage_config.settings import Settings
+from storage_config.settings import Settings, settings_error, settings_parse_error
 from storage_config.stores import open_store
 
 
@@ -32,8 +34,14 @@ class Context:
 
 
 def load_settings(home: Path | None = None) -> Settings:
-    """Read DANGAN_* from the environment; `home` (a CLI option) overrides DANGAN_HOME."""
-    settings = Settings()
+    """Read DANGAN_* from the environment; `home` (a CLI option) overrides DANGAN_HOME. A bad value raises
+    ConfigurationError naming the variable (exit 12 on the command line)."""
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        raise settings_error(exc) from None
+    except SettingsError as exc:  # a nested setting given as JSON that does not parse
+        raise settings_parse_error(exc) from None
     if home is not None:
         settings = settings.model_copy(update={"home": home})
     return settings
@@ -42,6 +50,8 @@ def load_settings(home: Path | None = None) -> Settings:
 def build_context(settings: Settings, *, migrate: bool = True) -> Context:
     """Create the data directory, bring the catalogue schema up to date, open store and index."""
     check_ocr_engine(settings.ocr_engine)
+    if settings.home_dir.exists() and not settings.home_dir.is_dir():
+        raise ConfigurationError(f"DANGAN_HOME={settings.home_dir} (or --home): not a directory")
     settings.home_dir.mkdir(parents=True, exist_ok=True)
     settings.spool_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.resolved_database_url)

@@ -6,11 +6,17 @@ Environment: prefix ``DANGAN_``, nesting with ``__`` (``DANGAN_STORAGE__BACKEND=
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from archive.errors import ConfigurationError
+
+ENV_PREFIX = "DANGAN_"
+ENV_NESTING = "__"
 
 
 class S3Options(BaseModel):
@@ -47,12 +53,12 @@ class BackupTargetOptions(BaseModel):
 
 class ServerOptions(BaseModel):
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: int = Field(default=8000, ge=1, le=65535)
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="DANGAN_", env_nested_delimiter="__", extra="ignore", case_sensitive=False
+        env_prefix=ENV_PREFIX, env_nested_delimiter=ENV_NESTING, extra="ignore", case_sensitive=False
     )
 
     home: Path = Path("./var")
@@ -106,3 +112,45 @@ class Settings(BaseSettings):
     def private_paths(self) -> tuple[Path, ...]:
         """The server's own folders: never shown in a message to a user (see archive.redact.hide_paths)."""
         return (self.home_dir, self.spool_dir, self.resolved_storage_path, self.resolved_index_dir)
+
+
+SECRET_WORDS = ("key", "secret", "password", "token")  # settings whose given value is never echoed
+
+
+def settings_error(exc: ValidationError) -> ConfigurationError:
+    """One line naming each bad variable, the value given and what it must be:
+    `DANGAN_SEARCH_ENGINE=elastic: must be one of whoosh, tantivy`."""
+    problems = []
+    for error in exc.errors():
+        parts = [str(part) for part in error["loc"]]
+        name = ENV_PREFIX + ENV_NESTING.join(parts).upper()
+        given = error.get("input")
+        secret = any(word in part.lower() for part in parts for word in SECRET_WORDS)
+        shown = "(hidden)" if secret else given if isinstance(given, str) else "(missing)"
+        problems.append(f"{name}={shown}: {_constraint(error['type'], error['msg'], error.get('ctx') or {})}")
+    return ConfigurationError("; ".join(problems))
+
+
+def settings_parse_error(exc: Exception) -> ConfigurationError:
+    """A nested setting (DANGAN_SERVER, DANGAN_STORAGE, ...) whose value is not the JSON object it must be."""
+    found = re.search(r'field "(\w+)"', str(exc))
+    name = ENV_PREFIX + (found.group(1).upper() if found else "...")
+    return ConfigurationError(
+        f"{name}: must be a JSON object, or set its parts one by one ({name}{ENV_NESTING}PART=value)"
+    )
+
+
+def _constraint(kind: str, message: str, ctx: dict[str, Any]) -> str:
+    if kind in ("literal_error", "enum"):
+        return "must be one of " + ", ".join(re.findall(r"'([^']*)'", str(ctx.get("expected", message))))
+    named = {
+        "int_parsing": "must be a whole number",
+        "int_from_float": "must be a whole number",
+        "float_parsing": "must be a number",
+        "bool_parsing": "must be true or false",
+        "greater_than_equal": f"must be at least {ctx.get('ge')}",
+        "greater_than": f"must be more than {ctx.get('gt')}",
+        "less_than_equal": f"must be at most {ctx.get('le')}",
+        "less_than": f"must be less than {ctx.get('lt')}",
+    }
+    return named.get(kind) or message[:1].lower() + message[1:]

@@ -1,4 +1,6 @@
-"""Storage backends by name: the one place that turns Settings into a BlobStore."""
+"""Storage backends by name: the one place that turns Settings into a BlobStore.
+
+The S3 backend (and the minio SDK) is imported only when an S3 store is opened."""
 
 from __future__ import annotations
 
@@ -8,7 +10,6 @@ from pathlib import Path
 from archive.errors import ConfigurationError
 from archive.ports import BlobStore
 from storage_config.local_store import LocalBlobStore
-from storage_config.s3_store import S3BlobStore
 from storage_config.settings import Settings
 
 
@@ -17,6 +18,8 @@ def _local_store(settings: Settings) -> BlobStore:
 
 
 def _s3_store(settings: Settings) -> BlobStore:
+    from storage_config.s3_store import S3BlobStore
+
     options = settings.storage.s3
     return S3BlobStore(
         endpoint=options.endpoint,
@@ -61,6 +64,8 @@ def open_target_store(
     if kind == "local" and path:
         return LocalBlobStore(Path(path))
     if kind == "s3" and endpoint and bucket:
+        from storage_config.s3_store import S3BlobStore
+
         return S3BlobStore(
             endpoint=endpoint,
             bucket=bucket,

@@ -5,17 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from api.access.auditing import AuditService
 from api.cli.commands import JsonOption, acting_user, open_context
 from api.cli.output import emit_json, say, stderr, stdout
 from api.cli.tables import local_time, print_table
 from archive.audit.alerts import AlertRules
 from archive.audit.query import AuditFilter
 from archive.errors import IntegrityFailure, InvalidInput
+
+if TYPE_CHECKING:
+    from archive.audit.query import AuditFilter
 
 app = typer.Typer(no_args_is_help=True, help="The access log: query, export, alerts, verification.")
 
@@ -40,6 +42,8 @@ def _filter(
     client: str | None,
     limit: int,
 ) -> AuditFilter:
+    from archive.audit.query import AuditFilter
+
     return AuditFilter(
         actor=user,
         document_id=document,
@@ -77,6 +81,8 @@ def events(
     json_out: JsonOption = False,
 ) -> None:
     """Query the access log."""
+    from api.access.auditing import AuditService
+
     result = AuditService(open_context(ctx)).events(
         acting_user(ctx), _filter(user, document, action, outcome, since, until, client, limit)
     )
@@ -115,6 +121,8 @@ def export(
 
     The file goes to --output or standard output; what it holds is said on standard error (or, with --output,
     on standard output), so that a piped export stays a clean file."""
+    from api.access.auditing import AuditService
+
     exported = AuditService(open_context(ctx)).export(
         acting_user(ctx), _filter(user, document, action, outcome, since, until, client, limit), fmt=fmt
     )
@@ -137,6 +145,8 @@ def alerts(
     json_out: JsonOption = False,
 ) -> None:
     """Bursts of denied access, bulk downloads, off-hours access to confidential and above."""
+    from api.access.auditing import AuditService
+
     result = AuditService(open_context(ctx)).alerts(
         acting_user(ctx), AlertRules(timezone=timezone), _filter(None, None, None, None, since, until, None, 1)
     )
@@ -159,6 +169,8 @@ def alerts(
 @app.command("verify")
 def verify(ctx: typer.Context, json_out: JsonOption = False) -> None:
     """Check the hash chain and the signed checkpoints; name the first bad event; exit 9 if tampered."""
+    from api.access.auditing import AuditService
+
     report = AuditService(open_context(ctx)).verify(acting_user(ctx))
     if json_out:
         emit_json(report)
@@ -181,6 +193,8 @@ def verify(ctx: typer.Context, json_out: JsonOption = False) -> None:
 @app.command("checkpoint")
 def checkpoint(ctx: typer.Context, json_out: JsonOption = False) -> None:
     """Write a signed checkpoint of the log's current head to the object store now."""
+    from api.access.auditing import AuditService
+
     result = AuditService(open_context(ctx)).checkpoint(acting_user(ctx))
     if json_out:
         emit_json(result)
@@ -198,6 +212,8 @@ def prune(
     json_out: JsonOption = False,
 ) -> None:
     """Remove old events covered by a checkpoint; the prune is logged and the chain stays verifiable."""
+    from api.access.auditing import AuditService
+
     result = AuditService(open_context(ctx)).prune(acting_user(ctx), older_than_days=older_than_days)
     if json_out:
         emit_json(result)

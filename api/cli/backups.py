@@ -9,9 +9,6 @@ import typer
 
 from api.cli.commands import JsonOption, SeedOption, acting_user, open_context
 from api.cli.output import emit_json, progress, stdout
-from api.preservation.backup_drill import DrillService
-from api.preservation.backup_targets import BackupTargets, TargetSpec
-from api.preservation.backups import BackupService
 
 app = typer.Typer(no_args_is_help=True, help="Backups to a second target: targets, runs, restore drills.")
 target_app = typer.Typer(no_args_is_help=True, help="Register, list and remove backup targets.")
@@ -34,6 +31,8 @@ def add(
     json_out: JsonOption = False,
 ) -> None:
     """Register a target. S3 keys come from DANGAN_BACKUP_<NAME>_ACCESS_KEY/_SECRET_KEY or the file."""
+    from api.preservation.backup_targets import BackupTargets, TargetSpec
+
     spec = TargetSpec(
         name=name,
         kind="s3" if s3_endpoint else "local",
@@ -51,6 +50,8 @@ def add(
 @target_app.command("list")
 def list_targets(ctx: typer.Context, json_out: JsonOption = False) -> None:
     """Registered and settings-declared targets (never their secrets)."""
+    from api.preservation.backup_targets import BackupTargets
+
     targets = BackupTargets(open_context(ctx)).list(acting_user(ctx))
     if json_out:
         emit_json({"targets": targets})
@@ -65,6 +66,8 @@ def list_targets(ctx: typer.Context, json_out: JsonOption = False) -> None:
 @target_app.command("remove")
 def remove(ctx: typer.Context, name: str, json_out: JsonOption = False) -> None:
     """Forget a registered target (its backups stay where they are)."""
+    from api.preservation.backup_targets import BackupTargets
+
     result = BackupTargets(open_context(ctx)).remove(acting_user(ctx), name)
     _show(result, json_out, f"removed backup target {name}")
 
@@ -76,6 +79,8 @@ def run(
     json_out: JsonOption = False,
 ) -> None:
     """Copy what is new, a catalogue snapshot and the audit checkpoints; write the manifest. Resumable."""
+    from api.preservation.backups import BackupService
+
     context = open_context(ctx)
     with progress(f"backing up to {target}", 0) as bar:
 
@@ -100,6 +105,8 @@ def runs(
     ctx: typer.Context, target: Annotated[str | None, typer.Option()] = None, json_out: JsonOption = False
 ) -> None:
     """Backup runs, newest first."""
+    from api.preservation.backups import BackupService
+
     found = BackupService(open_context(ctx)).runs(acting_user(ctx), target=target)
     if json_out:
         emit_json({"runs": found})
@@ -120,6 +127,8 @@ def drill(
     json_out: JsonOption = False,
 ) -> None:
     """Restore into a scratch location and check everything; reports RPO and RTO. Exit 9 when it fails."""
+    from api.preservation.backup_drill import DrillService
+
     context = open_context(ctx)
     with progress(f"restore drill from {target}", 0) as bar:
 

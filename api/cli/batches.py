@@ -9,13 +9,7 @@ import typer
 
 from api.cli.commands import IdArgument, JsonOption, SeedOption, acting_user, open_context
 from api.cli.output import emit_json, stdout
-from api.ingest.acceptance import AcceptanceService
-from api.ingest.batches import BatchService
-from api.ingest.review import ReviewService
-from api.runners.local import ocr_in_child
-from api.views.report_html import render_report
 from archive.errors import InvalidInput
-from ingest.quality.profiles import describe_profile, get_profile
 
 app = typer.Typer(no_args_is_help=True, help="Batches: create, status, acceptance sampling, report, filing.")
 pages = typer.Typer(no_args_is_help=True, help="Review pages held by the quality gate.")
@@ -46,7 +40,9 @@ def create(
     fonds: Annotated[str, typer.Option(help="Fonds code (全宗号).")],
     series: Annotated[str | None, typer.Option(help="Series (类别).")] = None,
     box: Annotated[str | None, typer.Option(help="Box or volume number.")] = None,
-    manifest: Annotated[Path | None, typer.Option(help="CSV manifest: item,title,date,pages[,file].")] = None,
+    manifest: Annotated[
+        Path | None, typer.Option(exists=True, dir_okay=False, help="CSV manifest: item,title,date,pages[,file].")
+    ] = None,
     languages: Annotated[str | None, typer.Option("--lang", help="OCR languages, e.g. chi_sim+eng.")] = None,
     level: Annotated[str | None, typer.Option(help="Access level of the batch's documents.")] = None,
     year: Annotated[int | None, typer.Option(help="Year in reference codes (default: this year).")] = None,
@@ -60,6 +56,8 @@ def create(
     json_out: JsonOption = False,
 ) -> None:
     """Create a batch (one box of work), optionally with a manifest of the items it should contain."""
+    from api.ingest.batches import BatchService
+
     text = manifest.read_text(encoding="utf-8-sig") if manifest else None
     result = BatchService(open_context(ctx)).create(
         actor=acting_user(ctx),
@@ -91,6 +89,8 @@ def create(
 @app.command("list")
 def list_batches(ctx: typer.Context, json_out: JsonOption = False) -> None:
     """All batches with their status."""
+    from api.ingest.batches import BatchService
+
     result = BatchService(open_context(ctx)).all(acting_user(ctx))
     _show({"batches": result}, json_out, [f"{b['id']:4}  {b['status']:9} {b['label']}" for b in result])
 
@@ -98,6 +98,8 @@ def list_batches(ctx: typer.Context, json_out: JsonOption = False) -> None:
 @app.command("status")
 def status(ctx: typer.Context, batch_id: IdArgument, json_out: JsonOption = False) -> None:
     """Items per state, findings per check, held pages and the reconciliation against the manifest."""
+    from api.ingest.batches import BatchService
+
     result = BatchService(open_context(ctx)).status(acting_user(ctx), batch_id)
     rec = result["reconciliation"]
     lines = [
@@ -134,6 +136,8 @@ def sample(
     json_out: JsonOption = False,
 ) -> None:
     """Draw the acceptance sample; reviewers then record a verdict per sampled page."""
+    from api.ingest.acceptance import AcceptanceService
+
     result = AcceptanceService(open_context(ctx)).draw(
         batch_id, actor=acting_user(ctx), percent=percent, minimum=minimum, seed=seed
     )
@@ -159,6 +163,8 @@ def verdict(
     json_out: JsonOption = False,
 ) -> None:
     """Record a reviewer's pass or fail for one sampled page."""
+    from api.ingest.acceptance import AcceptanceService
+
     if outcome not in ("pass", "fail"):
         raise InvalidInput("the verdict is `pass` or `fail`")
     result = AcceptanceService(open_context(ctx)).record_verdict(
@@ -174,6 +180,8 @@ def verdict(
 @app.command("decide")
 def decide(ctx: typer.Context, batch_id: IdArgument, json_out: JsonOption = False) -> None:
     """Accept the batch (≥ 95% passes, no critical defect) or return it to the archivist."""
+    from api.ingest.acceptance import AcceptanceService
+
     result = AcceptanceService(open_context(ctx)).decide(batch_id, actor=acting_user(ctx))
     _show(
         result,
@@ -193,6 +201,9 @@ def report(
     json_out: JsonOption = False,
 ) -> None:
     """The batch report: counts, findings, reconciliation, sample verdicts, the decision, who and when."""
+    from api.ingest.acceptance import AcceptanceService
+    from api.views.report_html import render_report
+
     result = AcceptanceService(open_context(ctx)).report(acting_user(ctx), batch_id)
     if html is not None:
         html.write_text(render_report(result), encoding="utf-8")
@@ -216,6 +227,8 @@ def file_batch(
     json_out: JsonOption = False,
 ) -> None:
     """File an accepted batch: its documents become part of the archive proper, and staff can find them."""
+    from api.ingest.acceptance import AcceptanceService
+
     result = AcceptanceService(open_context(ctx)).file(batch_id, actor=acting_user(ctx), justification=justification)
     _show(result, json_out, [f"batch {batch_id} filed: {result['documents']} document(s)"])
 
@@ -228,6 +241,8 @@ def reopen_batch(
     json_out: JsonOption = False,
 ) -> None:
     """Reopen a filed batch: its items leave staff's view until it is sampled and filed again."""
+    from api.ingest.acceptance import AcceptanceService
+
     result = AcceptanceService(open_context(ctx)).reopen(batch_id, actor=acting_user(ctx), reason=reason)
     _show(result, json_out, [f"batch {batch_id} reopened: {result['documents']} document(s) back in work"])
 
@@ -244,6 +259,8 @@ def fonds_template(
     json_out: JsonOption = False,
 ) -> None:
     """Change a fonds' reference-code template; items already numbered keep their codes."""
+    from api.ingest.batches import BatchService
+
     result = BatchService(open_context(ctx)).change_template(acting_user(ctx), code, template, reason=reason)
     _show(result, json_out, [f"fonds {code}: {result['previous']} -> {result['ref_template']}"])
 
@@ -251,6 +268,8 @@ def fonds_template(
 @app.command("profile")
 def profile(name: Annotated[str, typer.Argument(help="Profile name.")] = "dat31", json_out: JsonOption = False) -> None:
     """The thresholds of a quality profile and what each means."""
+    from ingest.quality.profiles import describe_profile, get_profile
+
     rows = describe_profile(get_profile(name))
     _show({"profile": name, "checks": rows}, json_out, [f"{r}" for r in rows])
 
@@ -263,6 +282,8 @@ def accept(
     json_out: JsonOption = False,
 ) -> None:
     """Accept a held page as it is."""
+    from api.ingest.review import ReviewService
+
     result = ReviewService(open_context(ctx)).accept(page_id, actor=acting_user(ctx), note=note)
     _show(result, json_out, [f"page {page_id} accepted"])
 
@@ -275,6 +296,8 @@ def reject(
     json_out: JsonOption = False,
 ) -> None:
     """Reject a page: a rescan is requested, with the reason recorded."""
+    from api.ingest.review import ReviewService
+
     result = ReviewService(open_context(ctx)).reject(page_id, actor=acting_user(ctx), reason=reason)
     _show(result, json_out, [f"page {page_id} rejected; rescan requested: {reason}"])
 
@@ -282,6 +305,9 @@ def reject(
 @pages.command("replace")
 def replace(ctx: typer.Context, page_id: IdArgument, rescan: Path, json_out: JsonOption = False) -> None:
     """Replace a page with a rescan: OCRed, spliced into the PDF/A; the old version is kept."""
+    from api.ingest.review import ReviewService
+    from api.runners.local import ocr_in_child
+
     result = ReviewService(open_context(ctx)).replace(page_id, rescan, actor=acting_user(ctx), ocr=ocr_in_child)
     _show(
         result,

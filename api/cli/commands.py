@@ -3,23 +3,30 @@
 from __future__ import annotations
 
 import getpass
+import importlib.metadata
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from api.access.auditing import AuditService
-from api.access.users import UserService
-from api.cli.ingesting import ingest_paths, print_ingest_summary
-from api.cli.output import emit_json, progress, say, stderr, stdout
-from api.cli.watch import watch_folder
-from api.preservation.backups import BACKUP_LEVEL, BackupService
-from api.preservation.maintenance import MaintenanceService
-from api.wiring import Context, build_context, load_settings
+from api.cli.output import (
+    configure_logging,
+    detail,
+    emit_json,
+    key_values,
+    mode,
+    progress,
+    say,
+    set_mode,
+    stderr,
+    stdout,
+)
 from archive.access import Principal
-from archive.errors import DanganError, InvalidInput
+from archive.errors import DanganError, ExitCode, InvalidInput
 from archive.values import AccessLevel
-from ingest.samples import write_sample_batch
+
+if TYPE_CHECKING:
+    from api.wiring import Context
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 MAX_ID = 2**63 - 1  # the catalogue's integer columns
@@ -27,6 +34,19 @@ IdArgument = Annotated[int, typer.Argument(min=1, max=MAX_ID, help="The id (see 
 SeedOption = Annotated[
     int | None, typer.Option(min=0, max=2**31 - 1, help="Seed to reproduce a draw (default: random, recorded).")
 ]
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        say(f"dangan {installed_version()}")
+        raise typer.Exit(ExitCode.OK)
+
+
+def installed_version() -> str:
+    try:
+        return importlib.metadata.version("dangan")
+    except importlib.metadata.PackageNotFoundError:
+        return "(not installed: run `make install`)"
 
 
 def global_options(
@@ -38,18 +58,42 @@ def global_options(
             "--user", help="The account this command acts as (default: $DANGAN_CLI_USER, else your login name)."
         ),
     ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Only errors and the result: no progress, no informational lines.")
+    ] = False,
+    verbose: Annotated[
+        int,
+        typer.Option(
+            "--verbose",
+            "-v",
+            count=True,
+            help="More detail: log messages (-v info, -vv debug) and the traceback of an unexpected error.",
+        ),
+    ] = 0,
+    version: Annotated[
+        bool, typer.Option("--version", is_eager=True, callback=_print_version, help="Print the version and exit.")
+    ] = False,
 ) -> None:
+    """Options for every command; give them before the command (`dangan --quiet ingest ...`)."""
+    if quiet and verbose:
+        raise InvalidInput("--quiet and --verbose contradict each other; give one of them")
+    set_mode(quiet=quiet, verbose=verbose)
+    configure_logging()
     ctx.obj = {"home": home, "user": user}
 
 
 def open_context(ctx: typer.Context) -> Context:
     """Settings are read once here, for the whole command."""
+    from api.wiring import build_context, load_settings
+
     root = ctx.find_root()
     opened: Context | None = root.meta.get("dangan.context")
     if opened is not None:
         return opened
     home = (root.obj or {}).get("home")
     context = build_context(load_settings(home))
+    settings = context.settings
+    detail(f"home {settings.home_dir}; search engine {settings.search_engine}; storage {settings.storage.backend}")
     root.meta["dangan.context"] = context
     ctx.call_on_close(lambda: _finish(context))
     return context
@@ -57,6 +101,8 @@ def open_context(ctx: typer.Context) -> Context:
 
 def _finish(context: Context) -> None:
     """Every command ends by sealing the log when a checkpoint is due, then closes the context."""
+    from api.access.auditing import AuditService
+
     try:
         AuditService(context).checkpoint_if_due()
     except DanganError as exc:
@@ -68,6 +114,8 @@ def _finish(context: Context) -> None:
 def acting_user(ctx: typer.Context) -> Principal:
     """The named account a command acts as: --user, else DANGAN_CLI_USER, else the operator's login name.
     Every action it takes is that account's, checked against the same permission table as the API."""
+    from api.access.users import UserService
+
     context = open_context(ctx)
     root = ctx.find_root()
     name = (root.obj or {}).get("user") or context.settings.cli_user or getpass.getuser()
@@ -88,12 +136,13 @@ def lowered(principal: Principal, clearance: str | None) -> Principal:
 
 def init(ctx: typer.Context, json_out: JsonOption = False) -> None:
     """Create the data directory, migrate the catalogue, create the search index."""
+    from api.preservation.maintenance import MaintenanceService
+
     result = MaintenanceService(open_context(ctx)).initialise()
     if json_out:
         emit_json(result)
     else:
-        for name, value in result.items():
-            stdout.print(f"{name:9} {value}", highlight=False)
+        key_values(result)
 
 
 def ingest(
@@ -115,6 +164,9 @@ def ingest(
     """OCR and archive scans: a file, a sub-folder of page images, or a manifest row is one item.
 
     ZIP files are unpacked safely. With --lang/--level/--fonds and no --batch, an ad-hoc batch is made."""
+    from api.cli.ingesting import ingest_paths, print_ingest_summary  # OCR and PDF libraries: only when ingesting
+    from api.cli.watch import watch_folder
+
     context, actor = open_as(ctx)
     if watch:
         if batch is None or len(paths) != 1 or not paths[0].is_dir():
@@ -143,6 +195,8 @@ def ingest(
 
 def reindex(ctx: typer.Context, json_out: JsonOption = False) -> None:
     """Rebuild the search index from the catalogue (searches keep working until the new one is swapped in)."""
+    from api.preservation.maintenance import MaintenanceService
+
     context, actor = open_as(ctx)
     with progress("indexing", 0) as bar:
 
@@ -176,6 +230,9 @@ def verify(
     json_out: JsonOption = False,
 ) -> None:
     """Verify the primary store, or a backup --target; exit 0 when clean, 10 with warnings only, 9 on errors."""
+    from api.preservation.backups import BACKUP_LEVEL, BackupService
+    from api.preservation.maintenance import MaintenanceService
+
     context, actor = open_as(ctx)
     service = MaintenanceService(context)
     if list_runs:
@@ -250,12 +307,13 @@ def _print_runs(runs: list[dict[str, Any]]) -> None:
 def serve(
     ctx: typer.Context,
     host: Annotated[str | None, typer.Option(help="Address to listen on (default 127.0.0.1).")] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
+    port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port (default 8000).")] = None,
 ) -> None:
     """Serve the HTTP API (OpenAPI at /docs); uploads are OCRed by worker processes."""
     from api.http.server import serve_forever
 
-    serve_forever(open_context(ctx), host=host, port=port, say=say)
+    log_level = "warning" if mode.quiet else "debug" if mode.verbose > 1 else "info"
+    serve_forever(open_context(ctx), host=host, port=port, say=say, log_level=log_level)
 
 
 def sample(
@@ -263,6 +321,8 @@ def sample(
     json_out: JsonOption = False,
 ) -> None:
     """Write a small batch of sample scans (English and Chinese A4 pages with scan noise and skew)."""
+    from ingest.samples import write_sample_batch  # imaging libraries: only for this command
+
     written = [str(path) for path in write_sample_batch(folder)]
     if json_out:
         emit_json({"files": written})

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from api.cli.commands import JsonOption, acting_user, open_context
 from api.cli.output import emit_json, say, stderr
-from api.records.documents import DocumentService, withdraw_document
-from api.views.records import DocumentView, PageView
+
+if TYPE_CHECKING:
+    from api.views.records import DocumentView, PageView
 
 app = typer.Typer(no_args_is_help=True, help="One record: show it, read its text, withdraw it from use.")
 DocumentId = Annotated[
@@ -21,6 +22,8 @@ DocumentId = Annotated[
 @app.command()
 def show(ctx: typer.Context, document_id: DocumentId, json_out: JsonOption = False) -> None:
     """A record's metadata, its pages with their quality findings, and its files (as the API shows them)."""
+    from api.records.documents import DocumentService
+
     view = DocumentService(open_context(ctx)).get(acting_user(ctx), document_id)
     if json_out:
         emit_json(view)
@@ -36,6 +39,8 @@ def text(
     json_out: JsonOption = False,
 ) -> None:
     """Print a record's text: all current pages, a form feed between pages, or one page with --page."""
+    from api.records.documents import DocumentService
+
     found = DocumentService(open_context(ctx)).text(acting_user(ctx), document_id, page=page)
     if json_out:
         emit_json(found)
@@ -55,6 +60,8 @@ def withdraw(
     json_out: JsonOption = False,
 ) -> None:
     """Withdraw a record: out of search immediately, 'not found' to all but admins; files and history are kept."""
+    from api.records.documents import withdraw_document
+
     result = withdraw_document(open_context(ctx), acting_user(ctx), document_id, reason=reason)
     if json_out:
         emit_json(result)

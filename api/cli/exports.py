@@ -9,7 +9,6 @@ import typer
 
 from api.cli.commands import JsonOption, acting_user, open_context
 from api.cli.output import emit_json, progress, stdout
-from api.records.bagit_export import export_bag
 
 app = typer.Typer(no_args_is_help=True, help="Export records as packages (BagIt 1.0).")
 
@@ -23,6 +22,8 @@ def bagit(
     json_out: JsonOption = False,
 ) -> None:
     """Write a BagIt 1.0 bag (SHA-256 manifests, metadata as JSON and CSV) of one fonds or one batch."""
+    from api.records.bagit_export import export_bag
+
     context = open_context(ctx)
     with progress("exporting", 0) as bar:
 

@@ -12,7 +12,6 @@ from rich.text import Text
 
 from api.cli.commands import MAX_ID, JsonOption, lowered, open_as
 from api.cli.output import emit_json, say, stdout
-from api.search.service import SearchService
 from api.views.search import SearchHit, SearchResultsView, Snippet
 from archive.dates import range_bound
 from archive.values import AccessLevel
@@ -45,6 +44,8 @@ def search(
     json_out: JsonOption = False,
 ) -> None:
     """Full-text search: ranked documents with their matching pages and snippets, and facet counts."""
+    from api.search.service import SearchService
+
     filters = SearchFilters(
         fonds=fonds,
         series=series,
@@ -103,6 +104,8 @@ def suggest(
     json_out: JsonOption = False,
 ) -> None:
     """Titles and reference codes that complete what you typed (what the search box offers as you type)."""
+    from api.search.service import SearchService
+
     context, actor = open_as(ctx)
     result = SearchService(context).suggest(lowered(actor, clearance), typed, limit=limit)
     if json_out:

@@ -8,8 +8,6 @@ from typing import Annotated
 
 import typer
 
-from api.access.accounts import AccountService
-from api.access.users import UserService
 from api.cli.commands import JsonOption, acting_user, open_context
 from api.cli.output import emit_json, say
 from api.cli.tables import local_time, print_table, role_title, role_titles
@@ -24,6 +22,8 @@ def bootstrap(ctx: typer.Context, json_out: JsonOption = False) -> None:
     """Create what a fresh install needs: the three officer accounts (三员分立), passwords shown once.
 
     Run at the server by whoever installs it; each account goes to a different person."""
+    from api.access.users import UserService
+
     result = UserService(open_context(ctx)).bootstrap()
     if json_out:
         emit_json(result)
@@ -53,6 +53,8 @@ def token(
     json_out: JsonOption = False,
 ) -> None:
     """Issue a new API token for a user and print it once."""
+    from api.access.users import UserService
+
     result = UserService(open_context(ctx)).issue_token(acting_user(ctx), username, label=label)
     if json_out:
         emit_json(result)
@@ -79,10 +81,14 @@ def create(
     clearance: Annotated[str, typer.Option(help="Highest level the user may see.")] = "internal",
     department: Annotated[list[str] | None, typer.Option(help="Department (repeatable).")] = None,
     display_name: Annotated[str, typer.Option(help="Full name.")] = "",
-    password_file: Annotated[Path | None, typer.Option(help="Read the password from this file.")] = None,
+    password_file: Annotated[
+        Path | None, typer.Option(exists=True, dir_okay=False, help="Read the password from this file.")
+    ] = None,
     json_out: JsonOption = False,
 ) -> None:
     """Create a user with roles, a clearance and departments (the password is hashed with Argon2id)."""
+    from api.access.accounts import AccountService
+
     password = _password(password_file, required=True)
     assert password is not None
     result = AccountService(open_context(ctx)).create(
@@ -104,11 +110,15 @@ def update(
     role: Annotated[list[str] | None, typer.Option(help="Replace the roles (repeatable).")] = None,
     clearance: Annotated[str | None, typer.Option(help="New clearance.")] = None,
     department: Annotated[list[str] | None, typer.Option(help="Replace the departments (repeatable).")] = None,
-    password_file: Annotated[Path | None, typer.Option(help="Set a new password from this file.")] = None,
+    password_file: Annotated[
+        Path | None, typer.Option(exists=True, dir_okay=False, help="Set a new password from this file.")
+    ] = None,
     ask_password: Annotated[bool, typer.Option("--password", help="Ask for a new password (hidden prompt).")] = False,
     json_out: JsonOption = False,
 ) -> None:
     """Change a user's roles, clearance, departments or password; takes effect on their next request."""
+    from api.access.accounts import AccountService
+
     result = AccountService(open_context(ctx)).update(
         actor=acting_user(ctx),
         username=username,
@@ -123,6 +133,8 @@ def update(
 @app.command("disable")
 def disable(ctx: typer.Context, username: str, json_out: JsonOption = False) -> None:
     """Disable a user: their tokens are revoked at once; the history stays."""
+    from api.access.accounts import AccountService
+
     _print_user(
         AccountService(open_context(ctx)).update(actor=acting_user(ctx), username=username, disabled=True), json_out
     )
@@ -131,6 +143,8 @@ def disable(ctx: typer.Context, username: str, json_out: JsonOption = False) -> 
 @app.command("enable")
 def enable(ctx: typer.Context, username: str, json_out: JsonOption = False) -> None:
     """Re-enable a disabled user (they log in again to get a token)."""
+    from api.access.accounts import AccountService
+
     result = AccountService(open_context(ctx)).update(actor=acting_user(ctx), username=username, disabled=False)
     _print_user(result, json_out)
 
@@ -138,6 +152,8 @@ def enable(ctx: typer.Context, username: str, json_out: JsonOption = False) -> N
 @app.command("list")
 def list_users(ctx: typer.Context, json_out: JsonOption = False) -> None:
     """All users with roles, clearance, departments and state."""
+    from api.access.accounts import AccountService
+
     result = AccountService(open_context(ctx)).list(acting_user(ctx))
     if json_out:
         emit_json(result)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import uvicorn
 
 from api.http.app import create_app
+from api.http.listen import check_listenable
 from api.wiring import Context
 
 
@@ -17,11 +18,13 @@ def serve_forever(
     port: int | None = None,
     banner: str = "",
     say: Callable[[str], None] = print,
+    log_level: str = "info",
 ) -> None:
     """Serve until stopped; `say` prints the address (and the banner) for the person who started it."""
     host = host or context.settings.server.host
     port = port or context.settings.server.port
+    check_listenable(host, port)
     say(f"serving the Dang'an API on http://{host}:{port}  (OpenAPI: http://{host}:{port}/docs)")
     if banner:
         say(banner)
-    uvicorn.run(create_app(context), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(context), host=host, port=port, log_level=log_level)

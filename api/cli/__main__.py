@@ -1,0 +1,3 @@
+from api.cli import console_script
+
+console_script()
