@@ -12,8 +12,6 @@ import typer
 from api.cli.commands import JsonOption, acting_user, open_context
 from api.cli.output import emit_json, say, stderr, stdout
 from api.cli.tables import local_time, print_table
-from archive.audit.alerts import AlertRules
-from archive.audit.query import AuditFilter
 from archive.errors import IntegrityFailure, InvalidInput
 
 if TYPE_CHECKING:
@@ -146,6 +144,7 @@ def alerts(
 ) -> None:
     """Bursts of denied access, bulk downloads, off-hours access to confidential and above."""
     from api.access.auditing import AuditService
+    from archive.audit.alerts import AlertRules
 
     result = AuditService(open_context(ctx)).alerts(
         acting_user(ctx), AlertRules(timezone=timezone), _filter(None, None, None, None, since, until, None, 1)

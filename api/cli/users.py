@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from api.cli.commands import JsonOption, acting_user, open_context
 from api.cli.output import emit_json, say
 from api.cli.tables import local_time, print_table, role_title, role_titles
-from api.views.access import UserView
 from archive.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from api.views.access import UserView
 
 app = typer.Typer(no_args_is_help=True, help="Users and API tokens.")
 
