@@ -8,7 +8,7 @@ import sys
 import click
 import typer
 
-from api.cli import audit, backups, batches, commands, documents, exports, users
+from api.cli import audit, backups, batches, commands, documents, exports, preservation, users
 from api.cli.output import emit_json, stderr
 from archive.errors import DanganError, InvalidInput
 
@@ -18,6 +18,7 @@ app = typer.Typer(
     help="Dang'an: scanned records in, a searchable, access-controlled, verifiable archive out.",
 )
 app.callback()(commands.global_options)
+preservation.register(app)
 commands.register(app)
 app.add_typer(users.app, name="users")
 app.add_typer(batches.app, name="batch")
