@@ -10,7 +10,7 @@ import typer
 
 from api.cli import audit, backups, batches, commands, documents, exports, preservation, users
 from api.cli.output import emit_json, stderr
-from archive.errors import DanganError, InvalidInput
+from archive.errors import DanganError, ExitCode, InvalidInput
 
 app = typer.Typer(
     add_completion=False,
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except typer.Abort:
         stderr.print("aborted")
-        return 130
+        return ExitCode.INTERRUPTED
     except typer.TyperException as exc:  # typer's own copy of click raises these for usage errors
         show = getattr(exc, "show", None)
         if callable(show):
@@ -57,11 +57,11 @@ def main(argv: list[str] | None = None) -> int:
         return int(getattr(exc, "exit_code", InvalidInput.exit_code))
     except click.exceptions.Abort:
         stderr.print("aborted")
-        return 130
+        return ExitCode.INTERRUPTED
     except KeyboardInterrupt:
         stderr.print("interrupted; unfinished jobs are resumed by the next `dangan serve` or `dangan ingest --resume`")
-        return 130
-    return returned if isinstance(returned, int) else 0
+        return ExitCode.INTERRUPTED
+    return returned if isinstance(returned, int) else ExitCode.OK
 
 
 def console_script() -> None:
