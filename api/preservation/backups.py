@@ -232,6 +232,7 @@ def run_summary(run: BackupRun) -> BackupRunView:
         status=run.status,
         grade=grade,
         exit_code=int(grade.exit_code) if grade is not None else None,
+        severity_counts=report.severity_counts,
         started_at=run.started_at.isoformat(),
         finished_at=run.finished_at.isoformat() if run.finished_at else None,
         objects_copied=run.objects_copied,

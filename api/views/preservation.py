@@ -125,6 +125,7 @@ class BackupRunView(View):
     status: str
     grade: Grade | None
     exit_code: int | None
+    severity_counts: dict[str, int] | None
     started_at: str
     finished_at: str | None
     objects_copied: int
