@@ -7,7 +7,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from api.views.base import View
-from archive.reports import Grade, Report, Severity
+from archive.reports import Grade, Severity
 
 
 class FindingView(View):
@@ -23,11 +23,6 @@ class Graded(View):
     grade: Grade
     exit_code: int = Field(description="0 clean, 10 warnings only, 9 errors (the CLI's exit status)")
     severity_counts: dict[str, int]
-
-
-def graded_fields(report: Report) -> dict[str, object]:
-    """grade, exit_code and severity_counts of a report (its findings go in the report's own finding view)."""
-    return {"grade": report.grade, "exit_code": int(report.exit_code), "severity_counts": report.severity_counts()}
 
 
 class ObjectFindingView(FindingView):
