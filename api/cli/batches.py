@@ -15,7 +15,7 @@ from api.ingest.review import ReviewService
 from api.runners.local import ocr_in_child
 from api.views.report_html import render_report
 from archive.errors import InvalidInput
-from ingest.quality import describe_profile, get_profile
+from ingest.quality.profiles import describe_profile, get_profile
 
 app = typer.Typer(no_args_is_help=True, help="Batches: create, status, acceptance sampling, report, filing.")
 pages = typer.Typer(no_args_is_help=True, help="Review pages held by the quality gate.")
