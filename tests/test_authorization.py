@@ -24,6 +24,7 @@ from api.http.app import create_app
 from api.ingest.acceptance import AcceptanceService
 from api.ingest.batches import BatchService
 from api.preservation.maintenance import MaintenanceService
+from api.preservation.verification import VerificationService
 from api.wiring import Context
 from archive.models import Document, IngestJob, Page, User
 from archive.values import AccessLevel
@@ -247,7 +248,7 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fixture]:
     context = make_context(root / "var")
     ids = _ingest(context, root)
     MaintenanceService(context).reindex(SYSADMIN)
-    run_id = MaintenanceService(context).verify(SYSADMIN, level="structure")["run_id"]
+    run_id = VerificationService(context).verify(SYSADMIN, level="structure").run_id
     users = [
         Person(f"u-{role}-{clearance}-{'-'.join(deps) or 'all'}", role, clearance, deps)
         for role, clearance, deps in itertools.product(ROLES, CLEARANCES, DEPARTMENTS)

@@ -20,6 +20,7 @@ from api.cli.ingesting import ingest_paths
 from api.http.app import create_app
 from api.preservation.backup_targets import BackupTargets, TargetSpec
 from api.preservation.backups import BackupService
+from api.preservation.verification import VerificationService
 from api.wiring import Context, build_context
 from archive.models import AuditEvent, BackupRun, StoredObject, VerificationRun
 from archive.preservation.manifest import BACKUP_CATEGORIES
@@ -183,12 +184,12 @@ def test_interrupted_backup_is_resumed_by_the_next_run(context: Context, offsite
     assert len(list((offsite / "sha256").rglob("*"))) - len(list((offsite / "sha256").glob("*"))) == 4
 
     resumed = service.run(SYSADMIN, target="offsite")
-    assert resumed["status"] == "complete" and resumed["objects_copied"] == OBJECTS - 4
-    assert resumed["report"]["interrupted_runs"] == [stale.id]
+    assert resumed.status == "complete" and resumed.objects_copied == OBJECTS - 4
+    assert resumed.report.interrupted_runs == [stale.id]
     with context.db.session() as session:
         assert session.get(BackupRun, stale.id).status == "interrupted"  # type: ignore[union-attr]
-    report = service.verify(SYSADMIN, target="offsite", level="backup")
-    assert report["status"] == "clean" and report["objects_checked"] >= OBJECTS + 2
+    report = VerificationService(context).verify(SYSADMIN, target="offsite", level="backup")
+    assert report.status == "clean" and report.objects_checked >= OBJECTS + 2
 
 
 @pytest.mark.ocr  # the drill extracts the access copies' text layers; the null engine's pages have none
@@ -229,9 +230,9 @@ def test_targets_list_remove_settings_and_http(cli: Cli, context: Context, offsi
     )
     other = build_context(declared)
     try:
-        listed = BackupTargets(other).list(SYSADMIN)
-        assert [(t["name"], t["source"]) for t in listed] == [("offsite", "catalogue"), ("vault", "settings")]
-        assert BackupService(other).run(SYSADMIN, target="vault")["status"] == "complete"
+        listed = BackupTargets(other).list(SYSADMIN).targets
+        assert [(t.name, t.source) for t in listed] == [("offsite", "catalogue"), ("vault", "settings")]
+        assert BackupService(other).run(SYSADMIN, target="vault").status == "complete"
     finally:
         other.close()
 
@@ -285,4 +286,4 @@ def test_s3_target_backup_and_verify(
     )
     BackupTargets(context).add(SYSADMIN, spec)
     again = BackupService(context).run(SYSADMIN, target="cloud2")
-    assert again["status"] == "complete" and again["objects_copied"] == 0  # same bucket: nothing new
+    assert again.status == "complete" and again.objects_copied == 0  # same bucket: nothing new

@@ -13,7 +13,7 @@ import pytest
 
 from api.preservation.backup_targets import BackupTargets, TargetSpec
 from api.preservation.backups import BackupService
-from api.preservation.maintenance import MaintenanceService
+from api.preservation.verification import VerificationService
 from api.wiring import Context
 from archive.models import Batch, Document, Fonds, StoredObject, utcnow
 from archive.ports import BlobStore, content_key
@@ -89,10 +89,10 @@ def keys(context: Context) -> dict[str, list[str]]:
 
 def test_exact_counts_on_the_primary_store(archive: Context) -> None:
     expected = inject_faults(archive.store, archive.settings.resolved_storage_path, keys(archive))
-    report = MaintenanceService(archive).verify(SYSADMIN, level="full")
-    assert report["counts"] == expected
-    assert report["exit_code"] == 9
-    flagged = {f["key"] for f in report["findings"]} | {f.get("partner_key") for f in report["findings"]}
+    report = VerificationService(archive).verify(SYSADMIN, level="full")
+    assert report.counts == expected
+    assert report.exit_code == 9
+    flagged = {f.key for f in report.findings} | {f.partner_key for f in report.findings}
     untouched = set(keys(archive)["original"][34:]) | set(keys(archive)["text"][5:])
     assert not flagged & untouched  # zero false positives
 
@@ -100,15 +100,15 @@ def test_exact_counts_on_the_primary_store(archive: Context) -> None:
 def test_exact_counts_on_a_backup_target(archive: Context, tmp_path: Path) -> None:
     target_root = tmp_path / "offsite"
     BackupTargets(archive).add(SYSADMIN, TargetSpec(name="offsite", kind="local", path=str(target_root)))
-    backups = BackupService(archive)
-    assert backups.run(SYSADMIN, target="offsite")["status"] == "complete"
-    assert backups.verify(SYSADMIN, target="offsite", level="backup")["status"] == "clean"
+    backups, verification = BackupService(archive), VerificationService(archive)
+    assert backups.run(SYSADMIN, target="offsite").status == "complete"
+    assert verification.verify(SYSADMIN, target="offsite", level="backup").status == "clean"
     store, _, _ = backups.latest("offsite")
     expected = inject_faults(store, target_root, keys(archive))
-    report = backups.verify(SYSADMIN, target="offsite", level="backup")
-    counts = {key: value for key, value in report["counts"].items() if value}
+    report = verification.verify(SYSADMIN, target="offsite", level="backup")
+    counts = {key: value for key, value in report.counts.items() if value}
     assert counts == expected
-    assert report["exit_code"] == 9
+    assert report.exit_code == 9
 
 
 def test_backup_verification_over_http(archive: Context, tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from api.cli.ingesting import ingest_paths
-from api.preservation.maintenance import MaintenanceService
+from api.preservation.verification import VerificationService
 from api.records.documents import DocumentService
 from api.search.service import SearchService
 from api.wiring import build_context
@@ -45,15 +45,15 @@ def test_ingest_search_download_and_verify_on_s3(s3_server: S3Endpoint, tmp_path
         with download.stream as stream:
             assert stream.read() == page.path.read_bytes()
 
-        maintenance = MaintenanceService(context)
-        assert maintenance.verify(SYSADMIN)["clean"] is True
+        maintenance = VerificationService(context)
+        assert maintenance.verify(SYSADMIN).clean is True
         with context.db.session() as session:
             from archive.models import StoredObject
 
             pdfa_key = session.query(StoredObject).filter_by(role="pdfa").one().key
         context.store.delete(pdfa_key)
         report = maintenance.verify(SYSADMIN)
-        assert report["counts"] == {"missing": 1, "size_changed": 0, "content_changed": 0, "swapped": 0, "untracked": 0}
-        assert report["findings"][0]["key"] == pdfa_key
+        assert report.counts == {"missing": 1, "size_changed": 0, "content_changed": 0, "swapped": 0, "untracked": 0}
+        assert report.findings[0].key == pdfa_key
     finally:
         context.close()

@@ -121,7 +121,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Corpus]:
             "tantivy": build_context(Settings(home=home, search_engine="tantivy", index_dir=home / "index-tantivy")),
         }
     try:
-        assert MaintenanceService(contexts["tantivy"]).reindex(SYSADMIN)["documents"] == len(sources)
+        assert MaintenanceService(contexts["tantivy"]).reindex(SYSADMIN).documents == len(sources)
         with contexts["whoosh"].db.session() as session:
             documents = session.scalars(select(Document).options(selectinload(Document.pages))).all()
             stems = {d.id: Path(d.original_filename).stem for d in documents}

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from api.cli.ingesting import ingest_paths
 from api.http.app import create_app
-from api.preservation.maintenance import MaintenanceService
+from api.preservation.verification import VerificationService
 from api.wiring import Context
 from archive.errors import NotFound
 from archive.models import AuditEvent, Document, StoredObject, VerificationRun
@@ -157,38 +157,38 @@ def test_structure_level_checks_existence_and_size_and_hashes_nothing(context: C
     flip(objs[2, "original"])  # same size: invisible without hashing
     stray = add_untracked(context, "stray")
 
-    report = MaintenanceService(context).verify(SYSADMIN, level="structure")
-    assert report["counts"] == zero_counts(missing=1, size_changed=1, untracked=1)
-    assert report["bytes_read"] == 0 and report["objects_hashed"] == 0 and report["objects_checked"] == 12
-    assert {(f["category"], f["key"]) for f in report["findings"]} == {
+    report = VerificationService(context).verify(SYSADMIN, level="structure")
+    assert report.counts == zero_counts(missing=1, size_changed=1, untracked=1)
+    assert report.bytes_read == 0 and report.objects_hashed == 0 and report.objects_checked == 12
+    assert {(f.category, f.key) for f in report.findings} == {
         ("missing", objs[0, "pdfa"].key),
         ("size_changed", objs[1, "text"].key),
         ("untracked", stray),
     }
-    assert any("swapped" in note and "not detectable" in note for note in report["notes"])
-    assert report["status"] == "errors" and report["exit_code"] == 9
+    assert any("swapped" in note and "not detectable" in note for note in report.notes)
+    assert report.status == "errors" and report.exit_code == 9
 
 
 def test_sample_level_is_reproducible_and_records_its_seed(context: Context) -> None:
     objs = objects(context)
     for obj in objs.values():
         flip(obj)  # every object changed: the findings are exactly the sampled keys
-    service = MaintenanceService(context)
+    service = VerificationService(context)
     first = service.verify(SYSADMIN, level="sample", percent=25, seed=42)
     again = service.verify(SYSADMIN, level="sample", percent=25, seed=42)
     drawn = choose_sample([o.key for o in objs.values()], percent=25, seed=42)
     assert len(drawn) == 3
     for report in (first, again):
-        assert report["seed"] == 42 and report["percent"] == 25 and report["level"] == "sample"
-        assert report["counts"] == zero_counts(content_changed=3)
-        assert {f["key"] for f in report["findings"]} == drawn
-        assert report["objects_hashed"] == 3 and report["objects_checked"] == 12
-        assert report["bytes_read"] == sum(o.path.stat().st_size for o in objs.values() if o.key in drawn)
+        assert report.seed == 42 and report.percent == 25 and report.level == "sample"
+        assert report.counts == zero_counts(content_changed=3)
+        assert {f.key for f in report.findings} == drawn
+        assert report.objects_hashed == 3 and report.objects_checked == 12
+        assert report.bytes_read == sum(o.path.stat().st_size for o in objs.values() if o.key in drawn)
 
     unseeded = service.verify(SYSADMIN, level="sample", percent=1)
-    assert isinstance(unseeded["seed"], int) and unseeded["objects_hashed"] == 1  # at least one object
-    replay = service.verify(SYSADMIN, level="sample", percent=1, seed=unseeded["seed"])
-    assert replay["findings"] == unseeded["findings"]
+    assert isinstance(unseeded.seed, int) and unseeded.objects_hashed == 1  # at least one object
+    replay = service.verify(SYSADMIN, level="sample", percent=1, seed=unseeded.seed)
+    assert replay.findings == unseeded.findings
 
 
 def test_sample_hashes_the_partner_of_a_swapped_object(context: Context) -> None:
@@ -199,9 +199,9 @@ def test_sample_hashes_the_partner_of_a_swapped_object(context: Context) -> None
     seed = next(
         s for s in range(1000) if (drawn := choose_sample(keys, percent=5, seed=s)) == {a.key} or drawn == {b.key}
     )
-    report = MaintenanceService(context).verify(SYSADMIN, level="sample", percent=5, seed=seed)
-    assert report["counts"] == zero_counts(swapped=1)
-    assert report["objects_hashed"] == 2
+    report = VerificationService(context).verify(SYSADMIN, level="sample", percent=5, seed=seed)
+    assert report.counts == zero_counts(swapped=1)
+    assert report.objects_hashed == 2
 
 
 def test_exit_codes_clean_warnings_errors(cli: Cli, context: Context) -> None:
@@ -243,7 +243,7 @@ def test_runs_are_stored_audited_and_listed_through_the_api(cli: Cli, context: C
     assert detail["report"]["counts"]["missing"] == 1 and detail["report"]["findings"][0]["role"] == "original"
     assert client.get("/api/v1/verify/runs/999", headers=admin).status_code == 404
     with pytest.raises(NotFound):
-        MaintenanceService(context).verification_run(SYSADMIN, 999)
+        VerificationService(context).run(SYSADMIN, 999)
 
     with context.db.session() as session:
         events = session.query(AuditEvent).filter_by(action="verify.run").order_by(AuditEvent.id).all()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from typing import Any
 
 from sqlalchemy import select
 
@@ -20,6 +19,7 @@ from api.views.access import (
     audit_event_view,
     checkpoint_view,
 )
+from api.views.reports import AuditVerificationView
 from api.wiring import Context
 from archive.access import Principal
 from archive.audit import log as audit
@@ -67,13 +67,14 @@ class AuditService:
             found = compute_alerts(session, rules, since=flt.since, until=flt.until, level_of=level_of)
         return AlertsView(alerts=[alert_view(alert) for alert in found])
 
-    def verify(self, principal: Principal, *, client: str | None = None) -> dict[str, Any]:
-        """Check the chain and the signed checkpoints; the run itself becomes the newest event."""
+    def verify(self, principal: Principal, *, client: str | None = None) -> AuditVerificationView:
+        """Check the chain and the signed checkpoints, graded: tampering is errors, events no checkpoint seals
+        yet are warnings. The run itself becomes the newest event (outcome: the grade)."""
         authorize(principal.roles, Action.VERIFY_AUDIT)
         key = load_or_create_signing_key(self.context.settings.resolved_audit_key_path)
         with self.context.db.session() as session:
             result = verify_audit_log(session, self.context.store, trusted_public_key_raw=public_key_raw(key))
-        report = result.as_dict()
+        report = AuditVerificationView.model_validate(result.as_dict())
         with self.context.db.write() as session:
             audit.record(
                 session,
@@ -81,12 +82,12 @@ class AuditService:
                 roles=principal.roles,
                 action=AuditAction.AUDIT_VERIFY,
                 client=client,
-                outcome="clean" if result.ok else "tampered",
+                outcome=report.grade.value,
                 details={
                     "events": result.events_checked,
                     "checkpoints": result.checkpoints_checked,
                     "first_bad_event_id": result.first_bad_event_id,
-                    "counts": result.counts(),
+                    "counts": report.counts,
                 },
             )
         return report

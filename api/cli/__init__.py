@@ -13,7 +13,7 @@ import traceback
 
 import typer
 
-from api.cli import audit, backups, batches, commands, documents, exports, searching, users
+from api.cli import audit, backups, batches, commands, documents, exports, preservation, searching, users
 from api.cli.output import emit_json, mode, set_mode, stderr
 from archive.errors import DanganError, ExitCode, InvalidInput
 
@@ -23,6 +23,7 @@ app = typer.Typer(
     help="Dang'an: scanned records in, a searchable, access-controlled, verifiable archive out.",
 )
 app.callback()(commands.global_options)
+preservation.register(app)
 commands.register(app)
 searching.register(app)
 app.add_typer(users.app, name="users")

@@ -12,7 +12,8 @@ import typer
 from api.cli.commands import JsonOption, acting_user, open_context
 from api.cli.output import emit_json, say, stderr, stdout
 from api.cli.tables import local_time, print_table
-from archive.errors import IntegrityFailure, InvalidInput
+from archive.errors import ExitCode, InvalidInput
+from archive.reports import Grade
 
 if TYPE_CHECKING:
     from archive.audit.query import AuditFilter
@@ -167,26 +168,21 @@ def alerts(
 
 @app.command("verify")
 def verify(ctx: typer.Context, json_out: JsonOption = False) -> None:
-    """Check the hash chain and the signed checkpoints; name the first bad event; exit 9 if tampered."""
+    """Check the hash chain and the signed checkpoints; name the first bad event.
+
+    Exit 0 when intact and sealed, 10 with warnings only (events no checkpoint covers yet), 9 if tampered."""
     from api.access.auditing import AuditService
 
     report = AuditService(open_context(ctx)).verify(acting_user(ctx))
     if json_out:
         emit_json(report)
     else:
-        stdout.print(
-            f"checked {report['events_checked']} event(s) against {report['checkpoints_checked']} "
-            f"checkpoint(s): {'intact' if report['ok'] else 'TAMPERED'}",
-            highlight=False,
-        )
-        for finding in report["findings"]:
-            stdout.print(
-                f"  {finding['kind']:20} event {finding['event_id']}: {finding['detail']}",
-                highlight=False,
-                markup=False,
-            )
-    if not report["ok"]:
-        raise typer.Exit(IntegrityFailure.exit_code)
+        verdict = "TAMPERED" if not report.ok else "intact" if report.grade is Grade.CLEAN else "intact, with warnings"
+        say(f"checked {report.events_checked} event(s) against {report.checkpoints_checked} checkpoint(s): {verdict}")
+        for finding in report.findings:
+            event = f" event {finding.event_id}" if finding.event_id is not None else ""
+            say(f"  {finding.severity.value.upper():7} {finding.kind:20}{event}: {finding.detail}")
+    raise typer.Exit(ExitCode(report.exit_code))
 
 
 @app.command("checkpoint")

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from api.cli.commands import JsonOption, SeedOption, acting_user, open_context
-from api.cli.output import emit_json, progress, stdout
+from api.cli.output import emit_json, progress, say
+from api.cli.preservation import print_findings
+from archive.errors import ExitCode
+
+if TYPE_CHECKING:
+    from api.views.base import View
+    from api.views.preservation import DrillView
 
 app = typer.Typer(no_args_is_help=True, help="Backups to a second target: targets, runs, restore drills.")
 target_app = typer.Typer(no_args_is_help=True, help="Register, list and remove backup targets.")
@@ -44,7 +50,7 @@ def add(
         credentials_file=str(credentials_file.expanduser().resolve()) if credentials_file else None,
     )
     result = BackupTargets(open_context(ctx)).add(acting_user(ctx), spec)
-    _show(result, json_out, f"added backup target {name} ({result['kind']})")
+    _show(result, json_out, f"added backup target {name} ({result.kind})")
 
 
 @target_app.command("list")
@@ -52,15 +58,15 @@ def list_targets(ctx: typer.Context, json_out: JsonOption = False) -> None:
     """Registered and settings-declared targets (never their secrets)."""
     from api.preservation.backup_targets import BackupTargets
 
-    targets = BackupTargets(open_context(ctx)).list(acting_user(ctx))
+    listed = BackupTargets(open_context(ctx)).list(acting_user(ctx))
     if json_out:
-        emit_json({"targets": targets})
+        emit_json(listed)
         return
-    if not targets:
-        stdout.print("no backup targets; add one with `dangan backup target add NAME --path DIR`", highlight=False)
-    for t in targets:
-        where = t["path"] if t["kind"] == "local" else f"{t['endpoint']}/{t['bucket']}"
-        stdout.print(f"{t['name']:16} {t['kind']:6} {where}  ({t['source']})", highlight=False, markup=False)
+    if not listed.targets:
+        say("no backup targets; add one with `dangan backup target add NAME --path DIR`")
+    for t in listed.targets:
+        where = t.path if t.kind == "local" else f"{t.endpoint}/{t.bucket}"
+        say(f"{t.name:16} {t.kind:6} {where}  ({t.source})")
 
 
 @target_app.command("remove")
@@ -89,15 +95,17 @@ def run(
             bar.set(done)
 
         result = BackupService(context).run(acting_user(ctx), target=target, progress=step)
-    report = result["report"]
+    report = result.report
     _show(
         result,
         json_out,
-        f"run {result['id']} {result['status']}: {result['objects_copied']} of {report['objects_total']} object(s) "
-        f"copied ({result['bytes_copied']:,} bytes), {report['checkpoints']} checkpoint(s), "
-        f"snapshot {result['snapshot_key']}, manifest {result['manifest_key']} (sha256 {result['manifest_sha256']})",
+        f"run {result.id} {result.status}: {result.objects_copied} of {report.objects_total} object(s) "
+        f"copied ({result.bytes_copied:,} bytes), {report.checkpoints} checkpoint(s), "
+        f"snapshot {result.snapshot_key}, manifest {result.manifest_key} (sha256 {result.manifest_sha256})",
     )
-    raise typer.Exit(0 if result["status"] == "complete" else 9)
+    if not json_out:
+        print_findings(result.findings)
+    raise typer.Exit(ExitCode(result.exit_code if result.exit_code is not None else ExitCode.FAILED))
 
 
 @app.command("runs")
@@ -109,13 +117,13 @@ def runs(
 
     found = BackupService(open_context(ctx)).runs(acting_user(ctx), target=target)
     if json_out:
-        emit_json({"runs": found})
+        emit_json(found)
         return
-    for r in found:
-        stdout.print(
-            f"{r['id']:5} {r['started_at'][:19]} {r['target']:16} {r['status']:11} {r['objects_copied']} copied",
-            highlight=False,
-        )
+    if not found.runs:
+        say("no backup runs yet" + (f" to {target}" if target else ""))
+    for r in found.runs:
+        grade = r.grade.value if r.grade is not None else "-"
+        say(f"{r.id:5} {r.started_at[:19]} {r.target:16} {r.status:11} {grade:8} {r.objects_copied} copied")
 
 
 @app.command("drill")
@@ -126,8 +134,8 @@ def drill(
     seed: SeedOption = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Restore into a scratch location and check everything; reports RPO and RTO. Exit 9 when it fails."""
-    from api.preservation.backup_drill import DrillService
+    """Restore into scratch and check everything; reports RPO and RTO. Exit 0 clean, 10 warnings, 9 errors."""
+    from api.preservation.backup_drill import DrillService  # PDF libraries: only for a drill
 
     context = open_context(ctx)
     with progress(f"restore drill from {target}", 0) as bar:
@@ -141,30 +149,34 @@ def drill(
         emit_json(report)
     else:
         _print_drill(report)
-    raise typer.Exit(0 if report["status"] == "passed" else 9)
+    raise typer.Exit(ExitCode(report.exit_code))
 
 
-def _print_drill(report: dict[str, Any]) -> None:
-    objects, catalogue, searching = report["objects"], report["catalogue"], report["search"]
-    found = sum(1 for c in searching["canaries"] if c["found"])
+def _seconds(value: float | None, unit: str, digits: int) -> str:
+    return "unknown" if value is None else f"{value:.{digits}f} {unit}"
+
+
+def _print_drill(report: DrillView) -> None:
+    objects, catalogue, searching = report.objects, report.catalogue, report.search
+    found = sum(1 for c in searching.canaries if c.found)
     lines = [
-        f"drill {report['drill_id']} {report['status'].upper()} (backup run {report['backup_run_id']}, "
-        f"seed {report['seed']})",
-        f"objects: {objects['restored']} restored, {len(objects['missing'])} missing, "
-        f"{len(objects['hash_mismatch'])} hash mismatch, {objects['pdfs_opened']} PDF(s) opened, "
-        f"{len(objects['pdf_failures'])} PDF failure(s)",
-        f"catalogue: integrity {catalogue['integrity']}, {catalogue.get('documents')} document(s), "
-        f"{catalogue.get('pages')} page(s)",
-        f"search: {searching['documents_indexed']} indexed, {found}/{len(searching['canaries'])} canaries found",
-        f"RPO {report['rpo_seconds']:.0f} s, RTO {report['rto_seconds_per_gb']:.1f} s/GB "
-        f"({report['bytes_restored']:,} bytes in {report['seconds']} s)",
+        f"drill {report.id} {report.status.upper()}, {report.grade.value} (backup run {report.backup_run_id}, "
+        f"seed {report.seed})",
+        f"objects: {objects.restored} restored, {len(objects.missing)} missing, "
+        f"{len(objects.hash_mismatch)} hash mismatch, {objects.pdfs_opened} PDF(s) opened, "
+        f"{len(objects.pdf_failures)} PDF failure(s)",
+        f"catalogue: integrity {catalogue.integrity}, {catalogue.documents} document(s), {catalogue.pages} page(s)",
+        f"search: {searching.documents_indexed} indexed, {found}/{len(searching.canaries)} canaries found",
+        f"RPO {_seconds(report.rpo_seconds, 's', 0)}, RTO {_seconds(report.rto_seconds_per_gb, 's/GB', 1)} "
+        f"({report.bytes_restored:,} bytes in {report.seconds} s)",
     ]
     for line in lines:
-        stdout.print(line, highlight=False, markup=False)
+        say(line)
+    print_findings(report.findings)
 
 
-def _show(result: dict[str, Any], json_out: bool, text: str) -> None:
+def _show(result: View, json_out: bool, text: str) -> None:
     if json_out:
         emit_json(result)
     else:
-        stdout.print(text, highlight=False, markup=False)
+        say(text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 import importlib.metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,9 +13,7 @@ from api.cli.output import (
     configure_logging,
     detail,
     emit_json,
-    key_values,
     mode,
-    progress,
     say,
     set_mode,
     stderr,
@@ -134,17 +132,6 @@ def lowered(principal: Principal, clearance: str | None) -> Principal:
     return Principal(principal.username, principal.roles, level, principal.departments)
 
 
-def init(ctx: typer.Context, json_out: JsonOption = False) -> None:
-    """Create the data directory, migrate the catalogue, create the search index."""
-    from api.preservation.maintenance import MaintenanceService
-
-    result = MaintenanceService(open_context(ctx)).initialise()
-    if json_out:
-        emit_json(result)
-    else:
-        key_values(result)
-
-
 def ingest(
     ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="Image files (TIFF, PNG, JPEG), PDFs, or folders of them.")],
@@ -193,117 +180,6 @@ def ingest(
     raise typer.Exit(outcome.exit_code())
 
 
-def reindex(ctx: typer.Context, json_out: JsonOption = False) -> None:
-    """Rebuild the search index from the catalogue (searches keep working until the new one is swapped in)."""
-    from api.preservation.maintenance import MaintenanceService
-
-    context, actor = open_as(ctx)
-    with progress("indexing", 0) as bar:
-
-        def step(done: int, total: int) -> None:
-            bar.set_total(total)
-            bar.set(done)
-
-        result = MaintenanceService(context).reindex(actor, progress=step)
-    if json_out:
-        emit_json(result)
-    else:
-        stdout.print(
-            f"indexed {result['documents']} document(s) into {result['index']} ({result['engine']})", highlight=False
-        )
-
-
-def verify(
-    ctx: typer.Context,
-    level: Annotated[
-        str,
-        typer.Option(
-            help="structure (exists + size), sample (re-hash --percent of objects), full; "
-            "backup (a --target checked fully against its manifest and the catalogue)."
-        ),
-    ] = "full",
-    target: Annotated[str | None, typer.Option(help="Verify this backup target instead of the primary store.")] = None,
-    percent: Annotated[float, typer.Option(help="Share of objects re-hashed at the sample level.")] = 5.0,
-    seed: SeedOption = None,
-    list_runs: Annotated[bool, typer.Option("--list", help="List the stored verification runs instead.")] = False,
-    limit: Annotated[int, typer.Option(help="Most runs to list with --list.")] = 20,
-    json_out: JsonOption = False,
-) -> None:
-    """Verify the primary store, or a backup --target; exit 0 when clean, 10 with warnings only, 9 on errors."""
-    from api.preservation.backups import BACKUP_LEVEL, BackupService
-    from api.preservation.maintenance import MaintenanceService
-
-    context, actor = open_as(ctx)
-    service = MaintenanceService(context)
-    if list_runs:
-        runs = service.verification_runs(actor, limit=limit)
-        if json_out:
-            emit_json({"runs": runs})
-        else:
-            _print_runs(runs)
-        return
-    with progress(f"verifying ({level})", 0) as bar:
-
-        def step(done: int, total: int) -> None:
-            bar.set_total(total)
-            bar.set(done)
-
-        if target is not None:
-            report = BackupService(context).verify(
-                actor, target=target, level=level, percent=percent, seed=seed, progress=step
-            )
-        elif level == BACKUP_LEVEL:
-            raise InvalidInput("--level backup needs --target NAME")
-        else:
-            report = service.verify(actor, level=level, percent=percent, seed=seed, progress=step)
-    if json_out:
-        emit_json(report)
-    else:
-        _print_verification(report)
-    raise typer.Exit(report["exit_code"])
-
-
-def _print_verification(report: dict[str, Any]) -> None:
-    counts = ", ".join(f"{name}: {count}" for name, count in report["counts"].items())
-    sampled = f" (seed {report['seed']}, {report['percent']}%)" if report["level"] == "sample" else ""
-    stdout.print(
-        f"run {report.get('run_id', '-')}: {report['level']} check{sampled} of {report['objects_checked']} "
-        f"object(s) on the {report['store']} store, {report['objects_hashed']} hashed, "
-        f"{report['bytes_read']:,} bytes in {report['seconds']} s",
-        highlight=False,
-    )
-    stdout.print(counts, highlight=False)
-    for finding in report["findings"]:
-        where = f"document {finding['document_id']} ({finding['reference_code']}) {finding['role']} "
-        if finding["document_id"] is None:
-            where = ""
-        partner = f" <-> {finding['partner_key']}" if finding["partner_key"] else ""
-        stdout.print(
-            f"  {finding['category'].upper():15} {where}{finding['key']}{partner}", highlight=False, markup=False
-        )
-    for note in report["notes"]:
-        stdout.print(f"note: {note}", highlight=False, markup=False)
-    verdicts = {
-        "clean": "clean",
-        "warnings": "WARNINGS: untracked objects are in the store; check them, then keep or delete them",
-        "errors": "ERRORS: restore the listed objects from a backup",
-    }
-    stdout.print(verdicts[report["status"]], highlight=False)
-
-
-def _print_runs(runs: list[dict[str, Any]]) -> None:
-    if not runs:
-        stdout.print("no verification runs yet", highlight=False)
-    for run in runs:
-        found = ", ".join(f"{name} {count}" for name, count in run["counts"].items() if count) or "nothing found"
-        stdout.print(
-            f"{run['id']:5}  {run['started_at'][:19]}  {run['level']:9} {run['status']:8} "
-            f"{run['objects_checked']} object(s), {run['seconds']} s, by {run['actor']}: {found}",
-            highlight=False,
-            markup=False,
-        )
-
-
 def serve(
     ctx: typer.Context,
     host: Annotated[str | None, typer.Option(help="Address to listen on (default 127.0.0.1).")] = None,
@@ -344,5 +220,5 @@ def run(
 
 
 def register(app: typer.Typer) -> None:
-    for command in (init, ingest, reindex, verify, serve, sample, run):
+    for command in (ingest, serve, sample, run):  # init, reindex, verify: api/cli/preservation.py
         app.command()(command)

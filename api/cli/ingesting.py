@@ -15,7 +15,7 @@ from api.ingest.service import IngestService
 from api.runners.local import LocalJobRunner
 from api.wiring import Context
 from archive.access import Principal
-from archive.errors import Conflict, DanganError, ProcessingFailed
+from archive.errors import Conflict, DanganError, ExitCode, ProcessingFailed
 from archive.models import Document
 
 
@@ -51,7 +51,7 @@ class IngestOutcome:
             return int(self.rejected[0]["exit_code"])
         if any(job["state"] == "failed" for job in self.jobs):
             return ProcessingFailed.exit_code
-        return 0
+        return ExitCode.OK
 
 
 def ingest_paths(

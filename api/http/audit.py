@@ -12,6 +12,7 @@ from api.access.auditing import AuditService
 from api.http.common import Caller, IdFilter, Moment, Offset, client_of, context_of
 from api.http.openapi import error_responses
 from api.views.access import EXPORT_MEDIA_TYPES, AlertsView, AuditEventsView, CheckpointView
+from api.views.reports import AuditVerificationView
 from archive.audit.alerts import AlertRules
 from archive.audit.query import AuditFilter
 
@@ -107,9 +108,12 @@ def alerts(
     )
 
 
-@router.post("/verify")
-def verify(request: Request, caller: Caller) -> dict[str, Any]:
-    """Check the hash chain and the signed checkpoints; names the first bad event."""
+@router.post("/verify", responses=error_responses(403))
+def verify(request: Request, caller: Caller) -> AuditVerificationView:
+    """Check the hash chain and the signed checkpoints; names the first bad event.
+
+    Graded: tampering is `errors`, events no signed checkpoint covers yet are `warnings`; `ok` is true when
+    there is no error. Answers 200 whatever it finds: the report is the answer."""
     return AuditService(context_of(request)).verify(caller, client=client_of(request))
 
 

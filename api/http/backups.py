@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from pydantic import Field
 
 from api.http.common import MAX_ID, Caller, Seed, Strict, client_of, context_of
+from api.http.openapi import error_responses
 from api.preservation.backup_drill import DrillService
 from api.preservation.backup_targets import BackupTargets
 from api.preservation.backups import BackupService
+from api.views.preservation import BackupRunList, BackupRunView, DrillList, DrillView, TargetList
 
 router = APIRouter(prefix="/api/v1/backups", tags=["backups"])
 
@@ -20,37 +22,40 @@ class DrillRequest(Strict):
     seed: Seed = None
 
 
-@router.get("")
-def targets(request: Request, caller: Caller) -> dict[str, Any]:
+@router.get("", responses=error_responses(403))
+def targets(request: Request, caller: Caller) -> TargetList:
     """Registered and settings-declared backup targets (never their secrets)."""
-    return {"targets": BackupTargets(context_of(request)).list(caller)}
+    return BackupTargets(context_of(request)).list(caller)
 
 
-@router.post("/{target}/run")
-def run_backup(target: str, request: Request, caller: Caller) -> dict[str, Any]:
-    """Back up to the target now: new objects, a catalogue snapshot, the audit checkpoints and a manifest."""
+@router.post("/{target}/run", responses=error_responses(403, 404, 503))
+def run_backup(target: str, request: Request, caller: Caller) -> BackupRunView:
+    """Back up to the target now: new objects, a catalogue snapshot, the audit checkpoints and a manifest.
+
+    The run is graded: objects that could not be copied are errors (`status` incomplete), an interrupted
+    earlier run it resumed is a warning."""
     return BackupService(context_of(request)).run(caller, target=target, client=client_of(request))
 
 
-@router.post("/{target}/drill")
-def run_drill(target: str, request: Request, caller: Caller, body: DrillRequest) -> dict[str, Any]:
-    """Restore a sample (or all) into a scratch location and check it; the report has RPO and RTO."""
+@router.post("/{target}/drill", responses=error_responses(403, 404, 503))
+def run_drill(target: str, request: Request, caller: Caller, body: DrillRequest) -> DrillView:
+    """Restore a sample (or all) into a scratch location and check it; the graded report has RPO and RTO."""
     return DrillService(context_of(request)).drill(
         caller, target=target, sample=body.sample, seed=body.seed, client=client_of(request)
     )
 
 
-@router.get("/runs")
+@router.get("/runs", responses=error_responses(403))
 def runs(
     request: Request, caller: Caller, target: str | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 50
-) -> dict[str, Any]:
+) -> BackupRunList:
     """Backup runs, newest first."""
-    return {"runs": BackupService(context_of(request)).runs(caller, target=target, limit=limit)}
+    return BackupService(context_of(request)).runs(caller, target=target, limit=limit)
 
 
-@router.get("/drills")
+@router.get("/drills", responses=error_responses(403))
 def drills(
     request: Request, caller: Caller, target: str | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 50
-) -> dict[str, Any]:
+) -> DrillList:
     """Restore drill reports, newest first."""
-    return {"drills": DrillService(context_of(request)).drills(caller, target=target, limit=limit)}
+    return DrillService(context_of(request)).drills(caller, target=target, limit=limit)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import Field
 
 from api.http.common import Caller, Id, Seed, Strict, client_of, context_of
-from api.preservation.backups import BackupService
-from api.preservation.maintenance import MaintenanceService
-from archive.errors import InvalidInput
+from api.http.openapi import error_responses
+from api.preservation.verification import VerificationService
+from api.views.preservation import VerificationRunDetail, VerificationRunList, VerificationView
 
 router = APIRouter(prefix="/api/v1/verify", tags=["verification"])
 
@@ -24,32 +24,25 @@ class VerifyRequest(Strict):
     target: str | None = Field(default=None, description="A backup target instead of the primary store")
 
 
-@router.post("")
-def run_verification(request: Request, caller: Caller, body: VerifyRequest) -> dict[str, Any]:
-    """Verify the primary store now; the report (status, exit_code, counts, findings) is stored and returned."""
-    if body.target is not None:
-        return BackupService(context_of(request)).verify(
-            caller,
-            target=body.target,
-            level=body.level,
-            percent=body.percent,
-            seed=body.seed,
-            client=client_of(request),
-        )
-    if body.level == "backup":
-        raise InvalidInput("level backup needs a target")
-    return MaintenanceService(context_of(request)).verify(
-        caller, level=body.level, percent=body.percent, seed=body.seed, client=client_of(request)
+@router.post("", responses=error_responses(403, 404, 503))
+def run_verification(request: Request, caller: Caller, body: VerifyRequest) -> VerificationView:
+    """Verify the primary store (or a backup target) now; the graded report is stored and returned.
+
+    `grade` (clean, warnings, errors; `status` is its old spelling) is the worst severity among the findings,
+    and `exit_code` what `dangan verify` exits with: 0, 10 or 9. A verification that finds errors still answers
+    200: the report is the answer."""
+    return VerificationService(context_of(request)).verify(
+        caller, target=body.target, level=body.level, percent=body.percent, seed=body.seed, client=client_of(request)
     )
 
 
-@router.get("/runs")
-def runs(request: Request, caller: Caller, limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> dict[str, Any]:
+@router.get("/runs", responses=error_responses(403))
+def runs(request: Request, caller: Caller, limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> VerificationRunList:
     """Stored verification runs, newest first, with their counts per category."""
-    return {"runs": MaintenanceService(context_of(request)).verification_runs(caller, limit=limit)}
+    return VerificationService(context_of(request)).runs(caller, limit=limit)
 
 
-@router.get("/runs/{run_id}")
-def run_details(run_id: Id, request: Request, caller: Caller) -> dict[str, Any]:
+@router.get("/runs/{run_id}", responses=error_responses(403, 404))
+def run_details(run_id: Id, request: Request, caller: Caller) -> VerificationRunDetail:
     """One stored run with its full report and findings."""
-    return MaintenanceService(context_of(request)).verification_run(caller, run_id)
+    return VerificationService(context_of(request)).run(caller, run_id)

@@ -11,29 +11,31 @@ from __future__ import annotations
 import datetime as dt
 import random
 import re
-import sqlite3
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from api.preservation.backups import BackupService
 from api.search.rows import indexed_document
+from api.views.preservation import DrillList, DrillView
 from api.wiring import Context
 from archive.access import Principal, search_scope, system_principal
 from archive.audit import log as audit
 from archive.db import Database
 from archive.errors import NotFound
 from archive.events import AuditAction
-from archive.hashing import CHUNK, sha256_file
-from archive.models import BackupDrill, Document, Page, StoredObject, utcnow
+from archive.hashing import sha256_file
+from archive.models import BackupDrill, Document, StoredObject, utcnow
 from archive.permissions import Action, authorize
 from archive.ports import BlobStore
 from archive.preservation.manifest import Entry
+from archive.preservation.snapshot import INTEGRITY_OK, PG_NOT_CHECKED, download, restore_catalogue
+from archive.reports import Finding, Grade, Report, Severity
 from archive.values import DocumentStatus
 from ingest.pdfa import page_geometry, page_text
 from search.index import open_index
@@ -56,7 +58,7 @@ class DrillService:
         seed: int | None = None,
         progress: Progress | None = None,
         client: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> DrillView:
         authorize(principal.roles, Action.RUN_BACKUP)
         started_at, clock = utcnow(), time.perf_counter()
         store, run, manifest = BackupService(self.context).latest(target)
@@ -70,21 +72,28 @@ class DrillService:
             report["objects"] = restore_objects(store, chosen, root / "objects", progress)
             if manifest.snapshot is None:
                 raise NotFound(f"backup run {run.id} has no catalogue snapshot; run a new backup")
-            report["catalogue"] = restore_catalogue(store, manifest.snapshot, root)
+            catalogue = restore_catalogue(store, manifest.snapshot.key, manifest.snapshot.sha256, root)
+            report["catalogue"] = catalogue.as_dict()
             report["search"] = rebuild_and_query(root, self.context.settings.search_engine)
         seconds = time.perf_counter() - clock
         restored = report["objects"]["bytes"] + manifest.snapshot.size
-        report["seconds"] = round(seconds, 3)
-        report["bytes_restored"] = restored
+        report.update(seconds=round(seconds, 3), bytes_restored=restored)
         report["rto_seconds_per_gb"] = seconds / (restored / GB) if restored else None
-        newest = report["catalogue"].get("newest_object_at")
+        newest = catalogue.newest_object_at
         report["rpo_seconds"] = (utcnow() - dt.datetime.fromisoformat(newest)).total_seconds() if newest else None
-        report["status"] = "passed" if _passed(report) else "failed"
+        report["not_backed_up"] = self._not_backed_up({entry.key for entry in manifest.objects})
+        graded = graded_drill(report)
+        report.update(graded.as_dict(), status="failed" if graded.grade is Grade.ERRORS else "passed")
         return self._store(principal, report, started_at, client)
+
+    def _not_backed_up(self, held: set[str]) -> int:
+        """Catalogue objects the backup does not hold (archived since it ran, or not copyable then)."""
+        with self.context.db.session() as session:
+            return len(set(session.scalars(select(StoredObject.key))) - held)
 
     def _store(
         self, principal: Principal, report: dict[str, Any], started_at: dt.datetime, client: str | None
-    ) -> dict[str, Any]:
+    ) -> DrillView:
         with self.context.db.write() as session:
             row = BackupDrill(
                 target=report["target"],
@@ -111,31 +120,72 @@ class DrillService:
                     "run": report["backup_run_id"],
                     "seed": report["seed"],
                     "objects": report["objects"]["restored"],
+                    "grade": report["grade"],
                     "rpo_seconds": report["rpo_seconds"],
                     "rto_seconds_per_gb": report["rto_seconds_per_gb"],
                 },
             )
-            report["drill_id"] = row.id
-        return report
+            return drill_view(row.id, report)
 
-    def drills(self, principal: Principal, *, target: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    def drills(self, principal: Principal, *, target: str | None = None, limit: int = 50) -> DrillList:
         authorize(principal.roles, Action.READ_BACKUPS)
         with self.context.db.session() as session:
             query = select(BackupDrill).order_by(BackupDrill.id.desc()).limit(limit)
             if target is not None:
                 query = query.where(BackupDrill.target == target)
-            return [{"id": d.id, **d.report} for d in session.scalars(query)]
+            return DrillList(drills=[drill_view(d.id, d.report) for d in session.scalars(query)])
 
 
-def _passed(report: dict[str, Any]) -> bool:
-    objects, catalogue, searching = report["objects"], report["catalogue"], report["search"]
-    return (
-        not objects["missing"]
-        and not objects["hash_mismatch"]
-        and not objects["pdf_failures"]
-        and catalogue["integrity"] == "ok"
-        and all(canary["found"] for canary in searching["canaries"])
-    )
+def drill_view(drill_id: int, report: dict[str, Any]) -> DrillView:
+    """A stored drill as a view; drills stored before the graded contract get their grade from their status."""
+    fields = dict(report)
+    if "grade" not in fields:
+        grade = Grade.CLEAN if fields.get("status") == "passed" else Grade.ERRORS
+        fields.update(grade=grade, exit_code=grade.exit_code, severity_counts={}, findings=[])
+    return DrillView(id=drill_id, drill_id=drill_id, **fields)
+
+
+def graded_drill(report: dict[str, Any]) -> Report:
+    """Restored objects missing, changed or unreadable, a damaged catalogue, a canary not found: errors. A
+    catalogue that could not be checked here (PostgreSQL) or objects the backup does not hold yet: warnings."""
+    objects, catalogue = report["objects"], report["catalogue"]
+    error, warning = Severity.ERROR, Severity.WARNING
+    findings = [
+        Finding(error, "missing", "the backup does not hold this object", subject=k) for k in objects["missing"]
+    ]
+    findings += [
+        Finding(error, "hash_mismatch", "the restored bytes do not hash to the manifest's SHA-256", subject=key)
+        for key in objects["hash_mismatch"]
+    ]
+    findings += [
+        Finding(error, "pdf_unreadable", f"the restored PDF cannot be read: {failure['error']}", subject=failure["key"])
+        for failure in objects["pdf_failures"]
+    ]
+    if not catalogue["sha256_ok"]:
+        message = "the restored catalogue snapshot does not hash to the manifest's SHA-256"
+        findings.append(Finding(error, "snapshot_changed", message, subject=catalogue["key"]))
+    if catalogue["integrity"] == PG_NOT_CHECKED:
+        findings.append(Finding(warning, "catalogue_not_checked", PG_NOT_CHECKED, subject=catalogue["key"]))
+    elif catalogue["integrity"] != INTEGRITY_OK:
+        message = f"the restored catalogue fails its integrity check: {catalogue['integrity']}"
+        findings.append(Finding(error, "catalogue_damaged", message, subject=catalogue["key"]))
+    findings += [
+        Finding(
+            error,
+            "canary_not_found",
+            f"searching the rebuilt index for {canary['query']!r} did not find the document",
+            subject=f"document {canary['document_id']}",
+        )
+        for canary in report["search"]["canaries"]
+        if not canary["found"]
+    ]
+    if report["not_backed_up"]:
+        message = (
+            f"{report['not_backed_up']} catalogue object(s) are not in backup run {report['backup_run_id']} "
+            "(archived since it ran, or not copyable then): run a backup"
+        )
+        findings.append(Finding(warning, "not_backed_up", message, subject=f"backup run {report['backup_run_id']}"))
+    return Report(tuple(findings))
 
 
 def restore_objects(store: BlobStore, entries: list[Entry], folder: Path, progress: Progress | None) -> dict[str, Any]:
@@ -146,7 +196,7 @@ def restore_objects(store: BlobStore, entries: list[Entry], folder: Path, progre
     for position, entry in enumerate(entries, start=1):
         path = folder / entry.sha256
         try:
-            _download(store, entry.key, path)
+            download(store, entry.key, path)
         except NotFound:
             result["missing"].append(entry.key)
             continue
@@ -168,12 +218,6 @@ def _is_pdf(path: Path) -> bool:
         return handle.read(5) == b"%PDF-"
 
 
-def _download(store: BlobStore, key: str, path: Path) -> None:
-    with store.open_read(key) as source, path.open("wb") as out:
-        while chunk := source.read(CHUNK):
-            out.write(chunk)
-
-
 def _check_pdf(path: Path, key: str, result: dict[str, Any]) -> None:
     try:
         pages = len(page_geometry(path))
@@ -184,37 +228,6 @@ def _check_pdf(path: Path, key: str, result: dict[str, Any]) -> None:
     result["pdfs_opened"] += 1
     result["pdf_pages"] += pages
     result["pdf_text_chars"] += len(text)
-
-
-def restore_catalogue(store: BlobStore, snapshot: Entry, root: Path) -> dict[str, Any]:
-    """The snapshot into a scratch SQLite file: hash, PRAGMA integrity_check, row counts, newest object."""
-    path = root / "catalogue.sqlite3"
-    _download(store, snapshot.key, path)
-    sha, _size = sha256_file(path)
-    result: dict[str, Any] = {"key": snapshot.key, "sha256_ok": sha == snapshot.sha256, "path": str(path)}
-    if not snapshot.key.endswith(".sqlite3"):
-        result.update(integrity="not checked: restore PostgreSQL dumps with pg_restore")
-        return result
-    try:
-        with sqlite3.connect(path) as connection:
-            result["integrity"] = connection.execute("PRAGMA integrity_check").fetchone()[0]
-        connection.close()
-    except sqlite3.DatabaseError as exc:
-        result["integrity"] = f"unreadable: {exc}"
-        return result
-    if not result["sha256_ok"]:
-        result["integrity"] = "snapshot hash mismatch"
-    database = Database(f"sqlite:///{path}")
-    try:
-        with database.session() as session:
-            result["documents"] = session.scalar(select(func.count(Document.id))) or 0
-            result["pages"] = session.scalar(select(func.count(Page.id))) or 0
-            result["stored_objects"] = session.scalar(select(func.count(StoredObject.id))) or 0
-            newest = session.scalar(select(func.max(StoredObject.created_at)))
-            result["newest_object_at"] = newest.isoformat() if newest else None
-    finally:
-        database.dispose()
-    return result
 
 
 def rebuild_and_query(root: Path, engine: str) -> dict[str, Any]:

@@ -6,10 +6,10 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 
+from api.views.preservation import TargetList, TargetRemoved, TargetView
 from api.wiring import Context
 from archive.access import Principal
 from archive.audit import log as audit
@@ -37,18 +37,18 @@ class TargetSpec:
     credentials_file: str | None = None
     source: str = "catalogue"
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "kind": self.kind,
-            "path": self.path,
-            "endpoint": self.endpoint,
-            "bucket": self.bucket,
-            "secure": self.secure,
-            "region": self.region,
-            "credentials_file": self.credentials_file,
-            "source": self.source,
-        }
+    def view(self) -> TargetView:
+        return TargetView(
+            name=self.name,
+            kind=self.kind,
+            path=self.path,
+            endpoint=self.endpoint,
+            bucket=self.bucket,
+            secure=self.secure,
+            region=self.region,
+            credentials_file=self.credentials_file,
+            source=self.source,
+        )
 
 
 def env_prefix(name: str) -> str:
@@ -89,7 +89,7 @@ class BackupTargets:
     def __init__(self, context: Context) -> None:
         self.context = context
 
-    def add(self, principal: Principal, spec: TargetSpec) -> dict[str, Any]:
+    def add(self, principal: Principal, spec: TargetSpec) -> TargetView:
         authorize(principal.roles, Action.RUN_BACKUP)
         if not _NAME.match(spec.name):
             raise InvalidInput(f"backup target name {spec.name!r}: use lowercase letters, digits, '-' and '_'")
@@ -120,17 +120,17 @@ class BackupTargets:
             audit.record(
                 session, actor=principal.username, action=AuditAction.BACKUP_TARGET_ADD, target=f"backup:{spec.name}"
             )
-            return _spec(row).as_dict()
+            return _spec(row).view()
 
-    def list(self, principal: Principal) -> list[dict[str, Any]]:
+    def list(self, principal: Principal) -> TargetList:
         authorize(principal.roles, Action.READ_BACKUPS)
         with self.context.db.session() as session:
             rows = [_spec(row) for row in session.scalars(select(BackupTarget).order_by(BackupTarget.name))]
         names = {spec.name for spec in rows}
         declared = [spec for spec in _declared(self.context) if spec.name not in names]
-        return [spec.as_dict() for spec in sorted([*rows, *declared], key=lambda s: s.name)]
+        return TargetList(targets=[spec.view() for spec in sorted([*rows, *declared], key=lambda s: s.name)])
 
-    def remove(self, principal: Principal, name: str) -> dict[str, Any]:
+    def remove(self, principal: Principal, name: str) -> TargetRemoved:
         authorize(principal.roles, Action.RUN_BACKUP)
         with self.context.db.write() as session:
             row = session.scalars(select(BackupTarget).where(BackupTarget.name == name)).first()
@@ -140,7 +140,7 @@ class BackupTargets:
             audit.record(
                 session, actor=principal.username, action=AuditAction.BACKUP_TARGET_REMOVE, target=f"backup:{name}"
             )
-        return {"removed": name}
+        return TargetRemoved(removed=name)
 
     def spec(self, name: str) -> TargetSpec:
         with self.context.db.session() as session:

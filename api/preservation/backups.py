@@ -1,5 +1,6 @@
-"""Backups: copy what is new to a target, with a catalogue snapshot, the audit checkpoints and a manifest;
-verify a target against its manifest and the catalogue.
+"""Backups: copy what is new to a target, with a catalogue snapshot, the audit checkpoints and a manifest.
+A run is a graded report: an object that cannot be copied is an error (the run is "incomplete"), an earlier run
+that was interrupted and is resumed by this one is a warning. Verifying a target: api/preservation/verification.py.
 
 Resumable: a run is recorded as "running" before anything is copied. A crash leaves it so; the next run marks
 it "interrupted" and copies whatever the target still lacks (keys are content addresses, so it is idempotent).
@@ -7,41 +8,37 @@ it "interrupted" and copies whatever the target still lacks (keys are content ad
 
 from __future__ import annotations
 
-import sqlite3
-import subprocess
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.engine import make_url
 
 from api.preservation.backup_targets import BackupTargets
-from api.preservation.maintenance import store_verification
+from api.views.preservation import BackupRunList, BackupRunReport, BackupRunView
 from api.wiring import Context
 from archive.access import Principal
 from archive.audit import log as audit
-from archive.errors import ConfigurationError, IntegrityFailure, NotFound, StorageUnavailable
+from archive.errors import IntegrityFailure, NotFound
 from archive.events import AuditAction
 from archive.hashing import CHUNK, sha256_bytes, sha256_file
 from archive.models import BackupRun, StoredObject, utcnow
 from archive.permissions import Action, authorize
 from archive.ports import BlobStore
-from archive.preservation.fixity import CONTENT_CHANGED, FULL, Finding, catalogued_rows, check_options
 from archive.preservation.manifest import (
     CHECKPOINT_PREFIX,
     SNAPSHOT_PREFIX,
-    BackupReport,
     Entry,
     Manifest,
     manifest_key,
     parse_manifest,
-    verify_backup,
 )
+from archive.preservation.snapshot import snapshot_database
+from archive.reports import Finding, Grade, Report, Severity
 
 Progress = Callable[[int, int], None]
-BACKUP_LEVEL = "backup"
+COPY_FAILED, INTERRUPTED = "copy_failed", "interrupted"
 
 
 class BackupService:
@@ -52,7 +49,7 @@ class BackupService:
     # -- running ------------------------------------------------------------------------------------
     def run(
         self, principal: Principal, *, target: str, progress: Progress | None = None, client: str | None = None
-    ) -> dict[str, Any]:
+    ) -> BackupRunView:
         """Copy what the target lacks, snapshot the catalogue, copy checkpoints, write the manifest."""
         authorize(principal.roles, Action.RUN_BACKUP)
         spec = self.targets.spec(target)
@@ -65,6 +62,7 @@ class BackupService:
             self._finish(principal, run_id, status="failed", result={"error": str(exc)}, client=client)
             raise
         result["interrupted_runs"] = interrupted
+        result.update(graded_run(result).as_dict())
         status = "complete" if not result["failed"] else "incomplete"
         return self._finish(principal, run_id, status=status, result=result, client=client)
 
@@ -137,13 +135,9 @@ class BackupService:
 
     def _snapshot(self, store: BlobStore, run_id: int, scratch: Path) -> Entry:
         """A consistent copy of the catalogue: SQLite's online backup API, or pg_dump on PostgreSQL."""
-        stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
-        if self.context.db.is_sqlite:
-            key, path = f"{SNAPSHOT_PREFIX}{stamp}-run{run_id}.sqlite3", scratch / "snapshot.sqlite3"
-            sqlite_snapshot(Path(str(self.context.db.engine.url.database)), path)
-        else:
-            key, path = f"{SNAPSHOT_PREFIX}{stamp}-run{run_id}.pgdump", scratch / "snapshot.pgdump"
-            pg_dump_snapshot(self.context.db.url, path)
+        name = f"{utcnow().strftime('%Y%m%dT%H%M%SZ')}-run{run_id}"
+        path = snapshot_database(self.context.db, scratch, name=name)
+        key = f"{SNAPSHOT_PREFIX}{path.name}"
         sha, size = sha256_file(path)
         store.put_file(key, path, expected_sha256=sha)
         path.unlink()
@@ -156,7 +150,7 @@ class BackupService:
 
     def _finish(
         self, principal: Principal, run_id: int, *, status: str, result: dict[str, Any], client: str | None
-    ) -> dict[str, Any]:
+    ) -> BackupRunView:
         with self.context.db.write() as session:
             run = session.get(BackupRun, run_id)
             assert run is not None
@@ -172,17 +166,17 @@ class BackupService:
                 outcome=status,
                 target=f"backup:{run.target}",
                 client=client,
-                details={"run": run_id, **{k: v for k, v in result.items() if k not in ("failed",)}},
+                details={"run": run_id, **{k: v for k, v in result.items() if k not in ("failed", "findings")}},
             )
             return run_summary(run)
 
-    def runs(self, principal: Principal, *, target: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    def runs(self, principal: Principal, *, target: str | None = None, limit: int = 50) -> BackupRunList:
         authorize(principal.roles, Action.READ_BACKUPS)
         with self.context.db.session() as session:
             query = select(BackupRun).order_by(BackupRun.id.desc()).limit(limit)
             if target is not None:
                 query = query.where(BackupRun.target == target)
-            return [run_summary(run) for run in session.scalars(query)]
+            return BackupRunList(runs=[run_summary(run) for run in session.scalars(query)])
 
     def latest(self, target: str) -> tuple[BlobStore, BackupRun, Manifest]:
         """The target's store, its newest completed run and that run's manifest (hash-checked)."""
@@ -201,90 +195,52 @@ class BackupService:
             manifest = parse_manifest(stream.read(), expected_sha256=run.manifest_sha256)
         return store, run, manifest
 
-    # -- verifying ----------------------------------------------------------------------------------
-    def verify(
-        self,
-        principal: Principal,
-        *,
-        target: str,
-        level: str = FULL,
-        percent: float = 5.0,
-        seed: int | None = None,
-        progress: Progress | None = None,
-        client: str | None = None,
-    ) -> dict[str, Any]:
-        """Target vs latest manifest vs catalogue; stored as a VerificationRun with store = target name."""
-        authorize(principal.roles, Action.RUN_VERIFICATION)
-        depth = FULL if level == BACKUP_LEVEL else level
-        check_options(depth, percent)
-        started_at = utcnow()
-        report = BackupReport(store=target, level=depth, target=target)
-        report.percent = percent if depth == "sample" else None
-        try:
-            store, run, manifest = self.latest(target)
-            report.backup_run_id, report.manifest_key = run.id, run.manifest_key
-            with self.context.db.session() as session:
-                rows = catalogued_rows(session)
-            verify_backup(store, manifest, rows, report, seed=seed, progress=progress)
-        except IntegrityFailure as exc:  # the manifest itself was damaged: a finding, not a crash
-            report.notes.append(exc.message)
-            report.findings.append(_manifest_finding(report.manifest_key))
-        result = report.as_dict()
-        result["level"] = BACKUP_LEVEL if level == BACKUP_LEVEL else depth
-        return store_verification(
-            self.context,
-            principal,
-            result,
-            store=target,
-            started_at=started_at,
-            client=client,
-            details={"level": result["level"], "target": target},
+
+def graded_run(result: dict[str, Any]) -> Report:
+    """A run's findings: each object that could not be copied (an error), each interrupted run it resumed (a
+    warning: nothing was lost, but find out why it stopped)."""
+    findings = [
+        Finding(Severity.ERROR, COPY_FAILED, f"not backed up: {failure['error']}", subject=failure["key"])
+        for failure in result.get("failed", [])
+    ]
+    findings.extend(
+        Finding(
+            Severity.WARNING,
+            INTERRUPTED,
+            f"backup run {stale} stopped before it finished (was the process killed?); this run resumed it",
+            subject=f"backup run {stale}",
         )
+        for stale in result.get("interrupted_runs", [])
+    )
+    return Report(tuple(findings))
 
 
-def _manifest_finding(key: str | None) -> Finding:
-    return Finding(category=CONTENT_CHANGED, severity="error", key=key or "manifests/")
+def _grade(run: BackupRun) -> Grade | None:
+    """The stored grade; for rows stored without one, what their status says (none while running)."""
+    stored = run.report.get("grade")
+    if stored is not None:
+        return Grade(stored)
+    return {"complete": Grade.CLEAN, "running": None}.get(run.status, Grade.ERRORS)
 
 
-def run_summary(run: BackupRun) -> dict[str, Any]:
-    return {
-        "id": run.id,
-        "target": run.target,
-        "status": run.status,
-        "started_at": run.started_at.isoformat(),
-        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-        "objects_copied": run.objects_copied,
-        "bytes_copied": run.bytes_copied,
-        "manifest_key": run.manifest_key,
-        "manifest_sha256": run.manifest_sha256,
-        "snapshot_key": run.snapshot_key,
-        "report": run.report,
-        "actor": run.actor,
-    }
-
-
-def sqlite_snapshot(source: Path, destination: Path) -> None:
-    """SQLite's online backup API: a consistent copy while other connections keep writing."""
-    try:
-        with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as src, sqlite3.connect(destination) as dst:
-            src.backup(dst)
-        src.close()
-        dst.close()
-    except sqlite3.Error as exc:
-        raise StorageUnavailable(f"cannot snapshot the catalogue {source}: {exc}") from exc
-
-
-def pg_dump_snapshot(url: str, destination: Path) -> None:
-    """`pg_dump --format=custom` of the catalogue (restore with pg_restore); needs pg_dump on PATH."""
-    libpq_url = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    try:
-        subprocess.run(
-            ["pg_dump", "--format=custom", f"--file={destination}", f"--dbname={libpq_url}"],
-            check=True,
-            capture_output=True,
-            timeout=6 * 3600,
-        )
-    except FileNotFoundError as exc:
-        raise ConfigurationError("pg_dump is not installed; install the PostgreSQL client tools") from exc
-    except subprocess.CalledProcessError as exc:
-        raise StorageUnavailable(f"pg_dump failed: {exc.stderr.decode(errors='replace')[-500:]}") from exc
+def run_summary(run: BackupRun) -> BackupRunView:
+    grade = _grade(run)
+    report = BackupRunReport.model_validate(run.report)
+    return BackupRunView(
+        id=run.id,
+        target=run.target,
+        status=run.status,
+        grade=grade,
+        exit_code=int(grade.exit_code) if grade is not None else None,
+        severity_counts=report.severity_counts,
+        started_at=run.started_at.isoformat(),
+        finished_at=run.finished_at.isoformat() if run.finished_at else None,
+        objects_copied=run.objects_copied,
+        bytes_copied=run.bytes_copied,
+        manifest_key=run.manifest_key,
+        manifest_sha256=run.manifest_sha256,
+        snapshot_key=run.snapshot_key,
+        report=report,
+        findings=report.findings,
+        actor=run.actor,
+    )

@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -39,10 +39,14 @@ from archive.audit.checkpoints import (
     trusted_prune_anchor,
     write_checkpoint,
 )
+from archive.audit.findings import AuditFinding, AuditVerification
 from archive.audit.keys import public_key_fingerprint, public_key_raw
 from archive.errors import Conflict, InvalidInput
 from archive.models import AuditEvent, utcnow
 from archive.ports import BlobStore
+from archive.reports import Severity
+
+__all__ = ["AuditFinding", "AuditVerification", "prune_before", "verify_audit_log"]
 
 EDITED, DELETED, INSERTED, REORDERED = "edited", "deleted", "inserted", "reordered"
 CHAIN_BROKEN, TRUNCATED, REWRITTEN = "chain_broken", "truncated", "rewritten"
@@ -53,45 +57,6 @@ _COLUMNS = [  # `at` and `details` as stored, so that garbage in them is reporte
     type_coerce(column, String).label(column.key) if column.key in ("at", "details") else column
     for column in AuditEvent.__table__.columns
 ]
-
-
-@dataclass(frozen=True)
-class AuditFinding:
-    kind: str
-    event_id: int | None
-    detail: str
-    severity: str = "error"
-
-
-@dataclass
-class AuditVerification:
-    events_checked: int = 0
-    checkpoints_checked: int = 0
-    anchor_event_id: int = 0  # the last pruned event (0: the chain starts at the genesis hash)
-    findings: list[AuditFinding] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not any(finding.severity == "error" for finding in self.findings)
-
-    @property
-    def first_bad_event_id(self) -> int | None:
-        ids = [f.event_id for f in self.findings if f.event_id is not None and f.severity == "error"]
-        return min(ids, default=None)
-
-    def counts(self) -> dict[str, int]:
-        return dict(Counter(finding.kind for finding in self.findings))
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "events_checked": self.events_checked,
-            "checkpoints_checked": self.checkpoints_checked,
-            "anchor_event_id": self.anchor_event_id,
-            "first_bad_event_id": self.first_bad_event_id,
-            "counts": self.counts(),
-            "findings": [asdict(finding) for finding in self.findings],
-        }
 
 
 @dataclass(frozen=True)
@@ -175,7 +140,9 @@ def verify_audit_log(session: Session, store: BlobStore, *, trusted_public_key_r
     result = AuditVerification()
     review = review_checkpoints(store, trusted_public_key_raw)
     result.checkpoints_checked = review.files
-    result.findings.extend(AuditFinding(kind, None, detail, severity) for kind, detail, severity in review.problems)
+    result.findings.extend(
+        AuditFinding(kind, None, detail, Severity(severity)) for kind, detail, severity in review.problems
+    )
     checkpoints = review.valid
     start = _start(session, review.reference_key, result)
     result.anchor_event_id = start.event_id
@@ -183,7 +150,8 @@ def verify_audit_log(session: Session, store: BlobStore, *, trusted_public_key_r
     walk.watch_hashes = {checkpoint.last_hash for checkpoint in checkpoints}
     for row in session.execute(select(*_COLUMNS).order_by(AuditEvent.id)).yield_per(1000):
         walk.step(row)
-    result.events_checked = walk.count
+    result.events_checked, result.last_event_id = walk.count, walk.last_id
+    result.sealed_through = max((c.last_event_id for c in checkpoints), default=None)
     result.findings.extend(walk.findings)
     shifted_down = any(walk.located.get(c.last_hash, c.last_event_id) < c.last_event_id for c in checkpoints)
     chain_findings, gaps = _classify_breaks(session, walk, shifted_down=shifted_down)
@@ -345,8 +313,8 @@ def prune_before(
     report = verify_audit_log(session, store, trusted_public_key_raw=trusted)
     if not report.ok:
         raise Conflict(
-            f"the audit log fails verification ({', '.join(sorted(report.counts()))}); pruning would destroy "
-            "evidence: investigate with `dangan audit verify` first"
+            f"the audit log fails verification ({', '.join(sorted({f.kind for f in report.findings}))}); "
+            "pruning would destroy evidence: investigate with `dangan audit verify` first"
         )
     count = _delete_and_record(session, key, last_pruned=last_pruned, before=before, actor=actor, covering=covering)
     session.commit()

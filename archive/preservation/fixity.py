@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -25,10 +24,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.errors import ExitCode, InvalidInput, NotFound
+from archive.errors import InvalidInput, NotFound
 from archive.hashing import sha256_stream
 from archive.models import Document, StoredObject
 from archive.ports import BlobStore
+from archive.reports import Finding as GradedFinding
+from archive.reports import Report, Severity
 
 STRUCTURE, SAMPLE, FULL = "structure", "sample", "full"
 LEVELS = (STRUCTURE, SAMPLE, FULL)
@@ -38,11 +39,16 @@ SIZE_CHANGED = "size_changed"
 CONTENT_CHANGED = "content_changed"
 SWAPPED = "swapped"
 UNTRACKED = "untracked"
+NOT_BACKED_UP = "not_backed_up"  # a backup target's: the catalogue names it, the backup does not hold it yet
 CATEGORIES = (MISSING, SIZE_CHANGED, CONTENT_CHANGED, SWAPPED, UNTRACKED)
-WARNING_CATEGORIES = frozenset({UNTRACKED})
-
-CLEAN, WARNINGS, ERRORS = "clean", "warnings", "errors"
-EXIT_CODES = {CLEAN: ExitCode.OK, WARNINGS: ExitCode.WARNINGS, ERRORS: ExitCode.INTEGRITY_FAILURE}
+_MESSAGES = {
+    MISSING: "the object is missing",
+    SIZE_CHANGED: "the object is {actual_size} bytes; {expected_size} were recorded",
+    CONTENT_CHANGED: "the object's bytes no longer hash to the recorded SHA-256",
+    SWAPPED: "the object holds the bytes of {partner_key}, and that object holds its bytes",
+    UNTRACKED: "no catalogue row names this object: check it, then keep or delete it",
+    NOT_BACKED_UP: "the catalogue names this object but the backup does not hold it yet: run a backup",
+}
 
 OBJECT_PREFIX = "sha256/"
 STRUCTURE_NOTE = (
@@ -58,7 +64,7 @@ class Finding:
     """One problem with one object; a swapped pair is one finding naming both keys."""
 
     category: str
-    severity: str
+    severity: Severity
     key: str
     document_id: int | None = None
     reference_code: str | None = None
@@ -72,6 +78,14 @@ class Finding:
     partner_document_id: int | None = None
     partner_reference_code: str | None = None
     partner_role: str | None = None
+
+    def graded(self) -> GradedFinding:
+        """This finding in the one graded-report shape; its own fields stay beside code, subject and message."""
+        fields = asdict(self)
+        del fields["severity"]
+        where = f"document {self.document_id} ({self.reference_code}) {self.role}: " if self.document_id else ""
+        message = where + _MESSAGES.get(self.category, self.category).format(**fields)
+        return GradedFinding(self.severity, self.category, message, subject=self.key, details=fields)
 
 
 @dataclass
@@ -87,40 +101,44 @@ class VerificationReport:
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
+    categories: tuple[str, ...] = CATEGORIES
+
+    def graded(self) -> Report:
+        """The findings graded by the one contract (archive.reports): the worst severity is the grade."""
+        return Report(tuple(finding.graded() for finding in self.findings), codes=self.categories)
+
     def counts(self) -> dict[str, int]:
-        counted = Counter(finding.category for finding in self.findings)
-        return {category: counted.get(category, 0) for category in CATEGORIES}
+        return self.graded().counts()
 
     @property
     def status(self) -> str:
-        if any(f.category not in WARNING_CATEGORIES for f in self.findings):
-            return ERRORS
-        return WARNINGS if self.findings else CLEAN
+        """The grade (clean, warnings, errors), under the name the stored runs have always used."""
+        return self.graded().grade.value
 
     @property
     def exit_code(self) -> int:
-        return EXIT_CODES[self.status]
+        return int(self.graded().exit_code)
 
     @property
     def clean(self) -> bool:
-        return self.status == CLEAN
+        return self.graded().clean
 
     def as_dict(self) -> dict[str, Any]:
+        graded = self.graded()
         return {
             "store": self.store,
             "level": self.level,
             "percent": self.percent,
             "seed": self.seed,
-            "status": self.status,
-            "exit_code": self.exit_code,
-            "clean": self.clean,
+            "status": graded.grade.value,
+            "clean": graded.clean,
             "objects_checked": self.objects_checked,
             "objects_hashed": self.objects_hashed,
             "bytes_read": self.bytes_read,
             "seconds": round(self.seconds, 3),
-            "counts": self.counts(),
-            "findings": [asdict(finding) for finding in self.findings],
+            "counts": graded.counts(),
             "notes": list(self.notes),
+            **graded.as_dict(),
         }
 
 
@@ -275,7 +293,7 @@ def _findings(rows: list[Row], expected: dict[str, Row], measured: dict[str, Mea
             findings.append(
                 Finding(
                     category=category,
-                    severity="error",
+                    severity=Severity.ERROR,
                     key=row.key,
                     document_id=row.document_id,
                     reference_code=row.reference_code,
@@ -293,7 +311,7 @@ def _findings(rows: list[Row], expected: dict[str, Row], measured: dict[str, Mea
 def _swap_finding(row: Row, partner: Row, found: Measured) -> Finding:
     return Finding(
         category=SWAPPED,
-        severity="error",
+        severity=Severity.ERROR,
         key=row.key,
         document_id=row.document_id,
         reference_code=row.reference_code,
@@ -315,7 +333,7 @@ def _untracked(store: BlobStore, catalogued: set[str]) -> list[Finding]:
     for key in sorted(k for k in store.iter_keys(OBJECT_PREFIX) if k not in catalogued):
         info = store.stat(key)
         findings.append(
-            Finding(category=UNTRACKED, severity="warning", key=key, actual_size=info.size if info else None)
+            Finding(category=UNTRACKED, severity=Severity.WARNING, key=key, actual_size=info.size if info else None)
         )
     return findings
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,16 +19,15 @@ from archive.ports import BlobStore
 from archive.preservation.fixity import (
     CATEGORIES,
     CONTENT_CHANGED,
-    ERRORS,
     FULL,
     MISSING,
+    NOT_BACKED_UP,
     OBJECT_PREFIX,
     SAMPLE,
     SIZE_CHANGED,
     STRUCTURE_NOTE,
     SWAPPED,
     UNTRACKED,
-    WARNINGS,
     Finding,
     Measured,
     Progress,
@@ -38,12 +36,12 @@ from archive.preservation.fixity import (
     choose_sample,
     measure,
 )
+from archive.reports import Severity
 
 FORMAT = "dangan-backup-manifest/1"
 MANIFEST_PREFIX = "manifests/"
 SNAPSHOT_PREFIX = "catalogue/"
 CHECKPOINT_PREFIX = "audit/checkpoints/"
-NOT_BACKED_UP = "not_backed_up"
 BACKUP_CATEGORIES = (*CATEGORIES, NOT_BACKED_UP)
 
 
@@ -116,16 +114,7 @@ class BackupReport(VerificationReport):
     target: str = ""
     backup_run_id: int | None = None
     manifest_key: str | None = None
-
-    def counts(self) -> dict[str, int]:
-        counted = Counter(finding.category for finding in self.findings)
-        return {category: counted.get(category, 0) for category in BACKUP_CATEGORIES}
-
-    @property
-    def status(self) -> str:
-        if any(finding.severity == "error" for finding in self.findings):
-            return ERRORS
-        return WARNINGS if self.findings else "clean"
+    categories: tuple[str, ...] = BACKUP_CATEGORIES
 
     def as_dict(self) -> dict[str, Any]:
         result = super().as_dict()
@@ -160,7 +149,7 @@ def verify_backup(
     report.findings.extend(
         Finding(
             category=NOT_BACKED_UP,
-            severity="warning",
+            severity=Severity.WARNING,
             key=key,
             document_id=row.document_id,
             reference_code=row.reference_code,
@@ -174,7 +163,7 @@ def verify_backup(
     for key in sorted(k for k in target.iter_keys(OBJECT_PREFIX) if k not in expected):
         info = target.stat(key)
         report.findings.append(
-            Finding(category=UNTRACKED, severity="warning", key=key, actual_size=info.size if info else None)
+            Finding(category=UNTRACKED, severity=Severity.WARNING, key=key, actual_size=info.size if info else None)
         )
     if report.level == "structure":
         report.notes.append(STRUCTURE_NOTE)
@@ -211,7 +200,7 @@ def _finding(
 ) -> Finding:
     return Finding(
         category=category,
-        severity="error",
+        severity=Severity.ERROR,
         key=entry.key,
         document_id=row.document_id if row else None,
         reference_code=row.reference_code if row else None,

@@ -1,0 +1,205 @@
+"""Typed results of the preservation use cases: initialise, reindex, verification runs, backup targets, backup
+runs and restore drills. Field names are the JSON keys the API and `--json` have always answered with; graded
+reports also carry `grade`, `exit_code`, `severity_counts` and `findings` (api/views/reports.py)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from api.views.base import View
+from api.views.reports import FindingView, Graded, ObjectFindingView
+from archive.reports import Grade
+
+
+class InitView(View):
+    home: str
+    database: str
+    storage: str
+    index: str
+
+
+class ReindexView(View):
+    documents: int
+    index: str
+    engine: str
+
+
+class VerificationView(Graded):
+    """Fixity of the primary store or of a backup target (then `target`, `backup_run_id`, `manifest_key`)."""
+
+    run_id: int | None = Field(default=None, description="The stored verification run")
+    store: str
+    level: str
+    percent: float | None
+    seed: int | None
+    status: str = Field(description="The old spelling of `grade`")
+    clean: bool
+    objects_checked: int
+    objects_hashed: int
+    bytes_read: int
+    seconds: float
+    counts: dict[str, int]
+    notes: list[str]
+    findings: list[ObjectFindingView]
+    target: str | None = None
+    backup_run_id: int | None = None
+    manifest_key: str | None = None
+
+
+class VerificationRunSummary(View):
+    id: int
+    level: str
+    store: str
+    started_at: str
+    seconds: float
+    status: str
+    grade: Grade
+    exit_code: int | None
+    seed: int | None
+    percent: float | None
+    objects_checked: int | None
+    bytes_read: int | None
+    counts: dict[str, int]
+    actor: str
+
+
+class VerificationRunDetail(VerificationRunSummary):
+    report: VerificationView
+
+
+class VerificationRunList(View):
+    runs: list[VerificationRunSummary]
+
+
+class TargetView(View):
+    name: str
+    kind: str
+    path: str | None
+    endpoint: str | None
+    bucket: str | None
+    secure: bool
+    region: str | None
+    credentials_file: str | None = Field(description="A path; the secret stays in the file")
+    source: str = Field(description="catalogue (registered) or settings (declared)")
+
+
+class TargetList(View):
+    targets: list[TargetView]
+
+
+class TargetRemoved(View):
+    removed: str
+
+
+class CopyFailure(View):
+    key: str
+    error: str
+
+
+class BackupRunReport(View):
+    """What a run copied and found; empty while it runs, only `error` when it failed."""
+
+    objects_total: int | None = None
+    objects_copied: int | None = None
+    bytes_copied: int | None = None
+    checkpoints: int | None = None
+    failed: list[CopyFailure] = Field(default_factory=list)
+    manifest_key: str | None = None
+    manifest_sha256: str | None = None
+    snapshot_key: str | None = None
+    newest_object_at: str | None = None
+    interrupted_runs: list[int] = Field(default_factory=list)
+    error: str | None = None
+    grade: Grade | None = None
+    exit_code: int | None = None
+    severity_counts: dict[str, int] | None = None
+    findings: list[FindingView] = Field(default_factory=list)
+
+
+class BackupRunView(View):
+    """One backup run. `status`: running, complete, incomplete (objects could not be copied), failed, interrupted;
+    `grade` is null while it runs."""
+
+    id: int
+    target: str
+    status: str
+    grade: Grade | None
+    exit_code: int | None
+    severity_counts: dict[str, int] | None
+    started_at: str
+    finished_at: str | None
+    objects_copied: int
+    bytes_copied: int
+    manifest_key: str | None
+    manifest_sha256: str | None
+    snapshot_key: str | None
+    report: BackupRunReport
+    findings: list[FindingView]
+    actor: str
+
+
+class BackupRunList(View):
+    runs: list[BackupRunView]
+
+
+class KeyFailure(View):
+    key: str
+    error: str
+
+
+class DrillObjects(View):
+    restored: int
+    bytes: int
+    missing: list[str]
+    hash_mismatch: list[str]
+    pdfs_opened: int
+    pdf_pages: int
+    pdf_text_chars: int
+    pdf_failures: list[KeyFailure]
+
+
+class DrillCatalogue(View):
+    key: str
+    sha256_ok: bool
+    path: str
+    integrity: str
+    documents: int | None = None
+    pages: int | None = None
+    stored_objects: int | None = None
+    newest_object_at: str | None = None
+
+
+class Canary(View):
+    query: str
+    document_id: int
+    found: bool
+
+
+class DrillSearch(View):
+    documents_indexed: int
+    canaries: list[Canary]
+
+
+class DrillView(Graded):
+    """A restore drill. `status` (passed / failed) is the old spelling: passed means no errors."""
+
+    id: int
+    drill_id: int = Field(description="The old name of `id`")
+    target: str
+    backup_run_id: int
+    seed: int
+    sample: int | None
+    objects: DrillObjects
+    catalogue: DrillCatalogue
+    search: DrillSearch
+    not_backed_up: int = Field(default=0, description="Catalogue objects the restored backup does not hold")
+    seconds: float
+    bytes_restored: int
+    rto_seconds_per_gb: float | None
+    rpo_seconds: float | None
+    status: str
+    findings: list[FindingView]
+
+
+class DrillList(View):
+    drills: list[DrillView]
