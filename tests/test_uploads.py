@@ -253,7 +253,7 @@ def test_a_failed_job_gives_its_file_back(
     for path in spool.iterdir():
         path.unlink()  # the spooled copy is lost: the job fails when it runs
     IngestService(context).process_job(first["id"], process)
-    assert IngestService(context).job(ARCHIVIST, first["id"])["state"] == JobState.FAILED
+    assert IngestService(context).job(ARCHIVIST, first["id"]).state == JobState.FAILED
     again = client.post("/api/v1/documents", headers=admin, files={"file": (page.name, page.read_bytes())})
     assert again.status_code == 202 and again.json()["id"] != first["id"]
 

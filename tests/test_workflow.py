@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from api.cli.ingesting import ingest_paths
 from api.ingest.acceptance import AcceptanceService
 from api.ingest.batches import BatchService
 from api.ingest.review import ReviewService
@@ -20,6 +19,7 @@ from archive.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from archive.models import AuditEvent, Page
 from archive.workflow import BATCH_TRANSITIONS, DOCUMENT_TRANSITIONS, PAGE_TRANSITIONS
 from tests.actors import ARCHIVIST, REVIEWER, STAFF
+from tests.intake import ingest_paths
 from tests.pages import render
 from tests.workflow_helpers import file_batch
 
@@ -30,7 +30,7 @@ def ingested(context: Context, folder: Path, *texts: str, manifest: str | None =
     )["id"]
     pages = [render(folder, f"item-{n}.png", text, "eng", seed=40 + n) for n, text in enumerate(texts)]
     outcome = ingest_paths(context, pages, actor=ARCHIVIST, batch_id=batch)
-    assert outcome.exit_code() == 0, outcome.as_dict()
+    assert outcome.exit_code() == 0, outcome.as_json()
     return int(batch)
 
 

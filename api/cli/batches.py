@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from api.cli.batch_text import status_lines
 from api.cli.commands import IdArgument, JsonOption, SeedOption, acting_user, open_context
 from api.cli.output import emit_json, stdout
 from api.ingest.acceptance import AcceptanceService
@@ -96,32 +97,16 @@ def list_batches(ctx: typer.Context, json_out: JsonOption = False) -> None:
 
 
 @app.command("status")
-def status(ctx: typer.Context, batch_id: IdArgument, json_out: JsonOption = False) -> None:
-    """Items per state, findings per check, held pages and the reconciliation against the manifest."""
-    result = BatchService(open_context(ctx)).status(acting_user(ctx), batch_id)
-    rec = result["reconciliation"]
-    lines = [
-        f"batch {batch_id} ({result['label']}): {result['status']}; {result['items']} item(s), "
-        f"{result['pages']} page(s)",
-        "jobs: " + (", ".join(f"{k} {v}" for k, v in result["jobs"].items()) or "none"),
-        "findings: " + (", ".join(f"{k} {v}" for k, v in result["findings"].items()) or "none"),
-    ]
-    lines += [
-        f"  held page {p['page_id']}: {p['reference_code']} p.{p['page']}: {'; '.join(p['findings'])}"
-        for p in result["held_pages"]
-    ]
-    lines += [f"  failed {j['item']}: {j['error']}" for j in result["failed_jobs"]]
-    lines.append(
-        "reconciliation: "
-        + (
-            "clean"
-            if rec["clean"]
-            else f"{len(rec['missing_items'])} missing, {len(rec['extra_items'])} extra, "
-            f"{len(rec['page_count_mismatches'])} page-count mismatch(es), gaps {rec['numbering_gaps']}, "
-            f"{len(rec['duplicate_pages'])} duplicate page pair(s)"
-        )
-    )
-    _show(result, json_out, lines)
+def status(
+    ctx: typer.Context,
+    batch_id: IdArgument,
+    check: Annotated[str | None, typer.Option(help="List only findings of this check, e.g. blank, skew.")] = None,
+    severity: Annotated[str | None, typer.Option(help="List only findings of this severity: fail or warn.")] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Items per state, every finding by file and page, held pages and the reconciliation with the manifest."""
+    result = BatchService(open_context(ctx)).status(acting_user(ctx), batch_id, check=check, severity=severity)
+    _show(result, json_out, status_lines(result, check=check, severity=severity))
 
 
 @app.command("sample")
@@ -252,7 +237,12 @@ def fonds_template(
 def profile(name: Annotated[str, typer.Argument(help="Profile name.")] = "dat31", json_out: JsonOption = False) -> None:
     """The thresholds of a quality profile and what each means."""
     rows = describe_profile(get_profile(name))
-    _show({"profile": name, "checks": rows}, json_out, [f"{r}" for r in rows])
+    lines = [f"profile {name}: {len(rows)} threshold(s); override one with --threshold KEY=VALUE"]
+    lines += [
+        f"  {r['check']:<13} {r['severity']:<5} {r['key']} = {r['threshold']:g} {r['unit']}: {r['meaning']}"
+        for r in rows
+    ]
+    _show({"profile": name, "checks": rows}, json_out, lines)
 
 
 @pages.command("accept")

@@ -13,6 +13,7 @@ from api.access.users import UserService
 from api.cli.ingesting import ingest_paths, print_ingest_summary
 from api.cli.output import emit_json, progress, say, stderr, stdout
 from api.cli.watch import watch_folder
+from api.ingest.intake import IngestRequest
 from api.preservation.backups import BACKUP_LEVEL, BackupService
 from api.preservation.maintenance import MaintenanceService
 from api.search.service import SearchService
@@ -125,20 +126,15 @@ def ingest(
         counts = watch_folder(context, paths[0], batch_id=batch, actor=actor, interval=interval, cycles=watch_cycles)
         if json_out:
             emit_json(counts)
+        else:
+            say(f"watch ended: {counts.submitted} queued, {counts.skipped} skipped, {counts.rejected} rejected")
         return
-    outcome = ingest_paths(
-        context,
-        paths,
-        actor=actor,
-        batch_id=batch,
-        languages=languages,
-        level=level,
-        fonds=fonds,
-        title=title,
-        resume=resume,
+    request = IngestRequest(
+        paths=paths, batch_id=batch, languages=languages, level=level, fonds=fonds, title=title, resume=resume
     )
+    outcome = ingest_paths(context, request, actor=actor)
     if json_out:
-        emit_json(outcome.as_dict())
+        emit_json(outcome)
     else:
         print_ingest_summary(outcome)
     raise typer.Exit(outcome.exit_code())

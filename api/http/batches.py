@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
@@ -11,15 +12,16 @@ from pydantic import Field
 from api.http.common import BodyId, Caller, Id, ReceivedUpload, Seed, Strict, client_of, context_of, upload_name
 from api.http.errors import refused_upload
 from api.http.headers import HTML_HEADERS
+from api.http.openapi import error_responses
 from api.http.uploads import SpoolingRoute
 from api.ingest.acceptance import AcceptanceService
 from api.ingest.batches import BatchService
-from api.ingest.planning import plan_batch_items, refusal
+from api.ingest.intake import Intake
 from api.ingest.review import ReviewService
 from api.ingest.service import IngestService
 from api.runners.local import ocr_in_child
+from api.views.ingest import Accepted
 from api.views.report_html import render_report
-from archive.errors import Conflict, DanganError
 
 router = APIRouter(prefix="/api/v1", tags=["batches"])
 upload_router = APIRouter(prefix="/api/v1", tags=["batches"], route_class=SpoolingRoute)  # bodies spooled once
@@ -90,44 +92,35 @@ def batch_status(request: Request, batch_id: Id, caller: Caller) -> dict[str, An
     return BatchService(context_of(request)).status(caller, batch_id)
 
 
-@upload_router.post("/batches/{batch_id}/files", status_code=202, response_model=None)
+@upload_router.post(
+    "/batches/{batch_id}/files",
+    status_code=202,
+    response_model=Accepted,
+    responses=error_responses(403, 404, 409, 413, 415, 507),
+)
 def add_files(
     request: Request,
     batch_id: Id,
     caller: Caller,
     files: Annotated[list[UploadFile], File(description="Scans, or ZIPs of them")],
-) -> dict[str, Any] | JSONResponse:
-    """Each file (or each item inside a ZIP) becomes a queued job; OCR runs in worker processes."""
+) -> Accepted | JSONResponse:
+    """Each file (or each item inside a ZIP) becomes a queued job; OCR runs in worker processes. When nothing
+    is taken, the answer is the first refusal's status with the refusals listed."""
     context = context_of(request)
-    service = IngestService(context)
-    service.ensure_open(caller, batch_id)
-    jobs: list[dict[str, Any]] = []
-    skipped: list[dict[str, Any]] = []
-    received_all: list[ReceivedUpload] = []
-    try:
-        paths = []
-        for upload in files:
-            name = upload_name(upload)
-            received = ReceivedUpload(upload, context.settings.spool_dir, context.settings.max_upload_mb, name=name)
-            received_all.append(received)
-            paths.append(received.__enter__())
-        plan = plan_batch_items(context, batch_id, paths)
-        service.record_refusals(caller, batch_id, plan.rejected, client=client_of(request))
-        for item in plan.items:
-            try:
-                job = service.submit_item(batch_id, item, actor=caller, client=client_of(request))
-                request.app.state.runner.submit(job["id"])
-                jobs.append(job)
-            except Conflict as exc:
-                skipped.append(refusal(item.name, exc))
-            except DanganError as exc:
-                plan.rejected.append(refusal(item.name, exc))
-        plan.cleanup()
-    finally:
-        for received in received_all:
-            received.__exit__(None, None, None)
-    outcome = {"batch_id": batch_id, "jobs": jobs, "skipped": skipped, "rejected": plan.rejected}
-    return refused_upload(outcome) if plan.rejected and not jobs and not skipped else outcome
+    IngestService(context).ensure_open(caller, batch_id)  # refused before any body is received
+    with ExitStack() as received:
+        paths = [
+            received.enter_context(
+                ReceivedUpload(
+                    upload, context.settings.spool_dir, context.settings.max_upload_mb, name=upload_name(upload)
+                )
+            )
+            for upload in files
+        ]
+        outcome = Intake(context).upload(
+            batch_id, paths, actor=caller, queue=request.app.state.runner.submit, client=client_of(request)
+        )
+    return refused_upload(outcome.as_json()) if outcome.refused_everything else outcome
 
 
 @router.post("/batches/{batch_id}/sample", status_code=201)

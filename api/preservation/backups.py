@@ -25,20 +25,12 @@ from archive.audit import log as audit
 from archive.errors import ConfigurationError, IntegrityFailure, NotFound, StorageUnavailable
 from archive.events import AuditAction
 from archive.hashing import CHUNK, sha256_bytes, sha256_file
+from archive.keys import CHECKPOINT_PREFIX, MANIFEST_PREFIX, manifest_key, snapshot_key
 from archive.models import BackupRun, StoredObject, utcnow
 from archive.permissions import Action, authorize
 from archive.ports import BlobStore
 from archive.preservation.fixity import CONTENT_CHANGED, FULL, Finding, catalogued_rows, check_options
-from archive.preservation.manifest import (
-    CHECKPOINT_PREFIX,
-    SNAPSHOT_PREFIX,
-    BackupReport,
-    Entry,
-    Manifest,
-    manifest_key,
-    parse_manifest,
-    verify_backup,
-)
+from archive.preservation.manifest import BackupReport, Entry, Manifest, parse_manifest, verify_backup
 
 Progress = Callable[[int, int], None]
 BACKUP_LEVEL = "backup"
@@ -139,10 +131,10 @@ class BackupService:
         """A consistent copy of the catalogue: SQLite's online backup API, or pg_dump on PostgreSQL."""
         stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
         if self.context.db.is_sqlite:
-            key, path = f"{SNAPSHOT_PREFIX}{stamp}-run{run_id}.sqlite3", scratch / "snapshot.sqlite3"
+            key, path = snapshot_key(stamp, run_id, "sqlite3"), scratch / "snapshot.sqlite3"
             sqlite_snapshot(Path(str(self.context.db.engine.url.database)), path)
         else:
-            key, path = f"{SNAPSHOT_PREFIX}{stamp}-run{run_id}.pgdump", scratch / "snapshot.pgdump"
+            key, path = snapshot_key(stamp, run_id, "pgdump"), scratch / "snapshot.pgdump"
             pg_dump_snapshot(self.context.db.url, path)
         sha, size = sha256_file(path)
         store.put_file(key, path, expected_sha256=sha)
@@ -243,7 +235,7 @@ class BackupService:
 
 
 def _manifest_finding(key: str | None) -> Finding:
-    return Finding(category=CONTENT_CHANGED, severity="error", key=key or "manifests/")
+    return Finding(category=CONTENT_CHANGED, severity="error", key=key or MANIFEST_PREFIX)
 
 
 def run_summary(run: BackupRun) -> dict[str, Any]:

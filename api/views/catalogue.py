@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.views.urls import document_original_url, document_pdf_url, document_url, job_url
+from api.views.urls import document_original_url, document_pdf_url, document_url
 from archive.dates import PartialDate
-from archive.models import Document, IngestJob
+from archive.models import Document
 from archive.values import AccessLevel
 
 
@@ -65,18 +65,3 @@ def document_view(document: Document, *, with_pages: bool = True) -> dict[str, A
             for obj in document.objects
         ]
     return view
-
-
-def job_view(job: IngestJob) -> dict[str, Any]:
-    return {
-        "id": job.id,
-        "state": job.state,
-        "source_name": job.source_name,
-        "document_id": job.document_id,
-        "error": job.error,
-        "submitted_by": job.submitted_by,
-        "created_at": job.created_at.isoformat(),
-        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
-        "seconds": job.seconds,
-        "links": {"self": job_url(job.id)} | ({"document": document_url(job.document_id)} if job.document_id else {}),
-    }

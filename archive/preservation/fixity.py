@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from archive.errors import ExitCode, InvalidInput, NotFound
 from archive.hashing import sha256_stream
+from archive.keys import OBJECT_PREFIX
 from archive.models import Document, StoredObject
 from archive.ports import BlobStore
 
@@ -44,7 +45,6 @@ WARNING_CATEGORIES = frozenset({UNTRACKED})
 CLEAN, WARNINGS, ERRORS = "clean", "warnings", "errors"
 EXIT_CODES = {CLEAN: ExitCode.OK, WARNINGS: ExitCode.WARNINGS, ERRORS: ExitCode.INTEGRITY_FAILURE}
 
-OBJECT_PREFIX = "sha256/"
 STRUCTURE_NOTE = (
     "structure level: sizes only, nothing hashed; content changes and swapped objects of equal size "
     "are not detectable at this level"

@@ -16,6 +16,7 @@ from typing import Any
 
 from archive.errors import IntegrityFailure
 from archive.hashing import sha256_bytes
+from archive.keys import OBJECT_PREFIX
 from archive.ports import BlobStore
 from archive.preservation.fixity import (
     CATEGORIES,
@@ -23,7 +24,6 @@ from archive.preservation.fixity import (
     ERRORS,
     FULL,
     MISSING,
-    OBJECT_PREFIX,
     SAMPLE,
     SIZE_CHANGED,
     STRUCTURE_NOTE,
@@ -40,9 +40,6 @@ from archive.preservation.fixity import (
 )
 
 FORMAT = "dangan-backup-manifest/1"
-MANIFEST_PREFIX = "manifests/"
-SNAPSHOT_PREFIX = "catalogue/"
-CHECKPOINT_PREFIX = "audit/checkpoints/"
 NOT_BACKED_UP = "not_backed_up"
 BACKUP_CATEGORIES = (*CATEGORIES, NOT_BACKED_UP)
 
@@ -81,10 +78,6 @@ class Manifest:
 
 def _entry_dict(entry: Entry) -> dict[str, Any]:
     return {"key": entry.key, "size": entry.size, "sha256": entry.sha256}
-
-
-def manifest_key(run_id: int) -> str:
-    return f"{MANIFEST_PREFIX}{run_id:08d}.json"
 
 
 def parse_manifest(data: bytes, *, expected_sha256: str | None) -> Manifest:
