@@ -105,7 +105,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Context]:
     context = make_context(root / "var")
     archivist = account(context, "archivist", ["archivist"], "secret")
     for seed in (1, 2):
-        batch = BatchService(context).create(actor=archivist, fonds="F001", languages="eng", level="internal")["id"]
+        batch = BatchService(context).create(actor=archivist, fonds="F001", languages="eng", level="internal").id
         page = render(root / "in", f"page{seed}.png", ENGLISH_TEXT, "eng", seed=seed)
         outcome = ingest_paths(context, [page], actor=archivist, batch_id=batch)
         assert outcome.jobs[0].state in ("done", "needs_review"), outcome.jobs

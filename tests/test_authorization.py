@@ -220,9 +220,11 @@ def _ingest(context: Context, root: Any) -> dict[str, dict[str, int]]:
     ids: dict[str, dict[str, int]] = {}
     for n, record in enumerate(RECORDS):
         page = render(root / "in" / str(n), f"record-{n}.png", f"Canary record number {n}", "eng", seed=90 + n)
-        batch = BatchService(context).create(
-            actor=ARCHIVIST, fonds="M1", languages="eng", level=record.level or "public"
-        )["id"]
+        batch = (
+            BatchService(context)
+            .create(actor=ARCHIVIST, fonds="M1", languages="eng", level=record.level or "public")
+            .id
+        )
         job = ingest_paths(context, [page], actor=ARCHIVIST, batch_id=batch).jobs[0]
         if record.filed:
             file_batch(context, batch)

@@ -39,7 +39,7 @@ def archived(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Context
     render(scans / "register", "p1.png", "Register of deeds. Volume one, first page.", "eng", seed=11)
     render(scans / "register", "p2.png", "Register of deeds. Volume one, second page of the list.", "eng", seed=12)
     context = make_context(root / "var")
-    batch_id = BatchService(context).create(actor=TESTER, fonds=FONDS, languages="eng")["id"]
+    batch_id = BatchService(context).create(actor=TESTER, fonds=FONDS, languages="eng").id
     outcome = ingest_paths(context, [scans], actor=TESTER, batch_id=batch_id)  # a sub-folder is one item
     assert outcome.exit_code() == 0, outcome.as_json()
     assert len(outcome.jobs) == 3

@@ -61,7 +61,7 @@ def test_an_upload_that_is_refused_makes_no_uploads_batch(client: TestClient, co
 
 def test_a_file_already_archived_counts_as_skipped_in_the_intake(context: Context, tmp_path: Path) -> None:
     page = english_page(tmp_path / "in").path
-    batch = int(BatchService(context).create(actor=ARCHIVIST, fonds="F001", languages="eng")["id"])
+    batch = int(BatchService(context).create(actor=ARCHIVIST, fonds="F001", languages="eng").id)
     assert ingest_paths(context, [page], actor=ARCHIVIST, batch_id=batch).exit_code() == 0
     queued: list[int] = []
     again = Intake(context).accept(batch, [PlannedItem(page.name, (page,))], actor=ARCHIVIST, queue=queued.append)

@@ -19,7 +19,7 @@ from tests.pages import english_page
 
 
 def new_batch(context: Context) -> int:
-    return int(BatchService(context).create(actor=ARCHIVIST, fonds="F001", languages="eng")["id"])
+    return int(BatchService(context).create(actor=ARCHIVIST, fonds="F001", languages="eng").id)
 
 
 def run_one(context: Context, path: Path, engine: object) -> JobView:

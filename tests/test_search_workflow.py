@@ -29,7 +29,7 @@ OPERATOR = search_scope(SYSADMIN)  # sees unfiled and withdrawn records: what is
 @pytest.fixture
 def batch(context: Context, tmp_path: Path) -> tuple[int, dict[str, int]]:
     """One batch of two one-page items, processed and not filed."""
-    batch_id = int(BatchService(context).create(actor=ARCHIVIST, fonds="W1", languages="eng", level="public")["id"])
+    batch_id = int(BatchService(context).create(actor=ARCHIVIST, fonds="W1", languages="eng", level="public").id)
     pages = [
         render(tmp_path / "in", "ledger.png", "Quarterly harbour dues ledger", "eng", seed=3),
         render(tmp_path / "in", "register.png", "Lighthouse keepers register", "eng", seed=4),

@@ -71,7 +71,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Context,
     ids: dict[str, int] = {}
     for n, (fonds, level, text, title) in enumerate(RECORDS):
         page = render(root / "in" / str(n), f"record-{n}.png", text, "eng", seed=40 + n)
-        batch = BatchService(context).create(actor=ARCHIVIST, fonds=fonds, languages="eng", level=level)["id"]
+        batch = BatchService(context).create(actor=ARCHIVIST, fonds=fonds, languages="eng", level=level).id
         outcome = ingest_paths(context, [page], actor=ARCHIVIST, batch_id=batch)
         ids[title] = int(outcome.jobs[0].document_id)
         file_batch(context, batch)  # staff see filed records only

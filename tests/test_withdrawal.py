@@ -27,7 +27,7 @@ def archive(
 ) -> Iterator[tuple[Context, dict[str, int], dict[str, dict[str, str]]]]:
     monkeypatch.setenv("DANGAN_SEARCH_ENGINE", request.param)
     context = make_context(tmp_path / "var")
-    batch = BatchService(context).create(actor=ARCHIVIST, fonds="W1", languages="eng", level="public")["id"]
+    batch = BatchService(context).create(actor=ARCHIVIST, fonds="W1", languages="eng", level="public").id
     ids = {}
     for n, word in enumerate(("harbour", "lighthouse")):
         page = render(tmp_path / "in" / word, f"{word}.png", f"Withdrawal test {word} ledger", "eng", seed=40 + n)

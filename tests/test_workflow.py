@@ -25,9 +25,11 @@ from tests.workflow_helpers import file_batch
 
 
 def ingested(context: Context, folder: Path, *texts: str, manifest: str | None = None) -> int:
-    batch = BatchService(context).create(
-        actor=ARCHIVIST, fonds="W1", languages="eng", level="internal", manifest_text=manifest
-    )["id"]
+    batch = (
+        BatchService(context)
+        .create(actor=ARCHIVIST, fonds="W1", languages="eng", level="internal", manifest_text=manifest)
+        .id
+    )
     pages = [render(folder, f"item-{n}.png", text, "eng", seed=40 + n) for n, text in enumerate(texts)]
     outcome = ingest_paths(context, pages, actor=ARCHIVIST, batch_id=batch)
     assert outcome.exit_code() == 0, outcome.as_json()
@@ -147,7 +149,11 @@ def test_a_reference_scheme_changes_only_through_its_own_logged_action(context: 
     with pytest.raises(PermissionDenied):
         batches.change_template(STAFF, "T1", "{fonds}/{item:05d}", reason="new rules")
     changed = batches.change_template(ARCHIVIST, "T1", "{fonds}/{item:05d}", reason="provincial rules of 2026")
-    assert changed == {"fonds": "T1", "ref_template": "{fonds}/{item:05d}", "previous": "{fonds}-{year}-{item:03d}"}
+    assert changed.as_json() == {
+        "fonds": "T1",
+        "ref_template": "{fonds}/{item:05d}",
+        "previous": "{fonds}-{year}-{item:03d}",
+    }
     with context.db.session() as session:
         event = session.scalars(select(AuditEvent).where(AuditEvent.action == "fonds.template")).one()
         assert event.details["reason"] == "provincial rules of 2026" and event.actor == ARCHIVIST.username

@@ -5,35 +5,34 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.views.ingest import BatchStatus, PageFinding
+
 SEVERITY_WORDS = {"fail": "failure", "warn": "warning"}
 
 
-def status_lines(result: dict[str, Any], *, check: str | None = None, severity: str | None = None) -> list[str]:
+def status_lines(result: BatchStatus, *, check: str | None = None, severity: str | None = None) -> list[str]:
     lines = [
-        f"batch {result['id']} ({result['label']}): {result['status']}; {result['items']} item(s), "
-        f"{result['pages']} page(s)",
-        "jobs: " + (", ".join(f"{k} {v}" for k, v in result["jobs"].items()) or "none"),
-        "findings: " + (", ".join(f"{k} {v}" for k, v in result["findings"].items()) or "none"),
+        f"batch {result.id} ({result.label}): {result.status}; {result.items} item(s), {result.pages} page(s)",
+        "jobs: " + (", ".join(f"{k} {v}" for k, v in result.jobs.items()) or "none"),
+        "findings: " + (", ".join(f"{k} {v}" for k, v in result.findings.items()) or "none"),
     ]
-    lines += finding_lines(result["page_findings"], check=check, severity=severity)
-    if result["held_pages"]:
+    lines += finding_lines(result.page_findings, check=check, severity=severity)
+    if result.held_pages:
         lines.append("held pages (review with `dangan page accept|reject|replace PAGE_ID`):")
     lines += [
-        f"  page id {p['page_id']}: {p['reference_code']} page {p['page']}: {'; '.join(p['findings'])}"
-        for p in result["held_pages"]
+        f"  page id {p.page_id}: {p.reference_code} page {p.page}: {'; '.join(p.findings)}" for p in result.held_pages
     ]
-    lines += [f"  failed {j['item']}: {j['error']}" for j in result["failed_jobs"]]
-    return lines + reconciliation_lines(result["reconciliation"])
+    lines += [f"  failed {j.item}: {j.error}" for j in result.failed_jobs]
+    return lines + reconciliation_lines(result.reconciliation.as_json())
 
 
-def finding_lines(findings: list[dict[str, Any]], *, check: str | None, severity: str | None) -> list[str]:
+def finding_lines(findings: list[PageFinding], *, check: str | None, severity: str | None) -> list[str]:
     """`scan_003.tif page 2: blank (warning): the page is blank...` — one line per finding."""
     if not findings:
         which = " ".join(part for part in (check, severity) if part)
         return [f"  no {which} findings" if which else "  no page has a finding"]
     return [
-        f"  {f['file']} page {f['page']}: {f['check']} ({SEVERITY_WORDS.get(f['severity'], f['severity'])}): "
-        f"{f['message']}"
+        f"  {f.file} page {f.page}: {f.check} ({SEVERITY_WORDS.get(f.severity, f.severity)}): {f.message}"
         for f in findings
     ]
 

@@ -14,6 +14,7 @@ from api.ingest.acceptance import AcceptanceService
 from api.ingest.batches import BatchService
 from api.ingest.review import ReviewService
 from api.runners.local import ocr_in_child
+from api.views.base import View
 from api.views.report_html import render_report
 from archive.errors import InvalidInput
 from ingest.quality import describe_profile, get_profile
@@ -33,7 +34,7 @@ def _overrides(values: list[str]) -> dict[str, float]:
     return parsed
 
 
-def _show(result: dict[str, Any], json_out: bool, lines: list[str]) -> None:
+def _show(result: dict[str, Any] | View, json_out: bool, lines: list[str]) -> None:
     if json_out:
         emit_json(result)
     else:
@@ -82,9 +83,9 @@ def create(
         result,
         json_out,
         [
-            f"batch {result['id']} created: {result['label']} ({result['manifest_rows']} manifest "
-            f"row(s), profile {result['profile']}); add files with "
-            f"`dangan ingest DIR --batch {result['id']}`"
+            f"batch {result.id} created: {result.label} ({result.manifest_rows} manifest "
+            f"row(s), profile {result.profile}); add files with "
+            f"`dangan ingest DIR --batch {result.id}`"
         ],
     )
 
@@ -93,7 +94,10 @@ def create(
 def list_batches(ctx: typer.Context, json_out: JsonOption = False) -> None:
     """All batches with their status."""
     result = BatchService(open_context(ctx)).all(acting_user(ctx))
-    _show({"batches": result}, json_out, [f"{b['id']:4}  {b['status']:9} {b['label']}" for b in result])
+    lines = [f"{b.id:4}  {b.status:9} {b.label}" for b in result.batches] or [
+        "no batches yet; make one with `dangan batch create`"
+    ]
+    _show(result, json_out, lines)
 
 
 @app.command("status")
@@ -230,7 +234,7 @@ def fonds_template(
 ) -> None:
     """Change a fonds' reference-code template; items already numbered keep their codes."""
     result = BatchService(open_context(ctx)).change_template(acting_user(ctx), code, template, reason=reason)
-    _show(result, json_out, [f"fonds {code}: {result['previous']} -> {result['ref_template']}"])
+    _show(result, json_out, [f"fonds {code}: {result.previous} -> {result.ref_template}"])
 
 
 @app.command("profile")

@@ -20,7 +20,7 @@ from api.ingest.intake import Intake
 from api.ingest.review import ReviewService
 from api.ingest.service import IngestService
 from api.runners.local import ocr_in_child
-from api.views.ingest import Accepted
+from api.views.ingest import Accepted, BatchList, BatchStatus, BatchSummary, TemplateChange
 from api.views.report_html import render_report
 
 router = APIRouter(prefix="/api/v1", tags=["batches"])
@@ -60,8 +60,8 @@ class ReviewIn(Strict):
     note: str | None = None
 
 
-@router.post("/batches", status_code=201)
-def create_batch(request: Request, caller: Caller, body: BatchIn) -> dict[str, Any]:
+@router.post("/batches", status_code=201, responses=error_responses(403, 409))
+def create_batch(request: Request, caller: Caller, body: BatchIn) -> BatchSummary:
     return BatchService(context_of(request)).create(
         actor=caller,
         fonds=body.fonds,
@@ -81,15 +81,23 @@ def create_batch(request: Request, caller: Caller, body: BatchIn) -> dict[str, A
     )
 
 
-@router.get("/batches")
-def list_batches(request: Request, caller: Caller) -> dict[str, Any]:
-    return {"batches": BatchService(context_of(request)).all(caller)}
+@router.get("/batches", responses=error_responses(403))
+def list_batches(request: Request, caller: Caller) -> BatchList:
+    return BatchService(context_of(request)).all(caller)
 
 
-@router.get("/batches/{batch_id}")
-def batch_status(request: Request, batch_id: Id, caller: Caller) -> dict[str, Any]:
-    """Counts per job state and per finding, held pages, reconciliation against the manifest."""
-    return BatchService(context_of(request)).status(caller, batch_id)
+@router.get("/batches/{batch_id}", responses=error_responses(403, 404))
+def batch_status(
+    request: Request,
+    batch_id: Id,
+    caller: Caller,
+    check: Annotated[str | None, Query(description="List only findings of this check, e.g. blank")] = None,
+    severity: Annotated[
+        Literal["fail", "warn"] | None, Query(description="List only findings of this severity")
+    ] = None,
+) -> BatchStatus:
+    """Counts per job state and per finding, every finding by file and page, held pages, reconciliation."""
+    return BatchService(context_of(request)).status(caller, batch_id, check=check, severity=severity)
 
 
 @upload_router.post(
@@ -178,8 +186,8 @@ def reopen_batch(request: Request, batch_id: Id, caller: Caller, body: ReopenIn)
     )
 
 
-@router.put("/fonds/{code}/template")
-def change_template(request: Request, code: str, caller: Caller, body: TemplateIn) -> dict[str, Any]:
+@router.put("/fonds/{code}/template", responses=error_responses(403, 404))
+def change_template(request: Request, code: str, caller: Caller, body: TemplateIn) -> TemplateChange:
     """Change a fonds' reference-code template (a logged action); numbered items keep their codes."""
     return BatchService(context_of(request)).change_template(
         caller, code, body.template, reason=body.reason, client=client_of(request)

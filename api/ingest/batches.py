@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.views.ingest import BatchLinks, BatchList, BatchStatus, BatchSummary, TemplateChange
 from api.views.urls import batch_report_url, batch_url
 from api.wiring import Context
 from archive.access import Principal
@@ -52,7 +53,7 @@ class BatchService:
         overrides: dict[str, float] | None = None,
         ref_template: str | None = None,
         client: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> BatchSummary:
         languages, level_name = self.check_new(
             actor=actor, fonds=fonds, languages=languages, level=level, profile=profile, overrides=overrides
         )
@@ -131,7 +132,7 @@ class BatchService:
 
     def status(
         self, actor: Principal, batch_id: int, *, check: str | None = None, severity: str | None = None
-    ) -> dict[str, Any]:
+    ) -> BatchStatus:
         """Counts, findings, held pages and reconciliation — of the items the caller may see only. Every
         finding is also listed by file name and page number (`page_findings`), optionally of one check or
         severity only."""
@@ -140,23 +141,23 @@ class BatchService:
             raise InvalidInput(f"severity {severity!r} is not one of: {', '.join(SEVERITIES)}")
         with self.context.db.session() as session:
             batch = visible_batch(session, actor, batch_id)
-            status = self._summary(session, batch) | self._progress(session, batch, actor)
+            status = self._summary(session, batch).as_json() | self._progress(session, batch, actor)
         status["page_findings"] = [
             f
             for f in status["page_findings"]
             if (check is None or f["check"] == check) and (severity is None or f["severity"] == severity)
         ]
-        return status
+        return BatchStatus.model_validate(status)
 
-    def all(self, actor: Principal) -> list[dict[str, Any]]:
+    def all(self, actor: Principal) -> BatchList:
         authorize(actor.roles, Action.READ_WORK)
         with self.context.db.session() as session:
             batches = session.scalars(select(Batch).order_by(Batch.id))
-            return [self._summary(session, batch) for batch in batches if batch_visible(actor, batch)]
+            return BatchList(batches=[self._summary(session, b) for b in batches if batch_visible(actor, b)])
 
     def change_template(
         self, actor: Principal, fonds: str, template: str, *, reason: str, client: str | None = None
-    ) -> dict[str, Any]:
+    ) -> TemplateChange:
         """A fonds' reference-code scheme changes only here: a logged action with a reason; items already
         numbered keep their codes."""
         authorize(actor.roles, Action.CHANGE_REF_TEMPLATE)
@@ -177,31 +178,31 @@ class BatchService:
                 client=client,
                 details={"before": before, "after": checked, "reason": reason.strip()},
             )
-            return {"fonds": fonds, "ref_template": checked, "previous": before}
+            return TemplateChange(fonds=fonds, ref_template=checked, previous=before)
 
     @staticmethod
-    def _summary(session: Session, batch: Batch) -> dict[str, Any]:
-        return {
-            "id": batch.id,
-            "label": batch.label,
-            "fonds": batch.fonds.code,
-            "series": batch.series,
-            "box": batch.box,
-            "status": batch.status,
-            "languages": batch.languages,
-            "level": batch.level,
-            "year": batch.year,
-            "retention": batch.retention,
-            "profile": batch.profile,
-            "profile_overrides": batch.profile_overrides,
-            "manifest_rows": len(batch.manifest),
-            "decision": batch.decision,
-            "decided_by": batch.decided_by,
-            "decided_at": batch.decided_at.isoformat() if batch.decided_at else None,
-            "created_by": batch.created_by,
-            "created_at": batch.created_at.isoformat(),
-            "links": {"self": batch_url(batch.id), "report": batch_report_url(batch.id)},
-        }
+    def _summary(session: Session, batch: Batch) -> BatchSummary:
+        return BatchSummary(
+            id=batch.id,
+            label=batch.label,
+            fonds=batch.fonds.code,
+            series=batch.series,
+            box=batch.box,
+            status=batch.status,
+            languages=batch.languages,
+            level=batch.level,
+            year=batch.year,
+            retention=batch.retention,
+            profile=batch.profile,
+            profile_overrides=dict(batch.profile_overrides),
+            manifest_rows=len(batch.manifest),
+            decision=batch.decision,
+            decided_by=batch.decided_by,
+            decided_at=batch.decided_at.isoformat() if batch.decided_at else None,
+            created_by=batch.created_by,
+            created_at=batch.created_at.isoformat(),
+            links=BatchLinks(self=batch_url(batch.id), report=batch_report_url(batch.id)),
+        )
 
     def _progress(self, session: Session, batch: Batch, actor: Principal) -> dict[str, Any]:
         jobs = [

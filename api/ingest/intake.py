@@ -170,7 +170,7 @@ class Intake:
             made = batches.create(
                 actor=actor, fonds=fonds, languages=languages, level=level, label="ad hoc ingest", client=request.client
             )
-            return int(made["id"])
+            return made.id
 
         return _AdHocBatch(make=make)
 

@@ -233,7 +233,7 @@ class IngestService(JobProcessing):
         from api.ingest.batches import BatchService
 
         level = min(AccessLevel.parse(self.context.settings.default_level), actor.clearance)  # within their clearance
-        return int(BatchService(self.context).create(actor=actor, fonds=fonds, label=label, level=level.label)["id"])
+        return BatchService(self.context).create(actor=actor, fonds=fonds, label=label, level=level.label).id
 
     def ensure_open(self, actor: Principal, batch_id: int) -> None:
         """Refuse files for a batch that is sampled, accepted or filed, before any upload is received."""

@@ -151,3 +151,131 @@ class HotFolderCounts(View):
     submitted: int = 0
     skipped: int = 0
     rejected: int = 0
+
+
+class BatchLinks(View):
+    self: str
+    report: str
+
+
+class BatchSummary(View):
+    """A batch: where its items belong, how they are numbered and checked, and its acceptance decision."""
+
+    id: int
+    label: str
+    fonds: str
+    series: str | None
+    box: str | None
+    status: str
+    languages: str
+    level: str
+    year: int | None
+    retention: str
+    profile: str
+    profile_overrides: dict[str, float]
+    manifest_rows: int
+    decision: str | None
+    decided_by: str | None
+    decided_at: str | None
+    created_by: str
+    created_at: str
+    links: BatchLinks
+
+
+class BatchList(View):
+    batches: list[BatchSummary]
+
+
+class FailedJob(View):
+    job: int
+    item: str
+    error: str | None
+
+
+class HeldPage(View):
+    page_id: int
+    document_id: int
+    reference_code: str
+    page: int
+    findings: list[str]
+
+
+class PageFinding(View):
+    """One quality finding where the archivist finds it: the file (the item's name) and the page number."""
+
+    file: str
+    page: int
+    page_id: int
+    document_id: int
+    reference_code: str
+    check: str
+    severity: str
+    measured: float
+    threshold: float
+    message: str
+
+
+class MissingItem(View):
+    manifest_item_id: int
+    row_number: int
+    item_number: int | None
+    reference_code: str | None
+    expected_pages: int | None
+    title: str
+
+
+class ExtraItem(View):
+    source_name: str
+    manifest_item_id: int | None
+    item_number: int | None
+    reference_code: str | None
+    state: str
+    page_count: int | None
+    document_id: int | None
+
+
+class PageCountMismatch(View):
+    row_number: int
+    item_number: int | None
+    reference_code: str | None
+    source_name: str
+    expected_pages: int | None
+    received_pages: int | None
+
+
+class DuplicatePagePair(View):
+    first: str
+    second: str
+    kind: str
+    distance: int
+
+
+class ReconciliationView(View):
+    has_manifest: bool
+    missing_items: list[MissingItem]
+    extra_items: list[ExtraItem]
+    page_count_mismatches: list[PageCountMismatch]
+    numbering_gaps: list[int]
+    duplicate_pages: list[DuplicatePagePair]
+    clean: bool
+
+
+class BatchStatus(BatchSummary):
+    """A batch's progress, of the items the caller may see: jobs per state, every finding, held pages,
+    failed jobs and the reconciliation with the manifest."""
+
+    jobs: dict[str, int]
+    items: int
+    pages: int
+    pages_by_review: dict[str, int]
+    findings: dict[str, int]  # "check:severity" -> pages
+    failed_jobs: list[FailedJob]
+    held_pages: list[HeldPage]
+    page_findings: list[PageFinding]
+    reconciliation: ReconciliationView
+
+
+class TemplateChange(View):
+    fonds: str
+    ref_template: str
+    previous: str
