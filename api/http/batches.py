@@ -24,6 +24,7 @@ from api.views.ingest import Accepted, BatchList, BatchStatus, BatchSummary, Tem
 from api.views.report_html import render_report
 
 router = APIRouter(prefix="/api/v1", tags=["batches"])
+REPORT_MEDIA: dict[int | str, dict[str, Any]] = {200: {"content": {"application/json": {}, "text/html": {}}}}
 upload_router = APIRouter(prefix="/api/v1", tags=["batches"], route_class=SpoolingRoute)  # bodies spooled once
 
 
@@ -131,26 +132,30 @@ def add_files(
     return refused_upload(outcome.as_json()) if outcome.refused_everything else outcome
 
 
-@router.post("/batches/{batch_id}/sample", status_code=201)
+@router.post("/batches/{batch_id}/sample", status_code=201, responses=error_responses(403, 404, 409))
 def draw_sample(request: Request, batch_id: Id, caller: Caller, body: SampleIn) -> dict[str, Any]:
     return AcceptanceService(context_of(request)).draw(
         batch_id, actor=caller, percent=body.percent, minimum=body.minimum, seed=body.seed
     )
 
 
-@router.post("/batches/{batch_id}/verdicts")
+@router.post("/batches/{batch_id}/verdicts", responses=error_responses(403, 404, 409))
 def record_verdict(request: Request, batch_id: Id, caller: Caller, body: VerdictIn) -> dict[str, Any]:
     return AcceptanceService(context_of(request)).record_verdict(
         batch_id, body.page_id, actor=caller, passed=body.verdict == "pass", defect=body.defect, note=body.note
     )
 
 
-@router.post("/batches/{batch_id}/decision")
+@router.post("/batches/{batch_id}/decision", responses=error_responses(403, 404, 409))
 def decide(request: Request, batch_id: Id, caller: Caller) -> dict[str, Any]:
     return AcceptanceService(context_of(request)).decide(batch_id, actor=caller)
 
 
-@router.get("/batches/{batch_id}/report", response_model=None)
+@router.get(
+    "/batches/{batch_id}/report",
+    response_model=None,
+    responses=error_responses(403, 404) | REPORT_MEDIA,
+)
 def report(
     request: Request, batch_id: Id, caller: Caller, format: Annotated[Literal["json", "html"], Query()] = "json"
 ) -> dict[str, Any] | HTMLResponse:
@@ -171,14 +176,14 @@ class TemplateIn(Strict):
     reason: str
 
 
-@router.post("/batches/{batch_id}/file")
+@router.post("/batches/{batch_id}/file", responses=error_responses(403, 404, 409))
 def file_batch(request: Request, batch_id: Id, caller: Caller, body: FilingIn | None = None) -> dict[str, Any]:
     """File an accepted batch; missing items or page mismatches need a justification."""
     justification = body.justification if body else None
     return AcceptanceService(context_of(request)).file(batch_id, actor=caller, justification=justification)
 
 
-@router.post("/batches/{batch_id}/reopen")
+@router.post("/batches/{batch_id}/reopen", responses=error_responses(403, 404, 409))
 def reopen_batch(request: Request, batch_id: Id, caller: Caller, body: ReopenIn) -> dict[str, Any]:
     """Reopen a filed batch (reasoned, logged): its items leave staff's view until it is filed again."""
     return AcceptanceService(context_of(request)).reopen(
@@ -194,7 +199,7 @@ def change_template(request: Request, code: str, caller: Caller, body: TemplateI
     )
 
 
-@router.post("/pages/{page_id}/review")
+@router.post("/pages/{page_id}/review", responses=error_responses(403, 404, 409))
 def review_page(request: Request, page_id: Id, caller: Caller, body: ReviewIn) -> dict[str, Any]:
     service = ReviewService(context_of(request))
     if body.action == "accept":
@@ -202,7 +207,7 @@ def review_page(request: Request, page_id: Id, caller: Caller, body: ReviewIn) -
     return service.reject(page_id, actor=caller, reason=body.note or "")
 
 
-@upload_router.post("/pages/{page_id}/rescan")
+@upload_router.post("/pages/{page_id}/rescan", responses=error_responses(403, 404, 409, 413, 415, 422))
 def rescan_page(
     request: Request,
     page_id: Id,
