@@ -1,14 +1,28 @@
-# Dang'an. `make run` sets up and serves the embedded default; `make test` sets up and runs every check.
+# Dang'an. `make run` sets up (runtime lock) and serves the embedded default; `make test` sets up (development
+# lock) and runs every check; `make test-fast` runs the tests that need no real OCR (null OCR engine), for quick
+# iteration; `make lock` regenerates the locks.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
 SYSTEM_STAMP := $(VENV)/.system-packages
+# Two hashed locks (`make lock`): the runtime set for `make run`, runtime + dev + postgres extras for `make test`.
+RUNTIME_LOCK := requirements/runtime.lock
+DEV_LOCK := requirements/dev.lock
+# pip itself is installed first, from its own lock: older pips refuse extras (pikepdf[pdfa]) in hash mode.
+PIP_LOCK := requirements/pip.lock
+RUNTIME_STAMP := $(VENV)/.installed-runtime
+DEV_STAMP := $(VENV)/.installed
+# The lock tool lives in a venv of its own, never in .venv.
+LOCK_VENV := .venv-lock
+UV_VERSION := 0.13.9
+UV := $(LOCK_VENV)/bin/uv
+LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --no-strip-extras --custom-compile-command "make lock"
 
-.PHONY: install system venv run test lint typecheck unit bench clean
+.PHONY: install install-runtime system venv run test test-fast lint typecheck unit bench lock clean
 
-install: $(STAMP)
+install-runtime: $(RUNTIME_STAMP)
+install: $(DEV_STAMP)
 
 $(SYSTEM_STAMP): scripts/install-system.sh
 	@bash scripts/install-system.sh
@@ -18,13 +32,29 @@ $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): $(SYSTEM_STAMP) $(BIN)/python requirements.lock pyproject.toml
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -r requirements.lock
+# The project itself is installed editable without its dependencies: it cannot be hashed, the locks hold the rest.
+$(RUNTIME_STAMP): $(SYSTEM_STAMP) $(BIN)/python $(PIP_LOCK) $(RUNTIME_LOCK) pyproject.toml
+	$(BIN)/python -m pip install -q --require-hashes -r $(PIP_LOCK)
+	$(BIN)/python -m pip install -q --require-hashes -r $(RUNTIME_LOCK)
 	$(BIN)/python -m pip install -q --no-deps -e .
 	@touch $@
 
-run: install
+$(DEV_STAMP): $(RUNTIME_STAMP) $(DEV_LOCK)
+	$(BIN)/python -m pip install -q --require-hashes -r $(DEV_LOCK)
+	@touch $@
+
+$(UV):
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install -q uv==$(UV_VERSION)
+
+# Regenerate both locks from pyproject.toml, keeping the current pins; `make lock UPGRADE=1` takes newer releases.
+lock: $(UV)
+	echo "pip>=25" | $(UV) pip compile -q - $(LOCK_FLAGS) $(if $(UPGRADE),--upgrade,) -o $(PIP_LOCK)
+	$(UV) pip compile -q pyproject.toml $(LOCK_FLAGS) $(if $(UPGRADE),--upgrade,) -o $(RUNTIME_LOCK)
+	$(UV) pip compile -q pyproject.toml --extra dev --extra postgres -c $(RUNTIME_LOCK) $(LOCK_FLAGS) \
+	  $(if $(UPGRADE),--upgrade,) -o $(DEV_LOCK)
+
+run: install-runtime
 	$(BIN)/dangan run $(if $(BATCH),--batch $(BATCH),)
 
 lint: install
@@ -40,9 +70,12 @@ unit: install
 
 test: lint typecheck unit
 
+test-fast: install
+	$(BIN)/python -m pytest -m "not ocr and not slow" $(PYTEST_ARGS)
+
 bench: install
 	@for script in bench/bench_*.py; do module=$${script%.py}; module=$${module//\//.}; \
 	  echo "== $$module"; $(BIN)/python -m $$module || exit 1; done
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(LOCK_VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -8,8 +8,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from archive.db import Database
+from archive.errors import ConfigurationError
 from archive.models import Document
 from archive.ports import BlobStore
+from ingest.engines import ENGINES
 from search.index import SearchIndex, open_index
 from storage_config.settings import Settings
 from storage_config.stores import open_store
@@ -39,6 +41,7 @@ def load_settings(home: Path | None = None) -> Settings:
 
 def build_context(settings: Settings, *, migrate: bool = True) -> Context:
     """Create the data directory, bring the catalogue schema up to date, open store and index."""
+    check_ocr_engine(settings.ocr_engine)
     settings.home_dir.mkdir(parents=True, exist_ok=True)
     settings.spool_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.resolved_database_url)
@@ -48,6 +51,12 @@ def build_context(settings: Settings, *, migrate: bool = True) -> Context:
     if not index.exists() and db.is_initialised() and not _has_documents(db):
         index.create()  # an empty catalogue has nothing to lose; a non-empty one needs `dangan reindex`
     return Context(settings=settings, db=db, store=open_store(settings), index=index)
+
+
+def check_ocr_engine(name: str) -> None:
+    if name not in ENGINES:
+        valid = ", ".join(ENGINES)
+        raise ConfigurationError(f"DANGAN_OCR_ENGINE={name!r} is not an OCR engine; choose one of: {valid}")
 
 
 def _has_documents(db: Database) -> bool:

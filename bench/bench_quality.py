@@ -18,7 +18,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from ingest.quality import PROFILES, evaluate, measure_page
+from ingest.quality.gate import evaluate
+from ingest.quality.measure import measure_page
+from ingest.quality.profiles import PROFILES
 from ingest.samples import CHINESE_PAGES, ENGLISH_PAGES, SamplePage, render_page
 
 LANGUAGES = "chi_sim+eng"

@@ -1,38 +1,37 @@
 """OCR one item into page texts, confidences, quality findings and a PDF/A-2b access copy, in a worker process.
 
-Images take the fast path: each page is measured (quality gate), deskewed when needed, and OCRed by one
-tesseract run that writes PDF + text + TSV; pikepdf joins the pages and saves them as validated PDF/A-2b.
-PDFs go through ocrmypdf, which keeps pages that already carry text.
+Images take the fast path: each page is measured (quality gate), deskewed when needed, and read by the
+request's engine (tesseract: one run that writes PDF + text + TSV); pikepdf joins the pages and saves them as
+validated PDF/A-2b. PDFs go to the engine's PDF path (tesseract: ocrmypdf, which keeps pages that carry text).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from PIL import Image
 
 from archive.errors import ProcessingFailed
-from archive.text import join_han
-from ingest.pdfa import page_geometry, page_text, pdf_page_images, save_pdfa, to_pdfa
-from ingest.quality import PageMeasurements, deskew, evaluate, measure_page
+from ingest.engines import get_engine
+from ingest.engines.base import OcrEngine, PageImage, PageOcr, PageText
+from ingest.pdfa import page_geometry, page_text, pdf_page_images, save_pdfa
+from ingest.quality.gate import evaluate
+from ingest.quality.measure import PageMeasurements, deskew, measure_page
 from ingest.results import OcrRequest, OcrResult, PageResult
-from ingest.tesseract import PageOcr, detect_rotation, limit_threads, ocr_page
-
-_SKIPPED_MARK = "[OCR skipped on page"
 
 
 class _Clock:
-    def __init__(self) -> None:
+    def __init__(self, engine: OcrEngine) -> None:
         self.quality = 0.0
+        self.engine = engine
 
 
 def process(request: OcrRequest) -> OcrResult:
     """Entry point for the worker pool."""
-    limit_threads()
     started = time.perf_counter()
-    clock = _Clock()
+    clock = _Clock(get_engine(request.engine))
     request.workdir.mkdir(parents=True, exist_ok=True)
     if request.is_pdf:
         pages, pdfa = _process_pdf(request, clock)
@@ -50,8 +49,8 @@ def _process_images(request: OcrRequest, clock: _Clock) -> tuple[list[PageResult
             for frame in range(frames):
                 image.seek(frame)
                 number = len(pages) + 1
-                single = frames == 1
-                result, pdf = _image_page(request, image, source if single else None, number, source_index, clock)
+                page = _Page(source, frame, frames == 1, number, source_index)
+                result, pdf = _image_page(request, image, page, clock)
                 pages.append(result)
                 page_pdfs.append(pdf)
     pdfa = request.workdir / "access.pdf"
@@ -59,10 +58,19 @@ def _process_images(request: OcrRequest, clock: _Clock) -> tuple[list[PageResult
     return pages, pdfa
 
 
-def _image_page(
-    request: OcrRequest, image: Image.Image, path: Path | None, number: int, source_index: int, clock: _Clock
-) -> tuple[PageResult, Path]:
+@dataclass(frozen=True)
+class _Page:
+    source: Path
+    frame: int
+    single: bool  # the source is this one page: the engine may read the file as it is
+    number: int
+    source_index: int
+
+
+def _image_page(request: OcrRequest, image: Image.Image, page: _Page, clock: _Clock) -> tuple[PageResult, Path]:
     """Measure, deskew if needed, OCR (and retry upright when the page reads as garbage)."""
+    number = page.number
+    path = page.source if page.single else None
     dpi = _image_dpi(image)
     started = time.perf_counter()
     measured = measure_page(image, dpi=dpi)
@@ -73,24 +81,24 @@ def _image_page(
         path = None
     else:  # not rotated: what is left is what was measured
         measured = replace(measured, skew_after_degrees=measured.skew_degrees)
-    if path is None:  # tesseract reads files: hand it this page alone
+    if path is None:  # engines read files: hand it this page alone
         path = _write_page(request, work, number, dpi)
-    ocr = _ocr(request, path, number, dpi)
+    ocr = _ocr(request, clock.engine, path, page, dpi)
     rotated = 0
-    if _may_be_upside_down(ocr, measured, request):
-        rotated, ocr = _retry_rotated(request, work, ocr, number, dpi)
+    if clock.engine.detects_orientation and _may_be_upside_down(ocr, measured, request):
+        rotated, ocr = _retry_rotated(request, clock.engine, work, ocr, page, dpi)
     started = time.perf_counter()
     findings = tuple(evaluate(measured, request.profile, ocr_confidence=ocr.confidence))
     clock.quality += time.perf_counter() - started
     result = PageResult(
         number,
-        source_index,
+        page.source_index,
         image.width,
         image.height,
         dpi,
         ocr.text,
         ocr.confidence,
-        "ocr",
+        ocr.text_source,
         asdict(measured),
         findings,
         rotated,
@@ -98,15 +106,19 @@ def _image_page(
     return result, ocr.pdf_path
 
 
-def _ocr(request: OcrRequest, path: Path, number: int, dpi: float | None, suffix: str = "") -> PageOcr:
-    return ocr_page(
-        path,
-        out_base=request.workdir / f"page-{number:04d}{suffix}",
-        languages=request.languages,
+def _ocr(
+    request: OcrRequest, engine: OcrEngine, path: Path, page: _Page, dpi: float | None, suffix: str = ""
+) -> PageOcr:
+    number = page.number
+    image = PageImage(
+        image_path=path,
+        source=page.source,
+        frame=page.frame,
+        number=number,
         dpi=round(dpi or request.assumed_dpi),
-        timeout_seconds=request.page_timeout_seconds,
-        page_number=number,
+        out_base=request.workdir / f"page-{number:04d}{suffix}",
     )
+    return engine.read_page(image, languages=request.languages, timeout_seconds=request.page_timeout_seconds)
 
 
 def _may_be_upside_down(ocr: PageOcr, measured: PageMeasurements, request: OcrRequest) -> bool:
@@ -116,15 +128,16 @@ def _may_be_upside_down(ocr: PageOcr, measured: PageMeasurements, request: OcrRe
 
 
 def _retry_rotated(
-    request: OcrRequest, image: Image.Image, first: PageOcr, number: int, dpi: float | None
+    request: OcrRequest, engine: OcrEngine, image: Image.Image, first: PageOcr, page: _Page, dpi: float | None
 ) -> tuple[int, PageOcr]:
-    """Ask tesseract's orientation detector; keep the rotated reading only if it reads better."""
+    """Ask the engine's orientation detector; keep the rotated reading only if it reads better."""
+    number = page.number
     probe = _write_page(request, image, number, dpi, suffix="-probe")
-    angle = detect_rotation(probe, timeout_seconds=request.page_timeout_seconds)
+    angle = engine.detect_rotation(probe, timeout_seconds=request.page_timeout_seconds)
     if angle == 0:
         return 0, first
     turned = _write_page(request, image.rotate(-angle, expand=True), number, dpi, suffix=f"-r{angle}")
-    second = _ocr(request, turned, number, dpi, suffix=f"-r{angle}")
+    second = _ocr(request, engine, turned, page, dpi, suffix=f"-r{angle}")
     if (second.confidence or 0) > (first.confidence or 0):
         return angle, second
     return 0, first
@@ -147,27 +160,29 @@ def _write_page(request: OcrRequest, image: Image.Image, number: int, dpi: float
 def _process_pdf(request: OcrRequest, clock: _Clock) -> tuple[list[PageResult], Path]:
     [source] = request.sources
     pdfa = request.workdir / "access.pdf"
-    sidecar = request.workdir / "sidecar.txt"
-    to_pdfa(source, pdfa, languages=request.languages, sidecar=sidecar, page_timeout=request.page_timeout_seconds)
-    sidecar_pages = sidecar.read_text(encoding="utf-8").split("\f")
+    read = clock.engine.pdf_to_pdfa(
+        source,
+        pdfa,
+        languages=request.languages,
+        page_timeout_seconds=request.page_timeout_seconds,
+        workdir=request.workdir,
+    )
     scans = dict(pdf_page_images(source))
     pages: list[PageResult] = []
     for index, (width, height, dpi) in enumerate(page_geometry(pdfa)):
-        text = sidecar_pages[index].strip() if index < len(sidecar_pages) else ""
-        text_source = "ocr"
-        if text.startswith(_SKIPPED_MARK):
-            text, text_source = page_text(pdfa, index), "existing"
+        reading = read[index] if index < len(read) else PageText("")
+        if reading is None:  # the page kept its own text layer
+            reading = PageText(page_text(pdfa, index), text_source="existing")
+        text, text_source = reading.text, reading.text_source
         measurements: dict[str, object] = {}
         findings: tuple = ()  # type: ignore[type-arg]
-        if index in scans and text_source == "ocr":  # only scanned pages are judged as scans
+        if index in scans and text_source != "existing":  # only scanned pages are judged as scans
             started = time.perf_counter()
             measured = measure_page(scans[index], dpi=dpi)
             findings = tuple(evaluate(measured, request.profile, ocr_confidence=None))
             measurements = asdict(measured)
             clock.quality += time.perf_counter() - started
-        pages.append(
-            PageResult(index + 1, 0, width, height, dpi, join_han(text), None, text_source, measurements, findings)
-        )
+        pages.append(PageResult(index + 1, 0, width, height, dpi, text, None, text_source, measurements, findings))
     if not pages:
         raise ProcessingFailed(f"{source.name}: no pages came out of OCR")
     return pages, pdfa

@@ -55,31 +55,22 @@ def pdf_page_images(path: Path) -> Iterator[tuple[int, Image.Image]]:
                 continue  # an encoding Pillow cannot read: the page is simply not measured
 
 
-def to_pdfa(source: Path, out: Path, *, languages: str, sidecar: Path | None, page_timeout: float) -> None:
+def to_pdfa(
+    source: Path, out: Path, *, languages: str, sidecar: Path | None, page_timeout: float, recognise: bool = True
+) -> None:
     """OCR pages that lack text (keeping existing text layers), turn pages upright, and write PDF/A-2b.
 
     ocrmypdf allows one run per process, so each run is its own `python -m ocrmypdf` child. Ghostscript 10.0.0
     (Debian 12) corrupts PDFs with existing text, so `--output-type auto` is used: ocrmypdf then converts
-    speculatively without Ghostscript. The result is checked; anything but PDF/A-2 fails.
+    speculatively without Ghostscript. The result is checked; anything but PDF/A-2 fails. `recognise=False`
+    runs ocrmypdf's own null OCR engine (`--ocr-engine none`): the same conversion, no tesseract.
     """
-    command = [
-        sys.executable,
-        "-m",
-        "ocrmypdf",
-        "--language",
-        languages,
-        "--skip-text",
-        "--rotate-pages",
-        "--output-type",
-        "auto",
-        "--jobs",
-        "1",
-        "--optimize",
-        "0",
-        "--tesseract-timeout",
-        str(page_timeout),
-        "--quiet",
-    ]
+    command = [sys.executable, "-m", "ocrmypdf", "--skip-text", "--rotate-pages", "--output-type", "auto"]
+    command += ["--jobs", "1", "--optimize", "0", "--quiet"]
+    if recognise:
+        command += ["--language", languages, "--tesseract-timeout", str(page_timeout)]
+    else:
+        command += ["--ocr-engine", "none"]
     if sidecar is not None:
         command += ["--sidecar", str(sidecar)]
     env = os.environ | {"OMP_THREAD_LIMIT": "1"}

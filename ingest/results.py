@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ingest.quality import QualityFinding, QualityProfile, get_profile
+from ingest.quality.gate import QualityFinding
+from ingest.quality.profiles import QualityProfile, get_profile
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class OcrRequest:
     profile: QualityProfile = field(default_factory=lambda: get_profile("dat31"))
     deskew_min_degrees: float = 1.0  # tesseract reads less skew unharmed; rotating costs a re-encode
     orientation_check_below_confidence: float = 50.0  # a page read this badly may be upside down
+    engine: str = "tesseract"  # a name in ingest.engines.ENGINES; the engine is built in the worker
 
     @property
     def is_pdf(self) -> bool:
@@ -39,8 +41,8 @@ class PageResult:
     height_px: int
     dpi: float | None
     text: str
-    confidence: float | None  # mean tesseract word confidence, 0-100; None when an existing text layer was reused
-    text_source: str  # "ocr" or "existing"
+    confidence: float | None  # mean word confidence, 0-100; None for an existing text layer or the null engine
+    text_source: str  # "ocr", "existing" (the PDF's own text layer), or the null engine's "sidecar" / "none"
     measurements: dict[str, Any] = field(default_factory=dict)
     findings: tuple[QualityFinding, ...] = ()
     rotated_degrees: int = 0

@@ -42,15 +42,32 @@ def _no_outside_settings(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
-def make_context(home: Path) -> Context:
-    context = build_context(Settings(home=home, workers=2))
+@pytest.fixture(autouse=True)
+def _null_ocr_unless_marked(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, _no_outside_settings: None
+) -> None:
+    """The fast tier: tests run the null OCR engine (text from sidecar files, see ingest/engines/null.py) unless
+    they are marked `ocr`, which run real tesseract. Settings read it from the environment, so in-process CLI
+    runs, contexts and child processes all see it."""
+    if ocr_engine_for(request) == "null":
+        monkeypatch.setenv("DANGAN_OCR_ENGINE", "null")
+
+
+def ocr_engine_for(request: pytest.FixtureRequest) -> str:
+    """Real tesseract for tests marked `ocr`, the null engine (sidecar text) for the rest: the fast tier."""
+    return "null" if request.node.get_closest_marker("ocr") is None else "tesseract"
+
+
+def make_context(home: Path, *, ocr_engine: str = "null") -> Context:
+    """An initialised archive; module-scoped fixtures get the null engine unless they ask for tesseract."""
+    context = build_context(Settings(home=home, workers=2, ocr_engine=ocr_engine))
     MaintenanceService(context).initialise()
     return context
 
 
 @pytest.fixture
-def context(tmp_path: Path) -> Iterator[Context]:
-    ctx = make_context(tmp_path / "var")
+def context(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Context]:
+    ctx = make_context(tmp_path / "var", ocr_engine=ocr_engine_for(request))
     yield ctx
     ctx.close()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.engines.sidecar import sidecar_path
 from ingest.samples import SamplePage, render_page
 
 CHINESE_TEXT = (
@@ -26,7 +27,8 @@ class RenderedPage:
 
 
 def render(folder: Path, name: str, text: str, language: str, *, seed: int = 7) -> Path:
-    """A 70 mm strip of an A4 page at 300 dpi, lightly skewed and speckled, saved by extension."""
+    """A 70 mm strip of an A4 page at 300 dpi, lightly skewed and speckled, saved by extension, with its text
+    beside it as the null OCR engine's sidecar (`notice-zh.png` → `notice-zh.txt`; real OCR ignores it)."""
     image = render_page(
         SamplePage(text, language), height_mm=70, font_pt=14, skew_degrees=0.4, noise=0.0005, blur=0.3, seed=seed
     )
@@ -36,6 +38,7 @@ def render(folder: Path, name: str, text: str, language: str, *, seed: int = 7) 
         image.save(path, quality=90, dpi=(300, 300))
     else:
         image.save(path, dpi=(300, 300))
+    sidecar_path(path).write_text(text, encoding="utf-8")
     return path
 
 

@@ -55,6 +55,8 @@ IDENTITIES: dict[str, list[str]] = {
 }
 NEGATIVE_AS = ("sysadmin", "archivist")  # invalid input mostly stops at validation, whoever sends it
 EXCLUDED = [("POST", "/api/v1/auth/logout")]  # revokes the very token the fuzzer is using
+pytestmark = pytest.mark.slow  # minutes: every operation, identity and mode; `make test` runs it, `make test-fast` not
+
 MAX_EXAMPLES = 15
 REQUEST_TIMEOUT_SECONDS = 30
 ROOT = Path(__file__).resolve().parent.parent
@@ -125,7 +127,8 @@ def server(archive: Context) -> Iterator[tuple[str, ServerErrors]]:
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.fuzz_server", str(home), str(port), str(errors.log)],
         cwd=ROOT,
-        env={k: v for k, v in os.environ.items() if not k.startswith("DANGAN_")} | {"PYTHONPATH": str(ROOT)},
+        env={k: v for k, v in os.environ.items() if not k.startswith("DANGAN_")}
+        | {"PYTHONPATH": str(ROOT), "DANGAN_OCR_ENGINE": archive.settings.ocr_engine},
     )
     base_url = f"http://127.0.0.1:{port}"
     try:

@@ -191,6 +191,7 @@ def test_interrupted_backup_is_resumed_by_the_next_run(context: Context, offsite
     assert report["status"] == "clean" and report["objects_checked"] >= OBJECTS + 2
 
 
+@pytest.mark.ocr  # the drill extracts the access copies' text layers; the null engine's pages have none
 def test_restore_drill_restores_verifies_and_measures(cli: Cli, context: Context, offsite: Path) -> None:
     assert cli("backup", "run", "--target", "offsite").exit_code == 0
     result = cli("backup", "drill", "--target", "offsite", "--json")

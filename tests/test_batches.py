@@ -1,5 +1,6 @@
 """Batches from the archivist's side: manifests and reconciliation, grouping, reference codes, the quality gate
-holding pages, review, acceptance sampling, reports and filing. Real tesseract throughout."""
+holding pages, review, acceptance sampling, reports and filing. The null OCR engine throughout (the quality gate
+is real; page text comes from sidecars)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The whole path through the CLI on real tesseract: scans in, PDF/A and texts stored, found by a phrase."""
+"""The whole path through the CLI: scans in, PDF/A and texts stored, found by a phrase. The tests marked `ocr` run
+real tesseract (recognised text, confidence); the others read the pages' sidecar text through the null engine."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ def test_ingest_reports_each_file_as_one_document(ingested: dict[str, object]) -
     assert {job["reference_code"] for job in report["jobs"]} == {f"F001-{year}-Y30-0001", f"F001-{year}-Y30-0002"}
 
 
+@pytest.mark.ocr
 @pytest.mark.parametrize("language", ["zh", "en"])
 def test_a_phrase_from_each_page_finds_it(cli: Cli, ingested: dict[str, object], language: str) -> None:
     page = ingested["pages"][language]  # type: ignore[index]
@@ -52,6 +54,7 @@ def test_search_text_output_lists_reference_and_pages(cli: Cli, ingested: dict[s
     assert "(pages 1;" in result.stdout
 
 
+@pytest.mark.ocr
 def test_stored_objects_are_original_bytes_pdfa_and_clean_chinese_text(
     ingested: dict[str, object], tmp_path: Path
 ) -> None:

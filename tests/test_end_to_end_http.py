@@ -45,6 +45,7 @@ def upload(client: TestClient, headers: dict[str, str], path: Path, **fields: st
         return client.post("/api/v1/documents", headers=headers, files={"file": (path.name, stream)}, data=fields)
 
 
+@pytest.mark.ocr  # an upload carries no sidecar: its text is found only when really recognised
 def test_upload_ocr_search_and_download(client: TestClient, admin_headers: dict[str, str], tmp_path: Path) -> None:
     zh, en = chinese_page(tmp_path / "in"), english_page(tmp_path / "in")
     accepted = [upload(client, admin_headers, page.path) for page in (zh, en)]
@@ -94,6 +95,7 @@ def _user_with_token(context: Context, clearance: AccessLevel) -> dict[str, str]
     return bearer(context, f"staff-{clearance.label}", ["staff"], clearance=clearance.label)
 
 
+@pytest.mark.ocr  # an upload carries no sidecar: its text is found only when really recognised
 def test_documents_above_clearance_are_not_found_anywhere(
     client: TestClient, context: Context, admin_headers: dict[str, str], tmp_path: Path
 ) -> None:

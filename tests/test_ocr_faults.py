@@ -15,6 +15,8 @@ from tests.actors import ARCHIVIST
 from tests.intake import ingest_paths
 from tests.pages import english_page
 
+pytestmark = pytest.mark.ocr  # tesseract's own timeout and language list
+
 
 def test_a_page_over_the_timeout_fails_its_job_cleanly(tmp_path: Path) -> None:
     context = build_context(Settings(home=tmp_path / "var", workers=1, ocr_page_timeout_seconds=0.05))

@@ -6,12 +6,15 @@ from pathlib import Path
 
 import img2pdf
 import pikepdf
+import pytest
 
 from api.wiring import Context
 from archive.models import Document
 from tests.actors import ARCHIVIST
 from tests.intake import ingest_paths
 from tests.pages import chinese_page, english_page
+
+pytestmark = pytest.mark.ocr  # ocrmypdf + tesseract on scanned pages; a text layer made by tesseract
 
 
 def image_pdf(images: list[Path], target: Path) -> Path:

@@ -12,20 +12,9 @@ import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
 from archive.errors import InvalidInput
-from ingest.quality import (
-    CHECKS,
-    PROFILES,
-    PageMeasurements,
-    QualityFinding,
-    describe_profile,
-    deskew,
-    evaluate,
-    get_profile,
-    hamming,
-    measure_page,
-    near_duplicate_findings,
-    near_duplicates,
-)
+from ingest.quality.gate import CHECKS, QualityFinding, evaluate, hamming, near_duplicate_findings, near_duplicates
+from ingest.quality.measure import PageMeasurements, deskew, measure_page
+from ingest.quality.profiles import PROFILES, describe_profile, get_profile
 from ingest.samples import ENGLISH_PAGES, SamplePage, render_page
 from tests.pages import CHINESE_TEXT, ENGLISH_TEXT
 

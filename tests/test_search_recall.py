@@ -26,6 +26,8 @@ from tests.actors import SYSADMIN, account
 from tests.conftest import make_context
 from tests.pages import render
 
+pytestmark = pytest.mark.ocr  # recall of really recognised text
+
 ENGINES = ("whoosh", "tantivy")
 LANGUAGES = {"zh": "chi_sim", "en": "eng"}
 MIN_RECALL = 0.9  # OCR is real and may misread a character; a broken analyzer falls far below this

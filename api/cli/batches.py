@@ -17,7 +17,7 @@ from api.runners.local import ocr_in_child
 from api.views.base import View
 from api.views.report_html import render_report
 from archive.errors import InvalidInput
-from ingest.quality import describe_profile, get_profile
+from ingest.quality.profiles import describe_profile, get_profile
 
 app = typer.Typer(no_args_is_help=True, help="Batches: create, status, acceptance sampling, report, filing.")
 pages = typer.Typer(no_args_is_help=True, help="Review pages held by the quality gate.")

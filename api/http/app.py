@@ -17,6 +17,7 @@ from api.http.backups import router as backup_routes
 from api.http.batches import router as batch_routes
 from api.http.batches import upload_router as batch_uploads
 from api.http.common import client_of
+from api.http.docs import mount_docs
 from api.http.documents import router as document_routes
 from api.http.documents import upload_routes
 from api.http.errors import register_error_handlers
@@ -52,6 +53,8 @@ def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
         description="Scanned records in; a searchable, access-controlled, verifiable archive out.",
+        docs_url=None,  # /docs from this server's own files (api/http/docs.py); no ReDoc page
+        redoc_url=None,
     )
     app.state.context = context
     app.include_router(batch_routes)
@@ -95,6 +98,7 @@ def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
     app.include_router(upload_routes())
 
     mount_ui(app)
+    mount_docs(app)
     return app
 
 

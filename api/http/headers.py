@@ -2,7 +2,8 @@
 
 Files (PDF/A copies, originals) carry a Content-Security-Policy that forbids every fetch and sandboxes the
 document, so a scan that is really HTML or an SVG with script does nothing; HTML pages (the batch report) get
-a strict policy of their own; the web UI sets its own (api/http/ui.py). Every response says `nosniff`.
+a strict policy of their own; the web UI and the API docs set their own (api/http/ui.py, api/http/docs.py).
+Every response says `nosniff`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ HTML_CSP = (
     "frame-ancestors 'none'"
 )
 HTML_HEADERS = {"Content-Security-Policy": HTML_CSP} | NOSNIFF
-API_DOCS = ("/docs", "/redoc")  # FastAPI's interactive docs load their script from a CDN; left as they are
 
 
 class SecurityHeaders:
@@ -32,13 +32,12 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        documented = str(scope["path"]).startswith(API_DOCS)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 headers.setdefault("X-Content-Type-Options", "nosniff")
-                if "content-security-policy" not in headers and not documented:
+                if "content-security-policy" not in headers:
                     if "content-disposition" in headers:
                         headers["Content-Security-Policy"] = FILE_CSP
                     elif headers.get("content-type", "").startswith("text/html"):

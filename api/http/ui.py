@@ -1,4 +1,4 @@
-"""The staff search page: `/` is api/static/index.html, `/static/...` its script and styles (no build step).
+"""The staff search page: `/` is api/http/static/index.html, `/static/...` its script and styles (no build step).
 
 The page signs in through the JSON API and keeps its bearer token in sessionStorage; it loads nothing from
 anywhere but this server, and the Content-Security-Policy below holds it to that.

@@ -25,8 +25,9 @@ from archive.models import DEFAULT_REF_TEMPLATE, Batch, Document, Fonds, IngestJ
 from archive.permissions import Action, authorize
 from archive.values import AccessLevel
 from archive.visibility import batch_visible, document_visible, job_visible
-from ingest.quality import get_profile, near_duplicates
-from ingest.tesseract import check_languages
+from ingest.engines import get_engine
+from ingest.quality.gate import near_duplicates
+from ingest.quality.profiles import get_profile
 
 SEVERITIES = ("fail", "warn")
 
@@ -114,7 +115,7 @@ class BatchService:
         authorize(actor.roles, Action.INGEST)
         settings = self.context.settings
         languages = languages or settings.ocr_languages
-        check_languages(languages)
+        get_engine(settings.ocr_engine).check_languages(languages)
         batch_level = AccessLevel.parse(level or settings.default_level)
         if batch_level > actor.clearance:
             raise InvalidInput(f"a batch's level cannot be above your own clearance ({actor.clearance.label})")

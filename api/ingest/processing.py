@@ -29,7 +29,7 @@ from archive.keys import content_key
 from archive.models import Document, IngestJob, utcnow
 from archive.redact import hide_paths
 from archive.values import DocumentStatus, JobState
-from ingest.quality import get_profile
+from ingest.quality.profiles import get_profile
 from ingest.results import OcrRequest, OcrResult
 
 log = logging.getLogger(__name__)
@@ -96,6 +96,7 @@ class JobProcessing:
                 assumed_dpi=self.context.settings.assumed_dpi,
                 page_timeout_seconds=self.context.settings.ocr_page_timeout_seconds,
                 profile=get_profile(str(options["profile"]), options.get("profile_overrides")),  # type: ignore[arg-type]
+                engine=self.context.settings.ocr_engine,
             )
             result = ocr(request)
             self._file(job_id, list(sources), options, result, seconds=time.perf_counter() - started)

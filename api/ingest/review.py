@@ -27,7 +27,7 @@ from archive.visibility import page_visible
 from archive.workflow import UNRESOLVED_PAGES, check_batch_changeable, transition_document, transition_page
 from ingest.kinds import validate
 from ingest.pdfa import replace_page
-from ingest.quality import get_profile
+from ingest.quality.profiles import get_profile
 from ingest.results import OcrRequest, OcrResult
 
 OcrCall = Callable[[OcrRequest], OcrResult]
@@ -91,6 +91,7 @@ class ReviewService:
                     workdir=workdir,
                     profile=profile,
                     page_timeout_seconds=self.context.settings.ocr_page_timeout_seconds,
+                    engine=self.context.settings.ocr_engine,
                 )
             )
             current_pdf = workdir / "current.pdf"

@@ -37,6 +37,7 @@ from archive.text import display_name
 from archive.values import AccessLevel, BatchStatus, JobState
 from archive.visibility import batch_visible, job_visible
 from archive.workflow import check_batch_changeable
+from ingest.engines.sidecar import is_sidecar, sidecar_path
 from ingest.grouping import PlannedItem
 from ingest.kinds import validate
 
@@ -178,7 +179,7 @@ class IngestService(JobProcessing):
                     "media_type": queued.media_type,
                     "sha256": queued.sha256,
                     "source_sha256": queued.hashes,
-                    "spooled": [p.name for p in sorted(spool.iterdir())],
+                    "spooled": [p.name for p in sorted(spool.iterdir()) if not is_sidecar(p)],
                 },
             )
             session.add(job)
@@ -269,6 +270,8 @@ class IngestService(JobProcessing):
                 path.replace(target)  # a received upload or an unpacked ZIP member: moved, not copied again
             else:
                 shutil.copyfile(path, target)
+                if (sidecar := sidecar_path(path)).is_file():  # the null OCR engine's text comes along
+                    shutil.copyfile(sidecar, sidecar_path(target))
         partial.replace(folder)
         return folder
 

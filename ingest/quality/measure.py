@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from ingest.quality_analysis import find_skew, otsu_threshold, perceptual_hash
+from ingest.quality.analysis import find_skew, otsu_threshold, perceptual_hash
 
 WORKING_DPI = 100.0
 A4_LONG_SIDE_INCHES = 297 / 25.4  # to guess the scale of a page whose file records no resolution

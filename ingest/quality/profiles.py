@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 
 from archive.errors import InvalidInput
-from ingest.quality_measure import DEFAULT_BLANK_INK_RATIO
+from ingest.quality.measure import DEFAULT_BLANK_INK_RATIO
 
 DEFAULT_PROFILE = "dat31"
 

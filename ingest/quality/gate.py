@@ -20,26 +20,8 @@ from typing import Literal, TypeVar
 import numpy as np
 
 from archive.errors import InvalidInput
-from ingest.quality_measure import PageMeasurements, deskew, measure_page
-from ingest.quality_profiles import DEFAULT_PROFILE, PROFILES, QualityProfile, describe_profile, get_profile
-
-__all__ = [
-    "CHECKS",
-    "DEFAULT_PROFILE",
-    "PROFILES",
-    "PageMeasurements",
-    "QualityFinding",
-    "QualityProfile",
-    "Severity",
-    "describe_profile",
-    "deskew",
-    "evaluate",
-    "get_profile",
-    "hamming",
-    "measure_page",
-    "near_duplicate_findings",
-    "near_duplicates",
-]
+from ingest.quality.measure import PageMeasurements
+from ingest.quality.profiles import QualityProfile
 
 K = TypeVar("K")
 Severity = Literal["fail", "warn"]

@@ -1,24 +1,55 @@
-"""One tesseract run per page that writes PDF, text and TSV (word confidences) in a single pass."""
+"""The tesseract engine: one tesseract run per page that writes PDF, text and TSV (word boxes and confidences) in a
+single pass; PDFs go through ocrmypdf (tesseract inside), which keeps pages that already carry text."""
 
 from __future__ import annotations
 
 import csv
 import functools
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytesseract
 
 from archive.errors import ConfigurationError, InvalidInput, ProcessingFailed
 from archive.text import join_han
+from ingest.engines.base import PageImage, PageOcr, PageText, TextBox
+from ingest.pdfa import to_pdfa
+
+_SKIPPED_MARK = "[OCR skipped on page"
 
 
-@dataclass(frozen=True)
-class PageOcr:
-    pdf_path: Path
-    text: str
-    confidence: float | None
+class TesseractEngine:
+    """Today's OCR: tesseract per image page, ocrmypdf for PDFs."""
+
+    name = "tesseract"
+    detects_orientation = True
+
+    def __init__(self) -> None:
+        limit_threads()
+
+    def check_languages(self, languages: str) -> None:
+        check_languages(languages)
+
+    def read_page(self, page: PageImage, *, languages: str, timeout_seconds: float) -> PageOcr:
+        return ocr_page(
+            page.image_path,
+            out_base=page.out_base,
+            languages=languages,
+            dpi=page.dpi,
+            timeout_seconds=timeout_seconds,
+            page_number=page.number,
+        )
+
+    def detect_rotation(self, image_path: Path, *, timeout_seconds: float) -> int:
+        return detect_rotation(image_path, timeout_seconds=timeout_seconds)
+
+    def pdf_to_pdfa(
+        self, source: Path, out: Path, *, languages: str, page_timeout_seconds: float, workdir: Path
+    ) -> list[PageText | None]:
+        sidecar = workdir / "sidecar.txt"
+        to_pdfa(source, out, languages=languages, sidecar=sidecar, page_timeout=page_timeout_seconds)
+        texts = [text.strip() for text in sidecar.read_text(encoding="utf-8").split("\f")]
+        return [None if text.startswith(_SKIPPED_MARK) else PageText(join_han(text)) for text in texts]
 
 
 def limit_threads() -> None:
@@ -44,8 +75,9 @@ def ocr_page(
             "check the scan (speckle, wrong resolution) or raise ocr_page_timeout_seconds"
         ) from exc
     text = join_han(out_base.with_suffix(".txt").read_text(encoding="utf-8")).strip()
-    confidence = mean_word_confidence(out_base.with_suffix(".tsv"))
-    return PageOcr(out_base.with_suffix(".pdf"), text, confidence)
+    words = recognised_words(out_base.with_suffix(".tsv"))
+    confidence = mean_word_confidence(words)
+    return PageOcr(text, confidence, boxes=words, pdf_path=out_base.with_suffix(".pdf"))
 
 
 def detect_rotation(image_path: Path, *, timeout_seconds: float) -> int:
@@ -76,13 +108,22 @@ def check_languages(languages: str) -> None:
         raise InvalidInput(f"OCR language(s) {', '.join(missing)} not installed; installed: {have}")
 
 
-def mean_word_confidence(tsv_path: Path) -> float | None:
-    """Mean confidence of recognised words (level 5 rows with text); None for a page with no words."""
-    confidences: list[float] = []
+def recognised_words(tsv_path: Path) -> tuple[TextBox, ...]:
+    """Recognised words (level 5 rows with text) with their boxes; confidence None where tesseract gave -1."""
+    words: list[TextBox] = []
     with tsv_path.open(encoding="utf-8", newline="") as stream:
         for row in csv.DictReader(stream, delimiter="\t", quoting=csv.QUOTE_NONE):
-            if row.get("level") == "5" and (row.get("text") or "").strip():
-                value = float(row.get("conf") or -1)
-                if value >= 0:
-                    confidences.append(value)
+            text = (row.get("text") or "").strip()
+            if row.get("level") != "5" or not text:
+                continue
+            left, top = int(row.get("left") or 0), int(row.get("top") or 0)
+            box = (left, top, left + int(row.get("width") or 0), top + int(row.get("height") or 0))
+            value = float(row.get("conf") or -1)
+            words.append(TextBox(text, box, value if value >= 0 else None))
+    return tuple(words)
+
+
+def mean_word_confidence(words: tuple[TextBox, ...]) -> float | None:
+    """Mean confidence of the recognised words that have one; None for a page with no words."""
+    confidences = [word.confidence for word in words if word.confidence is not None]
     return round(sum(confidences) / len(confidences), 2) if confidences else None
