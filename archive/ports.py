@@ -9,6 +9,9 @@ from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 
 from archive.errors import InvalidInput
+from archive.keys import content_key
+
+__all__ = ["BlobInfo", "BlobStore", "check_key", "content_key"]
 
 _KEY_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -30,13 +33,6 @@ def check_key(key: str) -> str:
         if segment in ("", ".", "..") or not _KEY_SEGMENT.match(segment):
             raise InvalidInput(f"object key {key!r} has an unsafe segment {segment!r}")
     return key
-
-
-def content_key(sha256: str) -> str:
-    """The content-addressed key of bytes with this SHA-256 (fanned out to keep directories small)."""
-    if not re.fullmatch(r"[0-9a-f]{64}", sha256):
-        raise InvalidInput(f"{sha256!r} is not a lowercase hex SHA-256")
-    return f"sha256/{sha256[:2]}/{sha256}"
 
 
 @runtime_checkable

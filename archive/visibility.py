@@ -33,8 +33,6 @@ def job_visible(session: Session, principal: Principal, job: IngestJob) -> bool:
     if job.document_id is not None:
         document = session.get(Document, job.document_id)
         return document is not None and document_visible(principal, document)
-    level = job.options.get("level")
-    departments = job.options.get("departments") or []
-    if not isinstance(level, str | int) or not isinstance(departments, list):
+    if job.access_level is None:
         return False
-    return within_scope(principal, level=int(AccessLevel.parse(str(level))), departments=[str(d) for d in departments])
+    return within_scope(principal, level=job.access_level, departments=list(job.departments or []))

@@ -35,11 +35,11 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from api.cli.ingesting import ingest_paths
 from api.ingest.batches import BatchService
 from api.wiring import Context
 from tests.actors import account, token
 from tests.conftest import make_context
+from tests.intake import ingest_paths
 from tests.pages import ENGLISH_TEXT, render
 from tests.workflow_helpers import file_batch
 
@@ -107,10 +107,10 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Context]:
     context = make_context(root / "var")
     archivist = account(context, "archivist", ["archivist"], "secret")
     for seed in (1, 2):
-        batch = BatchService(context).create(actor=archivist, fonds="F001", languages="eng", level="internal")["id"]
+        batch = BatchService(context).create(actor=archivist, fonds="F001", languages="eng", level="internal").id
         page = render(root / "in", f"page{seed}.png", ENGLISH_TEXT, "eng", seed=seed)
         outcome = ingest_paths(context, [page], actor=archivist, batch_id=batch)
-        assert outcome.jobs[0]["state"] in ("done", "needs_review"), outcome.jobs
+        assert outcome.jobs[0].state in ("done", "needs_review"), outcome.jobs
         if seed == 1:
             file_batch(context, batch)
     for name, roles in IDENTITIES.items():

@@ -19,7 +19,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from api.access.users import UserService
-from api.cli.ingesting import ingest_paths
 from api.http.app import create_app
 from api.ingest.acceptance import AcceptanceService
 from api.ingest.batches import BatchService
@@ -30,6 +29,7 @@ from archive.models import Document, IngestJob, Page, User
 from archive.values import AccessLevel
 from tests.actors import ARCHIVIST, REVIEWER, SYSADMIN
 from tests.conftest import make_context
+from tests.intake import ingest_paths
 from tests.pages import render
 from tests.workflow_helpers import file_batch
 
@@ -222,23 +222,25 @@ def _ingest(context: Context, root: Any) -> dict[str, dict[str, int]]:
     ids: dict[str, dict[str, int]] = {}
     for n, record in enumerate(RECORDS):
         page = render(root / "in" / str(n), f"record-{n}.png", f"Canary record number {n}", "eng", seed=90 + n)
-        batch = BatchService(context).create(
-            actor=ARCHIVIST, fonds="M1", languages="eng", level=record.level or "public"
-        )["id"]
+        batch = (
+            BatchService(context)
+            .create(actor=ARCHIVIST, fonds="M1", languages="eng", level=record.level or "public")
+            .id
+        )
         job = ingest_paths(context, [page], actor=ARCHIVIST, batch_id=batch).jobs[0]
         if record.filed:
             file_batch(context, batch)
         else:
             return_batch(context, batch)
         with context.db.write() as session:  # then the scope: default deny and department scopes
-            document = session.get(Document, job["document_id"])
+            document = session.get(Document, job.document_id)
             assert document is not None
             document.title = f"canary 金丝雀 档案 {record.name}"
             document.departments = [record.department] if record.department else []
             if record.level is None:
                 document.access_level = None  # default deny: a record whose level was never set
             page_id = session.scalars(select(Page.id).where(Page.document_id == document.id)).one()
-        ids[record.name] = {"document": job["document_id"], "job": job["id"], "page": page_id, "batch": batch}
+        ids[record.name] = {"document": job.document_id, "job": job.id, "page": page_id, "batch": batch}
     return ids
 
 

@@ -16,7 +16,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.access.auditing import AuditService
-from api.cli.ingesting import ingest_paths
 from api.http.app import create_app
 from api.preservation.backup_targets import BackupTargets, TargetSpec
 from api.preservation.backups import BackupService
@@ -27,6 +26,7 @@ from archive.preservation.manifest import BACKUP_CATEGORIES
 from storage_config.settings import BackupTargetOptions, Settings
 from tests.actors import ARCHIVIST, SYSADMIN, bearer
 from tests.conftest import Cli, make_context
+from tests.intake import ingest_paths
 from tests.pages import render
 from tests.s3server import S3Endpoint
 

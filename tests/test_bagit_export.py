@@ -13,7 +13,6 @@ from typing import Any
 import bagit
 import pytest
 
-from api.cli.ingesting import ingest_paths
 from api.ingest.batches import BatchService
 from api.records.bagit_export import export_bag
 from api.wiring import Context
@@ -21,6 +20,7 @@ from archive.errors import IntegrityFailure, InvalidInput, NotFound
 from archive.models import AuditEvent, Document
 from tests.actors import principal
 from tests.conftest import Cli, make_context
+from tests.intake import ingest_paths
 from tests.pages import CHINESE_TEXT, ENGLISH_TEXT, render
 
 CHINESE_NAME = "关于档案数字化的通知.png"
@@ -39,9 +39,9 @@ def archived(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Context
     render(scans / "register", "p1.png", "Register of deeds. Volume one, first page.", "eng", seed=11)
     render(scans / "register", "p2.png", "Register of deeds. Volume one, second page of the list.", "eng", seed=12)
     context = make_context(root / "var")
-    batch_id = BatchService(context).create(actor=TESTER, fonds=FONDS, languages="eng")["id"]
+    batch_id = BatchService(context).create(actor=TESTER, fonds=FONDS, languages="eng").id
     outcome = ingest_paths(context, [scans], actor=TESTER, batch_id=batch_id)  # a sub-folder is one item
-    assert outcome.exit_code() == 0, outcome.as_dict()
+    assert outcome.exit_code() == 0, outcome.as_json()
     assert len(outcome.jobs) == 3
     yield context, batch_id
     context.close()

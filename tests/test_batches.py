@@ -76,6 +76,11 @@ def test_manifest_reconciliation_reports_missing_extra_mismatch_and_gaps(cli: Cl
     assert rec["clean"] is False
     text = cli("batch", "status", str(batch))
     assert "1 missing, 1 extra, 1 page-count mismatch(es), gaps [4]" in text.stdout
+    # the text names each item it is about, not only how many there are
+    assert "missing: row 5, item 5 (Lost letter)" in text.stdout
+    assert "unexpected: stray.png (as A12-2023-Y30-0006), not in the manifest" in text.stdout
+    assert "page count: minutes (A12-2023-Y30-0003, item 3) has 1 page(s), the manifest says 2" in text.stdout
+    assert "numbering gaps: item(s) 4" in text.stdout
 
     found = cli("search", "档案数字化", "--json").json
     assert found["hits"][0]["reference_code"] == "A12-2023-Y30-0001"

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.cli.ingesting import ingest_paths
 from api.http.app import create_app
 from api.ingest.batches import BatchService
 from api.wiring import Context
 from tests.actors import ARCHIVIST, PASSWORD, account
 from tests.conftest import Cli
+from tests.intake import ingest_paths
 from tests.pages import render
 from tests.workflow_helpers import file_batch
 
@@ -24,8 +24,8 @@ from tests.workflow_helpers import file_batch
 @pytest.fixture
 def secret_document(context: Context, tmp_path: Path) -> int:
     page = render(tmp_path / "in", "plan.png", "Secret reconstruction plan for the east wing.", "eng", seed=5)
-    batch = BatchService(context).create(actor=ARCHIVIST, fonds="S1", languages="eng", level="secret")["id"]
-    document_id = int(ingest_paths(context, [page], actor=ARCHIVIST, batch_id=batch).jobs[0]["document_id"])
+    batch = BatchService(context).create(actor=ARCHIVIST, fonds="S1", languages="eng", level="secret").id
+    document_id = int(ingest_paths(context, [page], actor=ARCHIVIST, batch_id=batch).jobs[0].document_id)
     file_batch(context, batch)  # staff and the security auditor see filed records only
     return document_id
 

@@ -11,11 +11,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.access.users import UserService
-from api.cli.ingesting import ingest_paths
 from api.http.app import create_app
 from api.wiring import Context
 from tests.actors import bearer
 from tests.conftest import Cli, make_context
+from tests.intake import ingest_paths
 from tests.pages import render
 
 
@@ -41,7 +41,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Context,
         outcome = ingest_paths(
             context, [page], actor=UserService(context).principal("clerk"), batch_id=created.json()["id"]
         )
-        document_id = int(outcome.jobs[0]["document_id"])
+        document_id = int(outcome.jobs[0].document_id)
         yield context, client, headers, document_id
     context.close()
 

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from api.cli.ingesting import ingest_paths
 from api.wiring import build_context
 from archive.errors import InvalidInput
 from archive.models import Document, IngestJob
 from storage_config.settings import Settings
 from tests.actors import ARCHIVIST
+from tests.intake import ingest_paths
 from tests.pages import english_page
 
 pytestmark = pytest.mark.ocr  # tesseract's own timeout and language list
@@ -25,8 +25,8 @@ def test_a_page_over_the_timeout_fails_its_job_cleanly(tmp_path: Path) -> None:
         outcome = ingest_paths(context, [page.path], actor=ARCHIVIST)
         assert outcome.exit_code() == 7
         [job] = outcome.jobs
-        assert job["state"] == "failed"
-        assert "page 1: tesseract did not finish within 0 s" in job["error"]
+        assert job.state == "failed"
+        assert "page 1: tesseract did not finish within 0 s" in str(job.error)
         with context.db.session() as session:
             assert session.scalar(select(func.count()).select_from(Document)) == 0
             assert session.scalar(select(IngestJob.state)) == "failed"

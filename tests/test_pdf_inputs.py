@@ -8,10 +8,10 @@ import img2pdf
 import pikepdf
 import pytest
 
-from api.cli.ingesting import ingest_paths
 from api.wiring import Context
 from archive.models import Document
 from tests.actors import ARCHIVIST
+from tests.intake import ingest_paths
 from tests.pages import chinese_page, english_page
 
 pytestmark = pytest.mark.ocr  # ocrmypdf + tesseract on scanned pages; a text layer made by tesseract
@@ -26,7 +26,7 @@ def test_scanned_pdf_is_ocred_page_by_page(context: Context, tmp_path: Path) -> 
     zh, en = chinese_page(tmp_path / "img"), english_page(tmp_path / "img")
     pdf = image_pdf([zh.path, en.path], tmp_path / "scan.pdf")
     outcome = ingest_paths(context, [pdf], actor=ARCHIVIST)
-    assert outcome.exit_code() == 0, outcome.as_dict()
+    assert outcome.exit_code() == 0, outcome.as_json()
     with context.db.session() as session:
         document = session.query(Document).one()
         assert document.page_count == 2
@@ -55,7 +55,7 @@ def test_existing_text_layer_is_reused_not_ocred_again(context: Context, tmp_pat
         env={"OMP_THREAD_LIMIT": "1", "PATH": "/usr/bin:/bin"},
     )
     outcome = ingest_paths(context, [base.with_suffix(".pdf")], actor=ARCHIVIST)
-    assert outcome.exit_code() == 0, outcome.as_dict()
+    assert outcome.exit_code() == 0, outcome.as_json()
     with context.db.session() as session:
         [page_row] = session.query(Document).one().pages
         assert page_row.text_source == "existing"

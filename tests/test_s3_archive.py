@@ -7,7 +7,6 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from api.cli.ingesting import ingest_paths
 from api.preservation.verification import VerificationService
 from api.records.documents import DocumentService
 from api.search.service import SearchService
@@ -15,6 +14,7 @@ from api.wiring import build_context
 from archive.values import ObjectRole
 from storage_config.settings import S3Options, Settings, StorageOptions
 from tests.actors import ARCHIVIST, SYSADMIN
+from tests.intake import ingest_paths
 from tests.pages import english_page
 from tests.s3server import S3Endpoint
 
@@ -35,7 +35,7 @@ def test_ingest_search_download_and_verify_on_s3(s3_server: S3Endpoint, tmp_path
         page = english_page(tmp_path / "in")
         outcome = ingest_paths(context, [page.path], actor=ARCHIVIST, languages="eng")
         assert outcome.exit_code() == 0
-        document_id = outcome.jobs[0]["document_id"]
+        document_id = outcome.jobs[0].document_id
         assert len(list(context.store.iter_keys())) == 3
         assert not (tmp_path / "var" / "objects").exists()  # nothing fell back to the local disk
 

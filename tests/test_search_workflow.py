@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from api.cli.ingesting import ingest_paths
 from api.ingest.batches import BatchService
 from api.ingest.review import ReviewService
 from api.records.documents import update_document, withdraw_document
@@ -19,6 +18,7 @@ from archive.errors import NotFound
 from archive.models import Document, Page
 from archive.values import DocumentStatus
 from tests.actors import ARCHIVIST, REVIEWER, STAFF, SYSADMIN
+from tests.intake import ingest_paths
 from tests.pages import render
 from tests.workflow_helpers import file_batch
 
@@ -29,13 +29,13 @@ OPERATOR = search_scope(SYSADMIN)  # sees unfiled and withdrawn records: what is
 @pytest.fixture
 def batch(context: Context, tmp_path: Path) -> tuple[int, dict[str, int]]:
     """One batch of two one-page items, processed and not filed."""
-    batch_id = int(BatchService(context).create(actor=ARCHIVIST, fonds="W1", languages="eng", level="public")["id"])
+    batch_id = int(BatchService(context).create(actor=ARCHIVIST, fonds="W1", languages="eng", level="public").id)
     pages = [
         render(tmp_path / "in", "ledger.png", "Quarterly harbour dues ledger", "eng", seed=3),
         render(tmp_path / "in", "register.png", "Lighthouse keepers register", "eng", seed=4),
     ]
     jobs = ingest_paths(context, pages, actor=ARCHIVIST, batch_id=batch_id).jobs
-    return batch_id, {str(job["source_name"]).split(".")[0]: int(job["document_id"]) for job in jobs}
+    return batch_id, {job.source_name.split(".")[0]: int(job.document_id or 0) for job in jobs}
 
 
 def test_filing_a_batch_reaches_the_index_before_it_returns(

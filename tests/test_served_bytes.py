@@ -39,7 +39,7 @@ def document_id(client: TestClient, context: Context, admin: dict[str, str], tmp
     page = english_page(tmp_path).path
     job = client.post("/api/v1/documents", headers=admin, files={"file": (page.name, page.read_bytes())}).json()
     IngestService(context).process_job(job["id"], process)
-    return int(IngestService(context).job(ARCHIVIST, job["id"])["document_id"])
+    return int(IngestService(context).job(ARCHIVIST, job["id"]).document_id)
 
 
 def object_file(context: Context, document_id: int, role: ObjectRole) -> Path:

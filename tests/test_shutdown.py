@@ -139,7 +139,7 @@ def stop_and_check(process: subprocess.Popen[bytes], context: Context, signum: s
 def test_stopping_serve_ends_its_workers(tmp_path: Path) -> None:  # uvicorn takes SIGINT the same way
     context = make_context(tmp_path / "var")
     try:
-        batch = BatchService(context).create(actor=ARCHIVIST, fonds="F001", languages="eng")["id"]
+        batch = BatchService(context).create(actor=ARCHIVIST, fonds="F001", languages="eng").id
         folder = page_folder(tmp_path / "in" / "item")
         IngestService(context).submit_item(batch, PlannedItem("item", tuple(sorted(folder.iterdir()))), actor=ARCHIVIST)
         process = start(["serve", "--port", str(free_port())], tmp_path / "var")  # resumes the queued job
@@ -153,7 +153,7 @@ def test_stopping_a_watched_folder_ends_its_workers(tmp_path: Path, signum: sign
     context = make_context(tmp_path / "var")
     try:
         archivist = account(context, "archivist", ["archivist"])  # the command line acts as a named account
-        batch = BatchService(context).create(actor=archivist, fonds="F001", languages="eng")["id"]
+        batch = BatchService(context).create(actor=archivist, fonds="F001", languages="eng").id
         hot = tmp_path / "hot"
         page_folder(hot / "item")
         process = start(

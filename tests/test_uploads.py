@@ -172,7 +172,7 @@ def test_an_accepted_upload_is_moved_into_its_job_not_copied_again(
 def test_level_date_and_departments_reach_the_filed_document(
     client: TestClient, context: Context, admin: dict[str, str], tmp_path: Path
 ) -> None:
-    batch = BatchService(context).create(actor=ARCHIVIST, fonds="F1", languages="eng", level="internal")["id"]
+    batch = BatchService(context).create(actor=ARCHIVIST, fonds="F1", languages="eng", level="internal").id
     page = english_page(tmp_path).path
     fields = {"level": "secret", "date": "1998-03", "departments": ["finance", "legal, hr"], "batch_id": str(batch)}
     response = client.post(
@@ -253,7 +253,7 @@ def test_a_failed_job_gives_its_file_back(
     for path in spool.iterdir():
         path.unlink()  # the spooled copy is lost: the job fails when it runs
     IngestService(context).process_job(first["id"], process)
-    assert IngestService(context).job(ARCHIVIST, first["id"])["state"] == JobState.FAILED
+    assert IngestService(context).job(ARCHIVIST, first["id"]).state == JobState.FAILED
     again = client.post("/api/v1/documents", headers=admin, files={"file": (page.name, page.read_bytes())})
     assert again.status_code == 202 and again.json()["id"] != first["id"]
 
@@ -261,7 +261,7 @@ def test_a_failed_job_gives_its_file_back(
 def test_the_conflict_names_the_record_only_to_those_who_may_see_it(
     client: TestClient, context: Context, admin: dict[str, str], tmp_path: Path
 ) -> None:
-    batch = BatchService(context).create(actor=ARCHIVIST, fonds="F1", languages="eng", level="secret")["id"]
+    batch = BatchService(context).create(actor=ARCHIVIST, fonds="F1", languages="eng", level="secret").id
     page = english_page(tmp_path).path
     first = client.post(
         "/api/v1/documents",

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.cli.ingesting import ingest_paths
 from api.http.app import create_app
 from api.preservation.verification import VerificationService
 from api.wiring import Context
@@ -24,6 +23,7 @@ from archive.models import AuditEvent, Document, StoredObject, VerificationRun
 from archive.preservation.fixity import CATEGORIES, choose_sample
 from tests.actors import ARCHIVIST, SYSADMIN, bearer
 from tests.conftest import Cli, make_context
+from tests.intake import ingest_paths
 from tests.pages import render
 
 TEXTS = (

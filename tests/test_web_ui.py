@@ -63,17 +63,17 @@ class Site:
 
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Context, dict[str, int]]]:
-    from api.cli.ingesting import ingest_paths
     from api.ingest.batches import BatchService
+    from tests.intake import ingest_paths
 
     root = tmp_path_factory.mktemp("web-ui")
     context = make_context(root / "var")
     ids: dict[str, int] = {}
     for n, (fonds, level, text, title) in enumerate(RECORDS):
         page = render(root / "in" / str(n), f"record-{n}.png", text, "eng", seed=40 + n)
-        batch = BatchService(context).create(actor=ARCHIVIST, fonds=fonds, languages="eng", level=level)["id"]
+        batch = BatchService(context).create(actor=ARCHIVIST, fonds=fonds, languages="eng", level=level).id
         outcome = ingest_paths(context, [page], actor=ARCHIVIST, batch_id=batch)
-        ids[title] = int(outcome.jobs[0]["document_id"])
+        ids[title] = int(outcome.jobs[0].document_id)
         file_batch(context, batch)  # staff see filed records only
     with context.db.write() as session:
         for title, document_id in ids.items():

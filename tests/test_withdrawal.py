@@ -10,13 +10,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.access.accounts import AccountService
-from api.cli.ingesting import ingest_paths
 from api.http.app import create_app
 from api.ingest.batches import BatchService
 from api.preservation.maintenance import MaintenanceService
 from api.wiring import Context
 from tests.actors import ARCHIVIST, PASSWORD, SYSADMIN, account
 from tests.conftest import Cli, make_context
+from tests.intake import ingest_paths
 from tests.pages import render
 from tests.workflow_helpers import file_batch
 
@@ -27,11 +27,11 @@ def archive(
 ) -> Iterator[tuple[Context, dict[str, int], dict[str, dict[str, str]]]]:
     monkeypatch.setenv("DANGAN_SEARCH_ENGINE", request.param)
     context = make_context(tmp_path / "var")
-    batch = BatchService(context).create(actor=ARCHIVIST, fonds="W1", languages="eng", level="public")["id"]
+    batch = BatchService(context).create(actor=ARCHIVIST, fonds="W1", languages="eng", level="public").id
     ids = {}
     for n, word in enumerate(("harbour", "lighthouse")):
         page = render(tmp_path / "in" / word, f"{word}.png", f"Withdrawal test {word} ledger", "eng", seed=40 + n)
-        ids[word] = int(ingest_paths(context, [page], actor=ARCHIVIST, batch_id=batch).jobs[0]["document_id"])
+        ids[word] = int(ingest_paths(context, [page], actor=ARCHIVIST, batch_id=batch).jobs[0].document_id)
     file_batch(context, batch)  # staff see filed records only
     accounts = AccountService(context)
     headers = {}

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from api.cli.ingesting import ingest_paths
 from api.ingest.acceptance import AcceptanceService
 from api.ingest.batches import BatchService
 from api.ingest.review import ReviewService
@@ -20,17 +19,20 @@ from archive.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from archive.models import AuditEvent, Page
 from archive.workflow import BATCH_TRANSITIONS, DOCUMENT_TRANSITIONS, PAGE_TRANSITIONS
 from tests.actors import ARCHIVIST, REVIEWER, STAFF
+from tests.intake import ingest_paths
 from tests.pages import render
 from tests.workflow_helpers import file_batch
 
 
 def ingested(context: Context, folder: Path, *texts: str, manifest: str | None = None) -> int:
-    batch = BatchService(context).create(
-        actor=ARCHIVIST, fonds="W1", languages="eng", level="internal", manifest_text=manifest
-    )["id"]
+    batch = (
+        BatchService(context)
+        .create(actor=ARCHIVIST, fonds="W1", languages="eng", level="internal", manifest_text=manifest)
+        .id
+    )
     pages = [render(folder, f"item-{n}.png", text, "eng", seed=40 + n) for n, text in enumerate(texts)]
     outcome = ingest_paths(context, pages, actor=ARCHIVIST, batch_id=batch)
-    assert outcome.exit_code() == 0, outcome.as_dict()
+    assert outcome.exit_code() == 0, outcome.as_json()
     return int(batch)
 
 
@@ -147,7 +149,11 @@ def test_a_reference_scheme_changes_only_through_its_own_logged_action(context: 
     with pytest.raises(PermissionDenied):
         batches.change_template(STAFF, "T1", "{fonds}/{item:05d}", reason="new rules")
     changed = batches.change_template(ARCHIVIST, "T1", "{fonds}/{item:05d}", reason="provincial rules of 2026")
-    assert changed == {"fonds": "T1", "ref_template": "{fonds}/{item:05d}", "previous": "{fonds}-{year}-{item:03d}"}
+    assert changed.as_json() == {
+        "fonds": "T1",
+        "ref_template": "{fonds}/{item:05d}",
+        "previous": "{fonds}-{year}-{item:03d}",
+    }
     with context.db.session() as session:
         event = session.scalars(select(AuditEvent).where(AuditEvent.action == "fonds.template")).one()
         assert event.details["reason"] == "provincial rules of 2026" and event.actor == ARCHIVIST.username

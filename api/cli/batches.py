@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from api.cli.batch_text import status_lines
 from api.cli.commands import IdArgument, JsonOption, SeedOption, acting_user, open_context
 from api.cli.output import emit_json, stdout
 from archive.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from api.views.base import View
 
 app = typer.Typer(no_args_is_help=True, help="Batches: create, status, acceptance sampling, report, filing.")
 pages = typer.Typer(no_args_is_help=True, help="Review pages held by the quality gate.")
@@ -26,7 +30,7 @@ def _overrides(values: list[str]) -> dict[str, float]:
     return parsed
 
 
-def _show(result: dict[str, Any], json_out: bool, lines: list[str]) -> None:
+def _show(result: dict[str, Any] | View, json_out: bool, lines: list[str]) -> None:
     if json_out:
         emit_json(result)
     else:
@@ -79,9 +83,9 @@ def create(
         result,
         json_out,
         [
-            f"batch {result['id']} created: {result['label']} ({result['manifest_rows']} manifest "
-            f"row(s), profile {result['profile']}); add files with "
-            f"`dangan ingest DIR --batch {result['id']}`"
+            f"batch {result.id} created: {result.label} ({result.manifest_rows} manifest "
+            f"row(s), profile {result.profile}); add files with "
+            f"`dangan ingest DIR --batch {result.id}`"
         ],
     )
 
@@ -92,38 +96,25 @@ def list_batches(ctx: typer.Context, json_out: JsonOption = False) -> None:
     from api.ingest.batches import BatchService
 
     result = BatchService(open_context(ctx)).all(acting_user(ctx))
-    _show({"batches": result}, json_out, [f"{b['id']:4}  {b['status']:9} {b['label']}" for b in result])
+    lines = [f"{b.id:4}  {b.status:9} {b.label}" for b in result.batches] or [
+        "no batches yet; make one with `dangan batch create`"
+    ]
+    _show(result, json_out, lines)
 
 
 @app.command("status")
-def status(ctx: typer.Context, batch_id: IdArgument, json_out: JsonOption = False) -> None:
-    """Items per state, findings per check, held pages and the reconciliation against the manifest."""
+def status(
+    ctx: typer.Context,
+    batch_id: IdArgument,
+    check: Annotated[str | None, typer.Option(help="List only findings of this check, e.g. blank, skew.")] = None,
+    severity: Annotated[str | None, typer.Option(help="List only findings of this severity: fail or warn.")] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Items per state, every finding by file and page, held pages and the reconciliation with the manifest."""
     from api.ingest.batches import BatchService
 
-    result = BatchService(open_context(ctx)).status(acting_user(ctx), batch_id)
-    rec = result["reconciliation"]
-    lines = [
-        f"batch {batch_id} ({result['label']}): {result['status']}; {result['items']} item(s), "
-        f"{result['pages']} page(s)",
-        "jobs: " + (", ".join(f"{k} {v}" for k, v in result["jobs"].items()) or "none"),
-        "findings: " + (", ".join(f"{k} {v}" for k, v in result["findings"].items()) or "none"),
-    ]
-    lines += [
-        f"  held page {p['page_id']}: {p['reference_code']} p.{p['page']}: {'; '.join(p['findings'])}"
-        for p in result["held_pages"]
-    ]
-    lines += [f"  failed {j['item']}: {j['error']}" for j in result["failed_jobs"]]
-    lines.append(
-        "reconciliation: "
-        + (
-            "clean"
-            if rec["clean"]
-            else f"{len(rec['missing_items'])} missing, {len(rec['extra_items'])} extra, "
-            f"{len(rec['page_count_mismatches'])} page-count mismatch(es), gaps {rec['numbering_gaps']}, "
-            f"{len(rec['duplicate_pages'])} duplicate page pair(s)"
-        )
-    )
-    _show(result, json_out, lines)
+    result = BatchService(open_context(ctx)).status(acting_user(ctx), batch_id, check=check, severity=severity)
+    _show(result, json_out, status_lines(result, check=check, severity=severity))
 
 
 @app.command("sample")
@@ -262,7 +253,7 @@ def fonds_template(
     from api.ingest.batches import BatchService
 
     result = BatchService(open_context(ctx)).change_template(acting_user(ctx), code, template, reason=reason)
-    _show(result, json_out, [f"fonds {code}: {result['previous']} -> {result['ref_template']}"])
+    _show(result, json_out, [f"fonds {code}: {result.previous} -> {result.ref_template}"])
 
 
 @app.command("profile")
@@ -271,7 +262,12 @@ def profile(name: Annotated[str, typer.Argument(help="Profile name.")] = "dat31"
     from ingest.quality.profiles import describe_profile, get_profile
 
     rows = describe_profile(get_profile(name))
-    _show({"profile": name, "checks": rows}, json_out, [f"{r}" for r in rows])
+    lines = [f"profile {name}: {len(rows)} threshold(s); override one with --threshold KEY=VALUE"]
+    lines += [
+        f"  {r['check']:<13} {r['severity']:<5} {r['key']} = {r['threshold']:g} {r['unit']}: {r['meaning']}"
+        for r in rows
+    ]
+    _show({"profile": name, "checks": rows}, json_out, lines)
 
 
 @pages.command("accept")

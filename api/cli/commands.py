@@ -153,6 +153,7 @@ def ingest(
     ZIP files are unpacked safely. With --lang/--level/--fonds and no --batch, an ad-hoc batch is made."""
     from api.cli.ingesting import ingest_paths, print_ingest_summary  # OCR and PDF libraries: only when ingesting
     from api.cli.watch import watch_folder
+    from api.ingest.intake import IngestRequest
 
     context, actor = open_as(ctx)
     if watch:
@@ -161,20 +162,15 @@ def ingest(
         counts = watch_folder(context, paths[0], batch_id=batch, actor=actor, interval=interval, cycles=watch_cycles)
         if json_out:
             emit_json(counts)
+        else:
+            say(f"watch ended: {counts.submitted} queued, {counts.skipped} skipped, {counts.rejected} rejected")
         return
-    outcome = ingest_paths(
-        context,
-        paths,
-        actor=actor,
-        batch_id=batch,
-        languages=languages,
-        level=level,
-        fonds=fonds,
-        title=title,
-        resume=resume,
+    request = IngestRequest(
+        paths=paths, batch_id=batch, languages=languages, level=level, fonds=fonds, title=title, resume=resume
     )
+    outcome = ingest_paths(context, request, actor=actor)
     if json_out:
-        emit_json(outcome.as_dict())
+        emit_json(outcome)
     else:
         print_ingest_summary(outcome)
     raise typer.Exit(outcome.exit_code())

@@ -11,6 +11,7 @@ from api.access.users import UserService
 from api.cli.ingesting import ingest_paths, print_ingest_summary
 from api.cli.output import say, stdout
 from api.http.server import serve_forever
+from api.ingest.intake import IngestRequest
 from api.preservation.maintenance import MaintenanceService
 from api.search.service import SearchService
 from api.wiring import Context
@@ -55,7 +56,7 @@ def run_demo(context: Context, *, batch: Path | None) -> None:
         if not any(folder.glob("*.*")):
             stdout.print(f"writing sample scans to {folder}", highlight=False)
             write_sample_batch(folder)
-    outcome = ingest_paths(context, [folder], actor=archivist, resume=True)
+    outcome = ingest_paths(context, IngestRequest(paths=[folder], resume=True), actor=archivist)
     print_ingest_summary(outcome)
     searching = SearchService(context)
     for query in EXAMPLE_QUERIES:

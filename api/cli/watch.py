@@ -11,12 +11,13 @@ from concurrent.futures import Future
 from pathlib import Path
 
 from api.cli.output import stderr
+from api.ingest.intake import Intake
 from api.ingest.planning import plan_batch_items
 from api.ingest.service import IngestService
 from api.runners.local import LocalJobRunner, RunnerStopped
+from api.views.ingest import Accepted, HotFolderCounts
 from api.wiring import Context
 from archive.access import Principal
-from archive.errors import DanganError
 from ingest.grouping import PlannedItem
 
 PARTIAL_SUFFIXES = (".part", ".tmp", ".crdownload", ".partial", ".filepart")
@@ -32,29 +33,29 @@ def _partial(folder: Path) -> bool:
 
 def watch_folder(
     context: Context, folder: Path, *, batch_id: int, actor: Principal, interval: float = 2.0, cycles: int | None = None
-) -> dict[str, int]:
-    service = IngestService(context)
+) -> HotFolderCounts:
+    intake = Intake(context)
+    service = intake.service
     runner = LocalJobRunner(service, workers=context.settings.workers)
     taken: set[str] = set()
     last_seen: dict[str, tuple[tuple[str, int, int], ...]] = {}
     futures: dict[Future[None], int] = {}
     counts = {"submitted": 0, "skipped": 0, "rejected": 0}
+
+    def queue(job_id: int) -> None:
+        futures[runner.submit(job_id)] = job_id
+
     stderr.print(f"watching {folder} for batch {batch_id} every {interval:g} s; Ctrl-C stops", highlight=False)
     stopped = True
     try:
         for job_id in service.pending_job_ids(batch_id=batch_id):  # what a stopped watch left unfinished
-            futures[runner.submit(job_id)] = job_id
+            queue(job_id)
         cycle = 0
         while cycles is None or cycle < cycles:
             cycle += 1
             if not _partial(folder):
-                for item in plan_batch_items(context, batch_id, [folder]).items:
-                    signature = _signature(item)
-                    if item.name in taken or last_seen.get(item.name) != signature:
-                        last_seen[item.name] = signature  # new or still growing: look again next time
-                        continue
-                    taken.add(item.name)
-                    _submit(service, runner, batch_id, item, actor, futures, counts)
+                ready = _complete_items(plan_batch_items(context, batch_id, [folder]).items, taken, last_seen)
+                _count(intake.accept(batch_id, ready, actor=actor, queue=queue), counts)
             _report_finished(service, actor, futures)
             time.sleep(interval)
         stopped = False
@@ -63,28 +64,33 @@ def watch_folder(
     finally:
         runner.shutdown(wait=not stopped)
         _report_finished(service, actor, futures, wait=not stopped)
-    return counts
+    return HotFolderCounts(**counts)
 
 
-def _submit(
-    service: IngestService,
-    runner: LocalJobRunner,
-    batch_id: int,
-    item: PlannedItem,
-    actor: Principal,
-    futures: dict[Future[None], int],
-    counts: dict[str, int],
-) -> None:
-    try:
-        job = service.submit_item(batch_id, item, actor=actor)
-    except DanganError as exc:
-        key = "skipped" if exc.code == "conflict" else "rejected"
-        counts[key] += 1
-        stderr.print(f"{key}: {item.name}: {exc.message}", highlight=False, markup=False)
-        return
-    counts["submitted"] += 1
-    futures[runner.submit(job["id"])] = job["id"]
-    stderr.print(f"queued {item.name} as job {job['id']}", highlight=False, markup=False)
+def _complete_items(
+    items: list[PlannedItem], taken: set[str], last_seen: dict[str, tuple[tuple[str, int, int], ...]]
+) -> list[PlannedItem]:
+    """The items not taken yet whose files have not changed since the last look (each is then taken once)."""
+    ready = []
+    for item in items:
+        signature = _signature(item)
+        if item.name in taken or last_seen.get(item.name) != signature:
+            last_seen[item.name] = signature  # new or still growing: look again next time
+            continue
+        taken.add(item.name)
+        ready.append(item)
+    return ready
+
+
+def _count(accepted: Accepted, counts: dict[str, int]) -> None:
+    counts["submitted"] += len(accepted.jobs)
+    counts["skipped"] += len(accepted.skipped)
+    counts["rejected"] += len(accepted.rejected)
+    for job in accepted.jobs:
+        stderr.print(f"queued {job.source_name} as job {job.id}", highlight=False, markup=False)
+    for key, refusals in (("skipped", accepted.skipped), ("rejected", accepted.rejected)):
+        for refusal in refusals:
+            stderr.print(f"{key}: {refusal.item}: {refusal.message}", highlight=False, markup=False)
 
 
 def _report_finished(
@@ -96,7 +102,7 @@ def _report_finished(
         future.result()
         job = service.job(actor, futures.pop(future))
         stderr.print(
-            f"{job['state']}: {job['source_name']}" + (f" ({job['error']})" if job["error"] else ""),
+            f"{job.state}: {job.source_name}" + (f" ({job.error})" if job.error else ""),
             highlight=False,
             markup=False,
         )

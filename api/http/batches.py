@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
@@ -11,17 +12,19 @@ from pydantic import Field
 from api.http.common import BodyId, Caller, Id, ReceivedUpload, Seed, Strict, client_of, context_of, upload_name
 from api.http.errors import refused_upload
 from api.http.headers import HTML_HEADERS
+from api.http.openapi import error_responses
 from api.http.uploads import SpoolingRoute
 from api.ingest.acceptance import AcceptanceService
 from api.ingest.batches import BatchService
-from api.ingest.planning import plan_batch_items, refusal
+from api.ingest.intake import Intake
 from api.ingest.review import ReviewService
 from api.ingest.service import IngestService
 from api.runners.local import ocr_in_child
+from api.views.ingest import Accepted, BatchList, BatchStatus, BatchSummary, TemplateChange
 from api.views.report_html import render_report
-from archive.errors import Conflict, DanganError
 
 router = APIRouter(prefix="/api/v1", tags=["batches"])
+REPORT_MEDIA: dict[int | str, dict[str, Any]] = {200: {"content": {"application/json": {}, "text/html": {}}}}
 upload_router = APIRouter(prefix="/api/v1", tags=["batches"], route_class=SpoolingRoute)  # bodies spooled once
 
 
@@ -58,8 +61,8 @@ class ReviewIn(Strict):
     note: str | None = None
 
 
-@router.post("/batches", status_code=201)
-def create_batch(request: Request, caller: Caller, body: BatchIn) -> dict[str, Any]:
+@router.post("/batches", status_code=201, responses=error_responses(403, 409))
+def create_batch(request: Request, caller: Caller, body: BatchIn) -> BatchSummary:
     return BatchService(context_of(request)).create(
         actor=caller,
         fonds=body.fonds,
@@ -79,77 +82,80 @@ def create_batch(request: Request, caller: Caller, body: BatchIn) -> dict[str, A
     )
 
 
-@router.get("/batches")
-def list_batches(request: Request, caller: Caller) -> dict[str, Any]:
-    return {"batches": BatchService(context_of(request)).all(caller)}
+@router.get("/batches", responses=error_responses(403))
+def list_batches(request: Request, caller: Caller) -> BatchList:
+    return BatchService(context_of(request)).all(caller)
 
 
-@router.get("/batches/{batch_id}")
-def batch_status(request: Request, batch_id: Id, caller: Caller) -> dict[str, Any]:
-    """Counts per job state and per finding, held pages, reconciliation against the manifest."""
-    return BatchService(context_of(request)).status(caller, batch_id)
+@router.get("/batches/{batch_id}", responses=error_responses(403, 404))
+def batch_status(
+    request: Request,
+    batch_id: Id,
+    caller: Caller,
+    check: Annotated[str | None, Query(description="List only findings of this check, e.g. blank")] = None,
+    severity: Annotated[
+        Literal["fail", "warn"] | None, Query(description="List only findings of this severity")
+    ] = None,
+) -> BatchStatus:
+    """Counts per job state and per finding, every finding by file and page, held pages, reconciliation."""
+    return BatchService(context_of(request)).status(caller, batch_id, check=check, severity=severity)
 
 
-@upload_router.post("/batches/{batch_id}/files", status_code=202, response_model=None)
+@upload_router.post(
+    "/batches/{batch_id}/files",
+    status_code=202,
+    response_model=Accepted,
+    responses=error_responses(403, 404, 409, 413, 415, 507),
+)
 def add_files(
     request: Request,
     batch_id: Id,
     caller: Caller,
     files: Annotated[list[UploadFile], File(description="Scans, or ZIPs of them")],
-) -> dict[str, Any] | JSONResponse:
-    """Each file (or each item inside a ZIP) becomes a queued job; OCR runs in worker processes."""
+) -> Accepted | JSONResponse:
+    """Each file (or each item inside a ZIP) becomes a queued job; OCR runs in worker processes. When nothing
+    is taken, the answer is the first refusal's status with the refusals listed."""
     context = context_of(request)
-    service = IngestService(context)
-    service.ensure_open(caller, batch_id)
-    jobs: list[dict[str, Any]] = []
-    skipped: list[dict[str, Any]] = []
-    received_all: list[ReceivedUpload] = []
-    try:
-        paths = []
-        for upload in files:
-            name = upload_name(upload)
-            received = ReceivedUpload(upload, context.settings.spool_dir, context.settings.max_upload_mb, name=name)
-            received_all.append(received)
-            paths.append(received.__enter__())
-        plan = plan_batch_items(context, batch_id, paths)
-        service.record_refusals(caller, batch_id, plan.rejected, client=client_of(request))
-        for item in plan.items:
-            try:
-                job = service.submit_item(batch_id, item, actor=caller, client=client_of(request))
-                request.app.state.runner.submit(job["id"])
-                jobs.append(job)
-            except Conflict as exc:
-                skipped.append(refusal(item.name, exc))
-            except DanganError as exc:
-                plan.rejected.append(refusal(item.name, exc))
-        plan.cleanup()
-    finally:
-        for received in received_all:
-            received.__exit__(None, None, None)
-    outcome = {"batch_id": batch_id, "jobs": jobs, "skipped": skipped, "rejected": plan.rejected}
-    return refused_upload(outcome) if plan.rejected and not jobs and not skipped else outcome
+    IngestService(context).ensure_open(caller, batch_id)  # refused before any body is received
+    with ExitStack() as received:
+        paths = [
+            received.enter_context(
+                ReceivedUpload(
+                    upload, context.settings.spool_dir, context.settings.max_upload_mb, name=upload_name(upload)
+                )
+            )
+            for upload in files
+        ]
+        outcome = Intake(context).upload(
+            batch_id, paths, actor=caller, queue=request.app.state.runner.submit, client=client_of(request)
+        )
+    return refused_upload(outcome.as_json()) if outcome.refused_everything else outcome
 
 
-@router.post("/batches/{batch_id}/sample", status_code=201)
+@router.post("/batches/{batch_id}/sample", status_code=201, responses=error_responses(403, 404, 409))
 def draw_sample(request: Request, batch_id: Id, caller: Caller, body: SampleIn) -> dict[str, Any]:
     return AcceptanceService(context_of(request)).draw(
         batch_id, actor=caller, percent=body.percent, minimum=body.minimum, seed=body.seed
     )
 
 
-@router.post("/batches/{batch_id}/verdicts")
+@router.post("/batches/{batch_id}/verdicts", responses=error_responses(403, 404, 409))
 def record_verdict(request: Request, batch_id: Id, caller: Caller, body: VerdictIn) -> dict[str, Any]:
     return AcceptanceService(context_of(request)).record_verdict(
         batch_id, body.page_id, actor=caller, passed=body.verdict == "pass", defect=body.defect, note=body.note
     )
 
 
-@router.post("/batches/{batch_id}/decision")
+@router.post("/batches/{batch_id}/decision", responses=error_responses(403, 404, 409))
 def decide(request: Request, batch_id: Id, caller: Caller) -> dict[str, Any]:
     return AcceptanceService(context_of(request)).decide(batch_id, actor=caller)
 
 
-@router.get("/batches/{batch_id}/report", response_model=None)
+@router.get(
+    "/batches/{batch_id}/report",
+    response_model=None,
+    responses=error_responses(403, 404) | REPORT_MEDIA,
+)
 def report(
     request: Request, batch_id: Id, caller: Caller, format: Annotated[Literal["json", "html"], Query()] = "json"
 ) -> dict[str, Any] | HTMLResponse:
@@ -170,14 +176,14 @@ class TemplateIn(Strict):
     reason: str
 
 
-@router.post("/batches/{batch_id}/file")
+@router.post("/batches/{batch_id}/file", responses=error_responses(403, 404, 409))
 def file_batch(request: Request, batch_id: Id, caller: Caller, body: FilingIn | None = None) -> dict[str, Any]:
     """File an accepted batch; missing items or page mismatches need a justification."""
     justification = body.justification if body else None
     return AcceptanceService(context_of(request)).file(batch_id, actor=caller, justification=justification)
 
 
-@router.post("/batches/{batch_id}/reopen")
+@router.post("/batches/{batch_id}/reopen", responses=error_responses(403, 404, 409))
 def reopen_batch(request: Request, batch_id: Id, caller: Caller, body: ReopenIn) -> dict[str, Any]:
     """Reopen a filed batch (reasoned, logged): its items leave staff's view until it is filed again."""
     return AcceptanceService(context_of(request)).reopen(
@@ -185,15 +191,15 @@ def reopen_batch(request: Request, batch_id: Id, caller: Caller, body: ReopenIn)
     )
 
 
-@router.put("/fonds/{code}/template")
-def change_template(request: Request, code: str, caller: Caller, body: TemplateIn) -> dict[str, Any]:
+@router.put("/fonds/{code}/template", responses=error_responses(403, 404))
+def change_template(request: Request, code: str, caller: Caller, body: TemplateIn) -> TemplateChange:
     """Change a fonds' reference-code template (a logged action); numbered items keep their codes."""
     return BatchService(context_of(request)).change_template(
         caller, code, body.template, reason=body.reason, client=client_of(request)
     )
 
 
-@router.post("/pages/{page_id}/review")
+@router.post("/pages/{page_id}/review", responses=error_responses(403, 404, 409))
 def review_page(request: Request, page_id: Id, caller: Caller, body: ReviewIn) -> dict[str, Any]:
     service = ReviewService(context_of(request))
     if body.action == "accept":
@@ -201,7 +207,7 @@ def review_page(request: Request, page_id: Id, caller: Caller, body: ReviewIn) -
     return service.reject(page_id, actor=caller, reason=body.note or "")
 
 
-@upload_router.post("/pages/{page_id}/rescan")
+@upload_router.post("/pages/{page_id}/rescan", responses=error_responses(403, 404, 409, 413, 415, 422))
 def rescan_page(
     request: Request,
     page_id: Id,

@@ -15,6 +15,7 @@ from api.http.openapi import error_responses
 from api.http.uploads import SpoolingRoute
 from api.ingest.service import IngestService
 from api.records.documents import DocumentService, FileDownload, update_document, withdraw_document
+from api.views.ingest import JobView
 from api.views.records import DocumentView
 from archive.access import Principal
 from archive.hashing import CHUNK
@@ -40,6 +41,11 @@ def _binary(*media_types: str, description: str) -> dict[int | str, dict[str, An
     return {200: {"description": description, "content": dict.fromkeys(media_types, binary)}} | BINARY_ERRORS
 
 
+REPLAYED: dict[int | str, dict[str, Any]] = {
+    200: {"model": JobView, "description": "A retry under the same external_id: the first job, not a new one"}
+}
+
+
 class Withdrawal(Strict):
     reason: str
 
@@ -53,8 +59,8 @@ class DocumentPatch(Strict):
     departments: list[str] | None = None
 
 
-@router.get("/api/v1/jobs/{job_id}", tags=["ingest"])
-def job(job_id: Id, request: Request, caller: Caller) -> dict[str, Any]:
+@router.get("/api/v1/jobs/{job_id}", tags=["ingest"], responses=error_responses(403, 404))
+def job(job_id: Id, request: Request, caller: Caller) -> JobView:
     return IngestService(context_of(request)).job(caller, job_id)
 
 
@@ -129,7 +135,12 @@ def upload_routes() -> APIRouter:
     """POST /api/v1/documents: the body is received once, into the spool area (see api/http/uploads.py)."""
     uploads = APIRouter(route_class=SpoolingRoute)
 
-    @uploads.post("/api/v1/documents", status_code=202, tags=["ingest"])
+    @uploads.post(
+        "/api/v1/documents",
+        status_code=202,
+        tags=["ingest"],
+        responses=error_responses(403, 404, 409, 413, 415, 507) | REPLAYED,
+    )
     def upload(
         request: Request,
         response: Response,
@@ -147,12 +158,12 @@ def upload_routes() -> APIRouter:
         external_id: Annotated[
             str | None, Form(description="Your system's id for this item: a retry with it returns the same job (200)")
         ] = None,
-    ) -> dict[str, Any]:
+    ) -> JobView:
         """Accept one scan as one item; OCR runs in a worker process. Poll the job link for the result."""
         context = context_of(request)
         ingest = IngestService(context)
         name = upload_name(file)
-        target = batch_id or ingest.upload_batch(caller)
+        target = batch_id or (lambda: ingest.upload_batch(caller))  # made only for an item that is accepted
         with ReceivedUpload(file, context.settings.spool_dir, context.settings.max_upload_mb, name=name) as received:
             job = ingest.submit_item(
                 target,
@@ -165,10 +176,10 @@ def upload_routes() -> APIRouter:
                 departments=departments,
                 external_id=external_id or None,
             )
-        if job.pop("replayed", False):
+        if job.replayed:
             response.status_code = 200
             return job
-        request.app.state.runner.submit(job["id"])
+        request.app.state.runner.submit(job.id)
         return job
 
     return uploads

@@ -265,7 +265,7 @@ class AcceptanceService:
         return {"batch_id": batch_id, "status": BatchStatus.OPEN.value, "documents": len(documents)}
 
     def report(self, actor: Principal, batch_id: int) -> dict[str, Any]:
-        status = BatchService(self.context).status(actor, batch_id)
+        status = BatchService(self.context).status(actor, batch_id).as_json()
         with self.context.db.session() as session:
             samples = list(
                 session.scalars(select(BatchSample).where(BatchSample.batch_id == batch_id).order_by(BatchSample.id))

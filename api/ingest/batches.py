@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.views.ingest import BatchLinks, BatchList, BatchStatus, BatchSummary, TemplateChange
 from api.views.urls import batch_report_url, batch_url
 from api.wiring import Context
 from archive.access import Principal
@@ -27,6 +28,8 @@ from archive.visibility import batch_visible, document_visible, job_visible
 from ingest.engines import get_engine
 from ingest.quality.gate import near_duplicates
 from ingest.quality.profiles import get_profile
+
+SEVERITIES = ("fail", "warn")
 
 
 class BatchService:
@@ -51,19 +54,11 @@ class BatchService:
         overrides: dict[str, float] | None = None,
         ref_template: str | None = None,
         client: str | None = None,
-    ) -> dict[str, Any]:
-        authorize(actor.roles, Action.INGEST)
-        settings = self.context.settings
-        languages = languages or settings.ocr_languages
-        get_engine(settings.ocr_engine).check_languages(languages)
-        batch_level = AccessLevel.parse(level or settings.default_level)
-        if batch_level > actor.clearance:
-            raise InvalidInput(f"a batch's level cannot be above your own clearance ({actor.clearance.label})")
-        level_name = batch_level.label
-        get_profile(profile, overrides)  # refuses unknown names and keys now, not at the first page
+    ) -> BatchSummary:
+        languages, level_name = self.check_new(
+            actor=actor, fonds=fonds, languages=languages, level=level, profile=profile, overrides=overrides
+        )
         rows = parse_manifest(manifest_text, name=manifest_name or "manifest") if manifest_text else []
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", fonds):
-            raise InvalidInput(f"fonds code {fonds!r} must be letters, digits, '.', '_' or '-'")
         with self.context.db.write() as session:
             fonds_row = _fonds(session, fonds, ref_template, actor=actor, client=client)
             batch = Batch(
@@ -106,6 +101,29 @@ class BatchService:
             )
             return self._summary(session, batch)
 
+    def check_new(
+        self,
+        *,
+        actor: Principal,
+        fonds: str,
+        languages: str | None = None,
+        level: str | None = None,
+        profile: str = "dat31",
+        overrides: dict[str, float] | None = None,
+    ) -> tuple[str, str]:
+        """Refuse a batch that could not be made, before anything is written: (languages, level label)."""
+        authorize(actor.roles, Action.INGEST)
+        settings = self.context.settings
+        languages = languages or settings.ocr_languages
+        get_engine(settings.ocr_engine).check_languages(languages)
+        batch_level = AccessLevel.parse(level or settings.default_level)
+        if batch_level > actor.clearance:
+            raise InvalidInput(f"a batch's level cannot be above your own clearance ({actor.clearance.label})")
+        get_profile(profile, overrides)  # refuses unknown names and keys now, not at the first page
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", fonds):
+            raise InvalidInput(f"fonds code {fonds!r} must be letters, digits, '.', '_' or '-'")
+        return languages, batch_level.label
+
     def get(self, actor: Principal, batch_id: int) -> Batch:
         authorize(actor.roles, Action.READ_WORK)
         with self.context.db.session() as session:
@@ -113,22 +131,34 @@ class BatchService:
             session.expunge(batch)
             return batch
 
-    def status(self, actor: Principal, batch_id: int) -> dict[str, Any]:
-        """Counts, findings, held pages and reconciliation — of the items the caller may see only."""
+    def status(
+        self, actor: Principal, batch_id: int, *, check: str | None = None, severity: str | None = None
+    ) -> BatchStatus:
+        """Counts, findings, held pages and reconciliation — of the items the caller may see only. Every
+        finding is also listed by file name and page number (`page_findings`), optionally of one check or
+        severity only."""
         authorize(actor.roles, Action.READ_WORK)
+        if severity is not None and severity not in SEVERITIES:
+            raise InvalidInput(f"severity {severity!r} is not one of: {', '.join(SEVERITIES)}")
         with self.context.db.session() as session:
             batch = visible_batch(session, actor, batch_id)
-            return self._summary(session, batch) | self._progress(session, batch, actor)
+            status = self._summary(session, batch).as_json() | self._progress(session, batch, actor)
+        status["page_findings"] = [
+            f
+            for f in status["page_findings"]
+            if (check is None or f["check"] == check) and (severity is None or f["severity"] == severity)
+        ]
+        return BatchStatus.model_validate(status)
 
-    def all(self, actor: Principal) -> list[dict[str, Any]]:
+    def all(self, actor: Principal) -> BatchList:
         authorize(actor.roles, Action.READ_WORK)
         with self.context.db.session() as session:
             batches = session.scalars(select(Batch).order_by(Batch.id))
-            return [self._summary(session, batch) for batch in batches if batch_visible(actor, batch)]
+            return BatchList(batches=[self._summary(session, b) for b in batches if batch_visible(actor, b)])
 
     def change_template(
         self, actor: Principal, fonds: str, template: str, *, reason: str, client: str | None = None
-    ) -> dict[str, Any]:
+    ) -> TemplateChange:
         """A fonds' reference-code scheme changes only here: a logged action with a reason; items already
         numbered keep their codes."""
         authorize(actor.roles, Action.CHANGE_REF_TEMPLATE)
@@ -149,31 +179,31 @@ class BatchService:
                 client=client,
                 details={"before": before, "after": checked, "reason": reason.strip()},
             )
-            return {"fonds": fonds, "ref_template": checked, "previous": before}
+            return TemplateChange(fonds=fonds, ref_template=checked, previous=before)
 
     @staticmethod
-    def _summary(session: Session, batch: Batch) -> dict[str, Any]:
-        return {
-            "id": batch.id,
-            "label": batch.label,
-            "fonds": batch.fonds.code,
-            "series": batch.series,
-            "box": batch.box,
-            "status": batch.status,
-            "languages": batch.languages,
-            "level": batch.level,
-            "year": batch.year,
-            "retention": batch.retention,
-            "profile": batch.profile,
-            "profile_overrides": batch.profile_overrides,
-            "manifest_rows": len(batch.manifest),
-            "decision": batch.decision,
-            "decided_by": batch.decided_by,
-            "decided_at": batch.decided_at.isoformat() if batch.decided_at else None,
-            "created_by": batch.created_by,
-            "created_at": batch.created_at.isoformat(),
-            "links": {"self": batch_url(batch.id), "report": batch_report_url(batch.id)},
-        }
+    def _summary(session: Session, batch: Batch) -> BatchSummary:
+        return BatchSummary(
+            id=batch.id,
+            label=batch.label,
+            fonds=batch.fonds.code,
+            series=batch.series,
+            box=batch.box,
+            status=batch.status,
+            languages=batch.languages,
+            level=batch.level,
+            year=batch.year,
+            retention=batch.retention,
+            profile=batch.profile,
+            profile_overrides=dict(batch.profile_overrides),
+            manifest_rows=len(batch.manifest),
+            decision=batch.decision,
+            decided_by=batch.decided_by,
+            decided_at=batch.decided_at.isoformat() if batch.decided_at else None,
+            created_by=batch.created_by,
+            created_at=batch.created_at.isoformat(),
+            links=BatchLinks(self=batch_url(batch.id), report=batch_report_url(batch.id)),
+        )
 
     def _progress(self, session: Session, batch: Batch, actor: Principal) -> dict[str, Any]:
         jobs = [
@@ -211,6 +241,7 @@ class BatchService:
                 for p in pages
                 if p.review == "held"
             ],
+            "page_findings": _page_findings(documents, findings),
             "reconciliation": self.reconciliation(session, batch, jobs, documents, pages).as_dict(),
         }
 
@@ -242,9 +273,9 @@ class BatchService:
         received = [
             ReceivedItem(
                 j.source_name,
-                _int(j.options.get("manifest_item_id")),
-                _int(j.options.get("item_number")),
-                str(j.options.get("reference_code")),
+                j.manifest_item_id,
+                j.item_number,
+                j.reference_code,
                 j.state,
                 documents[j.document_id].page_count if j.document_id in documents else None,
                 j.document_id,
@@ -253,6 +284,26 @@ class BatchService:
             if j.state != "failed"
         ]
         return reconcile(expected, received, _duplicates(batch, documents, pages))
+
+
+def _page_findings(documents: dict[int, Document], findings: list[QualityFinding]) -> list[dict[str, Any]]:
+    """Each finding where an archivist finds it: the file (the item's name), the page number, what is wrong."""
+    rows = [
+        {
+            "file": documents[f.page.document_id].original_filename,
+            "page": f.page.number,
+            "page_id": f.page_id,
+            "document_id": f.page.document_id,
+            "reference_code": documents[f.page.document_id].reference_code,
+            "check": f.check,
+            "severity": f.severity,
+            "measured": f.measured,
+            "threshold": f.threshold,
+            "message": f.message,
+        }
+        for f in findings
+    ]
+    return sorted(rows, key=lambda row: (str(row["file"]), int(row["page"]), str(row["check"])))
 
 
 def _duplicates(batch: Batch, documents: dict[int, Document], pages: list[Page]) -> list[DuplicatePage]:
@@ -267,10 +318,6 @@ def _duplicates(batch: Batch, documents: dict[int, Document], pages: list[Page])
         DuplicatePage(first, second, "identical" if distance == 0 else "near", distance)
         for first, second, distance in near_duplicates(hashed, max_distance=limit)
     ]
-
-
-def _int(value: object) -> int | None:
-    return int(value) if isinstance(value, int | str) and str(value).isdigit() else None
 
 
 def visible_batch(session: Session, actor: Principal, batch_id: int) -> Batch:

@@ -21,7 +21,7 @@ from archive.events import AuditAction
 from archive.hashing import sha256_bytes, sha256_file
 from archive.models import Batch, Document, IngestJob, Page, QualityFinding, StoredObject, utcnow
 from archive.ports import BlobInfo, BlobStore, content_key
-from archive.values import AccessLevel, DocumentStatus, JobState, ObjectRole
+from archive.values import DocumentStatus, JobState, ObjectRole
 from ingest.results import OcrResult
 
 
@@ -56,14 +56,14 @@ def new_document(session: Session, job: IngestJob, batch: Batch, result: OcrResu
     document = Document(
         fonds_id=batch.fonds_id,
         batch_id=batch.id,
-        manifest_item_id=options.get("manifest_item_id"),
-        item_number=options.get("item_number"),
-        reference_code=str(options["reference_code"]),
+        manifest_item_id=job.manifest_item_id,
+        item_number=job.item_number,
+        reference_code=str(job.reference_code),
         title=str(options.get("title") or job.source_name),
         date=date.start() if date else None,
         date_precision=date.stored_precision if date else None,
-        access_level=int(AccessLevel.parse(str(options["level"]))),
-        departments=sorted({str(name) for name in options.get("departments") or []}),  # type: ignore[attr-defined]
+        access_level=job.access_level,
+        departments=sorted(set(job.departments or [])),
         language=str(options["languages"]),
         status=status,
         original_filename=job.source_name,

@@ -6,8 +6,8 @@ import shutil
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from api.views.ingest import Refusal
 from api.wiring import Context
 from archive.errors import DanganError, InvalidInput, UnsupportedFile
 from archive.models import Batch
@@ -18,7 +18,7 @@ from ingest.grouping import ManifestSlot, PlannedItem, plan_items
 @dataclass
 class Plan:
     items: list[PlannedItem] = field(default_factory=list)
-    rejected: list[dict[str, Any]] = field(default_factory=list)
+    rejected: list[Refusal] = field(default_factory=list)
     scratch: list[Path] = field(default_factory=list)  # unpacked archives; jobs keep their own spooled copies
 
     def cleanup(self) -> None:
@@ -26,11 +26,11 @@ class Plan:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def refusal(name: str, exc: DanganError) -> dict[str, Any]:
-    return {"item": name, "error": exc.code, "message": exc.message, "exit_code": exc.exit_code}
+def refusal(name: str, exc: DanganError) -> Refusal:
+    return Refusal.of(name, exc)
 
 
-def plan_batch_items(context: Context, batch_id: int, paths: list[Path]) -> Plan:
+def plan_batch_items(context: Context, batch_id: int | None, paths: list[Path]) -> Plan:
     """ZIPs are unpacked safely into the spool area; a refused archive is reported and the rest go on.
 
     A missing path is one the CLI user typed; uploads and unpacked files are named by their file name only."""
@@ -48,7 +48,7 @@ def plan_batch_items(context: Context, batch_id: int, paths: list[Path]) -> Plan
             else:
                 expanded.append(path)
         with context.db.session() as session:
-            batch = session.get(Batch, batch_id)
+            batch = session.get(Batch, batch_id) if batch_id is not None else None
             slots = [ManifestSlot(m.row_number, m.source, m.expected_pages) for m in batch.manifest] if batch else []
         plan.items = plan_items(expanded, slots)
     except BaseException:

@@ -25,6 +25,7 @@ from archive.catalogue.claims import release_claim
 from archive.db import Database
 from archive.errors import DanganError, UnsupportedFile
 from archive.events import AuditAction
+from archive.keys import content_key
 from archive.models import Document, IngestJob, utcnow
 from archive.redact import hide_paths
 from archive.values import DocumentStatus, JobState
@@ -146,7 +147,7 @@ class JobProcessing:
         with self.db.write() as session:  # the intent: these keys may exist without rows until filed
             job = session.get(IngestJob, job_id)
             assert job is not None
-            job.options = {**job.options, "pending_keys": [f"sha256/{sha[:2]}/{sha}" for _, _, sha, _ in planned]}
+            job.options = {**job.options, "pending_keys": [content_key(sha) for _, _, sha, _ in planned]}
         infos = store_objects(self.context.store, planned)
         with self.db.write() as session:
             job = session.get(IngestJob, job_id)

@@ -11,10 +11,9 @@ import logging
 import re
 import shutil
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -22,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from api.ingest.planning import refusal
 from api.ingest.processing import JobProcessing
-from api.views.catalogue import job_view
+from api.views.ingest import JobView, Refusal
 from api.wiring import Context
 from archive.access import Principal
 from archive.audit import log as audit
@@ -53,7 +52,7 @@ class IngestService(JobProcessing):
     # -- accepting ---------------------------------------------------------------------------------
     def submit_item(
         self,
-        batch_id: int,
+        batch_id: int | Callable[[], int],
         item: PlannedItem,
         *,
         actor: Principal,
@@ -63,8 +62,11 @@ class IngestService(JobProcessing):
         date: str | None = None,
         departments: Sequence[str] | None = None,
         external_id: str | None = None,
-    ) -> dict[str, Any]:
-        """Queue one item; a refusal is an audit event of its own (and is raised to the caller)."""
+    ) -> JobView:
+        """Queue one item; a refusal is an audit event of its own (and is raised to the caller).
+
+        `batch_id` may be a callable that makes the batch: it is called only once the item has passed its
+        checks, so an item refused at validation or as a duplicate makes no batch."""
         try:
             return self._submit(
                 batch_id,
@@ -78,11 +80,12 @@ class IngestService(JobProcessing):
                 external_id=external_id,
             )
         except DanganError as exc:
-            self.record_refusals(actor, batch_id, [refusal(display_name(item.name), exc)], client=client)
+            target = batch_id if isinstance(batch_id, int) else None
+            self.record_refusals(actor, target, [refusal(display_name(item.name), exc)], client=client)
             raise
 
     def record_refusals(
-        self, actor: Principal, batch_id: int | None, refused: Sequence[dict[str, Any]], *, client: str | None = None
+        self, actor: Principal, batch_id: int | None, refused: Sequence[Refusal], *, client: str | None = None
     ) -> None:
         """Items refused before they became jobs (bad files, duplicates, scan-less ZIPs): each an audit event."""
         if not refused:
@@ -97,12 +100,12 @@ class IngestService(JobProcessing):
                     outcome="refused",
                     target=f"batch:{batch_id}" if batch_id is not None else None,
                     client=client,
-                    details={"item": str(row.get("item")), "error": row.get("error"), "reason": row.get("message")},
+                    details={"item": row.item, "error": row.error, "reason": row.message},
                 )
 
     def _submit(
         self,
-        batch_id: int,
+        batch_id: int | Callable[[], int],
         item: PlannedItem,
         *,
         actor: Principal,
@@ -112,7 +115,7 @@ class IngestService(JobProcessing):
         date: str | None,
         departments: Sequence[str] | None,
         external_id: str | None,
-    ) -> dict[str, Any]:
+    ) -> JobView:
         """Validate every file of the item and queue it; nothing is written when it is refused.
 
         Of simultaneous submissions of one file exactly one is queued (the job's claim on its SHA-256 is
@@ -129,6 +132,8 @@ class IngestService(JobProcessing):
         hashes = [sha256_file(path)[0] for path in item.sources]
         item_sha = hashes[0] if len(hashes) == 1 else sha256_bytes("".join(hashes).encode())
         self._refuse_duplicate(item_sha, name, actor)
+        if not isinstance(batch_id, int):
+            batch_id = batch_id()  # the item is acceptable: now its batch may be made
         spool = self._spool(item)
         queued = _Queued(name, item.manifest_row, item_sha, hashes, checked[0].media_type, fields, title, external_id)
         try:
@@ -143,9 +148,7 @@ class IngestService(JobProcessing):
             shutil.rmtree(spool, ignore_errors=True)
             raise
 
-    def _queue(
-        self, batch_id: int, queued: _Queued, spool: Path, *, actor: Principal, client: str | None
-    ) -> dict[str, Any]:
+    def _queue(self, batch_id: int, queued: _Queued, spool: Path, *, actor: Principal, client: str | None) -> JobView:
         with self.db.write() as session:
             batch = self._open_batch(session, batch_id, actor)
             manifest = self._manifest_row(session, batch, queued.manifest_row)
@@ -159,10 +162,13 @@ class IngestService(JobProcessing):
                 submitted_by=actor.username,
                 claim_sha256=queued.sha256,
                 external_id=queued.external_id,
+                reference_code=reference,
+                item_number=number,
+                manifest_item_id=manifest.id if manifest else None,
+                access_level=int(AccessLevel.parse(fields.level or batch.level)),
+                departments=list(fields.departments),
                 options={
                     "languages": batch.languages,
-                    "level": fields.level or batch.level,
-                    "departments": list(fields.departments),
                     "fonds": batch.fonds.code,
                     "profile": batch.profile,
                     "profile_overrides": dict(batch.profile_overrides),
@@ -170,9 +176,6 @@ class IngestService(JobProcessing):
                     if queued.title
                     else (manifest.title if manifest and manifest.title else _title(queued.name)),
                     "date": fields.date or (stored_text(manifest.date, manifest.date_precision) if manifest else None),
-                    "manifest_item_id": manifest.id if manifest else None,
-                    "item_number": number,
-                    "reference_code": reference,
                     "media_type": queued.media_type,
                     "sha256": queued.sha256,
                     "source_sha256": queued.hashes,
@@ -197,12 +200,12 @@ class IngestService(JobProcessing):
                 }
                 | ({"external_id": queued.external_id} if queued.external_id else {}),
             )
-            return job_view(job)
+            return JobView.of(job)
 
-    def _replayed(self, external_id: str, actor: str) -> dict[str, Any] | None:
+    def _replayed(self, external_id: str, actor: str) -> JobView | None:
         with self.db.session() as session:
             job = replayed_job(session, external_id, actor)
-            return None if job is None else job_view(job) | {"replayed": True}
+            return None if job is None else JobView.of(job, replayed=True)
 
     def _refuse_duplicate(self, sha256: str, name: str, principal: Principal) -> None:
         with self.db.session() as session:
@@ -231,7 +234,7 @@ class IngestService(JobProcessing):
         from api.ingest.batches import BatchService
 
         level = min(AccessLevel.parse(self.context.settings.default_level), actor.clearance)  # within their clearance
-        return int(BatchService(self.context).create(actor=actor, fonds=fonds, label=label, level=level.label)["id"])
+        return BatchService(self.context).create(actor=actor, fonds=fonds, label=label, level=level.label).id
 
     def ensure_open(self, actor: Principal, batch_id: int) -> None:
         """Refuse files for a batch that is sampled, accepted or filed, before any upload is received."""
@@ -272,14 +275,14 @@ class IngestService(JobProcessing):
         partial.replace(folder)
         return folder
 
-    def job(self, actor: Principal, job_id: int) -> dict[str, Any]:
+    def job(self, actor: Principal, job_id: int) -> JobView:
         """A job of an item the caller may see; any other answers exactly like a missing one."""
         authorize(actor.roles, Action.READ_WORK)
         with self.db.session() as session:
             job = session.get(IngestJob, job_id)
             if job is None or not job_visible(session, actor, job):
                 raise NotFound(f"job {job_id} does not exist")
-            return job_view(job)
+            return JobView.of(job)
 
 
 @dataclass(frozen=True)

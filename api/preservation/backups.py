@@ -23,15 +23,13 @@ from archive.audit import log as audit
 from archive.errors import IntegrityFailure, NotFound
 from archive.events import AuditAction
 from archive.hashing import CHUNK, sha256_bytes, sha256_file
+from archive.keys import CHECKPOINT_PREFIX, manifest_key, snapshot_key
 from archive.models import BackupRun, StoredObject, utcnow
 from archive.permissions import Action, authorize
 from archive.ports import BlobStore
 from archive.preservation.manifest import (
-    CHECKPOINT_PREFIX,
-    SNAPSHOT_PREFIX,
     Entry,
     Manifest,
-    manifest_key,
     parse_manifest,
 )
 from archive.preservation.snapshot import snapshot_database
@@ -135,9 +133,9 @@ class BackupService:
 
     def _snapshot(self, store: BlobStore, run_id: int, scratch: Path) -> Entry:
         """A consistent copy of the catalogue: SQLite's online backup API, or pg_dump on PostgreSQL."""
-        name = f"{utcnow().strftime('%Y%m%dT%H%M%SZ')}-run{run_id}"
-        path = snapshot_database(self.context.db, scratch, name=name)
-        key = f"{SNAPSHOT_PREFIX}{path.name}"
+        stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
+        path = snapshot_database(self.context.db, scratch, name=f"snapshot-run{run_id}")
+        key = snapshot_key(stamp, run_id, path.suffix)
         sha, size = sha256_file(path)
         store.put_file(key, path, expected_sha256=sha)
         path.unlink()

@@ -109,6 +109,11 @@ class LocalJobRunner:
         pool.shutdown(wait=wait, cancel_futures=not wait)
 
 
+def local_runner(service: IngestService, workers: int) -> LocalJobRunner:
+    """The intake's runner factory (api.ingest.intake.RunnerFactory): `workers` local OCR processes."""
+    return LocalJobRunner(service, workers=workers)
+
+
 def end_workers(pool: ProcessPoolExecutor) -> None:
     """SIGTERM, then SIGKILL, to each worker's process group (the worker and the tesseract it runs)."""
     workers = list((pool._processes or {}).values())  # no public handle on the workers before Python 3.14

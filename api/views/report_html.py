@@ -48,6 +48,11 @@ def render_report(report: dict[str, Any]) -> str:
         ),
         "<h2>Quality findings</h2>",
         _table(["check:severity", "pages"], [[k, v] for k, v in report["findings"].items()]),
+        "<h2>Findings by page</h2>",
+        _table(
+            ["file", "page", "check", "severity", "finding"],
+            [[f["file"], f["page"], f["check"], f["severity"], f["message"]] for f in report["page_findings"]],
+        ),
         "<h2>Held pages</h2>",
         _table(
             ["page id", "reference code", "page", "findings"],

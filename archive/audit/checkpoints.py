@@ -26,15 +26,15 @@ from archive.audit.keys import public_key_raw
 from archive.audit.log import GENESIS_HASH
 from archive.errors import Conflict, InvalidInput, NotFound
 from archive.events import AuditAction
+from archive.keys import CHECKPOINT_PATTERN, CHECKPOINT_PREFIX, checkpoint_key
 from archive.models import AuditEvent
 from archive.ports import BlobStore
 
 CHECKPOINT_SIGNATURE, CHECKPOINT_INVALID = "checkpoint_signature", "checkpoint_invalid"
 CHECKPOINT_MISSING, KEY_UNTRUSTED = "checkpoint_missing", "key_untrusted"
-CHECKPOINT_PREFIX = "audit/checkpoints/"
 PRUNE_ACTION = AuditAction.AUDIT_PRUNE
 ANCHOR_PURPOSE = "dangan-audit-prune-anchor"
-_KEY_PATTERN = re.compile(r"^audit/checkpoints/(\d{8,})\.json$")
+_KEY_PATTERN = CHECKPOINT_PATTERN
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _MAX_CHECKPOINT_BYTES = 64 * 1024
 _SIGNED_FIELDS = ("sequence", "last_event_id", "last_hash", "event_count", "created_at", "public_key")
@@ -43,10 +43,6 @@ _SIGNED_FIELDS = ("sequence", "last_event_id", "last_hash", "event_count", "crea
 def canonical_json(value: dict[str, Any]) -> bytes:
     """The one byte form that is hashed and signed (the same style archive.audit.log hashes events in)."""
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def checkpoint_key(sequence: int) -> str:
-    return f"{CHECKPOINT_PREFIX}{sequence:08d}.json"
 
 
 @dataclass(frozen=True)

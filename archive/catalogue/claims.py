@@ -69,9 +69,8 @@ def duplicate_of(session: Session, sha256: str, item_name: str, viewer: Principa
             return Conflict(f"{item_name} is already archived as {document.reference_code} (document {document.id})")
         return Conflict(NEUTRAL_DUPLICATE)
     if job is not None:
-        level = AccessLevel.parse(str(job.options.get("level") or "top_secret"))
-        departments = [str(d) for d in job.options.get("departments") or []]  # type: ignore[attr-defined]
-        if within_scope(viewer, level=int(level), departments=departments):
+        level = AccessLevel.TOP_SECRET if job.access_level is None else job.access_level
+        if within_scope(viewer, level=int(level), departments=list(job.departments or [])):
             return Conflict(f"{item_name} is already submitted as job {job.id} ({job.state})")
         return Conflict(NEUTRAL_DUPLICATE)
     return None

@@ -22,28 +22,24 @@ def next_item_number(session: Session, batch: Batch) -> int:
     sequence = select(Batch.id).where(
         Batch.fonds_id == batch.fonds_id, Batch.retention == batch.retention, Batch.year == batch.year
     )
+    live = IngestJob.state.in_([JobState.QUEUED, JobState.PROCESSING])
     numbers = [
         session.scalar(select(func.max(Document.item_number)).where(Document.batch_id.in_(sequence))) or 0,
         session.scalar(select(func.max(ManifestItem.item_number)).where(ManifestItem.batch_id.in_(sequence))) or 0,
+        session.scalar(select(func.max(IngestJob.item_number)).where(IngestJob.batch_id.in_(sequence), live)) or 0,
     ]
-    for options in session.scalars(
-        select(IngestJob.options).where(
-            IngestJob.batch_id.in_(sequence), IngestJob.state.in_([JobState.QUEUED, JobState.PROCESSING])
-        )
-    ):
-        numbers.append(int(options.get("item_number") or 0))  # type: ignore[call-overload]
     return max(numbers) + 1
 
 
 def reference_in_use(session: Session, reference: str) -> str | None:
     if session.scalar(select(Document.id).where(Document.reference_code == reference)) is not None:
         return "a filed document"
-    for job_id, options in session.execute(
-        select(IngestJob.id, IngestJob.options).where(IngestJob.state.in_([JobState.QUEUED, JobState.PROCESSING]))
-    ):
-        if options.get("reference_code") == reference:
-            return f"queued job {job_id}"
-    return None
+    job_id = session.scalar(
+        select(IngestJob.id).where(
+            IngestJob.reference_code == reference, IngestJob.state.in_([JobState.QUEUED, JobState.PROCESSING])
+        )
+    )
+    return None if job_id is None else f"queued job {job_id}"
 
 
 def allocate_reference(session: Session, batch: Batch, manifest: ManifestItem | None) -> tuple[str, int | None]:

@@ -24,7 +24,13 @@ class IngestJob(Base):
     # Cleared when the job fails, so the file can be submitted again.
     claim_sha256: Mapped[str | None] = mapped_column(String(64), unique=True)
     external_id: Mapped[str | None] = mapped_column(String(255), unique=True)  # a calling system's own id
-    options: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    # What the catalogue asks of a queued item (duplicates, visibility, numbering, reconciliation): columns.
+    reference_code: Mapped[str | None] = mapped_column(String(128), index=True)
+    item_number: Mapped[int | None] = mapped_column(Integer)
+    manifest_item_id: Mapped[int | None] = mapped_column(ForeignKey("manifest_item.id"), index=True)
+    access_level: Mapped[int | None] = mapped_column(Integer)  # AccessLevel value; None: visible to no one
+    departments: Mapped[list[str]] = mapped_column(JSON, default=list)
+    options: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)  # free-form processing options
     document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from archive.errors import InvalidInput, NotFound
 from archive.hashing import sha256_stream
+from archive.keys import OBJECT_PREFIX
 from archive.models import Document, StoredObject
 from archive.ports import BlobStore
 from archive.reports import Finding as GradedFinding
@@ -50,7 +51,6 @@ _MESSAGES = {
     NOT_BACKED_UP: "the catalogue names this object but the backup does not hold it yet: run a backup",
 }
 
-OBJECT_PREFIX = "sha256/"
 STRUCTURE_NOTE = (
     "structure level: sizes only, nothing hashed; content changes and swapped objects of equal size "
     "are not detectable at this level"

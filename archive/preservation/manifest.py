@@ -15,6 +15,7 @@ from typing import Any
 
 from archive.errors import IntegrityFailure
 from archive.hashing import sha256_bytes
+from archive.keys import OBJECT_PREFIX
 from archive.ports import BlobStore
 from archive.preservation.fixity import (
     CATEGORIES,
@@ -22,7 +23,6 @@ from archive.preservation.fixity import (
     FULL,
     MISSING,
     NOT_BACKED_UP,
-    OBJECT_PREFIX,
     SAMPLE,
     SIZE_CHANGED,
     STRUCTURE_NOTE,
@@ -39,9 +39,6 @@ from archive.preservation.fixity import (
 from archive.reports import Severity
 
 FORMAT = "dangan-backup-manifest/1"
-MANIFEST_PREFIX = "manifests/"
-SNAPSHOT_PREFIX = "catalogue/"
-CHECKPOINT_PREFIX = "audit/checkpoints/"
 BACKUP_CATEGORIES = (*CATEGORIES, NOT_BACKED_UP)
 
 
@@ -79,10 +76,6 @@ class Manifest:
 
 def _entry_dict(entry: Entry) -> dict[str, Any]:
     return {"key": entry.key, "size": entry.size, "sha256": entry.sha256}
-
-
-def manifest_key(run_id: int) -> str:
-    return f"{MANIFEST_PREFIX}{run_id:08d}.json"
 
 
 def parse_manifest(data: bytes, *, expected_sha256: str | None) -> Manifest:

@@ -1,0 +1,36 @@
+"""The object-key layout of a store, in one place: content-addressed objects, backup manifests, catalogue
+snapshots and audit checkpoints. Every key the system writes comes from a function here."""
+
+from __future__ import annotations
+
+import re
+
+from archive.errors import InvalidInput
+
+OBJECT_PREFIX = "sha256/"  # catalogue objects, by content
+MANIFEST_PREFIX = "manifests/"  # one per backup run
+SNAPSHOT_PREFIX = "catalogue/"  # database snapshots a backup carries
+CHECKPOINT_PREFIX = "audit/checkpoints/"  # signed checkpoints of the audit chain
+CHECKPOINT_PATTERN = re.compile(r"^audit/checkpoints/(\d{8,})\.json$")
+
+
+def content_key(sha256: str) -> str:
+    """The content-addressed key of bytes with this SHA-256 (fanned out to keep directories small)."""
+    if not re.fullmatch(r"[0-9a-f]{64}", sha256):
+        raise InvalidInput(f"{sha256!r} is not a lowercase hex SHA-256")
+    return f"{OBJECT_PREFIX}{sha256[:2]}/{sha256}"
+
+
+def manifest_key(run_id: int) -> str:
+    """The manifest of backup run `run_id`."""
+    return f"{MANIFEST_PREFIX}{run_id:08d}.json"
+
+
+def snapshot_key(stamp: str, run_id: int, suffix: str) -> str:
+    """A catalogue snapshot taken at `stamp` (UTC, e.g. 20261201T120000Z) by backup run `run_id`."""
+    return f"{SNAPSHOT_PREFIX}{stamp}-run{run_id}.{suffix.lstrip('.')}"
+
+
+def checkpoint_key(sequence: int) -> str:
+    """The audit-chain checkpoint number `sequence`."""
+    return f"{CHECKPOINT_PREFIX}{sequence:08d}.json"
