@@ -38,11 +38,10 @@ TEXTS = (
 OBJECTS = len(TEXTS) * 3  # original, pdfa, text per item
 
 
-@pytest.fixture(scope="module")
-def template_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("backups")
+def _template(tmp_path_factory: pytest.TempPathFactory, ocr_engine: str) -> Path:
+    root = tmp_path_factory.mktemp(f"backups-{ocr_engine}")
     scans = [render(root / "scans", f"item-{n}.png", text, "eng", seed=n) for n, text in enumerate(TEXTS)]
-    context = make_context(root / "var")
+    context = make_context(root / "var", ocr_engine=ocr_engine)
     try:
         assert ingest_paths(context, scans, actor=ARCHIVIST, languages="eng").exit_code() == 0
         AuditService(context).checkpoint(SYSADMIN)
@@ -51,9 +50,22 @@ def template_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "var"
 
 
+@pytest.fixture(scope="module")
+def template_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _template(tmp_path_factory, "null")
+
+
+@pytest.fixture(scope="module")
+def ocr_template_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Made only for tests marked `ocr`: access copies with tesseract's text layer."""
+    return _template(tmp_path_factory, "tesseract")
+
+
 @pytest.fixture
-def home(template_home: Path, tmp_path: Path) -> Path:
-    shutil.copytree(template_home, tmp_path / "var")
+def home(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    marked = request.node.get_closest_marker("ocr") is not None
+    template: Path = request.getfixturevalue("ocr_template_home" if marked else "template_home")
+    shutil.copytree(template, tmp_path / "var")
     return tmp_path / "var"
 
 

@@ -44,7 +44,7 @@ def test_manifest_reconciliation_reports_missing_extra_mismatch_and_gaps(cli: Cl
     chinese_page(box, "notice.png")
     english_page(box, "schedule.jpg")
     render(box / "minutes", "page-1.png", ENGLISH_TEXT, "eng", seed=21)
-    render(box, "stray.png", CHINESE_TEXT, "chi_sim", seed=22)
+    render(box, "stray.png", ENGLISH_TEXT, "eng", seed=22)  # not a second match for the Chinese search below
     manifest = tmp_path / "manifest.csv"
     manifest.write_text(
         "item,title,date,pages,file\n1,Digitisation notice,2023-03-01,1,notice.png\n"

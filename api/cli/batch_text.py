@@ -3,9 +3,10 @@ reconciliation naming each item it is about. Words, never reprs; an empty list s
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from api.views.ingest import BatchStatus, PageFinding
+if TYPE_CHECKING:
+    from api.views.ingest import BatchStatus, PageFinding
 
 SEVERITY_WORDS = {"fail": "failure", "warn": "warning"}
 
