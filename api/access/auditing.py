@@ -28,7 +28,7 @@ class AuditService:
 
     def events(self, principal: Principal, flt: AuditFilter) -> list[dict[str, Any]]:
         authorize(principal.roles, Action.READ_AUDIT)
-        with self.context.db.session() as session:
+        with self.context.db.read() as session:
             return [dict(row) for row in query_events(session, flt)]
 
     def export(self, principal: Principal, flt: AuditFilter, *, fmt: str, client: str | None = None) -> str:
@@ -37,15 +37,16 @@ class AuditService:
         if fmt not in ("csv", "json"):
             raise InvalidInput("export format is csv or json")
         buffer = io.StringIO()
-        with self.context.db.write() as session:
+        with self.context.db.read() as session:
             rows = query_events(session, flt)
             count = export_csv(rows, buffer) if fmt == "csv" else export_json(rows, buffer)
+        with self.context.db.write() as session:
             record_export(session, actor=principal.username, client=client, flt=flt, count=count, fmt=fmt)
         return buffer.getvalue()
 
     def alerts(self, principal: Principal, rules: AlertRules, flt: AuditFilter) -> list[dict[str, Any]]:
         authorize(principal.roles, Action.READ_AUDIT)
-        with self.context.db.session() as session:
+        with self.context.db.read() as session:
 
             def level_of(ids: list[int]) -> dict[int, int | None]:
                 rows = session.execute(select(Document.id, Document.access_level).where(Document.id.in_(ids)))
@@ -58,7 +59,7 @@ class AuditService:
         """Check the chain and the signed checkpoints; the run itself becomes the newest event."""
         authorize(principal.roles, Action.VERIFY_AUDIT)
         key = load_or_create_signing_key(self.context.settings.resolved_audit_key_path)
-        with self.context.db.session() as session:
+        with self.context.db.read() as session:
             result = verify_audit_log(session, self.context.store, trusted_public_key_raw=public_key_raw(key))
         report = result.as_dict()
         with self.context.db.write() as session:

@@ -266,7 +266,7 @@ class AcceptanceService:
 
     def report(self, actor: Principal, batch_id: int) -> dict[str, Any]:
         status = BatchService(self.context).status(actor, batch_id)
-        with self.context.db.session() as session:
+        with self.context.db.read() as session:
             samples = list(
                 session.scalars(select(BatchSample).where(BatchSample.batch_id == batch_id).order_by(BatchSample.id))
             )

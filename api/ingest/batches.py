@@ -107,7 +107,7 @@ class BatchService:
 
     def get(self, actor: Principal, batch_id: int) -> Batch:
         authorize(actor.roles, Action.READ_WORK)
-        with self.context.db.session() as session:
+        with self.context.db.read() as session:
             batch = visible_batch(session, actor, batch_id)
             session.expunge(batch)
             return batch
@@ -115,13 +115,13 @@ class BatchService:
     def status(self, actor: Principal, batch_id: int) -> dict[str, Any]:
         """Counts, findings, held pages and reconciliation — of the items the caller may see only."""
         authorize(actor.roles, Action.READ_WORK)
-        with self.context.db.session() as session:
+        with self.context.db.read() as session:
             batch = visible_batch(session, actor, batch_id)
             return self._summary(session, batch) | self._progress(session, batch, actor)
 
     def all(self, actor: Principal) -> list[dict[str, Any]]:
         authorize(actor.roles, Action.READ_WORK)
-        with self.context.db.session() as session:
+        with self.context.db.read() as session:
             batches = session.scalars(select(Batch).order_by(Batch.id))
             return [self._summary(session, batch) for batch in batches if batch_visible(actor, batch)]
 
@@ -216,7 +216,7 @@ class BatchService:
     def filing_gaps(self, batch_id: int) -> str:
         """What blocks filing without a justification: missing items and page-count mismatches (over every
         item of the batch, counted only — a message names no record)."""
-        with self.context.db.session() as session:
+        with self.context.db.read() as session:
             batch = session.get(Batch, batch_id)
             if batch is None:
                 return ""

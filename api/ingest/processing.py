@@ -58,7 +58,7 @@ class JobProcessing:
 
     def index_unindexed(self) -> int:
         """Documents filed before a crash stopped their indexing."""
-        with self.db.session() as session:
+        with self.db.read() as session:
             unindexed = Document.indexed_at.is_(None) & (Document.status != DocumentStatus.WITHDRAWN)
             documents = list(session.scalars(select(Document).where(unindexed)))
             batch = [indexed_document(document) for document in documents]
@@ -76,7 +76,7 @@ class JobProcessing:
         """Run one queued job to its end state. Never raises for a job's own failure: the job records it."""
         if not self._claim(job_id):
             return
-        with self.db.session() as session:
+        with self.db.read() as session:
             job = session.get(IngestJob, job_id)
             assert job is not None
             spool, options = Path(job.spool_path or ""), dict(job.options)

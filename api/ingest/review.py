@@ -69,12 +69,12 @@ class ReviewService:
     ) -> dict[str, Any]:
         """OCR the rescan, splice it into the access copy, and make it the page's current version."""
         authorize(actor.roles, Action.REVIEW_PAGE)
-        with self.context.db.session() as session:
+        with self.context.db.read() as session:
             _current_page(session, page_id, actor)  # hidden, superseded or closed: refused before any work
         checked = validate(rescan, display_name=display_name)
         if checked.is_pdf or checked.page_count != 1:
             raise InvalidInput("a rescan replaces one page: give one single-page image (TIFF, PNG or JPEG)")
-        with self.context.db.session() as session:
+        with self.context.db.read() as session:
             page = _current_page(session, page_id, actor)
             document = page.document
             batch = session.get(Batch, document.batch_id) if document.batch_id else None

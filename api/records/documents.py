@@ -50,34 +50,33 @@ class DocumentService:
 
     def _record_refusal(self, principal: Principal, action: AuditAction, document_id: int, client: str | None) -> None:
         """A refused or missing record is logged in its own transaction, so the refusal itself is kept."""
-        with self.context.db.write() as session:
-            audit.record(
-                session,
-                actor=principal.username,
-                roles=principal.roles,
-                action=action,
-                outcome="denied_or_missing",
-                target=f"document:{document_id}",
-                client=client,
-            )
+        audit.append(
+            self.context.db,
+            actor=principal.username,
+            roles=principal.roles,
+            action=action,
+            outcome="denied_or_missing",
+            target=f"document:{document_id}",
+            client=client,
+        )
 
     def get(self, principal: Principal, document_id: int, *, client: str | None = None) -> dict[str, Any]:
         authorize(principal.roles, Action.READ_RECORD)
         try:
-            with self.context.db.write() as session:
-                document = _visible_document(session, principal, document_id)
-                audit.record(
-                    session,
-                    actor=principal.username,
-                    roles=principal.roles,
-                    action=AuditAction.DOCUMENT_VIEW,
-                    target=f"document:{document_id}",
-                    client=client,
-                )
-                return document_view(document)
+            with self.context.db.read() as session:
+                view = document_view(_visible_document(session, principal, document_id))
         except NotFound:
             self._record_refusal(principal, AuditAction.DOCUMENT_VIEW, document_id, client)
             raise
+        audit.append(
+            self.context.db,
+            actor=principal.username,
+            roles=principal.roles,
+            action=AuditAction.DOCUMENT_VIEW,
+            target=f"document:{document_id}",
+            client=client,
+        )
+        return view
 
     def open_file(
         self, principal: Principal, document_id: int, role: ObjectRole, *, client: str | None = None
@@ -85,7 +84,7 @@ class DocumentService:
         """A checked copy of one of the document's files; damaged bytes are refused, logged and alerted on."""
         authorize(principal.roles, Action.READ_RECORD)
         try:
-            with self.context.db.session() as session:
+            with self.context.db.read() as session:
                 document = _visible_document(session, principal, document_id)
                 stored: StoredObject | None = next((o for o in document.objects if o.role == role), None)
                 original = role == ObjectRole.ORIGINAL
@@ -97,17 +96,16 @@ class DocumentService:
             raise NotFound(f"document {document_id} has no {role.value} file")
         copy = verified_copy(self.context.store, stored.key, stored.sha256, self.context.settings.spool_dir / "served")
         served = isinstance(copy, VerifiedCopy)
-        with self.context.db.write() as session:
-            audit.record(
-                session,
-                actor=principal.username,
-                roles=principal.roles,
-                action=AuditAction.DOCUMENT_DOWNLOAD if served else AuditAction.DOCUMENT_INTEGRITY,
-                outcome="success" if served else "failure",
-                target=f"document:{document_id}",
-                client=client,
-                details={"role": role.value} | ({} if served else _damage(stored, copy)),
-            )
+        audit.append(
+            self.context.db,
+            actor=principal.username,
+            roles=principal.roles,
+            action=AuditAction.DOCUMENT_DOWNLOAD if served else AuditAction.DOCUMENT_INTEGRITY,
+            outcome="success" if served else "failure",
+            target=f"document:{document_id}",
+            client=client,
+            details={"role": role.value} | ({} if served else _damage(stored, copy)),
+        )
         if not isinstance(copy, VerifiedCopy):
             raise IntegrityFailure(
                 f"the stored {role.value} file of document {document_id} is damaged (its bytes no longer match "

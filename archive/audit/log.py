@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from archive.db import Database
 from archive.events import AuditAction
 from archive.models import AuditEvent, utcnow
 
@@ -60,6 +61,34 @@ def record(
     session.add(event)
     session.flush()
     return event
+
+
+def append(
+    db: Database,
+    *,
+    actor: str,
+    action: AuditAction,
+    outcome: str = "success",
+    target: str | None = None,
+    client: str | None = None,
+    details: dict[str, Any] | None = None,
+    roles: Iterable[str] | None = None,
+) -> None:
+    """The event of a read (or a refusal), in its own short write transaction, committed before this returns.
+
+    The read itself ran in `db.read()`, without the write lock; only this append is serialised, so the chain
+    head it extends is the newest one (`record` reads it under the lock)."""
+    with db.write() as session:
+        record(
+            session,
+            actor=actor,
+            action=action,
+            outcome=outcome,
+            target=target,
+            client=client,
+            details=details,
+            roles=roles,
+        )
 
 
 def _chained_fields(
