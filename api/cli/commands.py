@@ -327,11 +327,14 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str | None, typer.Option(help="Address to listen on (default 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="HTTP worker processes (default: one per core; one job runner).")
+    ] = None,
 ) -> None:
     """Serve the HTTP API (OpenAPI at /docs); uploads are OCRed by worker processes."""
     from api.http.server import serve_forever
 
-    serve_forever(open_context(ctx), host=host, port=port, say=say)
+    serve_forever(open_context(ctx), host=host, port=port, workers=workers, say=say)
 
 
 def sample(

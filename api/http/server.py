@@ -1,13 +1,18 @@
-"""Run the API under uvicorn."""
+"""Run the API under uvicorn: one process, or several HTTP worker processes on one socket."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import uvicorn
+from fastapi import FastAPI
 
 from api.http.app import create_app
-from api.wiring import Context
+from api.wiring import Context, build_context
+from storage_config.settings import Settings
+
+SETTINGS_VARIABLE = "DANGAN_SERVE_SETTINGS"  # the serving command's Settings, for its worker processes
 
 
 def serve_forever(
@@ -15,13 +20,32 @@ def serve_forever(
     *,
     host: str | None = None,
     port: int | None = None,
+    workers: int | None = None,
     banner: str = "",
     say: Callable[[str], None] = print,
 ) -> None:
-    """Serve until stopped; `say` prints the address (and the banner) for the person who started it."""
+    """Serve until stopped; `say` prints the address (and the banner) for the person who started it.
+
+    With more than one worker, uvicorn starts that many processes on the one socket (and restarts one that
+    dies); each builds its own Context from this command's Settings. Whichever holds the installation's
+    runner lock runs the jobs; index writes are serialised by the index's writer lock."""
     host = host or context.settings.server.host
     port = port or context.settings.server.port
-    say(f"serving the Dang'an API on http://{host}:{port}  (OpenAPI: http://{host}:{port}/docs)")
+    workers = workers or context.settings.server.workers
+    processes = f"{workers} HTTP processes" if workers > 1 else "one HTTP process"
+    say(f"serving the Dang'an API on http://{host}:{port}  (OpenAPI: http://{host}:{port}/docs; {processes})")
     if banner:
         say(banner)
-    uvicorn.run(create_app(context), host=host, port=port, log_level="info")
+    if workers == 1:
+        uvicorn.run(create_app(context), host=host, port=port, log_level="info")
+        return
+    os.environ[SETTINGS_VARIABLE] = context.settings.model_dump_json()
+    uvicorn.run(
+        "api.http.server:app_from_environment", factory=True, host=host, port=port, workers=workers, log_level="info"
+    )
+
+
+def app_from_environment() -> FastAPI:
+    """A worker process's app: the Settings its parent serialised (the schema is already migrated)."""
+    settings = Settings.model_validate_json(os.environ[SETTINGS_VARIABLE])
+    return create_app(build_context(settings, migrate=False))

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from api.records.served_files import Damaged, VerifiedCopy, verified_copy
-from api.search.rows import indexed_in_use
+from api.search.rows import index_current
 from api.views.catalogue import document_view
 from api.wiring import Context
 from archive.access import Principal
@@ -176,8 +176,7 @@ def update_document(
             details={"changed": changed, "before": {k: str(before[k]) for k in changed}},
         )
         view = document_view(document)
-        indexed = indexed_in_use(document)  # an admin's edit of a withdrawn record does not bring it back
-    context.index.upsert(indexed)
+    index_current(context, [document_id])  # an admin's edit of a withdrawn record does not bring it back
     return view
 
 
@@ -205,5 +204,5 @@ def withdraw_document(
             details={"reason": reason.strip(), "reference_code": document.reference_code, "status_was": previous},
         )
         view = document_view(document)
-    context.index.delete([document_id])
+    index_current(context, [document_id])  # withdrawn: its entry leaves the index
     return view
