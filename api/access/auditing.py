@@ -12,7 +12,7 @@ from api.wiring import Context
 from archive.access import Principal
 from archive.audit import log as audit
 from archive.audit.alerts import AlertRules, compute_alerts
-from archive.audit.checkpoints import maybe_checkpoint, write_checkpoint
+from archive.audit.checkpoints import checkpoint_due, maybe_checkpoint, write_checkpoint
 from archive.audit.keys import load_or_create_signing_key, public_key_raw
 from archive.audit.query import AuditFilter, export_csv, export_json, query_events, record_export
 from archive.audit.verify import prune_before, verify_audit_log
@@ -98,8 +98,12 @@ class AuditService:
     def checkpoint_if_due(self) -> None:
         """Called after each command and request: a checkpoint every `audit_checkpoint_every` events."""
         key = load_or_create_signing_key(self.context.settings.resolved_audit_key_path)
-        with self.context.db.write() as session:
-            maybe_checkpoint(session, self.context.store, key, every=self.context.settings.audit_checkpoint_every)
+        every = self.context.settings.audit_checkpoint_every
+        with self.context.db.read() as session:  # most requests: not due, and no write lock taken for it
+            if not checkpoint_due(session, self.context.store, key, every=every):
+                return
+        with self.context.db.write() as session:  # due: checked again under the lock, another process may be first
+            maybe_checkpoint(session, self.context.store, key, every=every)
 
     def prune(self, principal: Principal, *, older_than_days: int) -> dict[str, Any]:
         authorize(principal.roles, Action.PRUNE_AUDIT)

@@ -13,6 +13,9 @@ from api.wiring import Context, build_context
 from storage_config.settings import Settings
 
 SETTINGS_VARIABLE = "DANGAN_SERVE_SETTINGS"  # the serving command's Settings, for its worker processes
+# A worker process imports the whole program before it answers uvicorn's health check; on a busy machine that
+# takes far longer than uvicorn's 5 s default, and a worker killed for it would be restarted in a loop.
+WORKER_HEALTH_SECONDS = 120
 
 
 def serve_forever(
@@ -41,7 +44,13 @@ def serve_forever(
         return
     os.environ[SETTINGS_VARIABLE] = context.settings.model_dump_json()
     uvicorn.run(
-        "api.http.server:app_from_environment", factory=True, host=host, port=port, workers=workers, log_level="info"
+        "api.http.server:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        timeout_worker_healthcheck=WORKER_HEALTH_SECONDS,
+        log_level="info",
     )
 
 
