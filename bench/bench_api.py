@@ -50,6 +50,12 @@ class Run:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # used by the server's processes during the run
+
+    def cpu_line(self) -> str:
+        """Server CPU per request, and the cores it got: on a shared machine, the figure that travels."""
+        per_request = 1000 * self.cpu_seconds / max(1, len(self.latencies))
+        return f"{per_request:8.1f} {self.cpu_seconds / self.seconds:6.2f}"
 
     def line(self) -> str:
         ms = sorted(x * 1000 for x in self.latencies)
@@ -122,6 +128,29 @@ def start_server(home: Path, workers: int) -> tuple[subprocess.Popen[bytes], str
     raise SystemExit(f"the server with {workers} workers did not start; see {home.parent}/serve-{workers}.log")
 
 
+def server_cpu_seconds(pid: int) -> float:
+    """User + system CPU of the server and every process below it (HTTP workers, OCR workers), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(fields[1])
+            used[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    tree, todo = {pid}, [pid]
+    while todo:
+        parent = todo.pop()
+        for child, its_parent in parents.items():
+            if its_parent == parent and child not in tree:
+                tree.add(child)
+                todo.append(child)
+    return sum(used.get(p, 0.0) for p in tree)
+
+
 def request_paths(url: str, token: str, documents: list[int]) -> tuple[list[str], str]:
     """The cycle of reads; page text through /text when the server has that route, else the PDF."""
     headers = {"Authorization": f"Bearer {token}"}
@@ -188,7 +217,9 @@ def main() -> None:
                 paths, third = request_paths(url, token, documents)
                 drive(url, token, paths, 4, 2.0)  # warm-up: searchers opened, caches filled
                 for clients in CLIENTS:
+                    cpu_before = server_cpu_seconds(process.pid)
                     results[workers, clients] = drive(url, token, paths, clients, SECONDS)
+                    results[workers, clients].cpu_seconds = server_cpu_seconds(process.pid) - cpu_before
                     print(f"  {workers} process(es), {clients:2d} clients: done", flush=True)
             finally:
                 process.terminate()
@@ -196,10 +227,14 @@ def main() -> None:
         load = os.getloadavg()
         print(f"\n{len(documents)} documents; each client cycles search / metadata / {third}; {SECONDS:.0f} s per run")
         print(f"cores: {cores}; load average after the runs: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
-        print(f"{'configuration':28} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}")
+        print(
+            f"{'configuration':28} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}"
+            f" {'CPU ms/req':>10} {'cores':>6}"
+        )
         for (workers, clients), run in results.items():
             label = f"{workers} process{'es' if workers > 1 else ''}, {clients} client{'s' if clients > 1 else ''}"
-            print(f"{label:28} {run.line()}")
+            print(f"{label:28} {run.line()}   {run.cpu_line()}")
+        print("(CPU ms/req: server CPU per request; cores: the CPU the server got, of the machine's", cores, ")")
         for workers in (1, cores):
             one, many = results[workers, 1], results[workers, 16]
             print(f"{workers} process(es): 16-client / 1-client throughput = {many.rate / one.rate:.2f}x")
