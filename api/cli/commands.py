@@ -328,7 +328,7 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on (default 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
     workers: Annotated[
-        int | None, typer.Option(min=1, help="HTTP worker processes (default: one per core; one job runner).")
+        int | None, typer.Option(min=1, help="HTTP worker processes (default 1; one job runner).")
     ] = None,
 ) -> None:
     """Serve the HTTP API (OpenAPI at /docs); uploads are OCRed by worker processes."""
