@@ -9,7 +9,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -60,8 +60,19 @@ class Database:
         return self._sessions()
 
     @contextmanager
+    def read(self) -> Iterator[Session]:
+        """One read transaction: a consistent snapshot that takes no write lock (SQLite: a deferred BEGIN under
+        WAL, so readers never wait for a writer nor block one; PostgreSQL: READ ONLY). It never commits: a read
+        use case appends its audit event afterwards in its own short `write()`."""
+        with self._sessions() as session:
+            if not self.is_sqlite:
+                session.execute(text("SET TRANSACTION READ ONLY"))
+            yield session  # closing the session ends the transaction; loaded objects stay readable
+
+    @contextmanager
     def write(self) -> Iterator[Session]:
-        """One transaction that commits on success and rolls back on error; writers are serialised."""
+        """One transaction that commits on success and rolls back on error; writers are serialised (SQLite:
+        BEGIN IMMEDIATE takes the write lock at the start). Keep it short: every other writer waits for it."""
         with self._sessions() as session:
             session.connection(execution_options={_IMMEDIATE: True})
             try:

@@ -8,12 +8,14 @@ partial results) until it is rebuilt.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from whoosh import query as wq
@@ -29,11 +31,13 @@ from search.types import SCHEMA_VERSION, IndexedDocument, SearchFilters, SearchR
 VERSION_FILE = "dangan-index.json"
 MAX_PAGE_HITS = 5000  # page matches one search collects, best first; beyond it totals are a lower bound
 Progress = Callable[[int], None]
+Current = Callable[[], tuple[list[IndexedDocument], list[int]]]  # (entries to upsert, ids to delete)
 
 
 class SearchIndex(ABC):
-    """One per process and directory. Writes are serialised here and by the engine's own lock across
-    processes; readers notice another process's commit or rebuild on their next search."""
+    """One per process and directory. Writes are serialised here (a thread lock) and across the processes of
+    an installation by a lock file beside the index directory, so one writer at a time writes it, in the order
+    the writers took the lock; readers notice another process's commit or rebuild on their next search."""
 
     engine: str
 
@@ -122,12 +126,22 @@ class SearchIndex(ABC):
         os.replace(temporary, directory / VERSION_FILE)
 
     # -- writing ----------------------------------------------------------------------------------
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """The installation's one index writer: this thread, in this process, until the block ends."""
+        with self._write_lock:
+            lock_file = self.directory.with_name(f".{self.directory.name}.writer.lock")
+            lock_file.parent.mkdir(parents=True, exist_ok=True)
+            with lock_file.open("a+b") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes, or the process dies
+                yield
+
     def upsert(self, documents: Iterable[IndexedDocument]) -> None:
         """Replace these documents' pages; the batch commits as a unit or not at all."""
         batch = list(documents)
         if not batch:
             return  # nothing to write: no commit, and readers keep their caches
-        with self._write_lock:
+        with self._writing():
             self._check_between_searches()
             self._write([prepare(d) for d in batch], [d.document_id for d in batch])
 
@@ -135,9 +149,21 @@ class SearchIndex(ABC):
         ids = list(document_ids)
         if not ids:
             return
-        with self._write_lock:
+        with self._writing():
             self._check_between_searches()
             self._write([], ids)
+
+    def sync(self, current: Current) -> None:
+        """Write what `current` reads from the catalogue *now*, holding the writer lock while it reads.
+
+        Of two processes that changed the same record one after the other, the one that indexes last also
+        read last, so the index ends with the catalogue's last state, whichever process committed first."""
+        with self._writing():
+            upserts, deletes = current()
+            if not upserts and not deletes:
+                return
+            self._check_between_searches()
+            self._write([prepare(d) for d in upserts], sorted({d.document_id for d in upserts} | set(deletes)))
 
     def rebuild(self, documents: Iterable[IndexedDocument], progress: Progress | None = None) -> int:
         """Build a fresh index beside the live one, then swap it in; returns the number of documents."""
@@ -150,7 +176,7 @@ class SearchIndex(ABC):
             shutil.rmtree(staging, ignore_errors=True)
             raise
         self._write_version(staging)
-        with self._write_lock, self._read_lock:
+        with self._writing(), self._read_lock:
             self._release()
             self._opened_version = None
             retired = self.directory.with_name(self.directory.name + ".old")

@@ -54,6 +54,9 @@ class BackupTargetOptions(BaseModel):
 class ServerOptions(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    # HTTP worker processes of `dangan serve` (DANGAN_SERVER__WORKERS); one job runner among them in any case.
+    # Not yet one per core by default: stopping a multi-process server can leave the runner's OCR workers behind.
+    workers: int = Field(default=1, ge=1)
 
 
 class Settings(BaseSettings):

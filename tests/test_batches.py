@@ -13,7 +13,7 @@ from sqlalchemy import select
 from archive.catalogue import sampling
 from archive.models import Document, Page
 from tests.conftest import Cli, CliResult, make_context
-from tests.pages import CHINESE_TEXT, ENGLISH_TEXT, chinese_page, english_page, render
+from tests.pages import ENGLISH_TEXT, chinese_page, english_page, render
 
 
 def make_batch(cli: Cli, *extra: str) -> int:

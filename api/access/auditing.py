@@ -24,7 +24,7 @@ from api.wiring import Context
 from archive.access import Principal
 from archive.audit import log as audit
 from archive.audit.alerts import AlertRules, compute_alerts
-from archive.audit.checkpoints import maybe_checkpoint, write_checkpoint
+from archive.audit.checkpoints import checkpoint_due, maybe_checkpoint, write_checkpoint
 from archive.audit.keys import load_or_create_signing_key, public_key_raw
 from archive.audit.query import EXPORT_FORMATS, AuditFilter, export_csv, export_json, query_events, record_export
 from archive.audit.verify import prune_before, verify_audit_log
@@ -40,7 +40,7 @@ class AuditService:
 
     def events(self, principal: Principal, flt: AuditFilter) -> AuditEventsView:
         authorize(principal.roles, Action.READ_AUDIT)
-        with self.context.db.session() as session:
+        with self.context.db.read() as session:
             return AuditEventsView(events=[audit_event_view(row) for row in query_events(session, flt)])
 
     def export(self, principal: Principal, flt: AuditFilter, *, fmt: str, client: str | None = None) -> AuditExportView:
@@ -50,15 +50,16 @@ class AuditService:
             raise InvalidInput("export format is csv or json")
         kind: ExportFormat = "csv" if fmt == "csv" else "json"
         buffer = io.StringIO()
-        with self.context.db.write() as session:
+        with self.context.db.read() as session:
             rows = query_events(session, flt)
             count = export_csv(rows, buffer) if kind == "csv" else export_json(rows, buffer)
+        with self.context.db.write() as session:
             record_export(session, actor=principal.username, client=client, flt=flt, count=count, fmt=kind)
         return AuditExportView(format=kind, count=count, content=buffer.getvalue())
 
     def alerts(self, principal: Principal, rules: AlertRules, flt: AuditFilter) -> AlertsView:
         authorize(principal.roles, Action.READ_AUDIT)
-        with self.context.db.session() as session:
+        with self.context.db.read() as session:
 
             def level_of(ids: list[int]) -> dict[int, int | None]:
                 rows = session.execute(select(Document.id, Document.access_level).where(Document.id.in_(ids)))
@@ -72,7 +73,7 @@ class AuditService:
         yet are warnings. The run itself becomes the newest event (outcome: the grade)."""
         authorize(principal.roles, Action.VERIFY_AUDIT)
         key = load_or_create_signing_key(self.context.settings.resolved_audit_key_path)
-        with self.context.db.session() as session:
+        with self.context.db.read() as session:
             result = verify_audit_log(session, self.context.store, trusted_public_key_raw=public_key_raw(key))
         report = AuditVerificationView.model_validate(result.as_dict())
         with self.context.db.write() as session:
@@ -111,8 +112,12 @@ class AuditService:
     def checkpoint_if_due(self) -> None:
         """Called after each command and request: a checkpoint every `audit_checkpoint_every` events."""
         key = load_or_create_signing_key(self.context.settings.resolved_audit_key_path)
-        with self.context.db.write() as session:
-            maybe_checkpoint(session, self.context.store, key, every=self.context.settings.audit_checkpoint_every)
+        every = self.context.settings.audit_checkpoint_every
+        with self.context.db.read() as session:  # most requests: not due, and no write lock taken for it
+            if not checkpoint_due(session, self.context.store, key, every=every):
+                return
+        with self.context.db.write() as session:  # due: checked again under the lock, another process may be first
+            maybe_checkpoint(session, self.context.store, key, every=every)
 
     def prune(self, principal: Principal, *, older_than_days: int) -> PruneView:
         authorize(principal.roles, Action.PRUNE_AUDIT)

@@ -180,12 +180,15 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str | None, typer.Option(help="Address to listen on (default 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port (default 8000).")] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="HTTP worker processes (default 1; one job runner).")
+    ] = None,
 ) -> None:
     """Serve the HTTP API (OpenAPI at /docs); uploads are OCRed by worker processes."""
     from api.http.server import serve_forever
 
     log_level = "warning" if mode.quiet else "debug" if mode.verbose > 1 else "info"
-    serve_forever(open_context(ctx), host=host, port=port, say=say, log_level=log_level)
+    serve_forever(open_context(ctx), host=host, port=port, workers=workers, say=say, log_level=log_level)
 
 
 def sample(

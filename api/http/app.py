@@ -28,7 +28,8 @@ from api.http.ui import mount_ui
 from api.http.uploads import UploadGuard
 from api.http.verify import router as verify_routes
 from api.ingest.service import IngestService
-from api.runners.local import JobRunner, LocalJobRunner
+from api.runners.installation import installation_runner
+from api.runners.local import JobRunner
 from api.wiring import Context
 from archive.audit import log as audit
 from archive.errors import AuthenticationRequired, DanganError, PermissionDenied, TooManyAttempts
@@ -37,15 +38,19 @@ from archive.redact import hide_paths
 
 
 def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
-    """The ASGI app over one Context; OCR jobs run on `runner` (a local process pool by default)."""
+    """The ASGI app over one Context; OCR jobs run on `runner` (by default the installation's one local process
+    pool, in whichever server process holds its lock: see api/runners/installation.py)."""
     ingest = IngestService(context)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        job_runner = runner or LocalJobRunner(ingest, workers=context.settings.workers)
+        if runner is None:  # it resumes what a crash or restart left behind once it holds the lock
+            job_runner: JobRunner = installation_runner(ingest)
+        else:
+            job_runner = runner
+            for job_id in ingest.pending_job_ids():  # resume what a crash or restart left behind
+                job_runner.submit(job_id)
         app.state.runner = job_runner
-        for job_id in ingest.pending_job_ids():  # resume what a crash or restart left behind
-            job_runner.submit(job_id)
         yield
         job_runner.shutdown(wait=runner is not None)
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from api.ingest.batches import BatchService, visible_batch
 from api.ingest.sample_rules import changed_pages, check_reviewer, sample_view, unresolved_failures
-from api.search.rows import indexed_document
+from api.search.rows import index_current
 from api.wiring import Context
 from archive.access import Principal
 from archive.audit import log as audit
@@ -230,11 +230,10 @@ class AcceptanceService:
                 target=f"batch:{batch_id}",
                 details={"documents": len(documents), "gaps": reconciliation, "justification": justification},
             )
-            indexed = [indexed_document(document) for document in documents]
+            ids = [document.id for document in documents]
             view = {"batch_id": batch_id, "status": BatchStatus.FILED.value, "documents": len(documents)}
-        self.context.index.upsert(indexed)  # the next search already sees them filed (staff see filed items)
+        index_current(self.context, ids)  # the next search already sees them filed (staff see filed items)
         with self.context.db.write() as session:
-            ids = [document.document_id for document in indexed]
             session.execute(update(Document).where(Document.id.in_(ids)).values(indexed_at=utcnow()))
         return view
 
@@ -260,13 +259,13 @@ class AcceptanceService:
                 client=client,
                 details={"reason": reason.strip(), "documents": len(documents)},
             )
-            indexed = [indexed_document(document) for document in documents]
-        self.context.index.upsert(indexed)
+            ids = [document.id for document in documents]
+        index_current(self.context, ids)
         return {"batch_id": batch_id, "status": BatchStatus.OPEN.value, "documents": len(documents)}
 
     def report(self, actor: Principal, batch_id: int) -> dict[str, Any]:
         status = BatchService(self.context).status(actor, batch_id).as_json()
-        with self.context.db.session() as session:
+        with self.context.db.read() as session:
             samples = list(
                 session.scalars(select(BatchSample).where(BatchSample.batch_id == batch_id).order_by(BatchSample.id))
             )

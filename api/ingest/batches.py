@@ -126,7 +126,7 @@ class BatchService:
 
     def get(self, actor: Principal, batch_id: int) -> Batch:
         authorize(actor.roles, Action.READ_WORK)
-        with self.context.db.session() as session:
+        with self.context.db.read() as session:
             batch = visible_batch(session, actor, batch_id)
             session.expunge(batch)
             return batch
@@ -140,7 +140,7 @@ class BatchService:
         authorize(actor.roles, Action.READ_WORK)
         if severity is not None and severity not in SEVERITIES:
             raise InvalidInput(f"severity {severity!r} is not one of: {', '.join(SEVERITIES)}")
-        with self.context.db.session() as session:
+        with self.context.db.read() as session:
             batch = visible_batch(session, actor, batch_id)
             status = self._summary(session, batch).as_json() | self._progress(session, batch, actor)
         status["page_findings"] = [
@@ -152,7 +152,7 @@ class BatchService:
 
     def all(self, actor: Principal) -> BatchList:
         authorize(actor.roles, Action.READ_WORK)
-        with self.context.db.session() as session:
+        with self.context.db.read() as session:
             batches = session.scalars(select(Batch).order_by(Batch.id))
             return BatchList(batches=[self._summary(session, b) for b in batches if batch_visible(actor, b)])
 
@@ -248,7 +248,7 @@ class BatchService:
     def filing_gaps(self, batch_id: int) -> str:
         """What blocks filing without a justification: missing items and page-count mismatches (over every
         item of the batch, counted only — a message names no record)."""
-        with self.context.db.session() as session:
+        with self.context.db.read() as session:
             batch = session.get(Batch, batch_id)
             if batch is None:
                 return ""

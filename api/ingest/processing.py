@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from api.ingest.filing import file_item, planned_objects, recover_orphans, store_objects
-from api.search.rows import indexed_document
+from api.search.rows import index_current, indexed_document
 from api.wiring import Context
 from archive.audit import log as audit
 from archive.catalogue.claims import release_claim
@@ -57,9 +57,15 @@ class JobProcessing:
         self.index_unindexed()
         return ids
 
+    def queued_job_ids(self) -> list[int]:
+        """Jobs waiting for a runner, oldest first (queued by any process of the installation)."""
+        with self.db.read() as session:
+            query = select(IngestJob.id).where(IngestJob.state == JobState.QUEUED).order_by(IngestJob.id)
+            return list(session.scalars(query))
+
     def index_unindexed(self) -> int:
         """Documents filed before a crash stopped their indexing."""
-        with self.db.session() as session:
+        with self.db.read() as session:
             unindexed = Document.indexed_at.is_(None) & (Document.status != DocumentStatus.WITHDRAWN)
             documents = list(session.scalars(select(Document).where(unindexed)))
             batch = [indexed_document(document) for document in documents]
@@ -77,7 +83,7 @@ class JobProcessing:
         """Run one queued job to its end state. Never raises for a job's own failure: the job records it."""
         if not self._claim(job_id):
             return
-        with self.db.session() as session:
+        with self.db.read() as session:
             job = session.get(IngestJob, job_id)
             assert job is not None
             spool, options = Path(job.spool_path or ""), dict(job.options)
@@ -154,13 +160,12 @@ class JobProcessing:
             assert job is not None
             if job.state != JobState.PROCESSING:
                 return  # another process filed it first
-            document = file_item(session, job, result, planned, infos, seconds=seconds)
-            indexed = indexed_document(document)
+            document_id = file_item(session, job, result, planned, infos, seconds=seconds).id
             spool = job.spool_path
         if spool:
             shutil.rmtree(spool, ignore_errors=True)
         try:
-            self.context.index.upsert([indexed])
-            self._mark_indexed([indexed.document_id])
+            index_current(self.context, [document_id])  # its committed state, ordered with any edit since
+            self._mark_indexed([document_id])
         except DanganError as exc:  # the item is filed; the index is derived data and can be rebuilt
             log.warning("job %s: filed, but not indexed: %s", job_id, exc.message)

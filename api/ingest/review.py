@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.search.rows import indexed_in_use
+from api.search.rows import index_current
 from api.wiring import Context
 from archive.access import Principal
 from archive.audit import log as audit
@@ -60,8 +60,8 @@ class ReviewService:
                 details={"document": page.document_id, "page": page.number, "note": note},
             )
             _settle_document(session, page.document)
-            indexed, view = indexed_in_use(page.document), page_view(page)
-        self.context.index.upsert(indexed)  # a rejected page's text leaves the index; an accepted one returns
+            document_id, view = page.document_id, page_view(page)
+        index_current(self.context, [document_id])  # a rejected page's text leaves the index; an accepted one returns
         return view
 
     def replace(
@@ -69,12 +69,12 @@ class ReviewService:
     ) -> dict[str, Any]:
         """OCR the rescan, splice it into the access copy, and make it the page's current version."""
         authorize(actor.roles, Action.REVIEW_PAGE)
-        with self.context.db.session() as session:
+        with self.context.db.read() as session:
             _current_page(session, page_id, actor)  # hidden, superseded or closed: refused before any work
         checked = validate(rescan, display_name=display_name)
         if checked.is_pdf or checked.page_count != 1:
             raise InvalidInput("a rescan replaces one page: give one single-page image (TIFF, PNG or JPEG)")
-        with self.context.db.session() as session:
+        with self.context.db.read() as session:
             page = _current_page(session, page_id, actor)
             document = page.document
             batch = session.get(Batch, document.batch_id) if document.batch_id else None
@@ -180,9 +180,9 @@ class ReviewService:
                 details={"document": document.id, "page": page.number, "version": version, "new_page_id": page.id},
             )
             _settle_document(session, document)
-            indexed = indexed_in_use(document)
+            document_id = document.id
             view = page_view(page)
-        self.context.index.upsert(indexed)
+        index_current(self.context, [document_id])
         return view
 
 

@@ -203,12 +203,12 @@ class IngestService(JobProcessing):
             return JobView.of(job)
 
     def _replayed(self, external_id: str, actor: str) -> JobView | None:
-        with self.db.session() as session:
+        with self.db.read() as session:
             job = replayed_job(session, external_id, actor)
             return None if job is None else JobView.of(job, replayed=True)
 
     def _refuse_duplicate(self, sha256: str, name: str, principal: Principal) -> None:
-        with self.db.session() as session:
+        with self.db.read() as session:
             conflict = duplicate_of(session, sha256, name, principal)
         if conflict is not None:
             raise conflict
@@ -218,7 +218,7 @@ class IngestService(JobProcessing):
         authorize(actor.roles, Action.INGEST)
         fonds = fonds or self.context.settings.default_fonds
         label = f"web uploads of {actor.username}"
-        with self.db.session() as session:
+        with self.db.read() as session:
             found = session.scalars(
                 select(Batch.id)
                 .join(Batch.fonds)
@@ -239,7 +239,7 @@ class IngestService(JobProcessing):
     def ensure_open(self, actor: Principal, batch_id: int) -> None:
         """Refuse files for a batch that is sampled, accepted or filed, before any upload is received."""
         authorize(actor.roles, Action.INGEST)
-        with self.db.session() as session:
+        with self.db.read() as session:
             self._open_batch(session, batch_id, actor)
 
     def _open_batch(self, session: Session, batch_id: int, actor: Principal) -> Batch:
@@ -278,7 +278,7 @@ class IngestService(JobProcessing):
     def job(self, actor: Principal, job_id: int) -> JobView:
         """A job of an item the caller may see; any other answers exactly like a missing one."""
         authorize(actor.roles, Action.READ_WORK)
-        with self.db.session() as session:
+        with self.db.read() as session:
             job = session.get(IngestJob, job_id)
             if job is None or not job_visible(session, actor, job):
                 raise NotFound(f"job {job_id} does not exist")

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from api.records.served_files import Damaged, VerifiedCopy, verified_copy
-from api.search.rows import indexed_in_use
+from api.search.rows import index_current
 from api.views.records import DocumentTextView, DocumentView, PageTextView, document_view
 from api.wiring import Context
 from archive.access import Principal
@@ -54,34 +54,33 @@ class DocumentService:
 
     def _record_refusal(self, principal: Principal, action: AuditAction, document_id: int, client: str | None) -> None:
         """A refused or missing record is logged in its own transaction, so the refusal itself is kept."""
-        with self.context.db.write() as session:
-            audit.record(
-                session,
-                actor=principal.username,
-                roles=principal.roles,
-                action=action,
-                outcome="denied_or_missing",
-                target=f"document:{document_id}",
-                client=client,
-            )
+        audit.append(
+            self.context.db,
+            actor=principal.username,
+            roles=principal.roles,
+            action=action,
+            outcome="denied_or_missing",
+            target=f"document:{document_id}",
+            client=client,
+        )
 
     def get(self, principal: Principal, document_id: int, *, client: str | None = None) -> DocumentView:
         authorize(principal.roles, Action.READ_RECORD)
         try:
-            with self.context.db.write() as session:
-                document = _visible_document(session, principal, document_id)
-                audit.record(
-                    session,
-                    actor=principal.username,
-                    roles=principal.roles,
-                    action=AuditAction.DOCUMENT_VIEW,
-                    target=f"document:{document_id}",
-                    client=client,
-                )
-                return document_view(document)
+            with self.context.db.read() as session:
+                view = document_view(_visible_document(session, principal, document_id))
         except NotFound:
             self._record_refusal(principal, AuditAction.DOCUMENT_VIEW, document_id, client)
             raise
+        audit.append(
+            self.context.db,
+            actor=principal.username,
+            roles=principal.roles,
+            action=AuditAction.DOCUMENT_VIEW,
+            target=f"document:{document_id}",
+            client=client,
+        )
+        return view
 
     def text(
         self, principal: Principal, document_id: int, *, page: int | None = None, client: str | None = None
@@ -90,7 +89,7 @@ class DocumentService:
         A rejected page has no current text (as in search); a page the record does not have is 'not found'."""
         authorize(principal.roles, Action.READ_RECORD)
         try:
-            with self.context.db.session() as session:
+            with self.context.db.read() as session:
                 document = _visible_document(session, principal, document_id)
                 pages = [
                     PageTextView(number=p.number, text="" if p.review == "rejected" else p.text)
@@ -105,16 +104,15 @@ class DocumentService:
         except NotFound:
             self._record_refusal(principal, AuditAction.DOCUMENT_VIEW, document_id, client)
             raise
-        with self.context.db.write() as session:
-            audit.record(
-                session,
-                actor=principal.username,
-                roles=principal.roles,
-                action=AuditAction.DOCUMENT_VIEW,
-                target=f"document:{document_id}",
-                client=client,
-                details={"text": "all" if page is None else page},
-            )
+        audit.append(
+            self.context.db,
+            actor=principal.username,
+            roles=principal.roles,
+            action=AuditAction.DOCUMENT_VIEW,
+            target=f"document:{document_id}",
+            client=client,
+            details={"text": "all" if page is None else page},
+        )
         return result
 
     def open_file(
@@ -123,7 +121,7 @@ class DocumentService:
         """A checked copy of one of the document's files; damaged bytes are refused, logged and alerted on."""
         authorize(principal.roles, Action.READ_RECORD)
         try:
-            with self.context.db.session() as session:
+            with self.context.db.read() as session:
                 document = _visible_document(session, principal, document_id)
                 stored: StoredObject | None = next((o for o in document.objects if o.role == role), None)
                 original = role == ObjectRole.ORIGINAL
@@ -135,17 +133,16 @@ class DocumentService:
             raise NotFound(f"document {document_id} has no {role.value} file")
         copy = verified_copy(self.context.store, stored.key, stored.sha256, self.context.settings.spool_dir / "served")
         served = isinstance(copy, VerifiedCopy)
-        with self.context.db.write() as session:
-            audit.record(
-                session,
-                actor=principal.username,
-                roles=principal.roles,
-                action=AuditAction.DOCUMENT_DOWNLOAD if served else AuditAction.DOCUMENT_INTEGRITY,
-                outcome="success" if served else "failure",
-                target=f"document:{document_id}",
-                client=client,
-                details={"role": role.value} | ({} if served else _damage(stored, copy)),
-            )
+        audit.append(
+            self.context.db,
+            actor=principal.username,
+            roles=principal.roles,
+            action=AuditAction.DOCUMENT_DOWNLOAD if served else AuditAction.DOCUMENT_INTEGRITY,
+            outcome="success" if served else "failure",
+            target=f"document:{document_id}",
+            client=client,
+            details={"role": role.value} | ({} if served else _damage(stored, copy)),
+        )
         if not isinstance(copy, VerifiedCopy):
             raise IntegrityFailure(
                 f"the stored {role.value} file of document {document_id} is damaged (its bytes no longer match "
@@ -216,8 +213,7 @@ def update_document(
             details={"changed": changed, "before": {k: str(before[k]) for k in changed}},
         )
         view = document_view(document)
-        indexed = indexed_in_use(document)  # an admin's edit of a withdrawn record does not bring it back
-    context.index.upsert(indexed)
+    index_current(context, [document_id])  # an admin's edit of a withdrawn record does not bring it back
     return view
 
 
@@ -245,5 +241,5 @@ def withdraw_document(
             details={"reason": reason.strip(), "reference_code": document.reference_code, "status_was": previous},
         )
         view = document_view(document)
-    context.index.delete([document_id])
+    index_current(context, [document_id])  # withdrawn: its entry leaves the index
     return view

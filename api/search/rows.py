@@ -4,9 +4,35 @@ One function builds it, so filing, review, metadata edits, withdrawal and a rebu
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from api.wiring import Context
 from archive.models import Document
 from archive.values import DocumentStatus, ObjectRole
 from search.types import IndexedDocument, PageText
+
+
+def index_current(context: Context, document_ids: Iterable[int]) -> None:
+    """Bring these documents' index entries to their committed catalogue state, read under the index's writer
+    lock: when two processes change one record at the same moment, the index ends with the last write."""
+    ids = sorted(set(document_ids))
+
+    def current() -> tuple[list[IndexedDocument], list[int]]:
+        with context.db.read() as session:
+            found = session.scalars(
+                select(Document)
+                .where(Document.id.in_(ids))
+                .options(*(selectinload(r) for r in (Document.pages, Document.objects, Document.fonds, Document.batch)))
+            )
+            upserts = [entry for document in found for entry in indexed_in_use(document)]
+        kept = {entry.document_id for entry in upserts}
+        return upserts, [i for i in ids if i not in kept]  # withdrawn or gone: out of the index
+
+    if ids:
+        context.index.sync(current)
 
 
 def indexed_in_use(document: Document) -> list[IndexedDocument]:

@@ -45,7 +45,7 @@ class SearchService:
             query, scope=search_scope(principal), limit=limit, page=page, filters=filters, sort=sort
         )
         ids = [hit.document_id for hit in results.hits]
-        with self.context.db.write() as session:
+        with self.context.db.read() as session:
             rows = {
                 document.id: document
                 for document in session.scalars(
@@ -60,14 +60,14 @@ class SearchService:
             ]
             snippets = self._snippets(session, query, shown)
             hits = [_hit_view(hit, document, snippets) for hit, document in shown]
-            audit.record(
-                session,
-                actor=principal.username,
-                roles=principal.roles,
-                action=AuditAction.SEARCH,
-                client=client,
-                details={"query": query, "hits": results.total_documents},
-            )
+        audit.append(
+            self.context.db,
+            actor=principal.username,
+            roles=principal.roles,
+            action=AuditAction.SEARCH,
+            client=client,
+            details={"query": query, "hits": results.total_documents},
+        )
         return SearchResultsView(
             query=query,
             total=results.total_documents,
@@ -86,21 +86,21 @@ class SearchService:
         authorize(principal.roles, Action.READ_RECORD)
         limit = max(1, min(limit, MAX_SUGGESTIONS))
         ids = self.context.index.suggest(typed, scope=search_scope(principal), limit=limit)
-        with self.context.db.write() as session:
+        with self.context.db.read() as session:
             rows = {d.id: d for d in session.scalars(select(Document).where(Document.id.in_(ids)))}
             suggestions = [
                 Suggestion(document_id=d.id, reference_code=d.reference_code, title=d.title)
                 for d in (rows.get(i) for i in ids)
                 if d is not None and document_visible(principal, d)
             ]
-            audit.record(
-                session,
-                actor=principal.username,
-                roles=principal.roles,
-                action=AuditAction.SEARCH_SUGGEST,
-                client=client,
-                details={"query": typed, "hits": len(suggestions)},
-            )
+        audit.append(
+            self.context.db,
+            actor=principal.username,
+            roles=principal.roles,
+            action=AuditAction.SEARCH_SUGGEST,
+            client=client,
+            details={"query": typed, "hits": len(suggestions)},
+        )
         return SuggestionsView(query=typed, suggestions=suggestions)
 
     def _snippets(self, session: Session, query: str, shown: list[tuple[DocumentHit, Document]]) -> Snippets:

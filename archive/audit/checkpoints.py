@@ -276,12 +276,17 @@ def write_checkpoint(session: Session, store: BlobStore, key: Ed25519PrivateKey)
 
 def maybe_checkpoint(session: Session, store: BlobStore, key: Ed25519PrivateKey, *, every: int) -> Checkpoint | None:
     """Write a checkpoint when at least `every` events were appended since the last valid one."""
+    return write_checkpoint(session, store, key) if checkpoint_due(session, store, key, every=every) else None
+
+
+def checkpoint_due(session: Session, store: BlobStore, key: Ed25519PrivateKey, *, every: int) -> bool:
+    """Whether at least `every` events were appended since the last valid checkpoint (a read: no lock needed)."""
     if every < 1:
         raise InvalidInput(f"checkpoint interval must be at least 1 event, not {every}")
     latest = latest_valid_checkpoint(store, public_key_raw(key))
     after = latest.last_event_id if latest is not None else 0
     since = session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.id > after)) or 0
-    return write_checkpoint(session, store, key) if since >= every else None
+    return since >= every
 
 
 def _anchor_payload(last_pruned_id: int, last_pruned_hash: str, pruned_total: int) -> bytes:

@@ -5,12 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import threading
+import weakref
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from archive.db import Database
 from archive.events import AuditAction
 from archive.models import AuditEvent, utcnow
 
@@ -60,6 +64,99 @@ def record(
     session.add(event)
     session.flush()
     return event
+
+
+def append(
+    db: Database,
+    *,
+    actor: str,
+    action: AuditAction,
+    outcome: str = "success",
+    target: str | None = None,
+    client: str | None = None,
+    details: dict[str, Any] | None = None,
+    roles: Iterable[str] | None = None,
+) -> None:
+    """The event of a read (or a refusal), committed before this returns, after the read's own transaction.
+
+    The read ran in `db.read()`, without the write lock; only the append is serialised, so the chain head it
+    extends is the newest one (`record` reads it under the lock). Appends that arrive while another is being
+    committed are committed together in the next write (one lock, one fsync for all of them): nothing is
+    batched across a response, every caller waits for the commit that holds its own event."""
+    fields = {
+        "actor": actor,
+        "action": action,
+        "outcome": outcome,
+        "target": target,
+        "client": client,
+        "details": details,
+        "roles": roles,
+    }
+    with _appenders_guard:
+        appender = _appenders.setdefault(db, _GroupAppender(db))
+    appender.append(fields)
+
+
+@dataclass
+class _Pending:
+    fields: dict[str, Any]
+    done: bool = False
+    error: BaseException | None = None
+
+
+class _GroupAppender:
+    """Group commit: the first caller to find no commit under way writes everything queued so far."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._changed = threading.Condition()
+        self._queue: list[_Pending] = []
+        self._writing = False
+
+    def append(self, fields: dict[str, Any]) -> None:
+        mine = _Pending(fields)
+        with self._changed:
+            self._queue.append(mine)
+            while not mine.done:
+                if self._writing:
+                    self._changed.wait()
+                    continue
+                batch, self._queue, self._writing = self._queue, [], True
+                self._changed.release()
+                try:
+                    self._commit(batch)
+                finally:
+                    self._changed.acquire()
+                    self._writing = False
+                    self._changed.notify_all()
+        if mine.error is not None:
+            raise mine.error
+
+    def _commit(self, batch: list[_Pending]) -> None:
+        try:
+            self._write(batch)
+        except Exception:  # one bad event must not cost the others theirs: each alone, its own outcome
+            for pending in batch:
+                try:
+                    self._write([pending])
+                except Exception as exc:  # handed to its caller, which raises it
+                    pending.error = exc
+        except BaseException as exc:  # interrupted: nobody's event is known to be written
+            for pending in batch:
+                pending.error = exc
+            raise
+        finally:
+            for pending in batch:
+                pending.done = True
+
+    def _write(self, batch: list[_Pending]) -> None:
+        with self.db.write() as session:
+            for pending in batch:
+                record(session, **pending.fields)
+
+
+_appenders: weakref.WeakKeyDictionary[Database, _GroupAppender] = weakref.WeakKeyDictionary()
+_appenders_guard = threading.Lock()
 
 
 def _chained_fields(
