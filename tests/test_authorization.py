@@ -112,6 +112,7 @@ ALL = frozenset(ROLES)
 POLICY: dict[tuple[str, str], Row] = {
     ("GET", "/healthz"): Row(None),
     ("GET", "/"): Row(None),
+    ("GET", "/docs"): Row(None),  # the API documentation page; its spec, /openapi.json, is public too
     ("POST", "/api/v1/auth/login"): Row(None, body=lambda ids: {"username": "probe", "password": "probe password"}),
     ("POST", "/api/v1/auth/logout"): Row(ALL, fresh_token=True),
     # records

@@ -21,6 +21,7 @@ from api.ingest.batches import BatchService
 from api.ingest.service import IngestService
 from api.wiring import Context
 from archive.models import IngestJob
+from ingest.engines.sidecar import is_sidecar
 from ingest.grouping import PlannedItem
 from tests.actors import ARCHIVIST, account
 from tests.conftest import make_context
@@ -141,7 +142,9 @@ def test_stopping_serve_ends_its_workers(tmp_path: Path) -> None:  # uvicorn tak
     try:
         batch = BatchService(context).create(actor=ARCHIVIST, fonds="F001", languages="eng").id
         folder = page_folder(tmp_path / "in" / "item")
-        IngestService(context).submit_item(batch, PlannedItem("item", tuple(sorted(folder.iterdir()))), actor=ARCHIVIST)
+        IngestService(context).submit_item(
+            batch, PlannedItem("item", tuple(sorted(f for f in folder.iterdir() if not is_sidecar(f)))), actor=ARCHIVIST
+        )
         process = start(["serve", "--port", str(free_port())], tmp_path / "var")  # resumes the queued job
         stop_and_check(process, context, signal.SIGTERM)
     finally:
