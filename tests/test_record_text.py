@@ -13,7 +13,6 @@ from rich.console import Console
 from sqlalchemy import select
 
 from api.access.users import UserService
-from api.cli.ingesting import ingest_paths
 from api.cli.searching import snippet_line
 from api.http.app import create_app
 from api.ingest.batches import BatchService
@@ -24,6 +23,7 @@ from archive.errors import NotFound
 from archive.models import AuditEvent, Page
 from tests.actors import STAFF, account, bearer
 from tests.conftest import Cli, make_context
+from tests.intake import ingest_paths
 from tests.pages import render
 
 
@@ -47,9 +47,9 @@ def record(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Record]:
     account(context, "archivist", ["archivist"])  # the account the CLI acts as
     headers = bearer(context, "clerk", ["archivist"])
     clerk = UserService(context).principal("clerk")
-    batch = BatchService(context).create(actor=clerk, fonds="TXT", languages="eng", level="public")["id"]
+    batch = BatchService(context).create(actor=clerk, fonds="TXT", languages="eng", level="public").id
     outcome = ingest_paths(context, [scans], actor=clerk, batch_id=batch)  # the sub-folder is one item
-    document_id = int(outcome.jobs[0]["document_id"])
+    document_id = int(outcome.jobs[0].document_id or 0)
     with context.db.session() as session:
         pages = session.scalars(
             select(Page).where(Page.document_id == document_id, Page.current.is_(True)).order_by(Page.number)

@@ -24,7 +24,15 @@ from api.views.ingest import Accepted, BatchList, BatchStatus, BatchSummary, Tem
 from api.views.report_html import render_report
 
 router = APIRouter(prefix="/api/v1", tags=["batches"])
-REPORT_MEDIA: dict[int | str, dict[str, Any]] = {200: {"content": {"application/json": {}, "text/html": {}}}}
+REPORT_MEDIA: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The batch report: JSON (the default), or a readable HTML page with ?format=html",
+        "content": {
+            "application/json": {"schema": {"type": "object", "additionalProperties": True}},
+            "text/html": {"schema": {"type": "string"}},
+        },
+    }
+}
 upload_router = APIRouter(prefix="/api/v1", tags=["batches"], route_class=SpoolingRoute)  # bodies spooled once
 
 
