@@ -177,7 +177,7 @@ def test_simultaneous_edits_through_two_processes_agree(installation: Installati
         report = AuditService(context).verify(AUDITOR)
     finally:
         context.close()
-    assert report["ok"] is True, report
+    assert report.ok is True, report
     assert updates == Counter({f"document:{d}": 2 * ROUNDS for d in documents})  # every change is in the log
     for document, last_title in final.items():
         word = last_title.split()[-1]
