@@ -339,6 +339,7 @@ def test_every_route_has_a_policy_row(matrix: Fixture) -> None:
     assert set(POLICY) - served == set(), "policy rows for routes that do not exist"
 
 
+@pytest.mark.slow  # ~2,000 requests over every route; `make test` runs it
 def test_authorization_matrix_has_no_mismatches(matrix: Fixture) -> None:
     mismatches: list[tuple[Any, ...]] = []
     checked = 0
