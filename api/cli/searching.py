@@ -12,10 +12,8 @@ from rich.text import Text
 
 from api.cli.commands import MAX_ID, JsonOption, lowered, open_as
 from api.cli.output import emit_json, say, stdout
+from api.search.filters import search_filters
 from api.views.search import SearchHit, SearchResultsView, Snippet
-from archive.dates import range_bound
-from archive.values import AccessLevel
-from search.types import SearchFilters
 
 SNIPPET_INDENT = "       "
 WHITESPACE = re.compile(r"\s+")  # a snippet is one line: line breaks of the page text become spaces
@@ -46,15 +44,15 @@ def search(
     """Full-text search: ranked documents with their matching pages and snippets, and facet counts."""
     from api.search.service import SearchService
 
-    filters = SearchFilters(
+    filters = search_filters(
         fonds=fonds,
         series=series,
         batch_id=batch,
-        date_from=range_bound(date_from),
-        date_to=range_bound(date_to, end=True),
+        date_from=date_from,
+        date_to=date_to,
         doc_type=doc_type,
         language=language,
-        level=int(AccessLevel.parse(level)) if level else None,
+        level=level,
     )
     context, actor = open_as(ctx)
     result = SearchService(context).search(

@@ -8,11 +8,9 @@ from fastapi import APIRouter, Query, Request
 
 from api.http.common import Caller, IdFilter, ResultPage, client_of, context_of
 from api.http.openapi import error_responses
+from api.search.filters import search_filters
 from api.search.service import SearchService
 from api.views.search import SearchResultsView, SuggestionsView
-from archive.dates import range_bound
-from archive.values import AccessLevel
-from search.types import SearchFilters
 
 router = APIRouter(prefix="/api/v1/search", tags=["search"])
 
@@ -38,15 +36,15 @@ def search(
     level: str | None = None,
 ) -> SearchResultsView:
     """Ranked documents with their matching pages, snippets and facet counts; all under the caller's clearance."""
-    filters = SearchFilters(
+    filters = search_filters(
         fonds=fonds,
         series=series,
         batch_id=batch,
-        date_from=range_bound(date_from),
-        date_to=range_bound(date_to, end=True),
+        date_from=date_from,
+        date_to=date_to,
         doc_type=type,
         language=language,
-        level=int(AccessLevel.parse(level)) if level else None,
+        level=level,
     )
     return SearchService(context_of(request)).search(
         caller, q, limit=limit, page=page, filters=filters, sort=sort, client=client_of(request)
