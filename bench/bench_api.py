@@ -32,6 +32,7 @@ from api.access.accounts import AccountService
 from api.access.users import UserService
 from api.cli.ingesting import ingest_paths
 from api.ingest.batches import BatchService
+from api.ingest.intake import IngestRequest
 from api.wiring import build_context
 from archive.models import Document
 from archive.values import Role
@@ -91,12 +92,12 @@ def build_archive(home: Path) -> tuple[str, list[int]]:
             clearance="top_secret",
         )
         reader = users.principal("reader")
-        batch = BatchService(context).create(actor=reader, fonds="F001", languages="chi_sim+eng")["id"]
+        batch = BatchService(context).create(actor=reader, fonds="F001", languages="chi_sim+eng").id
         scans = write_sample_batch(home.parent / "scans")
-        ingest_paths(context, scans, actor=reader, batch_id=batch)
+        ingest_paths(context, IngestRequest(paths=list(scans), batch_id=batch), actor=reader)
         with context.db.read() as session:
             ids = list(session.scalars(select(Document.id).order_by(Document.id)))
-        return str(users.issue_token(reader, "reader", label="bench")["token"]), ids
+        return str(users.issue_token(reader, "reader", label="bench").token), ids
     finally:
         context.close()
 

@@ -19,6 +19,7 @@ from api.preservation.backup_drill import DrillService
 from api.preservation.backup_targets import BackupTargets, TargetSpec
 from api.preservation.backups import BackupService
 from api.preservation.maintenance import MaintenanceService
+from api.preservation.verification import VerificationService
 from api.wiring import Context, build_context
 from archive.access import Principal
 from archive.hashing import CHUNK
@@ -87,8 +88,8 @@ def main() -> None:
         raw_sha256(paths)  # warm the page cache, as for the verification pass
         raw = min(raw_sha256(paths), raw_sha256(paths))
         operator = Principal("bench-sysadmin", frozenset({Role.SYSADMIN}), AccessLevel.TOP_SECRET)
-        report = MaintenanceService(context).verify(operator, level="full")
-        ours = float(report["seconds"])
+        report = VerificationService(context).verify(operator, level="full")
+        ours = float(report.seconds)
         BackupTargets(context).add(operator, TargetSpec(name="bench", kind="local", path=str(root / "backup")))
         backup = BackupService(context).run(operator, target="bench")
         drill = DrillService(context).drill(operator, target="bench")
@@ -96,12 +97,12 @@ def main() -> None:
     gb = total / 1e9
     print(f"objects: {objects} x {mib} MiB = {total / 2**20:.0f} MiB (random bytes), local store, page cache warm")
     print(f"raw streaming SHA-256:       {raw:6.2f} s  {gb / raw:5.2f} GB/s")
-    print(f"dangan verify --level full:  {ours:6.2f} s  {gb / ours:5.2f} GB/s  (status {report['status']})")
+    print(f"dangan verify --level full:  {ours:6.2f} s  {gb / ours:5.2f} GB/s  (status {report.status})")
     print(f"verification / raw SHA-256 throughput: {raw / ours:.2f}x  (goal >= 0.80x)")
     print(
-        f"backup run: {backup.get('status')} ; restore drill: {drill['seconds']:.2f} s for "
-        f"{drill['bytes_restored'] / 2**20:.0f} MiB restored, RTO {drill['rto_seconds_per_gb']:.1f} s/GB "
-        f"(drill status {drill['status']})"
+        f"backup run: {backup.status} ; restore drill: {drill.seconds:.2f} s for "
+        f"{drill.bytes_restored / 2**20:.0f} MiB restored, RTO {drill.rto_seconds_per_gb or 0:.1f} s/GB "
+        f"(drill status {drill.status})"
     )
 
 

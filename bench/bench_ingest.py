@@ -26,6 +26,7 @@ from sqlalchemy import select
 
 from api.cli.ingesting import ingest_paths
 from api.ingest.batches import BatchService
+from api.ingest.intake import IngestRequest
 from api.wiring import build_context
 from archive.access import Principal
 from archive.models import Document, IngestJob
@@ -101,12 +102,12 @@ def dangan(pages: list[Path], home: Path) -> tuple[float, dict[str, str], float]
     context = build_context(Settings(home=home, workers=WORKERS))
     try:
         archivist = Principal("bench-archivist", frozenset({Role.ARCHIVIST}), AccessLevel.TOP_SECRET)
-        batch = BatchService(context).create(actor=archivist, fonds="B01", languages=LANGUAGES)["id"]
+        batch = BatchService(context).create(actor=archivist, fonds="B01", languages=LANGUAGES).id
         started = time.perf_counter()
-        outcome = ingest_paths(context, pages, actor=archivist, batch_id=batch)
+        outcome = ingest_paths(context, IngestRequest(paths=list(pages), batch_id=batch), actor=archivist)
         elapsed = time.perf_counter() - started
         if outcome.exit_code() != 0:
-            raise SystemExit(f"ingest failed: {outcome.as_dict()}")
+            raise SystemExit(f"ingest failed: {outcome.as_json()}")
         with context.db.session() as session:
             texts = {d.original_filename: "\n".join(p.text for p in d.pages) for d in session.scalars(select(Document))}
             timings = [job.options["timing"] for job in session.scalars(select(IngestJob))]
