@@ -117,7 +117,7 @@ def test_a_returned_batch_is_resampled_only_after_rescans(context: Context, tmp_
     with pytest.raises(Conflict, match="unchanged"):
         acceptance.draw(batch, actor=REVIEWER)  # nothing rescanned: no new sample, so no new verdict
     rescan = render(tmp_path / "rescan", "north.png", "Survey of the north quarter", "eng", seed=77)
-    new_page = ReviewService(context).replace(failed, rescan, actor=ARCHIVIST, ocr=ocr_in_child)["page_id"]
+    new_page = ReviewService(context).replace(failed, rescan, actor=ARCHIVIST, ocr=ocr_in_child).page_id
     resample = acceptance.draw(batch, actor=REVIEWER, percent=5, minimum=1)
     assert resample["reason"] == "resample"
     assert new_page in {row["page_id"] for row in resample["pages"] if row["changed"]}

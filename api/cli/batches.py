@@ -309,7 +309,7 @@ def replace(ctx: typer.Context, page_id: IdArgument, rescan: Path, json_out: Jso
         result,
         json_out,
         [
-            f"page {result['document_id']}/{result['page']} is now version {result['version']} "
-            f"(page id {result['page_id']}, review {result['review']})"
+            f"page {result.document_id}/{result.page} is now version {result.version} "
+            f"(page id {result.page_id}, review {result.review or 'none'})"
         ],
     )

@@ -22,6 +22,7 @@ from api.ingest.service import IngestService
 from api.runners.local import ocr_in_child
 from api.views.ingest import Accepted, BatchList, BatchStatus, BatchSummary, TemplateChange
 from api.views.report_html import render_report
+from api.views.review import PageReviewView
 
 router = APIRouter(prefix="/api/v1", tags=["batches"])
 REPORT_MEDIA: dict[int | str, dict[str, Any]] = {
@@ -208,7 +209,7 @@ def change_template(request: Request, code: str, caller: Caller, body: TemplateI
 
 
 @router.post("/pages/{page_id}/review", responses=error_responses(403, 404, 409))
-def review_page(request: Request, page_id: Id, caller: Caller, body: ReviewIn) -> dict[str, Any]:
+def review_page(request: Request, page_id: Id, caller: Caller, body: ReviewIn) -> PageReviewView:
     service = ReviewService(context_of(request))
     if body.action == "accept":
         return service.accept(page_id, actor=caller, note=body.note)
@@ -221,7 +222,7 @@ def rescan_page(
     page_id: Id,
     caller: Caller,
     file: Annotated[UploadFile, File(description="The rescanned page image")],
-) -> dict[str, Any]:
+) -> PageReviewView:
     """Replace a page with a rescan; OCR runs in a child process, never in the request's own process."""
     context = context_of(request)
     name = upload_name(file, fallback="rescan")

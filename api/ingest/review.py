@@ -7,12 +7,12 @@ import shutil
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.search.rows import index_current
+from api.views.review import PageReviewView, page_review_view
 from api.wiring import Context
 from archive.access import Principal
 from archive.audit import log as audit
@@ -37,13 +37,13 @@ class ReviewService:
     def __init__(self, context: Context) -> None:
         self.context = context
 
-    def accept(self, page_id: int, *, actor: Principal, note: str | None = None) -> dict[str, Any]:
+    def accept(self, page_id: int, *, actor: Principal, note: str | None = None) -> PageReviewView:
         return self._decide(page_id, PageReview.ACCEPTED, actor=actor, note=note)
 
-    def reject(self, page_id: int, *, actor: Principal, reason: str) -> dict[str, Any]:
+    def reject(self, page_id: int, *, actor: Principal, reason: str) -> PageReviewView:
         return self._decide(page_id, PageReview.REJECTED, actor=actor, note=reason)
 
-    def _decide(self, page_id: int, review: PageReview, *, actor: Principal, note: str | None) -> dict[str, Any]:
+    def _decide(self, page_id: int, review: PageReview, *, actor: Principal, note: str | None) -> PageReviewView:
         authorize(actor.roles, Action.REVIEW_PAGE)
         with self.context.db.write() as session:
             page = _current_page(session, page_id, actor)
@@ -60,13 +60,13 @@ class ReviewService:
                 details={"document": page.document_id, "page": page.number, "note": note},
             )
             _settle_document(session, page.document)
-            document_id, view = page.document_id, page_view(page)
+            document_id, view = page.document_id, page_review_view(page)
         index_current(self.context, [document_id])  # a rejected page's text leaves the index; an accepted one returns
         return view
 
     def replace(
         self, page_id: int, rescan: Path, *, actor: Principal, ocr: OcrCall, display_name: str | None = None
-    ) -> dict[str, Any]:
+    ) -> PageReviewView:
         """OCR the rescan, splice it into the access copy, and make it the page's current version."""
         authorize(actor.roles, Action.REVIEW_PAGE)
         with self.context.db.read() as session:
@@ -105,7 +105,7 @@ class ReviewService:
 
     def _file_rescan(
         self, page_id: int, rescan: Path, spliced: Path, result: OcrResult, *, actor: Principal, media_type: str
-    ) -> dict[str, Any]:
+    ) -> PageReviewView:
         store = self.context.store
         original_sha, pdf_sha = sha256_file(rescan)[0], sha256_file(spliced)[0]
         original = store.put_file(content_key(original_sha), rescan, expected_sha256=original_sha)
@@ -181,32 +181,9 @@ class ReviewService:
             )
             _settle_document(session, document)
             document_id = document.id
-            view = page_view(page)
+            view = page_review_view(page)
         index_current(self.context, [document_id])
         return view
-
-
-def page_view(page: Page) -> dict[str, Any]:
-    return {
-        "page_id": page.id,
-        "document_id": page.document_id,
-        "page": page.number,
-        "version": page.version,
-        "review": page.review,
-        "note": page.review_note,
-        "reviewed_by": page.reviewed_by,
-        "ocr_confidence": page.ocr_confidence,
-        "findings": [
-            {
-                "check": f.check,
-                "severity": f.severity,
-                "measured": f.measured,
-                "threshold": f.threshold,
-                "message": f.message,
-            }
-            for f in page.findings
-        ],
-    }
 
 
 def _current_page(session: Session, page_id: int, actor: Principal) -> Page:
