@@ -28,6 +28,7 @@ class ExitCode(IntEnum):
     SEARCH_UNAVAILABLE = 11  # the search index cannot be used; rebuild it
     CONFIGURATION = 12  # a setting is wrong: the message names the variable
     TOO_MANY_ATTEMPTS = 13  # too many failed logins from here; wait
+    DISK_FULL = 14  # a disk the archive writes to is full, or below its free-space reserve; free space
     INTERRUPTED = 130  # stopped with Ctrl-C (128 + SIGINT)
 
 
@@ -37,6 +38,9 @@ class DanganError(Exception):
     exit_code: ClassVar[int] = ExitCode.FAILED
     http_status: ClassVar[int] = 500
     code: ClassVar[str] = "error"
+    # A passing fault (a store or catalogue out of reach, a full disk): the work waits and is tried again,
+    # instead of ending as failed. A job that meets one goes to `retrying`, not `failed`.
+    transient: ClassVar[bool] = False
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -125,11 +129,48 @@ class ProcessingFailed(DanganError):
 
 
 class StorageUnavailable(DanganError):
-    """The object store cannot be reached or refused an operation."""
+    """The object store (or the catalogue) cannot be reached or refused an operation; try again later.
+
+    `retry_after`: seconds after which a new try may succeed (HTTP `Retry-After`), when known."""
 
     exit_code = ExitCode.STORAGE_UNAVAILABLE
     http_status = 503
     code = "storage_unavailable"
+    transient = True
+
+    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class StorageTimeout(StorageUnavailable):
+    """The object store did not answer in time (a slow or black-holed server)."""
+
+    http_status = 504
+    code = "storage_timeout"
+
+
+class CatalogueBusy(StorageUnavailable):
+    """The catalogue stayed locked by other writers (or unreachable) longer than the bounded wait."""
+
+    code = "catalogue_busy"
+
+
+class InsufficientStorage(DanganError):
+    """A disk the archive writes to is full, or would fall below the configured free-space reserve.
+
+    `place` names what was being written (spool, object store, catalogue, index, audit log, backup target);
+    `needed_bytes` is how much more free space the operation needs, when known."""
+
+    exit_code = ExitCode.DISK_FULL
+    http_status = 507
+    code = "insufficient_storage"
+    transient = True
+
+    def __init__(self, message: str, *, place: str = "disk", needed_bytes: int | None = None) -> None:
+        super().__init__(message)
+        self.place = place
+        self.needed_bytes = needed_bytes
 
 
 class IntegrityFailure(DanganError):

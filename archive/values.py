@@ -68,7 +68,8 @@ class BatchStatus(enum.StrEnum):
 
 class JobState(enum.StrEnum):
     QUEUED = "queued"
-    PROCESSING = "processing"
+    PROCESSING = "processing"  # held by a live worker's lease (IngestJob.lease_owner / lease_expires_at)
+    RETRYING = "retrying"  # met a passing fault (store down, disk full, catalogue busy): runs again after not_before
     NEEDS_REVIEW = "needs_review"  # filed, with pages held by the quality gate
     DONE = "done"
     FAILED = "failed"

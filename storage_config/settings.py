@@ -59,6 +59,25 @@ class ServerOptions(BaseModel):
     workers: int = Field(default=1, ge=1)
 
 
+class FaultOptions(BaseModel):
+    """How the archive meets passing faults (DANGAN_FAULTS__<NAME>): leases, retries, reserves."""
+
+    # A worker holds a job by a lease it renews every third of this; a job whose lease ran out is taken over.
+    job_lease_seconds: float = Field(default=60.0, ge=1.0)
+    # A job that met a passing fault waits this long before its next try, doubling up to the maximum.
+    retry_first_seconds: float = Field(default=5.0, ge=0.0)
+    retry_max_seconds: float = Field(default=300.0, ge=0.0)
+    # Ingest refuses new work when a data disk would fall below this much free space (0: only a full disk).
+    free_space_reserve_mb: int = Field(default=256, ge=0)
+    # One object-store call waits at most this long; it is tried `store_retries` more times with backoff.
+    store_timeout_seconds: float = Field(default=10.0, gt=0.0)
+    store_retries: int = Field(default=2, ge=0)
+    # After a failure that exhausted its retries, calls fail at once for this long (the circuit is open).
+    store_breaker_seconds: float = Field(default=15.0, ge=0.0)
+    # A write transaction waits at most this long for the catalogue's write lock.
+    db_busy_seconds: float = Field(default=30.0, gt=0.0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX, env_nested_delimiter=ENV_NESTING, extra="ignore", case_sensitive=False
@@ -84,6 +103,7 @@ class Settings(BaseSettings):
     audit_checkpoint_every: int = Field(default=1000, ge=1)  # a signed checkpoint after this many new events
     audit_retention_days: int = Field(default=183, ge=183)  # at least six months; pruning never goes further
     server: ServerOptions = Field(default_factory=ServerOptions)
+    faults: FaultOptions = Field(default_factory=FaultOptions)
     backup_targets: dict[str, BackupTargetOptions] = Field(default_factory=dict)
 
     @property

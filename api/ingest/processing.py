@@ -8,6 +8,7 @@ job's end state and the audit event are one transaction: every item is filed exa
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import shutil
 import time
@@ -25,6 +26,7 @@ from archive.catalogue.claims import release_claim
 from archive.db import Database
 from archive.errors import DanganError, UnsupportedFile
 from archive.events import AuditAction
+from archive.jobs import retry_wait, runnable
 from archive.keys import content_key
 from archive.models import Document, IngestJob, utcnow
 from archive.redact import hide_paths
@@ -45,7 +47,9 @@ class JobProcessing:
     def pending_job_ids(self, *, batch_id: int | None = None) -> list[int]:
         """Jobs a crash or shutdown left unfinished, made ready to run again (their half-written objects removed)."""
         with self.db.write() as session:
-            query = select(IngestJob).where(IngestJob.state.in_([JobState.QUEUED, JobState.PROCESSING]))
+            query = select(IngestJob).where(
+                IngestJob.state.in_([JobState.QUEUED, JobState.PROCESSING, JobState.RETRYING])
+            )
             if batch_id is not None:
                 query = query.where(IngestJob.batch_id == batch_id)
             jobs = list(session.scalars(query.order_by(IngestJob.id)))
@@ -58,9 +62,10 @@ class JobProcessing:
         return ids
 
     def queued_job_ids(self) -> list[int]:
-        """Jobs waiting for a runner, oldest first (queued by any process of the installation)."""
+        """Jobs waiting for a runner, oldest first (queued by any process of the installation), and retrying
+        jobs whose wait is over."""
         with self.db.read() as session:
-            query = select(IngestJob.id).where(IngestJob.state == JobState.QUEUED).order_by(IngestJob.id)
+            query = select(IngestJob.id).where(runnable(utcnow())).order_by(IngestJob.id)
             return list(session.scalars(query))
 
     def index_unindexed(self) -> int:
@@ -107,7 +112,10 @@ class JobProcessing:
             result = ocr(request)
             self._file(job_id, list(sources), options, result, seconds=time.perf_counter() - started)
         except DanganError as exc:
-            self._fail(job_id, exc.message, seconds=time.perf_counter() - started)
+            if exc.transient:  # a passing fault: the job waits and runs again, it does not fail
+                self._retry_later(job_id, exc)
+            else:
+                self._fail(job_id, exc.message, seconds=time.perf_counter() - started)
         except Exception as exc:  # a bug or an engine crash must still end the job, with the reason kept
             log.exception("job %s crashed", job_id)
             self._fail(
@@ -120,10 +128,27 @@ class JobProcessing:
         with self.db.write() as session:
             claimed = session.execute(
                 update(IngestJob)
-                .where(IngestJob.id == job_id, IngestJob.state == JobState.QUEUED)
+                .where(IngestJob.id == job_id, runnable(utcnow()))
                 .values(state=JobState.PROCESSING, started_at=utcnow(), attempts=IngestJob.attempts + 1)
             )
             return bool(claimed.rowcount)  # type: ignore[attr-defined]
+
+    def _retry_later(self, job_id: int, exc: DanganError) -> None:
+        """Back to waiting after a passing fault, with the reason kept and a growing, jittered wait."""
+        faults = self.context.settings.faults
+        reason = hide_paths(exc.message, self.context.settings.private_paths)
+        with self.db.write() as session:
+            job = session.get(IngestJob, job_id)
+            assert job is not None
+            if job.options.get("pending_keys"):
+                try:
+                    recover_orphans(session, self.context.store, job)
+                except DanganError:  # the store is what failed: the next try cleans up
+                    log.warning("job %s: could not remove its unfiled objects yet", job_id)
+            wait = retry_wait(job.attempts, first=faults.retry_first_seconds, maximum=faults.retry_max_seconds)
+            job.state, job.error = JobState.RETRYING, reason
+            job.not_before = utcnow() + dt.timedelta(seconds=wait)
+        log.warning("job %s waits %.0f s before its next try: %s", job_id, wait, reason)
 
     def _fail(self, job_id: int, reason: str, *, seconds: float) -> None:
         reason = hide_paths(reason, self.context.settings.private_paths)  # job errors are shown to users
