@@ -53,7 +53,7 @@ def retrying_note(run: IngestRun) -> str:
     first = next(job for job in run.jobs if job.state == JobState.RETRYING)
     return (
         f"{run.summary.retrying} item(s) were kept, not lost, and wait: {first.error}; they are filed by the next "
-        f"`dangan serve` or `dangan ingest DIR --resume --batch {run.batch_id}` once it is back"
+        f"`dangan serve` or `dangan ingest DIR --resume --batch {run.batch_id}` once that has passed"
     )
 
 
