@@ -64,3 +64,8 @@ class BlobStore(Protocol):
     def iter_keys(self, prefix: str = "") -> Iterator[str]:
         """Every key under prefix, in no particular order."""
         ...
+
+    def check_available(self) -> None:
+        """Without any I/O: raise StorageUnavailable (with retry_after) when the store is known to be out of reach
+        (its circuit breaker is open); return when it may be called. Cheap enough for every request."""
+        ...

@@ -21,9 +21,9 @@ import urllib3
 from minio import Minio
 from minio.error import MinioException, S3Error
 from urllib3.exceptions import HTTPError
-from urllib3.util import Retry, Timeout
+from urllib3.util import Timeout
 
-from archive.errors import ConfigurationError, IntegrityFailure, NotFound, StorageUnavailable
+from archive.errors import ConfigurationError, IntegrityFailure, NotFound, StorageTimeout, StorageUnavailable
 from archive.hashing import CHUNK, sha256_file, sha256_stream
 from archive.ports import BlobInfo, check_key
 
@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 SHA256_METADATA = "x-amz-meta-sha256"
 _MISSING_KEY_CODES = frozenset({"NoSuchKey", "NoSuchObject"})
 _HEX_SHA256 = re.compile(r"[0-9a-f]{64}")
-_CLIENT_ERRORS = (MinioException, HTTPError)
+# What the SDK and urllib3 raise when the server is slow, gone or garbled (OSError: a reset or refused socket).
+_TRANSPORT_ERRORS = (MinioException, HTTPError, OSError)
 
 
 class S3BlobStore:
@@ -99,9 +100,15 @@ class S3BlobStore:
                     ) from exc
                 raise
 
+    @property
+    def where(self) -> str:
+        """The server and bucket, as messages name them."""
+        return f"S3 server {self.endpoint}, bucket {self.bucket}"
+
     @contextmanager
     def _talking(self, action: str) -> Iterator[None]:
-        """Turn SDK and transport errors into StorageUnavailable naming where and what failed."""
+        """Turn SDK and transport errors into StorageTimeout (no answer in time) or StorageUnavailable (refused,
+        dropped, a 5xx or another refusal), naming where and what failed."""
         try:
             yield
         except S3Error as exc:
@@ -109,11 +116,8 @@ class S3BlobStore:
                 f"S3 server {self.endpoint} (bucket {self.bucket}) refused to {action}: {exc.code}: "
                 f"{exc.message}; check the credentials, the bucket and the server's logs"
             ) from exc
-        except _CLIENT_ERRORS as exc:
-            raise StorageUnavailable(
-                f"cannot reach S3 server {self.endpoint} (bucket {self.bucket}) to {action}: {exc}; "
-                "check that the server is running and DANGAN_STORAGE__S3__ENDPOINT/SECURE are right"
-            ) from exc
+        except _TRANSPORT_ERRORS as exc:
+            raise transport_error(exc, f"S3 server {self.endpoint} (bucket {self.bucket})", action) from exc
 
     def put_file(self, key: str, path: Path, *, expected_sha256: str | None = None) -> BlobInfo:
         check_key(key)
@@ -185,7 +189,7 @@ class S3BlobStore:
                 if exc.code in _MISSING_KEY_CODES:
                     raise NotFound(f"object {key} is missing from bucket {self.bucket}") from exc
                 raise
-        raw = _ResponseStream(response, where=f"{key} from S3 server {self.endpoint} (bucket {self.bucket})")
+        raw = _ResponseStream(response, server=f"S3 server {self.endpoint} (bucket {self.bucket})", key=key)
         return io.BufferedReader(raw, buffer_size=CHUNK)
 
     def stat(self, key: str) -> BlobInfo | None:
@@ -204,6 +208,9 @@ class S3BlobStore:
         with self._talking(f"delete {key}"):
             self._client.remove_object(self.bucket, key)  # S3 answers 204 for absent keys too
 
+    def check_available(self) -> None:
+        """This client keeps no memory of failures; storage_config.resilience.ResilientStore adds the breaker."""
+
     def iter_keys(self, prefix: str = "") -> Iterator[str]:
         with self._talking(f"list keys under {prefix!r}"):
             for found in self._client.list_objects(self.bucket, prefix=prefix or None, recursive=True):
@@ -212,16 +219,59 @@ class S3BlobStore:
 
 
 def _http_client(timeout_seconds: float) -> urllib3.PoolManager:
-    """Fail fast-ish when the server is down: minio's default waits 5 minutes and retries 5 times."""
+    """Every request ends within the timeout; urllib3 never retries (ResilientStore retries whole calls, with
+    backoff, behind a breaker): minio's default waits 5 minutes and retries 5 times."""
     if timeout_seconds <= 0:
         raise ConfigurationError(f"S3 timeout must be positive, got {timeout_seconds}")
     return urllib3.PoolManager(
-        timeout=Timeout(connect=min(10.0, timeout_seconds), read=timeout_seconds),
+        timeout=Timeout(connect=timeout_seconds, read=timeout_seconds),
         maxsize=10,
         cert_reqs="CERT_REQUIRED",
         ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(),
-        retries=Retry(total=3, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]),
+        retries=False,
     )
+
+
+def transport_error(exc: BaseException, server: str, action: str) -> StorageUnavailable:
+    """StorageTimeout when the server did not answer in time, else StorageUnavailable (refused, reset, 5xx)."""
+    if _timed_out(exc):
+        return StorageTimeout(
+            f"{server} did not answer in time to {action}; check that the server is up and not overloaded, "
+            "or raise DANGAN_FAULTS__STORE_TIMEOUT_SECONDS"
+        )
+    return StorageUnavailable(
+        f"cannot reach {server} to {action}: {_reason(exc)}; check that the server is running and "
+        "DANGAN_STORAGE__S3__ENDPOINT/SECURE are right"
+    )
+
+
+def _timed_out(exc: BaseException) -> bool:
+    """Whether a timeout is anywhere in the chain (urllib3 wraps socket timeouts in its own errors)."""
+    seen: set[int] = set()
+    todo: list[BaseException] = [exc]
+    while todo:
+        current = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, TimeoutError | urllib3.exceptions.TimeoutError):
+            return True
+        linked = [getattr(current, "reason", None), current.__cause__, current.__context__, *current.args]
+        todo.extend(item for item in linked if isinstance(item, BaseException))
+    return False
+
+
+def _reason(exc: BaseException) -> str:
+    """The innermost readable cause: 'Connection refused', 'Connection reset by peer', 'Remote end closed ...'."""
+    reason = getattr(exc, "reason", None)
+    if isinstance(reason, BaseException):
+        return _reason(reason)
+    inner = [arg for arg in exc.args if isinstance(arg, BaseException)]
+    if inner:
+        return _reason(inner[-1])
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or exc.__class__.__name__
 
 
 def _recorded_sha256(metadata: Mapping[str, str] | None) -> str | None:
@@ -268,10 +318,11 @@ class _HashingReader(io.RawIOBase):
 class _ResponseStream(io.RawIOBase):
     """A urllib3 response as a raw stream; closing it gives the connection back to the pool."""
 
-    def __init__(self, response: urllib3.BaseHTTPResponse, *, where: str) -> None:
+    def __init__(self, response: urllib3.BaseHTTPResponse, *, server: str, key: str) -> None:
         super().__init__()
         self._response = response
-        self._where = where
+        self._server = server
+        self._key = key
 
     def readable(self) -> bool:
         return True
@@ -280,8 +331,8 @@ class _ResponseStream(io.RawIOBase):
         view = memoryview(buffer).cast("B")
         try:
             data = self._response.read(len(view))
-        except HTTPError as exc:
-            raise StorageUnavailable(f"reading {self._where} failed midway: {exc}; try again") from exc
+        except _TRANSPORT_ERRORS as exc:
+            raise transport_error(exc, self._server, f"finish reading {self._key}") from exc
         view[: len(data)] = data
         return len(data)
 

@@ -1,6 +1,10 @@
 """Storage backends by name: the one place that turns Settings into a BlobStore.
 
-The S3 backend (and the minio SDK) is imported only when an S3 store is opened."""
+The S3 backend (and the minio SDK) is imported only when an S3 store is opened. An S3 store is wrapped in a
+ResilientStore (timeouts, bounded retries with jittered backoff, a circuit breaker: settings.faults.store_*).
+The local store is not: a file system call cannot be given a timeout, retrying a local disk error (a full
+disk, a permission) only repeats it, and a breaker would turn one unwritable file into refused uploads for
+everyone; its faults are reported by the call itself."""
 
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ from pathlib import Path
 from archive.errors import ConfigurationError
 from archive.ports import BlobStore
 from storage_config.local_store import LocalBlobStore
-from storage_config.settings import Settings
+from storage_config.resilience import ResilientStore
+from storage_config.settings import FaultOptions, Settings
 
 
 def _local_store(settings: Settings) -> BlobStore:
@@ -20,8 +25,8 @@ def _local_store(settings: Settings) -> BlobStore:
 def _s3_store(settings: Settings) -> BlobStore:
     from storage_config.s3_store import S3BlobStore
 
-    options = settings.storage.s3
-    return S3BlobStore(
+    options, faults = settings.storage.s3, settings.faults
+    store = S3BlobStore(
         endpoint=options.endpoint,
         bucket=options.bucket,
         access_key=options.access_key.get_secret_value(),
@@ -30,7 +35,15 @@ def _s3_store(settings: Settings) -> BlobStore:
         region=options.region,
         create_bucket=options.create_bucket,
         verify_writes=options.verify_writes,
+        timeout_seconds=faults.store_timeout_seconds,
     )
+    return resilient(store, where=store.where, faults=faults)
+
+
+def resilient(store: BlobStore, *, where: str, faults: FaultOptions) -> ResilientStore:
+    """`store` behind retries and a circuit breaker, as settings.faults says."""
+    retries, seconds = faults.store_retries, faults.store_breaker_seconds
+    return ResilientStore(store, where=where, retries=retries, breaker_seconds=seconds)
 
 
 STORE_FACTORIES: dict[str, Callable[[Settings], BlobStore]] = {
@@ -59,21 +72,26 @@ def open_target_store(
     secret_key: str = "",
     secure: bool = True,
     region: str | None = None,
+    faults: FaultOptions | None = None,
 ) -> BlobStore:
-    """The BlobStore of a backup target: a local directory or an S3 bucket (created when absent)."""
+    """The BlobStore of a backup target: a local directory or an S3 bucket (created when absent); an S3 one
+    behind the same timeouts, retries and breaker as the primary store (`faults`, default the defaults)."""
     if kind == "local" and path:
         return LocalBlobStore(Path(path))
     if kind == "s3" and endpoint and bucket:
         from storage_config.s3_store import S3BlobStore
 
-        return S3BlobStore(
+        faults = faults or FaultOptions()
+        target = S3BlobStore(
             endpoint=endpoint,
             bucket=bucket,
             access_key=access_key,
             secret_key=secret_key,
             secure=secure,
             region=region,
+            timeout_seconds=faults.store_timeout_seconds,
         )
+        return resilient(target, where=target.where, faults=faults)
     raise ConfigurationError(
         f"backup target of kind {kind!r} needs a path (local) or an endpoint and a bucket (s3); "
         "re-register it with `dangan backup target add`"

@@ -112,6 +112,7 @@ def test_a_folder_with_one_bad_file_still_ingests_the_good_ones(cli: Cli, tmp_pa
         "done": 1,
         "needs_review": 0,
         "failed": 0,
+        "retrying": 0,
         "skipped": 0,
         "rejected": 1,
         "pages": 1,

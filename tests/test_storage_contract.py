@@ -355,3 +355,9 @@ def test_s3_write_verification_catches_a_flipped_byte(s3_server: S3Endpoint, tmp
         unverified = s3_store(flipping, verify_writes=False)  # the proxy really corrupts what is read
         unverified.put_bytes("flipped", b"payload")
         assert read_all(unverified, "flipped") == b"payloae"
+
+
+def test_a_working_store_says_it_is_available(store: BlobStore) -> None:
+    assert store.check_available() is None  # no I/O: what the store knows of its own reachability
+    store.put_bytes("avail/x", b"x")
+    assert store.check_available() is None

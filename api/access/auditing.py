@@ -24,7 +24,7 @@ from api.wiring import Context
 from archive.access import Principal
 from archive.audit import log as audit
 from archive.audit.alerts import AlertRules, compute_alerts
-from archive.audit.checkpoints import checkpoint_due, maybe_checkpoint, write_checkpoint
+from archive.audit.checkpoints import events_after, maybe_checkpoint, sealed_through, write_checkpoint
 from archive.audit.keys import load_or_create_signing_key, public_key_raw
 from archive.audit.query import EXPORT_FORMATS, AuditFilter, export_csv, export_json, query_events, record_export
 from archive.audit.verify import prune_before, verify_audit_log
@@ -37,6 +37,7 @@ from archive.permissions import Action, authorize
 class AuditService:
     def __init__(self, context: Context) -> None:
         self.context = context
+        self._sealed_through: int | None = None  # the last event id the newest known checkpoint seals
 
     def events(self, principal: Principal, flt: AuditFilter) -> AuditEventsView:
         authorize(principal.roles, Action.READ_AUDIT)
@@ -110,14 +111,24 @@ class AuditService:
         return checkpoint_view(checkpoint)
 
     def checkpoint_if_due(self) -> None:
-        """Called after each command and request: a checkpoint every `audit_checkpoint_every` events."""
-        key = load_or_create_signing_key(self.context.settings.resolved_audit_key_path)
+        """Called after each command and request: a checkpoint every `audit_checkpoint_every` events.
+
+        The store is read only when a checkpoint may be due: the event id the last checkpoint seals is
+        remembered, so most requests cost one count in the catalogue and no store call (health and reads
+        stay fast while the store is slow or down). Another process's newer checkpoint only makes it look
+        due sooner; the store is then read and the remembered id brought up to date."""
         every = self.context.settings.audit_checkpoint_every
+        with self.context.db.read() as session:
+            if self._sealed_through is not None and events_after(session, self._sealed_through) < every:
+                return
+        key = load_or_create_signing_key(self.context.settings.resolved_audit_key_path)
+        self._sealed_through = sealed_through(self.context.store, key)
         with self.context.db.read() as session:  # most requests: not due, and no write lock taken for it
-            if not checkpoint_due(session, self.context.store, key, every=every):
+            if events_after(session, self._sealed_through) < every:
                 return
         with self.context.db.write() as session:  # due: checked again under the lock, another process may be first
-            maybe_checkpoint(session, self.context.store, key, every=every)
+            written = maybe_checkpoint(session, self.context.store, key, every=every)
+        self._sealed_through = written.last_event_id if written is not None else None
 
     def prune(self, principal: Principal, *, older_than_days: int) -> PruneView:
         authorize(principal.roles, Action.PRUNE_AUDIT)

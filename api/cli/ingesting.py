@@ -8,6 +8,7 @@ from api.runners.local import local_runner
 from api.views.ingest import FILED_STATES, IngestRun
 from api.wiring import Context
 from archive.access import Principal
+from archive.values import JobState
 
 
 def ingest_paths(context: Context, request: IngestRequest, *, actor: Principal) -> IngestRun:
@@ -25,6 +26,8 @@ def ingest_summary(run: IngestRun) -> list[str]:
             lines.append(
                 f"{job.state:<13}{job.source_name} -> {job.reference_code} ({job.pages} page(s), {job.seconds} s){note}"
             )
+        elif job.state == JobState.RETRYING:
+            lines.append(f"WAITING      {job.source_name} (job {job.id}): {job.error}")
         else:
             lines.append(f"FAILED       {job.source_name}: {job.error}")
     lines += [f"skipped      {item.item}: {item.reason}" for item in run.skipped]
@@ -34,12 +37,24 @@ def ingest_summary(run: IngestRun) -> list[str]:
         lines.append("nothing to ingest: no scans (TIFF, PNG, JPEG or PDF) were found")
     per_page = f" ({counts.wall_seconds / counts.pages:.2f} s/page)" if counts.pages else ""
     where = f"batch {run.batch_id}" if run.batch_id is not None else "no batch made (nothing was accepted)"
+    waiting = f", {counts.retrying} waiting to be tried again" if counts.retrying else ""
     lines.append(
-        f"{where}: {counts.done} done, {counts.needs_review} need review, {counts.failed} failed, "
+        f"{where}: {counts.done} done, {counts.needs_review} need review, {counts.failed} failed{waiting}, "
         f"{counts.skipped} skipped, {counts.rejected} rejected; {counts.pages} page(s) in {counts.wall_seconds} s"
         + per_page
     )
+    if counts.retrying:
+        lines.append(retrying_note(run))
     return lines
+
+
+def retrying_note(run: IngestRun) -> str:
+    """The one line that says what happened to the jobs that wait, and what brings them back."""
+    first = next(job for job in run.jobs if job.state == JobState.RETRYING)
+    return (
+        f"{run.summary.retrying} item(s) were kept, not lost, and wait: {first.error}; they are filed by the next "
+        f"`dangan serve` or `dangan ingest DIR --resume --batch {run.batch_id}` once that has passed"
+    )
 
 
 def print_ingest_summary(run: IngestRun) -> None:

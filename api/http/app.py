@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -20,7 +21,7 @@ from api.http.common import client_of
 from api.http.docs import mount_docs
 from api.http.documents import router as document_routes
 from api.http.documents import upload_routes
-from api.http.errors import register_error_handlers
+from api.http.errors import error_headers, register_error_handlers
 from api.http.headers import SecurityHeaders
 from api.http.openapi import ArchiveAPI
 from api.http.search import router as search_routes
@@ -32,9 +33,12 @@ from api.runners.installation import installation_runner
 from api.runners.local import JobRunner
 from api.wiring import Context
 from archive.audit import log as audit
-from archive.errors import AuthenticationRequired, DanganError, PermissionDenied, TooManyAttempts
+from archive.errors import AuthenticationRequired, DanganError, PermissionDenied, StorageUnavailable
 from archive.events import AuditAction
+from archive.ports import BlobStore
 from archive.redact import hide_paths
+
+log = logging.getLogger(__name__)
 
 
 def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
@@ -74,9 +78,13 @@ def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
 
     @app.middleware("http")
     async def seal_the_log(request: Request, call_next: Any) -> Any:
-        """After each request, a signed checkpoint of the access log when one is due."""
+        """After each request, a signed checkpoint of the access log when one is due. A store out of reach
+        delays the checkpoint to a later request; it never fails this one (the answer is made already)."""
         response = await call_next(request)
-        await run_in_threadpool(sealing.checkpoint_if_due)
+        try:
+            await run_in_threadpool(sealing.checkpoint_if_due)
+        except DanganError as exc:
+            log.warning("no audit checkpoint written yet: %s", exc.message)
         return response
 
     app.add_middleware(UploadGuard, context=context, record_denial=record_denial)  # outermost: before any body
@@ -86,9 +94,7 @@ def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
     async def dangan_error(request: Request, exc: DanganError) -> JSONResponse:
         if isinstance(exc, PermissionDenied | AuthenticationRequired) and request.url.path != "/api/v1/auth/login":
             record_denial(context, request, exc)
-        headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else {}
-        if isinstance(exc, TooManyAttempts) and exc.retry_after is not None:
-            headers["Retry-After"] = str(exc.retry_after)
+        headers = error_headers(exc)
         message = hide_paths(exc.message, context.settings.private_paths)  # no server folder reaches a user
         return JSONResponse({"error": exc.code, "message": message}, status_code=exc.http_status, headers=headers)
 
@@ -96,7 +102,8 @@ def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
 
     @app.get("/healthz", tags=["system"])
     def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+        """The server answers; `store` is what the object store's circuit breaker knows (no call is made)."""
+        return {"status": "ok", "store": store_state(context.store)}
 
     app.include_router(batch_uploads)
 
@@ -106,6 +113,15 @@ def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
     mount_ui(app)
     mount_docs(app)
     return app
+
+
+def store_state(store: BlobStore) -> str:
+    """ "available", or "unavailable" while the store's breaker refuses calls (known without any I/O)."""
+    try:
+        store.check_available()
+    except StorageUnavailable:
+        return "unavailable"
+    return "available"
 
 
 def record_denial(context: Context, request: Request, exc: DanganError) -> None:

@@ -114,7 +114,7 @@ def batch_status(
     "/batches/{batch_id}/files",
     status_code=202,
     response_model=Accepted,
-    responses=error_responses(403, 404, 409, 413, 415, 507),
+    responses=error_responses(403, 404, 409, 413, 415, 503, 507),
 )
 def add_files(
     request: Request,
@@ -216,7 +216,7 @@ def review_page(request: Request, page_id: Id, caller: Caller, body: ReviewIn) -
     return service.reject(page_id, actor=caller, reason=body.note or "")
 
 
-@upload_router.post("/pages/{page_id}/rescan", responses=error_responses(403, 404, 409, 413, 415, 422))
+@upload_router.post("/pages/{page_id}/rescan", responses=error_responses(403, 404, 409, 413, 415, 422, 503))
 def rescan_page(
     request: Request,
     page_id: Id,

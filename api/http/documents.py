@@ -139,7 +139,7 @@ def upload_routes() -> APIRouter:
         "/api/v1/documents",
         status_code=202,
         tags=["ingest"],
-        responses=error_responses(403, 404, 409, 413, 415, 507) | REPLAYED,
+        responses=error_responses(403, 404, 409, 413, 415, 503, 507) | REPLAYED,
     )
     def upload(
         request: Request,

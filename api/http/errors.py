@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from archive.errors import InvalidInput, all_error_classes
+from archive.errors import DanganError, InvalidInput, StorageUnavailable, TooManyAttempts, all_error_classes
 
 MAX_PROBLEMS = 10
 _CODES = {
@@ -39,6 +39,15 @@ def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(Exception, internal_error)
+
+
+def error_headers(exc: DanganError) -> dict[str, str]:
+    """The headers an error answer carries: a Bearer challenge with 401, and `Retry-After` (seconds) when the
+    error knows when a new try may succeed (too many logins; an object store whose circuit breaker is open)."""
+    headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else {}
+    if isinstance(exc, TooManyAttempts | StorageUnavailable) and exc.retry_after is not None:
+        headers["Retry-After"] = str(max(1, int(exc.retry_after)))
+    return headers
 
 
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:

@@ -27,8 +27,9 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.access.users import UserService
+from api.http.errors import error_headers
 from api.wiring import Context
-from archive.errors import AuthenticationRequired, DanganError, PermissionDenied, TooLarge
+from archive.errors import AuthenticationRequired, DanganError, PermissionDenied, StorageUnavailable, TooLarge
 from archive.permissions import Action, authorize
 from archive.text import display_name
 
@@ -85,6 +86,11 @@ class UploadGuard:
             await run_in_threadpool(self.record_denial, self.context, request, exc)
             await _refuse(exc, scope, receive, send)
             return
+        try:  # a store known to be down (its breaker open): 503 with Retry-After before reading the body
+            self.context.store.check_available()
+        except StorageUnavailable as exc:
+            await _refuse(exc, scope, receive, send)
+            return
         max_mb = self.context.settings.max_upload_mb
         cap = upload_limit_bytes(max_mb) + FRAMING_BYTES
         declared = request.headers.get("content-length", "")
@@ -124,9 +130,7 @@ class UploadGuard:
 
 async def _refuse(exc: DanganError, scope: Scope, receive: Receive, send: Send) -> None:
     """The error in the API's one JSON shape; the connection closes, so the unread body is never stored."""
-    headers = {"Connection": "close"}
-    if exc.http_status == 401:
-        headers["WWW-Authenticate"] = "Bearer"
+    headers = {"Connection": "close"} | error_headers(exc)
     response = JSONResponse({"error": exc.code, "message": exc.message}, status_code=exc.http_status, headers=headers)
     await response(scope, receive, send)
 

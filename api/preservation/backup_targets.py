@@ -163,6 +163,7 @@ class BackupTargets:
             secret_key=secret,
             secure=spec.secure,
             region=spec.region,
+            faults=self.context.settings.faults,
         )
 
 

@@ -48,6 +48,8 @@ def verified_copy(store: BlobStore, key: str, expected_sha256: str, folder: Path
                 copy.write(chunk)
     except (DanganError, OSError) as exc:
         copy.close()
+        if isinstance(exc, DanganError) and exc.transient:  # the store is out of reach: nothing is known damaged
+            raise
         return Damaged(None, f"unreadable: {exc.__class__.__name__}")
     if digest.hexdigest() != expected_sha256:
         copy.close()

@@ -81,6 +81,7 @@ class IngestCounts(View):
     done: int
     needs_review: int
     failed: int
+    retrying: int  # met a passing fault (the object store out of reach, a full disk): they run again by themselves
     skipped: int
     rejected: int
     pages: int
@@ -106,11 +107,13 @@ class IngestRun(View):
         wall_seconds: float,
     ) -> IngestRun:
         filed = [job for job in jobs if job.state in FILED_STATES]
+        retrying = sum(1 for job in jobs if job.state == JobState.RETRYING)
         counts = IngestCounts(
             items=len(jobs) + len(skipped) + len(rejected),
             done=sum(1 for job in jobs if job.state == JobState.DONE),
             needs_review=sum(1 for job in jobs if job.state == JobState.NEEDS_REVIEW),
-            failed=len(jobs) - len(filed),
+            failed=len(jobs) - len(filed) - retrying,
+            retrying=retrying,
             skipped=len(skipped),
             rejected=len(rejected),
             pages=sum(job.pages or 0 for job in filed),
@@ -129,6 +132,8 @@ class IngestRun(View):
             return self.rejected[0].exit_code
         if any(job.state == JobState.FAILED for job in self.jobs):
             return int(ProcessingFailed.exit_code)
+        if self.summary.retrying:  # nothing lost, but not all filed yet: the store (or a disk) is out of reach
+            return int(ExitCode.STORAGE_UNAVAILABLE)
         return int(ExitCode.OK)
 
 

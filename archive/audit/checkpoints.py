@@ -283,10 +283,18 @@ def checkpoint_due(session: Session, store: BlobStore, key: Ed25519PrivateKey, *
     """Whether at least `every` events were appended since the last valid checkpoint (a read: no lock needed)."""
     if every < 1:
         raise InvalidInput(f"checkpoint interval must be at least 1 event, not {every}")
+    return events_after(session, sealed_through(store, key)) >= every
+
+
+def sealed_through(store: BlobStore, key: Ed25519PrivateKey) -> int:
+    """The last event id the newest valid checkpoint seals (0 before the first one): reads the store."""
     latest = latest_valid_checkpoint(store, public_key_raw(key))
-    after = latest.last_event_id if latest is not None else 0
-    since = session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.id > after)) or 0
-    return since >= every
+    return latest.last_event_id if latest is not None else 0
+
+
+def events_after(session: Session, event_id: int) -> int:
+    """How many events were appended after `event_id` (a catalogue count, no store call)."""
+    return session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.id > event_id)) or 0
 
 
 def _anchor_payload(last_pruned_id: int, last_pruned_hash: str, pruned_total: int) -> bytes:
