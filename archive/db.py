@@ -40,6 +40,8 @@ from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -310,14 +312,25 @@ class Database:
             attempt += 1
 
     def migrate(self) -> None:
-        """Bring the schema to the newest Alembic revision (idempotent)."""
+        """Bring the schema to the newest Alembic revision (idempotent). A schema already there takes no lock;
+        an upgrade runs as a write unit (SQLite: BEGIN IMMEDIATE), so processes that start together on a new
+        catalogue migrate one after the other instead of failing on each other's half-made tables."""
         config = alembic_config(self.url)
         try:
-            with self.engine.begin() as connection:
-                config.attributes["connection"] = connection
-                command.upgrade(config, "head")
+            if self._schema_is_current(config):
+                return
+            with self.engine.connect() as connection:
+                connection.execution_options(**{_WRITE_UNIT: True})
+                with connection.begin():
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, "head")
         except OperationalError as exc:
             raise ConfigurationError(f"cannot migrate database {self.url!r}: {exc.orig}") from exc
+
+    def _schema_is_current(self, config: Config) -> bool:
+        with self.engine.connect() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
+        return current == set(ScriptDirectory.from_config(config).get_heads())
 
     def is_initialised(self) -> bool:
         return inspect(self.engine).has_table("alembic_version")

@@ -22,6 +22,7 @@ import struct
 import sys
 import threading
 import time
+import traceback
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -113,6 +114,7 @@ def guarded(journal: Journal, step: Callable[[], None]) -> None:
         journal.write("raw", type(exc).__name__, exc)
     except Exception as exc:
         journal.write("error", type(exc).__name__, exc)
+        traceback.print_exc()  # the test keeps the process's stderr beside the journals
 
 
 def ingester(context: Context, setup: dict[str, object], number: int, journal: Journal, until: float) -> None:

@@ -200,6 +200,33 @@ def test_a_unit_that_keeps_meeting_conflicts_ends_with_catalogue_busy(tmp_path: 
     context.close()
 
 
+MIGRATE = """
+import sys, time
+from pathlib import Path
+from archive.db import Database
+database, go = Database(sys.argv[1]), Path(sys.argv[2])
+while not go.exists():
+    time.sleep(0.01)
+database.migrate()
+"""
+
+
+def test_processes_starting_together_on_a_new_catalogue_migrate_one_after_the_other(tmp_path: Path) -> None:
+    url, go = f"sqlite:///{tmp_path / 'catalogue.sqlite3'}", tmp_path / "go"
+    starters = [
+        subprocess.Popen([sys.executable, "-c", MIGRATE, url, str(go)], cwd=ROOT, stderr=subprocess.PIPE)
+        for _ in range(3)
+    ]
+    time.sleep(2)  # all three imported and waiting (a late one still migrates: it finds the schema made)
+    go.touch()
+    for starter in starters:
+        _out, errors = starter.communicate(timeout=WAIT * 4)
+        assert starter.returncode == 0, errors.decode()
+    database = Database(url)
+    assert database.is_initialised()
+    database.dispose()
+
+
 # --- a full disk, an unopenable file ----------------------------------------------------------------------------
 
 
