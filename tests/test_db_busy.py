@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from api.access.auditing import AuditService
@@ -27,7 +28,7 @@ from api.http.app import create_app
 from api.ingest.service import IngestService
 from api.preservation.maintenance import MaintenanceService
 from api.wiring import Context, build_context
-from archive.db import Database
+from archive.db import Database, Fault, catalogue_error, fault_of
 from archive.errors import CatalogueBusy, ExitCode, InsufficientStorage, StorageUnavailable
 from archive.models import AuditEvent, Document, IngestJob
 from archive.values import JobState
@@ -203,7 +204,7 @@ def test_a_unit_that_keeps_meeting_conflicts_ends_with_catalogue_busy(tmp_path: 
 MIGRATE = """
 import sys, time
 from pathlib import Path
-from archive.db import Database
+from archive.db import Database, Fault, catalogue_error, fault_of
 database, go = Database(sys.argv[1]), Path(sys.argv[2])
 while not go.exists():
     time.sleep(0.01)
@@ -280,6 +281,60 @@ def test_a_catalogue_that_cannot_be_opened_is_storage_unavailable_naming_the_cat
     with pytest.raises(StorageUnavailable):
         database.migrate()
     database.dispose()
+
+
+def test_no_space_at_the_commit_is_disk_full_for_the_catalogue_and_nothing_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    context = small_context(tmp_path / "var")
+    monkeypatch.setenv("DANGAN_FAILPOINTS", "catalogue.commit=enospc")
+    with pytest.raises(InsufficientStorage) as caught, context.db.write() as session:
+        session.execute(text("INSERT INTO probe VALUES ('LOST', 'never committed')"))
+    monkeypatch.delenv("DANGAN_FAILPOINTS")
+    assert caught.value.place == "catalogue" and caught.value.exit_code == ExitCode.DISK_FULL
+    with context.db.read() as session:
+        assert session.scalar(text("SELECT count(*) FROM probe")) == 0
+    context.close()
+
+
+class _ServerError(Exception):
+    """What PostgreSQL's driver raises: an error carrying its SQLSTATE (psycopg's `sqlstate`)."""
+
+    def __init__(self, message: str, sqlstate: str | None) -> None:
+        super().__init__(message)
+        self.sqlstate = sqlstate
+
+
+@pytest.mark.parametrize(
+    ("message", "sqlstate", "expected"),
+    [
+        ("could not serialize access due to concurrent update", "40001", Fault.CONFLICT),
+        ("deadlock detected", "40P01", Fault.CONFLICT),
+        ("could not extend file: No space left on device", "53100", Fault.FULL),
+        ("terminating connection due to administrator command", "57P01", Fault.UNAVAILABLE),
+        (
+            'connection failed: connection to server at "127.0.0.1", port 5432 failed: Connection refused',
+            None,
+            Fault.UNAVAILABLE,
+        ),
+        ('relation "nothing" does not exist', "42P01", None),
+    ],
+)
+def test_postgresql_faults_are_told_apart_by_their_sqlstate(
+    message: str, sqlstate: str | None, expected: Fault | None
+) -> None:
+    error = OperationalError("SELECT 1", {}, _ServerError(message, sqlstate))
+    assert fault_of(error) is expected
+    translated = catalogue_error(error, folder=None, busy_seconds=30)
+    if expected is Fault.UNAVAILABLE:
+        assert isinstance(translated, StorageUnavailable) and not isinstance(translated, CatalogueBusy)
+        assert translated.message.startswith("the catalogue's database server cannot be reached")
+    elif expected is Fault.CONFLICT:
+        assert isinstance(translated, CatalogueBusy)
+    elif expected is Fault.FULL:
+        assert isinstance(translated, InsufficientStorage) and translated.place == "catalogue"
+    else:
+        assert translated is None  # a bug: it stays what it is (exit 1, the traceback in the log)
 
 
 # --- eight threads, then kill -9 ------------------------------------------------------------------------------
