@@ -48,6 +48,7 @@ INGESTERS, EDITORS, READERS = 2, 3, 3  # eight threads
 DOCUMENTS_PER_EDITOR = 2
 SETUP = "setup.json"
 READY = "ready"
+CHECKPOINT_EVERY = 100  # signed checkpoints of the access log while the threads run (and the kill may come)
 
 
 def unique_scan(base: Path, folder: Path, name: str, text: str) -> Path:
@@ -181,7 +182,8 @@ def reader(context: Context, setup: dict[str, object], number: int, journal: Jou
 def main(argv: list[str]) -> int:
     home, journals, seconds = Path(argv[0]), Path(argv[1]), float(argv[2])
     setup = json.loads((journals / SETUP).read_text(encoding="utf-8"))
-    context = build_context(Settings(home=home, workers=1, ocr_engine="null"))
+    settings = Settings(home=home, workers=1, ocr_engine="null", audit_checkpoint_every=CHECKPOINT_EVERY)
+    context = build_context(settings)
     until = time.monotonic() + seconds
     roles = [(ingester, n) for n in range(INGESTERS)] + [(editor, n) for n in range(EDITORS)]
     roles += [(reader, n) for n in range(READERS)]

@@ -365,7 +365,8 @@ def test_eight_threads_then_kill_9_lose_no_acknowledged_write(tmp_path: Path) ->
         f"lost {len(lost)}; busy errors {faults['busy']}, raw driver errors {faults['raw']}, other errors "
         f"{faults['error']}; jobs resumed on restart {resumed}, jobs {dict(states)}, stuck {stuck}, "
         f"duplicates {duplicates}; integrity {integrity!r}; audit verify {report.grade.value} "
-        f"({report.events_checked} events, findings {[finding.kind for finding in report.findings]})"
+        f"({report.events_checked} events, {report.checkpoints_checked} checkpoints, findings "
+        f"{[finding.kind for finding in report.findings]})"
     )
     assert integrity == "ok"
     assert lost == []
