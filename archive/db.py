@@ -118,7 +118,7 @@ def free_bytes(folder: Path | None) -> int | None:
     return stat.f_bavail * stat.f_frsize
 
 
-def catalogue_error(error: BaseException, *, folder: Path | None, busy_seconds: float) -> DanganError | None:
+def catalogue_error(error: BaseException, *, folder: Path | None) -> DanganError | None:
     """The one translation of a catalogue fault into the error tree (None: not a fault we know; a bug).
 
     `folder`: where the SQLite file is (None for a server database); its free space goes into the message."""
@@ -230,7 +230,7 @@ class Database:
                 return
             except sqlite3.Error as exc:
                 if fault_of(exc) is not Fault.BUSY:
-                    translated = catalogue_error(exc, folder=self.folder, busy_seconds=self.busy_seconds)
+                    translated = catalogue_error(exc, folder=self.folder)
                     if translated is None:
                         raise
                     raise translated from exc
@@ -246,7 +246,7 @@ class Database:
         """The engine's `handle_error` hook: a known fault leaves as our error, its cause the driver's."""
         if context.is_pre_ping:  # the pool replaces a dead connection itself
             return
-        translated = catalogue_error(context.original_exception, folder=self.folder, busy_seconds=self.busy_seconds)
+        translated = catalogue_error(context.original_exception, folder=self.folder)
         if translated is not None:
             raise translated from context.sqlalchemy_exception or context.original_exception
 
@@ -282,7 +282,7 @@ class Database:
             failpoint("catalogue.commit")
             session.commit()
         except OSError as exc:  # ENOSPC at the commit (the failpoint above arms one): the catalogue's disk
-            translated = catalogue_error(exc, folder=self.folder, busy_seconds=self.busy_seconds)
+            translated = catalogue_error(exc, folder=self.folder)
             if translated is None:
                 raise
             raise translated from exc

@@ -325,7 +325,7 @@ def test_postgresql_faults_are_told_apart_by_their_sqlstate(
 ) -> None:
     error = OperationalError("SELECT 1", {}, _ServerError(message, sqlstate))
     assert fault_of(error) is expected
-    translated = catalogue_error(error, folder=None, busy_seconds=30)
+    translated = catalogue_error(error, folder=None)
     if expected is Fault.UNAVAILABLE:
         assert isinstance(translated, StorageUnavailable) and not isinstance(translated, CatalogueBusy)
         assert translated.message.startswith("the catalogue's database server cannot be reached")
