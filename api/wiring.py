@@ -54,7 +54,7 @@ def build_context(settings: Settings, *, migrate: bool = True) -> Context:
         raise ConfigurationError(f"DANGAN_HOME={settings.home_dir} (or --home): not a directory")
     settings.home_dir.mkdir(parents=True, exist_ok=True)
     settings.spool_dir.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.resolved_database_url)
+    db = Database(settings.resolved_database_url, busy_seconds=settings.faults.db_busy_seconds)
     if migrate:
         db.migrate()
     index = open_index(settings.resolved_index_dir, settings.search_engine)

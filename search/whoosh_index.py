@@ -8,6 +8,7 @@ incremental commits merge small segments; a rebuild writes one segment per core.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 from collections.abc import Iterable
@@ -16,6 +17,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.index import Index
+from whoosh.reading import ReaderClosed
 from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
@@ -85,17 +87,23 @@ class WhooshIndex(SearchIndex):
         return count
 
     def _release(self) -> None:
-        if self._searcher is not None:
-            self._searcher.close()
-        self._searcher = None
+        searcher, self._searcher = self._searcher, None  # dropped first: a failing close must not keep it
         self._allowed.clear()
+        if searcher is not None:
+            with contextlib.suppress(ReaderClosed):  # a refresh may have closed some of its segments already
+                searcher.close()
 
     def _current_searcher(self) -> Searcher:
         """Share one searcher (opening one costs ~100 ms); refresh it, and its caches, when the index changed."""
         if self._searcher is None:
             self._searcher = self._open().searcher()
             return self._searcher
-        fresh = self._searcher.refresh()
+        try:
+            fresh = self._searcher.refresh()
+        except ReaderClosed:  # whoosh's reuse of segment readers can trip over ones a merge retired: open afresh
+            self._release()
+            self._searcher = self._open().searcher()
+            return self._searcher
         if fresh is not self._searcher:
             self._allowed.clear()
             self._searcher = fresh

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 
 from sqlalchemy import select
 
@@ -28,10 +29,12 @@ from archive.audit.checkpoints import events_after, maybe_checkpoint, sealed_thr
 from archive.audit.keys import load_or_create_signing_key, public_key_raw
 from archive.audit.query import EXPORT_FORMATS, AuditFilter, export_csv, export_json, query_events, record_export
 from archive.audit.verify import prune_before, verify_audit_log
-from archive.errors import InvalidInput
+from archive.errors import CatalogueBusy, InvalidInput
 from archive.events import AuditAction
 from archive.models import Document
 from archive.permissions import Action, authorize
+
+log = logging.getLogger(__name__)
 
 
 class AuditService:
@@ -126,8 +129,12 @@ class AuditService:
         with self.context.db.read() as session:  # most requests: not due, and no write lock taken for it
             if events_after(session, self._sealed_through) < every:
                 return
-        with self.context.db.write() as session:  # due: checked again under the lock, another process may be first
-            written = maybe_checkpoint(session, self.context.store, key, every=every)
+        try:
+            with self.context.db.write() as session:  # due: checked again under the lock, another process may be first
+                written = maybe_checkpoint(session, self.context.store, key, every=every)
+        except CatalogueBusy as exc:  # the command or request itself succeeded: a later one writes the checkpoint
+            log.warning("audit checkpoint put off: %s", exc.message)
+            return
         self._sealed_through = written.last_event_id if written is not None else None
 
     def prune(self, principal: Principal, *, older_than_days: int) -> PruneView:
@@ -136,6 +143,7 @@ class AuditService:
             raise InvalidInput(f"events are kept at least {self.context.settings.audit_retention_days} days")
         key = load_or_create_signing_key(self.context.settings.resolved_audit_key_path)
         before = dt.datetime.now(dt.UTC) - dt.timedelta(days=older_than_days)
-        with self.context.db.session() as session:
-            pruned = prune_before(session, self.context.store, key, before=before, actor=principal.username)
+        pruned = self.context.db.transaction(  # a unit that reads, then deletes: run again whole on a conflict
+            lambda session: prune_before(session, self.context.store, key, before=before, actor=principal.username)
+        )
         return PruneView(pruned=pruned, before=before.isoformat())

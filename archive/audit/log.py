@@ -15,6 +15,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from archive.db import Database
+from archive.errors import DanganError
 from archive.events import AuditAction
 from archive.models import AuditEvent, utcnow
 
@@ -135,12 +136,16 @@ class _GroupAppender:
     def _commit(self, batch: list[_Pending]) -> None:
         try:
             self._write(batch)
-        except Exception:  # one bad event must not cost the others theirs: each alone, its own outcome
-            for pending in batch:
+        except Exception as exc:
+            if isinstance(exc, DanganError) and exc.transient:  # a busy or full catalogue: no event was written,
+                for pending in batch:  # and each alone would only meet it again (a busy one: each a full wait)
+                    pending.error = exc
+                return
+            for pending in batch:  # one bad event must not cost the others theirs: each alone, its own outcome
                 try:
                     self._write([pending])
-                except Exception as exc:  # handed to its caller, which raises it
-                    pending.error = exc
+                except Exception as error:  # handed to its caller, which raises it
+                    pending.error = error
         except BaseException as exc:  # interrupted: nobody's event is known to be written
             for pending in batch:
                 pending.error = exc
@@ -150,9 +155,11 @@ class _GroupAppender:
                 pending.done = True
 
     def _write(self, batch: list[_Pending]) -> None:
-        with self.db.write() as session:
+        def append_all(session: Session) -> None:  # only session work: safe to run again on a conflict
             for pending in batch:
                 record(session, **pending.fields)
+
+        self.db.transaction(append_all)
 
 
 _appenders: weakref.WeakKeyDictionary[Database, _GroupAppender] = weakref.WeakKeyDictionary()
