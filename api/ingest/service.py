@@ -281,13 +281,15 @@ class IngestService(JobProcessing):
 
     def remove_stray_files(self) -> list[str]:
         """What killed processes left in the spool and work areas, once their owner is gone: an item's folder no
-        unfinished job needs (half-copied, never queued, or filed just before the crash), backup and drill
-        scratch, rescan work folders. Live processes' folders are left alone. Returns the names removed."""
+        unfinished job needs (half-copied, never queued, or filed just before the crash), the work folder of a
+        job that ended, backup and drill scratch, rescan work folders. Live processes' folders are left alone.
+        Returns the names removed."""
         settings = self.context.settings
         with self.db.read() as session:
             unfinished = IngestJob.state.in_([JobState.QUEUED, JobState.PROCESSING, JobState.RETRYING])
-            needed = {Path(p).name for p in session.scalars(select(IngestJob.spool_path).where(unfinished)) if p}
-        removed: list[str] = []
+            rows = list(session.execute(select(IngestJob.id, IngestJob.spool_path).where(unfinished)))
+        needed = {Path(spool).name for _, spool in rows if spool}
+        removed = self._remove_finished_workdirs({f"job-{job_id}" for job_id, _ in rows})
         for entry in sorted(settings.spool_dir.iterdir()) if settings.spool_dir.is_dir() else []:
             found = OWNED.match(entry.name)
             if found is None or found["kind"] != "item" or entry.name in needed or owner_alive(entry.name):
@@ -298,6 +300,16 @@ class IngestService(JobProcessing):
         removed += sweep(settings.home_dir / "work", ("rescan",))
         if removed:
             log.warning("removed %d folder(s) interrupted work left behind", len(removed))
+        return removed
+
+    def _remove_finished_workdirs(self, unfinished: set[str]) -> list[str]:
+        """A job's work folder outlives it only when its process died after filing it (before its cleanup)."""
+        work = self.context.settings.home_dir / "work"
+        removed = []
+        for entry in sorted(work.glob("job-*")) if work.is_dir() else []:
+            if entry.name not in unfinished and re.fullmatch(r"job-\d+", entry.name):
+                shutil.rmtree(entry, ignore_errors=True)
+                removed.append(entry.name)
         return removed
 
     def job(self, actor: Principal, job_id: int) -> JobView:
