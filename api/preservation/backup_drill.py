@@ -203,6 +203,7 @@ def restore_objects(store: BlobStore, entries: list[Entry], folder: Path, progre
         except NotFound:
             result["missing"].append(entry.key)
             continue
+        failpoint("drill.object_restored")  # mid-restore: one object in the drill's scratch folder
         sha, size = sha256_file(path)
         result["restored"] += 1
         result["bytes"] += size
@@ -211,7 +212,6 @@ def restore_objects(store: BlobStore, entries: list[Entry], folder: Path, progre
         elif _is_pdf(path):
             _check_pdf(path, entry.key, result)
         path.unlink()
-        failpoint("drill.object_restored")  # mid-restore, into the drill's scratch folder
         if progress is not None:
             progress(position, len(entries))
     return result
