@@ -22,6 +22,7 @@ from whoosh import query as wq
 
 from archive.access import SearchScope
 from archive.errors import DanganError, SearchUnavailable
+from archive.failpoints import failpoint
 from search.prepare import PreparedDocument, prepare, prepare_all
 from search.query import check_window, parse, restriction, suggestion_query
 from search.results import PageMatches, assemble
@@ -144,6 +145,7 @@ class SearchIndex(ABC):
         with self._writing():
             self._check_between_searches()
             self._write([prepare(d) for d in batch], [d.document_id for d in batch])
+            failpoint("index.committed")
 
     def delete(self, document_ids: Iterable[int]) -> None:
         ids = list(document_ids)
@@ -164,6 +166,7 @@ class SearchIndex(ABC):
                 return
             self._check_between_searches()
             self._write([prepare(d) for d in upserts], sorted({d.document_id for d in upserts} | set(deletes)))
+            failpoint("index.committed")
 
     def rebuild(self, documents: Iterable[IndexedDocument], progress: Progress | None = None) -> int:
         """Build a fresh index beside the live one, then swap it in; returns the number of documents."""
@@ -176,6 +179,7 @@ class SearchIndex(ABC):
             shutil.rmtree(staging, ignore_errors=True)
             raise
         self._write_version(staging)
+        failpoint("index.rebuild_built")  # the new index complete beside the live one
         with self._writing(), self._read_lock:
             self._release()
             self._opened_version = None
@@ -183,6 +187,7 @@ class SearchIndex(ABC):
             shutil.rmtree(retired, ignore_errors=True)
             if self.directory.exists():
                 self.directory.rename(retired)
+            failpoint("index.rebuild_swapping")  # the live index moved aside, the new one not yet in place
             staging.rename(self.directory)
             shutil.rmtree(retired, ignore_errors=True)
         return count

@@ -18,6 +18,7 @@ import tantivy
 from whoosh import query as wq
 
 from archive.errors import SearchUnavailable
+from archive.failpoints import failpoint
 from search.engine import Progress, SearchIndex
 from search.prepare import PreparedDocument
 from search.results import FactsCache, PageMatches, day_number, labels_stamp
@@ -90,6 +91,7 @@ class TantivyIndex(SearchIndex):
         except BaseException:
             writer.rollback()
             raise
+        failpoint("index.before_commit")  # the batch written, not committed
         writer.commit()
         writer.wait_merging_threads()
 

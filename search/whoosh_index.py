@@ -22,6 +22,7 @@ from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
 from archive.errors import SearchUnavailable
+from archive.failpoints import failpoint
 from search.engine import Progress, SearchIndex
 from search.prepare import PreparedDocument
 from search.results import FactsCache, PageMatches, day_number, labels_stamp
@@ -63,6 +64,7 @@ class WhooshIndex(SearchIndex):
         except BaseException:
             writer.cancel()
             raise
+        failpoint("index.before_commit")  # the batch written, not committed
         writer.commit()  # the default merge policy folds small segments together as they accumulate
 
     def _build(self, directory: Path, documents: Iterable[PreparedDocument], progress: Progress | None) -> int:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from archive.audit import log as audit
 from archive.dates import PartialDate
 from archive.events import AuditAction
+from archive.failpoints import failpoint
 from archive.hashing import sha256_bytes, sha256_file
 from archive.models import Batch, Document, IngestJob, Page, QualityFinding, StoredObject, utcnow
 from archive.ports import BlobInfo, BlobStore, content_key
@@ -46,6 +47,7 @@ def store_objects(store: BlobStore, planned: list[tuple[str, Path | bytes, str, 
             infos.append(store.put_file(key, content, expected_sha256=sha))
         else:
             infos.append(store.put_bytes(key, content))
+        failpoint("filing.object_stored")  # under the job's intent, before the catalogue knows it
     return infos
 
 
@@ -142,6 +144,7 @@ def file_item(
             "batch": batch.id,
         },
     )
+    failpoint("filing.before_commit")  # everything of the filing transaction written, nothing committed
     return document
 
 

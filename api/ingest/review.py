@@ -3,34 +3,38 @@ rescan (a new page version; the old one is kept)."""
 
 from __future__ import annotations
 
+import logging
 import shutil
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.ingest.rescan import RescanObjects, mark_indexed, rescan_intent, store_rescan
 from api.search.rows import index_current
 from api.views.review import PageReviewView, page_review_view
 from api.wiring import Context
 from archive.access import Principal
 from archive.audit import log as audit
-from archive.errors import Conflict, InvalidInput, NotFound
+from archive.errors import Conflict, DanganError, InvalidInput, NotFound
 from archive.events import AuditAction
+from archive.failpoints import failpoint
 from archive.hashing import sha256_bytes, sha256_file
 from archive.models import Batch, Document, IngestJob, Page, QualityFinding, StoredObject, utcnow
 from archive.permissions import Action, authorize
-from archive.ports import content_key
+from archive.ports import BlobInfo
+from archive.scratch import owned_name
 from archive.values import DocumentStatus, JobState, ObjectRole, PageReview
 from archive.visibility import page_visible
 from archive.workflow import UNRESOLVED_PAGES, check_batch_changeable, transition_document, transition_page
 from ingest.kinds import validate
 from ingest.pdfa import replace_page
 from ingest.quality.profiles import get_profile
-from ingest.results import OcrRequest, OcrResult
+from ingest.results import OcrRequest, OcrResult, PageResult
 
 OcrCall = Callable[[OcrRequest], OcrResult]
+log = logging.getLogger(__name__)
 
 
 class ReviewService:
@@ -81,7 +85,7 @@ class ReviewService:
             profile = get_profile(batch.profile, batch.profile_overrides) if batch else get_profile("dat31")
             pdfa_row = next(o for o in document.objects if o.role == ObjectRole.PDFA and o.current)
             number, languages = page.number, document.language
-        workdir = self.context.settings.home_dir / "work" / f"rescan-{uuid.uuid4().hex}"
+        workdir = self.context.settings.home_dir / "work" / owned_name("rescan")  # swept once its owner is gone
         try:
             result = ocr(
                 OcrRequest(
@@ -106,84 +110,111 @@ class ReviewService:
     def _file_rescan(
         self, page_id: int, rescan: Path, spliced: Path, result: OcrResult, *, actor: Principal, media_type: str
     ) -> PageReviewView:
-        store = self.context.store
-        original_sha, pdf_sha = sha256_file(rescan)[0], sha256_file(spliced)[0]
-        original = store.put_file(content_key(original_sha), rescan, expected_sha256=original_sha)
-        pdfa = store.put_file(content_key(pdf_sha), spliced, expected_sha256=pdf_sha)
+        """The intent, then the objects, then one transaction (api/ingest/rescan.py): a crash anywhere is recovered."""
         [new] = result.pages
-        with self.context.db.write() as session:
-            old = _current_page(session, page_id, actor)
-            document = old.document
-            old.review = transition_page(page_id, old.review, PageReview.REPLACED)
-            old.current, old.reviewed_by, old.reviewed_at = False, actor.username, utcnow()
-            version = 1 + max(p.version for p in document.all_pages if p.number == old.number)
-            page = Page(
-                number=old.number,
-                version=version,
-                current=True,
-                width_px=new.width_px,
-                height_px=new.height_px,
-                dpi=new.dpi,
-                text=new.text,
-                ocr_confidence=new.confidence,
-                text_source=new.text_source,
-                measurements=new.measurements,
-                review="held" if new.held else "ok",
-                findings=[
-                    QualityFinding(
-                        check=f.check,
-                        severity=f.severity,
-                        measured=f.measured,
-                        threshold=f.threshold,
-                        message=f.message,
-                    )
-                    for f in new.findings
-                ],
-            )
-            document.all_pages.append(page)
-            session.flush()
-            texts = [p.text for p in sorted(document.all_pages, key=lambda p: p.number) if p.current]
-            text_bytes = "\f".join(texts).encode("utf-8")
-            text = store.put_bytes(content_key(sha256_bytes(text_bytes)), text_bytes)
-            for obj in document.objects:
-                if obj.role in (ObjectRole.PDFA, ObjectRole.TEXT) or (
-                    obj.role == ObjectRole.ORIGINAL and obj.page_id == old.id
-                ):
-                    obj.current = False
-            for role, info, media, page_ref in (
-                (ObjectRole.ORIGINAL, original, media_type, page.id),
-                (ObjectRole.PDFA, pdfa, "application/pdf", None),
-                (ObjectRole.TEXT, text, "text/plain; charset=utf-8", None),
-            ):
-                assert info.sha256 is not None
-                same = next((o for o in document.objects if o.role == role and o.key == info.key), None)
-                if same is not None:  # the rescan's text (or scan) is byte-identical to an earlier version's
-                    same.current, same.page_id = True, page_ref
-                    continue
-                document.objects.append(
-                    StoredObject(
-                        key=info.key,
-                        sha256=info.sha256,
-                        size=info.size,
-                        media_type=media,
-                        role=role,
-                        page_id=page_ref,
-                        current=True,
-                    )
+        with self.context.db.read() as session:
+            text = _document_text(_current_page(session, page_id, actor), new.text)
+        objects = RescanObjects(
+            rescan, sha256_file(rescan)[0], spliced, sha256_file(spliced)[0], text, sha256_bytes(text)
+        )
+        with rescan_intent(self.context, objects.keys):
+            infos = store_rescan(self.context, objects)
+            with self.context.db.write() as session:
+                old = _current_page(session, page_id, actor)
+                if _document_text(old, new.text) != text:
+                    raise Conflict(f"page {page_id}'s item changed while the rescan was processed; replace it again")
+                page = _new_version(old, new)
+                old.reviewed_by = actor.username
+                old.document.all_pages.append(page)
+                session.flush()
+                _current_objects(old, page, infos, media_type)
+                audit.record(
+                    session,
+                    actor=actor.username,
+                    roles=actor.roles,
+                    action=AuditAction.PAGE_REPLACE,
+                    target=f"page:{page_id}",
+                    details={
+                        "document": old.document_id,
+                        "page": page.number,
+                        "version": page.version,
+                        "new_page_id": page.id,
+                    },
                 )
-            audit.record(
-                session,
-                actor=actor.username,
-                roles=actor.roles,
-                action=AuditAction.PAGE_REPLACE,
-                target=f"page:{page_id}",
-                details={"document": document.id, "page": page.number, "version": version, "new_page_id": page.id},
-            )
-            _settle_document(session, document)
-            document_id = document.id
-            view = page_review_view(page)
-        index_current(self.context, [document_id])
+                _settle_document(session, old.document)
+                old.document.indexed_at = None  # until the index has the new text (recovery re-indexes)
+                document_id, view = old.document_id, page_review_view(page)
+            failpoint("rescan.committed")
+        try:
+            index_current(self.context, [document_id])
+            mark_indexed(self.context, document_id)
+        except DanganError as exc:  # the rescan is filed; the index is derived and `index_unindexed` catches up
+            log.warning("page %s: replaced, but not indexed yet: %s", page_id, exc.message)
         return view
+
+
+def _document_text(page: Page, new_text: str) -> bytes:
+    """The item's full text once `page` is replaced by a version reading `new_text`."""
+    current = sorted((p for p in page.document.all_pages if p.current), key=lambda p: p.number)
+    return "\f".join(new_text if p.id == page.id else p.text for p in current).encode("utf-8")
+
+
+def _new_version(old: Page, new: PageResult) -> Page:
+    """The rescan as the page's next version; the old one is kept, replaced."""
+    old.review = transition_page(old.id, old.review, PageReview.REPLACED)
+    old.current, old.reviewed_at = False, utcnow()
+    version = 1 + max(p.version for p in old.document.all_pages if p.number == old.number)
+    return Page(
+        number=old.number,
+        version=version,
+        current=True,
+        width_px=new.width_px,
+        height_px=new.height_px,
+        dpi=new.dpi,
+        text=new.text,
+        ocr_confidence=new.confidence,
+        text_source=new.text_source,
+        measurements=new.measurements,
+        review="held" if new.held else "ok",
+        findings=[
+            QualityFinding(
+                check=f.check, severity=f.severity, measured=f.measured, threshold=f.threshold, message=f.message
+            )
+            for f in new.findings
+        ],
+    )
+
+
+def _current_objects(old: Page, page: Page, infos: tuple[BlobInfo, BlobInfo, BlobInfo], media_type: str) -> None:
+    """The new scan, access copy and text become the item's current objects; the old ones are kept."""
+    document = old.document
+    for obj in document.objects:
+        if obj.role in (ObjectRole.PDFA, ObjectRole.TEXT) or (
+            obj.role == ObjectRole.ORIGINAL and obj.page_id == old.id
+        ):
+            obj.current = False
+    original, pdfa, text = infos
+    for role, info, media, page_ref in (
+        (ObjectRole.ORIGINAL, original, media_type, page.id),
+        (ObjectRole.PDFA, pdfa, "application/pdf", None),
+        (ObjectRole.TEXT, text, "text/plain; charset=utf-8", None),
+    ):
+        assert info.sha256 is not None
+        same = next((o for o in document.objects if o.role == role and o.key == info.key), None)
+        if same is not None:  # the rescan's text (or scan) is byte-identical to an earlier version's
+            same.current, same.page_id = True, page_ref
+            continue
+        document.objects.append(
+            StoredObject(
+                key=info.key,
+                sha256=info.sha256,
+                size=info.size,
+                media_type=media,
+                role=role,
+                page_id=page_ref,
+                current=True,
+            )
+        )
 
 
 def _current_page(session: Session, page_id: int, actor: Principal) -> Page:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import re
 import shutil
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,9 +29,11 @@ from archive.catalogue.numbering import allocate_reference
 from archive.dates import stored_text
 from archive.errors import Conflict, DanganError, NotFound, UnsupportedFile
 from archive.events import AuditAction
+from archive.failpoints import failpoint
 from archive.hashing import sha256_bytes, sha256_file
 from archive.models import Batch, IngestJob, ManifestItem
 from archive.permissions import Action, authorize
+from archive.scratch import OWNED, owned_name, owner_alive, sweep
 from archive.text import display_name
 from archive.values import AccessLevel, BatchStatus, JobState
 from archive.visibility import batch_visible, job_visible
@@ -137,7 +138,7 @@ class IngestService(JobProcessing):
         spool = self._spool(item)
         queued = _Queued(name, item.manifest_row, item_sha, hashes, checked[0].media_type, fields, title, external_id)
         try:
-            return self._queue(batch_id, queued, spool, actor=actor, client=client)
+            view = self._queue(batch_id, queued, spool, actor=actor, client=client)
         except IntegrityError:
             shutil.rmtree(spool, ignore_errors=True)
             if external_id is not None and (replay := self._replayed(external_id, actor.username)) is not None:
@@ -147,6 +148,8 @@ class IngestService(JobProcessing):
         except BaseException:
             shutil.rmtree(spool, ignore_errors=True)
             raise
+        failpoint("ingest.job_queued")  # acknowledged: the job row and its audit event are committed
+        return view
 
     def _queue(self, batch_id: int, queued: _Queued, spool: Path, *, actor: Principal, client: str | None) -> JobView:
         with self.db.write() as session:
@@ -260,7 +263,7 @@ class IngestService(JobProcessing):
     def _spool(self, item: PlannedItem) -> Path:
         """The item's files in a private folder: the job's durable input until it ends. Files the caller
         handed over stay where they are (copied); files in the spool's scratch areas are moved."""
-        folder = self.context.settings.spool_dir / uuid.uuid4().hex
+        folder = self.context.settings.spool_dir / owned_name("item")  # its owner's pid: see remove_stray_files
         partial = folder.with_name(folder.name + ".part")
         partial.mkdir(parents=True)
         scratch = [self.context.settings.spool_dir / area for area in ("incoming", "unpacked")]
@@ -272,8 +275,42 @@ class IngestService(JobProcessing):
                 shutil.copyfile(path, target)
                 if (sidecar := sidecar_path(path)).is_file():  # the null OCR engine's text comes along
                     shutil.copyfile(sidecar, sidecar_path(target))
+            failpoint("ingest.spool_copied")  # one file of the item in the spool's .part folder
         partial.replace(folder)
         return folder
+
+    def remove_stray_files(self) -> list[str]:
+        """What killed processes left in the spool and work areas, once their owner is gone: an item's folder no
+        unfinished job needs (half-copied, never queued, or filed just before the crash), the work folder of a
+        job that ended, backup and drill scratch, rescan work folders. Live processes' folders are left alone.
+        Returns the names removed."""
+        settings = self.context.settings
+        with self.db.read() as session:
+            unfinished = IngestJob.state.in_([JobState.QUEUED, JobState.PROCESSING, JobState.RETRYING])
+            rows = list(session.execute(select(IngestJob.id, IngestJob.spool_path).where(unfinished)))
+        needed = {Path(spool).name for _, spool in rows if spool}
+        removed = self._remove_finished_workdirs({f"job-{job_id}" for job_id, _ in rows})
+        for entry in sorted(settings.spool_dir.iterdir()) if settings.spool_dir.is_dir() else []:
+            found = OWNED.match(entry.name)
+            if found is None or found["kind"] != "item" or entry.name in needed or owner_alive(entry.name):
+                continue
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry.name)
+        removed += sweep(settings.spool_dir, ("backup", "drill"))
+        removed += sweep(settings.home_dir / "work", ("rescan",))
+        if removed:
+            log.warning("removed %d folder(s) interrupted work left behind", len(removed))
+        return removed
+
+    def _remove_finished_workdirs(self, unfinished: set[str]) -> list[str]:
+        """A job's work folder outlives it only when its process died after filing it (before its cleanup)."""
+        work = self.context.settings.home_dir / "work"
+        removed = []
+        for entry in sorted(work.glob("job-*")) if work.is_dir() else []:
+            if entry.name not in unfinished and re.fullmatch(r"job-\d+", entry.name):
+                shutil.rmtree(entry, ignore_errors=True)
+                removed.append(entry.name)
+        return removed
 
     def job(self, actor: Principal, job_id: int) -> JobView:
         """A job of an item the caller may see; any other answers exactly like a missing one."""

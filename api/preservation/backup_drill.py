@@ -29,6 +29,7 @@ from archive.audit import log as audit
 from archive.db import Database
 from archive.errors import NotFound
 from archive.events import AuditAction
+from archive.failpoints import failpoint
 from archive.hashing import sha256_file
 from archive.models import BackupDrill, Document, StoredObject, utcnow
 from archive.permissions import Action, authorize
@@ -36,6 +37,7 @@ from archive.ports import BlobStore
 from archive.preservation.manifest import Entry
 from archive.preservation.snapshot import INTEGRITY_OK, PG_NOT_CHECKED, download, restore_catalogue
 from archive.reports import Finding, Grade, Report, Severity
+from archive.scratch import owned_prefix
 from archive.values import DocumentStatus
 from ingest.pdfa import page_geometry, page_text
 from search.index import open_index
@@ -67,13 +69,14 @@ class DrillService:
         if sample is not None and sample < len(chosen):
             chosen = sorted(random.Random(seed).sample(chosen, max(sample, 1)), key=lambda e: e.key)
         report: dict[str, Any] = {"target": target, "backup_run_id": run.id, "seed": seed, "sample": sample}
-        with tempfile.TemporaryDirectory(dir=self.context.settings.spool_dir, prefix="drill-") as scratch:
+        with tempfile.TemporaryDirectory(dir=self.context.settings.spool_dir, prefix=owned_prefix("drill")) as scratch:
             root = Path(scratch)
             report["objects"] = restore_objects(store, chosen, root / "objects", progress)
             if manifest.snapshot is None:
                 raise NotFound(f"backup run {run.id} has no catalogue snapshot; run a new backup")
             catalogue = restore_catalogue(store, manifest.snapshot.key, manifest.snapshot.sha256, root)
             report["catalogue"] = catalogue.as_dict()
+            failpoint("drill.catalogue_restored")
             report["search"] = rebuild_and_query(root, self.context.settings.search_engine)
         seconds = time.perf_counter() - clock
         restored = report["objects"]["bytes"] + manifest.snapshot.size
@@ -200,6 +203,7 @@ def restore_objects(store: BlobStore, entries: list[Entry], folder: Path, progre
         except NotFound:
             result["missing"].append(entry.key)
             continue
+        failpoint("drill.object_restored")  # mid-restore: one object in the drill's scratch folder
         sha, size = sha256_file(path)
         result["restored"] += 1
         result["bytes"] += size

@@ -22,6 +22,7 @@ from archive.access import Principal
 from archive.audit import log as audit
 from archive.errors import IntegrityFailure, NotFound
 from archive.events import AuditAction
+from archive.failpoints import failpoint
 from archive.hashing import CHUNK, sha256_bytes, sha256_file
 from archive.keys import CHECKPOINT_PREFIX, manifest_key, snapshot_key
 from archive.models import BackupRun, StoredObject, utcnow
@@ -34,6 +35,7 @@ from archive.preservation.manifest import (
 )
 from archive.preservation.snapshot import snapshot_database
 from archive.reports import Finding, Grade, Report, Severity
+from archive.scratch import owned_prefix
 
 Progress = Callable[[int, int], None]
 COPY_FAILED, INTERRUPTED = "copy_failed", "interrupted"
@@ -54,7 +56,9 @@ class BackupService:
         store = self.targets.open(spec)
         run_id, interrupted = self._start(principal, target)
         try:
-            with tempfile.TemporaryDirectory(dir=self.context.settings.spool_dir, prefix="backup-") as scratch:
+            with tempfile.TemporaryDirectory(
+                dir=self.context.settings.spool_dir, prefix=owned_prefix("backup")
+            ) as scratch:
                 result = self._copy_all(store, run_id, Path(scratch), progress)
         except Exception as exc:
             self._finish(principal, run_id, status="failed", result={"error": str(exc)}, client=client)
@@ -90,13 +94,16 @@ class BackupService:
                     failed.append({"key": key, "error": exc.message})
                     continue
                 copied, copied_bytes = copied + 1, copied_bytes + size
+                failpoint("backup.object_copied")
             manifest.objects.append(Entry(key, size, sha))
             if progress is not None:
                 progress(position, len(wanted))
         manifest.checkpoints = self._copy_checkpoints(store)
         manifest.snapshot = self._snapshot(store, run_id, scratch)
+        failpoint("backup.snapshot_written")
         data = manifest.to_bytes()
         store.put_bytes(manifest_key(run_id), data)
+        failpoint("backup.manifest_written")  # the target complete; the run not yet recorded as finished
         return {
             "objects_total": len(wanted),
             "objects_copied": copied,
