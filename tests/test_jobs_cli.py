@@ -167,6 +167,22 @@ def test_a_failed_job_whose_file_was_archived_since_is_a_conflict_naming_the_doc
         assert len(list(session.scalars(select(Document)))) == 1
 
 
+def test_a_retried_job_whose_number_was_given_out_since_takes_the_next_free_one(site: Site) -> None:
+    job_id = site.failed[0]
+    given_out = site.job(job_id).reference_code
+    keep_spooled_copy(site.context, job_id, site.pages[0])
+    other = site.cli("ingest", str(site.page("other.png", 76)), "--batch", str(site.batch), "--json")
+    assert other.exit_code == 0 and other.json["jobs"][0]["reference_code"] == given_out  # a failed job's number
+    assert site.cli("jobs", "retry", str(job_id)).exit_code == 0
+    renumbered = site.job(job_id).reference_code
+    assert renumbered not in (None, given_out)
+    ran = site.cli("jobs", "run", "--json")
+    assert ran.exit_code == 0 and [(j["id"], j["state"]) for j in ran.json["jobs"]] == [(job_id, "done")]
+    with site.context.db.read() as session:
+        codes = sorted(str(code) for code in session.scalars(select(Document.reference_code)))
+    assert codes == sorted([str(given_out), str(renumbered)])
+
+
 def test_a_retrying_job_is_made_due_now_and_runs_once_space_is_back(site: Site) -> None:
     job_id = retrying_job(site.cli.home, site.actor, site.batch, site.page("ledger.png", 71))
     listed = site.cli("jobs")
@@ -174,11 +190,16 @@ def test_a_retrying_job_is_made_due_now_and_runs_once_space_is_back(site: Site) 
     assert " retrying " in row and any(f" in {n} min " in row for n in (2, 3, 4)), row
     assert "No space left on device" in row and "ledger.png" in row
     assert site.cli("jobs", "run").stdout == "nothing to run: no job is queued or due\n"  # its wait is not over
+    [later] = submit(site.context, site.actor, site.batch, [site.page("later.png", 77)])
+    assert site.job(later).reference_code != site.job(job_id).reference_code  # a retrying job keeps its number
     retried = site.cli("jobs", "retry", str(job_id), "--json")
     assert retried.exit_code == 0 and retried.json["queued"][0]["wait_seconds"] == 0
     assert " due now " in next(line for line in site.cli("jobs").stdout.splitlines() if line.startswith(f"{job_id} "))
     ran = site.cli("jobs", "run", "--json")
-    assert ran.exit_code == 0 and [(j["id"], j["state"]) for j in ran.json["jobs"]] == [(job_id, "done")]
+    assert ran.exit_code == 0
+    ended = [(j["id"], j["state"], j["reason"]) for j in ran.json["jobs"]]
+    assert ended == [(job_id, "done", None), (later, "done", None)]
+    assert "No space left on device" in str(ran.json["jobs"][0]["previous_error"])  # what it met, now past
 
 
 def test_a_job_whose_process_was_killed_shows_as_stuck_and_retry_runs_it(site: Site) -> None:

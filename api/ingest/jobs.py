@@ -34,10 +34,11 @@ from api.wiring import Context
 from archive.access import Principal
 from archive.audit import log as audit
 from archive.catalogue.claims import NEUTRAL_DUPLICATE, duplicate_of
+from archive.catalogue.numbering import allocate_reference, reference_in_use
 from archive.errors import Conflict, DanganError, InvalidInput, NotFound
 from archive.events import AuditAction
 from archive.jobs import stuck
-from archive.models import Batch, IngestJob, utcnow
+from archive.models import Batch, IngestJob, ManifestItem, utcnow
 from archive.permissions import Action, authorize
 from archive.values import JobState
 from archive.visibility import batch_visible, job_scope
@@ -143,7 +144,13 @@ class JobsService:
                 action=AuditAction.INGEST_RETRY,
                 target=f"job:{job.id}",
                 client=client,
-                details={"item": job.source_name, "batch": job.batch_id, "was": before.state, "reason": before.reason},
+                details={
+                    "item": job.source_name,
+                    "batch": job.batch_id,
+                    "reference_code": job.reference_code,
+                    "was": before.state,
+                    "reason": before.reason,
+                },
             )
             session.flush()
             return JobRow.of(job, now=now)
@@ -168,6 +175,12 @@ class JobsService:
             session.flush()  # the claim is unique: a simultaneous submission of the same file loses here, or wins
         except IntegrityError:
             raise Conflict(f"job {job.id} cannot run again: {NEUTRAL_DUPLICATE}") from None
+        if job.reference_code and reference_in_use(session, job.reference_code) is not None and batch is not None:
+            manifest = session.get(ManifestItem, job.manifest_item_id) if job.manifest_item_id else None
+            try:  # its number was given out again when it failed: it takes the next free one
+                job.reference_code, job.item_number = allocate_reference(session, batch, manifest)
+            except Conflict as exc:
+                raise Conflict(f"job {job.id} cannot run again: {exc.message}") from None
         job.options = {**job.options, "previous_error": job.error}
         job.state, job.error, job.not_before = JobState.QUEUED, None, None
         job.finished_at, job.seconds = None, None

@@ -53,13 +53,16 @@ class JobRow(View):
         if job.state == JobState.RETRYING:
             wait = max(0.0, (job.not_before - now).total_seconds()) if job.not_before else 0.0
         previous = job.options.get("previous_error") if isinstance(job.options, dict) else None
+        error = job.error
+        if job.state in (JobState.DONE, JobState.NEEDS_REVIEW):  # filed: an error kept from a passing fault is past
+            error, previous = None, previous or job.error
         return cls(
             id=job.id,
             batch_id=job.batch_id,
             item=job.source_name,
             state=STUCK if is_stuck else job.state,
             attempts=job.attempts,
-            reason=_readable(job, job.error) or (_lost_worker(job) if is_stuck else None),
+            reason=_readable(job, error) or (_lost_worker(job) if is_stuck else None),
             previous_error=_readable(job, str(previous)) if previous else None,
             lease_owner=job.lease_owner,
             lease_expires_at=_iso(job.lease_expires_at),
