@@ -28,7 +28,8 @@ def jobs(
     state: Annotated[
         list[str] | None,
         typer.Option(
-            "--state", help="Only jobs in this state (repeat): queued, processing, stuck, retrying, failed, done."
+            "--state",
+            help="Only jobs in this state (repeat): queued, processing, stuck, retrying, failed, needs_review, done.",
         ),
     ] = None,
     batch: BatchOption = None,
