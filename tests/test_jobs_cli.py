@@ -209,6 +209,7 @@ def test_a_job_whose_process_was_killed_shows_as_stuck_and_retry_runs_it(site: S
     [row] = listed["jobs"]
     assert row["id"] == job_id and row["state"] == "stuck" and listed["counts"]["stuck"] == 1
     assert "no worker holds it" in row["reason"] or "stopped renewing the lease" in row["reason"]
+    assert site.cli("jobs", "--state", "processing", "--json").json["jobs"] == []  # no live worker holds it
     retried = site.cli("jobs", "retry", str(job_id))
     assert retried.exit_code == 0 and f"queued job {job_id}: killed.png" in retried.stdout
     ran = site.cli("jobs", "run", "--json")

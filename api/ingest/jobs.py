@@ -8,12 +8,13 @@ running `dangan serve` picks the job up from the catalogue, or `dangan jobs run`
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future, as_completed
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, not_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -72,7 +73,7 @@ class JobsService:
         shown = case((stuck(now), STUCK), else_=IngestJob.state)
         with self.db.read() as session:
             scope = self._scope(session, actor, batch_id)
-            matching = [scope, shown.in_(wanted)] if wanted else [scope]
+            matching = [scope, _in_states(wanted, now)] if wanted else [scope]
             total = session.scalar(select(func.count()).select_from(IngestJob).where(*matching)) or 0
             query = select(IngestJob).where(*matching).order_by(IngestJob.id).offset(offset).limit(limit)
             rows = [JobRow.of(job, now=now) for job in session.scalars(query)]
@@ -241,6 +242,17 @@ def _states(states: Sequence[str], *, every: bool) -> list[str]:
     if unknown:
         raise InvalidInput(f"unknown job state {unknown[0]!r}; use one of: {', '.join(SHOWN_STATES)}")
     return [state for state in SHOWN_STATES if state in states]
+
+
+def _in_states(wanted: Sequence[str], now: dt.datetime) -> ColumnElement[bool]:
+    """Jobs in the shown states, on the indexed state column (`stuck`: processing with no live lease)."""
+    stored = [state for state in wanted if state not in (STUCK, JobState.PROCESSING)]
+    parts: list[ColumnElement[bool]] = [IngestJob.state.in_(stored)] if stored else []
+    if STUCK in wanted:
+        parts.append(stuck(now))
+    if JobState.PROCESSING in wanted:
+        parts.append(and_(IngestJob.state == JobState.PROCESSING, not_(stuck(now))))
+    return or_(*parts)
 
 
 def _not_retryable(row: JobRow) -> str:
