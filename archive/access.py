@@ -33,11 +33,14 @@ def can_see(principal: Principal, *, level: int | None, departments: Sequence[st
     workflow state is one the caller's role may see (staff: filed items only).
 
     Default deny: a record with no level is visible only to the role that repairs it (SEE_UNLEVELLED)."""
-    if is_withdrawn(status) and not principal.may(Action.SEE_WITHDRAWN):
-        return False
-    if not is_filed(status) and not is_withdrawn(status) and not principal.may(Action.SEE_UNFILED):
-        return False
-    return within_scope(principal, level=level, departments=departments)
+    return status_visible(principal, status) and within_scope(principal, level=level, departments=departments)
+
+
+def status_visible(principal: Principal, status: str) -> bool:
+    """Whether the caller's role may see records in this workflow state (staff: filed items only)."""
+    if is_withdrawn(status):
+        return principal.may(Action.SEE_WITHDRAWN)
+    return is_filed(status) or principal.may(Action.SEE_UNFILED)
 
 
 def within_scope(principal: Principal, *, level: int | None, departments: Sequence[str]) -> bool:

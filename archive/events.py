@@ -34,6 +34,7 @@ class AuditAction(enum.StrEnum):
     INGEST_SUBMIT = "ingest.submit"
     INGEST_REFUSED = "ingest.refused"
     INGEST_PROCESS = "ingest.process"
+    INGEST_RETRY = "ingest.retry"  # a failed, retrying or stuck job put back in the queue by a person
     BATCH_CREATE = "batch.create"
     BATCH_SAMPLE = "batch.sample"
     BATCH_VERDICT = "batch.verdict"

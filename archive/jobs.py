@@ -30,3 +30,10 @@ def retry_wait(attempts: int, *, first: float, maximum: float, rng: random.Rando
     ceiling = min(maximum, first * 2.0 ** max(0, attempts - 1))
     spread: float = (rng or _RANDOM).random()
     return ceiling * (0.5 + 0.5 * spread)
+
+
+def stuck(now: dt.datetime) -> ColumnElement[bool]:
+    """Jobs `processing` without a live owner: no lease, or a lease that expired (the worker died or hung).
+    Any runner may take them over; `dangan jobs` shows them as `stuck`."""
+    expired = or_(IngestJob.lease_expires_at.is_(None), IngestJob.lease_expires_at < now)
+    return and_(IngestJob.state == JobState.PROCESSING, expired)

@@ -29,6 +29,8 @@ class Action(enum.StrEnum):
     # ingest and the archivist's workflow
     INGEST = "ingest.submit"  # create batches, upload or ingest files, watch folders
     READ_WORK = "work.read"  # jobs, batches, batch reports, samples (only what the caller may see)
+    RETRY_JOBS = "job.retry"  # put failed, retrying or stuck jobs back in the queue (only jobs the caller may see)
+    RUN_JOBS = "job.run"  # run the queued jobs in the caller's own process (`dangan jobs run`)
     REVIEW_PAGE = "page.review"  # accept, reject or replace pages held by the quality gate
     ACCEPTANCE = "batch.acceptance"  # draw samples, record verdicts, decide
     FILE_BATCH = "batch.file"
@@ -65,6 +67,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.EXPORT_RECORDS: frozenset({A, SYS}),
     Action.INGEST: frozenset({A}),
     Action.READ_WORK: frozenset({A, SYS}),
+    Action.RETRY_JOBS: frozenset({A, SYS}),
+    Action.RUN_JOBS: frozenset({A, SYS}),
     Action.REVIEW_PAGE: frozenset({A}),
     Action.ACCEPTANCE: frozenset({A}),
     Action.FILE_BATCH: frozenset({A}),

@@ -129,6 +129,9 @@ POLICY: dict[tuple[str, str], Row] = {
     # ingest and the archivist's workflow
     ("POST", "/api/v1/documents"): Row(frozenset({"archivist"}), ok=415, files="file"),
     ("GET", "/api/v1/jobs/{job_id}"): Row(WORKERS, "job"),
+    ("GET", "/api/v1/jobs"): Row(WORKERS, query="?all=true"),
+    ("POST", "/api/v1/jobs/{job_id}/retry"): Row(WORKERS, "job", 409),  # every fixture job is done: not retryable
+    ("POST", "/api/v1/jobs/retry-failed"): Row(WORKERS),  # none failed: nothing queued, 200
     ("POST", "/api/v1/batches"): Row(
         frozenset({"archivist"}), ok=201, body=lambda ids: {"fonds": "M2", "level": "public"}
     ),
@@ -495,3 +498,15 @@ def test_the_batch_list_shows_only_batches_within_clearance(matrix: Fixture) -> 
     assert levels and levels <= {"public"}, levels
     wider = matrix.client.get("/api/v1/batches", headers=_headers(matrix, "archivist", "top_secret")).json()
     assert {b["level"] for b in wider["batches"]} >= {"public", "internal", "secret", "top_secret"}
+
+
+def test_the_job_list_holds_exactly_the_jobs_the_caller_may_see(matrix: Fixture) -> None:
+    """The listing's scope is in its query: its page and its counts match the rule, for every worker."""
+    for user in matrix.users:
+        if user.role not in WORKERS:
+            continue
+        headers = {"Authorization": f"Bearer {matrix.tokens[user.name]}"}
+        listed = matrix.client.get("/api/v1/jobs", params={"all": "true"}, headers=headers).json()
+        expected = {matrix.ids[record.name]["job"] for record in RECORDS if sees(user, record)}
+        assert {row["id"] for row in listed["jobs"]} == expected, user
+        assert listed["total"] == len(expected) and sum(listed["counts"].values()) == len(expected), user

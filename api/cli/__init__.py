@@ -13,7 +13,7 @@ import traceback
 
 import typer
 
-from api.cli import audit, backups, batches, commands, documents, exports, preservation, searching, users
+from api.cli import audit, backups, batches, commands, documents, exports, jobs, preservation, searching, users
 from api.cli.output import emit_json, mode, set_mode, stderr
 from archive.errors import DanganError, ExitCode, InvalidInput
 
@@ -34,6 +34,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(exports.app, name="export")
 app.add_typer(backups.app, name="backup")
 app.add_typer(documents.app, name="document")
+app.add_typer(jobs.app, name="jobs")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,6 +23,7 @@ from api.http.documents import router as document_routes
 from api.http.documents import upload_routes
 from api.http.errors import error_headers, register_error_handlers
 from api.http.headers import SecurityHeaders
+from api.http.jobs import router as job_routes
 from api.http.openapi import ArchiveAPI
 from api.http.search import router as search_routes
 from api.http.ui import mount_ui
@@ -68,6 +69,7 @@ def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
     )
     app.state.context = context
     app.include_router(batch_routes)
+    app.include_router(job_routes)
     app.include_router(account_routes)
     app.include_router(audit_routes)
     app.include_router(verify_routes)

@@ -13,6 +13,8 @@ from archive.errors import Conflict
 from archive.models import Batch, Document, IngestJob, ManifestItem
 from archive.values import JobState
 
+LIVE_JOBS = [state for state in JobState if not state.finished]  # they hold their numbers: queued, processing, retrying
+
 
 def batch_year(batch: Batch) -> int:
     return batch.year or dt.date.today().year
@@ -22,7 +24,7 @@ def next_item_number(session: Session, batch: Batch) -> int:
     sequence = select(Batch.id).where(
         Batch.fonds_id == batch.fonds_id, Batch.retention == batch.retention, Batch.year == batch.year
     )
-    live = IngestJob.state.in_([JobState.QUEUED, JobState.PROCESSING])
+    live = IngestJob.state.in_(LIVE_JOBS)
     numbers = [
         session.scalar(select(func.max(Document.item_number)).where(Document.batch_id.in_(sequence))) or 0,
         session.scalar(select(func.max(ManifestItem.item_number)).where(ManifestItem.batch_id.in_(sequence))) or 0,
@@ -35,9 +37,7 @@ def reference_in_use(session: Session, reference: str) -> str | None:
     if session.scalar(select(Document.id).where(Document.reference_code == reference)) is not None:
         return "a filed document"
     job_id = session.scalar(
-        select(IngestJob.id).where(
-            IngestJob.reference_code == reference, IngestJob.state.in_([JobState.QUEUED, JobState.PROCESSING])
-        )
+        select(IngestJob.id).where(IngestJob.reference_code == reference, IngestJob.state.in_(LIVE_JOBS))
     )
     return None if job_id is None else f"queued job {job_id}"
 
