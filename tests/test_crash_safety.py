@@ -36,10 +36,14 @@ def dangan(home: Path, *args: str) -> list[str]:
     ]
 
 
+LEASE = {"DANGAN_FAULTS__JOB_LEASE_SECONDS": "2"}  # a killed run's jobs are taken over 2 s after its death
+
+
 def run_and_kill(command: list[str], after: float) -> None:
     """Start the whole process group (CLI, fork server, OCR workers) and SIGKILL it after `after` seconds."""
     process = subprocess.Popen(
         command,
+        env=os.environ | LEASE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         stdin=subprocess.DEVNULL,
@@ -71,8 +75,9 @@ def test_kill_9_at_random_moments_then_resume_files_every_item_exactly_once(tmp_
     rng = random.Random(1234)
     for _ in range(KILLS):
         run_and_kill(dangan(home, "ingest", str(box), "--batch", batch_id, "--resume"), after=rng.uniform(1.0, 4.0))
-    final = subprocess.run(
-        dangan(home, "ingest", str(box), "--batch", batch_id, "--resume", "--json"),
+    final = subprocess.run(  # no --resume needed: the killed runs' jobs are reclaimed once their leases expire
+        dangan(home, "ingest", str(box), "--batch", batch_id, "--json"),
+        env=os.environ | LEASE,
         capture_output=True,
         text=True,
         timeout=300,
