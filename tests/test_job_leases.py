@@ -5,6 +5,7 @@ real catalogue and store, real OCR worker processes, a real full filesystem (tmp
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import threading
 import time
@@ -23,7 +24,7 @@ from api.runners.local import LocalJobRunner, local_runner
 from api.wiring import Context, build_context
 from archive.errors import ProcessingFailed
 from archive.jobs import runnable
-from archive.models import Document, IngestJob, StoredObject
+from archive.models import Document, IngestJob, StoredObject, utcnow
 from archive.preservation.fixity import verify_objects
 from archive.values import JobState
 from archive.workflow import JOB_TRANSITIONS
@@ -97,10 +98,32 @@ def held_ocr(entered: threading.Event, release: threading.Event) -> Callable[[Oc
     return ocr
 
 
-def test_job_transitions_and_the_claim_rule_agree() -> None:
+def test_the_claim_rule_takes_what_the_state_machine_lets_become_processing(leased: Context) -> None:
+    """Queued, retrying once due, and processing without a live lease are runnable; nothing else is, and those
+    are exactly the states JOB_TRANSITIONS lets move to processing."""
+    now = utcnow()
+    past, future = now - dt.timedelta(seconds=5), now + dt.timedelta(seconds=60)
+    rows = {
+        "queued": (JobState.QUEUED, None, None),
+        "retrying, due": (JobState.RETRYING, None, past),
+        "retrying, waiting": (JobState.RETRYING, None, future),
+        "processing, expired lease": (JobState.PROCESSING, past, None),
+        "processing, no lease (before 0004)": (JobState.PROCESSING, None, None),
+        "processing, live lease": (JobState.PROCESSING, future, None),
+        "done": (JobState.DONE, None, None),
+        "needs_review": (JobState.NEEDS_REVIEW, None, None),
+        "failed": (JobState.FAILED, None, None),
+    }
+    with leased.db.write() as session:
+        for name, (state, expires, not_before) in rows.items():
+            row = IngestJob(state=state, source_name=name, submitted_by="t", lease_expires_at=expires)
+            row.not_before = not_before
+            session.add(row)
+    with leased.db.read() as session:
+        taken = set(session.scalars(select(IngestJob.source_name).where(runnable(now))))
+    assert taken == {"queued", "retrying, due", "processing, expired lease", "processing, no lease (before 0004)"}
     claimable = {state for state, targets in JOB_TRANSITIONS.items() if JobState.PROCESSING in targets}
-    assert claimable == {JobState.QUEUED, JobState.RETRYING, JobState.PROCESSING}
-    assert all(state in str(runnable.__doc__) for state in ("queued", "retrying", "processing"))
+    assert claimable == {rows[name][0] for name in taken}
 
 
 def test_of_many_runners_claiming_one_job_exactly_one_runs_it(leased: Context, tmp_path: Path) -> None:

@@ -142,7 +142,8 @@ def stop_and_check(process: subprocess.Popen[bytes], context: Context, signum: s
     return states
 
 
-def test_stopping_serve_ends_its_workers(tmp_path: Path) -> None:  # uvicorn takes SIGINT the same way
+@pytest.mark.parametrize("http_workers", ["1", "2"])
+def test_stopping_serve_ends_its_workers(tmp_path: Path, http_workers: str) -> None:  # uvicorn: SIGINT alike
     context = make_context(tmp_path / "var")
     try:
         batch = BatchService(context).create(actor=ARCHIVIST, fonds="F001", languages="eng").id
@@ -150,7 +151,7 @@ def test_stopping_serve_ends_its_workers(tmp_path: Path) -> None:  # uvicorn tak
         IngestService(context).submit_item(
             batch, PlannedItem("item", tuple(sorted(f for f in folder.iterdir() if not is_sidecar(f)))), actor=ARCHIVIST
         )
-        no_grace = {"DANGAN_FAULTS__SHUTDOWN_GRACE_SECONDS": "0"}  # the job in hand is handed back at once
+        no_grace = {"DANGAN_FAULTS__SHUTDOWN_GRACE_SECONDS": "0", "DANGAN_SERVER__WORKERS": http_workers}
         process = start(["serve", "--port", str(free_port())], tmp_path / "var", no_grace)  # resumes the queued job
         assert stop_and_check(process, context, signal.SIGTERM) == ["queued"]
     finally:

@@ -191,6 +191,7 @@ def serve(
 
     log_level = "warning" if mode.quiet else "debug" if mode.verbose > 1 else "info"
     serve_forever(open_context(ctx), host=host, port=port, workers=workers, say=say, log_level=log_level)
+    raise typer.Exit(ExitCode.INTERRUPTED)  # serving ends only when stopped (SIGTERM, Ctrl-C), whatever uvicorn says
 
 
 def sample(

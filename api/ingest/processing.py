@@ -23,7 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from api.ingest.filing import file_item, planned_objects, recover_orphans, store_objects
-from api.ingest.leases import LeaseLost, hand_back_quietly, remove_unfiled
+from api.ingest.leases import LeaseLost, hand_back_quietly, new_owner, remove_unfiled
 from api.search.rows import index_current, indexed_document
 from api.wiring import Context
 from archive.audit import log as audit
@@ -107,10 +107,12 @@ class JobProcessing:
             session.execute(update(Document).where(Document.id.in_(document_ids)).values(indexed_at=utcnow()))
 
     # -- processing --------------------------------------------------------------------------------
-    def process_job(self, job_id: int, ocr: OcrCall, *, owner: str) -> None:
-        """Claim the job for `owner` and run it to its end state; nothing when another runner holds it. Never
-        raises for a job's own failure: the job records it. A stop (a BaseException such as the runner's
-        RunnerStopped, or Ctrl-C) hands the job back, queued, before it propagates."""
+    def process_job(self, job_id: int, ocr: OcrCall, *, owner: str | None = None) -> None:
+        """Claim the job for `owner` (a runner's lease owner; by default a one-off owner that renews nothing) and
+        run it to its end state; nothing when another runner holds it. Never raises for a job's own failure: the
+        job records it. A stop (a BaseException such as the runner's RunnerStopped, or Ctrl-C) hands the job back,
+        queued, before it propagates."""
+        owner = owner or new_owner()
         claimed = self._claim(job_id, owner)
         if claimed is None:
             return
@@ -119,8 +121,6 @@ class JobProcessing:
                 self._fail(job_id, owner, poison_reason(job_id, claimed.lost_leases), seconds=0.0)
                 return
             failpoint("job.claimed")
-            if claimed.options.get("pending_keys"):  # taken over from a runner that died while filing it
-                self._recover(job_id, owner)
             self._run(claimed, ocr, owner)
         except LeaseLost:
             log.warning("job %s: its lease was taken over by another runner; this one leaves it", job_id)
@@ -134,6 +134,8 @@ class JobProcessing:
         shutil.rmtree(workdir, ignore_errors=True)
         started = time.perf_counter()
         try:
+            if options.get("pending_keys"):  # taken over from a runner that died while filing it
+                self._recover(job_id, owner)
             sources = tuple(claimed.spool / str(name) for name in options["spooled"])
             if not all(path.exists() for path in sources):
                 raise UnsupportedFile(f"the spooled copy of job {job_id} is gone; submit the file again")

@@ -1,6 +1,7 @@
 """Ingest use cases: accept an item (validate, spool, number, queue), process its job, file the result.
 
-A job's spooled copy stays until the job ends, so a crash at any point is resumed by running the job again.
+A job's spooled copy stays until it is filed (a failed job keeps it, to be retried), so a crash at any point
+is resumed by running the job again.
 Objects are content-addressed, the keys about to be written are recorded first, and the catalogue rows, the
 job's end state and the audit event are one transaction: every item is filed exactly once.
 """
