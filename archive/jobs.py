@@ -7,7 +7,7 @@ A job:  queued ─claim→ processing ─→ done | needs_review | failed
                           ├ a passing fault (DanganError.transient) → retrying ─(not_before passed)→ claim again
                           ├ its runner stops (SIGTERM) → queued (handed back, lease cleared)
                           └ its lease expires (the runner died: kill -9, OOM) → claimed again by any runner;
-                            the POISON_LEASES-th expiry ends it failed instead
+                            the `limit`-th expiry (DANGAN_FAULTS__POISON_DEATHS, 3) ends it failed instead
 """
 
 from __future__ import annotations
@@ -22,9 +22,6 @@ from archive.models import IngestJob
 from archive.values import JobState
 
 _RANDOM = random.Random()
-
-# A job whose lease ran out this many times (its worker died each time) fails instead of being taken again.
-POISON_LEASES = 3
 
 
 def lease_expired(now: dt.datetime) -> ColumnElement[bool]:
@@ -76,8 +73,9 @@ def handed_back() -> dict[str, Any]:
     return {"state": JobState.QUEUED, "lease_owner": None, "lease_expires_at": None}
 
 
-def poisoned(lost_leases: int) -> bool:
-    return lost_leases >= POISON_LEASES
+def poisoned(lost_leases: int, limit: int) -> bool:
+    """A job whose lease ran out `limit` times (its runner died each time) fails instead of being run again."""
+    return lost_leases >= limit
 
 
 def poison_reason(job_id: int, lost_leases: int) -> str:

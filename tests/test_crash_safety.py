@@ -36,7 +36,9 @@ def dangan(home: Path, *args: str) -> list[str]:
     ]
 
 
-LEASE = {"DANGAN_FAULTS__JOB_LEASE_SECONDS": "2"}  # a killed run's jobs are taken over 2 s after its death
+# A killed run's jobs are taken over 2 s after its death; the same job may be killed at every one of the KILLS
+# (it is not a poison job that kills its worker: the test kills the runner).
+LEASE = {"DANGAN_FAULTS__JOB_LEASE_SECONDS": "2", "DANGAN_FAULTS__POISON_DEATHS": str(KILLS + 1)}
 
 
 def run_and_kill(command: list[str], after: float) -> None:

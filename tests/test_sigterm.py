@@ -2,8 +2,8 @@
 twice; `kill -9` of a runner mid-job loses nothing (its job is taken over once its lease expires, not before);
 a live runner keeps its job across several lease periods; SIGTERM of serve or ingest mid-batch exits 130 within
 the bound with no job left `processing`, and a restart without a flag files everything once; a job whose
-runner is killed each time ends failed after archive.jobs.POISON_LEASES deaths. Slow OCR comes from a failpoint
-(`job.ocr_done=sleep:S`, in the runner's job thread); the null OCR engine reads the scans' sidecar text.
+runner is killed each time ends failed after DANGAN_FAULTS__POISON_DEATHS (3) deaths. Slow OCR comes from a
+failpoint (`job.ocr_done=sleep:S`, in the runner's job thread); the null OCR engine reads the scans' sidecar text.
 
 Each test prints its counts (acknowledged, filed, duplicates, stuck) on a line starting with COUNTS."""
 
@@ -26,7 +26,6 @@ from api.ingest.batches import BatchService
 from api.ingest.service import IngestService
 from api.wiring import Context
 from archive.access import Principal
-from archive.jobs import POISON_LEASES
 from archive.models import Document, IngestJob, StoredObject
 from archive.preservation.fixity import verify_objects
 from ingest.grouping import PlannedItem
@@ -36,6 +35,7 @@ from tests.pages import ENGLISH_TEXT, render
 
 ROOT = Path(__file__).resolve().parent.parent
 DANGAN = Path(sys.executable).parent / "dangan"
+POISON_LEASES = 3  # the default of DANGAN_FAULTS__POISON_DEATHS
 BOUND = 60.0  # every wait and every exit is bounded by this (a slow, shared machine; no timing is asserted)
 
 
@@ -309,9 +309,8 @@ def test_a_job_whose_runner_is_killed_each_time_ends_failed(tmp_path: Path, arch
     code, output = finish(start(tmp_path, context.settings.home_dir, ingest, **deadly))
     (job,) = jobs(context)
     assert job.state == "failed" and job.lost_leases == POISON_LEASES, job.error
-    assert f"its worker died {POISON_LEASES} times" in str(job.error) and f"dangan jobs retry {job.id}" in str(
-        job.error
-    )
+    reason = str(job.error)
+    assert f"its worker died {POISON_LEASES} times" in reason and f"dangan jobs retry {job.id}" in reason
     assert code == 7 and output["jobs"][0]["state"] == "failed"  # type: ignore[index]
     assert counts(context, "poison") == {"acknowledged": 1, "filed": 0, "duplicates": 0, "stuck": 0}
 

@@ -117,7 +117,8 @@ class JobProcessing:
         if claimed is None:
             return
         try:
-            if poisoned(claimed.lost_leases):  # its runners keep dying on it: stop before the next death
+            deaths = self.context.settings.faults.poison_deaths
+            if poisoned(claimed.lost_leases, deaths):  # its runners keep dying on it: stop before the next death
                 self._fail(job_id, owner, poison_reason(job_id, claimed.lost_leases), seconds=0.0)
                 return
             failpoint("job.claimed")

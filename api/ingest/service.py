@@ -145,9 +145,19 @@ class IngestService(JobProcessing):
                 return replay  # a simultaneous retry of the same submission won the race
             self._refuse_duplicate(item_sha, name, actor)
             raise Conflict(NEUTRAL_DUPLICATE) from None
-        except BaseException:
-            shutil.rmtree(spool, ignore_errors=True)
+        except BaseException:  # a stop (SIGTERM) may come after the job committed: then the spool is its input
+            if not self._spool_in_use(spool):
+                shutil.rmtree(spool, ignore_errors=True)
             raise
+
+    def _spool_in_use(self, spool: Path) -> bool:
+        try:
+            with self.db.read() as session:
+                return (
+                    session.scalars(select(IngestJob.id).where(IngestJob.spool_path == str(spool))).first() is not None
+                )
+        except Exception:  # the catalogue cannot say: keep the files (a stray spool folder loses nothing)
+            return True
 
     def _queue(self, batch_id: int, queued: _Queued, spool: Path, *, actor: Principal, client: str | None) -> JobView:
         with self.db.write() as session:

@@ -1,4 +1,4 @@
-"""poison jobs: how many times a job's worker died holding its lease (the job fails at archive.jobs.POISON_LEASES)
+"""poison jobs: how many times a job's runner died holding its lease (it fails at DANGAN_FAULTS__POISON_DEATHS)
 
 Revision ID: 0005
 Revises: 0004
