@@ -1,16 +1,22 @@
-"""The rules of ingest jobs that every runner follows: which jobs may start now, and how long a job that met a
-passing fault waits before its next try. Runners (local, server, a later Celery worker) only ask these.
+"""The rules of ingest jobs that every runner follows: which jobs may start now, how a runner holds one (a lease
+it renews), when a job whose workers keep dying gives up, and how long a job that met a passing fault waits.
+Runners (CLI, server, a later Celery worker) only ask these; the transitions are archive/workflow.py's
+JOB_TRANSITIONS. Pure expressions and arithmetic: no I/O.
 
 A job:  queued ─claim→ processing ─→ done | needs_review | failed
-                          └ a passing fault (DanganError.transient) → retrying ─(not_before passed)→ claim again
+                          ├ a passing fault (DanganError.transient) → retrying ─(not_before passed)→ claim again
+                          ├ its runner stops (SIGTERM) → queued (handed back, lease cleared)
+                          └ its lease expires (the runner died: kill -9, OOM) → claimed again by any runner;
+                            the `limit`-th expiry (DANGAN_FAULTS__POISON_DEATHS, 3) ends it failed instead
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import random
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_, case, or_
 
 from archive.models import IngestJob
 from archive.values import JobState
@@ -18,10 +24,65 @@ from archive.values import JobState
 _RANDOM = random.Random()
 
 
+def lease_expired(now: dt.datetime) -> ColumnElement[bool]:
+    """Jobs `processing` without a live owner: the lease ran out, or there never was one (rows from before
+    leases existed, migration 0004)."""
+    return and_(
+        IngestJob.state == JobState.PROCESSING,
+        or_(IngestJob.lease_expires_at.is_(None), IngestJob.lease_expires_at <= now),
+    )
+
+
 def runnable(now: dt.datetime) -> ColumnElement[bool]:
-    """Jobs any runner may claim at `now`: queued ones, and retrying ones whose wait is over."""
+    """Jobs any runner may claim at `now`: queued ones, retrying ones whose wait is over, and processing ones
+    whose lease expired."""
     due = or_(IngestJob.not_before.is_(None), IngestJob.not_before <= now)
-    return or_(IngestJob.state == JobState.QUEUED, and_(IngestJob.state == JobState.RETRYING, due))
+    return or_(IngestJob.state == JobState.QUEUED, and_(IngestJob.state == JobState.RETRYING, due), lease_expired(now))
+
+
+def held_by(owner: str) -> ColumnElement[bool]:
+    """The fence of every write that ends or changes a running job: it applies only while `owner` holds it."""
+    return and_(IngestJob.state == JobState.PROCESSING, IngestJob.lease_owner == owner)
+
+
+def claim_values(owner: str, now: dt.datetime, lease_seconds: float) -> dict[str, Any]:
+    """The one UPDATE's values that make `owner` hold a runnable job (with `runnable(now)` as its WHERE).
+    Taking over an expired lease counts as one more death of a worker on this job."""
+    return {
+        "lost_leases": IngestJob.lost_leases + case((IngestJob.state == JobState.PROCESSING, 1), else_=0),
+        "state": JobState.PROCESSING,
+        "lease_owner": owner,
+        "lease_expires_at": lease_until(now, lease_seconds),
+        "attempts": IngestJob.attempts + 1,
+        "started_at": now,
+        "not_before": None,
+    }
+
+
+def lease_until(now: dt.datetime, lease_seconds: float) -> dt.datetime:
+    return now + dt.timedelta(seconds=lease_seconds)
+
+
+def renew_every(lease_seconds: float) -> float:
+    """A holder renews its leases every third of a lease: two renewals may be missed before it loses one."""
+    return lease_seconds / 3.0
+
+
+def handed_back() -> dict[str, Any]:
+    """A stopping runner gives its jobs back: queued again at once, no owner, not counted as a death."""
+    return {"state": JobState.QUEUED, "lease_owner": None, "lease_expires_at": None}
+
+
+def poisoned(lost_leases: int, limit: int) -> bool:
+    """A job whose lease ran out `limit` times (its runner died each time) fails instead of being run again."""
+    return lost_leases >= limit
+
+
+def poison_reason(job_id: int, lost_leases: int) -> str:
+    return (
+        f"its worker died {lost_leases} times while processing it (killed, or out of memory); "
+        f"retry with `dangan jobs retry {job_id}` once fixed"
+    )
 
 
 def retry_wait(attempts: int, *, first: float, maximum: float, rng: random.Random | None = None) -> float:

@@ -4,6 +4,9 @@ A batch:  open ─sample→ sampling ─decide→ accepted ─file→ filed ─r
                                   └decide→ returned ─resample (after rescans)→ sampling
 An item:  ready ⇄ needs_review (held pages resolved or not) ─file→ filed ─reopen→ ready; any → withdrawn
 A page:   ok | held ─accept→ accepted, ─reject→ rejected, ─replace→ replaced (superseded by a new version)
+A job:    queued | retrying ─claim→ processing ─→ done | needs_review | failed | retrying | queued (handed back);
+          processing ─(lease expired)→ processing (taken over); failed ─retry (a person)→ queued.
+          Who may claim, and when: archive/jobs.py.
 
 Staff see an item only once it is filed. Every change of state goes through `transition`, which refuses a move
 the table does not hold with a Conflict that says what is possible instead.
@@ -15,7 +18,7 @@ from collections.abc import Mapping
 from typing import TypeVar
 
 from archive.errors import Conflict
-from archive.values import BatchStatus, DocumentStatus, PageReview
+from archive.values import BatchStatus, DocumentStatus, JobState, PageReview
 
 BATCH_TRANSITIONS: Mapping[BatchStatus, frozenset[BatchStatus]] = {
     BatchStatus.OPEN: frozenset({BatchStatus.SAMPLING}),
@@ -40,9 +43,20 @@ PAGE_TRANSITIONS: Mapping[PageReview, frozenset[PageReview]] = {
     PageReview.REPLACED: frozenset(),
 }
 
+JOB_TRANSITIONS: Mapping[JobState, frozenset[JobState]] = {
+    JobState.QUEUED: frozenset({JobState.PROCESSING}),
+    JobState.RETRYING: frozenset({JobState.PROCESSING}),
+    JobState.PROCESSING: frozenset(
+        {JobState.DONE, JobState.NEEDS_REVIEW, JobState.FAILED, JobState.RETRYING, JobState.QUEUED, JobState.PROCESSING}
+    ),
+    JobState.FAILED: frozenset({JobState.QUEUED}),  # `dangan jobs retry`, once the cause is fixed
+    JobState.DONE: frozenset(),
+    JobState.NEEDS_REVIEW: frozenset(),
+}
+
 # Batches whose items and pages may change: files added, pages reviewed or replaced.
 BATCH_CHANGEABLE = frozenset({BatchStatus.OPEN, BatchStatus.RETURNED})
-S = TypeVar("S", BatchStatus, DocumentStatus, PageReview)
+S = TypeVar("S", BatchStatus, DocumentStatus, PageReview, JobState)
 UNRESOLVED_PAGES = frozenset({PageReview.HELD, PageReview.REJECTED})
 
 
@@ -56,6 +70,10 @@ def transition_document(document_id: int, current: str, target: DocumentStatus) 
 
 def transition_page(page_id: int, current: str, target: PageReview) -> PageReview:
     return _transition(f"page {page_id}", PageReview(current), target, PAGE_TRANSITIONS)
+
+
+def transition_job(job_id: int, current: str, target: JobState) -> JobState:
+    return _transition(f"job {job_id}", JobState(current), target, JOB_TRANSITIONS)
 
 
 def _transition(what: str, current: S, target: S, table: Mapping[S, frozenset[S]]) -> S:

@@ -64,6 +64,10 @@ class FaultOptions(BaseModel):
 
     # A worker holds a job by a lease it renews every third of this; a job whose lease ran out is taken over.
     job_lease_seconds: float = Field(default=60.0, ge=1.0)
+    # A job whose runner died this many times while holding it (kill -9, out of memory) fails instead of running.
+    poison_deaths: int = Field(default=3, ge=1)
+    # On SIGTERM a runner lets the jobs in hand finish for this long, then hands the rest back (queued).
+    shutdown_grace_seconds: float = Field(default=10.0, ge=0.0)
     # A job that met a passing fault waits this long before its next try, doubling up to the maximum.
     retry_first_seconds: float = Field(default=5.0, ge=0.0)
     retry_max_seconds: float = Field(default=300.0, ge=0.0)

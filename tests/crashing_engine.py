@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
 from ingest.ocr import process
 from ingest.results import OcrRequest, OcrResult
@@ -21,3 +22,9 @@ def killed_once(request: OcrRequest) -> OcrResult:
 def killed_always(request: OcrRequest) -> OcrResult:
     os.kill(os.getpid(), signal.SIGKILL)
     raise AssertionError("unreachable")
+
+
+def slow(request: OcrRequest) -> OcrResult:
+    """OCR that takes a long while (a big scan): the worker is still busy when a stop comes."""
+    time.sleep(60)
+    return process(request)

@@ -1,7 +1,8 @@
-"""A stopped `dangan serve` or `dangan ingest --watch` leaves no OCR worker behind, and its unfinished job
-stays resumable. The real console script runs as a subprocess; its process tree is read from /proc (workers
-are forked by the forkserver, so they are grandchildren, and orphans are re-parented away: every pid seen is
-remembered with its start time and checked again after the parent has gone)."""
+"""A stopped `dangan serve` or `dangan ingest --watch` leaves no OCR worker behind, and its job is either
+finished within the grace or handed back (queued, no lease), never left `processing`. The real console script
+runs as a subprocess; its process tree is read from /proc (workers are forked by the forkserver, so they are
+grandchildren, and orphans are re-parented away: every pid seen is remembered with its start time and checked
+again after the parent has gone)."""
 
 from __future__ import annotations
 
@@ -94,9 +95,10 @@ def page_folder(folder: Path) -> Path:
     return folder
 
 
-def start(args: list[str], home: Path) -> subprocess.Popen[bytes]:
+def start(args: list[str], home: Path, extra: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DANGAN_")}
     env |= {"DANGAN_WORKERS": "2", "PYTHONPATH": os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])}
+    env |= extra or {}
     return subprocess.Popen(
         [str(DANGAN), "--home", str(home), *args],
         env=env,
@@ -107,9 +109,9 @@ def start(args: list[str], home: Path) -> subprocess.Popen[bytes]:
     )
 
 
-def stop_and_check(process: subprocess.Popen[bytes], context: Context, signum: signal.Signals) -> None:
-    """Once OCR workers run the job: signal the parent; it exits, no process of its tree remains, and the
-    job is left to the next start (not failed, not done)."""
+def stop_and_check(process: subprocess.Popen[bytes], context: Context, signum: signal.Signals) -> list[str]:
+    """Once OCR workers run the job: signal the parent; it exits 130, no process of its tree remains, and the
+    job is done (finished within the grace) or handed back for the next start (queued), never `processing`."""
     seen: dict[int, int] = {}
 
     def workers_running() -> bool:
@@ -132,12 +134,16 @@ def stop_and_check(process: subprocess.Popen[bytes], context: Context, signum: s
         time.sleep(0.1)
     left = {pid: Path(f"/proc/{pid}/cmdline").read_bytes()[:120] for pid in still_running(seen)}
     assert not left, f"still running after the parent exited: {left}"
+    if signum == signal.SIGTERM:  # Ctrl-C is how a watch normally ends (0); SIGTERM is a stop (130)
+        assert process.returncode == 130, process.returncode
     states = job_states(context)
-    assert states in (["queued"], ["processing"]), states
-    assert len(IngestService(context).pending_job_ids()) == 1  # what the next start runs
+    assert states in (["queued"], ["done"]), states
+    assert len(IngestService(context).pending_job_ids()) == states.count("queued")  # what the next start runs
+    return states
 
 
-def test_stopping_serve_ends_its_workers(tmp_path: Path) -> None:  # uvicorn takes SIGINT the same way
+@pytest.mark.parametrize("http_workers", ["1", "2"])
+def test_stopping_serve_ends_its_workers(tmp_path: Path, http_workers: str) -> None:  # uvicorn: SIGINT alike
     context = make_context(tmp_path / "var")
     try:
         batch = BatchService(context).create(actor=ARCHIVIST, fonds="F001", languages="eng").id
@@ -145,8 +151,9 @@ def test_stopping_serve_ends_its_workers(tmp_path: Path) -> None:  # uvicorn tak
         IngestService(context).submit_item(
             batch, PlannedItem("item", tuple(sorted(f for f in folder.iterdir() if not is_sidecar(f)))), actor=ARCHIVIST
         )
-        process = start(["serve", "--port", str(free_port())], tmp_path / "var")  # resumes the queued job
-        stop_and_check(process, context, signal.SIGTERM)
+        no_grace = {"DANGAN_FAULTS__SHUTDOWN_GRACE_SECONDS": "0", "DANGAN_SERVER__WORKERS": http_workers}
+        process = start(["serve", "--port", str(free_port())], tmp_path / "var", no_grace)  # resumes the queued job
+        assert stop_and_check(process, context, signal.SIGTERM) == ["queued"]
     finally:
         context.close()
 

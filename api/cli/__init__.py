@@ -64,8 +64,10 @@ def main(argv: list[str] | None = None) -> int:
         hint = "" if mode.verbose else "; run again with --verbose for the traceback"
         text = " ".join(str(exc).split())
         return _fail(args, "error", f"unexpected {type(exc).__name__}: {text}{hint}", ExitCode.FAILED)
+    if _signalled:
+        returned = ExitCode.INTERRUPTED
     if returned == ExitCode.INTERRUPTED:  # typer turns Ctrl-C (and our SIGTERM) into this exit code
-        stderr.print("interrupted; unfinished jobs are resumed by the next `dangan serve` or `dangan ingest --resume`")
+        stderr.print("interrupted; unfinished jobs resume by themselves at the next `dangan serve` or `dangan ingest`")
     return returned if isinstance(returned, int) else ExitCode.OK
 
 
@@ -112,6 +114,10 @@ def console_script() -> None:
     sys.exit(main())
 
 
+_signalled: list[int] = []  # a SIGTERM came: the run ends 130 even where a library swallowed it (uvicorn)
+
+
 def _stop(signum: int, _frame: object) -> None:
     signal.signal(signum, signal.SIG_DFL)  # a second SIGTERM ends the process at once
+    _signalled.append(signum)
     raise KeyboardInterrupt

@@ -142,7 +142,9 @@ def ingest(
     batch: Annotated[
         int | None, typer.Option(min=1, max=MAX_ID, help="Batch to add to (default: a new ad-hoc batch).")
     ] = None,
-    resume: Annotated[bool, typer.Option(help="Also run jobs an earlier run left unfinished.")] = False,
+    resume: Annotated[
+        bool, typer.Option(help="No longer needed: every run resumes unfinished jobs (kept for old scripts).")
+    ] = False,
     watch: Annotated[bool, typer.Option(help="Keep watching the folder (a hot folder) until Ctrl-C.")] = False,
     interval: Annotated[float, typer.Option(help="Seconds between looks at a watched folder.")] = 2.0,
     watch_cycles: Annotated[int | None, typer.Option(hidden=True)] = None,
@@ -189,6 +191,7 @@ def serve(
 
     log_level = "warning" if mode.quiet else "debug" if mode.verbose > 1 else "info"
     serve_forever(open_context(ctx), host=host, port=port, workers=workers, say=say, log_level=log_level)
+    raise typer.Exit(ExitCode.INTERRUPTED)  # serving ends only when stopped (SIGTERM, Ctrl-C), whatever uvicorn says
 
 
 def sample(

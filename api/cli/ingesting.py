@@ -1,4 +1,7 @@
-"""`dangan ingest`: one call to the intake use case (OCR in the local worker pool), progress, a summary."""
+"""`dangan ingest`: one call to the intake use case (OCR in the local worker pool), progress, a summary.
+
+No `--resume` is needed (it is still accepted): every run also runs every runnable job of the installation
+(what a crash, a stop or a passing fault left, whatever batch), and waits for the unfinished jobs of its batch."""
 
 from __future__ import annotations
 
@@ -27,7 +30,7 @@ def ingest_summary(run: IngestRun) -> list[str]:
                 f"{job.state:<13}{job.source_name} -> {job.reference_code} ({job.pages} page(s), {job.seconds} s){note}"
             )
         elif job.state == JobState.RETRYING:
-            lines.append(f"WAITING      {job.source_name} (job {job.id}): {job.error}")
+            lines.append(f"RETRYING     {job.source_name} (job {job.id}): {job.error}")
         else:
             lines.append(f"FAILED       {job.source_name}: {job.error}")
     lines += [f"skipped      {item.item}: {item.reason}" for item in run.skipped]
@@ -37,9 +40,14 @@ def ingest_summary(run: IngestRun) -> list[str]:
         lines.append("nothing to ingest: no scans (TIFF, PNG, JPEG or PDF) were found")
     per_page = f" ({counts.wall_seconds / counts.pages:.2f} s/page)" if counts.pages else ""
     where = f"batch {run.batch_id}" if run.batch_id is not None else "no batch made (nothing was accepted)"
-    waiting = f", {counts.retrying} waiting to be tried again" if counts.retrying else ""
+    if counts.retrying:
+        lines.append(
+            f"{counts.retrying} job(s) are `retrying` after a passing fault (above); they resume by themselves at the "
+            "next `dangan serve`, `dangan ingest` or `dangan jobs run`"
+        )
+    retrying = f", {counts.retrying} retrying" if counts.retrying else ""
     lines.append(
-        f"{where}: {counts.done} done, {counts.needs_review} need review, {counts.failed} failed{waiting}, "
+        f"{where}: {counts.done} done, {counts.needs_review} need review, {counts.failed} failed{retrying}, "
         f"{counts.skipped} skipped, {counts.rejected} rejected; {counts.pages} page(s) in {counts.wall_seconds} s"
         + per_page
     )

@@ -1,8 +1,9 @@
 """`dangan ingest DIR --batch ID --watch`: a hot folder. A file (or a sub-folder of page images) is picked up
 once it is complete: its size and modification time have not changed for one whole polling interval and it
-does not carry a partial-download name. Each item is taken once. Ctrl-C or SIGTERM stops at once: the OCR
-workers are ended and unfinished jobs are re-queued by the next start (of the watch, `dangan serve` or
-`dangan ingest --resume`), which also runs what an earlier watch of this batch left unfinished."""
+does not carry a partial-download name. Each item is taken once. Like every runner, the watch also runs every
+runnable job of the installation (what a crash, a stop or a passing fault left, whatever batch). Ctrl-C or
+SIGTERM stops within a bound: the jobs in hand may finish for DANGAN_FAULTS__SHUTDOWN_GRACE_SECONDS, then the OCR
+workers are ended and the rest is handed back, queued, for the next runner."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from api.runners.local import LocalJobRunner, RunnerStopped
 from api.views.ingest import Accepted, HotFolderCounts
 from api.wiring import Context
 from archive.access import Principal
+from archive.errors import NotFound
+from archive.values import JobState
 from ingest.grouping import PlannedItem
 
 PARTIAL_SUFFIXES = (".part", ".tmp", ".crdownload", ".partial", ".filepart")
@@ -43,16 +46,19 @@ def watch_folder(
     counts = {"submitted": 0, "skipped": 0, "rejected": 0}
 
     def queue(job_id: int) -> None:
-        futures[runner.submit(job_id)] = job_id
+        if job_id not in futures.values():
+            futures[runner.submit(job_id)] = job_id
 
     stderr.print(f"watching {folder} for batch {batch_id} every {interval:g} s; Ctrl-C stops", highlight=False)
     stopped = True
     try:
-        for job_id in service.pending_job_ids(batch_id=batch_id):  # what a stopped watch left unfinished
+        for job_id in service.pending_job_ids():  # what a crash or stop left unfinished, any batch
             queue(job_id)
         cycle = 0
         while cycles is None or cycle < cycles:
             cycle += 1
+            for job_id in service.runnable_job_ids():  # retrying ones now due, expired leases
+                queue(job_id)
             if not _partial(folder):
                 ready = _complete_items(plan_batch_items(context, batch_id, [folder]).items, taken, last_seen)
                 _count(intake.accept(batch_id, ready, actor=actor, queue=queue), counts)
@@ -100,7 +106,12 @@ def _report_finished(
         if future.cancelled() or isinstance(future.exception(), RunnerStopped):
             continue  # left unfinished by a stop; the next start runs it
         future.result()
-        job = service.job(actor, futures.pop(future))
+        try:
+            job = service.job(actor, futures.pop(future))
+        except NotFound:  # another batch's job, not visible to this account
+            continue
+        if not JobState(job.state).finished and job.state != JobState.RETRYING:
+            continue  # another runner claimed it first: its end is that runner's to tell
         stderr.print(
             f"{job.state}: {job.source_name}" + (f" ({job.error})" if job.error else ""),
             highlight=False,

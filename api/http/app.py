@@ -53,7 +53,7 @@ def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
             job_runner: JobRunner = installation_runner(ingest)
         else:
             job_runner = runner
-            for job_id in ingest.pending_job_ids():  # resume what a crash or restart left behind
+            for job_id in ingest.pending_job_ids():  # every runnable job, any batch: no flag needed
                 job_runner.submit(job_id)
         app.state.runner = job_runner
         yield

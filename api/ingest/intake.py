@@ -8,20 +8,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, as_completed
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from api.ingest.batches import BatchService
 from api.ingest.planning import plan_batch_items, refusal
+from api.ingest.running import JobDriver
 from api.ingest.service import IngestService
 from api.views.ingest import Accepted, IngestedJob, IngestRun, JobView, Refusal
 from api.wiring import Context
 from archive.access import Principal
-from archive.errors import Conflict, DanganError
-from archive.models import Document
+from archive.errors import Conflict, DanganError, NotFound
+from archive.models import Document, IngestJob
 from archive.permissions import Action, authorize
+from archive.values import JobState
 from ingest.grouping import PlannedItem
 
 
@@ -62,7 +64,7 @@ class IngestRequest:
     level: str | None = None
     fonds: str | None = None
     title: str | None = None  # for a single item only
-    resume: bool = False  # also run what an earlier run of this batch left unfinished
+    resume: bool = False  # no longer needed: every run resumes every runnable job (kept for old scripts)
     client: str | None = None
 
 
@@ -128,35 +130,65 @@ class Intake:
     def ingest_paths(
         self, request: IngestRequest, *, actor: Principal, runner: RunnerFactory, progress: Progress | None = None
     ) -> IngestRun:
-        """Ingest files or folders and run their jobs to the end here (OCR in `runner`'s worker processes)."""
+        """Ingest files or folders and run their jobs to the end here (OCR in `runner`'s worker processes).
+
+        It also runs every runnable job of the installation (whatever batch: what a crash, a stop or a passing
+        fault left), and waits for the unfinished jobs of the batch it adds to, whoever holds them. A stop
+        (Ctrl-C, SIGTERM) hands back what is not done; the next run (of any runner) picks it up."""
         authorize(actor.roles, Action.INGEST)
         batch = self._batch_for(request, actor)
         plan = plan_batch_items(self.context, batch.id, request.paths)
-        shown = progress or _Silent()
         started = time.perf_counter()
         workers = max(1, min(self.context.settings.workers, len(plan.items) or 1))
         jobs = runner(self.service, workers)
-        futures: dict[Future[None], int] = {}
-
-        def queue(job_id: int) -> None:
-            futures[jobs.submit(job_id)] = job_id
-
-        interrupted = True  # until every job has ended: then a stop (Ctrl-C, SIGTERM) leaves the rest for --resume
+        patience = self.context.settings.faults.retry_max_seconds
+        driver = JobDriver(self.service, jobs, progress or _Silent(), patience=patience)
+        interrupted = True  # until the loop ends: then a stop hands back the jobs in hand
         try:
             self.service.record_refusals(actor, batch.id, plan.rejected, client=request.client)
-            pending = self.service.pending_job_ids(batch_id=batch.id) if request.resume and batch.id else []
-            for job_id in pending:
-                queue(job_id)
+            driver.take(self.service.pending_job_ids())  # --resume is no longer needed: always, any batch
+            if batch.id is not None:
+                driver.wait_for(self.service.unfinished_job_ids(batch.id))
             title = request.title if len(plan.items) == 1 else None
-            taken = self._submit_each(batch, plan.items, actor=actor, client=request.client, queue=queue, title=title)
-            self._wait(actor, futures, shown)
+            taken = self._submit_each(
+                batch, plan.items, actor=actor, client=request.client, queue=driver.take_one, title=title
+            )
+            driver.run()
             interrupted = False
         finally:
             jobs.shutdown(wait=not interrupted)
             plan.cleanup()
         seconds = time.perf_counter() - started
-        ended = [self._ended(actor, job_id) for job_id in sorted(futures.values())]
+        ended = self._reported(actor, driver.awaited)
         return IngestRun.of(batch.id, ended, taken.skipped, plan.rejected + taken.rejected, seconds)
+
+    def run_pending(self, *, actor: Principal, runner: RunnerFactory, progress: Progress | None = None) -> IngestRun:
+        """Run every runnable job of the installation here until none is left (`dangan jobs run`; a restart):
+        queued, retrying once due, and those whose runner died (expired leases). Jobs that stay `retrying`
+        longer than DANGAN_FAULTS__RETRY_MAX_SECONDS without any job ending are left for the next run."""
+        authorize(actor.roles, Action.INGEST)
+        started = time.perf_counter()
+        jobs = runner(self.service, self.context.settings.workers)
+        patience = self.context.settings.faults.retry_max_seconds
+        driver = JobDriver(self.service, jobs, progress or _Silent(), patience=patience, keep_picking=True)
+        interrupted = True
+        try:
+            driver.take(self.service.pending_job_ids())
+            driver.run()
+            interrupted = False
+        finally:
+            jobs.shutdown(wait=not interrupted)
+        return IngestRun.of(None, self._reported(actor, driver.awaited), [], [], time.perf_counter() - started)
+
+    def _reported(self, actor: Principal, job_ids: set[int]) -> list[IngestedJob]:
+        """The end of each job this run waited for that the caller may see (others' jobs it ran stay unnamed)."""
+        reported = []
+        for job_id in sorted(job_ids):
+            try:
+                reported.append(self._ended(actor, job_id))
+            except NotFound:
+                continue
+        return reported
 
     def _batch_for(self, request: IngestRequest, actor: Principal) -> _AdHocBatch:
         if request.batch_id is not None:
@@ -199,19 +231,16 @@ class Intake:
             taken.jobs.append(job)
         return taken
 
-    def _wait(self, actor: Principal, futures: dict[Future[None], int], progress: Progress) -> None:
-        progress.set_total(len(futures))
-        for future in as_completed(futures):
-            future.result()
-            job = self.service.job(actor, futures[future])
-            progress.advance(f"{job.source_name}: {job.state}")
-
     def _ended(self, actor: Principal, job_id: int) -> IngestedJob:
         job = self.service.job(actor, job_id)
-        reference, pages = None, None
-        if job.document_id is not None:
-            with self.context.db.session() as session:
-                document = session.get(Document, job.document_id)
-                if document is not None:
-                    reference, pages = document.reference_code, document.page_count
-        return IngestedJob(**job.model_dump(), reference_code=reference, pages=pages, replayed=job.replayed)
+        reference, pages, fault = None, None, None
+        with self.context.db.read() as session:
+            row = session.get(IngestJob, job_id)
+            if row is not None and row.state == JobState.RETRYING:
+                fault = int(row.options.get("fault", {}).get("exit_code", 0)) or None  # type: ignore[attr-defined]
+            document = session.get(Document, job.document_id) if job.document_id is not None else None
+            if document is not None:
+                reference, pages = document.reference_code, document.page_count
+        return IngestedJob(
+            **job.model_dump(), reference_code=reference, pages=pages, replayed=job.replayed, retry_exit_code=fault
+        )

@@ -1,9 +1,11 @@
-"""Running ingest jobs: claim a queued job, OCR it, file the result in one transaction, or record why it failed;
-and recovery of what a crash left behind. Mixed into IngestService (api/ingest/service.py).
+"""Running ingest jobs: claim a runnable job under a lease, OCR it, file the result in one transaction, or record
+why it failed; and recovery of what a crash left behind. Mixed into IngestService (api/ingest/service.py).
 
-A job's spooled copy stays until the job ends, so a crash at any point is resumed by running the job again.
-Objects are content-addressed, the keys about to be written are recorded first, and the catalogue rows, the
-job's end state and the audit event are one transaction: every item is filed exactly once.
+A job's spooled copy stays until it is filed (a failed job keeps it, to be retried), so a crash at any point is
+resumed by running the job again. Objects are content-addressed, the keys about to be written are recorded
+first, and the catalogue rows, the job's end state and the audit event are one transaction: every item is
+filed exactly once. Every write that ends a job is fenced by its lease (archive.jobs.held_by): a runner that
+lost its lease (paused past expiry) leaves the job to the runner that holds it now.
 """
 
 from __future__ import annotations
@@ -13,12 +15,15 @@ import logging
 import shutil
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from api.ingest.filing import file_item, planned_objects, recover_orphans, store_objects
+from api.ingest.leases import LeaseLost, hand_back_quietly, new_owner, remove_unfiled
 from api.search.rows import index_current, indexed_document
 from api.wiring import Context
 from archive.audit import log as audit
@@ -26,16 +31,26 @@ from archive.catalogue.claims import release_claim
 from archive.db import Database
 from archive.errors import DanganError, UnsupportedFile
 from archive.events import AuditAction
-from archive.jobs import retry_wait, runnable
+from archive.failpoints import failpoint
+from archive.jobs import claim_values, held_by, poison_reason, poisoned, retry_wait, runnable
 from archive.keys import content_key
 from archive.models import Document, IngestJob, utcnow
 from archive.redact import hide_paths
 from archive.values import DocumentStatus, JobState
+from archive.workflow import transition_job
 from ingest.quality.profiles import get_profile
 from ingest.results import OcrRequest, OcrResult
 
 log = logging.getLogger(__name__)
 OcrCall = Callable[[OcrRequest], OcrResult]
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    job_id: int
+    spool: Path
+    options: dict[str, Any]
+    lost_leases: int
 
 
 class JobProcessing:
@@ -44,29 +59,37 @@ class JobProcessing:
     context: Context
     db: Database
 
-    def pending_job_ids(self, *, batch_id: int | None = None) -> list[int]:
-        """Jobs a crash or shutdown left unfinished, made ready to run again (their half-written objects removed)."""
-        with self.db.write() as session:
-            query = select(IngestJob).where(
-                IngestJob.state.in_([JobState.QUEUED, JobState.PROCESSING, JobState.RETRYING])
-            )
-            if batch_id is not None:
-                query = query.where(IngestJob.batch_id == batch_id)
-            jobs = list(session.scalars(query.order_by(IngestJob.id)))
-            for job in jobs:
-                if job.options.get("pending_keys"):
-                    recover_orphans(session, self.context.store, job)
-                job.state = JobState.QUEUED
-            ids = [job.id for job in jobs]
+    def pending_job_ids(self) -> list[int]:
+        """What a (re)start runs: every runnable job of the installation, whatever batch or process queued it
+        (expired leases included; live ones are left to their owner), after indexing what a crash left
+        unindexed."""
         self.index_unindexed()
-        return ids
+        return self.runnable_job_ids()
 
-    def queued_job_ids(self) -> list[int]:
-        """Jobs waiting for a runner, oldest first (queued by any process of the installation), and retrying
-        jobs whose wait is over."""
+    def runnable_job_ids(self) -> list[int]:
+        """Jobs any runner may claim now, oldest first: queued, retrying and due, or held by an expired lease."""
         with self.db.read() as session:
             query = select(IngestJob.id).where(runnable(utcnow())).order_by(IngestJob.id)
             return list(session.scalars(query))
+
+    queued_job_ids = runnable_job_ids
+
+    def unfinished_job_ids(self, batch_id: int) -> list[int]:
+        """The batch's jobs that have not ended (queued, retrying, or processing under anyone's lease)."""
+        unfinished = (JobState.QUEUED, JobState.RETRYING, JobState.PROCESSING)
+        with self.db.read() as session:
+            query = select(IngestJob.id).where(IngestJob.batch_id == batch_id, IngestJob.state.in_(unfinished))
+            return list(session.scalars(query.order_by(IngestJob.id)))
+
+    def job_states(self, job_ids: list[int]) -> dict[int, tuple[str, str]]:
+        """(state, item name) of each job, as the catalogue has it now (whichever process runs it)."""
+        if not job_ids:
+            return {}
+        with self.db.read() as session:
+            rows = session.execute(
+                select(IngestJob.id, IngestJob.state, IngestJob.source_name).where(IngestJob.id.in_(job_ids))
+            )
+            return {int(job_id): (str(state), str(name)) for job_id, state, name in rows}
 
     def index_unindexed(self) -> int:
         """Documents filed before a crash stopped their indexing."""
@@ -84,19 +107,37 @@ class JobProcessing:
             session.execute(update(Document).where(Document.id.in_(document_ids)).values(indexed_at=utcnow()))
 
     # -- processing --------------------------------------------------------------------------------
-    def process_job(self, job_id: int, ocr: OcrCall) -> None:
-        """Run one queued job to its end state. Never raises for a job's own failure: the job records it."""
-        if not self._claim(job_id):
+    def process_job(self, job_id: int, ocr: OcrCall, *, owner: str | None = None) -> None:
+        """Claim the job for `owner` (a runner's lease owner; by default a one-off owner that renews nothing) and
+        run it to its end state; nothing when another runner holds it. Never raises for a job's own failure: the
+        job records it. A stop (a BaseException such as the runner's RunnerStopped, or Ctrl-C) hands the job back,
+        queued, before it propagates."""
+        owner = owner or new_owner()
+        claimed = self._claim(job_id, owner)
+        if claimed is None:
             return
-        with self.db.read() as session:
-            job = session.get(IngestJob, job_id)
-            assert job is not None
-            spool, options = Path(job.spool_path or ""), dict(job.options)
-        workdir = self.context.settings.home_dir / "work" / f"job-{job_id}"
+        try:
+            deaths = self.context.settings.faults.poison_deaths
+            if poisoned(claimed.lost_leases, deaths):  # its runners keep dying on it: stop before the next death
+                self._fail(job_id, owner, poison_reason(job_id, claimed.lost_leases), seconds=0.0)
+                return
+            failpoint("job.claimed")
+            self._run(claimed, ocr, owner)
+        except LeaseLost:
+            log.warning("job %s: its lease was taken over by another runner; this one leaves it", job_id)
+        except BaseException:
+            hand_back_quietly(self.db, self.context.store, owner, [job_id])
+            raise
+
+    def _run(self, claimed: _Claimed, ocr: OcrCall, owner: str) -> None:
+        job_id, options = claimed.job_id, claimed.options
+        workdir = self.context.settings.home_dir / "work" / f"job-{job_id}-{owner.rsplit(':', 1)[-1]}"
         shutil.rmtree(workdir, ignore_errors=True)
         started = time.perf_counter()
         try:
-            sources = tuple(spool / str(name) for name in options["spooled"])  # type: ignore[attr-defined]
+            if options.get("pending_keys"):  # taken over from a runner that died while filing it
+                self._recover(job_id, owner)
+            sources = tuple(claimed.spool / str(name) for name in options["spooled"])
             if not all(path.exists() for path in sources):
                 raise UnsupportedFile(f"the spooled copy of job {job_id} is gone; submit the file again")
             request = OcrRequest(
@@ -106,58 +147,86 @@ class JobProcessing:
                 workdir=workdir,
                 assumed_dpi=self.context.settings.assumed_dpi,
                 page_timeout_seconds=self.context.settings.ocr_page_timeout_seconds,
-                profile=get_profile(str(options["profile"]), options.get("profile_overrides")),  # type: ignore[arg-type]
+                profile=get_profile(str(options["profile"]), options.get("profile_overrides")),
                 engine=self.context.settings.ocr_engine,
             )
             result = ocr(request)
-            self._file(job_id, list(sources), options, result, seconds=time.perf_counter() - started)
+            failpoint("job.ocr_done")
+            self._file(job_id, owner, list(sources), options, result, seconds=time.perf_counter() - started)
         except DanganError as exc:
             if exc.transient:  # a passing fault: the job waits and runs again, it does not fail
-                self._retry_later(job_id, exc)
+                self._retry_later(job_id, owner, exc)
             else:
-                self._fail(job_id, exc.message, seconds=time.perf_counter() - started)
+                self._fail(job_id, owner, exc.message, seconds=time.perf_counter() - started)
+        except LeaseLost:  # not the job's failure: another runner holds it now
+            raise
         except Exception as exc:  # a bug or an engine crash must still end the job, with the reason kept
             log.exception("job %s crashed", job_id)
-            self._fail(
-                job_id, f"internal error: {exc.__class__.__name__}: {exc}", seconds=time.perf_counter() - started
-            )
+            reason = f"internal error: {exc.__class__.__name__}: {exc}"
+            self._fail(job_id, owner, reason, seconds=time.perf_counter() - started)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 
-    def _claim(self, job_id: int) -> bool:
+    def _claim(self, job_id: int, owner: str) -> _Claimed | None:
+        """One UPDATE ... WHERE runnable: of any number of runners asking at once, one gets the job."""
+        lease = self.context.settings.faults.job_lease_seconds
         with self.db.write() as session:
+            now = utcnow()
             claimed = session.execute(
                 update(IngestJob)
-                .where(IngestJob.id == job_id, runnable(utcnow()))
-                .values(state=JobState.PROCESSING, started_at=utcnow(), attempts=IngestJob.attempts + 1)
+                .where(IngestJob.id == job_id, runnable(now))
+                .values(claim_values(owner, now, lease))
+                .execution_options(synchronize_session=False)
             )
-            return bool(claimed.rowcount)  # type: ignore[attr-defined]
+            if not claimed.rowcount:  # type: ignore[attr-defined]
+                return None
+            job = session.get(IngestJob, job_id)
+            assert job is not None
+            return _Claimed(job_id, Path(job.spool_path or ""), dict(job.options), int(job.lost_leases))
 
-    def _retry_later(self, job_id: int, exc: DanganError) -> None:
-        """Back to waiting after a passing fault, with the reason kept and a growing, jittered wait."""
+    @staticmethod
+    def _held(session: Session, job_id: int, owner: str) -> IngestJob:
+        """The job, locked, if `owner` still holds it; LeaseLost if not (the fence)."""
+        query = select(IngestJob).where(IngestJob.id == job_id, held_by(owner)).with_for_update()
+        job = session.scalars(query).first()
+        if job is None:
+            raise LeaseLost(job_id)
+        return job
+
+    def _recover(self, job_id: int, owner: str) -> None:
+        with self.db.write() as session:
+            recover_orphans(session, self.context.store, self._held(session, job_id, owner))
+
+    def _retry_later(self, job_id: int, owner: str, exc: DanganError) -> None:
+        """Back to waiting after a passing fault, with the reason (and its exit code) kept and a growing,
+        jittered wait."""
         faults = self.context.settings.faults
         reason = hide_paths(exc.message, self.context.settings.private_paths)
         with self.db.write() as session:
-            job = session.get(IngestJob, job_id)
-            assert job is not None
+            job = self._held(session, job_id, owner)
             if job.options.get("pending_keys"):
                 try:
                     recover_orphans(session, self.context.store, job)
                 except DanganError:  # the store is what failed: the next try cleans up
                     log.warning("job %s: could not remove its unfiled objects yet", job_id)
             wait = retry_wait(job.attempts, first=faults.retry_first_seconds, maximum=faults.retry_max_seconds)
-            job.state, job.error = JobState.RETRYING, reason
+            job.state, job.error = transition_job(job_id, job.state, JobState.RETRYING), reason
+            job.options = {**job.options, "fault": {"code": exc.code, "exit_code": int(exc.exit_code)}}
+            job.lease_expires_at = None  # lease_owner stays: the runner that ended it
             job.not_before = utcnow() + dt.timedelta(seconds=wait)
         log.warning("job %s waits %.0f s before its next try: %s", job_id, wait, reason)
 
-    def _fail(self, job_id: int, reason: str, *, seconds: float) -> None:
+    def _fail(self, job_id: int, owner: str, reason: str, *, seconds: float) -> None:
+        """The job ends failed with its reason. Its spooled copy stays, so that it can be retried once fixed
+        (`dangan jobs retry`); its claim on the item's SHA-256 is released, so the file can be submitted again."""
         reason = hide_paths(reason, self.context.settings.private_paths)  # job errors are shown to users
         with self.db.write() as session:
-            job = session.get(IngestJob, job_id)
-            assert job is not None
+            job = self._held(session, job_id, owner)
             if job.options.get("pending_keys"):
                 recover_orphans(session, self.context.store, job)
-            job.state, job.error, job.finished_at, job.seconds = JobState.FAILED, reason, utcnow(), round(seconds, 3)
+            job.state, job.error = transition_job(job_id, job.state, JobState.FAILED), reason
+            job.finished_at, job.seconds = utcnow(), round(seconds, 3)
+            job.lease_expires_at = None  # lease_owner stays: the runner that ended it
             release_claim(job)
             audit.record(
                 session,
@@ -167,30 +236,41 @@ class JobProcessing:
                 outcome="failure",
                 details={"item": job.source_name, "reason": reason},
             )
-            spool = job.spool_path
-        if spool:
-            shutil.rmtree(spool, ignore_errors=True)
 
     def _file(
-        self, job_id: int, sources: list[Path], options: dict[str, Any], result: OcrResult, *, seconds: float
+        self,
+        job_id: int,
+        owner: str,
+        sources: list[Path],
+        options: dict[str, Any],
+        result: OcrResult,
+        *,
+        seconds: float,
     ) -> None:
         planned = planned_objects(sources, options, result)
+        keys = [content_key(sha) for _, _, sha, _ in planned]
         with self.db.write() as session:  # the intent: these keys may exist without rows until filed
-            job = session.get(IngestJob, job_id)
-            assert job is not None
-            job.options = {**job.options, "pending_keys": [content_key(sha) for _, _, sha, _ in planned]}
+            job = self._held(session, job_id, owner)
+            job.options = {**job.options, "pending_keys": keys}
+        failpoint("job.intent_recorded")
         infos = store_objects(self.context.store, planned)
-        with self.db.write() as session:
-            job = session.get(IngestJob, job_id)
-            assert job is not None
-            if job.state != JobState.PROCESSING:
-                return  # another process filed it first
-            document_id = file_item(session, job, result, planned, infos, seconds=seconds).id
-            spool = job.spool_path
+        failpoint("job.stored")
+        try:
+            with self.db.write() as session:
+                job = self._held(session, job_id, owner)
+                transition_job(job_id, job.state, JobState.DONE)
+                document_id = file_item(session, job, result, planned, infos, seconds=seconds).id
+                job.lease_expires_at = None  # lease_owner stays: the runner that ended it
+                spool = job.spool_path
+        except LeaseLost:  # another runner holds the job now: what this one wrote must not stay unfiled
+            remove_unfiled(self.db, self.context.store, keys, job_id)
+            raise
+        failpoint("job.filed")
         if spool:
             shutil.rmtree(spool, ignore_errors=True)
         try:
             index_current(self.context, [document_id])  # its committed state, ordered with any edit since
+            failpoint("job.indexed")
             self._mark_indexed([document_id])
         except DanganError as exc:  # the item is filed; the index is derived data and can be rebuilt
             log.warning("job %s: filed, but not indexed: %s", job_id, exc.message)

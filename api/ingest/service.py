@@ -1,6 +1,7 @@
 """Ingest use cases: accept an item (validate, spool, number, queue), process its job, file the result.
 
-A job's spooled copy stays until the job ends, so a crash at any point is resumed by running the job again.
+A job's spooled copy stays until it is filed (a failed job keeps it, to be retried), so a crash at any point
+is resumed by running the job again.
 Objects are content-addressed, the keys about to be written are recorded first, and the catalogue rows, the
 job's end state and the audit event are one transaction: every item is filed exactly once.
 """
@@ -145,11 +146,21 @@ class IngestService(JobProcessing):
                 return replay  # a simultaneous retry of the same submission won the race
             self._refuse_duplicate(item_sha, name, actor)
             raise Conflict(NEUTRAL_DUPLICATE) from None
-        except BaseException:
-            shutil.rmtree(spool, ignore_errors=True)
+        except BaseException:  # a stop (SIGTERM) may come after the job committed: then the spool is its input
+            if not self._spool_in_use(spool):
+                shutil.rmtree(spool, ignore_errors=True)
             raise
         failpoint("ingest.job_queued")  # acknowledged: the job row and its audit event are committed
         return view
+
+    def _spool_in_use(self, spool: Path) -> bool:
+        try:
+            with self.db.read() as session:
+                return (
+                    session.scalars(select(IngestJob.id).where(IngestJob.spool_path == str(spool))).first() is not None
+                )
+        except Exception:  # the catalogue cannot say: keep the files (a stray spool folder loses nothing)
+            return True
 
     def _queue(self, batch_id: int, queued: _Queued, spool: Path, *, actor: Principal, client: str | None) -> JobView:
         with self.db.write() as session:

@@ -2,9 +2,11 @@
 
 Every `dangan serve` process starts an InstallationRunner; the one that holds the lock file `runner.lock` in
 the data directory runs the real runner (a LocalJobRunner), the others only accept uploads. A job is a
-catalogue row, so the holder finds jobs queued by any process by polling the catalogue; jobs queued in its
-own process start at once. When the holder ends (or dies: the kernel drops its lock), another process takes
-the lock within a poll interval, resumes what was left unfinished and carries on.
+catalogue row, so the holder finds the runnable jobs of any process and any batch by polling the catalogue (queued,
+retrying once due, and those whose runner died: expired leases); jobs queued in its own process start at once.
+A job another runner claimed first (a `dangan ingest` running beside the server) is left to it: claims are
+atomic and leased. When the holder ends (or dies: the kernel drops its lock), another process takes the lock
+within a poll interval and carries on.
 """
 
 from __future__ import annotations
@@ -82,7 +84,7 @@ class InstallationRunner:
                 if self._runner is None:
                     self._try_to_lead()
                 else:
-                    self._pick_up(self.service.queued_job_ids())
+                    self._pick_up(self.service.runnable_job_ids())
             except Exception:  # a busy or briefly unavailable catalogue: try again on the next tick
                 log.exception("the job runner could not poll the catalogue")
             self._stop.wait(self._poll_seconds)
@@ -96,7 +98,7 @@ class InstallationRunner:
             handle.close()
             return
         self._lock_file = handle
-        pending = self.service.pending_job_ids()  # alone now: what was 'processing' has no owner left
+        pending = self.service.pending_job_ids()  # runnable ones only: a live lease stays its owner's
         with self._guard:
             self._runner = self._make_runner()
         log.info("this process runs the installation's jobs (%s resumed)", len(pending))

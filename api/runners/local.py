@@ -16,9 +16,11 @@ import signal
 import threading
 from collections.abc import Callable
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for_futures
 from concurrent.futures.process import BrokenProcessPool
 from typing import Protocol
 
+from api.ingest.leases import LeaseKeeper, hand_back_quietly
 from api.ingest.service import IngestService
 from archive.errors import ProcessingFailed
 from ingest.ocr import process
@@ -44,7 +46,8 @@ class JobRunner(Protocol):
 
 
 class LocalJobRunner:
-    """`workers` OCR processes at once; a crashed child is replaced and its job retried once."""
+    """`workers` OCR processes at once; a crashed child is replaced and its job retried once. The runner is one
+    lease owner: it holds every job it runs by a lease its LeaseKeeper renews."""
 
     def __init__(
         self, service: IngestService, *, workers: int, ocr_function: Callable[[OcrRequest], OcrResult] = process
@@ -53,11 +56,20 @@ class LocalJobRunner:
         self.workers = workers
         self._ocr_function = ocr_function  # a module-level function: it is pickled to the child process
         self._pool_lock = threading.Lock()
-        self._stopping = threading.Event()
+        self._closing = threading.Event()  # no job is claimed any more
+        self._stopping = threading.Event()  # the OCR workers are being ended
+        self._in_hand: set[Future[None]] = set()
         self._processes = self._new_pool()
         # Twice as many job threads as OCR processes: while one thread files its result (store, catalogue,
         # index), another's page is already being OCRed, so no worker process waits.
         self._threads = ThreadPoolExecutor(max_workers=2 * workers, thread_name_prefix="ingest-job")
+        faults = service.context.settings.faults
+        self.grace_seconds = faults.shutdown_grace_seconds
+        self.leases = LeaseKeeper(service.db, faults.job_lease_seconds)
+
+    @property
+    def owner(self) -> str:
+        return self.leases.owner
 
     def _new_pool(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("forkserver")
@@ -66,15 +78,29 @@ class LocalJobRunner:
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=os.setpgrp)
 
     def submit(self, job_id: int) -> Future[None]:
-        return self._threads.submit(self.service.process_job, job_id, self._ocr)
+        future = self._threads.submit(self._run, job_id)
+        with self._pool_lock:
+            self._in_hand.add(future)
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, future: Future[None]) -> None:
+        with self._pool_lock:
+            self._in_hand.discard(future)
+
+    def _run(self, job_id: int) -> None:
+        if self._closing.is_set():
+            raise RunnerStopped(f"stopped before job {job_id} started")
+        self.service.process_job(job_id, self._ocr, owner=self.owner)
 
     def _ocr(self, request: OcrRequest) -> OcrResult:
         for attempt in (1, 2):
-            with self._pool_lock:
-                self._unless_stopping(request)
-                pool = self._processes
             try:
-                return pool.submit(self._ocr_function, request).result()
+                with self._pool_lock:  # a stop ends every worker started before it, and none starts after it
+                    self._unless_stopping(request)
+                    pool = self._processes
+                    running = pool.submit(self._ocr_function, request)
+                return running.result()
             except BrokenProcessPool as exc:
                 with self._pool_lock:
                     self._unless_stopping(request, exc)
@@ -96,17 +122,28 @@ class LocalJobRunner:
             raise RunnerStopped(f"stopped while OCRing {request.sources[0].name}") from cause
 
     def shutdown(self, *, wait: bool = True) -> None:
-        """With `wait`, every submitted job runs to its end first. Without, stop now: queued jobs are not
-        started, the OCR worker processes (and what they run) are ended, and the jobs they had are left
-        unfinished, to be re-queued by the next start (`dangan serve`, `dangan ingest --resume` or --watch)."""
-        if not wait:
-            self._stopping.set()
-        self._threads.shutdown(wait=wait, cancel_futures=not wait)
+        """With `wait`, every submitted job runs to its end first. Without (SIGTERM, Ctrl-C), stop within a
+        bound: jobs not started are not claimed; the jobs in hand may finish for `grace_seconds`
+        (DANGAN_FAULTS__SHUTDOWN_GRACE_SECONDS); then the OCR worker processes (and what they run) are ended and
+        every job still held is handed back, queued, its unfiled objects removed, for the next runner."""
+        if wait:
+            self._threads.shutdown(wait=True)
+            self.leases.stop()
+            self._processes.shutdown(wait=True)
+            return
+        self._closing.set()
+        self._threads.shutdown(wait=False, cancel_futures=True)
         with self._pool_lock:
+            in_hand = list(self._in_hand)
+        wait_for_futures(in_hand, timeout=self.grace_seconds)
+        with self._pool_lock:
+            self._stopping.set()
             pool = self._processes
-        if not wait:
-            end_workers(pool)
-        pool.shutdown(wait=wait, cancel_futures=not wait)
+        end_workers(pool)
+        wait_for_futures(in_hand, timeout=WORKER_EXIT_SECONDS)  # each job hands itself back as its OCR ends
+        hand_back_quietly(self.service.db, self.service.context.store, self.owner)  # any still held (fenced)
+        self.leases.stop()
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def local_runner(service: IngestService, workers: int) -> LocalJobRunner:

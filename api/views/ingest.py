@@ -56,6 +56,8 @@ class IngestedJob(JobView):
 
     reference_code: str | None = None
     pages: int | None = None
+    # A `retrying` job: the exit code of the passing fault it met (8: store or catalogue unavailable, 14: disk full).
+    retry_exit_code: int | None = Field(default=None, exclude=True)
 
 
 class Refusal(View):
@@ -81,7 +83,7 @@ class IngestCounts(View):
     done: int
     needs_review: int
     failed: int
-    retrying: int  # met a passing fault (the object store out of reach, a full disk): they run again by themselves
+    retrying: int = 0  # met a passing fault and wait for their next try (they resume by themselves)
     skipped: int
     rejected: int
     pages: int
@@ -107,13 +109,12 @@ class IngestRun(View):
         wall_seconds: float,
     ) -> IngestRun:
         filed = [job for job in jobs if job.state in FILED_STATES]
-        retrying = sum(1 for job in jobs if job.state == JobState.RETRYING)
         counts = IngestCounts(
             items=len(jobs) + len(skipped) + len(rejected),
             done=sum(1 for job in jobs if job.state == JobState.DONE),
             needs_review=sum(1 for job in jobs if job.state == JobState.NEEDS_REVIEW),
-            failed=len(jobs) - len(filed) - retrying,
-            retrying=retrying,
+            failed=sum(1 for job in jobs if job.state == JobState.FAILED),
+            retrying=sum(1 for job in jobs if job.state == JobState.RETRYING),
             skipped=len(skipped),
             rejected=len(rejected),
             pages=sum(job.pages or 0 for job in filed),
@@ -130,10 +131,15 @@ class IngestRun(View):
     def exit_code(self) -> int:
         if self.rejected:
             return self.rejected[0].exit_code
+        waiting = [
+            job.retry_exit_code or int(ExitCode.STORAGE_UNAVAILABLE)
+            for job in self.jobs
+            if job.state == JobState.RETRYING
+        ]
+        if waiting:  # a passing fault (store down, disk full): the fault's own exit code
+            return waiting[0]
         if any(job.state == JobState.FAILED for job in self.jobs):
             return int(ProcessingFailed.exit_code)
-        if self.summary.retrying:  # nothing lost, but not all filed yet: the store (or a disk) is out of reach
-            return int(ExitCode.STORAGE_UNAVAILABLE)
         return int(ExitCode.OK)
 
 

@@ -34,10 +34,12 @@ class IngestJob(Base):
     document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    # The lease of the worker running the job: only a job whose lease has expired may be taken over.
+    # The lease of the worker running the job: only a job whose lease has expired may be taken over. An ended
+    # job keeps the owner (host:pid:random) of the runner that ended it; its expiry is cleared.
     lease_owner: Mapped[str | None] = mapped_column(String(128))
     lease_expires_at: Mapped[dt.datetime | None] = mapped_column(index=True)
     not_before: Mapped[dt.datetime | None]  # a retrying job waits until then (backoff after a passing fault)
+    lost_leases: Mapped[int] = mapped_column(Integer, default=0)  # times its worker died holding it (poison count)
     submitted_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     started_at: Mapped[dt.datetime | None]
