@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO
 
+from archive.diskfull import disk_full
 from archive.errors import Conflict, TooLarge, UnsupportedFile
+from archive.failpoints import failpoint
 from ingest.kinds import SUPPORTED_SUFFIXES
 
 _ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")  # a local file header, or the end record of an empty ZIP
@@ -117,8 +119,12 @@ def extract_zip(
             for rel in plan.dirs:
                 extraction.make_dirs(dest / rel)
             files = [extraction.write(zf, member) for member in plan.members]
-        except BaseException:
+        except BaseException as exc:
             extraction.rollback()
+            expanded = sum(member.info.file_size for member in plan.members)
+            full = disk_full(exc, place="unpacking area", path=dest, needed=expanded, what=f"unpacking {archive}")
+            if full is not None:
+                raise full from exc
             raise
     ordered = sorted(zip(files, plan.members, strict=True), key=lambda pair: _natural_key(pair[1].rel))
     return ExtractedArchive(files=tuple(path for path, _ in ordered), skipped=plan.skipped)
@@ -327,6 +333,7 @@ class _Extraction:
         """Stream one entry to a hidden temp name, then rename: no reader ever sees half a scan."""
         target = self.dest / member.rel
         self.make_dirs(target.parent)
+        failpoint("unpack.write")
         handle, temp_name = tempfile.mkstemp(prefix=".dangan-", suffix=".part", dir=target.parent)
         temp = Path(temp_name)
         self.created_files.append(temp)

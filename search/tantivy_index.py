@@ -18,6 +18,7 @@ import tantivy
 from whoosh import query as wq
 
 from archive.errors import SearchUnavailable
+from archive.failpoints import failpoint
 from search.engine import Progress, SearchIndex
 from search.prepare import PreparedDocument
 from search.results import FactsCache, PageMatches, day_number, labels_stamp
@@ -87,6 +88,7 @@ class TantivyIndex(SearchIndex):
                 writer.delete_documents_by_query(tantivy.Query.term_query(schema, "doc", document_id))
             for document in upserts:
                 self._add_pages(writer, document)
+            failpoint("index.commit")
         except BaseException:
             writer.rollback()
             raise

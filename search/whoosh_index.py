@@ -8,6 +8,7 @@ incremental commits merge small segments; a rebuild writes one segment per core.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 from collections.abc import Iterable
@@ -20,6 +21,7 @@ from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
 from archive.errors import SearchUnavailable
+from archive.failpoints import failpoint
 from search.engine import Progress, SearchIndex
 from search.prepare import PreparedDocument
 from search.results import FactsCache, PageMatches, day_number, labels_stamp
@@ -58,10 +60,11 @@ class WhooshIndex(SearchIndex):
                 writer.delete_by_term("doc", document_id)
             for document in upserts:
                 _add_pages(writer, document)
+            failpoint("index.commit")
+            writer.commit()  # the default merge policy folds small segments together as they accumulate
         except BaseException:
-            writer.cancel()
+            _abandon(writer)
             raise
-        writer.commit()  # the default merge policy folds small segments together as they accumulate
 
     def _build(self, directory: Path, documents: Iterable[PreparedDocument], progress: Progress | None) -> int:
         ix = whoosh_index.create_in(str(directory), build_schema(prepared=True))
@@ -117,6 +120,23 @@ class WhooshIndex(SearchIndex):
         matches = PageMatches(documents, pages, [float(s) for s, _ in top], complete=len(top) < cap)
         self._facts.fill(matches, (labels, levels, days), lambda n: searcher.stored_fields(top[n][1]))
         return matches
+
+
+def _abandon(writer: IndexWriter) -> None:
+    """Give up a writer whose adding or commit failed (a full disk): its lock released, its temp files gone;
+    the table of contents still names the last good commit, so readers never see a half-written segment."""
+    if getattr(writer, "is_closed", False):
+        return
+    try:
+        writer.cancel()
+    except Exception:  # cancelling closes segment files, which may fail on the same full disk
+        with contextlib.suppress(Exception):
+            writer._tempstorage.destroy()
+        lock = getattr(writer, "writelock", None)
+        if lock is not None:
+            with contextlib.suppress(Exception):
+                lock.release()
+        writer.is_closed = True
 
 
 def _add_pages(writer: IndexWriter, prepared: PreparedDocument) -> None:

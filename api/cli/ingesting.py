@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from api.cli.output import progress, say
+from api.cli.output import progress, say, stderr
 from api.ingest.intake import IngestRequest, Intake
 from api.runners.local import local_runner
 from api.views.ingest import FILED_STATES, IngestRun
 from api.wiring import Context
 from archive.access import Principal
+from archive.errors import ExitCode
+from storage_config.space import low_space_warnings
 
 
 def ingest_paths(context: Context, request: IngestRequest, *, actor: Principal) -> IngestRun:
-    """Run the intake with the local worker pool, showing each job as it ends."""
+    """Run the intake with the local worker pool, showing each job as it ends (a warning first when a data disk
+    is low on space)."""
+    for line in low_space_warnings(context.settings):
+        stderr.print(line, highlight=False, markup=False)
     with progress("ingesting", 0) as bar:
         return Intake(context).ingest_paths(request, actor=actor, runner=local_runner, progress=bar)
 
@@ -25,6 +30,8 @@ def ingest_summary(run: IngestRun) -> list[str]:
             lines.append(
                 f"{job.state:<13}{job.source_name} -> {job.reference_code} ({job.pages} page(s), {job.seconds} s){note}"
             )
+        elif job.state == "retrying":
+            lines.append(f"RETRYING     {job.source_name}: {job.error} (it runs again by itself)")
         else:
             lines.append(f"FAILED       {job.source_name}: {job.error}")
     lines += [f"skipped      {item.item}: {item.reason}" for item in run.skipped]
@@ -45,3 +52,13 @@ def ingest_summary(run: IngestRun) -> list[str]:
 def print_ingest_summary(run: IngestRun) -> None:
     for line in ingest_summary(run):
         say(line)
+
+
+def stopping_error(run: IngestRun) -> str | None:
+    """The one-line error of a run that stopped taking items because a disk is full (also with --json)."""
+    if run.exit_code() != ExitCode.DISK_FULL:
+        return None
+    message = next((row.message for row in run.rejected if row.exit_code == ExitCode.DISK_FULL), None)
+    if message is None:
+        message = next((str(job.error) for job in run.jobs if job.retry_exit_code == ExitCode.DISK_FULL), "")
+    return f"error: {message}"

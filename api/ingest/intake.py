@@ -19,9 +19,10 @@ from api.ingest.service import IngestService
 from api.views.ingest import Accepted, IngestedJob, IngestRun, JobView, Refusal
 from api.wiring import Context
 from archive.access import Principal
-from archive.errors import Conflict, DanganError
-from archive.models import Document
+from archive.errors import Conflict, DanganError, InsufficientStorage
+from archive.models import Document, IngestJob
 from archive.permissions import Action, authorize
+from archive.redact import hide_paths
 from ingest.grouping import PlannedItem
 
 
@@ -121,9 +122,10 @@ class Intake:
             taken = self._submit_each(batch_id, plan.items, actor=actor, client=client, queue=queue)
         finally:
             plan.cleanup()
-        return Accepted(
-            batch_id=batch_id, jobs=taken.jobs, skipped=taken.skipped, rejected=plan.rejected + taken.rejected
-        )
+        private = self.context.settings.private_paths  # an HTTP answer: no server folder in a refusal
+        rejected = [row.model_copy(update={"message": hide_paths(row.message, private)}) for row in plan.rejected]
+        rejected += [row.model_copy(update={"message": hide_paths(row.message, private)}) for row in taken.rejected]
+        return Accepted(batch_id=batch_id, jobs=taken.jobs, skipped=taken.skipped, rejected=rejected)
 
     def ingest_paths(
         self, request: IngestRequest, *, actor: Principal, runner: RunnerFactory, progress: Progress | None = None
@@ -186,11 +188,19 @@ class Intake:
     ) -> _Taken:
         """The loop: each item queued, or skipped (the archive holds it: a Conflict), or rejected with its reason."""
         taken = _Taken()
+        full: InsufficientStorage | None = None
         for item in items:
+            if full is not None:  # a full disk takes no more items: the rest are not tried (nor hashed)
+                taken.rejected.append(refusal(item.name, full))
+                continue
             try:
                 job = self.service.submit_item(batch, item, actor=actor, client=client, title=title)
             except Conflict as exc:
                 taken.skipped.append(refusal(item.name, exc))
+                continue
+            except InsufficientStorage as exc:
+                full = exc
+                taken.rejected.append(refusal(item.name, exc))
                 continue
             except DanganError as exc:
                 taken.rejected.append(refusal(item.name, exc))
@@ -209,9 +219,16 @@ class Intake:
     def _ended(self, actor: Principal, job_id: int) -> IngestedJob:
         job = self.service.job(actor, job_id)
         reference, pages = None, None
-        if job.document_id is not None:
-            with self.context.db.session() as session:
-                document = session.get(Document, job.document_id)
-                if document is not None:
-                    reference, pages = document.reference_code, document.page_count
-        return IngestedJob(**job.model_dump(), reference_code=reference, pages=pages, replayed=job.replayed)
+        with self.context.db.session() as session:
+            document = session.get(Document, job.document_id) if job.document_id is not None else None
+            if document is not None:
+                reference, pages = document.reference_code, document.page_count
+            row = session.get(IngestJob, job_id)
+            waiting = row.options.get("retry_exit_code") if row is not None and job.state == "retrying" else None
+        return IngestedJob(
+            **job.model_dump(),
+            reference_code=reference,
+            pages=pages,
+            replayed=job.replayed,
+            retry_exit_code=int(waiting) if isinstance(waiting, int) else None,
+        )

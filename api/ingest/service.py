@@ -28,8 +28,10 @@ from archive.audit import log as audit
 from archive.catalogue.claims import NEUTRAL_DUPLICATE, ItemFields, duplicate_of, item_fields, replayed_job
 from archive.catalogue.numbering import allocate_reference
 from archive.dates import stored_text
+from archive.diskfull import disk_full
 from archive.errors import Conflict, DanganError, NotFound, UnsupportedFile
 from archive.events import AuditAction
+from archive.failpoints import failpoint
 from archive.hashing import sha256_bytes, sha256_file
 from archive.models import Batch, IngestJob, ManifestItem
 from archive.permissions import Action, authorize
@@ -40,6 +42,7 @@ from archive.workflow import check_batch_changeable
 from ingest.engines.sidecar import is_sidecar, sidecar_path
 from ingest.grouping import PlannedItem
 from ingest.kinds import validate
+from storage_config.space import check_room
 
 log = logging.getLogger(__name__)
 
@@ -259,20 +262,43 @@ class IngestService(JobProcessing):
 
     def _spool(self, item: PlannedItem) -> Path:
         """The item's files in a private folder: the job's durable input until it ends. Files the caller
-        handed over stay where they are (copied); files in the spool's scratch areas are moved."""
-        folder = self.context.settings.spool_dir / uuid.uuid4().hex
+        handed over stay where they are (copied); files in the spool's scratch areas are moved.
+
+        Refused first when the item would take a data disk below the free-space reserve; a disk that fills
+        up while copying removes the `.part` folder and says how much more the item needs."""
+        spool_dir = self.context.settings.spool_dir
+        scratch = [spool_dir / area for area in ("incoming", "unpacked")]
+        moved = [any(path.is_relative_to(area) for area in scratch) for path in item.sources]
+        sizes = [path.stat().st_size for path in item.sources]
+        copied = sum(size for size, was_moved in zip(sizes, moved, strict=True) if not was_moved)
+        check_room(self.context.settings, copied, sum(sizes))
+        folder = spool_dir / uuid.uuid4().hex
         partial = folder.with_name(folder.name + ".part")
-        partial.mkdir(parents=True)
-        scratch = [self.context.settings.spool_dir / area for area in ("incoming", "unpacked")]
-        for index, path in enumerate(item.sources, start=1):
-            target = partial / f"{index:05d}{path.suffix.lower()}"
-            if any(path.is_relative_to(area) for area in scratch):
-                path.replace(target)  # a received upload or an unpacked ZIP member: moved, not copied again
-            else:
-                shutil.copyfile(path, target)
-                if (sidecar := sidecar_path(path)).is_file():  # the null OCR engine's text comes along
-                    shutil.copyfile(sidecar, sidecar_path(target))
-        partial.replace(folder)
+        try:
+            partial.mkdir(parents=True)
+            for index, (path, was_moved) in enumerate(zip(item.sources, moved, strict=True), start=1):
+                target = partial / f"{index:05d}{path.suffix.lower()}"
+                if was_moved:
+                    path.replace(target)  # a received upload or an unpacked ZIP member: moved, not copied again
+                else:
+                    failpoint("spool.copy")
+                    shutil.copyfile(path, target)
+                    if (sidecar := sidecar_path(path)).is_file():  # the null OCR engine's text comes along
+                        shutil.copyfile(sidecar, sidecar_path(target))
+            partial.replace(folder)
+        except OSError as exc:
+            shutil.rmtree(partial, ignore_errors=True)
+            full = disk_full(
+                exc,
+                place="spool",
+                path=spool_dir,
+                needed=copied,
+                what="this item",
+                advice="free space there or move DANGAN_HOME",
+            )
+            if full is not None:
+                raise full from exc
+            raise
         return folder
 
     def job(self, actor: Principal, job_id: int) -> JobView:

@@ -56,6 +56,8 @@ class IngestedJob(JobView):
 
     reference_code: str | None = None
     pages: int | None = None
+    # A job left `retrying` by a passing fault: the exit code of that fault (14: a full disk), not in JSON.
+    retry_exit_code: int | None = Field(default=None, exclude=True)
 
 
 class Refusal(View):
@@ -125,8 +127,14 @@ class IngestRun(View):
         )
 
     def exit_code(self) -> int:
-        if self.rejected:
-            return self.rejected[0].exit_code
+        """A full disk first (the run stopped taking items: free space), then the first refusal, then the
+        passing fault a job is waiting out, then a failed job."""
+        full = [row.exit_code for row in self.rejected if row.exit_code == ExitCode.DISK_FULL]
+        if full or self.rejected:
+            return (full or [self.rejected[0].exit_code])[0]
+        waiting = [job.retry_exit_code for job in self.jobs if job.state == JobState.RETRYING]
+        if waiting:
+            return waiting[0] or int(ExitCode.STORAGE_UNAVAILABLE)
         if any(job.state == JobState.FAILED for job in self.jobs):
             return int(ProcessingFailed.exit_code)
         return int(ExitCode.OK)
