@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO
 
-from archive.diskfull import disk_full
 from archive.errors import Conflict, TooLarge, UnsupportedFile
 from archive.failpoints import failpoint
 from ingest.kinds import SUPPORTED_SUFFIXES
@@ -119,12 +118,8 @@ def extract_zip(
             for rel in plan.dirs:
                 extraction.make_dirs(dest / rel)
             files = [extraction.write(zf, member) for member in plan.members]
-        except BaseException as exc:
+        except BaseException:
             extraction.rollback()
-            expanded = sum(member.info.file_size for member in plan.members)
-            full = disk_full(exc, place="unpacking area", path=dest, needed=expanded, what=f"unpacking {archive}")
-            if full is not None:
-                raise full from exc
             raise
     ordered = sorted(zip(files, plan.members, strict=True), key=lambda pair: _natural_key(pair[1].rel))
     return ExtractedArchive(files=tuple(path for path, _ in ordered), skipped=plan.skipped)
