@@ -58,7 +58,8 @@ def stopping_error(run: IngestRun) -> str | None:
     """The one-line error of a run that stopped taking items because a disk is full (also with --json)."""
     if run.exit_code() != ExitCode.DISK_FULL:
         return None
-    message = next((row.message for row in run.rejected if row.exit_code == ExitCode.DISK_FULL), None)
+    message = run.fault if run.fault_exit_code == ExitCode.DISK_FULL else None
+    message = message or next((row.message for row in run.rejected if row.exit_code == ExitCode.DISK_FULL), None)
     if message is None:
         message = next((str(job.error) for job in run.jobs if job.retry_exit_code == ExitCode.DISK_FULL), "")
     return f"error: {message}"

@@ -151,14 +151,19 @@ class Intake:
                 queue(job_id)
             title = request.title if len(plan.items) == 1 else None
             taken = self._submit_each(batch, plan.items, actor=actor, client=request.client, queue=queue, title=title)
-            self._wait(actor, futures, shown)
+            fault = self._wait(actor, futures, shown)
             interrupted = False
         finally:
             jobs.shutdown(wait=not interrupted)
             plan.cleanup()
         seconds = time.perf_counter() - started
         ended = [self._ended(actor, job_id) for job_id in sorted(futures.values())]
-        return IngestRun.of(batch.id, ended, taken.skipped, plan.rejected + taken.rejected, seconds)
+        run = IngestRun.of(batch.id, ended, taken.skipped, plan.rejected + taken.rejected, seconds)
+        return (
+            run
+            if fault is None
+            else run.model_copy(update={"fault": fault.message, "fault_exit_code": fault.exit_code})
+        )
 
     def _batch_for(self, request: IngestRequest, actor: Principal) -> _AdHocBatch:
         if request.batch_id is not None:
@@ -209,12 +214,23 @@ class Intake:
             taken.jobs.append(job)
         return taken
 
-    def _wait(self, actor: Principal, futures: dict[Future[None], int], progress: Progress) -> None:
+    def _wait(self, actor: Principal, futures: dict[Future[None], int], progress: Progress) -> DanganError | None:
+        """Each job to its end; a passing fault that kept a job from even recording its state (the catalogue's
+        disk full, say) leaves that job to the next runner and is returned, so the run still reports."""
         progress.set_total(len(futures))
+        fault: DanganError | None = None
         for future in as_completed(futures):
-            future.result()
+            try:
+                future.result()
+            except DanganError as exc:
+                if not exc.transient:
+                    raise
+                fault = fault or exc
+                progress.advance(f"job {futures[future]}: {exc.message}")
+                continue
             job = self.service.job(actor, futures[future])
             progress.advance(f"{job.source_name}: {job.state}")
+        return fault
 
     def _ended(self, actor: Principal, job_id: int) -> IngestedJob:
         job = self.service.job(actor, job_id)
@@ -224,7 +240,8 @@ class Intake:
             if document is not None:
                 reference, pages = document.reference_code, document.page_count
             row = session.get(IngestJob, job_id)
-            waiting = row.options.get("retry_exit_code") if row is not None and job.state == "retrying" else None
+            fault = row.options.get("fault") if row is not None and job.state == "retrying" else None
+            waiting = fault.get("exit_code") if isinstance(fault, dict) else None  # what the job waits out
         return IngestedJob(
             **job.model_dump(),
             reference_code=reference,

@@ -147,7 +147,7 @@ class JobProcessing:
                     log.warning("job %s: could not remove its unfiled objects yet", job_id)
             wait = retry_wait(job.attempts, first=faults.retry_first_seconds, maximum=faults.retry_max_seconds)
             job.state, job.error = JobState.RETRYING, reason
-            job.options = {**job.options, "retry_exit_code": int(exc.exit_code)}  # the CLI's exit code for it
+            job.options = {**job.options, "fault": {"code": exc.code, "exit_code": int(exc.exit_code)}}
             job.not_before = utcnow() + dt.timedelta(seconds=wait)
         log.warning("job %s waits %.0f s before its next try: %s", job_id, wait, reason)
 

@@ -97,6 +97,9 @@ class IngestRun(View):
     jobs: list[IngestedJob]
     skipped: list[Skipped]
     rejected: list[Refusal]
+    # A passing fault that kept a job from recording its state (the job is left to the next runner): on stderr.
+    fault: str | None = Field(default=None, exclude=True)
+    fault_exit_code: int | None = Field(default=None, exclude=True)
 
     @classmethod
     def of(
@@ -128,8 +131,10 @@ class IngestRun(View):
 
     def exit_code(self) -> int:
         """A full disk first (the run stopped taking items: free space), then the first refusal, then the
-        passing fault a job is waiting out, then a failed job."""
+        passing fault a job is waiting out, then a failed job."""  # (a fault that stopped a job counts as full)
         full = [row.exit_code for row in self.rejected if row.exit_code == ExitCode.DISK_FULL]
+        if self.fault_exit_code is not None:
+            full.append(self.fault_exit_code)
         if full or self.rejected:
             return (full or [self.rejected[0].exit_code])[0]
         waiting = [job.retry_exit_code for job in self.jobs if job.state == JobState.RETRYING]
