@@ -60,9 +60,10 @@ def _work_area_full(request: OcrRequest, exc: Exception) -> InsufficientStorage 
     vague = isinstance(exc, ProcessingFailed) or not isinstance(exc, OSError | DanganError)
     if full is None and vague:
         free = free_bytes(area)  # an engine that lost its output to a full disk says only that it failed
-        if free is not None and free < max(needed, WORK_AREA_SLACK):
-            message = full_message("OCR work area", area, free=free, needed=needed, what="this item")
-            full = InsufficientStorage(message, place="OCR work area", needed_bytes=needed)
+        wanted = max(needed, WORK_AREA_SLACK)  # at least the slack: the engine's own files are not counted here
+        if free is not None and free < wanted:
+            message = full_message("OCR work area", area, free=free, needed=wanted, what="this item")
+            full = InsufficientStorage(message, place="OCR work area", needed_bytes=wanted)
     return full
 
 

@@ -50,7 +50,7 @@ def scans(folder: Path, count: int, *, first: int = 0) -> list[Path]:
 def archive(home: Path, **faults: float) -> Context:
     from api.preservation.maintenance import MaintenanceService
 
-    options = FaultOptions(free_space_reserve_mb=0, retry_first_seconds=0, retry_max_seconds=0, **faults)
+    options = FaultOptions(free_space_reserve_mb=0, retry_first_seconds=0.2, retry_max_seconds=1, **faults)
     context = build_context(Settings(home=home, workers=1, ocr_engine="null", faults=options))
     MaintenanceService(context).initialise()
     return context
@@ -62,14 +62,20 @@ def home(tmp_path: Path, small_fs: SmallFilesystems) -> Iterator[Path]:
     yield tmp_path / "var"
 
 
-def run_due_jobs(context: Context, *, rounds: int = 5) -> int:
-    """What a runner does once space is back: every runnable job (queued, or retrying with its wait over)."""
+def run_due_jobs(context: Context, *, within: float = 60.0) -> int:
+    """What a runner does once space is back: every runnable job (queued, or retrying once its short wait is
+    over), until none is waiting (bounded by `within` seconds)."""
     service = IngestService(context)
-    ran = 0
-    for _ in range(rounds):
+    ran, deadline = 0, time.monotonic() + within
+    while time.monotonic() < deadline:
         ids = service.queued_job_ids()
         if not ids:
-            break
+            with context.db.session() as session:
+                waiting = session.scalars(select(IngestJob.id).where(IngestJob.state.in_(("queued", "retrying"))))
+                if waiting.first() is None:
+                    break
+            time.sleep(0.3)
+            continue
         runner = LocalJobRunner(service, workers=1)
         try:
             for future in [runner.submit(job_id) for job_id in ids]:
@@ -119,7 +125,8 @@ def dangan(
 
     environment = {k: v for k, v in os.environ.items() if not k.startswith("DANGAN_")}
     environment |= {"PYTHONPATH": str(ROOT), "DANGAN_OCR_ENGINE": "null", "DANGAN_WORKERS": "1"}
-    environment |= {"DANGAN_FAULTS__FREE_SPACE_RESERVE_MB": "0", "DANGAN_FAULTS__RETRY_FIRST_SECONDS": "0"}
+    environment |= {"DANGAN_FAULTS__FREE_SPACE_RESERVE_MB": "0", "DANGAN_FAULTS__RETRY_FIRST_SECONDS": "0.2"}
+    environment |= {"DANGAN_FAULTS__RETRY_MAX_SECONDS": "1"}  # short waits (a runner gives up after one)
     environment |= {"DANGAN_FAULTS__JOB_LEASE_SECONDS": "2"}
     environment |= env or {}
     command = [sys.executable, "-m", "api.cli", "--home", str(home), "--user", user, *args]
@@ -344,7 +351,7 @@ def test_a_small_data_directory_fills_up_then_every_acknowledged_item_is_filed_o
     disk.grow(64)
     deadline = time.monotonic() + 60  # leases of 2 s (see `dangan`): a job the full catalogue held is taken over
     while tally(context, names, faults=0, label="waiting")["stuck"] and time.monotonic() < deadline:
-        run_due_jobs(context)
+        run_due_jobs(context, within=5)
         time.sleep(1)
     again = dangan(home, "ingest", str(box), "--batch", str(run["batch_id"]), "--json")
     assert again.returncode == 0, again.stdout[-1500:] + again.stderr[-1500:]
