@@ -118,7 +118,7 @@ def assert_clean(context: Context, home: Path) -> None:
 
 
 def dangan(
-    home: Path, *args: str, env: dict[str, str] | None = None, user: str = "archivist"
+    home: Path, *args: str, env: dict[str, str] | None = None, user: str = "archivist", timeout: float = 300
 ) -> subprocess.CompletedProcess[str]:
     """`dangan ARGS` in its own process, as a person runs it (bounded: 300 s)."""
     import os
@@ -130,7 +130,9 @@ def dangan(
     environment |= {"DANGAN_FAULTS__JOB_LEASE_SECONDS": "2"}
     environment |= env or {}
     command = [sys.executable, "-m", "api.cli", "--home", str(home), "--user", user, *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=300, check=False, cwd=ROOT, env=environment)
+    return subprocess.run(
+        command, capture_output=True, text=True, timeout=timeout, check=False, cwd=ROOT, env=environment
+    )
 
 
 def admin(home: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -338,7 +340,7 @@ def test_a_small_data_directory_fills_up_then_every_acknowledged_item_is_filed_o
     box = tmp_path / "box"
     names = [path.name for path in scans(box, 30)]
 
-    first = dangan(home, "ingest", str(box), "--json")
+    first = dangan(home, "ingest", str(box), "--json", timeout=150)  # a run on a full disk must end by itself
     assert first.returncode == 14, first.stdout[-1500:] + first.stderr[-1500:]
     run = json.loads(first.stdout)
     assert "Traceback" not in first.stderr and "unexpected" not in first.stderr, first.stderr[-2000:]
