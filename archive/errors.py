@@ -172,6 +172,13 @@ class InsufficientStorage(DanganError):
         self.place = place
         self.needed_bytes = needed_bytes
 
+    def __reduce__(self) -> tuple[object, ...]:  # keep place and size across a process pool (OCR workers)
+        return (_insufficient_storage, (self.message, self.place, self.needed_bytes))
+
+
+def _insufficient_storage(message: str, place: str, needed_bytes: int | None) -> InsufficientStorage:
+    return InsufficientStorage(message, place=place, needed_bytes=needed_bytes)
+
 
 class IntegrityFailure(DanganError):
     """Stored bytes do not match their recorded SHA-256, or an object is missing."""

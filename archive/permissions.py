@@ -42,6 +42,7 @@ class Action(enum.StrEnum):
     RUN_VERIFICATION = "verify.run"
     READ_VERIFICATION = "verify.read"
     REBUILD_INDEX = "index.rebuild"
+    READ_STATUS = "system.status"  # free space of the data disks against the reserve (`dangan status`)
     SEAL_AUDIT = "audit.seal"  # write a signed checkpoint of the log now
     # security administration
     MANAGE_USERS = "user.manage"
@@ -79,6 +80,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.RUN_VERIFICATION: frozenset({SYS}),
     Action.READ_VERIFICATION: frozenset({SYS, C}),
     Action.REBUILD_INDEX: frozenset({SYS}),
+    Action.READ_STATUS: frozenset({SYS, A}),
     Action.SEAL_AUDIT: frozenset({SYS, C}),
     Action.MANAGE_USERS: frozenset({SEC}),
     Action.READ_USERS: frozenset({SEC, C}),

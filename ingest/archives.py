@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 
 from archive.errors import Conflict, TooLarge, UnsupportedFile
+from archive.failpoints import failpoint
 from ingest.kinds import SUPPORTED_SUFFIXES
 
 _ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")  # a local file header, or the end record of an empty ZIP
@@ -327,6 +328,7 @@ class _Extraction:
         """Stream one entry to a hidden temp name, then rename: no reader ever sees half a scan."""
         target = self.dest / member.rel
         self.make_dirs(target.parent)
+        failpoint("unpack.write")
         handle, temp_name = tempfile.mkstemp(prefix=".dangan-", suffix=".part", dir=target.parent)
         temp = Path(temp_name)
         self.created_files.append(temp)

@@ -13,13 +13,17 @@ from pathlib import Path
 
 from PIL import Image
 
-from archive.errors import ProcessingFailed
+from archive.diskfull import MB, disk_full, free_bytes, full_message
+from archive.errors import DanganError, InsufficientStorage, ProcessingFailed
+from archive.failpoints import failpoint
 from ingest.engines import get_engine
 from ingest.engines.base import OcrEngine, PageImage, PageOcr, PageText
 from ingest.pdfa import page_geometry, page_text, pdf_page_images, save_pdfa
 from ingest.quality.gate import evaluate
 from ingest.quality.measure import PageMeasurements, deskew, measure_page
 from ingest.results import OcrRequest, OcrResult, PageResult
+
+WORK_AREA_SLACK = MB  # an engine failing with less free space than this in its work area met a full disk
 
 
 class _Clock:
@@ -29,15 +33,38 @@ class _Clock:
 
 
 def process(request: OcrRequest) -> OcrResult:
-    """Entry point for the worker pool."""
+    """Entry point for the worker pool. A full disk under the work folder is InsufficientStorage (the job
+    waits and runs again), not a failure of the item: also when the engine or the PDF writer only reports
+    "could not write" while the work area has (next to) no space left."""
     started = time.perf_counter()
     clock = _Clock(get_engine(request.engine))
-    request.workdir.mkdir(parents=True, exist_ok=True)
-    if request.is_pdf:
-        pages, pdfa = _process_pdf(request, clock)
-    else:
-        pages, pdfa = _process_images(request, clock)
+    try:
+        request.workdir.mkdir(parents=True, exist_ok=True)
+        failpoint("ocr.workdir")
+        if request.is_pdf:
+            pages, pdfa = _process_pdf(request, clock)
+        else:
+            pages, pdfa = _process_images(request, clock)
+    except Exception as exc:
+        full = _work_area_full(request, exc)
+        if full is not None:
+            raise full from None  # (no chained cause: it crosses the worker pool pickled)
+        raise
     return OcrResult(tuple(pages), pdfa, round(time.perf_counter() - started, 3), round(clock.quality, 3))
+
+
+def _work_area_full(request: OcrRequest, exc: Exception) -> InsufficientStorage | None:
+    area = request.workdir.parent
+    needed = sum(path.stat().st_size for path in request.sources if path.exists())
+    full = disk_full(exc, place="OCR work area", path=area, needed=needed, what="this item")
+    vague = isinstance(exc, ProcessingFailed) or not isinstance(exc, OSError | DanganError)
+    if full is None and vague:
+        free = free_bytes(area)  # an engine that lost its output to a full disk says only that it failed
+        wanted = max(needed, WORK_AREA_SLACK)  # at least the slack: the engine's own files are not counted here
+        if free is not None and free < wanted:
+            message = full_message("OCR work area", area, free=free, needed=wanted, what="this item")
+            full = InsufficientStorage(message, place="OCR work area", needed_bytes=wanted)
+    return full
 
 
 def _process_images(request: OcrRequest, clock: _Clock) -> tuple[list[PageResult], Path]:

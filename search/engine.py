@@ -21,7 +21,8 @@ from pathlib import Path
 from whoosh import query as wq
 
 from archive.access import SearchScope
-from archive.errors import DanganError, SearchUnavailable
+from archive.diskfull import disk_full, free_bytes, full_message
+from archive.errors import DanganError, InsufficientStorage, SearchUnavailable
 from archive.failpoints import failpoint
 from search.prepare import PreparedDocument, prepare, prepare_all
 from search.query import check_window, parse, restriction, suggestion_query
@@ -30,6 +31,7 @@ from search.snippets import highlight_terms, snippet
 from search.types import SCHEMA_VERSION, IndexedDocument, SearchFilters, SearchResults
 
 VERSION_FILE = "dangan-index.json"
+NO_SPACE_WORDS = ("No space left on device", "Disk quota exceeded")  # what a native engine's error says
 MAX_PAGE_HITS = 5000  # page matches one search collects, best first; beyond it totals are a lower bound
 Progress = Callable[[int], None]
 Current = Callable[[], tuple[list[IndexedDocument], list[int]]]  # (entries to upsert, ids to delete)
@@ -128,6 +130,23 @@ class SearchIndex(ABC):
 
     # -- writing ----------------------------------------------------------------------------------
     @contextmanager
+    def _no_space(self, what: str = "this update") -> Iterator[None]:
+        """A full disk under the index is InsufficientStorage naming it (the engine's writer was abandoned:
+        the last good commit stays what readers see; documents not indexed yet are indexed on the next try)."""
+        try:
+            yield
+        except DanganError:
+            raise
+        except Exception as exc:
+            full = disk_full(exc, place="search index", path=self.directory, what=what)
+            if full is None and any(words in str(exc) for words in NO_SPACE_WORDS):
+                message = full_message("search index", self.directory, free=free_bytes(self.directory), needed=None)
+                full = InsufficientStorage(message, place="search index")
+            if full is None:
+                raise
+            raise full from exc
+
+    @contextmanager
     def _writing(self) -> Iterator[None]:
         """The installation's one index writer: this thread, in this process, until the block ends."""
         with self._write_lock:
@@ -142,7 +161,7 @@ class SearchIndex(ABC):
         batch = list(documents)
         if not batch:
             return  # nothing to write: no commit, and readers keep their caches
-        with self._writing():
+        with self._no_space(), self._writing():
             self._check_between_searches()
             self._write([prepare(d) for d in batch], [d.document_id for d in batch])
             failpoint("index.committed")
@@ -151,7 +170,7 @@ class SearchIndex(ABC):
         ids = list(document_ids)
         if not ids:
             return
-        with self._writing():
+        with self._no_space(), self._writing():
             self._check_between_searches()
             self._write([], ids)
 
@@ -160,7 +179,7 @@ class SearchIndex(ABC):
 
         Of two processes that changed the same record one after the other, the one that indexes last also
         read last, so the index ends with the catalogue's last state, whichever process committed first."""
-        with self._writing():
+        with self._no_space(), self._writing():
             upserts, deletes = current()
             if not upserts and not deletes:
                 return
@@ -174,11 +193,12 @@ class SearchIndex(ABC):
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         try:
-            count = self._build(staging, prepare_all(documents), progress)
+            with self._no_space("this rebuild"):
+                count = self._build(staging, prepare_all(documents), progress)
+                self._write_version(staging)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        self._write_version(staging)
         failpoint("index.rebuild_built")  # the new index complete beside the live one
         with self._writing(), self._read_lock:
             self._release()

@@ -88,10 +88,10 @@ class TantivyIndex(SearchIndex):
                 writer.delete_documents_by_query(tantivy.Query.term_query(schema, "doc", document_id))
             for document in upserts:
                 self._add_pages(writer, document)
+            failpoint("index.commit")  # the batch written, not committed
         except BaseException:
             writer.rollback()
             raise
-        failpoint("index.before_commit")  # the batch written, not committed
         writer.commit()
         writer.wait_merging_threads()
 

@@ -61,11 +61,11 @@ class WhooshIndex(SearchIndex):
                 writer.delete_by_term("doc", document_id)
             for document in upserts:
                 _add_pages(writer, document)
+            failpoint("index.commit")  # the batch written, not committed
+            writer.commit()  # the default merge policy folds small segments together as they accumulate
         except BaseException:
-            writer.cancel()
+            _abandon(writer)
             raise
-        failpoint("index.before_commit")  # the batch written, not committed
-        writer.commit()  # the default merge policy folds small segments together as they accumulate
 
     def _build(self, directory: Path, documents: Iterable[PreparedDocument], progress: Progress | None) -> int:
         ix = whoosh_index.create_in(str(directory), build_schema(prepared=True))
@@ -127,6 +127,23 @@ class WhooshIndex(SearchIndex):
         matches = PageMatches(documents, pages, [float(s) for s, _ in top], complete=len(top) < cap)
         self._facts.fill(matches, (labels, levels, days), lambda n: searcher.stored_fields(top[n][1]))
         return matches
+
+
+def _abandon(writer: IndexWriter) -> None:
+    """Give up a writer whose adding or commit failed (a full disk): its lock released, its temp files gone;
+    the table of contents still names the last good commit, so readers never see a half-written segment."""
+    if getattr(writer, "is_closed", False):
+        return
+    try:
+        writer.cancel()
+    except Exception:  # cancelling closes segment files, which may fail on the same full disk
+        with contextlib.suppress(Exception):
+            writer._tempstorage.destroy()
+        lock = getattr(writer, "writelock", None)
+        if lock is not None:
+            with contextlib.suppress(Exception):
+                lock.release()
+        writer.is_closed = True
 
 
 def _add_pages(writer: IndexWriter, prepared: PreparedDocument) -> None:

@@ -10,18 +10,22 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from archive.diskfull import disk_full
 from archive.errors import IntegrityFailure, InvalidInput, NotFound, StorageUnavailable
+from archive.failpoints import failpoint
 from archive.hashing import CHUNK
 from archive.ports import BlobInfo, check_key
 
 
 class LocalBlobStore:
-    """Objects as files under one root; keys can never resolve outside it."""
+    """Objects as files under one root; keys can never resolve outside it. A full disk is InsufficientStorage
+    naming `place` ("object store", or "backup target" for a backup copy); its temp file is removed."""
 
     name = "local"
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, place: str = "object store") -> None:
         self.root = root.resolve()
+        self.place = place
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             (self.root / ".tmp").mkdir(exist_ok=True)
@@ -37,21 +41,23 @@ class LocalBlobStore:
 
     def put_file(self, key: str, path: Path, *, expected_sha256: str | None = None) -> BlobInfo:
         with path.open("rb") as source:
-            return self._write(key, source, expected_sha256)
+            return self._write(key, source, expected_sha256, os.fstat(source.fileno()).st_size)
 
     def put_bytes(self, key: str, data: bytes) -> BlobInfo:
-        return self._write(key, io.BytesIO(data), None)
+        return self._write(key, io.BytesIO(data), None, len(data))
 
-    def _write(self, key: str, source: BinaryIO, expected_sha256: str | None) -> BlobInfo:
+    def _write(self, key: str, source: BinaryIO, expected_sha256: str | None, needed: int | None) -> BlobInfo:
         target = self._path(key)
         digest = hashlib.sha256()
         size = 0
-        fd, tmp_name = tempfile.mkstemp(dir=self.root / ".tmp", prefix="put-")
+        tmp_name = ""
         try:
+            fd, tmp_name = tempfile.mkstemp(dir=self.root / ".tmp", prefix="put-")
             with os.fdopen(fd, "wb") as out:
                 while chunk := source.read(CHUNK):
                     digest.update(chunk)
                     size += len(chunk)
+                    failpoint("store.write")
                     out.write(chunk)
                 out.flush()
                 os.fsync(out.fileno())
@@ -63,9 +69,12 @@ class LocalBlobStore:
             _fsync_dir(target.parent)
             return BlobInfo(key=key, size=size, sha256=sha)
         except OSError as exc:
+            full = disk_full(exc, place=self.place, path=self.root, needed=needed, what="this object")
+            if full is not None:
+                raise full from exc
             raise StorageUnavailable(f"cannot write object {key} to the local store: {exc.strerror}") from exc
         finally:
-            if os.path.exists(tmp_name):
+            if tmp_name and os.path.exists(tmp_name):
                 os.unlink(tmp_name)
 
     def open_read(self, key: str) -> BinaryIO:

@@ -77,7 +77,7 @@ def open_target_store(
     """The BlobStore of a backup target: a local directory or an S3 bucket (created when absent); an S3 one
     behind the same timeouts, retries and breaker as the primary store (`faults`, default the defaults)."""
     if kind == "local" and path:
-        return LocalBlobStore(Path(path))
+        return LocalBlobStore(Path(path), place="backup target")
     if kind == "s3" and endpoint and bucket:
         from storage_config.s3_store import S3BlobStore
 

@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,34 +105,12 @@ def must(result: subprocess.CompletedProcess[str], *ok: int) -> subprocess.Compl
     return result
 
 
-RESTART = """
-import sys
-from pathlib import Path
-from api.ingest.rescan import recover_rescans
-from api.ingest.service import IngestService
-from api.runners.local import local_runner
-from api.wiring import build_context
-from storage_config.settings import Settings
-
-context = build_context(Settings(home=Path(sys.argv[1])))
-recover_rescans(context)
-service = IngestService(context)
-service.remove_stray_files()
-runner = local_runner(service, 1)
-try:
-    for future in [runner.submit(job_id) for job_id in service.pending_job_ids()]:
-        future.result(timeout=120)
-finally:
-    runner.shutdown()
-    context.close()
-"""
-
-
 def restart(home: Path) -> None:
-    """What a runner does when it starts: recover interrupted rescans, sweep what killed processes left, then run
-    every unfinished job to its end.
-    (To become `dangan jobs run` / the `run_pending` use case once they land.)"""
-    must(run_step([sys.executable, "-c", RESTART, str(home)]))
+    """What an operator does after a crash: start a runner. `dangan jobs run` recovers interrupted rescans, sweeps
+    what killed processes left, indexes what was left unindexed and runs every runnable job to its end, the
+    crashed process's included once its lease (1 s here) has run out."""
+    time.sleep(1.5)
+    must(run_step(dangan(home, "sysadmin", "jobs", "run", "--json")))
 
 
 # -- scenarios ---------------------------------------------------------------------------------------------

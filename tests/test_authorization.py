@@ -182,6 +182,7 @@ POLICY: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/verify/runs"): Row(frozenset({"sysadmin", "compliance"})),
     ("GET", "/api/v1/verify/runs/{run_id}"): Row(frozenset({"sysadmin", "compliance"}), "run"),
     ("GET", "/api/v1/backups"): Row(frozenset({"sysadmin"})),
+    ("GET", "/api/v1/status"): Row(frozenset({"sysadmin", "archivist"})),
     ("POST", "/api/v1/backups/{target}/run"): Row(frozenset({"sysadmin"}), ok=404),
     ("POST", "/api/v1/backups/{target}/drill"): Row(frozenset({"sysadmin"}), ok=404, body=lambda ids: {}),
     ("GET", "/api/v1/backups/runs"): Row(frozenset({"sysadmin"})),

@@ -235,7 +235,7 @@ def test_processes_starting_together_on_a_new_catalogue_migrate_one_after_the_ot
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A real 2 MB filesystem (tmpfs), for the catalogue alone."""
     if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root")
+        pytest.fail("the catalogue disk-full test mounts a tmpfs: it runs as root")
     mount = tmp_path / "disk"
     mount.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)], check=True, timeout=WAIT)

@@ -13,7 +13,19 @@ import traceback
 
 import typer
 
-from api.cli import audit, backups, batches, commands, documents, exports, jobs, preservation, searching, users
+from api.cli import (
+    audit,
+    backups,
+    batches,
+    commands,
+    documents,
+    exports,
+    jobs,
+    preservation,
+    searching,
+    status,
+    users,
+)
 from api.cli.output import emit_json, mode, set_mode, stderr
 from archive.errors import DanganError, ExitCode, InvalidInput
 
@@ -26,6 +38,7 @@ app.callback()(commands.global_options)
 preservation.register(app)
 commands.register(app)
 searching.register(app)
+status.register(app)
 app.add_typer(users.app, name="users")
 app.add_typer(batches.app, name="batch")
 app.add_typer(batches.pages, name="page")

@@ -153,7 +153,7 @@ def ingest(
     """OCR and archive scans: a file, a sub-folder of page images, or a manifest row is one item.
 
     ZIP files are unpacked safely. With --lang/--level/--fonds and no --batch, an ad-hoc batch is made."""
-    from api.cli.ingesting import ingest_paths, print_ingest_summary  # OCR and PDF libraries: only when ingesting
+    from api.cli.ingesting import ingest_paths, print_ingest_summary, stopping_error  # OCR, PDF: only when ingesting
     from api.cli.watch import watch_folder
     from api.ingest.intake import IngestRequest
 
@@ -175,6 +175,8 @@ def ingest(
         emit_json(outcome)
     else:
         print_ingest_summary(outcome)
+    if (line := stopping_error(outcome)) is not None:
+        stderr.print(line, highlight=False, markup=False)
     raise typer.Exit(outcome.exit_code())
 
 

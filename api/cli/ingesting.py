@@ -5,17 +5,22 @@ No `--resume` is needed (it is still accepted): every run also runs every runnab
 
 from __future__ import annotations
 
-from api.cli.output import progress, say
+from api.cli.output import progress, say, stderr
 from api.ingest.intake import IngestRequest, Intake
 from api.runners.local import local_runner
 from api.views.ingest import FILED_STATES, IngestRun
 from api.wiring import Context
 from archive.access import Principal
+from archive.errors import ExitCode
 from archive.values import JobState
+from storage_config.space import low_space_warnings
 
 
 def ingest_paths(context: Context, request: IngestRequest, *, actor: Principal) -> IngestRun:
-    """Run the intake with the local worker pool, showing each job as it ends."""
+    """Run the intake with the local worker pool, showing each job as it ends (a warning first when a data disk
+    is low on space)."""
+    for line in low_space_warnings(context.settings):
+        stderr.print(line, highlight=False, markup=False)
     with progress("ingesting", 0) as bar:
         return Intake(context).ingest_paths(request, actor=actor, runner=local_runner, progress=bar)
 
@@ -68,3 +73,14 @@ def retrying_note(run: IngestRun) -> str:
 def print_ingest_summary(run: IngestRun) -> None:
     for line in ingest_summary(run):
         say(line)
+
+
+def stopping_error(run: IngestRun) -> str | None:
+    """The one-line error of a run that stopped taking items because a disk is full (also with --json)."""
+    if run.exit_code() != ExitCode.DISK_FULL:
+        return None
+    message = run.fault if run.fault_exit_code == ExitCode.DISK_FULL else None
+    message = message or next((row.message for row in run.rejected if row.exit_code == ExitCode.DISK_FULL), None)
+    if message is None:
+        message = next((str(job.error) for job in run.jobs if job.retry_exit_code == ExitCode.DISK_FULL), "")
+    return f"error: {message}"

@@ -26,6 +26,7 @@ from api.http.headers import SecurityHeaders
 from api.http.jobs import router as job_routes
 from api.http.openapi import ArchiveAPI
 from api.http.search import router as search_routes
+from api.http.status import router as status_routes
 from api.http.ui import mount_ui
 from api.http.uploads import UploadGuard
 from api.http.verify import router as verify_routes
@@ -74,6 +75,7 @@ def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
     app.include_router(audit_routes)
     app.include_router(verify_routes)
     app.include_router(backup_routes)
+    app.include_router(status_routes)
     app.include_router(search_routes)
 
     sealing = AuditService(context)

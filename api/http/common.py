@@ -17,6 +17,7 @@ from api.access.users import UserService
 from api.http.uploads import INCOMING, safe_file_name, too_large, upload_limit_bytes
 from api.wiring import Context
 from archive.access import Principal
+from archive.diskfull import disk_full
 from archive.hashing import CHUNK
 from archive.text import display_name
 
@@ -107,8 +108,11 @@ class ReceivedUpload:
                     if copied > upload_limit_bytes(self.max_mb):
                         raise too_large(self.max_mb)
                     handle.write(chunk)
-        except BaseException:
+        except BaseException as exc:
             shutil.rmtree(self.folder, ignore_errors=True)
+            full = disk_full(exc, place="spool", path=self.spool, what="this upload")
+            if full is not None:
+                raise full from exc
             raise
         return self.path
 

@@ -29,13 +29,25 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.access.users import UserService
 from api.http.errors import error_headers
 from api.wiring import Context
-from archive.errors import AuthenticationRequired, DanganError, PermissionDenied, StorageUnavailable, TooLarge
+from archive.diskfull import disk_full
+from archive.errors import (
+    AuthenticationRequired,
+    DanganError,
+    InsufficientStorage,
+    PermissionDenied,
+    StorageUnavailable,
+    TooLarge,
+)
+from archive.failpoints import failpoint
 from archive.permissions import Action, authorize
+from archive.redact import hide_paths
 from archive.text import display_name
+from storage_config.space import check_room
 
 UPLOAD_PATHS = re.compile(r"^/api/v1/(?:documents|batches/\d+/files|pages/\d+/rescan)/?$")
 FRAMING_BYTES = 1024 * 1024  # multipart boundaries, part headers and the small form fields beside the file
 INCOMING = "incoming"
+DISK_FULL_KEY = "dangan.disk_full"  # where the parser leaves a full spool's error for its route
 
 
 def upload_limit_bytes(max_upload_mb: int) -> int:
@@ -97,6 +109,11 @@ class UploadGuard:
         if declared.isdigit() and int(declared) > cap:
             await _refuse(too_large(max_mb), scope, receive, send)
             return
+        try:  # the free-space reserve, before a byte is received: the body lands in the spool
+            check_room(self.context.settings, int(declared) if declared.isdigit() else 0, what="this upload")
+        except InsufficientStorage as exc:
+            await _refuse(exc, scope, receive, send, private=self.context.settings.private_paths)
+            return
         await self._counted(scope, receive, send, cap=cap, max_mb=max_mb)
 
     async def _counted(self, scope: Scope, receive: Receive, send: Send, *, cap: int, max_mb: int) -> None:
@@ -128,10 +145,13 @@ class UploadGuard:
             await _refuse(too_large(max_mb), scope, receive, send)
 
 
-async def _refuse(exc: DanganError, scope: Scope, receive: Receive, send: Send) -> None:
+async def _refuse(
+    exc: DanganError, scope: Scope, receive: Receive, send: Send, *, private: tuple[Path, ...] = ()
+) -> None:
     """The error in the API's one JSON shape; the connection closes, so the unread body is never stored."""
     headers = {"Connection": "close"} | error_headers(exc)
-    response = JSONResponse({"error": exc.code, "message": exc.message}, status_code=exc.http_status, headers=headers)
+    message = hide_paths(exc.message, private)
+    response = JSONResponse({"error": exc.code, "message": message}, status_code=exc.http_status, headers=headers)
     await response(scope, receive, send)
 
 
@@ -150,6 +170,7 @@ class _SpoolingParser(MultiPartParser):
             return
         target = self.folder / f"{self._current_files:05d}" / safe_file_name(upload.filename or "upload")
         target.parent.mkdir(parents=True)
+        failpoint("upload.receive")
         handle = target.open("w+b")
         self._files_to_close_on_error.pop().close()  # the empty in-memory file the base class made
         self._files_to_close_on_error.append(handle)  # type: ignore[arg-type]
@@ -180,6 +201,14 @@ class SpoolingRequest(Request):
                     self._form = await parser.parse()
             except MultiPartException as exc:
                 raise HTTPException(status_code=400, detail=exc.message) from exc
+            except OSError as exc:  # the spool filled up while the body arrived (SpoolingRoute removes the part)
+                declared = self.headers.get("content-length", "")
+                needed = int(declared) if declared.isdigit() else None
+                full = disk_full(exc, place="spool", path=self.folder.parent.parent, needed=needed, what="this upload")
+                if full is None:
+                    raise
+                self.scope[DISK_FULL_KEY] = full  # FastAPI turns any other error here into a 400; the route raises it
+                raise HTTPException(status_code=full.http_status, detail=full.message) from exc
         return await super()._get_form(max_files=max_files, max_fields=max_fields, max_part_size=max_part_size)
 
 
@@ -195,6 +224,11 @@ class SpoolingRoute(APIRoute):
             folder = context.settings.spool_dir / INCOMING / uuid.uuid4().hex
             try:
                 return await handler(SpoolingRequest(request.scope, request.receive, folder=folder))
+            except HTTPException:
+                full = request.scope.get(DISK_FULL_KEY)
+                if isinstance(full, InsufficientStorage):
+                    raise full from None  # the error tree's 507, its message without server paths
+                raise
             finally:
                 await run_in_threadpool(shutil.rmtree, folder, True)
 

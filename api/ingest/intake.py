@@ -20,9 +20,10 @@ from api.ingest.service import IngestService
 from api.views.ingest import Accepted, IngestedJob, IngestRun, JobView, Refusal
 from api.wiring import Context
 from archive.access import Principal
-from archive.errors import Conflict, DanganError, NotFound
+from archive.errors import Conflict, DanganError, InsufficientStorage, NotFound
 from archive.models import Document, IngestJob
 from archive.permissions import Action, authorize
+from archive.redact import hide_paths
 from archive.values import JobState
 from ingest.grouping import PlannedItem
 
@@ -123,9 +124,10 @@ class Intake:
             taken = self._submit_each(batch_id, plan.items, actor=actor, client=client, queue=queue)
         finally:
             plan.cleanup()
-        return Accepted(
-            batch_id=batch_id, jobs=taken.jobs, skipped=taken.skipped, rejected=plan.rejected + taken.rejected
-        )
+        private = self.context.settings.private_paths  # an HTTP answer: no server folder in a refusal
+        rejected = [row.model_copy(update={"message": hide_paths(row.message, private)}) for row in plan.rejected]
+        rejected += [row.model_copy(update={"message": hide_paths(row.message, private)}) for row in taken.rejected]
+        return Accepted(batch_id=batch_id, jobs=taken.jobs, skipped=taken.skipped, rejected=rejected)
 
     def ingest_paths(
         self, request: IngestRequest, *, actor: Principal, runner: RunnerFactory, progress: Progress | None = None
@@ -142,7 +144,8 @@ class Intake:
         workers = max(1, min(self.context.settings.workers, len(plan.items) or 1))
         jobs = runner(self.service, workers)
         patience = self.context.settings.faults.retry_max_seconds
-        driver = JobDriver(self.service, jobs, progress or _Silent(), patience=patience)
+        fault_wait = max(0.5, self.context.settings.faults.retry_first_seconds)
+        driver = JobDriver(self.service, jobs, progress or _Silent(), patience=patience, fault_wait=fault_wait)
         interrupted = True  # until the loop ends: then a stop hands back the jobs in hand
         try:
             self.service.record_refusals(actor, batch.id, plan.rejected, client=request.client)
@@ -160,17 +163,28 @@ class Intake:
             plan.cleanup()
         seconds = time.perf_counter() - started
         ended = self._reported(actor, driver.awaited)
-        return IngestRun.of(batch.id, ended, taken.skipped, plan.rejected + taken.rejected, seconds)
+        run = IngestRun.of(batch.id, ended, taken.skipped, plan.rejected + taken.rejected, seconds)
+        return run if driver.fault is None else run.with_fault(driver.fault)
 
     def run_pending(self, *, actor: Principal, runner: RunnerFactory, progress: Progress | None = None) -> IngestRun:
-        """Run every runnable job of the installation here until none is left (`dangan jobs run`; a restart):
+        """Run every runnable job of the installation here until none is left (a restart, `dangan jobs run`):
         queued, retrying once due, and those whose runner died (expired leases). Jobs that stay `retrying`
         longer than DANGAN_FAULTS__RETRY_MAX_SECONDS without any job ending are left for the next run."""
         authorize(actor.roles, Action.INGEST)
         started = time.perf_counter()
+        driver = self.drive_pending(runner=runner, progress=progress)
+        run = IngestRun.of(None, self._reported(actor, driver.awaited), [], [], time.perf_counter() - started)
+        return run if driver.fault is None else run.with_fault(driver.fault)
+
+    def drive_pending(self, *, runner: RunnerFactory, progress: Progress | None = None) -> JobDriver:
+        """`run_pending`'s loop, for use cases that check their own permission and report in their own shape;
+        the driver says which jobs it waited for and the passing fault that kept one from recording its end."""
         jobs = runner(self.service, self.context.settings.workers)
         patience = self.context.settings.faults.retry_max_seconds
-        driver = JobDriver(self.service, jobs, progress or _Silent(), patience=patience, keep_picking=True)
+        fault_wait = max(0.5, self.context.settings.faults.retry_first_seconds)
+        driver = JobDriver(
+            self.service, jobs, progress or _Silent(), patience=patience, keep_picking=True, fault_wait=fault_wait
+        )
         interrupted = True
         try:
             driver.take(self.service.pending_job_ids())
@@ -178,7 +192,7 @@ class Intake:
             interrupted = False
         finally:
             jobs.shutdown(wait=not interrupted)
-        return IngestRun.of(None, self._reported(actor, driver.awaited), [], [], time.perf_counter() - started)
+        return driver
 
     def _reported(self, actor: Principal, job_ids: set[int]) -> list[IngestedJob]:
         """The end of each job this run waited for that the caller may see (others' jobs it ran stay unnamed)."""
@@ -218,11 +232,19 @@ class Intake:
     ) -> _Taken:
         """The loop: each item queued, or skipped (the archive holds it: a Conflict), or rejected with its reason."""
         taken = _Taken()
+        full: InsufficientStorage | None = None
         for item in items:
+            if full is not None:  # a full disk takes no more items: the rest are not tried (nor hashed)
+                taken.rejected.append(refusal(item.name, full))
+                continue
             try:
                 job = self.service.submit_item(batch, item, actor=actor, client=client, title=title)
             except Conflict as exc:
                 taken.skipped.append(refusal(item.name, exc))
+                continue
+            except InsufficientStorage as exc:
+                full = exc
+                taken.rejected.append(refusal(item.name, exc))
                 continue
             except DanganError as exc:
                 taken.rejected.append(refusal(item.name, exc))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Sequence
-from concurrent.futures import Future, as_completed
 from pathlib import Path
 
 from sqlalchemy import ColumnElement, and_, case, func, not_, or_, select
@@ -19,8 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.ingest.filing import recover_orphans
-from api.ingest.intake import JobRunner, Progress, RunnerFactory
-from api.ingest.service import IngestService
+from api.ingest.intake import Intake, Progress, RunnerFactory
 from api.views.jobs import (
     NEEDING_ATTENTION,
     SHOWN_STATES,
@@ -191,7 +189,7 @@ class JobsService:
         """Run every runnable job of the installation in this process until none is left; how each ended."""
         authorize(actor.roles, Action.RUN_JOBS)
         started = time.perf_counter()
-        ran = run_queued(IngestService(self.context), runner, progress, workers=self.context.settings.workers)
+        ran = sorted(Intake(self.context).drive_pending(runner=runner, progress=progress).awaited)
         now = utcnow()
         with self.db.read() as session:
             scope = job_scope(actor, session.get_bind().dialect.name)
@@ -203,34 +201,6 @@ class JobsService:
         ordered = {state: counts[state] for state in SHOWN_STATES if state in counts}
         seconds = round(time.perf_counter() - started, 3)
         return JobRunOutcome(jobs=rows, hidden=len(ran) - len(rows), counts=ordered, wall_seconds=seconds)
-
-
-def run_queued(service: IngestService, runner: RunnerFactory, progress: Progress | None, *, workers: int) -> list[int]:
-    """Run what is runnable now (queued, and retrying jobs whose wait is over) until nothing new is: each job at
-    most once per call (one that meets a passing fault again waits for a later run). The ids it ran.
-
-    Stands in for track A's `run_pending` (issue 12): it uses what main has, `queued_job_ids` and a runner
-    from `runner`; it does not take over stuck jobs (no leases yet: a live job looks the same)."""
-    ran: list[int] = []
-    pool: JobRunner | None = None
-    interrupted = True
-    try:
-        while fresh := [job_id for job_id in service.queued_job_ids() if job_id not in ran]:
-            if pool is None:
-                pool = runner(service, max(1, min(workers, len(fresh))))
-            ran += fresh
-            if progress is not None:
-                progress.set_total(len(ran))
-            futures: dict[Future[None], int] = {pool.submit(job_id): job_id for job_id in fresh}
-            for future in as_completed(futures):
-                future.result()
-                if progress is not None:
-                    progress.advance(f"job {futures[future]}")
-        interrupted = False
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=not interrupted)
-    return ran
 
 
 def _states(states: Sequence[str], *, every: bool) -> list[str]:

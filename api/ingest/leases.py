@@ -12,11 +12,14 @@ import os
 import secrets
 import socket
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import select, update
 
 from api.ingest.filing import recover_orphans
 from archive.db import Database
+from archive.errors import DanganError
 from archive.jobs import handed_back, held_by, lease_until, renew_every
 from archive.models import IngestJob, StoredObject, utcnow
 from archive.ports import BlobStore
@@ -34,23 +37,42 @@ def new_owner() -> str:
 
 
 class LeaseKeeper:
-    """The leases of one runner instance: `owner` is written on every job it claims; a daemon thread renews all
-    of them every third of a lease, in one UPDATE per tick."""
+    """The leases of one runner instance: `owner` is written on every job it claims; a daemon thread renews the
+    leases of the jobs in hand (`holding`) every third of a lease, in one UPDATE per tick. A job whose thread
+    ended without recording its end (the catalogue full or locked at that moment) is no longer in hand: its
+    lease runs out and any runner takes it up again, so nothing stays `processing` under a live owner."""
 
     def __init__(self, db: Database, lease_seconds: float) -> None:
         self.db = db
         self.owner = new_owner()
         self.lease_seconds = lease_seconds
         self._stop = threading.Event()
+        self._in_hand: set[int] = set()
+        self._in_hand_lock = threading.Lock()
         self._thread = threading.Thread(target=self._renew_until_stopped, name="lease-renewer", daemon=True)
         self._thread.start()
 
+    @contextmanager
+    def holding(self, job_id: int) -> Iterator[None]:
+        """While a job's thread runs it: its lease is renewed."""
+        with self._in_hand_lock:
+            self._in_hand.add(job_id)
+        try:
+            yield
+        finally:
+            with self._in_hand_lock:
+                self._in_hand.discard(job_id)
+
     def renew(self) -> int:
-        """Extend every lease this owner holds; returns how many jobs it holds."""
+        """Extend the lease of every job in hand that this owner still holds; returns how many."""
+        with self._in_hand_lock:
+            in_hand = sorted(self._in_hand)
+        if not in_hand:
+            return 0
         with self.db.write() as session:
             renewed = session.execute(
                 update(IngestJob)
-                .where(held_by(self.owner))
+                .where(held_by(self.owner), IngestJob.id.in_(in_hand))
                 .values(lease_expires_at=lease_until(utcnow(), self.lease_seconds))
             )
             return int(renewed.rowcount)  # type: ignore[attr-defined]
@@ -59,7 +81,9 @@ class LeaseKeeper:
         while not self._stop.wait(renew_every(self.lease_seconds)):
             try:
                 self.renew()
-            except Exception:  # a busy catalogue: the next tick tries again, well before the lease runs out
+            except DanganError as exc:  # a busy or full catalogue: the next tick tries again, before the lease runs out
+                log.warning("could not renew the job leases of %s: %s", self.owner, exc.message)
+            except Exception:
                 log.warning("could not renew the job leases of %s", self.owner, exc_info=True)
 
     def stop(self) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from api.views.ingest import Refusal
 from api.wiring import Context
+from archive.diskfull import disk_full
 from archive.errors import DanganError, InvalidInput, UnsupportedFile
 from archive.models import Batch
 from ingest.archives import extract_zip, is_zip
@@ -63,7 +64,13 @@ def _unpacked(context: Context, plan: Plan, path: Path) -> Path:
         raise UnsupportedFile(f"{path.name}: named as a ZIP archive but its content is not one; check the file")
     scratch = context.settings.spool_dir / "unpacked" / uuid.uuid4().hex
     plan.scratch.append(scratch)
-    extracted = extract_zip(path, scratch / path.stem, display_name=path.name)
+    try:  # all or nothing: a disk that fills up while unpacking leaves nothing of the archive behind
+        extracted = extract_zip(path, scratch / path.stem, display_name=path.name)
+    except OSError as exc:
+        unpacking = f"unpacking {path.name}"
+        if (full := disk_full(exc, place="unpacking area", path=scratch.parent, what=unpacking)) is not None:
+            raise full from exc
+        raise
     if not extracted.files:
         left_out = ", ".join(f"{entry.name} ({entry.reason})" for entry in extracted.skipped[:5])
         more = f" and {len(extracted.skipped) - 5} more" if len(extracted.skipped) > 5 else ""

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from api.ingest.filing import file_item, planned_objects, recover_orphans, store_objects
 from api.ingest.leases import LeaseLost, hand_back_quietly, new_owner, remove_unfiled
+from api.ingest.rescan import recover_rescans
 from api.search.rows import index_current, indexed_document
 from api.wiring import Context
 from archive.audit import log as audit
@@ -58,11 +59,15 @@ class JobProcessing:
 
     context: Context
     db: Database
+    remove_stray_files: Callable[[], list[str]]  # IngestService's
 
     def pending_job_ids(self) -> list[int]:
         """What a (re)start runs: every runnable job of the installation, whatever batch or process queued it
         (expired leases included; live ones are left to their owner), after indexing what a crash left
-        unindexed."""
+        unindexed, removing what a killed rescan stored but never catalogued, and sweeping the folders dead
+        processes left (IngestService.remove_stray_files)."""
+        recover_rescans(self.context)
+        self.remove_stray_files()
         self.index_unindexed()
         return self.runnable_job_ids()
 

@@ -16,6 +16,7 @@ from concurrent.futures import Future
 from typing import Protocol
 
 from api.ingest.service import IngestService
+from archive.errors import DanganError
 from archive.values import JobState
 
 POLL_SECONDS = 0.25
@@ -33,16 +34,28 @@ class Shown(Protocol):
 
 class JobDriver:
     def __init__(
-        self, service: IngestService, runner: Runner, shown: Shown, *, patience: float, keep_picking: bool = False
+        self,
+        service: IngestService,
+        runner: Runner,
+        shown: Shown,
+        *,
+        patience: float,
+        keep_picking: bool = False,
+        fault_wait: float = 1.0,
     ) -> None:
         self.service = service
         self.runner = runner
         self.shown = shown
         self.patience = patience
         self.keep_picking = keep_picking  # pick up new runnable jobs even once the awaited ones have ended
+        self.fault_wait = fault_wait  # a job whose run met a passing fault before it could record it waits this long
         self.awaited: set[int] = set()  # jobs whose end this run reports
         self.ended: set[int] = set()
         self._in_flight: dict[int, Future[None]] = {}
+        # A passing fault that kept a job from even recording its end (the catalogue full or locked): the first
+        # one is reported; such jobs count as waiting, and their leases, no longer renewed, run out for a retry.
+        self.fault: DanganError | None = None
+        self._faulted: dict[int, float] = {}  # job id -> when it may be taken again (time.monotonic)
 
     def take(self, job_ids: list[int]) -> None:
         """Run these jobs here (unless another runner claims them first) and wait for their end."""
@@ -51,7 +64,7 @@ class JobDriver:
 
     def take_one(self, job_id: int) -> None:
         self.wait_for([job_id])
-        if job_id not in self._in_flight:
+        if job_id not in self._in_flight and self._faulted.get(job_id, 0.0) <= time.monotonic():
             self._in_flight[job_id] = self.runner.submit(job_id)
 
     def wait_for(self, job_ids: list[int]) -> None:
@@ -74,7 +87,9 @@ class JobDriver:
                 return
             if len(self.ended) > ended:
                 progressed = time.monotonic()
-            waiting_only = not self._in_flight and all(state == JobState.RETRYING for state in open_jobs.values())
+            waiting_only = not self._in_flight and all(
+                state == JobState.RETRYING or job_id in self._faulted for job_id, state in open_jobs.items()
+            )
             if waiting_only and time.monotonic() - progressed > self.patience:
                 return
             time.sleep(POLL_SECONDS)
@@ -83,7 +98,15 @@ class JobDriver:
         for job_id, future in list(self._in_flight.items()):
             if future.done():
                 del self._in_flight[job_id]
-                future.result()
+                try:
+                    future.result()
+                except DanganError as exc:
+                    if not exc.transient:
+                        raise
+                    self.fault = self.fault or exc
+                    self._faulted[job_id] = time.monotonic() + self.fault_wait
+                    continue
+                self._faulted.pop(job_id, None)
 
     def _note_ended(self) -> dict[int, str]:
         """The awaited jobs not ended yet, with their states; each newly ended one is shown."""

@@ -28,6 +28,7 @@ from archive.audit import log as audit
 from archive.catalogue.claims import NEUTRAL_DUPLICATE, ItemFields, duplicate_of, item_fields, replayed_job
 from archive.catalogue.numbering import allocate_reference
 from archive.dates import stored_text
+from archive.diskfull import disk_full
 from archive.errors import Conflict, DanganError, NotFound, UnsupportedFile
 from archive.events import AuditAction
 from archive.failpoints import failpoint
@@ -42,6 +43,7 @@ from archive.workflow import check_batch_changeable
 from ingest.engines.sidecar import is_sidecar, sidecar_path
 from ingest.grouping import PlannedItem
 from ingest.kinds import validate
+from storage_config.space import check_room
 
 log = logging.getLogger(__name__)
 
@@ -273,21 +275,44 @@ class IngestService(JobProcessing):
 
     def _spool(self, item: PlannedItem) -> Path:
         """The item's files in a private folder: the job's durable input until it ends. Files the caller
-        handed over stay where they are (copied); files in the spool's scratch areas are moved."""
-        folder = self.context.settings.spool_dir / owned_name("item")  # its owner's pid: see remove_stray_files
+        handed over stay where they are (copied); files in the spool's scratch areas are moved.
+
+        Refused first when the item would take a data disk below the free-space reserve; a disk that fills
+        up while copying removes the `.part` folder and says how much more the item needs."""
+        spool_dir = self.context.settings.spool_dir
+        scratch = [spool_dir / area for area in ("incoming", "unpacked")]
+        moved = [any(path.is_relative_to(area) for area in scratch) for path in item.sources]
+        sizes = [path.stat().st_size for path in item.sources]
+        copied = sum(size for size, was_moved in zip(sizes, moved, strict=True) if not was_moved)
+        check_room(self.context.settings, copied, sum(sizes))
+        folder = spool_dir / owned_name("item")  # its owner's pid: see remove_stray_files
         partial = folder.with_name(folder.name + ".part")
-        partial.mkdir(parents=True)
-        scratch = [self.context.settings.spool_dir / area for area in ("incoming", "unpacked")]
-        for index, path in enumerate(item.sources, start=1):
-            target = partial / f"{index:05d}{path.suffix.lower()}"
-            if any(path.is_relative_to(area) for area in scratch):
-                path.replace(target)  # a received upload or an unpacked ZIP member: moved, not copied again
-            else:
-                shutil.copyfile(path, target)
-                if (sidecar := sidecar_path(path)).is_file():  # the null OCR engine's text comes along
-                    shutil.copyfile(sidecar, sidecar_path(target))
-            failpoint("ingest.spool_copied")  # one file of the item in the spool's .part folder
-        partial.replace(folder)
+        try:
+            partial.mkdir(parents=True)
+            for index, (path, was_moved) in enumerate(zip(item.sources, moved, strict=True), start=1):
+                target = partial / f"{index:05d}{path.suffix.lower()}"
+                if was_moved:
+                    path.replace(target)  # a received upload or an unpacked ZIP member: moved, not copied again
+                else:
+                    failpoint("spool.copy")
+                    shutil.copyfile(path, target)
+                    if (sidecar := sidecar_path(path)).is_file():  # the null OCR engine's text comes along
+                        shutil.copyfile(sidecar, sidecar_path(target))
+                failpoint("ingest.spool_copied")  # one file of the item in the spool's .part folder
+            partial.replace(folder)
+        except OSError as exc:
+            shutil.rmtree(partial, ignore_errors=True)
+            full = disk_full(
+                exc,
+                place="spool",
+                path=spool_dir,
+                needed=copied,
+                what="this item",
+                advice="free space there or move DANGAN_HOME",
+            )
+            if full is not None:
+                raise full from exc
+            raise
         return folder
 
     def remove_stray_files(self) -> list[str]:
@@ -314,11 +339,13 @@ class IngestService(JobProcessing):
         return removed
 
     def _remove_finished_workdirs(self, unfinished: set[str]) -> list[str]:
-        """A job's work folder outlives it only when its process died after filing it (before its cleanup)."""
+        """A job's work folder (`job-N-<runner>`) outlives it only when its process died after filing it (before
+        its cleanup); a live job's folder belongs to its runner."""
         work = self.context.settings.home_dir / "work"
         removed = []
         for entry in sorted(work.glob("job-*")) if work.is_dir() else []:
-            if entry.name not in unfinished and re.fullmatch(r"job-\d+", entry.name):
+            found = re.fullmatch(r"(job-\d+)(?:-[0-9a-f]+)?", entry.name)
+            if found is not None and found.group(1) not in unfinished:
                 shutil.rmtree(entry, ignore_errors=True)
                 removed.append(entry.name)
         return removed

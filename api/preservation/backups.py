@@ -20,6 +20,7 @@ from api.views.preservation import BackupRunList, BackupRunReport, BackupRunView
 from api.wiring import Context
 from archive.access import Principal
 from archive.audit import log as audit
+from archive.diskfull import disk_full
 from archive.errors import IntegrityFailure, NotFound
 from archive.events import AuditAction
 from archive.failpoints import failpoint
@@ -56,10 +57,7 @@ class BackupService:
         store = self.targets.open(spec)
         run_id, interrupted = self._start(principal, target)
         try:
-            with tempfile.TemporaryDirectory(
-                dir=self.context.settings.spool_dir, prefix=owned_prefix("backup")
-            ) as scratch:
-                result = self._copy_all(store, run_id, Path(scratch), progress)
+            result = self._copy_in_scratch(store, run_id, progress)
         except Exception as exc:
             self._finish(principal, run_id, status="failed", result={"error": str(exc)}, client=client)
             raise
@@ -79,6 +77,19 @@ class BackupService:
             session.add(run)
             session.flush()
             return run.id, stale
+
+    def _copy_in_scratch(self, store: BlobStore, run_id: int, progress: Progress | None) -> dict[str, Any]:
+        """`_copy_all` with a scratch folder in the spool (removed at the end, also when a disk fills up: a full
+        target says so itself; a full spool is named here). What reached the target stays: the next run goes on."""
+        spool = self.context.settings.spool_dir
+        try:
+            with tempfile.TemporaryDirectory(dir=spool, prefix=owned_prefix("backup")) as scratch:
+                return self._copy_all(store, run_id, Path(scratch), progress)
+        except OSError as exc:
+            full = disk_full(exc, place="spool", path=spool, what="the backup's scratch copy")
+            if full is not None:
+                raise full from exc
+            raise
 
     def _copy_all(self, store: BlobStore, run_id: int, scratch: Path, progress: Progress | None) -> dict[str, Any]:
         manifest = Manifest(run_id=run_id, target=store.name, created_at=utcnow().isoformat())
@@ -121,6 +132,7 @@ class BackupService:
         temp = scratch / "object"
         with self.context.store.open_read(key) as source, temp.open("wb") as out:
             while chunk := source.read(CHUNK):
+                failpoint("backup.copy")
                 out.write(chunk)
         try:
             store.put_file(key, temp, expected_sha256=sha)

@@ -91,7 +91,8 @@ class LocalJobRunner:
     def _run(self, job_id: int) -> None:
         if self._closing.is_set():
             raise RunnerStopped(f"stopped before job {job_id} started")
-        self.service.process_job(job_id, self._ocr, owner=self.owner)
+        with self.leases.holding(job_id):
+            self.service.process_job(job_id, self._ocr, owner=self.owner)
 
     def _ocr(self, request: OcrRequest) -> OcrResult:
         for attempt in (1, 2):

@@ -98,6 +98,9 @@ class IngestRun(View):
     jobs: list[IngestedJob]
     skipped: list[Skipped]
     rejected: list[Refusal]
+    # A passing fault that kept a job from recording its state (the job is left to the next runner): on stderr.
+    fault: str | None = Field(default=None, exclude=True)
+    fault_exit_code: int | None = Field(default=None, exclude=True)
 
     @classmethod
     def of(
@@ -128,16 +131,21 @@ class IngestRun(View):
             rejected=rejected,
         )
 
+    def with_fault(self, fault: DanganError) -> IngestRun:
+        """The run, with the passing fault that kept a job from even recording its state (left to the next runner)."""
+        return self.model_copy(update={"fault": fault.message, "fault_exit_code": int(fault.exit_code)})
+
     def exit_code(self) -> int:
-        if self.rejected:
-            return self.rejected[0].exit_code
-        waiting = [
-            job.retry_exit_code or int(ExitCode.STORAGE_UNAVAILABLE)
-            for job in self.jobs
-            if job.state == JobState.RETRYING
-        ]
-        if waiting:  # a passing fault (store down, disk full): the fault's own exit code
-            return waiting[0]
+        """A full disk first (the run stopped taking items: free space), then the first refusal, then the
+        passing fault a job is waiting out, then a failed job."""  # (a fault that stopped a job counts as full)
+        full = [row.exit_code for row in self.rejected if row.exit_code == ExitCode.DISK_FULL]
+        if self.fault_exit_code is not None:
+            full.append(self.fault_exit_code)
+        if full or self.rejected:
+            return (full or [self.rejected[0].exit_code])[0]
+        waiting = [job.retry_exit_code for job in self.jobs if job.state == JobState.RETRYING]
+        if waiting:
+            return waiting[0] or int(ExitCode.STORAGE_UNAVAILABLE)
         if any(job.state == JobState.FAILED for job in self.jobs):
             return int(ProcessingFailed.exit_code)
         return int(ExitCode.OK)

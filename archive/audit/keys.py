@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.serialization import (
     load_pem_private_key,
 )
 
+from archive.diskfull import disk_full
 from archive.errors import ConfigurationError
 
 _MAX_KEY_FILE = 64 * 1024
@@ -100,6 +101,9 @@ def _create_key_file(path: Path) -> Ed25519PrivateKey:
             return _parse_key(path, _read_key_file(path))
         _fsync_dir(path.parent)
     except OSError as exc:
+        full = disk_full(exc, place="audit key folder", path=path.parent, needed=len(pem), what="the signing key")
+        if full is not None:
+            raise full from exc
         raise ConfigurationError(f"cannot create the audit signing key at {path}: {exc}") from exc
     finally:
         Path(tmp_name).unlink(missing_ok=True)
