@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 from api.access.auditing import AuditService
 from api.preservation.verification import VerificationService
 from api.search.service import SearchService
+from archive.errors import ExitCode
 from archive.events import AuditAction
 from archive.keys import OBJECT_PREFIX
 from archive.models import AuditEvent, Document, IngestJob, Page, StoredObject
@@ -144,6 +145,9 @@ class Scenario:
     step: Callable[[Case], list[str]]
     again: Callable[[Case], None]
     check: Callable[[Case], None] = lambda case: None
+    # How the step ends when its point fires: killed (-9), or, for a point in an OCR worker process, the step
+    # goes on without that worker and ends with the item's job failed (exit 7: "the OCR worker process died").
+    crash_exit: int = -signal.SIGKILL
 
 
 def _new_archive(case: Case) -> None:
@@ -279,10 +283,24 @@ PREFIXES = {  # the longest matching prefix names the scenario that reaches a po
     "rescan.": "rescan",
     "backup.": "backup",
     "drill.": "drill",
+    "catalogue.": "ingest",  # every commit: the first one the ingest makes
+    "spool.": "ingest",
+    "ocr.": "ocr-worker",
+    "store.": "ingest",
+    "unpack.": "zip",
+    "upload.": "upload",
 }
 
 
 def scenario_for(point: str) -> Scenario | None:
+    if "zip" not in SCENARIOS:  # (the scenarios of files from outside a folder live beside, and import, this module)
+        from tests import crash_upload as more
+
+        SCENARIOS["zip"] = Scenario("zip", more._zip_archive, more._zip_step, more._zip_again)
+        SCENARIOS["upload"] = Scenario("upload", more._upload_archive, more._upload_step, more._upload_again)
+        SCENARIOS["ocr-worker"] = Scenario(
+            "ocr-worker", _new_archive, _ingest_step, more._retry_failed, crash_exit=int(ExitCode.PROCESSING_FAILED)
+        )
     matches = [prefix for prefix in PREFIXES if point.startswith(prefix)]
     return SCENARIOS[PREFIXES[max(matches, key=len)]] if matches else None
 
@@ -349,7 +367,7 @@ def check_invariants(case: Case) -> Tally:
 def crash_at(point: str, case: Case, scenario: Scenario) -> Tally:
     """The whole story of one point: crash there, restart, go on as the user would, check."""
     crashed = run_step(scenario.step(case), point=point)
-    assert crashed.returncode == -signal.SIGKILL, (
+    assert crashed.returncode == scenario.crash_exit, (
         f"{point}: the {scenario.name} step never reached it (exit {crashed.returncode}); {crashed.stderr[-1500:]}"
     )
     restart(case.home)

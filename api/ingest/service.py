@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from api.ingest.planning import refusal
 from api.ingest.processing import JobProcessing
+from api.ingest.sweep import remove_stray_files
 from api.views.ingest import JobView, Refusal
 from api.wiring import Context
 from archive.access import Principal
@@ -35,7 +36,7 @@ from archive.failpoints import failpoint
 from archive.hashing import sha256_bytes, sha256_file
 from archive.models import Batch, IngestJob, ManifestItem
 from archive.permissions import Action, authorize
-from archive.scratch import OWNED, owned_name, owner_alive, sweep
+from archive.scratch import owned_name
 from archive.text import display_name
 from archive.values import AccessLevel, BatchStatus, JobState
 from archive.visibility import batch_visible, job_visible
@@ -316,39 +317,8 @@ class IngestService(JobProcessing):
         return folder
 
     def remove_stray_files(self) -> list[str]:
-        """What killed processes left in the spool and work areas, once their owner is gone: an item's folder no
-        unfinished job needs (half-copied, never queued, or filed just before the crash), the work folder of a
-        job that ended, backup and drill scratch, rescan work folders. Live processes' folders are left alone.
-        Returns the names removed."""
-        settings = self.context.settings
-        with self.db.read() as session:
-            unfinished = IngestJob.state.in_([JobState.QUEUED, JobState.PROCESSING, JobState.RETRYING])
-            rows = list(session.execute(select(IngestJob.id, IngestJob.spool_path).where(unfinished)))
-        needed = {Path(spool).name for _, spool in rows if spool}
-        removed = self._remove_finished_workdirs({f"job-{job_id}" for job_id, _ in rows})
-        for entry in sorted(settings.spool_dir.iterdir()) if settings.spool_dir.is_dir() else []:
-            found = OWNED.match(entry.name)
-            if found is None or found["kind"] != "item" or entry.name in needed or owner_alive(entry.name):
-                continue
-            shutil.rmtree(entry, ignore_errors=True)
-            removed.append(entry.name)
-        removed += sweep(settings.spool_dir, ("backup", "drill"))
-        removed += sweep(settings.home_dir / "work", ("rescan",))
-        if removed:
-            log.warning("removed %d folder(s) interrupted work left behind", len(removed))
-        return removed
-
-    def _remove_finished_workdirs(self, unfinished: set[str]) -> list[str]:
-        """A job's work folder (`job-N-<runner>`) outlives it only when its process died after filing it (before
-        its cleanup); a live job's folder belongs to its runner."""
-        work = self.context.settings.home_dir / "work"
-        removed = []
-        for entry in sorted(work.glob("job-*")) if work.is_dir() else []:
-            found = re.fullmatch(r"(job-\d+)(?:-[0-9a-f]+)?", entry.name)
-            if found is not None and found.group(1) not in unfinished:
-                shutil.rmtree(entry, ignore_errors=True)
-                removed.append(entry.name)
-        return removed
+        """What killed processes left in the spool and work areas (api/ingest/sweep.py); the names removed."""
+        return remove_stray_files(self.context)
 
     def job(self, actor: Principal, job_id: int) -> JobView:
         """A job of an item the caller may see; any other answers exactly like a missing one."""
