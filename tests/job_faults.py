@@ -101,8 +101,8 @@ def retrying_job(home: Path, actor: Principal, batch_id: int, path: Path) -> int
     faults = FaultOptions(retry_first_seconds=300, retry_max_seconds=300)
     context = build_context(Settings(home=home, workers=1, ocr_engine="null", faults=faults))
     try:
+        [job_id] = submit(context, actor, batch_id, [path])  # accepted first: the free-space check would refuse it
         with full_object_store(home):
-            [job_id] = submit(context, actor, batch_id, [path])
             runner = LocalJobRunner(IngestService(context), workers=1)
             try:
                 runner.submit(job_id).result(timeout=WAIT_SECONDS)

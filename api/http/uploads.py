@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import uuid
 from collections.abc import AsyncGenerator, Callable, Coroutine
 from contextlib import aclosing
 from pathlib import Path
@@ -41,6 +40,7 @@ from archive.errors import (
 from archive.failpoints import failpoint
 from archive.permissions import Action, authorize
 from archive.redact import hide_paths
+from archive.scratch import owned_name
 from archive.text import display_name
 from storage_config.space import check_room
 
@@ -213,15 +213,15 @@ class SpoolingRequest(Request):
 
 
 class SpoolingRoute(APIRoute):
-    """Routes that receive files: the body goes to `<spool>/incoming/<uuid>/`, removed when the route is done
-    (the ingest service has moved what it keeps into the job's own spool folder by then)."""
+    """Routes that receive files: the body goes to `<spool>/incoming/upload-<pid>-<hex>/`, removed when the route
+    is done (the ingest service has moved what it keeps into the job's own spool folder by then)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def spooling_handler(request: Request) -> Response:
             context: Context = request.app.state.context
-            folder = context.settings.spool_dir / INCOMING / uuid.uuid4().hex
+            folder = context.settings.spool_dir / INCOMING / owned_name("upload")  # swept once its process is gone
             try:
                 return await handler(SpoolingRequest(request.scope, request.receive, folder=folder))
             except HTTPException:

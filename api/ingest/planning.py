@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from api.wiring import Context
 from archive.diskfull import disk_full
 from archive.errors import DanganError, InvalidInput, UnsupportedFile
 from archive.models import Batch
+from archive.scratch import owned_name
 from ingest.archives import extract_zip, is_zip
 from ingest.grouping import ManifestSlot, PlannedItem, plan_items
 
@@ -62,7 +62,7 @@ def _unpacked(context: Context, plan: Plan, path: Path) -> Path:
     """The folder a ZIP's scans were unpacked into; a ZIP without a single scan is refused, nothing queued."""
     if not is_zip(path):
         raise UnsupportedFile(f"{path.name}: named as a ZIP archive but its content is not one; check the file")
-    scratch = context.settings.spool_dir / "unpacked" / uuid.uuid4().hex
+    scratch = context.settings.spool_dir / "unpacked" / owned_name("unpack")  # swept once its process is gone
     plan.scratch.append(scratch)
     try:  # all or nothing: a disk that fills up while unpacking leaves nothing of the archive behind
         extracted = extract_zip(path, scratch / path.stem, display_name=path.name)

@@ -1,6 +1,7 @@
 """What killed processes leave behind in the spool and work areas, swept at every runner start once their owner
 is gone: an item's folder no unfinished or failed job needs (half-copied, never queued, or filed just before the crash),
-the work folder of a job no live lease holds, backup and drill scratch, rescan work folders. The folders of live
+the work folder of a job no live lease holds, backup and drill scratch, ZIPs half unpacked, uploads half
+received, rescan work folders. The folders of live
 processes (their pid in the name, archive/scratch.py) and of live leases are left alone."""
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ def remove_stray_files(context: Context) -> list[str]:
         shutil.rmtree(entry, ignore_errors=True)
         removed.append(entry.name)
     removed += sweep(settings.spool_dir, ("backup", "drill"))
+    removed += sweep(settings.spool_dir / "unpacked", ("unpack",)) + sweep(settings.spool_dir / "incoming", ("upload",))
     removed += sweep(settings.home_dir / "work", ("rescan",))
     if removed:
         log.warning("removed %d folder(s) interrupted work left behind", len(removed))
