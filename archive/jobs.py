@@ -88,7 +88,7 @@ def poison_reason(job_id: int, lost_leases: int) -> str:
 def retry_wait(attempts: int, *, first: float, maximum: float, rng: random.Random | None = None) -> float:
     """Seconds before the next try: doubling from `first` with each attempt, capped at `maximum`, jittered
     between half and all of it, so that jobs that failed together do not all come back at the same moment."""
-    ceiling = min(maximum, first * 2.0 ** max(0, attempts - 1))
+    ceiling = min(maximum, first * 2.0 ** min(max(0, attempts - 1), 32))  # (the exponent capped: no float overflow)
     spread: float = (rng or _RANDOM).random()
     return ceiling * (0.5 + 0.5 * spread)
 
