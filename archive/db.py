@@ -206,7 +206,7 @@ class Database:
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
-            cursor.execute("PRAGMA journal_mode=WAL")
+            self._enter_wal(cursor)
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=FULL")
             cursor.close()
@@ -217,6 +217,22 @@ class Database:
                 self._begin_immediate(conn.connection.driver_connection, busy_ms)
             else:
                 conn.exec_driver_sql("BEGIN")
+
+    def _enter_wal(self, cursor: sqlite3.Cursor) -> None:
+        """Switch a new file to WAL. The switch needs the file to itself, and SQLite reports BUSY at once
+        (without its busy handler) when another process is opening the same new file, so try again with
+        pauses until `busy_seconds`."""
+        deadline = time.monotonic() + self.busy_seconds
+        attempt = 0
+        while True:
+            try:
+                cursor.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.Error as exc:
+                if fault_of(exc) is not Fault.BUSY or time.monotonic() >= deadline:
+                    raise
+            time.sleep(pause(attempt, first=0.02))
+            attempt += 1
 
     def _begin_immediate(self, raw: sqlite3.Connection, busy_ms: int) -> None:
         """Take the write lock: tries of a slice each, jittered pauses between them, until `busy_seconds`."""

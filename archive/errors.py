@@ -41,6 +41,8 @@ class DanganError(Exception):
     # A passing fault (a store or catalogue out of reach, a full disk): the work waits and is tried again,
     # instead of ending as failed. A job that meets one goes to `retrying`, not `failed`.
     transient: ClassVar[bool] = False
+    # Seconds after which a new try may succeed, when the part that failed says so (HTTP `Retry-After`).
+    retry_after: int | None = None
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

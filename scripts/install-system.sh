@@ -4,7 +4,7 @@ set -euo pipefail
 
 packages=(
   tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim tesseract-ocr-chi-tra  # OCR engine + languages
-  ghostscript qpdf unpaper pngquant                                            # ocrmypdf's helpers
+  ghostscript qpdf unpaper pngquant jbig2dec                                   # ocrmypdf's helpers (jbig2dec: JBIG2 PDFs)
   fonts-noto-cjk                                                               # renders sample/test pages
   chromium                                                                     # the web UI test's browser (Playwright)
 )

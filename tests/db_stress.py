@@ -40,12 +40,13 @@ from archive.errors import CatalogueBusy
 from ingest.engines.sidecar import sidecar_path
 from ingest.grouping import PlannedItem
 from ingest.ocr import process
-from storage_config.settings import Settings
+from storage_config.settings import FaultOptions, Settings
 from tests.actors import ARCHIVIST
 from tests.pages import ENGLISH_TEXT, render
 
 INGESTERS, EDITORS, READERS = 2, 3, 3  # eight threads
 DOCUMENTS_PER_EDITOR = 2
+LEASE_SECONDS = 5.0  # the stress process's job leases: a restart after the kill takes its jobs over once they lapse
 SETUP = "setup.json"
 READY = "ready"
 CHECKPOINT_EVERY = 100  # signed checkpoints of the access log while the threads run (and the kill may come)
@@ -182,7 +183,13 @@ def reader(context: Context, setup: dict[str, object], number: int, journal: Jou
 def main(argv: list[str]) -> int:
     home, journals, seconds = Path(argv[0]), Path(argv[1]), float(argv[2])
     setup = json.loads((journals / SETUP).read_text(encoding="utf-8"))
-    settings = Settings(home=home, workers=1, ocr_engine="null", audit_checkpoint_every=CHECKPOINT_EVERY)
+    settings = Settings(
+        home=home,
+        workers=1,
+        ocr_engine="null",
+        audit_checkpoint_every=CHECKPOINT_EVERY,
+        faults=FaultOptions(job_lease_seconds=LEASE_SECONDS),
+    )
     context = build_context(settings)
     until = time.monotonic() + seconds
     roles = [(ingester, n) for n in range(INGESTERS)] + [(editor, n) for n in range(EDITORS)]

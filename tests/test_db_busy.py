@@ -438,7 +438,9 @@ def _integrity(path: Path) -> str:
 
 
 def _restart(context: Context) -> int:
-    """What a restart of a runner does: take back what the killed process left unfinished, and run it."""
+    """What a restart of a runner does: take back what the killed process left unfinished, and run it. A job the
+    killed process held is taken over once its lease has lapsed (nothing renews it any more)."""
+    time.sleep(db_stress.LEASE_SECONDS + 0.5)
     service = IngestService(context)
     pending = service.pending_job_ids()
     for job_id in pending:

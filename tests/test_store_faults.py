@@ -51,6 +51,7 @@ BREAKER = 1.5
 BOUND = 15.0
 WAIT = 20.0  # for anything polled
 ITEMS = 10
+PATIENCE = 4.0  # DANGAN_FAULTS__RETRY_MAX_SECONDS of the CLI in the blackhole test
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -301,13 +302,16 @@ def cli_environment(settings: Settings) -> dict[str, str]:
         "DANGAN_FAULTS__STORE_RETRIES": str(faults.store_retries),
         "DANGAN_FAULTS__STORE_BREAKER_SECONDS": str(faults.store_breaker_seconds),
         "DANGAN_FAULTS__RETRY_FIRST_SECONDS": "0",
+        "DANGAN_FAULTS__RETRY_MAX_SECONDS": str(PATIENCE),
     }
 
 
 def test_an_ingest_with_the_store_blackholed_midway_waits_then_files_every_item_once(
     tmp_path: Path, s3_server: S3Endpoint, proxy: FaultProxy
 ) -> None:
-    settings = settings_for(tmp_path / "var", s3_server, proxy, breaker=60.0)
+    # The breaker stays open longer than the CLI's patience: the jobs it refused wait for it (their not_before),
+    # and the CLI, seeing no job end for PATIENCE seconds, leaves them `retrying` and says so.
+    settings = settings_for(tmp_path / "var", s3_server, proxy, breaker=PATIENCE * 2)
     context = build_context(settings)
     MaintenanceService(context).initialise()
     actors.account(context, "archivist", ["archivist"])
@@ -330,7 +334,7 @@ def test_an_ingest_with_the_store_blackholed_midway_waits_then_files_every_item_
     assert run.returncode == StorageUnavailable.exit_code, run.stdout[-3000:] + run.stderr[-3000:]
     assert "Traceback" not in run.stdout + run.stderr
     note = [line for line in run.stdout.splitlines() if "were kept, not lost, and wait" in line]
-    assert len(note) == 1 and proxy.endpoint in note[0] and "--resume" in note[0], run.stdout
+    assert len(note) == 1 and proxy.endpoint in note[0] and "`dangan jobs run`" in note[0], run.stdout
 
     with context.db.session() as session:
         states = list(session.scalars(select(IngestJob.state)))
@@ -342,7 +346,8 @@ def test_an_ingest_with_the_store_blackholed_midway_waits_then_files_every_item_
 
     proxy.pass_through()  # the store is back: the waiting jobs run when due, on any runner
     service = IngestService(context)
-    due = service.queued_job_ids()
+    wait_until(lambda: len(service.runnable_job_ids()) == waiting, "the waiting jobs coming due")
+    due = service.runnable_job_ids()  # due once the breaker's interval is over (nothing claimed them in between)
     assert len(due) == waiting
     runner = LocalJobRunner(service, workers=1)
     try:

@@ -65,8 +65,8 @@ def retrying_note(run: IngestRun) -> str:
     """The one line that says what happened to the jobs that wait, and what brings them back."""
     first = next(job for job in run.jobs if job.state == JobState.RETRYING)
     return (
-        f"{run.summary.retrying} item(s) were kept, not lost, and wait: {first.error}; they are filed by the next "
-        f"`dangan serve` or `dangan ingest DIR --resume --batch {run.batch_id}` once that has passed"
+        f"{run.summary.retrying} item(s) were kept, not lost, and wait: {first.error}; they are filed once that has "
+        "passed by `dangan jobs run`, or by the next `dangan serve` or `dangan ingest` (`dangan jobs` lists them)"
     )
 
 

@@ -215,6 +215,7 @@ class JobProcessing:
                 except DanganError:  # the store is what failed: the next try cleans up
                     log.warning("job %s: could not remove its unfiled objects yet", job_id)
             wait = retry_wait(job.attempts, first=faults.retry_first_seconds, maximum=faults.retry_max_seconds)
+            wait = max(wait, float(exc.retry_after or 0))  # not before the part says it may be back (the breaker)
             job.state, job.error = transition_job(job_id, job.state, JobState.RETRYING), reason
             job.options = {**job.options, "fault": {"code": exc.code, "exit_code": int(exc.exit_code)}}
             job.lease_expires_at = None  # lease_owner stays: the runner that ended it

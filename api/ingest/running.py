@@ -56,6 +56,9 @@ class JobDriver:
         # one is reported; such jobs count as waiting, and their leases, no longer renewed, run out for a retry.
         self.fault: DanganError | None = None
         self._faulted: dict[int, float] = {}  # job id -> when it may be taken again (time.monotonic)
+        # Jobs seen `retrying` in this run: their next tries (a claim each) are not progress, so a job that keeps
+        # meeting the same fault does not hold the loop open past `patience`, even while it is in flight again.
+        self._retried: set[int] = set()
 
     def take(self, job_ids: list[int]) -> None:
         """Run these jobs here (unless another runner claims them first) and wait for their end."""
@@ -87,8 +90,9 @@ class JobDriver:
                 return
             if len(self.ended) > ended:
                 progressed = time.monotonic()
-            waiting_only = not self._in_flight and all(
-                state == JobState.RETRYING or job_id in self._faulted for job_id, state in open_jobs.items()
+            self._retried.update(job_id for job_id, state in open_jobs.items() if state == JobState.RETRYING)
+            waiting_only = all(job_id in self._retried or job_id in self._faulted for job_id in open_jobs) and all(
+                job_id in self._retried for job_id in self._in_flight
             )
             if waiting_only and time.monotonic() - progressed > self.patience:
                 return
