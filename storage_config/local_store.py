@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from archive.diskfull import disk_full
+from archive.durable import fsync_dir
 from archive.errors import IntegrityFailure, InvalidInput, NotFound, StorageUnavailable
 from archive.failpoints import failpoint
 from archive.hashing import CHUNK
@@ -66,7 +67,7 @@ class LocalBlobStore:
                 raise IntegrityFailure(f"bytes for {key} hash to {sha}, expected {expected_sha256}; nothing was stored")
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(tmp_name, target)
-            _fsync_dir(target.parent)
+            fsync_dir(target.parent)
             return BlobInfo(key=key, size=size, sha256=sha)
         except OSError as exc:
             full = disk_full(exc, place=self.place, path=self.root, needed=needed, what="this object")
@@ -103,12 +104,3 @@ class LocalBlobStore:
                 key = Path(dirpath, filename).relative_to(self.root).as_posix()
                 if key.startswith(prefix):
                     yield key
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make the rename durable: fsync the directory entry too."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

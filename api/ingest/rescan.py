@@ -25,6 +25,7 @@ from pathlib import Path
 from sqlalchemy import select, update
 
 from api.wiring import Context
+from archive.durable import fsync_dir
 from archive.errors import DanganError
 from archive.failpoints import failpoint
 from archive.models import Document, StoredObject, utcnow
@@ -70,7 +71,7 @@ def rescan_intent(context: Context, keys: list[str]) -> Iterator[None]:
     try:
         fcntl.flock(handle, fcntl.LOCK_EX)  # before the rename: recovery never sees a live intent unlocked
         temporary.replace(path)
-        _fsync_dir(folder)
+        fsync_dir(folder)
         failpoint("rescan.intent_recorded")
         try:
             yield
@@ -140,11 +141,3 @@ def recover_rescans(context: Context) -> int:
 def mark_indexed(context: Context, document_id: int) -> None:
     with context.db.write() as session:
         session.execute(update(Document).where(Document.id == document_id).values(indexed_at=utcnow()))
-
-
-def _fsync_dir(directory: Path) -> None:
-    descriptor = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

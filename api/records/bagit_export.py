@@ -30,6 +30,7 @@ from api.wiring import Context
 from archive.access import Principal
 from archive.audit import log as audit
 from archive.dates import stored_text
+from archive.durable import fsync_dir
 from archive.errors import IntegrityFailure, InvalidInput, NotFound
 from archive.events import AuditAction
 from archive.hashing import CHUNK
@@ -178,14 +179,6 @@ def _load(
         return scope, bagged
 
 
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _copy_object(store: BlobStore, item: BagFile, root: Path) -> tuple[str, int]:
     """Stream one object into the bag, hashing as it goes; refuse bytes the catalogue does not know."""
     destination = root / item.path
@@ -322,7 +315,7 @@ def _place(staging: Path, target: Path) -> None:
     if target.is_dir():
         target.rmdir()
     staging.rename(target)
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
 
 
 def export_bag(

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from archive.diskfull import disk_full
+from archive.durable import fsync_dir
 from archive.errors import ConfigurationError
 
 _MAX_KEY_FILE = 64 * 1024
@@ -99,7 +100,7 @@ def _create_key_file(path: Path) -> Ed25519PrivateKey:
             os.link(tmp_name, path)  # atomic and never clobbers an existing key
         except FileExistsError:
             return _parse_key(path, _read_key_file(path))
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
     except OSError as exc:
         full = disk_full(exc, place="audit key folder", path=path.parent, needed=len(pem), what="the signing key")
         if full is not None:
@@ -108,11 +109,3 @@ def _create_key_file(path: Path) -> Ed25519PrivateKey:
     finally:
         Path(tmp_name).unlink(missing_ok=True)
     return key
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
