@@ -212,6 +212,9 @@ def test_a_job_whose_process_was_killed_shows_as_stuck_and_retry_runs_it(site: S
     assert row["id"] == job_id and row["state"] == "stuck" and listed["counts"]["stuck"] == 1
     assert "no worker holds it" in row["reason"] or "stopped renewing the lease" in row["reason"]
     assert site.cli("jobs", "--state", "processing", "--json").json["jobs"] == []  # no live worker holds it
+    status = site.cli("--user", "sysadmin", "status", "--json").json  # the operator sees counts, not names
+    assert status["jobs"] == {"queued": 0, "processing": 0, "retrying": 0, "stuck": 1, "failed": 2}
+    assert any("1 ingest job(s) stuck" in line and "`dangan jobs`" in line for line in status["warnings"])
     retried = site.cli("jobs", "retry", str(job_id))
     assert retried.exit_code == 0 and f"queued job {job_id}: killed.png" in retried.stdout
     ran = site.cli("jobs", "run", "--json")

@@ -1,5 +1,6 @@
 """`dangan status`: free space on each data disk (spool, object store, catalogue, index, OCR work area) against
-the free-space reserve; a warning line for each disk that is low. Exits 14 while ingest refuses new items."""
+the free-space reserve, and the ingest job counts; a warning line for each disk that is low and while jobs are
+stuck or failed. Exits 14 while ingest refuses new items."""
 
 from __future__ import annotations
 
@@ -25,6 +26,11 @@ def status(ctx: typer.Context, json_out: JsonOption = False) -> None:
                 f"{place.place:14} {place.state:9} {size_text(place.free_bytes):>12} free, "
                 f"reserve {size_text(place.reserve_bytes)}  {place.path}"
             )
+        jobs = report.jobs
+        say(
+            f"{'ingest jobs':14} {jobs.queued} queued, {jobs.processing} processing, {jobs.retrying} retrying, "
+            f"{jobs.stuck} stuck, {jobs.failed} failed"
+        )
         for line in report.warnings:
             stderr.print(line, highlight=False, markup=False)
     if report.state == "refusing":

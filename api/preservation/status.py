@@ -1,11 +1,18 @@
-"""The status use case: free space of every data disk against the free-space reserve (storage_config/space.py)."""
+"""The status use case: free space of every data disk against the free-space reserve (storage_config/space.py),
+and how many ingest jobs wait, are stuck or failed (counts only, for the operator; `dangan jobs` names them)."""
 
 from __future__ import annotations
 
-from api.views.status import PlaceSpaceView, StatusView
+from sqlalchemy import func, select
+
+from api.views.status import JobCountsView, PlaceSpaceView, StatusView
 from api.wiring import Context
 from archive.access import Principal
+from archive.jobs import stuck
+from archive.models import IngestJob
+from archive.models.base import utcnow
 from archive.permissions import Action, authorize
+from archive.values import JobState
 from storage_config.space import LOW, OK, REFUSING, low_space_warnings, space_report
 
 _ORDER = (OK, LOW, REFUSING)
@@ -30,5 +37,25 @@ class StatusService:
             for space in space_report(settings)
         ]
         warnings = low_space_warnings(settings, show_paths=show_paths)
+        jobs = self._job_counts()
+        if jobs.stuck or jobs.failed:
+            warnings.append(
+                f"{jobs.stuck} ingest job(s) stuck (their runner died; the next runner takes them over) and "
+                f"{jobs.failed} failed; an archivist lists them with `dangan jobs` and re-runs them with "
+                "`dangan jobs retry`"
+            )
         worst = max((place.state for place in places), key=_ORDER.index, default=OK)
-        return StatusView(state=worst, places=places, warnings=warnings)  # type: ignore[arg-type]
+        return StatusView(state=worst, places=places, jobs=jobs, warnings=warnings)  # type: ignore[arg-type]
+
+    def _job_counts(self) -> JobCountsView:
+        with self.context.db.read() as session:
+            by_state = dict(session.execute(select(IngestJob.state, func.count()).group_by(IngestJob.state)).all())
+            lapsed = session.scalar(select(func.count()).select_from(IngestJob).where(stuck(utcnow()))) or 0
+        count = {str(state): int(number) for state, number in by_state.items()}
+        return JobCountsView(
+            queued=count.get(JobState.QUEUED, 0),
+            processing=count.get(JobState.PROCESSING, 0) - lapsed,
+            retrying=count.get(JobState.RETRYING, 0),
+            stuck=lapsed,
+            failed=count.get(JobState.FAILED, 0),
+        )

@@ -21,9 +21,21 @@ class PlaceSpaceView(View):
     state: SpaceState = Field(description="ok; low: below twice the reserve; refusing: ingest refuses new items")
 
 
+class JobCountsView(View):
+    """How many ingest jobs of the whole installation wait or need a person (counts only: no names, no batches)."""
+
+    queued: int = Field(description="waiting for a runner")
+    processing: int = Field(description="held by a live runner's lease")
+    retrying: int = Field(description="met a passing fault (store down, disk full, catalogue busy); run again when due")
+    stuck: int = Field(description="processing without a live lease: its runner died; any runner takes it over")
+    failed: int = Field(description="ended failed; `dangan jobs retry` runs them again once fixed")
+
+
 class StatusView(View):
-    """The installation's data disks: the worst state of any place, each place, and a warning line per low disk."""
+    """The installation's data disks: the worst state of any place, each place, and a warning line per low disk;
+    and the job counts, with a warning line while jobs are stuck or failed."""
 
     state: SpaceState
     places: list[PlaceSpaceView]
+    jobs: JobCountsView
     warnings: list[str]
