@@ -3,8 +3,9 @@ main's measure_page (the reference, loaded from /work/main or DANGAN_REFERENCE_M
 
 Pages: A4 at 300 dpi rendered from the corpus (/work/shared/corpus, Chinese) and the English samples at 10.5, 12
 and 14 pt, saved as JPEG (quality 90) and decoded again, so the resolution is read back from the file. Each base
-page yields 27 labelled variants:
-  clean: as rendered; paper clipped to pure white (office scanners); Gaussian noise σ 8; blur σ 0.5 and 1.0
+page yields 29 labelled variants:
+  clean: as rendered; paper clipped to pure white (office scanners); grey recycled paper (luma ~205); JPEG
+    quality 40; Gaussian noise σ 8; blur σ 0.5 and 1.0
   blur (positive): Gaussian blur σ 1.5, 2, 3 px
   exposure (positive): low contrast, over-exposed (ink lifted, paper clipped), under-exposed (paper dark)
   border (positive): a 10 mm black strip down the left edge; an 8 mm strip at the foot starting 1 mm in;
@@ -16,7 +17,7 @@ page yields 27 labelled variants:
   duplicate: a rescan (other noise, skew) of a page (positive pair); a page with other text in the same layout,
     and that page on tinted paper (negative pairs). Judged on hash + colour alone, and with the pages' text
     standing in for OCR text (the gate compares OCR texts when it has them).
-Usage: python -m bench.bench_quality_gate [BASE_PAGES]   (default 6; every base page makes 31 pages)
+Usage: python -m bench.bench_quality_gate [BASE_PAGES]   (default 6; every base page makes 33 pages)
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ class Page:
     dpi_in_file: bool = True
     true_dpi: int = DPI
     text: str = ""
+    quality: int = 90  # JPEG quality it is saved with
 
 
 @dataclass
@@ -155,6 +157,8 @@ def variants(name: str, clean: Image.Image, text: str, seed: int) -> list[Page]:
         Page(f"{name} clean", clean, set(), text=text),
         Page(f"{name} white paper", point(clean, lambda v: np.where(v > 225, 255, v)), set()),
         Page(f"{name} noise σ8", noisy(clean, 8, seed), set()),
+        Page(f"{name} recycled grey paper", point(clean, lambda v: v * 0.82), set()),
+        Page(f"{name} JPEG quality 40", clean, set(), quality=40),
         *[Page(f"{name} blur σ{s:g}", blur[s], {"blur"} if s >= 1.5 else set()) for s in blur],
         Page(f"{name} low contrast", point(clean, lambda v: 255 - (255 - v) * 0.35), {"exposure"}),
         Page(f"{name} over-exposed", point(clean, lambda v: v + 120), {"exposure"}),
@@ -181,7 +185,7 @@ def decoded(page: Page) -> tuple[Image.Image, float | None]:
     """Saved as JPEG (with or without its dpi) and opened again, as the pipeline would read it."""
     buffer = io.BytesIO()
     extra = {"dpi": (page.true_dpi, page.true_dpi)} if page.dpi_in_file else {}
-    page.image.save(buffer, format="JPEG", quality=90, **extra)
+    page.image.save(buffer, format="JPEG", quality=page.quality, **extra)
     buffer.seek(0)
     with Image.open(buffer) as opened:
         opened.load()
