@@ -21,6 +21,7 @@ from ingest.engines.base import OcrEngine, PageImage, PageOcr, PageText
 from ingest.pdfa import page_geometry, page_text, pdf_page_images, save_pdfa
 from ingest.quality.gate import evaluate
 from ingest.quality.measure import PageMeasurements, deskew, measure_page
+from ingest.quality.resolution import recorded_dpi
 from ingest.results import OcrRequest, OcrResult, PageResult
 
 WORK_AREA_SLACK = MB  # an engine failing with less free space than this in its work area met a full disk
@@ -98,10 +99,11 @@ def _image_page(request: OcrRequest, image: Image.Image, page: _Page, clock: _Cl
     """Measure, deskew if needed, OCR (and retry upright when the page reads as garbage)."""
     number = page.number
     path = page.source if page.single else None
-    dpi = _image_dpi(image)
+    recorded = recorded_dpi(image)
     started = time.perf_counter()
-    measured = measure_page(image, dpi=dpi)
+    measured = measure_page(image, dpi=recorded)
     clock.quality += time.perf_counter() - started
+    dpi = recorded or measured.estimated_dpi  # the engine is given the estimate when the file records none
     work = image
     if abs(measured.skew_degrees) >= request.deskew_min_degrees:
         work = deskew(image, measured.skew_degrees)
@@ -115,14 +117,15 @@ def _image_page(request: OcrRequest, image: Image.Image, page: _Page, clock: _Cl
     if clock.engine.detects_orientation and _may_be_upside_down(ocr, measured, request):
         rotated, ocr = _retry_rotated(request, clock.engine, work, ocr, page, dpi)
     started = time.perf_counter()
-    findings = tuple(evaluate(measured, request.profile, ocr_confidence=ocr.confidence))
+    read = ocr.text if ocr.text_source == "ocr" else None
+    findings = tuple(evaluate(measured, request.profile, ocr_confidence=ocr.confidence, ocr_text=read))
     clock.quality += time.perf_counter() - started
     result = PageResult(
         number,
         page.source_index,
         image.width,
         image.height,
-        dpi,
+        recorded,
         ocr.text,
         ocr.confidence,
         ocr.text_source,
@@ -206,19 +209,13 @@ def _process_pdf(request: OcrRequest, clock: _Clock) -> tuple[list[PageResult], 
         if index in scans and text_source != "existing":  # only scanned pages are judged as scans
             started = time.perf_counter()
             measured = measure_page(scans[index], dpi=dpi)
-            findings = tuple(evaluate(measured, request.profile, ocr_confidence=None))
+            ocr_text = text if text_source == "ocr" else None
+            findings = tuple(evaluate(measured, request.profile, ocr_confidence=reading.confidence, ocr_text=ocr_text))
             measurements = asdict(measured)
             clock.quality += time.perf_counter() - started
-        pages.append(PageResult(index + 1, 0, width, height, dpi, text, None, text_source, measurements, findings))
+        pages.append(
+            PageResult(index + 1, 0, width, height, dpi, text, reading.confidence, text_source, measurements, findings)
+        )
     if not pages:
         raise ProcessingFailed(f"{source.name}: no pages came out of OCR")
     return pages, pdfa
-
-
-def _image_dpi(image: Image.Image) -> float | None:
-    """The resolution the scanner recorded, if any (some files carry 1 or 72 as a placeholder)."""
-    raw = image.info.get("dpi")
-    if not raw:
-        return None
-    value = float(raw[0])
-    return round(value, 1) if value >= 100 else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 import subprocess
@@ -97,7 +98,8 @@ def page_text(path: Path, page_index: int) -> str:
 
 
 def page_geometry(path: Path) -> list[tuple[int, int, float | None]]:
-    """(width px, height px, dpi) per page, from the largest image on each page; points at 72 dpi otherwise."""
+    """(width px, height px, dpi) per page, from the largest image on each page against the page's displayed
+    area (/UserUnit counted; by area, so /Rotate does not matter); points at 72 dpi otherwise."""
     result: list[tuple[int, int, float | None]] = []
     with pikepdf.open(path) as pdf:
         for page in pdf.pages:
@@ -109,12 +111,22 @@ def page_geometry(path: Path) -> list[tuple[int, int, float | None]]:
                 size = (int(image.get("/Width", 0)), int(image.get("/Height", 0)))
                 if size[0] * size[1] > biggest[0] * biggest[1]:
                     biggest = size
-            if biggest[0] and width_pt:
-                dpi = round(biggest[0] / (width_pt / 72.0), 1)
+            unit = float(page.obj.get("/UserUnit", 1.0))  # points of 1/72 in times UserUnit
+            dpi = _image_dpi(biggest, (width_pt * unit, height_pt * unit)) if biggest[0] else None
+            if dpi is not None:
                 result.append((biggest[0], biggest[1], dpi))
             else:
                 result.append((round(width_pt), round(height_pt), None))
     return result
+
+
+def _image_dpi(pixels: tuple[int, int], displayed_points: tuple[float, float]) -> float | None:
+    """Resolution of a page image drawn over a page of `displayed_points` (1/72 in, after /UserUnit): pixels
+    per inch over the area, so a page turned by /Rotate or by its matrix gives the same figure."""
+    area = displayed_points[0] * displayed_points[1] / 72.0**2
+    if pixels[0] <= 0 or pixels[1] <= 0 or area <= 0:
+        return None
+    return round(math.sqrt(pixels[0] * pixels[1] / area), 1)
 
 
 def replace_page(document_pdf: Path, page_pdf: Path, number: int, out: Path) -> None:

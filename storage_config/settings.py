@@ -98,7 +98,7 @@ class Settings(BaseSettings):
     ocr_page_timeout_seconds: float = 180.0
     default_fonds: str = "F001"
     default_level: str = "internal"
-    assumed_dpi: int = 300  # for images that carry no resolution
+    assumed_dpi: int = 300  # for images that record no resolution and have too little text to estimate it from
     token_days: int = 90
     separate_reviewer: bool = True  # the reviewer of a sample is not who scanned or uploaded its pages
     cli_user: str | None = None  # DANGAN_CLI_USER: the account the command line acts as (default: the login name)

@@ -26,7 +26,7 @@ from archive.permissions import Action, authorize
 from archive.values import AccessLevel
 from archive.visibility import batch_visible, document_visible, job_visible
 from ingest.engines import get_engine
-from ingest.quality.gate import near_duplicates
+from ingest.quality.duplicates import same_scans
 from ingest.quality.profiles import get_profile
 
 SEVERITIES = ("fail", "warn")
@@ -307,16 +307,12 @@ def _page_findings(documents: dict[int, Document], findings: list[QualityFinding
 
 
 def _duplicates(batch: Batch, documents: dict[int, Document], pages: list[Page]) -> list[DuplicatePage]:
-    """Pages of the batch that are the same scan: identical perceptual hash or within the profile's distance."""
-    limit = int(get_profile(batch.profile, batch.profile_overrides).near_duplicate_max_distance)
-    hashed = [
-        (f"{documents[p.document_id].reference_code} p.{p.number}", str(p.measurements["phash"]))
-        for p in pages
-        if p.measurements.get("phash") and not p.measurements.get("blank")
-    ]
+    """Pages of the batch that are the same scan: hashes within the profile's distance, same colour and text."""
+    profile = get_profile(batch.profile, batch.profile_overrides)
+    described = [(f"{documents[p.document_id].reference_code} p.{p.number}", p.measurements, p.text) for p in pages]
     return [
         DuplicatePage(first, second, "identical" if distance == 0 else "near", distance)
-        for first, second, distance in near_duplicates(hashed, max_distance=limit)
+        for first, second, distance in same_scans(described, profile)
     ]
 
 

@@ -1,29 +1,28 @@
 """The per-page quality gate: judge a page's measurements against a named profile of thresholds.
 
     measurements = measure_page(image, dpi=dpi)          # Pillow + numpy, a few tens of ms, no OCR
-    findings = evaluate(measurements, get_profile("dat31"), ocr_confidence=page.confidence)
+    findings = evaluate(measurements, get_profile("dat31"), ocr_confidence=page.confidence, ocr_text=page.text)
     findings += [finding for _, finding in near_duplicate_findings(batch_pages, profile)]  # per batch
 
 Only problems are returned; each finding names the check, its severity ("fail" or "warn"), the measured
 value, the threshold it was judged against, and a sentence saying what the archivist should do. A blank page
 is a "warn" finding: it is flagged for a person to confirm and never dropped. On a blank page the checks that
-need text (skew, blur, faint ink, contrast, OCR confidence, near-duplicate) are not judged.
+need text (skew, blur, faint ink, contrast, OCR confidence, no text, near-duplicate) are not judged.
 """
 
 from __future__ import annotations
 
-import string
-from collections.abc import Sequence
-from dataclasses import dataclass
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
 from typing import Literal, TypeVar
 
-import numpy as np
-
-from archive.errors import InvalidInput
+from ingest.quality.duplicates import hamming, near_duplicates, same_scans
 from ingest.quality.measure import PageMeasurements
 from ingest.quality.profiles import QualityProfile
 
 K = TypeVar("K")
+__all__ = ["CHECKS", "QualityFinding", "evaluate", "hamming", "near_duplicate_findings", "near_duplicates"]
 Severity = Literal["fail", "warn"]
 CHECKS = (
     "resolution",
@@ -36,6 +35,7 @@ CHECKS = (
     "clipped",
     "black_border",
     "ocr_confidence",
+    "no_text",
     "near_duplicate",
 )
 DPI_TOLERANCE = 0.5  # PNG stores dots per metre: 300 dpi comes back as 299.9994
@@ -51,12 +51,17 @@ class QualityFinding:
 
 
 def evaluate(
-    measurements: PageMeasurements, profile: QualityProfile, *, ocr_confidence: float | None
+    measurements: PageMeasurements,
+    profile: QualityProfile,
+    *,
+    ocr_confidence: float | None,
+    ocr_text: str | None = None,
 ) -> list[QualityFinding]:
     """The problems on one page (an empty list for a clean page). `ocr_confidence` is the mean word confidence
-    (0-100) from the page's OCR pass, None when there was none."""
+    (0-100) from the page's OCR pass, None when there was none; `ocr_text` what that pass read (None: no OCR
+    pass, e.g. a sidecar text or a page that kept its own text layer)."""
     page, limits = measurements, profile
-    findings = _resolution(page.dpi, limits)
+    findings = _resolution(page.dpi, page.estimated_dpi, limits)
     if page.ink_ratio < limits.blank_max_ink_ratio:
         findings.append(
             QualityFinding(
@@ -69,30 +74,35 @@ def evaluate(
             )
         )
     else:
-        findings += _skew(page, limits) + _blur(page, limits) + _ink(page, limits)
-        findings += _ocr_confidence(ocr_confidence, limits)
+        blurred = _blur(page, limits)  # blur lightens thin strokes: faint ink on a blurred page is the blur
+        findings += _skew(page, limits) + blurred + ([] if blurred else _ink(page, limits))
+        findings += _ocr_confidence(ocr_confidence, limits) + _no_text(page, ocr_text, limits)
     return findings + _exposure(page, limits)
 
 
-def _resolution(dpi: float | None, limits: QualityProfile) -> list[QualityFinding]:
-    if dpi is None:
+def _resolution(dpi: float | None, estimated: float | None, limits: QualityProfile) -> list[QualityFinding]:
+    """Judge the recorded resolution; a file that records none is judged on the estimate from its text size
+    (always at least a warning: the estimate assumes body text of about 12 pt)."""
+    value = dpi if dpi is not None else estimated
+    if value is None:
         message = (
-            "the file does not record its resolution; check that the scanner was set to"
-            f" {limits.resolution_warn_dpi:.0f} dpi or more and rescan if it was lower"
+            "the file does not record its resolution and the page has too little text to estimate it; check that"
+            f" the scanner was set to {limits.resolution_warn_dpi:.0f} dpi or more and rescan if it was lower"
         )
         return [QualityFinding("resolution", "warn", 0.0, limits.resolution_warn_dpi, message)]
-    if dpi + DPI_TOLERANCE < limits.resolution_fail_dpi:
+    recorded = dpi is not None
+    page = f"page is {value:.0f} dpi" if recorded else f"the file records no resolution; estimated {value:.0f} dpi"
+    guess = "" if dpi is not None else " (estimated from the text size)"
+    if value + DPI_TOLERANCE < limits.resolution_fail_dpi:
         message = (
-            f"page is {dpi:.0f} dpi, below the {limits.resolution_fail_dpi:.0f} dpi minimum;"
+            f"{page}, below the {limits.resolution_fail_dpi:.0f} dpi minimum{guess};"
             f" rescan at {limits.resolution_warn_dpi:.0f} dpi or more"
         )
-        return [QualityFinding("resolution", "fail", dpi, limits.resolution_fail_dpi, message)]
-    if dpi + DPI_TOLERANCE < limits.resolution_warn_dpi:
-        message = (
-            f"page is {dpi:.0f} dpi; rescan at {limits.resolution_warn_dpi:.0f} dpi or more if the text is small"
-            " or OCR is poor"
-        )
-        return [QualityFinding("resolution", "warn", dpi, limits.resolution_warn_dpi, message)]
+        return [QualityFinding("resolution", "fail", value, limits.resolution_fail_dpi, message)]
+    if value + DPI_TOLERANCE < limits.resolution_warn_dpi or dpi is None:
+        advice = "rescan at" if value + DPI_TOLERANCE < limits.resolution_warn_dpi else "check that it was scanned at"
+        message = f"{page}; {advice} {limits.resolution_warn_dpi:.0f} dpi or more if the text is small or OCR is poor"
+        return [QualityFinding("resolution", "warn", value, limits.resolution_warn_dpi, message)]
     return []
 
 
@@ -115,18 +125,18 @@ def _skew(page: PageMeasurements, limits: QualityProfile) -> list[QualityFinding
 
 
 def _blur(page: PageMeasurements, limits: QualityProfile) -> list[QualityFinding]:
-    if page.sharpness < limits.blur_fail_sharpness:
+    if page.blur_px > limits.blur_fail_px:
         severity: Severity = "fail"
-        threshold = limits.blur_fail_sharpness
-    elif page.sharpness < limits.blur_warn_sharpness:
-        severity, threshold = "warn", limits.blur_warn_sharpness
+        threshold = limits.blur_fail_px
+    elif page.blur_px > limits.blur_warn_px:
+        severity, threshold = "warn", limits.blur_warn_px
     else:
         return []
     message = (
-        f"page is blurred (sharpness {page.sharpness:.2f}, minimum {threshold:g}); check the scanner focus and"
-        " that the sheet lay flat, then rescan"
+        f"page is blurred (text edges spread over σ {page.blur_px:.2f} px at 300 dpi, limit {threshold:g});"
+        " check the scanner focus and that the sheet lay flat, then rescan"
     )
-    return [QualityFinding("blur", severity, page.sharpness, threshold, message)]
+    return [QualityFinding("blur", severity, page.blur_px, threshold, message)]
 
 
 def _ink(page: PageMeasurements, limits: QualityProfile) -> list[QualityFinding]:
@@ -162,10 +172,12 @@ def _exposure(page: PageMeasurements, limits: QualityProfile) -> list[QualityFin
         findings.append(
             QualityFinding("clipped", "warn", page.clipped_dark_fraction, limits.clipped_dark_max_fraction, message)
         )
-    if not page.bilevel and page.clipped_light_fraction > limits.clipped_light_max_fraction:
+    washed = page.ink_luma > limits.clipped_light_ink_luma
+    if not page.bilevel and washed and page.clipped_light_fraction > limits.clipped_light_max_fraction:
         message = (
             f"{page.clipped_light_fraction:.0%} of the page is pure white (limit"
-            f" {limits.clipped_light_max_fraction:.0%}), so faint writing and stamps may be lost; rescan darker"
+            f" {limits.clipped_light_max_fraction:.0%}) and the ink is light (luma {page.ink_luma:.0f}): the scan is"
+            " over-exposed, so faint writing and stamps may be lost; rescan darker"
         )
         findings.append(
             QualityFinding("clipped", "warn", page.clipped_light_fraction, limits.clipped_light_max_fraction, message)
@@ -191,41 +203,39 @@ def _ocr_confidence(confidence: float | None, limits: QualityProfile) -> list[Qu
     return [QualityFinding("ocr_confidence", "warn", confidence, limits.ocr_confidence_warn, message)]
 
 
-def hamming(a: str, b: str) -> int:
-    """How many of the 64 bits differ between two perceptual hashes (16 hex digits each)."""
-    return (_hash_value(a) ^ _hash_value(b)).bit_count()
+def _no_text(page: PageMeasurements, text: str | None, limits: QualityProfile) -> list[QualityFinding]:
+    if text is None or page.ink_ratio < limits.no_text_min_ink_ratio:
+        return []
+    characters = text_characters(text)
+    if len(characters) >= limits.no_text_max_chars:
+        return []
+    message = (
+        f"OCR read only {len(characters)} characters although {page.ink_ratio:.1%} of the page is ink;"
+        " check whether it is a picture, handwriting or a page in another script or orientation, and enter or"
+        " correct its text"
+    )
+    return [QualityFinding("no_text", "warn", float(len(characters)), limits.no_text_max_chars, message)]
 
 
-def _hash_value(text: str) -> int:
-    if len(text) != 16 or not all(char in string.hexdigits for char in text):
-        raise InvalidInput(f"perceptual hash must be 16 hex digits, not {text!r}")
-    return int(text, 16)
-
-
-def near_duplicates(hashes: Sequence[tuple[K, str]], *, max_distance: int) -> list[tuple[K, K, int]]:
-    """Pairs (earlier key, later key, distance) whose hashes are within max_distance bits, in batch order."""
-    values = np.array([_hash_value(text) for _, text in hashes], dtype=np.uint64)
-    pairs: list[tuple[K, K, int]] = []
-    for first in range(len(values) - 1):
-        distances = np.bitwise_count(values[first + 1 :] ^ values[first])
-        for offset in np.flatnonzero(distances <= max_distance):
-            second = first + 1 + int(offset)
-            pairs.append((hashes[first][0], hashes[second][0], int(distances[offset])))
-    return pairs
+def text_characters(text: str) -> str:
+    """The letters, digits and Han characters of a text (what counts as read)."""
+    return "".join(char for char in text if unicodedata.category(char)[0] in "LN")
 
 
 def near_duplicate_findings(
-    pages: Sequence[tuple[K, PageMeasurements]], profile: QualityProfile
+    pages: Sequence[tuple[K, PageMeasurements]], profile: QualityProfile, texts: Mapping[K, str] | None = None
 ) -> list[tuple[K, QualityFinding]]:
-    """A "near_duplicate" finding for the later page of each close pair in a batch, keyed by that page.
+    """A "near_duplicate" finding for the later page of each pair in a batch that is the same scan (see
+    `duplicates.same_scans`: hash, colour and, with `texts` (OCR text by key), text), keyed by that page.
     Blank pages are left out: blank sides look alike and are flagged as blank already."""
     limit = profile.near_duplicate_max_distance
-    hashes = [(key, page.phash) for key, page in pages if page.ink_ratio >= profile.blank_max_ink_ratio]
+    known = texts or {}
+    described = [(key, asdict(page), known.get(key)) for key, page in pages]
     findings = []
-    for earlier, later, distance in near_duplicates(hashes, max_distance=int(limit)):
+    for earlier, later, distance in same_scans(described, profile):
         message = (
-            f"page looks the same as page {earlier} (perceptual hashes {distance} of 64 bits apart, limit {limit:.0f});"
-            " check whether the sheet was scanned twice and remove the extra copy"
+            f"page looks the same as page {earlier} (perceptual hashes {distance} of 64 bits apart, limit {limit:.0f},"
+            " same colour and text); check whether the sheet was scanned twice and remove the extra copy"
         )
         findings.append((later, QualityFinding("near_duplicate", "warn", float(distance), limit, message)))
     return findings

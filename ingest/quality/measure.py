@@ -17,16 +17,17 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from ingest.quality.analysis import find_skew, otsu_threshold, perceptual_hash
+from ingest.quality.detectors import border_box, edge_blur
+from ingest.quality.resolution import estimate_dpi, line_band_height
 
 WORKING_DPI = 100.0
 A4_LONG_SIDE_INCHES = 297 / 25.4  # to guess the scale of a page whose file records no resolution
 DEFAULT_BLANK_INK_RATIO = 0.0003  # below this share of ink a page counts as blank (the dat31 default)
 INK_MAX_RELATIVE_LUMA = 0.84  # ink is at least 16% darker than the paper; finer differences are noise
-BORDER_DARK_RELATIVE_LUMA = 0.5  # a border pixel is darker than half the paper level
-BORDER_LINE_DARK_SHARE = 0.5  # a row or column belongs to a border when at least half of it is dark
 INNER_MARGIN = 0.02  # share of each side trimmed inside the borders before ink, skew and sharpness
 CLIP_DARK_LEVEL = 2  # luma at or below this counts as clipped black
 CLIP_LIGHT_LEVEL = 253  # luma at or above this counts as clipped white
+COLOUR_SAMPLE_SIDE = 64  # the page's mean colour is taken from a thumbnail this wide
 CONTENT_MIN_PIXELS = 3  # a row or column with fewer ink pixels is a speck, not content (for the hash)
 BILEVEL_SHARE = 0.98  # share of clipped pixels above which the page is a 1-bit (black and white) scan
 
@@ -38,19 +39,21 @@ class PageMeasurements:
     """What measure_page found on one page. Luma is 0 (black) to 255 (white); shares are 0 to 1."""
 
     dpi: float | None  # resolution recorded in the file or given by the caller; None when unknown
+    estimated_dpi: float | None  # when dpi is None: the resolution implied by the text size (None: no text)
     skew_degrees: float  # skew of the page as scanned, signed (positive = turned counter-clockwise)
     skew_after_degrees: float  # residual skew measured again on the deskewed copy
     ink_ratio: float  # share of the page area (inside any borders) that is ink
     blank: bool  # ink_ratio below DEFAULT_BLANK_INK_RATIO; evaluate() re-judges with the profile's value
-    sharpness: float  # Laplacian energy / gradient energy at 100 dpi: ~3 crisp, ~1.1 blurred, 0 flat
+    blur_px: float  # σ of text edges in pixels at 300 dpi (at the scan's dpi below that): ~0.75 crisp, 0 no text
     mean_luma: float  # mean luma inside any borders
     contrast: float  # paper_luma - ink_luma
     clipped_dark_fraction: float  # share of pixels at luma <= CLIP_DARK_LEVEL
     clipped_light_fraction: float  # share of pixels at luma >= CLIP_LIGHT_LEVEL
     border_fraction: float  # share of the page area covered by dark borders along the edges
     phash: str  # 64-bit DCT perceptual hash of the deskewed content area (ink bounding box), 16 hex digits
+    colour: str  # mean colour of the page inside any borders, "rrggbb" (grey pages have equal channels)
     paper_luma: float  # mean luma of the paper (the light class of an Otsu split)
-    ink_luma: float  # mean luma of the ink (the dark class of an Otsu split)
+    ink_luma: float  # mean luma of the darker half of the ink (the dark class of an Otsu split)
     bilevel: bool  # (almost) only pure black and pure white: a 1-bit scan, where clipping is by design
     width_px: int
     height_px: int
@@ -66,44 +69,61 @@ class _Tone:
 
 
 def measure_page(image: Image.Image, *, dpi: float | None) -> PageMeasurements:
-    """Measure a decoded page. `dpi` is the scan resolution (None when the file does not record one)."""
+    """Measure a decoded page. `dpi` is the scan resolution (None when the file does not record one: it is then
+    estimated from the size of the text, see `resolution.estimate_dpi`)."""
     grey = greyscale(image)
     source_dpi = dpi if dpi and dpi > 0 else max(grey.size) / A4_LONG_SIDE_INCHES
     small = _working_copy(grey, source_dpi)
     pixels = np.asarray(small)
-    border = _border_box(pixels, _levels(small))
     height, width = pixels.shape
+    scale = grey.width / width
+    border = border_box(pixels, _percentile(_levels(small), 0.9), source_dpi / scale)
     border_area = (border[2] - border[0]) * (border[3] - border[1])
-    tone = _tone(_histogram(grey, _scale_box(border, grey.width / width, grey.size)))
+    tone = _tone(_histogram(grey, _scale_box(border, scale, grey.size)))
     inner_box = _shrink(border, INNER_MARGIN)
     inner = small.crop(inner_box)
-    inner_pixels = np.asarray(inner)
     threshold = _ink_threshold(_levels(inner))
-    ink = inner_pixels < threshold
+    ink = np.asarray(inner) < threshold
     skew = find_skew(ink)
     straightened = inner.rotate(-skew, resample=Image.Resampling.NEAREST, fillcolor=round(tone.paper))
     straight_ink = np.asarray(straightened) < threshold
     residual = find_skew(straight_ink)
     ink_ratio = float(ink.mean()) if ink.size else 0.0
+    estimated = None
+    if not (dpi and dpi > 0):
+        band = line_band_height(straight_ink)
+        estimated = estimate_dpi(band * scale if band else None, grey.size)
+    blur_dpi = dpi if dpi and dpi > 0 else (estimated or source_dpi)
     return PageMeasurements(
         dpi=dpi,
+        estimated_dpi=estimated,
         skew_degrees=skew,
         skew_after_degrees=residual,
         ink_ratio=round(ink_ratio, 6),
         blank=ink_ratio < DEFAULT_BLANK_INK_RATIO,
-        sharpness=sharpness(inner_pixels),
+        blur_px=edge_blur(grey, ink, inner_box[:2], scale, blur_dpi),
         mean_luma=round(tone.mean, 2),
         contrast=round(tone.paper - tone.ink, 2),
         clipped_dark_fraction=round(tone.clipped_dark, 6),
         clipped_light_fraction=round(tone.clipped_light, 6),
         border_fraction=round(1.0 - border_area / (width * height), 6),
         phash=perceptual_hash(straightened.crop(_content_box(straight_ink))),
+        colour=_mean_colour(image, grey, _scale_box(border, scale, grey.size)),
         paper_luma=round(tone.paper, 2),
         ink_luma=round(tone.ink, 2),
         bilevel=tone.clipped_dark + tone.clipped_light >= BILEVEL_SHARE,
         width_px=image.width,
         height_px=image.height,
     )
+
+
+def _mean_colour(image: Image.Image, grey: Image.Image, box: Box) -> str:
+    """Mean colour inside `box` as "rrggbb", from a thumbnail about COLOUR_SAMPLE_SIDE pixels wide."""
+    source = image if image.mode == "RGB" else grey
+    region = source.crop(box) if box != (0, 0, source.width, source.height) else source
+    factor = max(1, region.width // COLOUR_SAMPLE_SIDE)
+    sample = np.asarray((region.reduce(factor) if factor > 1 else region).convert("RGB"), dtype=np.float64)
+    return "".join(f"{round(float(value)):02x}" for value in sample.reshape(-1, 3).mean(axis=0))
 
 
 def deskew(image: Image.Image, angle_degrees: float) -> Image.Image:
@@ -131,23 +151,6 @@ def greyscale(image: Image.Image) -> Image.Image:
     return image.convert("L")
 
 
-def sharpness(pixels: NDArray[np.uint8]) -> float:
-    """Energy of the Laplacian over energy of the gradient: independent of contrast and of how much text
-    there is, and (at a fixed working resolution) of the scan resolution. 0 for a flat image."""
-    if min(pixels.shape, default=0) < 3:
-        return 0.0
-    values = pixels.astype(np.float32)
-    laplacian = (
-        4 * values[1:-1, 1:-1] - values[:-2, 1:-1] - values[2:, 1:-1] - values[1:-1, :-2] - values[1:-1, 2:]
-    ).ravel()
-    across = np.diff(values, axis=1).ravel()
-    down = np.diff(values, axis=0).ravel()
-    gradient = float(np.dot(across, across)) + float(np.dot(down, down))
-    if gradient < values.size:  # less than one luma level of change per pixel: nothing to judge
-        return 0.0
-    return round(float(np.dot(laplacian, laplacian)) / gradient, 3)
-
-
 def _working_copy(grey: Image.Image, source_dpi: float) -> Image.Image:
     factor = source_dpi / WORKING_DPI
     if factor < 1.25:
@@ -166,28 +169,6 @@ def _levels(grey: Image.Image) -> NDArray[np.int64]:
 def _percentile(hist: NDArray[np.int64], share: float) -> int:
     cumulative = np.cumsum(hist)
     return int(np.searchsorted(cumulative, share * cumulative[-1]))
-
-
-def _border_box(pixels: NDArray[np.uint8], hist: NDArray[np.int64]) -> Box:
-    """The part of the page inside dark strips that run along its edges (the whole page if none)."""
-    height, width = pixels.shape
-    full: Box = (0, 0, width, height)
-    if min(height, width) < 8:
-        return full
-    paper = _percentile(hist, 0.9)
-    dark = pixels < BORDER_DARK_RELATIVE_LUMA * paper
-    rows = dark.mean(axis=1) >= BORDER_LINE_DARK_SHARE
-    columns = dark.mean(axis=0) >= BORDER_LINE_DARK_SHARE
-    box = (_run(columns), _run(rows), width - _run(columns[::-1]), height - _run(rows[::-1]))
-    if box[2] - box[0] < width // 4 or box[3] - box[1] < height // 4:
-        return full  # mostly dark: an exposure problem, not a border
-    return box
-
-
-def _run(flags: NDArray[np.bool_]) -> int:
-    """How many leading entries are set."""
-    unset = np.flatnonzero(~flags)
-    return int(unset[0]) if unset.size else int(flags.size)
 
 
 def _content_box(ink: NDArray[np.bool_]) -> Box:
@@ -227,7 +208,11 @@ def _tone(hist: NDArray[np.int64]) -> _Tone:
     split = otsu_threshold(hist)
     dark, light = hist[: split + 1], hist[split + 1 :]
     mean = float(np.dot(hist, levels)) / total
-    ink = float(np.dot(dark, levels[: split + 1])) / max(1, int(dark.sum()))
+    core = dark.copy()  # the darker half of the ink (stroke cores): blur lightens stroke edges, not the ink
+    if core.sum():
+        half = int(np.searchsorted(np.cumsum(core), core.sum() / 2))
+        core[half + 1 :] = 0
+    ink = float(np.dot(core, levels[: split + 1])) / max(1, int(core.sum()))
     paper = float(np.dot(light, levels[split + 1 :])) / int(light.sum()) if light.sum() else mean
     return _Tone(
         mean=mean,

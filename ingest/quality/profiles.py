@@ -51,13 +51,13 @@ class QualityProfile:
         "share of page area",
         "flag the page as blank when its ink covers less than this",
     )
-    # sharpness (Laplacian/gradient energy at 100 dpi): crisp ~3; Gaussian blur of 0.17 mm ~1.7, 0.25 mm ~1.1
-    blur_warn_sharpness: float = _threshold(
-        1.3, "blur", "warn", "sharpness (0-~3.5)", "warn when the page is less sharp than this"
+    # σ of text edges in px at 300 dpi: crisp ~0.75; a further Gaussian blur of 1.0 px ~1.05, 1.5 px ~1.3 (0.1 mm)
+    blur_warn_px: float = _threshold(
+        1.18, "blur", "warn", "edge σ, px at 300 dpi", "warn when text edges are more spread than this"
     )
-    # same measure: fail below; tesseract's output on 12 pt text falls apart around 0.4-0.5
-    blur_fail_sharpness: float = _threshold(
-        0.5, "blur", "fail", "sharpness (0-~3.5)", "fail when the page is less sharp than this"
+    # same measure: fail above; a Gaussian blur of 5 px (0.4 mm) at 300 dpi measures ~3.5 and OCR degrades
+    blur_fail_px: float = _threshold(
+        3.5, "blur", "fail", "edge σ, px at 300 dpi", "fail when text edges are more spread than this"
     )
     # luma 0-255: warn when the paper is darker than this (under-exposed, or very dark paper)
     too_dark_paper_luma: float = _threshold(
@@ -75,9 +75,14 @@ class QualityProfile:
     clipped_dark_max_fraction: float = _threshold(
         0.10, "clipped", "warn", "share of pixels", "warn when more of the page than this is pure black"
     )
-    # share of pixels: warn when more than this is pure white (highlights blown; 1-bit scans are exempt)
+    # share of pixels: warn when more than this is pure white and the ink is washed out too (over-exposed; white
+    # paper alone is not a fault: office scanners clip the paper to white by design; 1-bit scans are exempt)
     clipped_light_max_fraction: float = _threshold(
-        0.60, "clipped", "warn", "share of pixels", "warn when more of the page than this is pure white"
+        0.60, "clipped", "warn", "share of pixels", "warn when more of the page than this is pure white (and see next)"
+    )
+    # luma 0-255: ... and the ink is lighter than this (clean office scans: ink ~20-60)
+    clipped_light_ink_luma: float = _threshold(
+        100.0, "clipped", "warn", "luma 0-255", "the pure-white warning needs ink lighter than this too"
     )
     # share of the page area: warn when dark scanner borders along the edges cover more than this
     black_border_max_fraction: float = _threshold(
@@ -91,6 +96,14 @@ class QualityProfile:
     ocr_confidence_warn: float = _threshold(
         70.0, "ocr_confidence", "warn", "percent", "warn when the mean OCR word confidence is below this"
     )
+    # share of the page area: with at least this much ink, OCR that reads almost nothing is flagged
+    no_text_min_ink_ratio: float = _threshold(
+        0.004, "no_text", "warn", "share of page area", "flag a page this inky whose OCR reads almost nothing"
+    )
+    # characters: "almost nothing" is fewer letters, digits or Han characters than this
+    no_text_max_chars: float = _threshold(
+        12.0, "no_text", "warn", "characters", "OCR that reads fewer characters than this reads almost nothing"
+    )
     # bits of 64: warn when a page's perceptual hash is this close to an earlier page's in the batch
     near_duplicate_max_distance: float = _threshold(
         6.0,
@@ -98,6 +111,15 @@ class QualityProfile:
         "warn",
         "bits of 64",
         "warn when a page's hash is within this many bits of an earlier page's",
+    )
+    # luma levels: ... and whose mean colour differs by at most this in every channel (a rescan on the same
+    # scanner differs by a few levels; another sheet of another paper, or a colour vs a grey scan, by more)
+    near_duplicate_max_colour: float = _threshold(
+        12.0, "near_duplicate", "warn", "luma levels", "and whose mean colour is within this in each channel"
+    )
+    # share 0-1: ... and, where OCR read both pages, whose texts share at least this share of character bigrams
+    near_duplicate_min_text_similarity: float = _threshold(
+        0.7, "near_duplicate", "warn", "share 0-1", "and, with text on both, whose character bigrams overlap this much"
     )
 
 
@@ -110,8 +132,8 @@ PROFILES: dict[str, QualityProfile] = {
         skew_fail_degrees=5.0,
         skew_warn_degrees=2.0,
         blank_max_ink_ratio=0.0001,
-        blur_warn_sharpness=0.8,
-        blur_fail_sharpness=0.35,
+        blur_warn_px=1.6,
+        blur_fail_px=4.5,
         too_dark_paper_luma=100.0,
         too_light_ink_luma=170.0,
         low_contrast_min=50.0,
