@@ -19,6 +19,7 @@ import importlib
 import os
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable
@@ -34,6 +35,7 @@ ENGINES = ("tesseract", "ppocr", "dangan")
 WORKERS = 2
 DEFAULT_PAGES = 12  # every degradation once (8 Chinese, 4 English), a few minutes on 2 idle cores; 33: all pairs
 CACHE = Path("var/bench/ocr")
+MEDIA_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".pdf": "application/pdf"}
 _state: dict[str, Any] = {}
 
 
@@ -81,7 +83,7 @@ def _dangan(page: CorpusPage) -> str:
     from ingest.results import OcrRequest
 
     workdir = _state["scratch"] / f"{page.name}-{os.getpid()}"
-    media_type = "application/pdf" if page.path.suffix == ".pdf" else "image/png"
+    media_type = MEDIA_TYPES[page.path.suffix]
     request = OcrRequest((page.path,), media_type, page.languages, workdir, engine=_state["engine"])
     try:
         return "\n".join(result.text for result in process(request).pages)
@@ -111,7 +113,10 @@ def run(pages: list[CorpusPage], engine: str) -> list[Scored]:
         ProcessPoolExecutor(WORKERS, initializer=_start_worker, initargs=(engine, scratch)) as pool,
     ):
         list(pool.map(_warm_up, range(WORKERS)))
-        readings = list(pool.map(read_page, pages))
+        readings = []
+        for done, reading in enumerate(pool.map(read_page, pages), start=1):
+            readings.append(reading)
+            print(f"[{done}/{len(pages)}] {pages[done - 1].name}", file=sys.stderr, flush=True)
     scored = []
     for page, reading in zip(pages, readings, strict=True):
         scored.append(
