@@ -74,7 +74,16 @@ def _tesseract(page: CorpusPage) -> str:
 
 
 def _ppocr(page: CorpusPage) -> str:
-    result, _ = _state["ppocr"](str(page.image))
+    """RapidOCR opens a file with Pillow but reads a palette image's indices as grey levels (real-linn.png read
+    nothing): such images are handed over as BGR pixels, the order its own loader produces."""
+    import numpy as np
+    from PIL import Image
+
+    source: str | np.ndarray = str(page.image)
+    with Image.open(page.image) as image:
+        if image.mode not in ("L", "RGB"):
+            source = np.ascontiguousarray(np.asarray(image.convert("RGB"))[:, :, ::-1])
+    result, _ = _state["ppocr"](source)
     return "\n".join(str(line[1]) for line in result or ())
 
 
