@@ -18,9 +18,11 @@ from archive.errors import DanganError, InsufficientStorage, ProcessingFailed
 from archive.failpoints import failpoint
 from ingest.engines import get_engine
 from ingest.engines.base import OcrEngine, PageImage, PageOcr, PageText
+from ingest.geometry.orientation import sideways, upright
+from ingest.geometry.page import measure_geometry, straighten
 from ingest.pdfa import page_geometry, page_text, pdf_page_images, save_pdfa
 from ingest.quality.gate import evaluate
-from ingest.quality.measure import PageMeasurements, deskew, measure_page
+from ingest.quality.measure import PageMeasurements, measure_page
 from ingest.results import OcrRequest, OcrResult, PageResult
 
 WORK_AREA_SLACK = MB  # an engine failing with less free space than this in its work area met a full disk
@@ -95,24 +97,30 @@ class _Page:
 
 
 def _image_page(request: OcrRequest, image: Image.Image, page: _Page, clock: _Clock) -> tuple[PageResult, Path]:
-    """Measure, deskew if needed, OCR (and retry upright when the page reads as garbage)."""
+    """Turn a sideways page upright, measure, straighten (each half of a spread) when the skew is sure,
+    OCR, and retry upright when the page reads as garbage."""
     number = page.number
     path = page.source if page.single else None
     dpi = _image_dpi(image)
     started = time.perf_counter()
-    measured = measure_page(image, dpi=dpi)
+    geometry = measure_geometry(image)
+    work, turned = image, 0
+    if clock.engine.detects_orientation and sideways(image, geometry):
+        turned = _quarter_turn(request, clock.engine, image, page, dpi)
+        if turned:
+            work, path = upright(image, turned), None
+            geometry = measure_geometry(work)
+    measured = measure_page(work, dpi=dpi, geometry=geometry)
     clock.quality += time.perf_counter() - started
-    work = image
-    if abs(measured.skew_degrees) >= request.deskew_min_degrees:
-        work = deskew(image, measured.skew_degrees)
-        path = None
+    if geometry.needs_turn(request.deskew_min_degrees):
+        work, path = straighten(work, geometry, request.deskew_min_degrees), None
     else:  # not rotated: what is left is what was measured
         measured = replace(measured, skew_after_degrees=measured.skew_degrees)
     if path is None:  # engines read files: hand it this page alone
         path = _write_page(request, work, number, dpi)
     ocr = _ocr(request, clock.engine, path, page, dpi)
-    rotated = 0
-    if clock.engine.detects_orientation and _may_be_upside_down(ocr, measured, request):
+    rotated = turned
+    if not turned and clock.engine.detects_orientation and _may_be_upside_down(ocr, measured, request):
         rotated, ocr = _retry_rotated(request, clock.engine, work, ocr, page, dpi)
     started = time.perf_counter()
     findings = tuple(evaluate(measured, request.profile, ocr_confidence=ocr.confidence))
@@ -131,6 +139,23 @@ def _image_page(request: OcrRequest, image: Image.Image, page: _Page, clock: _Cl
         rotated,
     )
     return result, ocr.pdf_path
+
+
+def _quarter_turn(request: OcrRequest, engine: OcrEngine, image: Image.Image, page: _Page, dpi: float | None) -> int:
+    """Clockwise degrees (90 or 270) that make a sideways page upright: the engine's orientation detector, or,
+    when it cannot tell, whichever of the two turns reads with the higher confidence (0 if neither reads)."""
+    probe = _write_page(request, image, page.number, dpi, suffix="-probe")
+    angle = engine.detect_rotation(probe, timeout_seconds=request.page_timeout_seconds)
+    if angle in (90, 270):
+        return angle
+    best, best_confidence = 0, -1.0
+    for candidate in (90, 270):
+        suffix = f"-q{candidate}"
+        turned = _write_page(request, upright(image, candidate), page.number, dpi, suffix=suffix)
+        confidence = _ocr(request, engine, turned, page, dpi, suffix=suffix).confidence
+        if confidence is not None and confidence > best_confidence:
+            best, best_confidence = candidate, confidence
+    return best
 
 
 def _ocr(
