@@ -134,9 +134,8 @@ def main() -> int:
     print(_summary("16° sheets, left after straightening", found["sixteen"]))
     turned_count = int(sum(found["straight_turned"]))
     print(f"straight pages (parts) turned by > 0.3°: {turned_count} of {len(found['straight_turned'])}")
-    print(
-        f"  today's find_skew off by > 0.3° on {int(sum(found['straight_ref_off']))} of {len(found['straight_ref_off'])}"
-    )
+    off = found["straight_ref_off"]
+    print(f"  today's find_skew off by > 0.3° on {int(sum(off))} of {len(off)}")
     print(f"sideways pages told from upright ones: {told} of {pages}")
     print(f"tesseract OSD answer, mapped by upright(), makes the page upright: {right} of {answered}")
     new, ref = statistics.median(found["t_new"]), statistics.median(found["t_ref"])

@@ -20,7 +20,8 @@ from ingest.engines import get_engine
 from ingest.engines.base import OcrEngine, PageImage, PageOcr, PageText
 from ingest.geometry.orientation import sideways, upright
 from ingest.geometry.page import measure_geometry, straighten
-from ingest.pdfa import page_geometry, page_text, pdf_page_images, save_pdfa
+from ingest.geometry.pdfpage import DisplayedScan, displayed_scans, prepare_for_ocr
+from ingest.pdfa import page_geometry, page_text, save_pdfa
 from ingest.quality.gate import evaluate
 from ingest.quality.measure import PageMeasurements, measure_page
 from ingest.results import OcrRequest, OcrResult, PageResult
@@ -212,14 +213,17 @@ def _write_page(request: OcrRequest, image: Image.Image, number: int, dpi: float
 def _process_pdf(request: OcrRequest, clock: _Clock) -> tuple[list[PageResult], Path]:
     [source] = request.sources
     pdfa = request.workdir / "access.pdf"
+    started = time.perf_counter()
+    scans = {scan.index: scan for scan in displayed_scans(source)}  # measured as a reader displays them
+    prepared = prepare_for_ocr(source, request.workdir / "prepared.pdf", min_degrees=request.deskew_min_degrees)
+    clock.quality += time.perf_counter() - started
     read = clock.engine.pdf_to_pdfa(
-        source,
+        prepared,
         pdfa,
         languages=request.languages,
         page_timeout_seconds=request.page_timeout_seconds,
         workdir=request.workdir,
     )
-    scans = dict(pdf_page_images(source))
     pages: list[PageResult] = []
     for index, (width, height, dpi) in enumerate(page_geometry(pdfa)):
         reading = read[index] if index < len(read) else PageText("")
@@ -230,7 +234,7 @@ def _process_pdf(request: OcrRequest, clock: _Clock) -> tuple[list[PageResult], 
         findings: tuple = ()  # type: ignore[type-arg]
         if index in scans and text_source != "existing":  # only scanned pages are judged as scans
             started = time.perf_counter()
-            measured = measure_page(scans[index], dpi=dpi)
+            measured = _measure_scan(scans[index], request)
             findings = tuple(evaluate(measured, request.profile, ocr_confidence=None))
             measurements = asdict(measured)
             clock.quality += time.perf_counter() - started
@@ -238,6 +242,14 @@ def _process_pdf(request: OcrRequest, clock: _Clock) -> tuple[list[PageResult], 
     if not pages:
         raise ProcessingFailed(f"{source.name}: no pages came out of OCR")
     return pages, pdfa
+
+
+def _measure_scan(scan: DisplayedScan, request: OcrRequest) -> PageMeasurements:
+    geometry = measure_geometry(scan.image)
+    measured = measure_page(scan.image, dpi=scan.dpi, geometry=geometry)
+    if not geometry.needs_turn(request.deskew_min_degrees):  # prepare_for_ocr left it as it was
+        measured = replace(measured, skew_after_degrees=measured.skew_degrees)
+    return measured
 
 
 def _image_dpi(image: Image.Image) -> float | None:
