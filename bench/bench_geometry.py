@@ -13,6 +13,8 @@ sideways and orientation-detector results, and the time per page as a ratio to t
 
 from __future__ import annotations
 
+import io
+import random
 import statistics
 import sys
 import tempfile
@@ -20,7 +22,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from ingest.engines.tesseract import detect_rotation
 from ingest.geometry.orientation import sideways, upright
@@ -30,16 +32,32 @@ from ingest.quality.measure import _ink_threshold, _levels, _working_copy
 from tests.geometry_pages import KINDS, straight_page, turned
 
 SKEWS = (0.0, 2.0, -2.0, 7.0, -7.0, 16.0, -30.0)
+DEGRADED_SKEWS = (0.0, 2.0, -7.0, 16.0)  # and each kind again as a poor scan: blur, speckle, JPEG, 100 dpi
 SPREAD_HALVES = ((2.0, -1.5), (0.0, 7.0), (-3.0, 0.0))
 DESKEW_MIN_DEGREES = 1.0  # the pipeline's default (OcrRequest.deskew_min_degrees)
 PAGE_DPI = 150
 
 
-def reference_skew(page: Image.Image) -> float:
+def reference_skew(page: Image.Image, *, poor: bool = False) -> float:
     """Today's estimate as measure_page made it before ingest.geometry: find_skew on the 100-dpi ink mask."""
-    small = _working_copy(page.convert("L"), PAGE_DPI)
+    small = _working_copy(page.convert("L"), PAGE_DPI * 2 / 3 if poor else PAGE_DPI)
     pixels = np.asarray(small)
     return find_skew(pixels < _ink_threshold(_levels(small)))
+
+
+def degraded(page: Image.Image, seed: int) -> Image.Image:
+    """A poor scan of the page: 100 dpi, blurred, speckled, low-contrast, saved as a rough JPEG."""
+    small = page.resize((page.width * 2 // 3, page.height * 2 // 3), Image.Resampling.BOX)
+    small = small.filter(ImageFilter.GaussianBlur(1.0))
+    pixels = np.asarray(small, dtype=np.float64) * 0.7 + 60
+    generator = np.random.default_rng(seed)
+    pixels += generator.normal(0, 8, pixels.shape)
+    specks = generator.random(pixels.shape) < 0.002
+    pixels[specks] = generator.choice([0.0, 255.0], int(specks.sum()))
+    buffer = io.BytesIO()
+    Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)).save(buffer, format="JPEG", quality=35)
+    buffer.seek(0)
+    return Image.open(buffer).convert("L")
 
 
 def applied(geometry: PageGeometry) -> tuple[float, ...]:
@@ -53,17 +71,21 @@ def _summary(label: str, errors: list[float]) -> str:
 def skew_rows() -> dict[str, list[float]]:
     found: dict[str, list[float]] = {"est": [], "ref": [], "after": [], "remeasured": [], "t_new": [], "t_ref": []}
     found |= {"straight_turned": [], "straight_ref_off": [], "sixteen": []}
-    print(f"{'page':<16}{'true':>7}{'estimate':>10}{'conf':>6}{'today':>8}{'left':>7}")
-    for kind in KINDS:
-        for degrees in SKEWS:
-            page = turned(straight_page(kind, seed=11), degrees)
-            started = time.perf_counter()
-            geometry = measure_geometry(page)
-            found["t_new"].append(time.perf_counter() - started)
-            started = time.perf_counter()
-            reference = reference_skew(page)
-            found["t_ref"].append(time.perf_counter() - started)
-            _record(found, kind, page, degrees, geometry, reference)
+    print(f"{'page':<24}{'true':>7}{'estimate':>10}{'conf':>6}{'today':>8}{'left':>7}")
+    cases = [(kind, degrees, False) for kind in KINDS for degrees in SKEWS]
+    cases += [(kind, degrees, True) for kind in KINDS for degrees in DEGRADED_SKEWS]
+    rng = random.Random(5)
+    for kind, degrees, poor in cases:
+        page = turned(straight_page(kind, seed=11), degrees)
+        if poor:
+            page = degraded(page, rng.randrange(1 << 30))
+        started = time.perf_counter()
+        geometry = measure_geometry(page)
+        found["t_new"].append(time.perf_counter() - started)
+        started = time.perf_counter()
+        reference = reference_skew(page, poor=poor)
+        found["t_ref"].append(time.perf_counter() - started)
+        _record(found, kind + (" (poor)" if poor else ""), page, degrees, geometry, reference)
     return found
 
 
@@ -84,7 +106,7 @@ def _record(
     found["remeasured"].append(abs(residual_skew(page, geometry)) if any(turns) else abs(degrees))
     shown = "/".join(f"{part.angle:.2f}" for part in geometry.parts)
     confidence = min(part.confidence for part in geometry.parts)
-    print(f"{kind:<16}{degrees:7.1f}{shown:>10}{confidence:6.2f}{ref:8.2f}{found['after'][-1]:7.2f}")
+    print(f"{kind:<24}{degrees:7.1f}{shown:>10}{confidence:6.2f}{ref:8.2f}{found['after'][-1]:7.2f}")
 
 
 def spread_rows(found: dict[str, list[float]]) -> None:

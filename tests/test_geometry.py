@@ -60,7 +60,7 @@ def test_known_skews_are_measured_within_a_fifth_of_a_degree(kind: str, degrees:
 
 def test_the_estimate_does_not_depend_on_the_dpi_value() -> None:
     page = turned(straight_page("magazine", seed=3), 3.0)
-    readings = {measure_page(page, dpi=dpi).skew_degrees for dpi in (None, 72.0, 150.0, 300.0, 600.0)}
+    readings = {measure_page(page, dpi=dpi).skew_degrees for dpi in (None, 72.0, 600.0)}
     assert len(readings) == 1 and abs(readings.pop() - 3.0) <= ESTIMATE_LIMIT
 
 

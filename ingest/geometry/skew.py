@@ -1,8 +1,8 @@
 """Skew of the text lines on a page, from text-sized connected components, robust to photos, tables, banners.
 
-The page is scaled to a fixed pixel size (WORK_LONG_SIDE; the dpi value is never used), binarised (Otsu, never
-closer to the paper than INK_MAX_RELATIVE_LUMA), and split into connected components. Only components of text
-size are kept (height near the median component height, not too wide, not solid): photos, dark areas, banners,
+The page is scaled to a fixed pixel size (WORK_LONG_SIDE; the dpi value is never used), binarised (a local
+mean threshold, never closer to the paper than INK_MAX_RELATIVE_LUMA, so dark photos and edges do not swallow
+the text), and split into connected components. Only components of text size are kept (height near the median component height, not too wide, not solid): photos, dark areas, banners,
 rules and table lines are large or thin blobs and drop out. Each component becomes a point at its bottom centre
 (the baseline of Latin letters, the foot of a Han character), weighted by its width. The skew is the angle whose
 projection of these points is most peaked: searched over ±SEARCH_DEGREES in steps small enough that a line
@@ -24,6 +24,8 @@ from PIL import Image
 WORK_LONG_SIDE = 1800  # pixels: the page is measured at this size, whatever its dpi (never enlarged)
 SEARCH_DEGREES = 45.0
 INK_MAX_RELATIVE_LUMA = 0.84  # ink is at least 16% darker than the paper
+ADAPTIVE_BLOCK_SHARE = 60  # the local threshold's window: this fraction of the long side (31 px at 1800)
+ADAPTIVE_OFFSET = 20.0  # luma (on white paper) a pixel must be below its window's mean to be ink
 MIN_TEXT_HEIGHT_PX = 4  # smaller components are specks, dots of a halftone, punctuation
 TEXT_HEIGHT_RANGE = (0.45, 2.2)  # kept components' height relative to the median text height
 MAX_ASPECT = 6.0  # wider (or taller) than this many times the other side: a rule, a table line, a merged word run
@@ -64,14 +66,16 @@ def working_grey(image: Image.Image) -> tuple[NDArray[np.uint8], float]:
 
 
 def ink_mask(pixels: NDArray[np.uint8]) -> NDArray[np.uint8]:
-    """1 where a pixel is ink: the Otsu split, but never closer to the paper than INK_MAX_RELATIVE_LUMA."""
+    """1 where a pixel is ink: darker than its neighbourhood by ADAPTIVE_OFFSET (a local threshold, so dark
+    photos, edges and banners do not swallow the text) and darker than INK_MAX_RELATIVE_LUMA of the paper."""
     if pixels.size == 0:
         return np.zeros_like(pixels)
-    otsu, _ = cv2.threshold(pixels, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    light = pixels[pixels > otsu]
-    paper = float(light.mean()) if light.size else float(otsu)
-    level = min(float(otsu) + 0.5, INK_MAX_RELATIVE_LUMA * paper)
-    return (pixels < level).astype(np.uint8)
+    paper = float(np.percentile(pixels[:: max(1, pixels.shape[0] // 200), :: max(1, pixels.shape[1] // 200)], 90))
+    block = max(15, (max(pixels.shape) // ADAPTIVE_BLOCK_SHARE) | 1)
+    local = cv2.adaptiveThreshold(
+        pixels, 1, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, ADAPTIVE_OFFSET * max(paper, 1) / 255
+    )
+    return (local & (pixels < INK_MAX_RELATIVE_LUMA * paper)).astype(np.uint8)
 
 
 def estimate_skew(image: Image.Image) -> SkewEstimate:
