@@ -2,8 +2,9 @@
 
 The page is scaled to a fixed pixel size (WORK_LONG_SIDE; the dpi value is never used), binarised (a local
 mean threshold, never closer to the paper than INK_MAX_RELATIVE_LUMA, so dark photos and edges do not swallow
-the text), and split into connected components. Only components of text size are kept (height near the median component height, not too wide, not solid): photos, dark areas, banners,
-rules and table lines are large or thin blobs and drop out. Each component becomes a point at its bottom centre
+the text), and split into connected components. Only components of text size are kept (height near the
+median component height, not too wide, not solid): photos, dark areas, banners, rules and table lines are
+large or thin blobs and drop out. Each component becomes a point at its bottom centre
 (the baseline of Latin letters, the foot of a Han character), weighted by its width. The skew is the angle whose
 projection of these points is most peaked: searched over ±SEARCH_DEGREES in steps small enough that a line
 cannot slip between them, refined around the best, then by a parabola.
