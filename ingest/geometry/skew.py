@@ -76,7 +76,8 @@ def ink_mask(pixels: NDArray[np.uint8]) -> NDArray[np.uint8]:
     local = cv2.adaptiveThreshold(
         pixels, 1, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, ADAPTIVE_OFFSET * max(paper, 1) / 255
     )
-    return (local & (pixels < INK_MAX_RELATIVE_LUMA * paper)).astype(np.uint8)
+    ink: NDArray[np.uint8] = ((np.asarray(local) > 0) & (pixels < INK_MAX_RELATIVE_LUMA * paper)).astype(np.uint8)
+    return ink
 
 
 def estimate_skew(image: Image.Image) -> SkewEstimate:
