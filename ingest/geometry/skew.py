@@ -4,8 +4,9 @@ The page is scaled to a fixed pixel size (WORK_LONG_SIDE; the dpi value is never
 mean threshold, never closer to the paper than INK_MAX_RELATIVE_LUMA, so dark photos and edges do not swallow
 the text), and split into connected components. Only components of text size are kept (height near the
 median component height, not too wide, not solid): photos, dark areas, banners, rules and table lines are
-large or thin blobs and drop out. Each component becomes a point at its bottom centre
-(the baseline of Latin letters, the foot of a Han character), weighted by its width. The skew is the angle whose
+large or thin blobs and drop out. Each component becomes a point at the centre of its box
+(unbiased when letters merge into word blobs on a turned page: a box's bottom is its lowest corner), weighted
+by its width. The skew is the angle whose
 projection of these points is most peaked: searched over ±SEARCH_DEGREES in steps small enough that a line
 cannot slip between them, refined around the best, then by a parabola.
 
@@ -112,7 +113,7 @@ def skew_of_points(points: Points, extent: int, scale: float = 1.0) -> SkewEstim
 
 @dataclass(frozen=True)
 class Points:
-    """Text-sized components as points: bottom centres (x from the page centre, y from the top), weights."""
+    """Text-sized components as points: box centres (x from the page centre, y from the top), weights."""
 
     xs: NDArray[np.float64]
     ys: NDArray[np.float64]
@@ -140,7 +141,7 @@ def text_points(ink: NDArray[np.uint8]) -> Points | None:
     if int(keep.sum()) < MIN_COMPONENTS:
         return None
     xs = left[keep] + width[keep] / 2 - ink.shape[1] / 2
-    ys = top[keep] + height[keep]
+    ys = top[keep] + height[keep] / 2
     return Points(xs, ys, width[keep], text_height)
 
 
