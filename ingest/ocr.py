@@ -18,9 +18,12 @@ from archive.errors import DanganError, InsufficientStorage, ProcessingFailed
 from archive.failpoints import failpoint
 from ingest.engines import get_engine
 from ingest.engines.base import OcrEngine, PageImage, PageOcr, PageText
-from ingest.pdfa import page_geometry, page_text, pdf_page_images, save_pdfa
+from ingest.geometry.orientation import sideways, upright
+from ingest.geometry.page import measure_geometry, straighten
+from ingest.geometry.pdfpage import DisplayedScan, displayed_scans, prepare_for_ocr
+from ingest.pdfa import page_geometry, page_text, save_pdfa
 from ingest.quality.gate import evaluate
-from ingest.quality.measure import PageMeasurements, deskew, measure_page
+from ingest.quality.measure import PageMeasurements, measure_page
 from ingest.quality.resolution import recorded_dpi
 from ingest.results import OcrRequest, OcrResult, PageResult
 
@@ -96,25 +99,31 @@ class _Page:
 
 
 def _image_page(request: OcrRequest, image: Image.Image, page: _Page, clock: _Clock) -> tuple[PageResult, Path]:
-    """Measure, deskew if needed, OCR (and retry upright when the page reads as garbage)."""
+    """Turn a sideways page upright, measure, straighten (each half of a spread) when the skew is sure,
+    OCR, and retry upright when the page reads as garbage."""
     number = page.number
     path = page.source if page.single else None
     recorded = recorded_dpi(image)
     started = time.perf_counter()
-    measured = measure_page(image, dpi=recorded)
+    geometry = measure_geometry(image)
+    work, turned = image, 0
+    if clock.engine.detects_orientation and sideways(image, geometry):
+        turned = _quarter_turn(request, clock.engine, image, page, recorded)
+        if turned:
+            work, path = upright(image, turned), None
+            geometry = measure_geometry(work)
+    measured = measure_page(work, dpi=recorded, geometry=geometry)
     clock.quality += time.perf_counter() - started
     dpi = recorded or measured.estimated_dpi  # the engine is given the estimate when the file records none
-    work = image
-    if abs(measured.skew_degrees) >= request.deskew_min_degrees:
-        work = deskew(image, measured.skew_degrees)
-        path = None
+    if geometry.needs_turn(request.deskew_min_degrees):
+        work, path = straighten(work, geometry, request.deskew_min_degrees), None
     else:  # not rotated: what is left is what was measured
         measured = replace(measured, skew_after_degrees=measured.skew_degrees)
     if path is None:  # engines read files: hand it this page alone
         path = _write_page(request, work, number, dpi)
     ocr = _ocr(request, clock.engine, path, page, dpi)
-    rotated = 0
-    if clock.engine.detects_orientation and _may_be_upside_down(ocr, measured, request):
+    rotated = turned
+    if not turned and clock.engine.detects_orientation and _may_be_upside_down(ocr, measured, request):
         rotated, ocr = _retry_rotated(request, clock.engine, work, ocr, page, dpi)
     started = time.perf_counter()
     read = ocr.text if ocr.text_source == "ocr" else None
@@ -134,6 +143,23 @@ def _image_page(request: OcrRequest, image: Image.Image, page: _Page, clock: _Cl
         rotated,
     )
     return result, ocr.pdf_path
+
+
+def _quarter_turn(request: OcrRequest, engine: OcrEngine, image: Image.Image, page: _Page, dpi: float | None) -> int:
+    """Clockwise degrees (90 or 270) that make a sideways page upright: the engine's orientation detector, or,
+    when it cannot tell, whichever of the two turns reads with the higher confidence (0 if neither reads)."""
+    probe = _write_page(request, image, page.number, dpi, suffix="-probe")
+    angle = engine.detect_rotation(probe, timeout_seconds=request.page_timeout_seconds)
+    if angle in (90, 270):
+        return angle
+    best, best_confidence = 0, -1.0
+    for candidate in (90, 270):
+        suffix = f"-q{candidate}"
+        turned = _write_page(request, upright(image, candidate), page.number, dpi, suffix=suffix)
+        confidence = _ocr(request, engine, turned, page, dpi, suffix=suffix).confidence
+        if confidence is not None and confidence > best_confidence:
+            best, best_confidence = candidate, confidence
+    return best
 
 
 def _ocr(
@@ -190,14 +216,17 @@ def _write_page(request: OcrRequest, image: Image.Image, number: int, dpi: float
 def _process_pdf(request: OcrRequest, clock: _Clock) -> tuple[list[PageResult], Path]:
     [source] = request.sources
     pdfa = request.workdir / "access.pdf"
+    started = time.perf_counter()
+    scans = {scan.index: scan for scan in displayed_scans(source)}  # measured as a reader displays them
+    prepared = prepare_for_ocr(source, request.workdir / "prepared.pdf", min_degrees=request.deskew_min_degrees)
+    clock.quality += time.perf_counter() - started
     read = clock.engine.pdf_to_pdfa(
-        source,
+        prepared,
         pdfa,
         languages=request.languages,
         page_timeout_seconds=request.page_timeout_seconds,
         workdir=request.workdir,
     )
-    scans = dict(pdf_page_images(source))
     pages: list[PageResult] = []
     for index, (width, height, dpi) in enumerate(page_geometry(pdfa)):
         reading = read[index] if index < len(read) else PageText("")
@@ -208,7 +237,7 @@ def _process_pdf(request: OcrRequest, clock: _Clock) -> tuple[list[PageResult], 
         findings: tuple = ()  # type: ignore[type-arg]
         if index in scans and text_source != "existing":  # only scanned pages are judged as scans
             started = time.perf_counter()
-            measured = measure_page(scans[index], dpi=dpi)
+            measured = _measure_scan(scans[index], request)
             ocr_text = text if text_source == "ocr" else None
             findings = tuple(evaluate(measured, request.profile, ocr_confidence=reading.confidence, ocr_text=ocr_text))
             measurements = asdict(measured)
@@ -219,3 +248,11 @@ def _process_pdf(request: OcrRequest, clock: _Clock) -> tuple[list[PageResult], 
     if not pages:
         raise ProcessingFailed(f"{source.name}: no pages came out of OCR")
     return pages, pdfa
+
+
+def _measure_scan(scan: DisplayedScan, request: OcrRequest) -> PageMeasurements:
+    geometry = measure_geometry(scan.image)
+    measured = measure_page(scan.image, dpi=scan.dpi, geometry=geometry)
+    if not geometry.needs_turn(request.deskew_min_degrees):  # prepare_for_ocr left it as it was
+        measured = replace(measured, skew_after_degrees=measured.skew_degrees)
+    return measured

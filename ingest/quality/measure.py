@@ -16,7 +16,8 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from ingest.quality.analysis import find_skew, otsu_threshold, perceptual_hash
+from ingest.geometry.page import PageGeometry, measure_geometry, residual_skew, turn
+from ingest.quality.analysis import otsu_threshold, perceptual_hash
 from ingest.quality.detectors import border_box, edge_blur
 from ingest.quality.resolution import estimate_dpi, line_band_height
 
@@ -57,6 +58,7 @@ class PageMeasurements:
     bilevel: bool  # (almost) only pure black and pure white: a 1-bit scan, where clipping is by design
     width_px: int
     height_px: int
+    skew_confidence: float = 0.0  # 0-1 (ingest.geometry); skew is reported as 0 when the estimate is unsure
 
 
 @dataclass(frozen=True)
@@ -68,9 +70,12 @@ class _Tone:
     clipped_light: float
 
 
-def measure_page(image: Image.Image, *, dpi: float | None) -> PageMeasurements:
+def measure_page(image: Image.Image, *, dpi: float | None, geometry: PageGeometry | None = None) -> PageMeasurements:
     """Measure a decoded page. `dpi` is the scan resolution (None when the file does not record one: it is then
-    estimated from the size of the text, see `resolution.estimate_dpi`)."""
+    estimated from the size of the text, see `resolution.estimate_dpi`). The skew comes from ingest.geometry
+    (pass its `geometry` when already measured); dpi plays no part in it."""
+    geometry = geometry if geometry is not None else measure_geometry(image)
+    estimate = geometry.skew
     grey = greyscale(image)
     source_dpi = dpi if dpi and dpi > 0 else max(grey.size) / A4_LONG_SIDE_INCHES
     small = _working_copy(grey, source_dpi)
@@ -84,10 +89,10 @@ def measure_page(image: Image.Image, *, dpi: float | None) -> PageMeasurements:
     inner = small.crop(inner_box)
     threshold = _ink_threshold(_levels(inner))
     ink = np.asarray(inner) < threshold
-    skew = find_skew(ink)
+    skew = estimate.angle if estimate.confident else 0.0
     straightened = inner.rotate(-skew, resample=Image.Resampling.NEAREST, fillcolor=round(tone.paper))
     straight_ink = np.asarray(straightened) < threshold
-    residual = find_skew(straight_ink)
+    residual = residual_skew(image, geometry) if skew else 0.0
     ink_ratio = float(ink.mean()) if ink.size else 0.0
     estimated = None
     if not (dpi and dpi > 0):
@@ -114,6 +119,7 @@ def measure_page(image: Image.Image, *, dpi: float | None) -> PageMeasurements:
         bilevel=tone.clipped_dark + tone.clipped_light >= BILEVEL_SHARE,
         width_px=image.width,
         height_px=image.height,
+        skew_confidence=estimate.confidence,
     )
 
 
@@ -128,12 +134,7 @@ def _mean_colour(image: Image.Image, grey: Image.Image, box: Box) -> str:
 
 def deskew(image: Image.Image, angle_degrees: float) -> Image.Image:
     """Turn the page by -angle_degrees (same size, corners filled with the paper colour)."""
-    source = image.convert("RGBA" if "transparency" in image.info else "RGB") if image.mode == "P" else image
-    if abs(angle_degrees) < 0.01:
-        return source.copy()
-    return source.rotate(
-        -angle_degrees, resample=Image.Resampling.BICUBIC, expand=False, fillcolor=_paper_colour(source)
-    )
+    return turn(image, angle_degrees)
 
 
 def greyscale(image: Image.Image) -> Image.Image:
@@ -232,16 +233,3 @@ def _ink_threshold(hist: NDArray[np.int64]) -> float:
     light = hist[split + 1 :]
     paper = float(np.dot(light, np.arange(split + 1, 256))) / int(light.sum()) if light.sum() else float(split)
     return min(split + 0.5, INK_MAX_RELATIVE_LUMA * paper)
-
-
-def _paper_colour(image: Image.Image) -> float | tuple[int, ...]:
-    """The 90th percentile of each band of a coarse sample: the paper, on any page that is mostly paper."""
-    step = max(1, min(image.size) // 64)
-    size = (max(1, image.width // step), max(1, image.height // step))
-    sample = np.asarray(image.resize(size, Image.Resampling.NEAREST)).astype(np.float64)
-    if sample.ndim == 2:
-        level = float(np.percentile(sample, 90))
-        if image.mode == "1":
-            return 255 if level >= 0.5 else 0
-        return level if image.mode == "F" else round(level)
-    return tuple(round(float(np.percentile(sample[..., band], 90))) for band in range(sample.shape[2]))
