@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import io
 import unicodedata
 import zlib
 from collections.abc import Sequence
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pikepdf
-from PIL import Image
+from PIL import Image, TiffImagePlugin
 
 from archive.text import join_han
 from ingest.engines.base import TextBox
@@ -52,6 +53,7 @@ class _PageImage:
     colour_space: str
     bits: int
     filter: str
+    parameters: dict[str, int | bool] | None = None
 
 
 def write_page_pdf(image_path: Path, *, dpi: float, lines: Sequence[TextBox], out: Path) -> None:
@@ -67,6 +69,8 @@ def write_page_pdf(image_path: Path, *, dpi: float, lines: Sequence[TextBox], ou
         image.ColorSpace = pikepdf.Name(embedded.colour_space)
         image.BitsPerComponent = embedded.bits
         image.Filter = pikepdf.Name(embedded.filter)
+        if embedded.parameters:
+            image.DecodeParms = pikepdf.Dictionary({f"/{key}": value for key, value in embedded.parameters.items()})
         codes = _Codes()
         text = _text_operators(lines, codes, scale=scale, page_height=height_pt)
         content = f"q {_num(width_pt)} 0 0 {_num(height_pt)} 0 0 cm /Im1 Do Q\n".encode() + text
@@ -194,7 +198,8 @@ def _cid_to_gid_map() -> bytes:
 
 
 def _embeddable(path: Path) -> _PageImage:
-    """JPEG (grey or RGB) as it is; anything else decoded and deflated as 1-bit, grey or RGB."""
+    """JPEG (grey or RGB) as it is; bilevel images as CCITT G4 (as tesseract embeds them); anything else decoded
+    and deflated as grey or RGB."""
     with Image.open(path) as image:
         if image.format == "JPEG" and image.mode in ("L", "RGB"):
             space = "/DeviceGray" if image.mode == "L" else "/DeviceRGB"
@@ -202,9 +207,25 @@ def _embeddable(path: Path) -> _PageImage:
         if getattr(image, "n_frames", 1) > 1:
             image.seek(0)
         plain = _plain(image)
-        bits = 1 if plain.mode == "1" else 8
+        if plain.mode == "1":
+            return _group4(plain)
         space = "/DeviceRGB" if plain.mode == "RGB" else "/DeviceGray"
-        return _PageImage(zlib.compress(plain.tobytes(), 6), plain.width, plain.height, space, bits, "/FlateDecode")
+        return _PageImage(zlib.compress(plain.tobytes(), 6), plain.width, plain.height, space, 8, "/FlateDecode")
+
+
+def _group4(image: Image.Image) -> _PageImage:
+    """A bilevel image as one CCITT G4 strip (Pillow's libtiff encoder; re-encoding takes ~40 ms an A4 page, a
+    third of deflating the bits, and the result is about half the size)."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="TIFF", compression="group4", strip_size=1 << 30)
+    buffer.seek(0)
+    with TiffImagePlugin.TiffImageFile(buffer) as tiff:
+        [offset], [length] = tiff.tag_v2[273], tiff.tag_v2[279]  # StripOffsets, StripByteCounts: one strip
+        black_is_zero = tiff.tag_v2.get(262, 0) == 1  # PhotometricInterpretation MinIsBlack
+    data = buffer.getvalue()[offset : offset + length]
+    parameters: dict[str, int | bool] = {"K": -1, "Columns": image.width, "Rows": image.height}
+    parameters["BlackIs1"] = black_is_zero
+    return _PageImage(data, image.width, image.height, "/DeviceGray", 1, "/CCITTFaxDecode", parameters)
 
 
 def _plain(image: Image.Image) -> Image.Image:

@@ -185,3 +185,19 @@ def test_a_scanned_chinese_pdf_has_an_unspaced_text_layer(tmp_path: Path) -> Non
     assert not HAN_SPACE_HAN.search(text), HAN_SPACE_HAN.findall(text)
     assert bigram_f1(text, CHINESE_TEXT) > 0.85
     assert_pdfa_2b(access)
+
+
+@pytest.mark.parametrize("suffix", [".tif", ".png"])
+def test_a_bilevel_scan_shows_as_it_was_scanned(tmp_path: Path, suffix: str) -> None:
+    scan = tmp_path / f"scan{suffix}"
+    image = Image.new("1", (300, 200), 1)
+    image.paste(0, (50, 50, 150, 100))  # a black bar on white paper
+    image.save(scan, **({"compression": "group4"} if suffix == ".tif" else {}))
+    page = tmp_path / "page.pdf"
+    write_page_pdf(scan, dpi=150, lines=[], out=page)
+    with pikepdf.open(page) as pdf:
+        assert pdf.pages[0].Resources.XObject.Im1.Filter == "/CCITTFaxDecode"
+    subprocess.run(["pdftoppm", "-r", "150", "-gray", "-singlefile", str(page), str(tmp_path / "shown")], check=True)
+    with Image.open(tmp_path / "shown.pgm") as shown:
+        assert shown.size == (300, 200)
+        assert shown.getpixel((100, 75)) < 30 and shown.getpixel((10, 10)) > 225 and shown.getpixel((200, 150)) > 225
