@@ -6,8 +6,9 @@ Chinese and eng for English, one tesseract process at a time (OMP_THREAD_LIMIT=1
   textlayer      the image path now: one tesseract run writing txt + TSV, the page PDF by `write_page_pdf`
   ocrmypdf       the PDF path: an image PDF of the same pages through `ingest.pdfa.to_pdfa`
 Each way's pages are joined to PDF/A-2b (`save_pdfa`; ocrmypdf writes its own) and read back with `pdftotext`.
-Prints per way and language: seconds per page, Han-space-Han pairs / Han characters, bag-of-bigrams F1 (Han
-runs; lower-cased words otherwise) against the rendered text, and the time ratio textlayer / tesseract-pdf.
+Prints per way and language: seconds per page, Han-space-Han pairs / Han characters, full-width punctuation
+kept (read back / drawn), bag-of-bigrams F1 (Han runs; lower-cased words otherwise) against the rendered text,
+and the time ratio textlayer / tesseract-pdf.
 Usage: python -m bench.bench_textlayer [PAGES_PER_LANGUAGE]
 """
 
@@ -32,6 +33,7 @@ from ingest.textlayer import write_page_pdf
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 HAN_SPACE_HAN = re.compile(f"(?<=[{HAN}])[ \t]+(?=[{HAN}])")
 HAN_CHAR = re.compile(f"[{HAN}]")
+CJK_PUNCTUATION = re.compile("[\u3000-\u303f\uff01-\uff0f\uff1a-\uff20]")  # 。，：；（）etc.
 LANGUAGES = {"chi_sim": "chi_sim+eng", "eng": "eng"}
 ENV = os.environ | {"OMP_THREAD_LIMIT": "1"}
 
@@ -125,14 +127,17 @@ def ocrmypdf_way(pages: list[tuple[Path, str, str]], work: Path) -> dict[str, li
 
 
 def report(pages: list[tuple[Path, str, str]], work: Path, seconds: dict[str, dict[str, list[float]]]) -> None:
-    print(f"{'way':<14} {'lang':<8} {'s/page':>7} {'Han-space-Han':>14} {'Han chars':>10} {'F1 %':>6}")
+    header = f"{'way':<14} {'lang':<8} {'s/page':>7} {'Han-space-Han':>14} {'Han chars':>10} {'CJK punct':>11}"
+    print(f"{header} {'F1 %':>6}")
     for way, by_language in seconds.items():
         for language, values in by_language.items():
             text = pdftotext(work / f"{way}-{language}.pdf")
             truth = "\n".join(drawn for _, lang, drawn in pages if lang == language)
             pairs, han = len(HAN_SPACE_HAN.findall(text)), len(HAN_CHAR.findall(text))
+            punct = f"{len(CJK_PUNCTUATION.findall(text))}/{len(CJK_PUNCTUATION.findall(truth))}"
             per_page = sum(values) / len(values)
-            print(f"{way:<14} {language:<8} {per_page:>7.2f} {pairs:>14} {han:>10} {100 * f1(text, truth):>6.1f}")
+            line = f"{way:<14} {language:<8} {per_page:>7.2f} {pairs:>14} {han:>10} {punct:>11}"
+            print(f"{line} {100 * f1(text, truth):>6.1f}")
     for language in LANGUAGES:
         old, new = sum(seconds["tesseract-pdf"][language]), sum(seconds["textlayer"][language])
         print(f"textlayer / tesseract-pdf time, {language}: {new / old:.3f}")

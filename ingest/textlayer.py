@@ -136,19 +136,23 @@ class _Codes:
 
 def _text_operators(lines: Sequence[TextBox], codes: _Codes, *, scale: float, page_height: float) -> bytes:
     """BT ... ET with one string per line: font size = box height, baseline on the box's bottom (the font's
-    ascent is 1000, descent 0), horizontal scaling so the string spans the box's width."""
+    ascent is 1000, descent about 0), horizontal scaling so the string spans the box's width. A line of three or
+    more characters in a box at least twice as tall as wide is a vertical column: it runs top to bottom, its
+    size the box's width, its baseline the box's left edge."""
     parts: list[str] = []
     for line in lines:
         left, top, right, bottom = line.box
         text = "".join(char for char in line_text(line.text) if not codes.private(char))
         if not text or right <= left or bottom <= top:
             continue
-        size = (bottom - top) * scale
-        stretch = 100.0 * (right - left) * scale / (len(text) * _CHAR_WIDTH * size)
-        x, y = left * scale, page_height - bottom * scale
+        width, height = (right - left) * scale, (bottom - top) * scale
+        if len(text) >= 3 and height >= 2 * width:
+            size, length, matrix = width, height, f"0 -1 1 0 {_num(left * scale)} {_num(page_height - top * scale)}"
+        else:
+            size, length, matrix = height, width, f"1 0 0 1 {_num(left * scale)} {_num(page_height - bottom * scale)}"
+        stretch = 100.0 * length / (len(text) * _CHAR_WIDTH * size)
         parts.append(
-            f"{FONT_NAME} {_num(size)} Tf {_num(stretch)} Tz 1 0 0 1 {_num(x)} {_num(y)} Tm "
-            f"<{codes.encode(text).hex().upper()}> Tj"
+            f"{FONT_NAME} {_num(size)} Tf {_num(stretch)} Tz {matrix} Tm <{codes.encode(text).hex().upper()}> Tj"
         )
     if not parts:
         return b""

@@ -201,3 +201,12 @@ def test_a_bilevel_scan_shows_as_it_was_scanned(tmp_path: Path, suffix: str) -> 
     with Image.open(tmp_path / "shown.pgm") as shown:
         assert shown.size == (300, 200)
         assert shown.getpixel((100, 75)) < 30 and shown.getpixel((10, 10)) > 225 and shown.getpixel((200, 150)) > 225
+
+
+def test_a_vertical_column_runs_down_its_box(tmp_path: Path) -> None:
+    column = (100, 100, 150, 400)  # 50 x 300 pixels at 72 dpi: six characters top to bottom
+    page = tmp_path / "page.pdf"
+    write_page_pdf(_blank_scan(tmp_path / "scan.png"), dpi=72, lines=[TextBox("档案数字化了", column)], out=page)
+    assert pdftotext(page).strip() == "档案数字化了"
+    [(_, (x0, y0, x1, y1))] = word_boxes(page)
+    assert (x0, y0, x1, y1) == pytest.approx((100, 100, 150, 400), abs=1)
