@@ -8,7 +8,8 @@ Chinese and eng for English, one tesseract process at a time (OMP_THREAD_LIMIT=1
 Each way's pages are joined to PDF/A-2b (`save_pdfa`; ocrmypdf writes its own) and read back with `pdftotext`.
 Prints per way and language: seconds per page, Han-space-Han pairs / Han characters, full-width punctuation
 kept (read back / drawn), bag-of-bigrams F1 (Han runs; lower-cased words otherwise) against the rendered text,
-and the time ratio textlayer / tesseract-pdf.
+and the ratio textlayer / tesseract-pdf of wall time and of CPU time (tesseract's + this process's: steadier
+than wall time on a loaded machine).
 Usage: python -m bench.bench_textlayer [PAGES_PER_LANGUAGE]
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -95,6 +97,14 @@ def textlayer(scan: Path, base: Path, language: str) -> Path:
     return base.with_suffix(".pdf")
 
 
+CPU: dict[str, float] = {}
+
+
+def cpu_seconds() -> float:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def image_path_ways(pages: list[tuple[Path, str, str]], work: Path) -> dict[str, dict[str, list[float]]]:
     """Both image-path ways, page by page in alternating order; per way and language: seconds per page."""
     ways = {"tesseract-pdf": tesseract_pdf, "textlayer": textlayer}
@@ -104,9 +114,10 @@ def image_path_ways(pages: list[tuple[Path, str, str]], work: Path) -> dict[str,
         order = list(ways) if index % 2 == 0 else list(reversed(ways))
         for way in order:
             (work / way).mkdir(exist_ok=True)
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), cpu_seconds()
             pdf = ways[way](scan, work / way / scan.stem, language)
             seconds[way].setdefault(language, []).append(time.perf_counter() - started)
+            CPU[f"{way} {language}"] = CPU.get(f"{way} {language}", 0.0) + cpu_seconds() - cpu
             made[way].setdefault(language, []).append(pdf)
     for way, by_language in made.items():
         for language, pdfs in by_language.items():
@@ -140,7 +151,8 @@ def report(pages: list[tuple[Path, str, str]], work: Path, seconds: dict[str, di
             print(f"{line} {100 * f1(text, truth):>6.1f}")
     for language in LANGUAGES:
         old, new = sum(seconds["tesseract-pdf"][language]), sum(seconds["textlayer"][language])
-        print(f"textlayer / tesseract-pdf time, {language}: {new / old:.3f}")
+        cpu_ratio = CPU[f"textlayer {language}"] / CPU[f"tesseract-pdf {language}"]
+        print(f"textlayer / tesseract-pdf, {language}: wall time {new / old:.3f}, CPU time {cpu_ratio:.3f}")
 
 
 def main() -> None:
