@@ -6,6 +6,7 @@ packages=(
   tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim tesseract-ocr-chi-tra  # OCR engine + languages
   ghostscript qpdf unpaper pngquant jbig2dec                                   # ocrmypdf's helpers (jbig2dec: JBIG2 PDFs)
   fonts-noto-cjk                                                               # renders sample/test pages
+  poppler-utils                                                                # pdftotext: the text layer tests
   chromium                                                                     # the web UI test's browser (Playwright)
 )
 

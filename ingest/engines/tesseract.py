@@ -1,5 +1,7 @@
-"""The tesseract engine: one tesseract run per page that writes PDF, text and TSV (word boxes and confidences) in a
-single pass; PDFs go through ocrmypdf (tesseract inside), which keeps pages that already carry text."""
+"""The tesseract engine: one tesseract run per page that writes text and TSV (word boxes, confidences, line ids)
+in a single pass, and the page PDF written from the TSV's lines by `ingest.textlayer` (no spaces between Han
+characters, where tesseract's own PDF renderer puts one after every "word"); PDFs go through ocrmypdf (tesseract
+inside), which keeps pages that already carry text."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from archive.errors import ConfigurationError, InvalidInput, ProcessingFailed
 from archive.text import join_han
 from ingest.engines.base import PageImage, PageOcr, PageText, TextBox
 from ingest.pdfa import to_pdfa
+from ingest.textlayer import write_page_pdf
 
 _SKIPPED_MARK = "[OCR skipped on page"
 
@@ -65,7 +68,7 @@ def ocr_page(
     config = f"--dpi {dpi} -c tessedit_create_tsv=1"
     try:
         pytesseract.pytesseract.run_tesseract(
-            str(image_path), str(out_base), "pdf txt", languages, config=config, timeout=timeout_seconds
+            str(image_path), str(out_base), "txt", languages, config=config, timeout=timeout_seconds
         )
     except (pytesseract.TesseractError, OSError) as exc:
         raise ProcessingFailed(f"page {page_number}: tesseract failed: {exc}") from exc
@@ -75,9 +78,10 @@ def ocr_page(
             "check the scan (speckle, wrong resolution) or raise ocr_page_timeout_seconds"
         ) from exc
     text = join_han(out_base.with_suffix(".txt").read_text(encoding="utf-8")).strip()
-    words = recognised_words(out_base.with_suffix(".tsv"))
-    confidence = mean_word_confidence(words)
-    return PageOcr(text, confidence, boxes=words, pdf_path=out_base.with_suffix(".pdf"))
+    words, lines = recognised_words_and_lines(out_base.with_suffix(".tsv"))
+    pdf_path = out_base.with_suffix(".pdf")
+    write_page_pdf(image_path, dpi=dpi, lines=lines, out=pdf_path)
+    return PageOcr(text, mean_word_confidence(words), boxes=words, pdf_path=pdf_path)
 
 
 def detect_rotation(image_path: Path, *, timeout_seconds: float) -> int:
@@ -110,7 +114,14 @@ def check_languages(languages: str) -> None:
 
 def recognised_words(tsv_path: Path) -> tuple[TextBox, ...]:
     """Recognised words (level 5 rows with text) with their boxes; confidence None where tesseract gave -1."""
+    return recognised_words_and_lines(tsv_path)[0]
+
+
+def recognised_words_and_lines(tsv_path: Path) -> tuple[tuple[TextBox, ...], tuple[TextBox, ...]]:
+    """The recognised words, and the lines they form (tesseract's block/paragraph/line ids): each line's text is
+    its words joined by spaces (none between Han characters), its box the union of theirs, no confidence."""
     words: list[TextBox] = []
+    grouped: dict[tuple[str, ...], list[TextBox]] = {}
     with tsv_path.open(encoding="utf-8", newline="") as stream:
         for row in csv.DictReader(stream, delimiter="\t", quoting=csv.QUOTE_NONE):
             text = (row.get("text") or "").strip()
@@ -119,8 +130,21 @@ def recognised_words(tsv_path: Path) -> tuple[TextBox, ...]:
             left, top = int(row.get("left") or 0), int(row.get("top") or 0)
             box = (left, top, left + int(row.get("width") or 0), top + int(row.get("height") or 0))
             value = float(row.get("conf") or -1)
-            words.append(TextBox(text, box, value if value >= 0 else None))
-    return tuple(words)
+            word = TextBox(text, box, value if value >= 0 else None)
+            words.append(word)
+            line_id = tuple(row.get(key) or "" for key in ("page_num", "block_num", "par_num", "line_num"))
+            grouped.setdefault(line_id, []).append(word)
+    return tuple(words), tuple(_line(members) for members in grouped.values())
+
+
+def _line(words: list[TextBox]) -> TextBox:
+    box = (
+        min(word.box[0] for word in words),
+        min(word.box[1] for word in words),
+        max(word.box[2] for word in words),
+        max(word.box[3] for word in words),
+    )
+    return TextBox(join_han(" ".join(word.text for word in words)), box)
 
 
 def mean_word_confidence(words: tuple[TextBox, ...]) -> float | None:
