@@ -109,7 +109,8 @@ def _ink(grey: Image.Image) -> NDArray[np.bool_]:
     above = below[-1] - below
     with np.errstate(divide="ignore", invalid="ignore"):
         between = (mass[-1] * below - below[-1] * mass) ** 2 / (below * above)
-    return pixels <= int(np.nanargmax(np.where(np.isfinite(between), between, np.nan)))
+    threshold = int(np.argmax(np.nan_to_num(between, nan=0.0, posinf=0.0)))  # 0 on a page of one grey
+    return pixels <= threshold if threshold else np.zeros(pixels.shape, dtype=np.bool_)
 
 
 def _text_rows(ink: NDArray[np.bool_], scale: int) -> list[tuple[int, int]]:
