@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from sqlalchemy import select
 
 from archive.errors import InvalidInput
+from archive.models import Page as PageRow
 from bench.bench_engines import bag_f1
 from ingest.engines import get_engine
 from ingest.engines.auto import AutoEngine, is_chinese, probe_crops
@@ -20,7 +22,8 @@ from ingest.engines.base import PageImage
 from ingest.engines.ppocr import PpocrEngine, check_languages
 from ingest.ocr import process
 from ingest.results import OcrRequest
-from tests.pages import chinese_page, english_page
+from tests.conftest import Cli, make_context
+from tests.pages import chinese_page, english_page, render
 
 HAN_SPACE_HAN = re.compile(r"[\u4e00-\u9fff] +[\u4e00-\u9fff]")
 
@@ -99,3 +102,23 @@ def test_ppocr_takes_chinese_and_latin_only() -> None:
     with pytest.raises(InvalidInput, match=r"deu.*tesseract"):
         check_languages("chi_sim+deu")
     get_engine("ppocr").check_languages("chi_sim")  # naming and checking loads no model
+
+
+def test_a_batch_or_an_ingest_run_names_its_engine(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The batch's engine wins over DANGAN_OCR_ENGINE (here tesseract, which would read the page itself)."""
+    monkeypatch.setenv("DANGAN_OCR_ENGINE", "tesseract")
+    refused = cli("ingest", str(tmp_path), "--engine", "paddle", "--json")
+    assert refused.exit_code != 0 and "paddle" in refused.stdout + refused.stderr
+    page = english_page(tmp_path / "scans")
+    made = cli("batch", "create", "--fonds", "A12", "--engine", "null", "--json")
+    assert made.exit_code == 0, made.stderr
+    assert cli("ingest", str(page.path.parent), "--batch", str(made.json["id"]), "--json").exit_code == 0
+    render(tmp_path / "more", "second.png", page.text, "eng", seed=3)  # another scan of the same text
+    assert cli("ingest", str(tmp_path / "more"), "--engine", "null", "--json").exit_code == 0
+    context = make_context(tmp_path / "var")
+    try:
+        with context.db.session() as session:
+            pages = session.scalars(select(PageRow)).all()
+            assert [(row.text, row.measurements["ocr_engine"]) for row in pages] == [(page.text, "null")] * 2
+    finally:
+        context.close()

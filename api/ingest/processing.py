@@ -153,7 +153,7 @@ class JobProcessing:
                 assumed_dpi=self.context.settings.assumed_dpi,
                 page_timeout_seconds=self.context.settings.ocr_page_timeout_seconds,
                 profile=get_profile(str(options["profile"]), options.get("profile_overrides")),
-                engine=self.context.settings.ocr_engine,
+                engine=str(options.get("engine") or self.context.settings.ocr_engine),
                 engine_options=engine_options(self.context.settings),
             )
             result = ocr(request)

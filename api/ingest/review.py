@@ -85,6 +85,7 @@ class ReviewService:
             profile = get_profile(batch.profile, batch.profile_overrides) if batch else get_profile("dat31")
             pdfa_row = next(o for o in document.objects if o.role == ObjectRole.PDFA and o.current)
             number, languages = page.number, document.language
+            engine = (batch.ocr_engine if batch else None) or self.context.settings.ocr_engine
         workdir = self.context.settings.home_dir / "work" / owned_name("rescan")  # swept once its owner is gone
         try:
             result = ocr(
@@ -95,7 +96,7 @@ class ReviewService:
                     workdir=workdir,
                     profile=profile,
                     page_timeout_seconds=self.context.settings.ocr_page_timeout_seconds,
-                    engine=self.context.settings.ocr_engine,
+                    engine=engine,
                     engine_options=engine_options(self.context.settings),
                 )
             )
