@@ -155,7 +155,7 @@ def ingest(
 ) -> None:
     """OCR and archive scans: a file, a sub-folder of page images, or a manifest row is one item.
 
-    ZIP files are unpacked safely. With --lang/--level/--fonds and no --batch, an ad-hoc batch is made."""
+    ZIP files are unpacked safely. With --lang/--engine/--level/--fonds and no --batch, an ad-hoc batch is made."""
     from api.cli.ingesting import ingest_paths, print_ingest_summary, stopping_error  # OCR, PDF: only when ingesting
     from api.cli.watch import watch_folder
     from api.ingest.intake import IngestRequest
