@@ -80,7 +80,7 @@ def english_texts(count: int) -> list[tuple[str, str]]:
     texts = []
     for name in ENGLISH_SOURCES[:count]:
         words = (LICENCES / name).read_text(encoding="utf-8").split()
-        texts.append((f"en-{name}", " ".join(words[200:900])))
+        texts.append((f"en-{name.replace('.', '')}", " ".join(words[200:900])))  # no dots: out_base suffixes
     return texts
 
 

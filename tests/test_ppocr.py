@@ -79,7 +79,8 @@ def test_auto_gives_chinese_pages_to_ppocr_and_english_pages_to_tesseract(tmp_pa
     assert engine.choose(zh.path, "chi_sim+eng") == "ppocr"
     assert engine.choose(en.path, "chi_sim+eng") == "tesseract"
     assert engine.choose(zh.path, "eng") == "tesseract"  # no Chinese asked for: no probe
-    assert engine.choose(en.path, "chi_tra") == "ppocr"  # only Chinese asked for
+    assert engine.choose(en.path, "chi_sim") == "ppocr"  # only Chinese asked for
+    assert engine.choose(zh.path, "chi_tra+eng") == "tesseract"  # tesseract reads traditional Chinese better
     sources = (zh.path, en.path)
     request = OcrRequest(sources, "image/png", "chi_sim+eng", tmp_path / "work", engine="auto")
     pages = process(request).pages

@@ -8,7 +8,9 @@ PP-OCR. A page where no line is found, or nothing is read, goes to PP-OCR (it re
 as tesseract, and photos, tables and unusual layouts better).
 
 The request's languages narrow the choice first: no Chinese language → tesseract; a language PP-OCR cannot
-read (e.g. jpn) → tesseract; only Chinese → PP-OCR. Pages are marked with the engine that read them. PDFs go
+read (e.g. jpn) → tesseract; traditional Chinese (chi_tra) → tesseract, whose chi_tra model read rendered
+traditional pages better (bag-of-bigrams F1 94-95% against PP-OCR's 82-84%; PP-OCR's recogniser is trained
+mostly on simplified text); only simplified Chinese → PP-OCR. Pages are marked with the engine that read them. PDFs go
 through the tesseract engine (ocrmypdf)."""
 
 from __future__ import annotations
@@ -50,7 +52,9 @@ class AutoEngine:
     def choose(self, image_path: Path, languages: str) -> str:
         """ "ppocr" or "tesseract" for this page."""
         wanted = set(languages.split("+")) - {"osd"}
-        if not any(code.startswith("chi_") for code in wanted) or wanted - READABLE_LANGUAGES:
+        if not any(code.startswith("chi_sim") for code in wanted) or wanted - READABLE_LANGUAGES:
+            return "tesseract"
+        if any(code.startswith("chi_tra") for code in wanted):
             return "tesseract"
         if all(code.startswith("chi_") for code in wanted):
             return "ppocr"

@@ -5,8 +5,9 @@ from the recogniser's metadata): nothing is downloaded, no network is used.
 
 One line per detected text line (box in page pixels, confidence 0-100); the page's text is the lines in reading
 order (rows top to bottom, segments of a row left to right), Han runs unspaced. The one-page PDF is the page
-image with an invisible text layer on the line boxes (`ingest.textlayer`). The recogniser reads simplified and
-traditional Chinese and Latin text (see `check_languages`). PDFs are handed to the tesseract engine (ocrmypdf).
+image with an invisible text layer on the line boxes (`ingest.textlayer`). The recogniser reads simplified
+Chinese and Latin text, and traditional Chinese less well (rendered traditional pages: F1 82-84% where
+tesseract's chi_tra gives 94-95%; see bench/bench_engines.py). PDFs are handed to the tesseract engine (ocrmypdf).
 """
 
 from __future__ import annotations
