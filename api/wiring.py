@@ -14,6 +14,7 @@ from archive.errors import ConfigurationError
 from archive.models import Document
 from archive.ports import BlobStore
 from ingest.engines import ENGINES
+from ingest.engines.base import EngineOptions
 from search.index import SearchIndex, open_index
 from storage_config.settings import Settings, settings_error, settings_parse_error
 from storage_config.stores import open_store
@@ -61,6 +62,11 @@ def build_context(settings: Settings, *, migrate: bool = True) -> Context:
     if not index.exists() and db.is_initialised() and not _has_documents(db):
         index.create()  # an empty catalogue has nothing to lose; a non-empty one needs `dangan reindex`
     return Context(settings=settings, db=db, store=open_store(settings), index=index)
+
+
+def engine_options(settings: Settings) -> EngineOptions:
+    """How the OCR engine runs in each worker process (PP-OCR's threads and execution provider)."""
+    return EngineOptions(threads=settings.ocr_threads, provider=settings.ocr_execution_provider)
 
 
 def check_ocr_engine(name: str) -> None:

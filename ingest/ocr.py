@@ -41,7 +41,7 @@ def process(request: OcrRequest) -> OcrResult:
     waits and runs again), not a failure of the item: also when the engine or the PDF writer only reports
     "could not write" while the work area has (next to) no space left."""
     started = time.perf_counter()
-    clock = _Clock(get_engine(request.engine))
+    clock = _Clock(get_engine(request.engine, request.engine_options))
     try:
         request.workdir.mkdir(parents=True, exist_ok=True)
         failpoint("ocr.workdir")
@@ -141,6 +141,7 @@ def _image_page(request: OcrRequest, image: Image.Image, page: _Page, clock: _Cl
         asdict(measured),
         findings,
         rotated,
+        ocr.engine or clock.engine.name,
     )
     return result, ocr.pdf_path
 
@@ -242,8 +243,22 @@ def _process_pdf(request: OcrRequest, clock: _Clock) -> tuple[list[PageResult], 
             findings = tuple(evaluate(measured, request.profile, ocr_confidence=reading.confidence, ocr_text=ocr_text))
             measurements = asdict(measured)
             clock.quality += time.perf_counter() - started
+        engine = "" if text_source == "existing" else reading.engine or clock.engine.name
         pages.append(
-            PageResult(index + 1, 0, width, height, dpi, text, reading.confidence, text_source, measurements, findings)
+            PageResult(
+                index + 1,
+                0,
+                width,
+                height,
+                dpi,
+                text,
+                reading.confidence,
+                text_source,
+                measurements,
+                findings,
+                0,
+                engine,
+            )
         )
     if not pages:
         raise ProcessingFailed(f"{source.name}: no pages came out of OCR")

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ingest.engines.base import EngineOptions
 from ingest.quality.gate import QualityFinding
 from ingest.quality.profiles import QualityProfile, get_profile
 
@@ -27,6 +28,7 @@ class OcrRequest:
     deskew_min_degrees: float = 1.0  # tesseract reads less skew unharmed; rotating costs a re-encode
     orientation_check_below_confidence: float = 50.0  # a page read this badly may be upside down
     engine: str = "tesseract"  # a name in ingest.engines.ENGINES; the engine is built in the worker
+    engine_options: EngineOptions = field(default_factory=EngineOptions)  # threads, execution provider
 
     @property
     def is_pdf(self) -> bool:
@@ -46,6 +48,7 @@ class PageResult:
     measurements: dict[str, Any] = field(default_factory=dict)
     findings: tuple[QualityFinding, ...] = ()
     rotated_degrees: int = 0
+    engine: str = ""  # the engine that read the page ("tesseract", "ppocr", "null"); "" for an existing text layer
 
     @property
     def held(self) -> bool:

@@ -35,7 +35,14 @@ def _recognised(got: str, written: str, phrases: tuple[str, ...]) -> bool:
     return all(phrase in got.lower() for phrase in phrases)
 
 
-TEXT_CHECKS: dict[str, Callable[[str, str, tuple[str, ...]], bool]] = {"null": _exact, "tesseract": _recognised}
+TEXT_CHECKS: dict[str, Callable[[str, str, tuple[str, ...]], bool]] = {
+    "null": _exact,
+    "tesseract": _recognised,
+    "ppocr": _recognised,
+    "auto": _recognised,
+}
+# What each engine marks its image pages with; auto reads these English pages with tesseract.
+PAGE_ENGINES = {"null": "null", "tesseract": "tesseract", "ppocr": "ppocr", "auto": "tesseract"}
 ENGINE_PARAMS = [pytest.param(name, marks=[] if name == "null" else [pytest.mark.ocr]) for name in sorted(ENGINES)]
 
 
@@ -75,6 +82,7 @@ def test_one_image_page(engine: str, tmp_path: Path) -> None:
     assert TEXT_CHECKS[engine](only.text, ENGLISH_TEXT, ENGLISH_PHRASES), only.text
     assert only.measurements["dpi"] == 300  # the quality gate measured the page
     assert only.text_source in {"ocr", "sidecar"}
+    assert only.engine == PAGE_ENGINES[engine]
     _assert_access_copy(result, 1)
 
 
@@ -128,7 +136,8 @@ def test_null_engine_without_a_sidecar_gives_empty_text_marked_none(tmp_path: Pa
 
 
 def test_naming_engines_loads_no_ocr_library() -> None:
-    code = "import sys, ingest.engines; sys.exit(int('pytesseract' in sys.modules or 'PIL' in sys.modules))"
+    loaded = "any(name in sys.modules for name in ('pytesseract', 'PIL', 'rapidocr_onnxruntime', 'onnxruntime'))"
+    code = f"import sys, ingest.engines; sys.exit(int({loaded}))"
     assert subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parents[1], check=False).returncode == 0
 
 

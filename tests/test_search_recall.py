@@ -1,5 +1,7 @@
 """Known-item recall on rendered, really OCR'd Chinese and English pages, for both search engines: phrases
-drawn from each page's known text find that page in the top 10, and both engines find and miss alike."""
+drawn from each page's known text find that page in the top 10, and both engines find and miss alike. The
+pages are read once with tesseract and once with the auto OCR engine (Chinese pages by PP-OCR, English pages by
+tesseract), so recall is checked on text from both OCR engines."""
 
 from __future__ import annotations
 
@@ -83,6 +85,7 @@ class Page:
     source: str  # the text rendered on the page
     document_id: int
     ocr_text: str  # what the real pipeline read and indexed
+    ocr_engine: str  # the OCR engine that read it
 
 
 @dataclass
@@ -92,10 +95,14 @@ class Corpus:
     outcomes: dict[tuple[str, str], dict[tuple[str, str], bool]] = field(default_factory=dict)
 
 
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Corpus]:
-    """Twelve pages rendered, ingested once through the real CLI (tesseract, catalogue, Whoosh index), then
-    reindexed from the catalogue into a Tantivy index beside it by the maintenance service."""
+OCR_ENGINES = {"tesseract": {"zh": "tesseract", "en": "tesseract"}, "auto": {"zh": "ppocr", "en": "tesseract"}}
+
+
+@pytest.fixture(scope="module", params=sorted(OCR_ENGINES))
+def corpus(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Corpus]:
+    """Twelve pages rendered, ingested once per OCR engine through the real CLI (OCR, catalogue, Whoosh index),
+    then reindexed from the catalogue into a Tantivy index beside it by the maintenance service."""
+    ocr_engine = str(request.param)
     root = tmp_path_factory.mktemp("recall")
     scans, home = root / "scans", root / "var"
     sources = {f"zh-{n:02}": t for n, t in enumerate(CHINESE, 1)} | {f"en-{n:02}": t for n, t in enumerate(ENGLISH, 1)}
@@ -103,6 +110,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Corpus]:
         for name in list(os.environ):
             if name.startswith("DANGAN_"):
                 patch.delenv(name)  # the autouse guard in conftest is function-scoped
+        patch.setenv("DANGAN_OCR_ENGINE", ocr_engine)
         for seed, (name, text) in enumerate(sources.items()):
             language = LANGUAGES[name[:2]]
             fitted = render_page_with_text(SamplePage(text, language), height_mm=70, font_pt=14)[1]
@@ -126,10 +134,18 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Corpus]:
             documents = session.scalars(select(Document).options(selectinload(Document.pages))).all()
             stems = {d.id: Path(d.original_filename).stem for d in documents}
             pages = [
-                Page(stems[d.id], stems[d.id][:2], sources[stems[d.id]], d.id, "\n".join(p.text for p in d.pages))
+                Page(
+                    stems[d.id],
+                    stems[d.id][:2],
+                    sources[stems[d.id]],
+                    d.id,
+                    "\n".join(p.text for p in d.pages),
+                    ",".join(sorted({str(p.measurements.get("ocr_engine")) for p in d.pages})),
+                )
                 for d in documents
             ]
         assert sorted(p.name for p in pages) == sorted(sources)
+        assert {p.name: p.ocr_engine for p in pages} == {p.name: OCR_ENGINES[ocr_engine][p.language] for p in pages}
         yield Corpus(sorted(pages, key=lambda p: p.name), contexts)
     finally:
         for context in contexts.values():

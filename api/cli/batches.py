@@ -48,6 +48,9 @@ def create(
         Path | None, typer.Option(exists=True, dir_okay=False, help="CSV manifest: item,title,date,pages[,file].")
     ] = None,
     languages: Annotated[str | None, typer.Option("--lang", help="OCR languages, e.g. chi_sim+eng.")] = None,
+    engine: Annotated[
+        str | None, typer.Option(help="OCR engine: auto, tesseract, ppocr or null (default: DANGAN_OCR_ENGINE).")
+    ] = None,
     level: Annotated[str | None, typer.Option(help="Access level of the batch's documents.")] = None,
     year: Annotated[int | None, typer.Option(help="Year in reference codes (default: this year).")] = None,
     retention: Annotated[str, typer.Option(help="Retention period in reference codes, e.g. Y30, Y10, YJ.")] = "Y30",
@@ -72,6 +75,7 @@ def create(
         manifest_text=text,
         manifest_name=manifest.name if manifest else None,
         languages=languages,
+        engine=engine,
         level=level,
         year=year,
         retention=retention,

@@ -136,6 +136,9 @@ def ingest(
     ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="Image files (TIFF, PNG, JPEG), PDFs, or folders of them.")],
     languages: Annotated[str | None, typer.Option("--lang", help="OCR languages, e.g. chi_sim+eng.")] = None,
+    engine: Annotated[
+        str | None, typer.Option(help="OCR engine: auto, tesseract, ppocr or null (default: DANGAN_OCR_ENGINE).")
+    ] = None,
     level: Annotated[str | None, typer.Option(help="Access level of the new documents.")] = None,
     fonds: Annotated[str | None, typer.Option(help="Fonds code of the new documents.")] = None,
     title: Annotated[str | None, typer.Option(help="Title (default: from the file name).")] = None,
@@ -152,7 +155,7 @@ def ingest(
 ) -> None:
     """OCR and archive scans: a file, a sub-folder of page images, or a manifest row is one item.
 
-    ZIP files are unpacked safely. With --lang/--level/--fonds and no --batch, an ad-hoc batch is made."""
+    ZIP files are unpacked safely. With --lang/--engine/--level/--fonds and no --batch, an ad-hoc batch is made."""
     from api.cli.ingesting import ingest_paths, print_ingest_summary, stopping_error  # OCR, PDF: only when ingesting
     from api.cli.watch import watch_folder
     from api.ingest.intake import IngestRequest
@@ -168,7 +171,14 @@ def ingest(
             say(f"watch ended: {counts.submitted} queued, {counts.skipped} skipped, {counts.rejected} rejected")
         return
     request = IngestRequest(
-        paths=paths, batch_id=batch, languages=languages, level=level, fonds=fonds, title=title, resume=resume
+        paths=paths,
+        batch_id=batch,
+        languages=languages,
+        engine=engine,
+        level=level,
+        fonds=fonds,
+        title=title,
+        resume=resume,
     )
     outcome = ingest_paths(context, request, actor=actor)
     if json_out:

@@ -43,6 +43,7 @@ class BatchIn(Strict):
     box: str | None = None
     label: str | None = None
     languages: str | None = None
+    engine: str | None = Field(default=None, description="OCR engine: auto, tesseract, ppocr, null")
     level: str | None = None
     year: int | None = Field(default=None, ge=1, le=9999)
     retention: str = "Y30"
@@ -81,6 +82,7 @@ def create_batch(request: Request, caller: Caller, body: BatchIn) -> BatchSummar
         manifest_text=body.manifest_csv,
         manifest_name="manifest.csv" if body.manifest_csv else None,
         languages=body.languages,
+        engine=body.engine,
         level=body.level,
         year=body.year,
         retention=body.retention,

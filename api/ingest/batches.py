@@ -25,7 +25,7 @@ from archive.models import DEFAULT_REF_TEMPLATE, Batch, Document, Fonds, IngestJ
 from archive.permissions import Action, authorize
 from archive.values import AccessLevel
 from archive.visibility import batch_visible, document_visible, job_visible
-from ingest.engines import get_engine
+from ingest.engines import ENGINES, get_engine
 from ingest.quality.duplicates import same_scans
 from ingest.quality.profiles import get_profile
 
@@ -47,6 +47,7 @@ class BatchService:
         manifest_text: str | None = None,
         manifest_name: str | None = None,
         languages: str | None = None,
+        engine: str | None = None,
         level: str | None = None,
         year: int | None = None,
         retention: str = "Y30",
@@ -56,7 +57,13 @@ class BatchService:
         client: str | None = None,
     ) -> BatchSummary:
         languages, level_name = self.check_new(
-            actor=actor, fonds=fonds, languages=languages, level=level, profile=profile, overrides=overrides
+            actor=actor,
+            fonds=fonds,
+            languages=languages,
+            engine=engine,
+            level=level,
+            profile=profile,
+            overrides=overrides,
         )
         rows = parse_manifest(manifest_text, name=manifest_name or "manifest") if manifest_text else []
         with self.context.db.write() as session:
@@ -67,6 +74,7 @@ class BatchService:
                 box=box,
                 label=label or _label(fonds, series, box),
                 languages=languages,
+                ocr_engine=engine,
                 level=level_name,
                 year=year or dt.date.today().year,
                 retention=retention,
@@ -107,6 +115,7 @@ class BatchService:
         actor: Principal,
         fonds: str,
         languages: str | None = None,
+        engine: str | None = None,
         level: str | None = None,
         profile: str = "dat31",
         overrides: dict[str, float] | None = None,
@@ -115,7 +124,9 @@ class BatchService:
         authorize(actor.roles, Action.INGEST)
         settings = self.context.settings
         languages = languages or settings.ocr_languages
-        get_engine(settings.ocr_engine).check_languages(languages)
+        if engine is not None and engine not in ENGINES:
+            raise InvalidInput(f"OCR engine {engine!r} is not one of: {', '.join(ENGINES)}")
+        get_engine(engine or settings.ocr_engine).check_languages(languages)
         batch_level = AccessLevel.parse(level or settings.default_level)
         if batch_level > actor.clearance:
             raise InvalidInput(f"a batch's level cannot be above your own clearance ({actor.clearance.label})")

@@ -84,7 +84,7 @@ def new_document(session: Session, job: IngestJob, batch: Batch, result: OcrResu
             text=page.text,
             ocr_confidence=page.confidence,
             text_source=page.text_source,
-            measurements=page.measurements | {"rotated_degrees": page.rotated_degrees},
+            measurements=page.measurements | {"rotated_degrees": page.rotated_degrees, "ocr_engine": page.engine},
             review="held" if page.held else "ok",
         )
         row.findings = [QualityFinding(**asdict(finding)) for finding in page.findings]

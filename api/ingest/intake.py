@@ -62,6 +62,7 @@ class IngestRequest:
     paths: list[Path]
     batch_id: int | None = None
     languages: str | None = None
+    engine: str | None = None  # OCR engine of the ad hoc batch (default: the setting)
     level: str | None = None
     fonds: str | None = None
     title: str | None = None  # for a single item only
@@ -209,12 +210,18 @@ class Intake:
             return _AdHocBatch(make=lambda: int(request.batch_id or 0), id=request.batch_id)
         batches = BatchService(self.context)
         fonds = request.fonds or self.context.settings.default_fonds
-        languages, level = request.languages, request.level
-        batches.check_new(actor=actor, fonds=fonds, languages=languages, level=level)  # refused before any reading
+        languages, level, engine = request.languages, request.level, request.engine
+        batches.check_new(actor=actor, fonds=fonds, languages=languages, engine=engine, level=level)  # before reading
 
         def make() -> int:
             made = batches.create(
-                actor=actor, fonds=fonds, languages=languages, level=level, label="ad hoc ingest", client=request.client
+                actor=actor,
+                fonds=fonds,
+                languages=languages,
+                engine=engine,
+                level=level,
+                label="ad hoc ingest",
+                client=request.client,
             )
             return made.id
 

@@ -26,7 +26,7 @@ from api.ingest.filing import file_item, planned_objects, recover_orphans, store
 from api.ingest.leases import LeaseLost, hand_back_quietly, new_owner, remove_unfiled
 from api.ingest.rescan import recover_rescans
 from api.search.rows import index_current, indexed_document
-from api.wiring import Context
+from api.wiring import Context, engine_options
 from archive.audit import log as audit
 from archive.catalogue.claims import release_claim
 from archive.db import Database
@@ -153,7 +153,8 @@ class JobProcessing:
                 assumed_dpi=self.context.settings.assumed_dpi,
                 page_timeout_seconds=self.context.settings.ocr_page_timeout_seconds,
                 profile=get_profile(str(options["profile"]), options.get("profile_overrides")),
-                engine=self.context.settings.ocr_engine,
+                engine=str(options.get("engine") or self.context.settings.ocr_engine),
+                engine_options=engine_options(self.context.settings),
             )
             result = ocr(request)
             failpoint("job.ocr_done")

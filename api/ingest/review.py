@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from api.ingest.rescan import RescanObjects, mark_indexed, rescan_intent, store_rescan
 from api.search.rows import index_current
 from api.views.review import PageReviewView, page_review_view
-from api.wiring import Context
+from api.wiring import Context, engine_options
 from archive.access import Principal
 from archive.audit import log as audit
 from archive.errors import Conflict, DanganError, InvalidInput, NotFound
@@ -85,6 +85,7 @@ class ReviewService:
             profile = get_profile(batch.profile, batch.profile_overrides) if batch else get_profile("dat31")
             pdfa_row = next(o for o in document.objects if o.role == ObjectRole.PDFA and o.current)
             number, languages = page.number, document.language
+            engine = (batch.ocr_engine if batch else None) or self.context.settings.ocr_engine
         workdir = self.context.settings.home_dir / "work" / owned_name("rescan")  # swept once its owner is gone
         try:
             result = ocr(
@@ -95,7 +96,8 @@ class ReviewService:
                     workdir=workdir,
                     profile=profile,
                     page_timeout_seconds=self.context.settings.ocr_page_timeout_seconds,
-                    engine=self.context.settings.ocr_engine,
+                    engine=engine,
+                    engine_options=engine_options(self.context.settings),
                 )
             )
             current_pdf = workdir / "current.pdf"
@@ -174,7 +176,7 @@ def _new_version(old: Page, new: PageResult) -> Page:
         text=new.text,
         ocr_confidence=new.confidence,
         text_source=new.text_source,
-        measurements=new.measurements,
+        measurements=new.measurements | {"ocr_engine": new.engine},
         review="held" if new.held else "ok",
         findings=[
             QualityFinding(

@@ -186,6 +186,7 @@ class IngestService(JobProcessing):
                 departments=list(fields.departments),
                 options={
                     "languages": batch.languages,
+                    "engine": batch.ocr_engine,
                     "fonds": batch.fonds.code,
                     "profile": batch.profile,
                     "profile_overrides": dict(batch.profile_overrides),

@@ -36,6 +36,7 @@ class Batch(Base):
     label: Mapped[str] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(32), default="open")
     languages: Mapped[str] = mapped_column(String(64), default="chi_sim+eng")
+    ocr_engine: Mapped[str | None] = mapped_column(String(16))  # None: the DANGAN_OCR_ENGINE setting
     level: Mapped[str] = mapped_column(String(32), default="internal")
     year: Mapped[int | None] = mapped_column(Integer)
     retention: Mapped[str] = mapped_column(String(32), default="Y30")

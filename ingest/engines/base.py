@@ -32,6 +32,7 @@ class PageText:
     confidence: float | None = None  # mean word confidence, 0-100; None when the engine gives none
     text_source: str = "ocr"
     boxes: tuple[TextBox, ...] = ()
+    engine: str = ""  # the engine that read it ("tesseract", "ppocr", ...), when the engine says
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,17 @@ class PageOcr(PageText):
     """A page read from an image, with the one-page PDF (image + text layer, if any) the access copy is joined from."""
 
     pdf_path: Path = field(kw_only=True)
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """How an engine runs in its worker process (from Settings; picklable, hashable: models are cached by it).
+
+    `threads`: ONNX Runtime intra-op threads per process (1 when two processes share two cores).
+    `provider`: the ONNX Runtime execution provider, "cpu" or "cuda" (a GPU worker)."""
+
+    threads: int = 1
+    provider: str = "cpu"
 
 
 @dataclass(frozen=True)
