@@ -138,3 +138,18 @@ def _unlike_mirrored(ours: np.ndarray, theirs: np.ndarray, share: float) -> bool
     a, b = ours.astype(np.int16), theirs.astype(np.int16)
     difference = float(np.abs(a - b).mean())
     return difference < share * min(float(np.abs(a[::-1] - b).mean()), float(np.abs(a[:, ::-1] - b).mean()))
+
+
+def test_a_plain_scan_beside_a_page_for_ocrmypdf_is_still_read_as_an_image_page(tmp_path: Path) -> None:
+    page = straight_page("plain", seed=3).reduce(2)
+    framed = scan_pdf(tmp_path / "framed.pdf", page, dpi=75.0)
+    with pikepdf.open(framed, allow_overwriting_input=True) as pdf:
+        pdf.pages[0].contents_add(b"\n10 10 100 100 re S\n")
+        pdf.save(framed)
+    source = _joined([framed, scan_pdf(tmp_path / "plain.pdf", page, dpi=75.0)], tmp_path / "both.pdf")
+    result = _process(source, tmp_path / "work")
+    assert [page.number for page in result.pages] == [1, 2]
+    assert not (tmp_path / "work" / "page-0001.pdf").exists() and (tmp_path / "work" / "page-0002.pdf").exists()
+    assert all(page.engine == "null" and page.measurements for page in result.pages)
+    assert _sizes(result.pdfa_path) == pytest.approx(_sizes(source), abs=0.01)
+    assert_pdfa_2b(result.pdfa_path)
