@@ -6,8 +6,9 @@ Two 3-page A4 300 dpi JPEG scans rendered from known text (mild noise and skew),
   tesseract  now: `ingest.ocr.process` with engine tesseract (each page through the image pipeline)
   ppocr      now, Chinese only: engine ppocr
 Prints per file and way: wall and CPU seconds per page (CPU: this process's and its children's), the ratio to
-ocrmypdf in the same run, Han-space-Han pairs and full-width punctuation (，。：) in `pdftotext` of the access
-copy, bag-of-words F1 (bench.textmetrics) against the drawn text, and whether every page has a confidence.
+ocrmypdf in the same run, Han-space-Han pairs (within a line) and full-width punctuation (，。：；、) in
+`pdftotext` of the access copy, bag-of-words F1 (bench.textmetrics) against the drawn text, and whether
+every page has a confidence.
 Usage: python -m bench.bench_pdfpages [PAGES]
 """
 
@@ -32,7 +33,7 @@ from ingest.pdfpages import ocrmypdf_path
 from ingest.results import OcrRequest, PageResult
 from ingest.samples import CHINESE_PAGES, ENGLISH_PAGES, SamplePage, render_page_with_text
 
-HAN_SPACE_HAN = re.compile(f"(?<=[{HAN_RANGES}])\\s+(?=[{HAN_RANGES}])")
+HAN_SPACE_HAN = re.compile(f"(?<=[{HAN_RANGES}])[ \\t]+(?=[{HAN_RANGES}])")  # within a line
 FULL_WIDTH = "，。：；、"
 
 

@@ -10,6 +10,7 @@ import img2pdf
 import numpy as np
 import pikepdf
 import pytest
+from PIL import Image
 
 from ingest.engines.base import TextBox
 from ingest.geometry.pdfpage import displayed_scans
@@ -153,3 +154,21 @@ def test_a_plain_scan_beside_a_page_for_ocrmypdf_is_still_read_as_an_image_page(
     assert all(page.engine == "null" and page.measurements for page in result.pages)
     assert _sizes(result.pdfa_path) == pytest.approx(_sizes(source), abs=0.01)
     assert_pdfa_2b(result.pdfa_path)
+
+
+@pytest.mark.ocr
+def test_a_sideways_scan_is_turned_upright_with_its_page(tmp_path: Path) -> None:
+    page = english_page(tmp_path / "in")
+    sideways = tmp_path / "in" / "sideways.png"
+    with Image.open(page.path) as image:
+        upright_size = image.size
+        image.rotate(90, expand=True).save(sideways, dpi=(300, 300))  # turned counter-clockwise
+    source = tmp_path / "sideways.pdf"
+    source.write_bytes(img2pdf.convert([str(sideways)]))
+    result = _process(source, tmp_path / "work", engine="tesseract", languages="eng")
+    [read] = result.pages
+    assert read.rotated_degrees == 90 and "Payroll registers" in read.text
+    width, height = _sizes(source)
+    assert _sizes(result.pdfa_path) == pytest.approx([height, width], abs=0.01)  # the page turned with its scan
+    [shown] = list(displayed_scans(result.pdfa_path))
+    assert shown.image.size == upright_size
