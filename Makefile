@@ -65,13 +65,18 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# The suite runs in PYTEST_WORKERS processes (pytest-xdist), a test file kept in one of them (its module fixtures
+# are built once); `make unit PYTEST_WORKERS=0` runs it in this process alone.
+PYTEST_WORKERS ?= 2
+XDIST = $(if $(filter 0,$(PYTEST_WORKERS)),-p no:xdist,-n $(PYTEST_WORKERS) --dist loadfile)
+
 unit: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
 test: lint typecheck unit
 
 test-fast: install
-	$(BIN)/python -m pytest -m "not ocr and not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) -m "not ocr and not slow" $(PYTEST_ARGS)
 
 bench: install
 	@for script in bench/bench_*.py; do module=$${script%.py}; module=$${module//\//.}; \
