@@ -22,8 +22,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from archive.text import HAN_RUN
-from bench.textmetrics import cer
+from bench.textmetrics import bag_f1, cer
 from ingest.engines import get_engine
 from ingest.engines.auto import AutoEngine
 from ingest.engines.base import EngineOptions, OcrEngine, PageImage
@@ -35,7 +34,6 @@ ENGLISH_SOURCES = ("GPL-3", "Apache-2.0", "MPL-2.0", "LGPL-2.1", "GFDL-1.3")
 ENGINE_NAMES = ("tesseract", "ppocr", "auto")
 LANGUAGES = "chi_sim+eng"
 _GLOSS = re.compile(r"\([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]+\)")
-_WORD = re.compile(r"[a-z0-9]+")
 
 
 @dataclass(frozen=True)
@@ -44,24 +42,6 @@ class BenchPage:
     group: str  # "zh" or "en"
     path: Path
     truth: str
-
-
-def bag(text: str) -> Counter[str]:
-    """Bigrams of Han runs, and lower-cased words of everything else."""
-    grams: Counter[str] = Counter()
-    for run in HAN_RUN.findall(text):
-        grams.update(run[i : i + 2] for i in range(len(run) - 1)) if len(run) > 1 else grams.update([run])
-    grams.update(_WORD.findall(HAN_RUN.sub(" ", text).lower()))
-    return grams
-
-
-def bag_f1(ocr: str, truth: str) -> float:
-    got, wanted = bag(ocr), bag(truth)
-    common = sum((got & wanted).values())
-    if not common:
-        return 0.0
-    precision, recall = common / sum(got.values()), common / sum(wanted.values())
-    return 2 * precision * recall / (precision + recall)
 
 
 def chinese_texts(count: int) -> list[tuple[str, str]]:

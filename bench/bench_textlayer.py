@@ -22,11 +22,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 
 import img2pdf
 
+from bench.textmetrics import bag_f1
 from ingest.engines.tesseract import recognised_words_and_lines
 from ingest.pdfa import save_pdfa, to_pdfa
 from ingest.samples import CHINESE_PAGES, ENGLISH_PAGES, SamplePage, render_page_with_text
@@ -38,24 +38,6 @@ HAN_CHAR = re.compile(f"[{HAN}]")
 CJK_PUNCTUATION = re.compile("[\u3000-\u303f\uff01-\uff0f\uff1a-\uff20]")  # 。，：；（）etc.
 LANGUAGES = {"chi_sim": "chi_sim+eng", "eng": "eng"}
 ENV = os.environ | {"OMP_THREAD_LIMIT": "1"}
-
-
-def tokens(text: str) -> Counter[str]:
-    """Bigrams of Han runs (a lone Han character counts as itself); lower-cased words otherwise."""
-    found: Counter[str] = Counter()
-    for run in re.findall(f"[{HAN}]+", text):
-        found.update([run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)])
-    found.update(word.lower() for word in re.findall(r"[A-Za-z0-9]+", text))
-    return found
-
-
-def f1(ocr: str, truth: str) -> float:
-    got, want = tokens(ocr), tokens(truth)
-    overlap = sum((got & want).values())
-    if not overlap:
-        return 0.0
-    precision, recall = overlap / sum(got.values()), overlap / sum(want.values())
-    return 2 * precision * recall / (precision + recall)
 
 
 def pdftotext(path: Path) -> str:
@@ -148,7 +130,7 @@ def report(pages: list[tuple[Path, str, str]], work: Path, seconds: dict[str, di
             punct = f"{len(CJK_PUNCTUATION.findall(text))}/{len(CJK_PUNCTUATION.findall(truth))}"
             per_page = sum(values) / len(values)
             line = f"{way:<14} {language:<8} {per_page:>7.2f} {pairs:>14} {han:>10} {punct:>11}"
-            print(f"{line} {100 * f1(text, truth):>6.1f}")
+            print(f"{line} {100 * bag_f1(text, truth):>6.1f}")
     for language in LANGUAGES:
         old, new = sum(seconds["tesseract-pdf"][language]), sum(seconds["textlayer"][language])
         cpu_ratio = CPU[f"textlayer {language}"] / CPU[f"tesseract-pdf {language}"]

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from archive.errors import InvalidInput
 from archive.models import Page as PageRow
-from bench.bench_engines import bag_f1
+from bench.textmetrics import bag_f1
 from ingest.engines import get_engine
 from ingest.engines.auto import AutoEngine, is_chinese, probe_crops
 from ingest.engines.base import PageImage
