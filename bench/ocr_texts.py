@@ -3,12 +3,22 @@ pinyin glosses and page furniture) and public-domain English prose."""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
 from ingest.samples import ENGLISH_PAGES
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+
+def _corpus() -> Path:
+    """The shared corpus beside the checkout (../shared/corpus); DANGAN_CORPUS names another place, and a clone
+    made elsewhere (e.g. a temp dir) falls back to the workplace's /work/shared/corpus."""
+    places = [Path(os.environ["DANGAN_CORPUS"])] if os.environ.get("DANGAN_CORPUS") else []
+    places += [Path(__file__).resolve().parents[2] / "shared" / "corpus", Path("/work/shared/corpus")]
+    return next((place for place in places if place.is_dir()), places[0])
+
+
+CORPUS = _corpus()
 SIMPLIFIED = ("000_2ebbdd8a37d2c2b1.txt", "002_e0e0318c9fcd8fd5.txt")
 TRADITIONAL = ("001_48af82fd42838405.txt", "003_67992392e2250a32.txt")
 
