@@ -22,8 +22,13 @@ from archive.text import join_han
 log = logging.getLogger(__name__)
 
 
-def save_pdfa(page_pdfs: list[Path], out: Path) -> None:
-    """Join per-page PDFs (tesseract output) in order and save them as PDF/A-2b.
+# The document information a scanned PDF's access copy keeps from the PDF it was made from.
+KEPT_INFO = ("/Title", "/Author", "/Subject", "/Keywords", "/CreationDate")
+
+
+def save_pdfa(page_pdfs: list[Path], out: Path, *, info_from: Path | None = None) -> None:
+    """Join per-page PDFs (tesseract output) in order and save them as PDF/A-2b; `info_from` is the PDF whose
+    title, author, subject, keywords and creation date the copy keeps (in its document info and XMP alike).
 
     pikepdf adds the sRGB output intent and the XMP declaration, then validates the bytes it wrote; tesseract's
     pages already embed their (glyphless) font, so no Ghostscript pass is needed.
@@ -35,12 +40,24 @@ def save_pdfa(page_pdfs: list[Path], out: Path) -> None:
                 part = pikepdf.open(page_pdf)
                 parts.append(part)
                 merged.pages.extend(part.pages)
+            if info_from is not None:
+                _keep_info(info_from, merged)
             pikepdf.pdfa.save(merged, out, "2b", output_intent="sRGB")
     except pikepdf.pdfa.PdfaError as exc:
         raise ProcessingFailed(f"the access copy did not validate as PDF/A-2b: {exc}") from exc
     finally:
         for part in parts:
             part.close()
+
+
+def _keep_info(source: Path, merged: pikepdf.Pdf) -> None:
+    with pikepdf.open(source) as original:
+        kept = {key: str(original.docinfo[key]) for key in KEPT_INFO if key in original.docinfo}
+    for key, value in kept.items():
+        merged.docinfo[key] = value
+    if kept:
+        with merged.open_metadata(set_pikepdf_as_editor=False) as meta:
+            meta.load_from_docinfo(merged.docinfo, raise_failure=False)
 
 
 def pdf_page_images(path: Path) -> Iterator[tuple[int, Image.Image]]:

@@ -52,7 +52,7 @@ def process_pdf(request: OcrRequest, clock: Clock) -> tuple[list[PageResult], Pa
     if not read:
         return ocrmypdf_path(request, clock, source, scans)
     if len(read) == count:
-        save_pdfa(_placed_pages(source, read), pdfa)
+        save_pdfa(_placed_pages(source, read), pdfa, info_from=source)
         return [read[index][0] for index in range(count)], pdfa
     assembled = request.workdir / "assembled.pdf"
     _assemble(source, read, assembled)

@@ -172,3 +172,19 @@ def test_a_sideways_scan_is_turned_upright_with_its_page(tmp_path: Path) -> None
     assert _sizes(result.pdfa_path) == pytest.approx([height, width], abs=0.01)  # the page turned with its scan
     [shown] = list(displayed_scans(result.pdfa_path))
     assert shown.image.size == upright_size
+
+
+def test_a_pdf_of_plain_scans_keeps_its_title_and_author(tmp_path: Path) -> None:
+    """The access copy of a PDF whose pages are all plain scans is built anew: it keeps the document information
+    a reader sees (title, author, subject, keywords), in the info dictionary and the XMP alike."""
+    page = english_page(tmp_path / "in")
+    source = tmp_path / "in" / "scan.pdf"
+    source.write_bytes(img2pdf.convert([str(page.path)], title="Harbour minutes 1931", author="Port office"))
+    result = _process(source, tmp_path / "work", languages="eng")
+    with pikepdf.open(result.pdfa_path) as pdf:
+        assert str(pdf.docinfo["/Title"]) == "Harbour minutes 1931"
+        assert str(pdf.docinfo["/Author"]) == "Port office"
+        meta = pdf.open_metadata()
+        assert meta["dc:title"] == "Harbour minutes 1931"
+        assert "Port office" in str(meta["dc:creator"])
+    assert_pdfa_2b(result.pdfa_path)
