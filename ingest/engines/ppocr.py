@@ -4,7 +4,7 @@ through ONNX Runtime by rapidocr-onnxruntime, which ships the three ONNX files i
 from the recogniser's metadata): nothing is downloaded, no network is used.
 
 One line per detected text line (box in page pixels, confidence 0-100); the page's text is the lines in reading
-order (rows top to bottom, segments of a row left to right), Han runs unspaced. The one-page PDF is the page
+order (`ingest.engines.layout`: columns, then rows), Han runs unspaced. The one-page PDF is the page
 image with an invisible text layer on the line boxes (`ingest.textlayer`). The recogniser reads simplified
 Chinese and Latin text, and traditional Chinese less well (rendered traditional pages: F1 82-84% where
 tesseract's chi_tra gives 94-95%; see bench/bench_engines.py). PDFs are handed to the tesseract engine (ocrmypdf).
@@ -27,13 +27,17 @@ from PIL import Image
 from archive.errors import InvalidInput, ProcessingFailed
 from archive.text import join_han
 from ingest.engines.base import EngineOptions, OcrEngine, PageImage, PageOcr, PageText, TextBox
+from ingest.engines.layout import reading_order, text_rows
 
 # Languages the PP-OCRv4 Chinese recogniser reads (tesseract codes, as batches name them); "osd" is harmless.
 READABLE_LANGUAGES = frozenset({"chi_sim", "chi_tra", "chi_sim_vert", "chi_tra_vert", "eng", "osd"})
 # Measured on 2 cores (bench/bench_engines.py): the default 2000 px long-side limit reads A4 at 300 dpi as
-# well as 3000 px for less detector time; 1500 px loses small print. Batch of 6 lines as rapidocr ships.
+# well as 3000 px for less detector time; 1500 px loses small print. Lines are recognised one at a time: a batch
+# is padded to its widest line, and with one thread a batch of 6 (rapidocr's default) took 1.5-2.2x the time of
+# single lines for the same text (rendered Chinese page 10.5 -> 6.1 s, English 11.5 -> 4.5 s, three-column
+# newspaper 15.5 -> 7.2 s of recogniser time, measured with rapidocr's per-stage timings, 2026-12-02).
 MAX_SIDE_PX = 2000
-REC_BATCH = 6
+REC_BATCH = 1
 
 
 class TimedOut(Exception):
@@ -144,24 +148,8 @@ def _text_box(item: Sequence[Any], width: int, height: int) -> TextBox:
     return TextBox(text.strip(), box, round(100 * score, 2))
 
 
-def reading_order(lines: list[TextBox]) -> list[TextBox]:
-    """Rows top to bottom (a line joins the row its vertical centre falls in), each row left to right."""
-    return [line for row in _rows(lines) for line in row]
-
-
-def _rows(lines: list[TextBox]) -> list[list[TextBox]]:
-    rows: list[list[TextBox]] = []
-    for line in sorted((line for line in lines if line.text), key=lambda line: (line.box[1], line.box[0])):
-        centre = (line.box[1] + line.box[3]) / 2
-        if rows and rows[-1][0].box[1] <= centre <= rows[-1][0].box[3]:
-            rows[-1].append(line)
-        else:
-            rows.append([line])
-    return [sorted(row, key=lambda line: line.box[0]) for row in rows]
-
-
 def page_text(lines: list[TextBox]) -> str:
-    return join_han("\n".join(" ".join(line.text for line in row) for row in _rows(lines))).strip()
+    return join_han("\n".join(" ".join(line.text for line in row) for row in text_rows(lines))).strip()
 
 
 def mean_confidence(lines: Sequence[TextBox]) -> float | None:
