@@ -3,7 +3,7 @@
 Pages: every kind in tests/geometry_pages.py (plain text, photos, banners, a table, a dark edge, a magazine
 page, a newspaper, a Chinese page with photos, a two-page spread), drawn straight and turned by each known
 angle; spreads also with their halves turned differently; a few pages turned by quarter turns. Printed:
-median and max absolute error of the estimate (ingest.geometry) and of today's find_skew (the reference, on
+median and max absolute error of the estimate (ingest.geometry) and of the old find_skew (the reference, on
 the quality gate's 100-dpi working copy), the error left after straightening as the pipeline does it
 (turn only when confident and ≥ 1°), how many straight pages were turned, the 16° sheets' residual, the
 sideways and orientation-detector results, and the time per page as a ratio to the reference.
@@ -24,10 +24,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter
 
+from bench.reference_skew import find_skew
 from ingest.engines.tesseract import detect_rotation
 from ingest.geometry.orientation import sideways, upright
 from ingest.geometry.page import PageGeometry, measure_geometry, residual_skew
-from ingest.quality.analysis import find_skew
 from ingest.quality.measure import _ink_threshold, _levels, _working_copy
 from tests.geometry_pages import KINDS, straight_page, turned
 
@@ -39,7 +39,7 @@ PAGE_DPI = 150
 
 
 def reference_skew(page: Image.Image, *, poor: bool = False) -> float:
-    """Today's estimate as measure_page made it before ingest.geometry: find_skew on the 100-dpi ink mask."""
+    """The estimate as measure_page made it before ingest.geometry: find_skew on the 100-dpi ink mask."""
     small = _working_copy(page.convert("L"), PAGE_DPI * 2 / 3 if poor else PAGE_DPI)
     pixels = np.asarray(small)
     return find_skew(pixels < _ink_threshold(_levels(small)))
@@ -150,14 +150,14 @@ def main() -> int:
         told, pages, right, answered = orientation_rows(Path(folder))
     print()
     print(_summary("estimate error, ingest.geometry", found["est"]))
-    print(_summary("estimate error, today's find_skew (reference)", found["ref"]))
+    print(_summary("estimate error, the old find_skew (reference)", found["ref"]))
     print(_summary("left after straightening (truth - applied)", found["after"]))
     print(_summary("left after straightening, measured again", found["remeasured"]))
     print(_summary("16° sheets, left after straightening", found["sixteen"]))
     turned_count = int(sum(found["straight_turned"]))
     print(f"straight pages (parts) turned by > 0.3°: {turned_count} of {len(found['straight_turned'])}")
     off = found["straight_ref_off"]
-    print(f"  today's find_skew off by > 0.3° on {int(sum(off))} of {len(off)}")
+    print(f"  the old find_skew off by > 0.3° on {int(sum(off))} of {len(off)}")
     print(f"sideways pages told from upright ones: {told} of {pages}")
     print(f"tesseract OSD answer, mapped by upright(), makes the page upright: {right} of {answered}")
     new, ref = statistics.median(found["t_new"]), statistics.median(found["t_ref"])

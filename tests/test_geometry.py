@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from bench.reference_skew import find_skew
 from ingest.engines.tesseract import detect_rotation
 from ingest.geometry.orientation import sideways, upright
 from ingest.geometry.page import measure_geometry, residual_skew, straighten
 from ingest.geometry.skew import estimate_skew
 from ingest.ocr import process
-from ingest.quality.analysis import find_skew
 from ingest.quality.measure import measure_page
 from ingest.results import OcrRequest
 from ingest.samples import ENGLISH_PAGES, SamplePage, render_page
