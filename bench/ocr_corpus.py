@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
 
+from bench.ocr_hard import HARD, render_hard
 from bench.ocr_texts import ENGLISH, chinese
 from ingest.samples import find_cjk_font
 
@@ -47,7 +48,8 @@ MARGIN = 236  # 20 mm
 BOTTOM = HEIGHT - MARGIN
 PAPER, INK = 248, 24
 OCRMYPDF_MIRROR = Path("/work/.mirror/ocrmypdf+OCRmyPDF/repo")
-CACHE_VERSION = 2
+CACHE_VERSION = 3
+HARD_QUALITY = {"newspaper": 35, "photographed": 70}  # JPEG quality; the handwritten note is a PNG
 
 
 @dataclass(frozen=True)
@@ -62,9 +64,10 @@ class CorpusPage:
     source: str  # where the page came from, and its licence
 
 
-def build(folder: Path, count: int, *, seed: int = 13, real: bool = True) -> list[CorpusPage]:
-    """The first `count` rendered pages (plus the real scans, when the mirror is there), cached in `folder`."""
-    key = f"v{CACHE_VERSION}-seed{seed}-{count}{'-real' if real else ''}"
+def build(folder: Path, count: int, *, seed: int = 13, real: bool = True, hard: bool = True) -> list[CorpusPage]:
+    """The first `count` rendered pages, plus the hard Chinese pages (bench/ocr_hard.py: each kind in simplified
+    and traditional) and the real scans (when the mirror is there), cached in `folder`."""
+    key = f"v{CACHE_VERSION}-seed{seed}-{count}{'-hard' if hard else ''}{'-real' if real else ''}"
     cache = folder / key
     manifest = cache / "manifest.json"
     if manifest.exists():
@@ -72,6 +75,8 @@ def build(folder: Path, count: int, *, seed: int = 13, real: bool = True) -> lis
     cache.mkdir(parents=True, exist_ok=True)
     texts = {"zh-hans": chinese(False), "zh-hant": chinese(True), "en": ENGLISH}
     pages = [_rendered(cache, number, texts, seed) for number in range(count)]
+    if hard:
+        pages += [_hard(cache, kind, group, seed) for kind in HARD for group in ("zh-hans", "zh-hant")]
     if real:
         pages += real_scans(cache, OCRMYPDF_MIRROR)
     entries = [asdict(page) | {"path": str(page.path), "image": str(page.image)} for page in pages]
@@ -100,6 +105,16 @@ def _rendered(cache: Path, number: int, texts: dict[str, str], seed: int) -> Cor
         image.save(path, dpi=(DPI, DPI))
     source = "rendered from /work/shared/corpus" if group != "en" else "rendered from public-domain English"
     return CorpusPage(path.stem, group, degradation, LANGUAGES[group], path, path, truth, source)
+
+
+def _hard(cache: Path, kind: str, group: str, seed: int) -> CorpusPage:
+    rng = random.Random(f"{seed}-{kind}-{group}")
+    image, truth, dpi = render_hard(kind, group == "zh-hant", rng)
+    quality = HARD_QUALITY.get(kind)
+    path = cache / f"hard-{kind}-{group}{'.jpg' if quality else '.png'}"
+    image.save(path, dpi=(dpi, dpi), **({"quality": quality} if quality else {}))
+    source = f"rendered from /work/shared/corpus ({kind}: bench/ocr_hard.py)"
+    return CorpusPage(path.stem, group, kind, LANGUAGES[group], path, path, truth, source)
 
 
 def render(text: str, group: str, degradation: str, rng: random.Random) -> tuple[Image.Image, str]:

@@ -23,6 +23,7 @@ SIMPLIFIED = ("000_2ebbdd8a37d2c2b1.txt", "002_e0e0318c9fcd8fd5.txt")
 TRADITIONAL = ("001_48af82fd42838405.txt", "003_67992392e2250a32.txt")
 
 _GLOSS = re.compile(r"\([a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]+\)")  # the web copy's "數(shù)": a pinyin gloss
+_LOST = re.compile(r"\?[a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]*\)?")  # a character the web copy lost, with its gloss
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _SPACES = re.compile(r"\s+")
 _FURNITURE = ("版權說明", "版权说明", "下載本文檔", "下载本文档")
@@ -62,7 +63,7 @@ ENGLISH = " ".join((*ENGLISH_PAGES, DECLARATION, GETTYSBURG, *ENGLISH_PAGES))
 def clean_chinese(raw: str) -> str:
     """One running text: glosses removed, lines with little Han text (titles of web pages, buttons) dropped."""
     kept = []
-    for raw_line in _GLOSS.sub("", raw).splitlines():
+    for raw_line in _LOST.sub("", _GLOSS.sub("", raw)).splitlines():
         line = _SPACES.sub("", raw_line)
         if len(_HAN.findall(line)) >= 20 and not any(mark in line for mark in _FURNITURE):
             kept.append(line)
