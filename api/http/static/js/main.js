@@ -175,7 +175,8 @@ async function route() {
   unmount();
   setTitle(t(screen.title));
   if (!allowed(screen)) {
-    root.replaceChildren(h("p", { class: "error", role: "alert" }, t("common.not_allowed")));
+    root.replaceChildren(h("div", { class: "screen", "data-screen": "not-allowed" },
+      h("p", { class: "error", role: "alert" }, t("common.not_allowed"))));
     return;
   }
   const region = h("div", { class: "screen", "data-screen": screen.id });

@@ -1,13 +1,13 @@
 // Search: the query box with type-ahead suggestions (↑/↓, Enter, Esc), sort, a date range, facet filters shown
 // as removable chips, hits with highlighted snippets and a PDF button, a pager. The whole search lives in the
 // hash (#/search?q=...&fonds=...&from=...&page=2) so Back, Forward, reload and shared links keep it.
-import { ApiError, api, call, describe } from "../api.js";
+import { api, call, describe } from "../api.js";
 import { formatDate, formatNumber, t } from "../i18n.js";
 import * as session from "../session.js";
 import { allowMarksOnly, h, messageBox, pager, say, show } from "../ui.js";
+import { attachSuggestions } from "./search_suggest.js";
 
 const PAGE_SIZE = 10;
-const SUGGEST_DELAY_MS = 200;
 const MAX_FACET_VALUES = 12;
 /** [facet name in the answer, query parameter] */
 const FACETS = [["fonds", "fonds"], ["series", "series"], ["type", "type"], ["language", "language"],
@@ -23,7 +23,6 @@ const DATE = /^\d{4}(-\d{2}(-\d{2})?)?$/;
  *             links: { pdf: string } }} Hit
  * @typedef {{ query: string, total: number, total_is_exact: boolean, page: number, page_size: number,
  *             hits: Hit[], facets?: Record<string, Record<string, number>> }} Answer
- * @typedef {{ document_id: number, title: string | null, reference_code: string }} Suggestion
  */
 
 /** @param {URLSearchParams} query @returns {State} */
@@ -318,112 +317,14 @@ export const screen = {
       }
     }
 
-    // ---- type-ahead suggestions ---------------------------------------------------------------------------
-    /** @type {ReturnType<typeof setTimeout> | undefined} */
-    let suggestTimer;
-    /** @type {AbortController | null} */
-    let suggestAbort = null;
-    let suggestSeq = 0;
-
-    function closeSuggestions() {
-      clearTimeout(suggestTimer);
-      if (suggestAbort) suggestAbort.abort();
-      suggestAbort = null;
-      suggestions.replaceChildren();
-      show(suggestions, false);
-      q.setAttribute("aria-expanded", "false");
-      q.removeAttribute("aria-activedescendant");
-    }
-
-    /** @returns {HTMLElement | null} */
-    function activeSuggestion() {
-      if (suggestions.hidden) return null;
-      return suggestions.querySelector('[aria-selected="true"]');
-    }
-
-    /** @param {Element | null} option */
-    function setActive(option) {
-      for (const node of suggestions.children) node.setAttribute("aria-selected", node === option ? "true" : "false");
-      if (option) {
-        q.setAttribute("aria-activedescendant", option.id);
-        option.scrollIntoView({ block: "nearest" });
-      } else {
-        q.removeAttribute("aria-activedescendant");
-      }
-    }
-
+    const typeahead = attachSuggestions(q, suggestions, (fill) => {
+      q.value = fill;
+      go({ q: fill.trim(), page: 1, sort: sort.value === "date" ? "date" : "relevance" });
+    });
+    const activeSuggestion = typeahead.active;
+    const closeSuggestions = typeahead.close;
     /** @param {HTMLElement} option */
-    function choose(option) {
-      q.value = option.dataset.fill || "";
-      closeSuggestions();
-      go({ q: q.value.trim(), page: 1, sort: sort.value === "date" ? "date" : "relevance" });
-    }
-
-    /** @param {string} typed */
-    async function fetchSuggestions(typed) {
-      const seq = ++suggestSeq;
-      if (suggestAbort) suggestAbort.abort();
-      suggestAbort = new AbortController();
-      try {
-        /** @type {{ suggestions?: Suggestion[] }} */
-        const answer = await api("/search/suggest", { params: { q: typed, limit: 8 }, signal: suggestAbort.signal });
-        if (seq !== suggestSeq || q.value.trim() !== typed || document.activeElement !== q) return;
-        renderSuggestions(answer.suggestions || [], typed);
-      } catch (failure) {
-        if (seq !== suggestSeq || !(failure instanceof ApiError)) return;
-        closeSuggestions(); // suggestions are a convenience: failures stay quiet
-        suggestions.dataset.query = typed;
-      }
-    }
-
-    /** @param {Suggestion[]} list @param {string} typed */
-    function renderSuggestions(list, typed) {
-      const options = list.map((s, i) => {
-        const option = h("li", {
-          id: `suggestion-${i}`, role: "option", class: "suggestion", "aria-selected": "false",
-          "data-fill": s.title || s.reference_code, "data-document-id": s.document_id,
-        }, h("span", { class: "suggestion-title" }, s.title || t("search.untitled")), " ",
-        h("span", { class: "suggestion-ref" }, s.reference_code));
-        option.addEventListener("mousedown", (event) => event.preventDefault()); // keep focus in the box
-        option.addEventListener("click", () => choose(option));
-        return option;
-      });
-      suggestions.replaceChildren(...options);
-      suggestions.dataset.query = typed; // what these answer (tests wait on it)
-      show(suggestions, options.length > 0);
-      q.setAttribute("aria-expanded", options.length ? "true" : "false");
-    }
-
-    q.addEventListener("input", () => {
-      clearTimeout(suggestTimer);
-      setActive(null); // the list is for what was typed before: Enter now searches the text in the box
-      const typed = q.value.trim();
-      if (!typed) {
-        closeSuggestions();
-        return;
-      }
-      suggestTimer = setTimeout(() => void fetchSuggestions(typed), SUGGEST_DELAY_MS);
-    });
-
-    q.addEventListener("keydown", (event) => {
-      const options = [...suggestions.children];
-      if (event.key === "Escape") {
-        if (!suggestions.hidden) event.preventDefault(); // the first Esc closes the list, a second clears the box
-        closeSuggestions();
-        return;
-      }
-      if (suggestions.hidden || !options.length) return;
-      const index = options.indexOf(/** @type {Element} */ (activeSuggestion()));
-      if (event.key === "ArrowDown") {
-        event.preventDefault();
-        setActive(options[(index + 1) % options.length]);
-      }
-      if (event.key === "ArrowUp") {
-        event.preventDefault();
-        setActive(options[(index - 1 + options.length) % options.length]);
-      }
-    });
-    q.addEventListener("blur", () => { suggestTimer = setTimeout(closeSuggestions, 150); });
+    const choose = (option) => typeahead.choose(option);
 
     fillForm();
     q.focus();
