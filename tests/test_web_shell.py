@@ -52,12 +52,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         page = render(root / "in" / str(n), f"record-{n}.png", text, "eng", seed=70 + n)
         batch = BatchService(context).create(actor=ARCHIVIST, fonds=fonds, languages="eng", level="public").id
         outcome = ingest_paths(context, [page], actor=ARCHIVIST, batch_id=batch)
+        document_id = int(outcome.jobs[0].document_id or 0)
         file_batch(context, batch)
         with context.db.write() as session:
             session.execute(
-                update(Document)
-                .where(Document.id == int(outcome.jobs[0].document_id))
-                .values(title=title, date=dt.date.fromisoformat(date))
+                update(Document).where(Document.id == document_id).values(title=title, date=dt.date.fromisoformat(date))
             )
     MaintenanceService(context).reindex(SYSADMIN)
     account(context, STAFF, ["staff"], "internal")
