@@ -13,6 +13,9 @@ DEV_LOCK := requirements/dev.lock
 PIP_LOCK := requirements/pip.lock
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 DEV_STAMP := $(VENV)/.installed
+# The front end's tools (tsc for `tsc --checkJs`, axe-core for the accessibility tests), from package-lock.json;
+# nothing in node_modules is served.
+NODE_STAMP := node_modules/.installed
 # The lock tool lives in a venv of its own, never in .venv.
 LOCK_VENV := .venv-lock
 UV_VERSION := 0.13.9
@@ -22,7 +25,7 @@ LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --no-strip-ext
 .PHONY: install install-runtime system venv run test test-fast lint typecheck unit bench lock clean
 
 install-runtime: $(RUNTIME_STAMP)
-install: $(DEV_STAMP)
+install: $(DEV_STAMP) $(NODE_STAMP)
 
 $(SYSTEM_STAMP): scripts/install-system.sh
 	@bash scripts/install-system.sh
@@ -43,6 +46,10 @@ $(DEV_STAMP): $(RUNTIME_STAMP) $(DEV_LOCK)
 	$(BIN)/python -m pip install -q --require-hashes -r $(DEV_LOCK)
 	@touch $@
 
+$(NODE_STAMP): $(SYSTEM_STAMP) package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 $(UV):
 	$(PYTHON) -m venv $(LOCK_VENV)
 	$(LOCK_VENV)/bin/python -m pip install -q uv==$(UV_VERSION)
@@ -61,6 +68,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	npx --no-install tsc -p tsconfig.json
 
 typecheck: install
 	$(BIN)/mypy
@@ -83,4 +91,4 @@ bench: install
 	  echo "== $$module"; $(BIN)/python -m $$module || exit 1; done
 
 clean:
-	rm -rf $(VENV) $(LOCK_VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(LOCK_VENV) node_modules .mypy_cache .ruff_cache .pytest_cache

@@ -8,6 +8,7 @@ packages=(
   fonts-noto-cjk                                                               # renders sample/test pages
   poppler-utils                                                                # pdftotext: the text layer tests
   chromium                                                                     # the web UI test's browser (Playwright)
+  nodejs npm                                                                   # tsc --checkJs and axe-core (make install: npm ci)
 )
 
 missing=()

@@ -134,6 +134,7 @@ def test_access_routes_declare_models_refusals_and_export_media_types(context: C
     declared = {
         ("post", "/api/v1/auth/login"): ("LoginView", {"401", "429"}),
         ("post", "/api/v1/auth/logout"): ("LogoutView", {"401"}),
+        ("get", "/api/v1/auth/me"): ("MeView", {"401"}),
         ("get", "/api/v1/users"): ("UserListView", {"403"}),
         ("post", "/api/v1/users"): ("UserView", {"403", "409"}),
         ("patch", "/api/v1/users/{username}"): ("UserView", {"403", "404"}),

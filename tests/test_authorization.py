@@ -115,6 +115,7 @@ POLICY: dict[tuple[str, str], Row] = {
     ("GET", "/docs"): Row(None),  # the API documentation page; its spec, /openapi.json, is public too
     ("POST", "/api/v1/auth/login"): Row(None, body=lambda ids: {"username": "probe", "password": "probe password"}),
     ("POST", "/api/v1/auth/logout"): Row(ALL, fresh_token=True),
+    ("GET", "/api/v1/auth/me"): Row(ALL),  # any signed-in account: who it is and what its roles allow
     # records
     ("GET", "/api/v1/documents/{document_id}"): Row(READERS, "document"),
     ("GET", "/api/v1/documents/{document_id}/pdf"): Row(READERS, "document"),

@@ -237,3 +237,12 @@ def test_the_docs_render_in_a_browser_with_every_other_host_blocked(server: str)
     assert violations == [] and errors == []
     assert any(p.replace("\u200b", "") == "/api/v1/documents/{document_id}" for p in paths), paths[:10]
     assert f"{server}/openapi.json" in loaded and f"{server}/static/swagger/swagger-ui-bundle.js" in loaded
+
+
+def test_our_modules_mention_no_external_url() -> None:
+    """Every module of the web application (js/, loaded by import, not linked from a page) and every message
+    catalogue stays on this server too."""
+    own = [*STATIC.glob("js/**/*.js"), *STATIC.glob("i18n/**/*.json")]
+    assert any(path.name == "main.js" for path in own)
+    mentioned = [f"{path.relative_to(STATIC)}: {ref}" for path in own for ref in ANY_URL.findall(path.read_text())]
+    assert [entry for entry in mentioned if external(entry.split(": ", 1)[1])] == []

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from api.access.login_throttle import LoginThrottle
 from api.access.users import UserService, token_hash
-from api.views.access import LoginView, LogoutView, UserListView, UserView, user_view
+from api.views.access import LoginView, LogoutView, MeView, UserListView, UserView, user_view
 from api.wiring import Context
 from archive.access import Principal
 from archive.audit import log as audit
@@ -28,7 +28,7 @@ from archive.errors import (
 from archive.events import AuditAction
 from archive.models import ApiToken, User, utcnow
 from archive.passwords import hash_password, password_matches
-from archive.permissions import Action, authorize, check_account_change
+from archive.permissions import PERMISSIONS, Action, allowed, authorize, check_account_change
 from archive.values import AccessLevel, Role
 
 
@@ -243,6 +243,19 @@ class AccountService:
             session.execute(update(ApiToken).where(ApiToken.token_sha256 == token_hash(token)).values(revoked=True))
             audit.record(session, actor=actor, action=AuditAction.TOKEN_REVOKE, target=f"user:{actor}", client=client)
         return LogoutView(revoked=True)
+
+    def me(self, caller: Principal) -> MeView:
+        """The caller's own account and the actions of the one permission table their roles allow."""
+        with self.context.db.read() as session:
+            user = self._user(session, caller.username)
+            return MeView(
+                username=user.username,
+                display_name=user.display_name,
+                roles=sorted(role.value for role in caller.roles),
+                clearance=caller.clearance.label,
+                departments=sorted(caller.departments),
+                may=sorted(action.value for action in PERMISSIONS if allowed(caller.roles, action)),
+            )
 
     @staticmethod
     def _user(session: Any, username: str) -> User:

@@ -11,7 +11,7 @@ from pydantic import Field
 from api.access.accounts import AccountService
 from api.http.common import Caller, Strict, bearer, client_of, context_of
 from api.http.openapi import error_responses
-from api.views.access import LoginView, LogoutView, UserListView, UserView
+from api.views.access import LoginView, LogoutView, MeView, UserListView, UserView
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -54,6 +54,13 @@ def logout(
     return AccountService(context_of(request)).logout(
         credentials.credentials, actor=caller.username, client=client_of(request)
     )
+
+
+@router.get("/auth/me", responses=error_responses())
+def me(request: Request, caller: Caller) -> MeView:
+    """The caller's username, display name, roles, clearance, departments and `may`: the actions their roles
+    allow, from the one permission table (any signed-in account)."""
+    return AccountService(context_of(request)).me(caller)
 
 
 @router.get("/users", responses=error_responses(403))

@@ -44,6 +44,18 @@ class LoginView(View):
     expires_in_days: int
 
 
+class MeView(View):
+    """Who the caller is and what their roles allow (the web application shows only what `may` holds; the server
+    still checks every request)."""
+
+    username: str
+    display_name: str
+    roles: list[str] = Field(description="Role values: archivist, staff, compliance, sysadmin, secadmin")
+    clearance: str = Field(description="The highest classification level the account may see, by label")
+    departments: list[str]
+    may: list[str] = Field(description="The actions (archive.permissions values, e.g. record.read) the roles allow")
+
+
 class LogoutView(View):
     revoked: bool
 
