@@ -6,10 +6,13 @@ packages=(
   tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim tesseract-ocr-chi-tra  # OCR engine + languages
   ghostscript qpdf unpaper pngquant jbig2dec                                   # ocrmypdf's helpers (jbig2dec: JBIG2 PDFs)
   fonts-noto-cjk                                                               # renders sample/test pages
+  fonts-arphic-ukai                                                            # the OCR benchmark's brush-script note
   poppler-utils                                                                # pdftotext: the text layer tests
   chromium                                                                     # the web UI test's browser (Playwright)
-  nodejs npm                                                                   # tsc --checkJs and axe-core (make install: npm ci)
 )
+# tsc --checkJs and axe-core (make install: npm ci). Only when there is no npm at all: NodeSource's nodejs package
+# carries npm itself and conflicts with Debian's npm package.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 
 missing=()
 for package in "${packages[@]}"; do
