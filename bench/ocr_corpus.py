@@ -112,7 +112,10 @@ def _hard(cache: Path, kind: str, group: str, seed: int) -> CorpusPage:
     image, truth, dpi = render_hard(kind, group == "zh-hant", rng)
     quality = HARD_QUALITY.get(kind)
     path = cache / f"hard-{kind}-{group}{'.jpg' if quality else '.png'}"
-    image.save(path, dpi=(dpi, dpi), **({"quality": quality} if quality else {}))
+    if quality:
+        image.save(path, dpi=(dpi, dpi), quality=quality)
+    else:
+        image.save(path, dpi=(dpi, dpi))
     source = f"rendered from /work/shared/corpus ({kind}: bench/ocr_hard.py)"
     return CorpusPage(path.stem, group, kind, LANGUAGES[group], path, path, truth, source)
 

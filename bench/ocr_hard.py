@@ -47,7 +47,8 @@ def _pixels(mm: float, dpi: int) -> int:
 
 def _lines(text: str, font: ImageFont.FreeTypeFont, width: int, count: int, start: int = 0) -> tuple[list[str], int]:
     """Up to `count` lines of `text` from `start` that fit `width` pixels, and where the next line would start."""
-    lines, position = [], start
+    lines: list[str] = []
+    position = start
     while len(lines) < count and position < len(text):
         end = position
         while end < len(text) and font.getlength(text[position : end + 1]) <= width:
@@ -105,7 +106,8 @@ def _handwritten(text: str, traditional: bool, rng: random.Random) -> tuple[Imag
     truth: list[str] = []
     position, y = 0, margin
     while y + line_height <= height - margin and position < len(text):
-        x, line = margin + rng.randrange(0, size // 2), ""
+        x: float = margin + rng.randrange(0, size // 2)
+        line = ""
         while position < len(text):
             character = text[position]
             advance = font.getlength(character) * rng.uniform(0.92, 1.08)

@@ -25,7 +25,7 @@ def test_newspaper_columns_are_read_column_by_column() -> None:
 
 
 def test_a_full_width_line_bridging_the_gutter_keeps_the_page_in_rows() -> None:
-    page = [TextBox("title", (100, 20, 1360, 20 + LINE))] + _column("a", 100, 700, 4) + _column("b", 760, 1360, 4)
+    page = [TextBox("title", (100, 20, 1360, 20 + LINE)), *_column("a", 100, 700, 4), *_column("b", 760, 1360, 4)]
     assert _texts(reading_order(page)) == ["title", "a0", "b0", "a1", "b1", "a2", "b2", "a3", "b3"]
 
 
