@@ -94,6 +94,12 @@ class Conflict(DanganError):
     code = "conflict"
 
 
+class RebuildRunning(Conflict):
+    """A search index rebuild is under way already (started over HTTP or with `dangan reindex`)."""
+
+    code = "rebuild_running"
+
+
 class AuthenticationRequired(DanganError):
     """No valid credentials were given."""
 

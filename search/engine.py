@@ -8,6 +8,7 @@ partial results) until it is rebuilt.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -28,7 +29,7 @@ from search.prepare import PreparedDocument, prepare, prepare_all
 from search.query import check_window, parse, restriction, suggestion_query
 from search.results import PageMatches, assemble
 from search.snippets import highlight_terms, snippet
-from search.types import SCHEMA_VERSION, IndexedDocument, SearchFilters, SearchResults
+from search.types import SCHEMA_VERSION, IndexedDocument, IndexStats, SearchFilters, SearchResults
 
 VERSION_FILE = "dangan-index.json"
 NO_SPACE_WORDS = ("No space left on device", "Disk quota exceeded")  # what a native engine's error says
@@ -64,6 +65,10 @@ class SearchIndex(ABC):
     @abstractmethod
     def _match(self, parsed: wq.Query, restrict: wq.Query, cap: int) -> PageMatches:
         """Best-first page matches (at most `cap`) with the facts of their documents."""
+
+    @abstractmethod
+    def _page_count(self) -> int:
+        """How many pages the live index holds."""
 
     @abstractmethod
     def _release(self) -> None:
@@ -240,6 +245,23 @@ class SearchIndex(ABC):
         """Highlighted fragments of the given pages' text for this query (texts come from the catalogue)."""
         terms, prefixes = highlight_terms(parse(query_text))
         return {key: snippet(text, terms, prefixes) for key, text in page_texts.items()}
+
+    def stats(self) -> IndexStats:
+        """The live index's pages and bytes on disk; SearchUnavailable when it is missing, outdated or damaged."""
+        with self._read_lock:
+            self._check()
+            try:
+                pages = self._page_count()
+            except DanganError:
+                raise
+            except Exception as exc:  # engines raise many kinds on damaged files
+                self._release()
+                raise SearchUnavailable(f"the search index could not be read ({exc.__class__.__name__})") from exc
+        size = 0
+        for path in self.directory.rglob("*"):
+            with contextlib.suppress(OSError):  # a merge may retire a segment file while we count
+                size += path.stat().st_size if path.is_file() else 0
+        return IndexStats(engine=self.engine, pages=pages, bytes=size)
 
     def _guarded_match(self, parsed: wq.Query, restrict: wq.Query, cap: int) -> PageMatches:
         with self._read_lock:

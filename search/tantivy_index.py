@@ -75,6 +75,9 @@ class TantivyIndex(SearchIndex):
             self._generation = None
         return self._index
 
+    def _page_count(self) -> int:
+        return int(self._searcher().num_docs)
+
     def _release(self) -> None:
         self._index = None
         self._generation = None

@@ -13,6 +13,15 @@ FILED, UNFILED = "1", "0"  # the `filed` keyword: a scope with filed_only matche
 
 
 @dataclass(frozen=True)
+class IndexStats:
+    """What the live index holds: the engine that built it, its pages, its bytes on disk."""
+
+    engine: str
+    pages: int
+    bytes: int
+
+
+@dataclass(frozen=True)
 class PageText:
     number: int
     text: str

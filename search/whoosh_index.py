@@ -88,6 +88,9 @@ class WhooshIndex(SearchIndex):
         writer.commit()
         return count
 
+    def _page_count(self) -> int:
+        return int(self._current_searcher().doc_count())
+
     def _release(self) -> None:
         searcher, self._searcher = self._searcher, None  # dropped first: a failing close must not keep it
         self._allowed.clear()

@@ -23,6 +23,7 @@ from api.http.app import create_app
 from api.ingest.acceptance import AcceptanceService
 from api.ingest.batches import BatchService
 from api.preservation.maintenance import MaintenanceService
+from api.preservation.reindexing import IndexRebuilds
 from api.preservation.verification import VerificationService
 from api.wiring import Context
 from archive.models import Document, IngestJob, Page, User
@@ -102,6 +103,7 @@ class Row:
     fresh_token: bool = False  # the call revokes the token it is made with
     ok_for: dict[str, int] = field(default_factory=dict)  # another answer for the returned batch's record
     names_page: bool = False  # the body names the record's page too: hidden page, 404
+    settle: bool = False  # the call starts background work: wait for it to end before the next call
 
 
 def broken_file(name: str) -> dict[str, Any]:
@@ -172,6 +174,13 @@ POLICY: dict[tuple[str, str], Row] = {
         body=lambda ids: {"username": "probe", "password": "x" * 20, "roles": ["staff"], "clearance": "public"},
     ),
     ("PATCH", "/api/v1/users/{username}"): Row(frozenset({"secadmin"}), body=lambda ids: {"disabled": False}),
+    ("GET", "/api/v1/users/{username}/tokens"): Row(frozenset({"secadmin", "compliance"})),
+    ("DELETE", "/api/v1/users/{username}/tokens/{token_id}"): Row(frozenset({"secadmin"}), ok=404),  # no such token
+    ("POST", "/api/v1/users/{username}/password-reset"): Row(
+        frozenset({"secadmin"}),
+        body=lambda ids: {"password": "probe password"},  # the login row keeps working
+    ),
+    ("GET", "/api/v1/departments"): Row(frozenset({"secadmin", "compliance"})),
     # security audit
     ("GET", "/api/v1/audit/events"): Row(frozenset({"compliance"}), query="?limit=5"),
     ("GET", "/api/v1/audit/export"): Row(frozenset({"compliance"}), query="?limit=5"),
@@ -188,6 +197,8 @@ POLICY: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/backups/{target}/drill"): Row(frozenset({"sysadmin"}), ok=404, body=lambda ids: {}),
     ("GET", "/api/v1/backups/runs"): Row(frozenset({"sysadmin"})),
     ("GET", "/api/v1/backups/drills"): Row(frozenset({"sysadmin"})),
+    ("POST", "/api/v1/index/rebuild"): Row(frozenset({"sysadmin"}), ok=202, settle=True),
+    ("GET", "/api/v1/index/rebuild"): Row(frozenset({"sysadmin"})),
 }
 
 
@@ -302,6 +313,7 @@ def _url(path: str, row: Row, ids: dict[str, int]) -> str:
         "username": "probe",
         "code": "M1",
         "target": "nowhere",
+        "token_id": MISSING,
     }
     return path.format(**values) + row.query
 
@@ -335,7 +347,10 @@ def _call(fx: Fixture, method: str, url: str, row: Row, user: Person | None, ids
     if row.files:
         return fx.client.request(method, url, headers=headers, files=broken_file(row.files))
     body = row.body(ids) if row.body else None
-    return fx.client.request(method, url, headers=headers, json=body)
+    response = fx.client.request(method, url, headers=headers, json=body)
+    if row.settle:
+        IndexRebuilds(fx.context).wait()
+    return response
 
 
 def test_every_route_has_a_policy_row(matrix: Fixture) -> None:

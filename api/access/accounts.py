@@ -41,7 +41,7 @@ def _roles(values: list[str]) -> list[Role]:
         raise InvalidInput(f"unknown role in {values}; roles are {', '.join(r.value for r in Role)}") from exc
 
 
-def _check_peer(actor: Principal, target_roles: list[str] | list[Role]) -> None:
+def check_peer(actor: Principal, target_roles: list[str] | list[Role]) -> None:
     """A security administrator neither makes nor changes another security administrator."""
     if Role.SECADMIN.value in [str(role) for role in target_roles]:
         raise PermissionDenied(
@@ -90,7 +90,7 @@ class AccountService:
             raise InvalidInput("a username is 1 to 128 characters")
         level = AccessLevel.parse(clearance)
         granted = _roles(roles)
-        _check_peer(actor, granted)
+        check_peer(actor, granted)
         check_account_change(
             actor=actor.username, actor_clearance=actor.clearance, target=username, roles=granted, clearance=level
         )
@@ -148,7 +148,7 @@ class AccountService:
         with self.context.db.write() as session:
             user = self._user(session, username)
             if actor.username != username:
-                _check_peer(actor, [*user.roles, *(granted or [])])
+                check_peer(actor, [*user.roles, *(granted or [])])
             _keep_an_auditor(session, user, disabled=disabled, roles=granted)
             before = user_view(user).as_json()
             if granted is not None:

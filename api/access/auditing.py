@@ -27,7 +27,15 @@ from archive.audit import log as audit
 from archive.audit.alerts import AlertRules, compute_alerts
 from archive.audit.checkpoints import events_after, maybe_checkpoint, sealed_through, write_checkpoint
 from archive.audit.keys import load_or_create_signing_key, public_key_raw
-from archive.audit.query import EXPORT_FORMATS, AuditFilter, export_csv, export_json, query_events, record_export
+from archive.audit.query import (
+    EXPORT_FORMATS,
+    AuditFilter,
+    count_events,
+    export_csv,
+    export_json,
+    query_events,
+    record_export,
+)
 from archive.audit.verify import prune_before, verify_audit_log
 from archive.errors import CatalogueBusy, InvalidInput
 from archive.events import AuditAction
@@ -45,7 +53,16 @@ class AuditService:
     def events(self, principal: Principal, flt: AuditFilter) -> AuditEventsView:
         authorize(principal.roles, Action.READ_AUDIT)
         with self.context.db.read() as session:
-            return AuditEventsView(events=[audit_event_view(row) for row in query_events(session, flt)])
+            events = [audit_event_view(row) for row in query_events(session, flt)]
+            total = count_events(session, flt)
+        following = flt.offset + len(events)
+        return AuditEventsView(
+            events=events,
+            total=total,
+            offset=flt.offset,
+            limit=flt.limit,
+            next_offset=following if following < total else None,
+        )
 
     def export(self, principal: Principal, flt: AuditFilter, *, fmt: str, client: str | None = None) -> AuditExportView:
         """The matching events as CSV or JSON text, and how many; the export is an audit event of its own."""

@@ -32,7 +32,7 @@ def init(ctx: typer.Context, json_out: JsonOption = False) -> None:
 
 def reindex(ctx: typer.Context, json_out: JsonOption = False) -> None:
     """Rebuild the search index from the catalogue (searches keep working until the new one is swapped in)."""
-    from api.preservation.maintenance import MaintenanceService
+    from api.preservation.reindexing import IndexRebuilds
 
     context, actor = open_as(ctx)
     with progress("indexing", 0) as bar:
@@ -41,7 +41,7 @@ def reindex(ctx: typer.Context, json_out: JsonOption = False) -> None:
             bar.set_total(total)
             bar.set(done)
 
-        result = MaintenanceService(context).reindex(actor, progress=step)
+        result = IndexRebuilds(context).run(actor, progress=step)
     if json_out:
         emit_json(result)
     else:

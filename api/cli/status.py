@@ -31,6 +31,22 @@ def status(ctx: typer.Context, json_out: JsonOption = False) -> None:
             f"{'ingest jobs':14} {jobs.queued} queued, {jobs.processing} processing, {jobs.retrying} retrying, "
             f"{jobs.stuck} stuck, {jobs.failed} failed"
         )
+        workers, storage, index = report.workers, report.storage, report.index
+        say(
+            f"{'job runner':14} {'alive' if workers.runner_alive else 'not running'}, "
+            f"{workers.worker_processes} worker process(es), {workers.busy_workers} busy"
+        )
+        say(f"{'storage':14} {storage.backend}: {storage.objects} object(s), {size_text(storage.bytes)}")
+        say(
+            f"{'search index':14} {index.engine} {index.state}: {index.pages_indexed} of {index.pages_in_catalogue} "
+            f"page(s), {size_text(index.bytes)}; last rebuild {index.last_rebuild_at or 'never'}"
+            f" (rebuild {index.rebuild.state})"
+        )
+        for backup in report.backups or []:
+            say(f"{'backup':14} {backup.target}: {backup.status or 'never run'} {backup.finished_at or ''}".rstrip())
+        if report.last_verification is not None:
+            last = report.last_verification
+            say(f"{'verification':14} {last.level} {last.grade} at {last.started_at} (run {last.id})")
         for line in report.warnings:
             stderr.print(line, highlight=False, markup=False)
     if report.state == "refusing":

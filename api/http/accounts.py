@@ -9,9 +9,20 @@ from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import Field
 
 from api.access.accounts import AccountService
-from api.http.common import Caller, Strict, bearer, client_of, context_of
+from api.access.sessions import SessionService
+from api.http.common import Caller, Id, Strict, bearer, client_of, context_of
 from api.http.openapi import error_responses
-from api.views.access import LoginView, LogoutView, MeView, UserListView, UserView
+from api.views.access import (
+    DepartmentListView,
+    LoginView,
+    LogoutView,
+    MeView,
+    PasswordResetView,
+    SessionListView,
+    SessionView,
+    UserListView,
+    UserView,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -28,6 +39,10 @@ class UserIn(Strict):
     clearance: str = "internal"
     departments: list[str] = Field(default_factory=list)
     display_name: str = ""
+
+
+class PasswordResetIn(Strict):
+    password: str | None = Field(default=None, description="The new password; generated (and shown once) if unset")
 
 
 class UserPatch(Strict):
@@ -98,3 +113,32 @@ def update_user(request: Request, username: str, caller: Caller, body: UserPatch
         password=body.password,
         client=client_of(request),
     )
+
+
+@router.get("/users/{username}/tokens", responses=error_responses(403, 404))
+def list_tokens(request: Request, username: str, caller: Caller) -> SessionListView:
+    """The account's sessions and API tokens, newest first: label, times, active or not (never the token)."""
+    return SessionService(context_of(request)).sessions(caller, username)
+
+
+@router.delete("/users/{username}/tokens/{token_id}", responses=error_responses(403, 404))
+def revoke_token(request: Request, username: str, token_id: Id, caller: Caller) -> SessionView:
+    """End one session or token of the account now; its next request answers 401."""
+    return SessionService(context_of(request)).revoke(caller, username, token_id, client=client_of(request))
+
+
+@router.post("/users/{username}/password-reset", responses=error_responses(403, 404))
+def reset_password(
+    request: Request, username: str, caller: Caller, body: PasswordResetIn | None = None
+) -> PasswordResetView:
+    """A new password for another account, generated and shown once unless one is given; ends its sessions."""
+    password = body.password if body else None
+    return SessionService(context_of(request)).reset_password(
+        caller, username, password=password, client=client_of(request)
+    )
+
+
+@router.get("/departments", responses=error_responses(403))
+def departments(request: Request, caller: Caller) -> DepartmentListView:
+    """Departments that accounts or records are scoped to (for the account form's choices)."""
+    return SessionService(context_of(request)).departments(caller)

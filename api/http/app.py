@@ -24,6 +24,7 @@ from api.http.documents import upload_routes
 from api.http.errors import error_headers, register_error_handlers
 from api.http.headers import SecurityHeaders
 from api.http.jobs import router as job_routes
+from api.http.maintenance import router as index_routes
 from api.http.openapi import ArchiveAPI
 from api.http.search import router as search_routes
 from api.http.status import router as status_routes
@@ -31,6 +32,7 @@ from api.http.ui import mount_ui
 from api.http.uploads import UploadGuard
 from api.http.verify import router as verify_routes
 from api.ingest.service import IngestService
+from api.preservation.reindexing import IndexRebuilds
 from api.runners.installation import installation_runner
 from api.runners.local import JobRunner
 from api.wiring import Context
@@ -41,6 +43,7 @@ from archive.ports import BlobStore
 from archive.redact import hide_paths
 
 log = logging.getLogger(__name__)
+REBUILD_SHUTDOWN_SECONDS = 30  # a rebuild cut off by the exit reads as interrupted; the live index is intact
 
 
 def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
@@ -59,6 +62,7 @@ def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
         app.state.runner = job_runner
         yield
         job_runner.shutdown(wait=runner is not None)
+        IndexRebuilds(context).wait(timeout=REBUILD_SHUTDOWN_SECONDS)  # a daemon thread: cut off at exit
 
     app = ArchiveAPI(
         title="Dang'an archive API",
@@ -76,6 +80,7 @@ def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
     app.include_router(verify_routes)
     app.include_router(backup_routes)
     app.include_router(status_routes)
+    app.include_router(index_routes)
     app.include_router(search_routes)
 
     sealing = AuditService(context)

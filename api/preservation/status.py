@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from api.preservation import overview
 from api.views.status import JobCountsView, PlaceSpaceView, StatusView
 from api.wiring import Context
 from archive.access import Principal
@@ -45,7 +46,22 @@ class StatusService:
                 "`dangan jobs retry`"
             )
         worst = max((place.state for place in places), key=_ORDER.index, default=OK)
-        return StatusView(state=worst, places=places, jobs=jobs, warnings=warnings)  # type: ignore[arg-type]
+        with self.context.db.read() as session:
+            workers, storage = overview.workers(self.context, session), overview.storage_use(self.context, session)
+            index = overview.index_state(self.context, session)
+        if index.state != "ok":
+            warnings.append(f"the search index is unavailable ({index.problem}); rebuild it (`dangan reindex`)")
+        return StatusView(
+            state=worst,  # type: ignore[arg-type]
+            places=places,
+            jobs=jobs,
+            warnings=warnings,
+            workers=workers,
+            storage=storage,
+            index=index,
+            backups=overview.backups(self.context, principal),
+            last_verification=overview.last_verification(self.context, principal),
+        )
 
     def _job_counts(self) -> JobCountsView:
         with self.context.db.read() as session:

@@ -96,6 +96,10 @@ class AuditEventView(View):
 
 class AuditEventsView(View):
     events: list[AuditEventView] = Field(description="Oldest first; at most `limit` after skipping `offset`")
+    total: int = Field(description="How many events match the filters, whatever the limit and offset")
+    offset: int
+    limit: int
+    next_offset: int | None = Field(description="The offset of the next page; null on the last page")
 
 
 class AlertView(View):
@@ -169,3 +173,36 @@ def alert_view(alert: Alert) -> AlertView:
 
 def checkpoint_view(checkpoint: Checkpoint) -> CheckpointView:
     return CheckpointView.model_validate(checkpoint.as_dict())
+
+
+class SessionView(View):
+    """One of an account's bearer tokens (a login session or an API token): never its value."""
+
+    id: int
+    label: str = Field(description="e.g. 'login from 10.0.0.5' or the label given with `dangan users token`")
+    created_at: str
+    expires_at: str | None
+    active: bool = Field(description="Neither revoked nor expired: it still signs in")
+    revoked: bool
+
+
+class SessionListView(View):
+    username: str
+    sessions: list[SessionView] = Field(description="Newest first; revoked and expired ones too, marked")
+
+
+class PasswordResetView(View):
+    """A new password set by the security administrator; `password` is shown once (only when generated)."""
+
+    username: str
+    password: str | None = Field(description="The generated password, shown once; null when the admin chose one")
+    sessions_revoked: int = Field(description="Sessions the reset ended (a new password ends every session)")
+
+
+class DepartmentView(View):
+    name: str
+    accounts: int = Field(description="Accounts scoped to this department")
+
+
+class DepartmentListView(View):
+    departments: list[DepartmentView] = Field(description="Known departments: of accounts and of records, by name")

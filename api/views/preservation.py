@@ -4,6 +4,8 @@ reports also carry `grade`, `exit_code`, `severity_counts` and `findings` (api/v
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from api.views.base import View
@@ -22,6 +24,21 @@ class ReindexView(View):
     documents: int
     index: str
     engine: str
+
+
+class RebuildStateView(View):
+    """The search index rebuild of this installation: the one under way, or the last one this place recorded."""
+
+    state: Literal["idle", "running", "finished", "failed", "interrupted"] = Field(
+        description="idle: none recorded; interrupted: its process stopped before it finished (start another)"
+    )
+    started_by: str | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    done: int = Field(default=0, description="Documents indexed so far")
+    total: int = Field(default=0, description="Documents to index")
+    engine: str | None = None
+    error: str | None = Field(default=None, description="Why it failed (the error code)")
 
 
 class VerificationView(Graded):

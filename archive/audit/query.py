@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TextIO, TypedDict
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from archive.audit import log as audit
@@ -87,6 +87,12 @@ def query_events(session: Session, flt: AuditFilter) -> list[AuditRow]:
     """Events matching the filter, oldest id first, at most ``flt.limit`` after skipping ``flt.offset``."""
     statement = select(AuditEvent).where(*_conditions(flt)).order_by(AuditEvent.id).limit(flt.limit).offset(flt.offset)
     return [_row(event) for event in session.scalars(statement)]
+
+
+def count_events(session: Session, flt: AuditFilter) -> int:
+    """How many events match the filter, whatever its limit and offset (for paging)."""
+    statement = select(func.count()).select_from(AuditEvent).where(*_conditions(flt))
+    return int(session.scalar(statement) or 0)
 
 
 def _conditions(flt: AuditFilter) -> list[ColumnElement[bool]]:
