@@ -24,6 +24,17 @@ class ReindexView(View):
     engine: str
 
 
+class DeriveView(View):
+    """What `dangan derive` did: page images and thumbnails drawn again from the access copies."""
+
+    documents: int = Field(description="Records looked at")
+    pages_drawn: int = Field(description="Pages whose image and thumbnail were drawn")
+    pages_failed: int = Field(
+        description="Pages that could not be drawn (logged; served as 404 page_image_unavailable)"
+    )
+    forced: bool = Field(description="True: every page drawn again; false: only missing ones")
+
+
 class VerificationView(Graded):
     """Fixity of the primary store or of a backup target (then `target`, `backup_run_id`, `manifest_key`)."""
 
