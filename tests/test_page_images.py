@@ -38,7 +38,9 @@ class Archive:
 
 def _box(context: Context, root: Path, box: str, level: str, count: int, *, filed: bool = True) -> list[int]:
     batch = BatchService(context).create(actor=ARCHIVIST, fonds="M1", series="S1", box=box, level=level).id
-    pages = [render(root / box, f"{box}-{n}.png", f"Page {n} of box {box} 档案 {n}", "eng", seed=n) for n in range(count)]
+    pages = [
+        render(root / box, f"{box}-{n}.png", f"Page {n} of box {box} 档案 {n}", "eng", seed=n) for n in range(count)
+    ]
     run = ingest_paths(context, pages, actor=ARCHIVIST, batch_id=batch)
     if filed:
         file_batch(context, batch)
