@@ -65,17 +65,6 @@ def render_page(pdf: Path, number: int, *, long_side: int = DISPLAY_LONG_SIDE) -
     return PageImages(number, display, _jpeg(thumb))
 
 
-def page_count(pdf: Path) -> int:
-    """How many pages the PDF has (pikepdf, which ingest already uses to assemble access copies)."""
-    import pikepdf
-
-    try:
-        with pikepdf.open(pdf) as document:
-            return len(document.pages)
-    except pikepdf.PdfError as exc:
-        raise ProcessingFailed(f"could not open the access copy: {exc}") from None
-
-
 def _jpeg(image: Image.Image) -> RenderedImage:
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=JPEG_QUALITY, optimize=True)

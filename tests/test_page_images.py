@@ -21,7 +21,7 @@ from archive.keys import DERIVED_PREFIX, derived_key
 from archive.models import Document, StoredObject
 from archive.values import ObjectRole
 from tests.actors import ARCHIVIST, SYSADMIN, bearer
-from tests.conftest import make_context
+from tests.conftest import Cli, make_context
 from tests.intake import ingest_paths
 from tests.pages import render
 from tests.workflow_helpers import file_batch
@@ -187,3 +187,10 @@ def test_recent_items_are_visible_filed_ones_newest_first(archive: Archive) -> N
     admin = archive.client.get("/api/v1/documents/recent", headers=archive.admin).json()
     assert archive.ids["B2"][0] in [item["id"] for item in admin["items"]]
     assert archive.ids["B3"][0] not in [item["id"] for item in admin["items"]]  # not filed
+
+
+def test_dangan_derive_is_the_system_administrators(cli: Cli) -> None:
+    result = cli("--user", "sysadmin", "derive", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert result.json == {"documents": 0, "pages_drawn": 0, "pages_failed": 0, "forced": False}
+    assert cli("derive").exit_code != 0  # the archivist may not
