@@ -86,6 +86,12 @@ class NotFound(DanganError):
     code = "not_found"
 
 
+class PageImageUnavailable(NotFound):
+    """A visible page whose image or thumbnail cannot be drawn (its access copy is damaged or unreadable)."""
+
+    code = "page_image_unavailable"
+
+
 class Conflict(DanganError):
     """The request collides with what is already archived."""
 

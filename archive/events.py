@@ -20,6 +20,7 @@ class AuditAction(enum.StrEnum):
     SEARCH = "search"
     SEARCH_SUGGEST = "search.suggest"
     DOCUMENT_VIEW = "document.view"
+    BROWSE = "browse"  # a listing of the hierarchy or of the recently filed items
     DOCUMENT_DOWNLOAD = "document.download"
     DOCUMENT_INTEGRITY = "document.integrity"  # a download refused because its bytes changed
     JOB_VIEW = "job.view"
@@ -46,6 +47,7 @@ class AuditAction(enum.StrEnum):
     PAGE_REPLACE = "page.replace"
     # preservation and operations
     INDEX_REBUILD = "index.rebuild"
+    IMAGES_REBUILD = "images.rebuild"  # page images and thumbnails made again (`dangan derive`)
     VERIFY_RUN = "verify.run"
     BACKUP_RUN = "backup.run"
     BACKUP_DRILL = "backup.drill"

@@ -11,6 +11,8 @@ OBJECT_PREFIX = "sha256/"  # catalogue objects, by content
 MANIFEST_PREFIX = "manifests/"  # one per backup run
 SNAPSHOT_PREFIX = "catalogue/"  # database snapshots a backup carries
 CHECKPOINT_PREFIX = "audit/checkpoints/"  # signed checkpoints of the audit chain
+DERIVED_PREFIX = "derived/"  # page images and thumbnails: rebuildable, neither catalogued nor backed up
+DERIVED_VERSION = 1  # bump when the rendering changes: new keys, and `dangan derive` makes them
 CHECKPOINT_PATTERN = re.compile(r"^audit/checkpoints/(\d{8,})\.json$")
 
 
@@ -34,3 +36,13 @@ def snapshot_key(stamp: str, run_id: int, suffix: str) -> str:
 def checkpoint_key(sequence: int) -> str:
     """The audit-chain checkpoint number `sequence`."""
     return f"{CHECKPOINT_PREFIX}{sequence:08d}.json"
+
+
+def derived_key(pdfa_sha256: str, page: int, kind: str) -> str:
+    """A page image (`kind` page_image or thumbnail) drawn from the access copy with this SHA-256: content-
+    addressed by its source, so a rescan (a new access copy) gets new images and the old ones are never served."""
+    if not re.fullmatch(r"[0-9a-f]{64}", pdfa_sha256):
+        raise InvalidInput(f"{pdfa_sha256!r} is not a lowercase hex SHA-256")
+    if not re.fullmatch(r"[a-z_]+", kind) or page < 1:
+        raise InvalidInput(f"no derived object {kind!r} of page {page}")
+    return f"{DERIVED_PREFIX}{pdfa_sha256[:2]}/{pdfa_sha256}/p{page:05d}-{kind}-v{DERIVED_VERSION}.jpg"

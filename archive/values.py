@@ -85,4 +85,5 @@ class ObjectRole(enum.StrEnum):
     ORIGINAL = "original"
     PDFA = "pdfa"
     TEXT = "text"
-    THUMBNAIL = "thumbnail"
+    THUMBNAIL = "thumbnail"  # derived: a page's small image (archive.keys.derived_key)
+    PAGE_IMAGE = "page_image"  # derived: a page's display image, long side ~1600 px

@@ -70,6 +70,16 @@ def job_scope(principal: Principal, dialect: str) -> ColumnElement[bool]:
     )
 
 
+def document_scope(principal: Principal, dialect: str) -> ColumnElement[bool]:
+    """`document_visible` as a condition on Document rows, for listings and counts (browse, recent items):
+    the caller's clearance, departments and the workflow states their role may see go into the query."""
+    if not principal.may(Action.READ_RECORD):
+        return false()
+    statuses = [status.value for status in DocumentStatus if status_visible(principal, status)]
+    scope = _within_scope(principal, Document.access_level, Document.departments, dialect, unlevelled=True)
+    return and_(Document.status.in_(statuses), scope)
+
+
 def _within_scope(
     principal: Principal,
     level: InstrumentedAttribute[int | None],

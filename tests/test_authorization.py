@@ -95,7 +95,7 @@ class Row:
     """A route's policy: who may use it, what it names, what a permitted call answers."""
 
     roles: frozenset[str] | None  # None: public (no token needed)
-    target: str | None = None  # document | job | page | batch | run
+    target: str | None = None  # document | job | page | batch | run | browse (the record's series and box)
     ok: int = 200  # the status a permitted call on a visible target answers
     body: Callable[[dict[str, int]], dict[str, Any]] | None = None
     files: str | None = None  # the multipart field of one broken file
@@ -127,6 +127,14 @@ POLICY: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/documents/{document_id}/withdraw"): Row(
         frozenset({"sysadmin"}), "document", 400, body=lambda ids: {"reason": " "}
     ),
+    ("GET", "/api/v1/documents/{document_id}/pages"): Row(READERS, "document"),
+    ("GET", "/api/v1/documents/{document_id}/pages/{number}/image"): Row(READERS, "document"),
+    ("GET", "/api/v1/documents/{document_id}/pages/{number}/thumbnail"): Row(READERS, "document"),
+    ("GET", "/api/v1/documents/recent"): Row(READERS, query="?limit=5"),
+    ("GET", "/api/v1/browse"): Row(READERS),
+    ("GET", "/api/v1/browse/{fonds}"): Row(READERS),  # every reader sees the public record of fonds M1
+    ("GET", "/api/v1/browse/{fonds}/{series}"): Row(READERS, "browse"),
+    ("GET", "/api/v1/browse/{fonds}/{series}/{box}"): Row(READERS, "browse"),
     ("GET", "/api/v1/search"): Row(READERS, query="?q=canary"),
     ("GET", "/api/v1/search/suggest"): Row(READERS, query="?q=cana"),
     # ingest and the archivist's workflow
@@ -241,7 +249,14 @@ def _ingest(context: Context, root: Any) -> dict[str, dict[str, int]]:
         page = render(root / "in" / str(n), f"record-{n}.png", f"Canary record number {n}", "eng", seed=90 + n)
         batch = (
             BatchService(context)
-            .create(actor=ARCHIVIST, fonds="M1", languages="eng", level=record.level or "public")
+            .create(
+                actor=ARCHIVIST,
+                fonds="M1",
+                series=f"S{n}",
+                box=f"B{n}",
+                languages="eng",
+                level=record.level or "public",
+            )
             .id
         )
         job = ingest_paths(context, [page], actor=ARCHIVIST, batch_id=batch).jobs[0]
@@ -257,7 +272,7 @@ def _ingest(context: Context, root: Any) -> dict[str, dict[str, int]]:
             if record.level is None:
                 document.access_level = None  # default deny: a record whose level was never set
             page_id = session.scalars(select(Page.id).where(Page.document_id == document.id)).one()
-        ids[record.name] = {"document": job.document_id, "job": job.id, "page": page_id, "batch": batch}
+        ids[record.name] = {"document": job.document_id, "job": job.id, "page": page_id, "batch": batch, "browse": n}
     return ids
 
 
@@ -314,6 +329,10 @@ def _url(path: str, row: Row, ids: dict[str, int]) -> str:
         "code": "M1",
         "target": "nowhere",
         "token_id": MISSING,
+        "number": 1,
+        "fonds": "M1",
+        "series": f"S{ids['browse']}" if "browse" in ids else "S-none",  # each record is alone in its series and box
+        "box": f"B{ids['browse']}" if "browse" in ids else "B-none",
     }
     return path.format(**values) + row.query
 
@@ -325,7 +344,9 @@ def _expected(row: Row, user: Person | None, record: Record | None, exists: bool
         return 401
     if user.role not in row.roles:
         return 403
-    if row.target in ("document", "job", "page") and not (exists and record is not None and sees(user, record)):
+    if row.target in ("document", "job", "page", "browse") and not (
+        exists and record is not None and sees(user, record)
+    ):
         return 404
     if row.target == "batch" and not (exists and record is not None and sees_batch(user, record)):
         return 404
@@ -365,7 +386,7 @@ def test_authorization_matrix_has_no_mismatches(matrix: Fixture) -> None:
     checked = 0
     principals: list[Person | None] = [*matrix.users, None]
     for (method, path), row in POLICY.items():
-        if row.target in ("document", "job", "page", "batch"):
+        if row.target in ("document", "job", "page", "batch", "browse"):
             targets = [(record, matrix.ids[record.name], True) for record in RECORDS] + [(None, {}, False)]
         elif row.target == "run":
             targets = [(None, {"run": matrix.run_id}, True), (None, {}, False)]

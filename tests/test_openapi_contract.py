@@ -113,6 +113,12 @@ def test_routes_of_records_and_search_declare_their_models_and_media_types(schem
     assert set(success(f"{document}/original")) == {"image/tiff", "image/png", "image/jpeg", "application/pdf"}
     assert set(success(f"{document}/text")) == {"text/plain"}
     assert "409" in schema["paths"][f"{document}/withdraw"]["post"]["responses"]
+    assert success(f"{document}/pages")["application/json"]["schema"] == ref("PageListView")
+    assert set(success(f"{document}/pages/{{number}}/image")) == {"image/jpeg"}
+    assert set(success(f"{document}/pages/{{number}}/thumbnail")) == {"image/jpeg"}
+    assert success("/api/v1/documents/recent")["application/json"]["schema"] == ref("RecentItemsView")
+    assert success("/api/v1/browse")["application/json"]["schema"] == ref("BrowseLevelView")
+    assert success("/api/v1/browse/{fonds}/{series}/{box}")["application/json"]["schema"] == ref("BrowseItemsView")
 
 
 def _is_error_body(response: Any) -> None:

@@ -1,4 +1,4 @@
-"""`dangan init`, `dangan reindex` and `dangan verify`: the operator's commands over the whole archive.
+"""`dangan init`, `dangan reindex`, `dangan derive` and `dangan verify`: the operator's commands over the whole archive.
 
 Verification prints its graded report and exits with its grade's code: 0 clean, 10 warnings, 9 errors."""
 
@@ -46,6 +46,28 @@ def reindex(ctx: typer.Context, json_out: JsonOption = False) -> None:
         emit_json(result)
     else:
         say(f"indexed {result.documents} document(s) into {result.index} ({result.engine})")
+
+
+def derive(
+    ctx: typer.Context,
+    force: Annotated[bool, typer.Option("--force", help="Draw every page again, not only the missing ones.")] = False,
+    json_out: JsonOption = False,
+) -> None:
+    """Rebuild the page images and thumbnails (derived data) from the access copies: the missing ones, or all."""
+    from api.preservation.maintenance import MaintenanceService
+
+    context, actor = open_as(ctx)
+    with progress("drawing pages", 0) as bar:
+
+        def step(done: int, total: int) -> None:
+            bar.set_total(total)
+            bar.set(done)
+
+        result = MaintenanceService(context).derive(actor, force=force, progress=step)
+    if json_out:
+        emit_json(result)
+    else:
+        say(f"drew {result.pages_drawn} page(s) of {result.documents} document(s); {result.pages_failed} failed")
 
 
 def verify(
@@ -136,5 +158,5 @@ def print_findings(findings: list[FindingView]) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    for command in (init, reindex, verify):
+    for command in (init, reindex, derive, verify):
         app.command()(command)

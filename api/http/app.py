@@ -17,6 +17,7 @@ from api.http.audit import router as audit_routes
 from api.http.backups import router as backup_routes
 from api.http.batches import router as batch_routes
 from api.http.batches import upload_router as batch_uploads
+from api.http.browse import router as browse_routes
 from api.http.common import client_of
 from api.http.docs import mount_docs
 from api.http.documents import router as document_routes
@@ -116,6 +117,7 @@ def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
 
     app.include_router(batch_uploads)
 
+    app.include_router(browse_routes)  # before the documents: /documents/recent is not a document id
     app.include_router(document_routes)
     app.include_router(upload_routes())
 

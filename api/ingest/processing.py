@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from api.ingest.filing import file_item, planned_objects, recover_orphans, store_objects
 from api.ingest.leases import LeaseLost, hand_back_quietly, new_owner, remove_unfiled
 from api.ingest.rescan import recover_rescans
+from api.search.page_images import derive_after_filing
 from api.search.rows import index_current, indexed_document
 from api.wiring import Context, engine_options
 from archive.audit import log as audit
@@ -281,3 +282,4 @@ class JobProcessing:
             self._mark_indexed([document_id])
         except DanganError as exc:  # the item is filed; the index is derived data and can be rebuilt
             log.warning("job %s: filed, but not indexed: %s", job_id, exc.message)
+        derive_after_filing(self.context, document_id, result.pdfa_path)  # derived too: never fails the job

@@ -7,8 +7,9 @@ from collections.abc import Callable, Iterator
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from api.search.page_images import derive_document, sources
 from api.search.rows import indexed_document
-from api.views.preservation import InitView, ReindexView
+from api.views.preservation import DeriveView, InitView, ReindexView
 from api.wiring import Context
 from archive.access import Principal
 from archive.audit import log as audit
@@ -74,3 +75,24 @@ class MaintenanceService:
             )
         settings = self.context.settings
         return ReindexView(documents=count, index=str(settings.resolved_index_dir), engine=settings.search_engine)
+
+    def derive(self, principal: Principal, *, force: bool = False, progress: Progress | None = None) -> DeriveView:
+        """Draw again the page images and thumbnails that are missing (every one with `force`), from the
+        checked access copies. Derived data: a page that cannot be drawn is counted and logged, not raised."""
+        authorize(principal.roles, Action.REBUILD_INDEX)
+        todo = sources(self.context)
+        drawn = failed = 0
+        for done, source in enumerate(todo, start=1):
+            made, missed = derive_document(self.context, source, force=force)
+            drawn, failed = drawn + made, failed + missed
+            if progress is not None:
+                progress(done, len(todo))
+        with self.context.db.write() as session:
+            audit.record(
+                session,
+                actor=principal.username,
+                roles=principal.roles,
+                action=AuditAction.IMAGES_REBUILD,
+                details={"documents": len(todo), "pages_drawn": drawn, "pages_failed": failed, "forced": force},
+            )
+        return DeriveView(documents=len(todo), pages_drawn=drawn, pages_failed=failed, forced=force)

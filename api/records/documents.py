@@ -48,6 +48,9 @@ def _visible_document(session: Session, principal: Principal, document_id: int) 
     return document
 
 
+visible_document = _visible_document  # for the other record use cases (page images, page lists)
+
+
 class DocumentService:
     def __init__(self, context: Context) -> None:
         self.context = context

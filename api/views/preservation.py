@@ -41,6 +41,17 @@ class RebuildStateView(View):
     error: str | None = Field(default=None, description="Why it failed (the error code)")
 
 
+class DeriveView(View):
+    """What `dangan derive` did: page images and thumbnails drawn again from the access copies."""
+
+    documents: int = Field(description="Records looked at")
+    pages_drawn: int = Field(description="Pages whose image and thumbnail were drawn")
+    pages_failed: int = Field(
+        description="Pages that could not be drawn (logged; served as 404 page_image_unavailable)"
+    )
+    forced: bool = Field(description="True: every page drawn again; false: only missing ones")
+
+
 class VerificationView(Graded):
     """Fixity of the primary store or of a backup target (then `target`, `backup_run_id`, `manifest_key`)."""
 

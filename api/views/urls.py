@@ -31,3 +31,11 @@ def batch_url(batch_id: int) -> str:
 
 def batch_report_url(batch_id: int) -> str:
     return f"{batch_url(batch_id)}/report"
+
+
+def page_image_url(document_id: int, page: int) -> str:
+    return f"{document_url(document_id)}/pages/{page}/image"
+
+
+def page_thumbnail_url(document_id: int, page: int) -> str:
+    return f"{document_url(document_id)}/pages/{page}/thumbnail"

@@ -1,0 +1,104 @@
+"""A record's pages for the viewer: the page list, and each page's image and thumbnail, under the record's own
+visibility (hidden answers exactly like missing) and logged as views of the record. The images are derived
+data (api/search/page_images.py): one never made, or removed, is drawn from the stored access copy when asked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from api.records.documents import visible_document
+from api.search.page_images import ImageSource, derive_document, source_of
+from api.views.pages import PageInfoView, PageListView, page_info_view
+from api.wiring import Context
+from archive.access import Principal
+from archive.audit import log as audit
+from archive.errors import NotFound, PageImageUnavailable
+from archive.events import AuditAction
+from archive.keys import derived_key
+from archive.permissions import Action, authorize
+from archive.values import ObjectRole
+from ingest.derived import MEDIA_TYPE
+
+
+@dataclass
+class ImageDownload:
+    stream: BinaryIO
+    media_type: str
+    size: int
+
+
+class PageImageService:
+    def __init__(self, context: Context) -> None:
+        self.context = context
+
+    def _refused(self, principal: Principal, document_id: int, client: str | None) -> None:
+        audit.append(
+            self.context.db,
+            actor=principal.username,
+            roles=principal.roles,
+            action=AuditAction.DOCUMENT_VIEW,
+            outcome="denied_or_missing",
+            target=f"document:{document_id}",
+            client=client,
+        )
+
+    def _viewed(self, principal: Principal, document_id: int, client: str | None, details: dict[str, object]) -> None:
+        audit.append(
+            self.context.db,
+            actor=principal.username,
+            roles=principal.roles,
+            action=AuditAction.DOCUMENT_VIEW,
+            target=f"document:{document_id}",
+            client=client,
+            details=details,
+        )
+
+    def pages(self, principal: Principal, document_id: int, *, client: str | None = None) -> PageListView:
+        """The record's current pages: size, engine, confidence, review state, findings, links to the images."""
+        authorize(principal.roles, Action.READ_RECORD)
+        try:
+            with self.context.db.read() as session:
+                document = visible_document(session, principal, document_id)
+                pages: list[PageInfoView] = [page_info_view(document.id, page) for page in document.pages]
+        except NotFound:
+            self._refused(principal, document_id, client)
+            raise
+        self._viewed(principal, document_id, client, {"pages": "list"})
+        return PageListView(document_id=document_id, pages=pages)
+
+    def open(
+        self, principal: Principal, document_id: int, number: int, kind: ObjectRole, *, client: str | None = None
+    ) -> ImageDownload:
+        """A page's image or thumbnail under the record's own rule (hidden: 'not found', as missing); drawn
+        now from the stored access copy if it was never made or was removed. Logged as a view of the record."""
+        authorize(principal.roles, Action.READ_RECORD)
+        try:
+            with self.context.db.read() as session:
+                document = visible_document(session, principal, document_id)
+                if number not in {page.number for page in document.pages}:
+                    raise NotFound(f"document {document_id} has no page {number} (it has {len(document.pages)})")
+                source = source_of(document)
+        except NotFound:
+            self._refused(principal, document_id, client)
+            raise
+        download = self._read(source, document_id, number, kind)
+        self._viewed(principal, document_id, client, {"page": number, "image": kind.value})
+        return download
+
+    def _read(self, source: ImageSource | None, document_id: int, number: int, kind: ObjectRole) -> ImageDownload:
+        unavailable = PageImageUnavailable(
+            f"page {number} of document {document_id} has no {kind.value.replace('_', ' ')}: its access copy "
+            "could not be drawn; a system administrator can run `dangan derive` and `dangan verify`"
+        )
+        if source is None:
+            raise unavailable
+        key = derived_key(source.pdfa_sha256, number, kind)
+        info = self.context.store.stat(key)
+        if info is None:
+            derive_document(self.context, source, only=number)
+            info = self.context.store.stat(key)
+            if info is None:
+                raise unavailable
+        return ImageDownload(self.context.store.open_read(key), MEDIA_TYPE, info.size)

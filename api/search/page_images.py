@@ -1,0 +1,127 @@
+"""Page images and thumbnails as derived data (DESIGN.md rule 8): drawn from a record's access copy after
+filing, again by `dangan derive`, or when first asked for; used by ingest, records and maintenance alike.
+
+Each is keyed by the SHA-256 of the access copy it was drawn from and the page number (archive.keys.derived_key),
+so there are no catalogue rows to keep in step: a rescan makes a new access copy and so new keys, and
+verification and backups leave the `derived/` prefix alone. Making one never decides whether an item is filed:
+a failure is logged (a warning) and the image is drawn when first asked for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from api.wiring import Context
+from archive.errors import DanganError, NotFound
+from archive.hashing import CHUNK
+from archive.keys import derived_key
+from archive.models import Document
+from archive.values import DocumentStatus, ObjectRole
+from ingest.derived import PageImages, render_page
+
+log = logging.getLogger(__name__)
+KINDS = (ObjectRole.PAGE_IMAGE, ObjectRole.THUMBNAIL)
+
+
+@dataclass(frozen=True)
+class ImageSource:
+    document_id: int
+    pdfa_key: str
+    pdfa_sha256: str
+    pages: tuple[int, ...]
+
+
+def _store(context: Context, pdfa_sha256: str, images: PageImages) -> None:
+    context.store.put_bytes(derived_key(pdfa_sha256, images.number, ObjectRole.PAGE_IMAGE), images.display.data)
+    context.store.put_bytes(derived_key(pdfa_sha256, images.number, ObjectRole.THUMBNAIL), images.thumbnail.data)
+
+
+def _missing(context: Context, source: ImageSource, number: int) -> bool:
+    return any(context.store.stat(derived_key(source.pdfa_sha256, number, kind)) is None for kind in KINDS)
+
+
+def derive_from(
+    context: Context, source: ImageSource, pdf: Path, *, force: bool = False, only: int | None = None
+) -> tuple[int, int]:
+    """Draw the pages of `source` (whose access copy is the local file `pdf`) that lack an image or a thumbnail
+    (all with `force`; page `only` alone if given); returns (pages drawn, pages that failed). A failure is
+    logged, never raised (a passing store fault is: the caller tries again later)."""
+    drawn = failed = 0
+    for number in source.pages if only is None else (only,):
+        try:
+            if force or _missing(context, source, number):
+                _store(context, source.pdfa_sha256, render_page(pdf, number))
+                drawn += 1
+        except (DanganError, OSError, ValueError) as exc:  # Pillow's decoding errors are OSError or ValueError
+            if isinstance(exc, DanganError) and exc.transient:
+                raise
+            failed += 1
+            log.warning("document %s page %s: no page image (%s)", source.document_id, number, exc)
+    return drawn, failed
+
+
+def _source(context: Context, document_id: int) -> ImageSource | None:
+    with context.db.read() as session:
+        query = select(Document).where(Document.id == document_id)
+        document = session.scalars(query.options(selectinload(Document.pages), selectinload(Document.objects))).first()
+        if document is None:
+            return None
+        return source_of(document)
+
+
+def source_of(document: Document) -> ImageSource | None:
+    pdfa = next((o for o in document.objects if o.role == ObjectRole.PDFA and o.current), None)
+    if pdfa is None:
+        return None
+    return ImageSource(document.id, pdfa.key, pdfa.sha256, tuple(page.number for page in document.pages))
+
+
+def derive_after_filing(context: Context, document_id: int, pdf: Path) -> None:
+    """After an item is filed (its access copy still in the job's work folder): make its images. Never raises
+    for the images' sake: the item is filed whatever happens here."""
+    try:
+        source = _source(context, document_id)
+        if source is not None:
+            derive_from(context, source, pdf)
+    except DanganError as exc:
+        log.warning("document %s: filed, but its page images were not made: %s", document_id, exc.message)
+
+
+def derive_document(
+    context: Context, source: ImageSource, *, force: bool = False, only: int | None = None
+) -> tuple[int, int]:
+    """Fetch the (checked) access copy from the store and draw what is missing (of page `only`, if given)."""
+    numbers = source.pages if only is None else (only,)
+    if not force and not any(_missing(context, source, number) for number in numbers):
+        return 0, 0
+    folder = context.settings.spool_dir / "derive"
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=folder, suffix=".pdf") as local:
+        digest = hashlib.sha256()
+        try:
+            with context.store.open_read(source.pdfa_key) as stream:
+                while chunk := stream.read(CHUNK):
+                    digest.update(chunk)
+                    local.write(chunk)
+        except NotFound:
+            digest = hashlib.sha256(b"missing")
+        local.flush()
+        if digest.hexdigest() != source.pdfa_sha256:  # drawn only from the bytes that were filed
+            log.warning("document %s: its access copy is damaged or gone; no page images drawn", source.document_id)
+            return 0, len(numbers)
+        return derive_from(context, source, Path(local.name), force=force, only=only)
+
+
+def sources(context: Context) -> list[ImageSource]:
+    """Every record that has pages to show (withdrawn ones too: administrators still read them)."""
+    with context.db.read() as session:
+        query = select(Document).options(selectinload(Document.pages), selectinload(Document.objects))
+        documents = session.scalars(query.where(Document.status != DocumentStatus.WITHDRAWN).order_by(Document.id))
+        return [source for document in documents if (source := source_of(document)) is not None]

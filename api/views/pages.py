@@ -1,0 +1,58 @@
+"""Typed results for the page viewer: a record's pages with their sizes, reading engine, confidence, review
+state and findings, and the links to each page's image, thumbnail and text."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from api.views.base import View
+from api.views.records import FindingView, finding_view
+from api.views.urls import document_text_url, page_image_url, page_thumbnail_url
+from archive.models import Page
+
+
+class PageLinks(View):
+    image: str = Field(description="The page drawn with its long side ~1600 px (JPEG)")
+    thumbnail: str = Field(description="The page drawn with its long side ~200 px (JPEG)")
+    text: str
+
+
+class PageInfoView(View):
+    """One current page of a record, for the viewer."""
+
+    number: int
+    width_px: int = Field(description="The scan's width in pixels (the images keep its proportions)")
+    height_px: int
+    dpi: float | None
+    engine: str = Field(description="The OCR engine that read it (tesseract, ppocr, null); '' for a PDF's own text")
+    ocr_confidence: float | None = Field(description="Mean word confidence 0-100; null when not measured")
+    text_source: str
+    review: str = Field(description="ok, held, accepted or rejected")
+    findings_count: int
+    findings: list[FindingView]
+    links: PageLinks
+
+
+class PageListView(View):
+    document_id: int
+    pages: list[PageInfoView]
+
+
+def page_info_view(document_id: int, page: Page) -> PageInfoView:
+    return PageInfoView(
+        number=page.number,
+        width_px=page.width_px,
+        height_px=page.height_px,
+        dpi=page.dpi,
+        engine=str(page.measurements.get("ocr_engine") or ""),
+        ocr_confidence=page.ocr_confidence,
+        text_source=str(page.text_source),
+        review=str(page.review),
+        findings_count=len(page.findings),
+        findings=[finding_view(finding) for finding in page.findings],
+        links=PageLinks(
+            image=page_image_url(document_id, page.number),
+            thumbnail=page_thumbnail_url(document_id, page.number),
+            text=document_text_url(document_id, page.number),
+        ),
+    )
