@@ -63,7 +63,9 @@ def read_image_page(request: OcrRequest, image: Image.Image, page: PageRef, cloc
         path = write_page(request, work, number, dpi)
     ocr = _ocr(request, clock.engine, path, page, dpi)
     rotated = turned
-    if not turned and clock.engine.detects_orientation and _may_be_upside_down(ocr, measured, request):
+    if not turned and ocr.upside_down:
+        rotated, ocr = _turned_over(request, clock.engine, work, ocr, page, dpi)
+    elif not turned and clock.engine.detects_orientation and _may_be_upside_down(ocr, measured, request):
         rotated, ocr = _retry_rotated(request, clock.engine, work, ocr, page, dpi)
     started = time.perf_counter()
     read = ocr.text if ocr.text_source == "ocr" else None
@@ -138,6 +140,15 @@ def _retry_rotated(
     if (second.confidence or 0) > (first.confidence or 0):
         return angle, second
     return 0, first
+
+
+def _turned_over(
+    request: OcrRequest, engine: OcrEngine, image: Image.Image, first: PageOcr, page: PageRef, dpi: float | None
+) -> tuple[int, PageOcr]:
+    """The engine found most lines upside down: read the page turned by 180°, unless that reads upside down too."""
+    turned = write_page(request, image.rotate(180), page.number, dpi, suffix="-r180")
+    second = _ocr(request, engine, turned, page, dpi, suffix="-r180")
+    return (0, first) if second.upside_down else (180, second)
 
 
 def write_page(request: OcrRequest, image: Image.Image, number: int, dpi: float | None, suffix: str = "") -> Path:

@@ -40,6 +40,8 @@ class PageOcr(PageText):
     """A page read from an image, with the one-page PDF (image + text layer, if any) the access copy is joined from."""
 
     pdf_path: Path = field(kw_only=True)
+    # The engine saw most lines upside down (PP-OCR's line classifier): the page is read again turned by 180°.
+    upside_down: bool = field(default=False, kw_only=True)
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ READABLE_LANGUAGES = frozenset({"chi_sim", "chi_tra", "chi_sim_vert", "chi_tra_v
 # newspaper 15.5 -> 7.2 s of recogniser time, measured with rapidocr's per-stage timings, 2026-12-02).
 MAX_SIDE_PX = 2000
 REC_BATCH = 1
+MIN_LINES_FOR_ORIENTATION = 3  # fewer lines than this say nothing about the page's orientation
 
 
 class TimedOut(Exception):
@@ -57,18 +58,24 @@ class PpocrEngine:
         check_languages(languages)
 
     def read_page(self, page: PageImage, *, languages: str, timeout_seconds: float) -> PageOcr:
-        lines = self.read_lines(page.image_path, timeout_seconds=timeout_seconds, page_number=page.number)
+        lines, flipped = self.read_lines(page.image_path, timeout_seconds=timeout_seconds, page_number=page.number)
         pdf_path = page.out_base.with_suffix(".pdf")
         write_pdf(page.image_path, dpi=page.dpi, lines=lines, out=pdf_path)
-        return PageOcr(page_text(lines), mean_confidence(lines), boxes=tuple(lines), pdf_path=pdf_path)
+        upside_down = len(lines) >= MIN_LINES_FOR_ORIENTATION and flipped * 2 > len(lines)
+        return PageOcr(
+            page_text(lines), mean_confidence(lines), boxes=tuple(lines), pdf_path=pdf_path, upside_down=upside_down
+        )
 
-    def read_lines(self, image_path: Path, *, timeout_seconds: float, page_number: int) -> list[TextBox]:
-        """The page's text lines in reading order; ProcessingFailed naming the page on error or timeout."""
+    def read_lines(self, image_path: Path, *, timeout_seconds: float, page_number: int) -> tuple[list[TextBox], int]:
+        """The page's text lines in reading order, and how many of them the line classifier found upside down;
+        ProcessingFailed naming the page on error or timeout."""
         model = ocr_model(self.options)
         try:
             with Image.open(image_path) as image, _time_limit(timeout_seconds):
                 width, height = image.size
+                model.text_cls.flipped = 0
                 found, _ = model(image.convert("RGB"))
+                flipped = model.text_cls.flipped
         except TimedOut:
             raise ProcessingFailed(
                 f"page {page_number}: PP-OCR did not finish within {timeout_seconds:.0f} s; "
@@ -76,7 +83,7 @@ class PpocrEngine:
             ) from None
         except Exception as exc:  # rapidocr raises its own and ONNX Runtime errors
             raise ProcessingFailed(f"page {page_number}: PP-OCR failed: {exc}") from exc
-        return reading_order([_text_box(item, width, height) for item in found or ()])
+        return reading_order([_text_box(item, width, height) for item in found or ()]), flipped
 
     def recognise_crops(self, crops: Sequence[Image.Image]) -> list[tuple[str, float]]:
         """Recognise already cut-out line images (no detection): (text, score 0-1) each."""
@@ -118,13 +125,27 @@ def check_languages(languages: str) -> None:
         )
 
 
+class _CountingClassifier:
+    """rapidocr's line direction classifier, counting the lines it turned (it does not report them): a page
+    whose lines it mostly turns is upside down. One model serves one page at a time (one per worker process)."""
+
+    def __init__(self, classifier: Any) -> None:
+        self.classifier = classifier
+        self.flipped = 0
+
+    def __call__(self, crops: Any) -> Any:
+        turned, labels, elapsed = self.classifier(crops)
+        self.flipped = sum(1 for label, _ in labels if str(label) == "180")
+        return turned, labels, elapsed
+
+
 @functools.cache
 def ocr_model(options: EngineOptions) -> Any:
     """One model set per process and options (loading the three models takes ~1 s)."""
     from rapidocr_onnxruntime import RapidOCR  # type: ignore[import-untyped]
 
     cuda = options.provider == "cuda"
-    return RapidOCR(
+    model = RapidOCR(
         intra_op_num_threads=options.threads,
         inter_op_num_threads=1,
         max_side_len=MAX_SIDE_PX,
@@ -133,6 +154,8 @@ def ocr_model(options: EngineOptions) -> Any:
         cls_use_cuda=cuda,
         rec_use_cuda=cuda,
     )
+    model.text_cls = _CountingClassifier(model.text_cls)
+    return model
 
 
 def _text_box(item: Sequence[Any], width: int, height: int) -> TextBox:
