@@ -93,7 +93,7 @@ class Settings(BaseSettings):
     search_engine: Literal["whoosh", "tantivy"] = "whoosh"  # changing it needs `dangan reindex`
     storage: StorageOptions = Field(default_factory=StorageOptions)
     ocr_languages: str = "chi_sim+eng"
-    ocr_engine: str = "tesseract"  # a name in ingest.engines.ENGINES (auto|tesseract|ppocr|null), checked by api
+    ocr_engine: str = "auto"  # a name in ingest.engines.ENGINES (auto|tesseract|ppocr|null), checked by api
     ocr_threads: int = Field(default=1, ge=1)  # PP-OCR's ONNX Runtime threads per worker process
     ocr_execution_provider: Literal["cpu", "cuda"] = "cpu"  # PP-OCR's ONNX Runtime execution provider
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)

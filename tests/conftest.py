@@ -47,10 +47,10 @@ def _null_ocr_unless_marked(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, _no_outside_settings: None
 ) -> None:
     """The fast tier: tests run the null OCR engine (text from sidecar files, see ingest/engines/null.py) unless
-    they are marked `ocr`, which run real tesseract. Settings read it from the environment, so in-process CLI
-    runs, contexts and child processes all see it."""
-    if ocr_engine_for(request) == "null":
-        monkeypatch.setenv("DANGAN_OCR_ENGINE", "null")
+    they are marked `ocr`, which run real tesseract (not the default `auto`: the tests that want PP-OCR or auto
+    say so). Settings read it from the environment, so in-process CLI runs, contexts and child processes all
+    see it."""
+    monkeypatch.setenv("DANGAN_OCR_ENGINE", ocr_engine_for(request))
 
 
 def ocr_engine_for(request: pytest.FixtureRequest) -> str:
