@@ -65,7 +65,8 @@ def run_demo(context: Context, *, batch: Path | None) -> None:
         stdout.print(f"search {query!r}: {found.total} document(s) {refs}", highlight=False, markup=False)
     base = f"http://{settings.server.host}:{settings.server.port}"
     banner = (
-        f"search page: {base}/ — {sign_in}\n"
+        f"web application (中文 / English): {base}/ — {sign_in}; the officers sign in with the passwords "
+        "printed on the first run, and the security administrator creates every other account on the Users screen\n"
         "try:\n"
         f"  curl -s -H 'Authorization: Bearer {token}' '{base}/api/v1/search?q={quote(EXAMPLE_QUERIES[0])}'\n"
         f"  curl -s -H 'Authorization: Bearer {token}' '{base}/api/v1/search?q=retention+schedule'\n"
