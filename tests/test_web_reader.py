@@ -162,6 +162,9 @@ def test_staff_search_and_open_the_document_at_the_matching_page(
 
     search(tab, "lighthouse")
     expect(tab.locator("#results .hit")).to_have_count(1)  # the secret record with the word is not found
+    expect(tab.locator("#results .hit .snippet mark")).to_have_text(["lighthouse"])
+    assert serious_violations(tab) == []
+    shots(tab, f"reader-search-{lang}")
     words = {"page": 2, "boxes": [{"text": "lighthouse", "box": [0.1, 0.2, 0.3, 0.25]}]}  # the word boxes route's
     tab.route("**/pages/2/words?q=lighthouse", lambda route: route.fulfill(json=words))  # contract (track G)
     link = tab.locator("#results .hit h2 a")

@@ -48,9 +48,3 @@ export function highlighted(text, terms) {
   if (at < text.length) fragment.append(text.slice(at));
   return { fragment, marks };
 }
-
-/** Whether a word (from the word boxes) contains one of the terms. @param {string} word @param {string[]} terms */
-export function matchesAny(word, terms) {
-  const lower = word.toLowerCase();
-  return terms.some((term) => lower.includes(term.toLowerCase()) || term.toLowerCase().includes(lower) && lower.length > 1);
-}
