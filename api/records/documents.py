@@ -41,6 +41,7 @@ def _visible_document(session: Session, principal: Principal, document_id: int) 
             selectinload(Document.pages).selectinload(Page.findings),
             selectinload(Document.objects),
             selectinload(Document.fonds),
+            selectinload(Document.batch),
         )
     ).first()
     if document is None or not document_visible(principal, document):

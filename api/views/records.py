@@ -62,6 +62,9 @@ class DocumentView(View):
     reference_code: str
     title: str
     fonds: str
+    series: str | None = Field(default=None, description="The series of its batch; null for none")
+    box: str | None = Field(default=None, description="The box (volume) of its batch; null for none")
+    filed_at: str | None = Field(default=None, description="When its batch was filed; null until then")
     batch_id: int | None
     date: str | None = Field(description="As precise as the record gives it: YYYY, YYYY-MM or YYYY-MM-DD")
     date_precision: str | None
@@ -148,6 +151,9 @@ def document_view(document: Document) -> DocumentView:
         reference_code=document.reference_code,
         title=document.title,
         fonds=document.fonds.code,
+        series=document.batch.series if document.batch else None,
+        box=document.batch.box if document.batch else None,
+        filed_at=document.batch.filed_at.isoformat() if document.batch and document.batch.filed_at else None,
         batch_id=document.batch_id,
         date=date.isoformat() if date else None,
         date_precision=date.precision if date else None,

@@ -1,6 +1,8 @@
 // The one list of screens. A new screen is one module in this folder (exporting `screen`, see ../types.js),
 // its catalogues i18n/zh-CN/<id>.json and i18n/en/<id>.json, and one line here. The order is the navigation's.
 import { screen as account } from "./account.js";
+import { screen as browse, levels as browseLevels } from "./browse.js";
+import { screen as documentPage } from "./document.js";
 import { screen as search } from "./search.js";
 import { screen as signin } from "./signin.js";
 
@@ -8,5 +10,8 @@ import { screen as signin } from "./signin.js";
 export const screens = [
   signin,
   search,
+  browse,
+  ...browseLevels,
+  documentPage,
   account,
 ];

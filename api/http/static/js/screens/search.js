@@ -3,8 +3,11 @@
 // hash (#/search?q=...&fonds=...&from=...&page=2) so Back, Forward, reload and shared links keep it.
 import { api, call, describe } from "../api.js";
 import { formatDate, formatNumber, t } from "../i18n.js";
+import { ImageLoader } from "../images.js";
 import * as session from "../session.js";
 import { allowMarksOnly, h, messageBox, pager, say, show } from "../ui.js";
+import { documentHash } from "./document.js";
+import { recentSection } from "./recent.js";
 import { attachSuggestions } from "./search_suggest.js";
 
 const PAGE_SIZE = 10;
@@ -124,11 +127,24 @@ export const screen = {
     const count = h("p", { id: "count", class: "count", "aria-live": "polite", "aria-atomic": "true" });
     const results = h("ol", { id: "results", class: "hits" });
     const pagerSlot = h("div", { class: "pager-slot" });
+    const images = new ImageLoader();
+    /** @type {HTMLElement | null} */
+    let recent = null;
+    const recentSlot = h("div", { class: "recent-slot" });
     root.append(h("section", { id: "search-view", "aria-labelledby": "search-heading" },
       h("h1", { id: "search-heading", class: "visually-hidden" }, t("search.heading")),
-      form, chips, error,
+      form, chips, error, recentSlot,
       h("div", { class: "layout" }, facets,
         h("section", { class: "results", "aria-label": t("search.results") }, count, results, pagerSlot))));
+
+    /** Recently filed items while there is no query (loaded once, kept while searching). */
+    function showRecent() {
+      if (!state.q && !recent) {
+        recent = recentSection(images);
+        recentSlot.append(recent);
+      }
+      show(recentSlot, !state.q);
+    }
 
     /** Change the search; the router's update() runs it (so Back and Forward work too). @param {Partial<State>} changes */
     function go(changes) {
@@ -173,6 +189,7 @@ export const screen = {
     let answers = 0;
     async function runSearch() {
       renderChips();
+      showRecent();
       if (!state.q) {
         resetResults();
         return;
@@ -236,13 +253,15 @@ export const screen = {
         item(t("search.fonds"), hit.fonds, "fonds"),
         item(t("search.matching_pages", { count: pages.length }), pages.join(", ") || "—", "pages"));
       const snippets = (hit.snippets || []).map((s) => h("li", { class: "snippet" },
-        h("span", { class: "snippet-page" }, t("search.page_short", { page: s.page })), " ",
+        h("a", { class: "snippet-page", href: documentHash(String(hit.document_id), s.page, state.q) },
+          t("search.page_short", { page: s.page })), " ",
         h("span", {}, allowMarksOnly(s.text))));
       const pdf = h("button", { type: "button", class: "pdf", "aria-label": t("search.open_pdf_of", { ref: hit.reference_code }) },
         t("search.open_pdf"));
       pdf.addEventListener("click", () => void openPdf(hit, pdf));
       return h("li", { class: "hit", "data-document-id": hit.document_id },
-        h("h2", {}, h("span", { class: "ref" }, hit.reference_code), " ", h("span", { class: "title" }, hit.title || t("search.untitled"))),
+        h("h2", {}, h("a", { href: documentHash(String(hit.document_id), pages[0] || 1, state.q), class: "doc-link" },
+          h("span", { class: "ref" }, hit.reference_code), " ", h("span", { class: "title" }, hit.title || t("search.untitled")))),
         meta,
         snippets.length ? h("ul", { class: "snippets" }, snippets) : null,
         h("div", { class: "actions" }, pdf));
@@ -337,6 +356,7 @@ export const screen = {
       },
       destroy() {
         closeSuggestions();
+        images.dispose();
         searchSeq += 1;
       },
     };

@@ -1,0 +1,56 @@
+// Editing a record's title, date and access level on the document page (PATCH /api/v1/documents/{id}), shown
+// only when the caller's `may` holds record.edit (archivists, system administrators). Only changed fields are sent.
+import { api, describe } from "../api.js";
+import { t } from "../i18n.js";
+import { h, messageBox, say } from "../ui.js";
+
+const LEVELS = ["public", "internal", "confidential", "secret", "top_secret"];
+const DATE = /^\d{4}(-\d{2}(-\d{2})?)?$/;
+
+/**
+ * @template {{ id: number, title: string, date: string | null, access_level: string | null }} D
+ * @param {D} record
+ * @param {(changed: D) => void} onSaved
+ * @returns {HTMLElement}
+ */
+export function editForm(record, onSaved) {
+  const message = messageBox("notice", "edit-message");
+  const title = h("input", { id: "edit-title", type: "text", value: record.title || "", maxlength: 500 });
+  const date = h("input", { id: "edit-date", type: "text", value: record.date || "", inputmode: "numeric",
+    placeholder: "YYYY-MM-DD", "aria-describedby": "edit-date-help" });
+  const level = h("select", { id: "edit-level" },
+    LEVELS.map((l) => h("option", { value: l, selected: l === record.access_level }, t(`common.level.${l}`))));
+  const button = h("button", { type: "submit", id: "edit-save" }, t("document.save"));
+  const form = h("form", { id: "edit-form", class: "stack edit-form", novalidate: true },
+    message,
+    h("label", { for: "edit-title" }, t("document.title_field")), title,
+    h("label", { for: "edit-date" }, t("document.date")), date,
+    h("p", { id: "edit-date-help", class: "help" }, t("document.date_help")),
+    h("label", { for: "edit-level" }, t("document.level")), level,
+    button);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    /** @type {Record<string, string>} */
+    const body = {};
+    if (title.value.trim() !== (record.title || "")) body.title = title.value.trim();
+    if (date.value.trim() !== (record.date || "")) {
+      if (!DATE.test(date.value.trim())) return say(message, t("document.bad_date"), "error");
+      body.date = date.value.trim();
+    }
+    if (level.value !== record.access_level) body.level = level.value;
+    if (!Object.keys(body).length) return say(message, t("document.unchanged"), "notice");
+    button.disabled = true;
+    try {
+      /** @type {D} */
+      const changed = await api(`/documents/${record.id}`, { method: "PATCH", body });
+      onSaved(changed);
+    } catch (failure) {
+      say(message, describe(failure), "error");
+    } finally {
+      button.disabled = false;
+    }
+    return undefined;
+  });
+  return h("details", { class: "card edit", id: "edit-details" },
+    h("summary", {}, t("document.edit")), form);
+}
