@@ -17,7 +17,7 @@ from ingest.geometry.orientation import sideways, upright
 from ingest.geometry.page import measure_geometry, straighten
 from ingest.quality.gate import evaluate
 from ingest.quality.measure import PageMeasurements, measure_page
-from ingest.results import OcrRequest, PageResult
+from ingest.results import OcrRequest, PageResult, WordBox, word_boxes
 
 
 class Clock:
@@ -64,9 +64,9 @@ def read_image_page(request: OcrRequest, image: Image.Image, page: PageRef, cloc
     ocr = _ocr(request, clock.engine, path, page, dpi)
     rotated = turned
     if not turned and ocr.upside_down:
-        rotated, ocr = _turned_over(request, clock.engine, work, ocr, page, dpi)
+        rotated, ocr, path = _turned_over(request, clock.engine, work, ocr, page, dpi, path)
     elif not turned and clock.engine.detects_orientation and _may_be_upside_down(ocr, measured, request):
-        rotated, ocr = _retry_rotated(request, clock.engine, work, ocr, page, dpi)
+        rotated, ocr, path = _retry_rotated(request, clock.engine, work, ocr, page, dpi, path)
     started = time.perf_counter()
     read = ocr.text if ocr.text_source == "ocr" else None
     findings = tuple(evaluate(measured, request.profile, ocr_confidence=ocr.confidence, ocr_text=read))
@@ -84,8 +84,19 @@ def read_image_page(request: OcrRequest, image: Image.Image, page: PageRef, cloc
         findings,
         rotated,
         ocr.engine or clock.engine.name,
+        _boxes_on_page(ocr, path),
     )
     return result, ocr.pdf_path
+
+
+def _boxes_on_page(ocr: PageOcr, read: Path) -> tuple[WordBox, ...]:
+    """The engine's boxes as fractions of the image it read: the page of the access copy (its one-page PDF is
+    that image, upright and straightened)."""
+    if not ocr.boxes:
+        return ()
+    with Image.open(read) as image:
+        width, height = image.size
+    return word_boxes(ocr.boxes, width, height)
 
 
 def _quarter_turn(request: OcrRequest, engine: OcrEngine, image: Image.Image, page: PageRef, dpi: float | None) -> int:
@@ -127,28 +138,42 @@ def _may_be_upside_down(ocr: PageOcr, measured: PageMeasurements, request: OcrRe
 
 
 def _retry_rotated(
-    request: OcrRequest, engine: OcrEngine, image: Image.Image, first: PageOcr, page: PageRef, dpi: float | None
-) -> tuple[int, PageOcr]:
-    """Ask the engine's orientation detector; keep the rotated reading only if it reads better."""
+    request: OcrRequest,
+    engine: OcrEngine,
+    image: Image.Image,
+    first: PageOcr,
+    page: PageRef,
+    dpi: float | None,
+    read: Path,
+) -> tuple[int, PageOcr, Path]:
+    """Ask the engine's orientation detector; keep the rotated reading (and the image it read) only if it
+    reads better."""
     number = page.number
     probe = write_page(request, image, number, dpi, suffix="-probe")
     angle = engine.detect_rotation(probe, timeout_seconds=request.page_timeout_seconds)
     if angle == 0:
-        return 0, first
+        return 0, first, read
     turned = write_page(request, image.rotate(-angle, expand=True), number, dpi, suffix=f"-r{angle}")
     second = _ocr(request, engine, turned, page, dpi, suffix=f"-r{angle}")
     if (second.confidence or 0) > (first.confidence or 0):
-        return angle, second
-    return 0, first
+        return angle, second, turned
+    return 0, first, read
 
 
 def _turned_over(
-    request: OcrRequest, engine: OcrEngine, image: Image.Image, first: PageOcr, page: PageRef, dpi: float | None
-) -> tuple[int, PageOcr]:
-    """The engine found most lines upside down: read the page turned by 180°, unless that reads upside down too."""
+    request: OcrRequest,
+    engine: OcrEngine,
+    image: Image.Image,
+    first: PageOcr,
+    page: PageRef,
+    dpi: float | None,
+    read: Path,
+) -> tuple[int, PageOcr, Path]:
+    """The engine found most lines upside down: read the page turned by 180°, unless that reads upside down too.
+    (degrees turned, the reading kept, the image it was read from)."""
     turned = write_page(request, image.rotate(180), page.number, dpi, suffix="-r180")
     second = _ocr(request, engine, turned, page, dpi, suffix="-r180")
-    return (0, first) if second.upside_down else (180, second)
+    return (0, first, read) if second.upside_down else (180, second, turned)
 
 
 def write_page(request: OcrRequest, image: Image.Image, number: int, dpi: float | None, suffix: str = "") -> Path:

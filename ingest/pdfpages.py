@@ -27,7 +27,7 @@ from ingest.imagepage import Clock, PageRef, read_image_page
 from ingest.pdfa import page_geometry, page_text, save_pdfa, to_pdfa
 from ingest.quality.gate import evaluate
 from ingest.quality.measure import PageMeasurements, measure_page
-from ingest.results import OcrRequest, PageResult
+from ingest.results import OcrRequest, PageResult, WordBox
 
 # Operators a plain scan may use: graphics state and drawing its image (no paths, text, shadings, inline images).
 _PLAIN_OPERATORS = frozenset({"q", "Q", "cm", "Do", "gs", "w", "J", "j", "M", "d", "ri", "i"})
@@ -101,11 +101,31 @@ def _plain_scan(page: pikepdf.Page) -> bool:
 def _placed_pages(source: Path, read: dict[int, tuple[PageResult, Path]]) -> list[Path]:
     """Each read page's PDF rewritten in place at its original page's displayed size."""
     with pikepdf.open(source) as pdf:
-        for index, (result, page_pdf) in read.items():
+        for index, (result, page_pdf) in list(read.items()):
             with pikepdf.open(page_pdf, allow_overwriting_input=True) as part:
-                _place(part.pages[0], pdf.pages[index], result.rotated_degrees)
+                region = _place(part.pages[0], pdf.pages[index], result.rotated_degrees)
                 part.save(page_pdf)
+            read[index] = (replace(result, boxes=_within(result.boxes, region)), page_pdf)
     return [read[index][1] for index in sorted(read)]
+
+
+def _within(boxes: tuple[WordBox, ...], region: Box) -> tuple[WordBox, ...]:
+    """Boxes given as fractions of the image, as fractions of the page that shows the image in `region`
+    (left, top, right, bottom, fractions of the page, y down)."""
+    left, top, right, bottom = region
+    width, height = right - left, bottom - top
+    return tuple(
+        WordBox(
+            word.text,
+            (
+                round(left + word.box[0] * width, 4),
+                round(top + word.box[1] * height, 4),
+                round(left + word.box[2] * width, 4),
+                round(top + word.box[3] * height, 4),
+            ),
+        )
+        for word in boxes
+    )
 
 
 def _assemble(source: Path, read: dict[int, tuple[PageResult, Path]], out: Path) -> None:
@@ -125,9 +145,10 @@ def _assemble(source: Path, read: dict[int, tuple[PageResult, Path]], out: Path)
             part.close()
 
 
-def _place(page: pikepdf.Page, original: pikepdf.Page, turned: int) -> None:
+def _place(page: pikepdf.Page, original: pikepdf.Page, turned: int) -> Box:
     """Give `page` (the whole page is the image) the displayed size of `original`, the image drawn where
-    `original` displays its image; both turned clockwise by `turned` when the pipeline turned the scan."""
+    `original` displays its image; both turned clockwise by `turned` when the pipeline turned the scan.
+    Returns where the image is on the page: left, top, right, bottom as fractions of it (y down)."""
     crop = [float(value) for value in original.cropbox]
     width, height = crop[2] - crop[0], crop[3] - crop[1]
     [name] = original.get_images().keys()
@@ -149,6 +170,9 @@ def _place(page: pikepdf.Page, original: pikepdf.Page, turned: int) -> None:
     unit = float(original.obj.get("/UserUnit", 1.0))
     if unit != 1.0:
         page.obj.UserUnit = unit
+    if width <= 0 or height <= 0:
+        return (0.0, 0.0, 1.0, 1.0)
+    return (box[0] / width, 1 - box[3] / height, box[2] / width, 1 - box[1] / height)
 
 
 def _turn(box: Box, width: float, height: float, degrees: int) -> tuple[Box, float, float]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ingest.engines.base import EngineOptions
+from ingest.engines.base import EngineOptions, TextBox
 from ingest.quality.gate import QualityFinding
 from ingest.quality.profiles import QualityProfile, get_profile
 
@@ -36,6 +37,29 @@ class OcrRequest:
 
 
 @dataclass(frozen=True)
+class WordBox:
+    """A recognised word or line on the page as stored in the access copy (upright, straightened), its box
+    (left, top, right, bottom) as fractions 0-1 of the page's width and height, so it maps onto any rendering."""
+
+    text: str
+    box: tuple[float, float, float, float]
+
+
+def word_boxes(boxes: Sequence[TextBox], width: int, height: int) -> tuple[WordBox, ...]:
+    """Pixel boxes on a `width` x `height` image as fractions of it (4 decimals: 0.25 px on a 2,500 px page)."""
+    if width <= 0 or height <= 0:
+        return ()
+    found: list[WordBox] = []
+    for item in boxes:
+        left, top, right, bottom = item.box
+        box = (left / width, top / height, right / width, bottom / height)
+        clamped = tuple(round(min(1.0, max(0.0, value)), 4) for value in box)
+        if item.text.strip():
+            found.append(WordBox(item.text.strip(), (clamped[0], clamped[1], clamped[2], clamped[3])))
+    return tuple(found)
+
+
+@dataclass(frozen=True)
 class PageResult:
     number: int
     source_index: int  # which of the request's sources the page came from
@@ -49,6 +73,7 @@ class PageResult:
     findings: tuple[QualityFinding, ...] = ()
     rotated_degrees: int = 0
     engine: str = ""  # the engine that read the page ("tesseract", "ppocr", "null"); "" for an existing text layer
+    boxes: tuple[WordBox, ...] = ()  # where its words (tesseract) or lines (PP-OCR) are; none for other pages
 
     @property
     def held(self) -> bool:

@@ -130,6 +130,7 @@ POLICY: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/documents/{document_id}/pages"): Row(READERS, "document"),
     ("GET", "/api/v1/documents/{document_id}/pages/{number}/image"): Row(READERS, "document"),
     ("GET", "/api/v1/documents/{document_id}/pages/{number}/thumbnail"): Row(READERS, "document"),
+    ("GET", "/api/v1/documents/{document_id}/pages/{number}/words"): Row(READERS, "document", query="?q=canary"),
     ("GET", "/api/v1/documents/recent"): Row(READERS, query="?limit=5"),
     ("GET", "/api/v1/browse"): Row(READERS),
     ("GET", "/api/v1/browse/{fonds}"): Row(READERS),  # every reader sees the public record of fonds M1

@@ -116,6 +116,9 @@ def test_routes_of_records_and_search_declare_their_models_and_media_types(schem
     assert success(f"{document}/pages")["application/json"]["schema"] == ref("PageListView")
     assert set(success(f"{document}/pages/{{number}}/image")) == {"image/jpeg"}
     assert set(success(f"{document}/pages/{{number}}/thumbnail")) == {"image/jpeg"}
+    words = success(f"{document}/pages/{{number}}/words")["application/json"]["schema"]
+    assert words == ref("PageWordsView")
+    assert set(schema["paths"][f"{document}/pages/{{number}}/words"]["get"]["responses"]) >= {"200", "403", "404"}
     assert success("/api/v1/documents/recent")["application/json"]["schema"] == ref("RecentItemsView")
     assert success("/api/v1/browse")["application/json"]["schema"] == ref("BrowseLevelView")
     assert success("/api/v1/browse/{fonds}/{series}/{box}")["application/json"]["schema"] == ref("BrowseItemsView")

@@ -15,12 +15,14 @@ from api.http.headers import NOSNIFF
 from api.http.openapi import error_responses
 from api.records.browse import MAX_LIMIT, BrowseService
 from api.records.page_images import ImageDownload, PageImageService
+from api.records.page_words import PageWordsService
 from api.views.browse import BrowseItemsView, BrowseLevelView, RecentItemsView
-from api.views.pages import PageListView
+from api.views.pages import PageListView, PageWordsView
 from archive.values import ObjectRole
 
 router = APIRouter()
 RECORD = error_responses(403, 404)
+MAX_QUERY = 1000  # characters of a query whose terms are looked for on a page
 IMAGE_MAX_AGE = 3600  # seconds a browser may keep a page image: privately (never a shared cache)
 PageNumber = Annotated[int, PathParam(ge=1, le=MAX_PAGE_NUMBER, description="The page number, from 1")]
 Segment = Annotated[str, PathParam(min_length=1, max_length=64, description="A code; '-' for none")]
@@ -95,6 +97,22 @@ def page_image(document_id: Id, number: PageNumber, request: Request, caller: Ca
 def page_thumbnail(document_id: Id, number: PageNumber, request: Request, caller: Caller) -> StreamingResponse:
     """The page drawn with its long side ~200 px, under the record's own rule (drawn now if never made)."""
     return _image(request, caller, document_id, number, ObjectRole.THUMBNAIL)
+
+
+@router.get("/api/v1/documents/{document_id}/pages/{number}/words", tags=["documents"], responses=RECORD)
+def page_words(
+    document_id: Id,
+    number: PageNumber,
+    request: Request,
+    caller: Caller,
+    q: Annotated[
+        str | None,
+        Query(max_length=MAX_QUERY, description="The search's query: its terms' boxes; none for every box"),
+    ] = None,
+) -> PageWordsView:
+    """Where the query's terms are on the page, as fractions of the page (for highlighting on its image)."""
+    service = PageWordsService(context_of(request))
+    return service.words(caller, document_id, number, query=q, client=client_of(request))
 
 
 def _image(request: Request, caller: Caller, document_id: int, number: int, kind: ObjectRole) -> StreamingResponse:

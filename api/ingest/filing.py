@@ -23,7 +23,12 @@ from archive.hashing import sha256_bytes, sha256_file
 from archive.models import Batch, Document, IngestJob, Page, QualityFinding, StoredObject, utcnow
 from archive.ports import BlobInfo, BlobStore, content_key
 from archive.values import DocumentStatus, JobState, ObjectRole
-from ingest.results import OcrResult
+from ingest.results import OcrResult, WordBox
+
+
+def stored_boxes(boxes: tuple[WordBox, ...]) -> list[list[Any]]:
+    """A page's boxes as the catalogue keeps them: [text, left, top, right, bottom] each (fractions)."""
+    return [[box.text, *box.box] for box in boxes]
 
 
 def planned_objects(
@@ -85,6 +90,7 @@ def new_document(session: Session, job: IngestJob, batch: Batch, result: OcrResu
             ocr_confidence=page.confidence,
             text_source=page.text_source,
             measurements=page.measurements | {"rotated_degrees": page.rotated_degrees, "ocr_engine": page.engine},
+            boxes=stored_boxes(page.boxes),
             review="held" if page.held else "ok",
         )
         row.findings = [QualityFinding(**asdict(finding)) for finding in page.findings]

@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.ingest.filing import stored_boxes
 from api.ingest.rescan import RescanObjects, mark_indexed, rescan_intent, store_rescan
 from api.search.rows import index_current
 from api.views.review import PageReviewView, page_review_view
@@ -177,6 +178,7 @@ def _new_version(old: Page, new: PageResult) -> Page:
         ocr_confidence=new.confidence,
         text_source=new.text_source,
         measurements=new.measurements | {"ocr_engine": new.engine},
+        boxes=stored_boxes(new.boxes),  # the rescan's own boxes: the old version keeps its
         review="held" if new.held else "ok",
         findings=[
             QualityFinding(

@@ -56,3 +56,21 @@ def page_info_view(document_id: int, page: Page) -> PageInfoView:
             text=document_text_url(document_id, page.number),
         ),
     )
+
+
+class WordBoxView(View):
+    text: str = Field(description="The recognised word, line or part of a line the query's terms fall on")
+    box: list[float] = Field(
+        min_length=4,
+        max_length=4,
+        description="left, top, right, bottom as fractions 0-1 of the page's width and height (any rendering)",
+    )
+
+
+class PageWordsView(View):
+    """Where the query's terms are on one page, for highlighting them on its image."""
+
+    document_id: int
+    page: int
+    query: str | None = Field(description="The terms asked for; null: every recognised word or line")
+    boxes: list[WordBoxView] = Field(description="Empty for pages read before boxes were kept, or without text")

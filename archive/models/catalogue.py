@@ -127,6 +127,9 @@ class Page(Base):
     ocr_confidence: Mapped[float | None] = mapped_column(Float)
     text_source: Mapped[str] = mapped_column(String(16), default="ocr")
     measurements: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Recognised words/lines for highlighting: [[text, left, top, right, bottom], ...], fractions 0-1 of the page
+    # as stored in the access copy; None for pages read before boxes were kept.
+    boxes: Mapped[list[list[Any]] | None] = mapped_column(JSON)
     review: Mapped[str] = mapped_column(String(32), default="ok")  # ok | held | accepted | rejected | replaced
     review_note: Mapped[str | None] = mapped_column(Text)
     reviewed_by: Mapped[str | None] = mapped_column(String(128))

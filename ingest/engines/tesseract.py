@@ -8,12 +8,13 @@ from __future__ import annotations
 import csv
 import functools
 import os
+import unicodedata
 from pathlib import Path
 
 import pytesseract
 
 from archive.errors import ConfigurationError, InvalidInput, ProcessingFailed
-from archive.text import join_han
+from archive.text import is_han, join_han
 from ingest.engines.base import PageImage, PageOcr, PageText, TextBox
 from ingest.pdfa import to_pdfa
 from ingest.textlayer import write_page_pdf
@@ -78,10 +79,11 @@ def ocr_page(
             "check the scan (speckle, wrong resolution) or raise ocr_page_timeout_seconds"
         ) from exc
     text = join_han(out_base.with_suffix(".txt").read_text(encoding="utf-8")).strip()
-    words, lines = recognised_words_and_lines(out_base.with_suffix(".tsv"))
+    tsv = out_base.with_suffix(".tsv")
+    words, lines = recognised_words_and_lines(tsv)
     pdf_path = out_base.with_suffix(".pdf")
     write_page_pdf(image_path, dpi=dpi, lines=lines, out=pdf_path)
-    return PageOcr(text, mean_word_confidence(words), boxes=words, pdf_path=pdf_path)
+    return PageOcr(text, mean_word_confidence(words), boxes=highlight_boxes(tsv), pdf_path=pdf_path)
 
 
 def detect_rotation(image_path: Path, *, timeout_seconds: float) -> int:
@@ -120,7 +122,39 @@ def recognised_words(tsv_path: Path) -> tuple[TextBox, ...]:
 def recognised_words_and_lines(tsv_path: Path) -> tuple[tuple[TextBox, ...], tuple[TextBox, ...]]:
     """The recognised words, and the lines they form (tesseract's block/paragraph/line ids): each line's text is
     its words joined by spaces (none between Han characters), its box the union of theirs, no confidence."""
-    words: list[TextBox] = []
+    grouped = _words_by_line(tsv_path)
+    words = tuple(word for line in grouped for word in line)
+    return words, tuple(_line(members) for members in grouped)
+
+
+def highlight_boxes(tsv_path: Path) -> tuple[TextBox, ...]:
+    """The boxes a viewer highlights: Latin words as tesseract found them; in each line, a run of adjacent Han
+    words (tesseract splits Chinese into one or a few characters each) as one box, so a term of several
+    characters falls inside one box."""
+    found: list[TextBox] = []
+    for line in _words_by_line(tsv_path):
+        run: list[TextBox] = []
+        for word in line:
+            if _han_only(word.text):
+                run.append(word)
+                continue
+            if run:
+                found.append(_line(run))
+                run = []
+            found.append(word)
+        if run:
+            found.append(_line(run))
+    return tuple(found)
+
+
+def _han_only(text: str) -> bool:
+    return all(is_han(char) or unicodedata.category(char).startswith("P") for char in text) and any(
+        is_han(char) for char in text
+    )
+
+
+def _words_by_line(tsv_path: Path) -> list[list[TextBox]]:
+    """Recognised words (level 5 rows with text) per line, in tesseract's order."""
     grouped: dict[tuple[str, ...], list[TextBox]] = {}
     with tsv_path.open(encoding="utf-8", newline="") as stream:
         for row in csv.DictReader(stream, delimiter="\t", quoting=csv.QUOTE_NONE):
@@ -130,11 +164,9 @@ def recognised_words_and_lines(tsv_path: Path) -> tuple[tuple[TextBox, ...], tup
             left, top = int(row.get("left") or 0), int(row.get("top") or 0)
             box = (left, top, left + int(row.get("width") or 0), top + int(row.get("height") or 0))
             value = float(row.get("conf") or -1)
-            word = TextBox(text, box, value if value >= 0 else None)
-            words.append(word)
             line_id = tuple(row.get(key) or "" for key in ("page_num", "block_num", "par_num", "line_num"))
-            grouped.setdefault(line_id, []).append(word)
-    return tuple(words), tuple(_line(members) for members in grouped.values())
+            grouped.setdefault(line_id, []).append(TextBox(text, box, value if value >= 0 else None))
+    return list(grouped.values())
 
 
 def _line(words: list[TextBox]) -> TextBox:
