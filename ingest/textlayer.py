@@ -208,6 +208,8 @@ def _embeddable(path: Path) -> _PageImage:
         if image.format == "JPEG" and image.mode in ("L", "RGB"):
             space = "/DeviceGray" if image.mode == "L" else "/DeviceRGB"
             return _PageImage(path.read_bytes(), image.width, image.height, space, 8, "/DCTDecode")
+        if image.format == "PNG" and image.mode in ("L", "RGB") and not image.info.get("interlace"):
+            return _png_as_is(path, image)
         if getattr(image, "n_frames", 1) > 1:
             image.seek(0)
         plain = _plain(image)
@@ -215,6 +217,28 @@ def _embeddable(path: Path) -> _PageImage:
             return _group4(plain)
         space = "/DeviceRGB" if plain.mode == "RGB" else "/DeviceGray"
         return _PageImage(zlib.compress(plain.tobytes(), 6), plain.width, plain.height, space, 8, "/FlateDecode")
+
+
+def _png_as_is(path: Path, image: Image.Image) -> _PageImage:
+    """An 8-bit grey or RGB PNG's compressed data as it is: PDF's Flate filter with PNG predictors reads it, so
+    the page is not deflated again (0.07-0.25 s an A4 page at level 6, the most on noisy scans)."""
+    data = path.read_bytes()
+    chunks, position = [], 8  # after the PNG signature: length, type, data, CRC
+    while position + 8 <= len(data):
+        length = int.from_bytes(data[position : position + 4], "big")
+        kind = data[position + 4 : position + 8]
+        if kind == b"IDAT":
+            chunks.append(data[position + 8 : position + 8 + length])
+        position += 12 + length
+    colours = 1 if image.mode == "L" else 3
+    space = "/DeviceGray" if colours == 1 else "/DeviceRGB"
+    parameters: dict[str, int | bool] = {
+        "Predictor": 15,
+        "Colors": colours,
+        "BitsPerComponent": 8,
+        "Columns": image.width,
+    }
+    return _PageImage(b"".join(chunks), image.width, image.height, space, 8, "/FlateDecode", parameters)
 
 
 def _group4(image: Image.Image) -> _PageImage:

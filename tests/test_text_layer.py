@@ -10,6 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 import img2pdf
+import numpy as np
 import pikepdf
 import pikepdf.pdfa
 import pytest
@@ -137,6 +138,26 @@ def test_a_jpeg_is_embedded_as_it_is_and_a_page_without_text_has_no_font(tmp_pat
         image = pdf.pages[0].Resources.XObject.Im1
         assert image.read_raw_bytes() == scan.read_bytes()
         assert "/Font" not in pdf.pages[0].Resources
+    save_pdfa([page], tmp_path / "access.pdf")
+    assert_pdfa_2b(tmp_path / "access.pdf")
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB"])
+def test_a_png_scan_is_embedded_with_its_own_compressed_data(tmp_path: Path, mode: str) -> None:
+    """An 8-bit grey or RGB PNG's data go into the page as they are (Flate with PNG predictors), pixel for pixel.
+    (Interlaced PNGs, which PDF cannot read as they are, are decoded and deflated; Pillow cannot write one.)"""
+    noise = np.random.default_rng(7).integers(0, 256, (120, 160, 3 if mode == "RGB" else 1), dtype=np.uint8)
+    scan = tmp_path / "scan.png"
+    Image.fromarray(noise.squeeze()).convert(mode).save(scan)
+    page = tmp_path / "page.pdf"
+    write_page_pdf(scan, dpi=300, lines=[TextBox("Archive", (10, 10, 100, 40))], out=page)
+    with pikepdf.open(page) as pdf:
+        image = pdf.pages[0].Resources.XObject.Im1
+        assert image.DecodeParms.Predictor == 15
+        assert image.read_raw_bytes() in scan.read_bytes()  # the PNG's one IDAT chunk, not deflated again
+        drawn = np.asarray(pikepdf.PdfImage(image).as_pil_image().convert(mode))
+    with Image.open(scan) as original:
+        assert np.array_equal(drawn, np.asarray(original.convert(mode)))
     save_pdfa([page], tmp_path / "access.pdf")
     assert_pdfa_2b(tmp_path / "access.pdf")
 
