@@ -7,7 +7,7 @@ Image items (ingest.ocr) and the scanned pages of PDFs (ingest.pdfpages) both go
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from PIL import Image
@@ -52,13 +52,12 @@ def read_image_page(request: OcrRequest, image: Image.Image, page: PageRef, cloc
         if turned:
             work, path = upright(image, turned), None
             geometry = measure_geometry(work)
-    measured = measure_page(work, dpi=recorded, geometry=geometry)
+    straightening = geometry.needs_turn(request.deskew_min_degrees)
+    measured = measure_page(work, dpi=recorded, geometry=geometry, will_straighten=straightening)
     clock.quality += time.perf_counter() - started
     dpi = recorded or measured.estimated_dpi  # the engine is given the estimate when the file records none
-    if geometry.needs_turn(request.deskew_min_degrees):
+    if straightening:
         work, path = straighten(work, geometry, request.deskew_min_degrees), None
-    else:  # not rotated: what is left is what was measured
-        measured = replace(measured, skew_after_degrees=measured.skew_degrees)
     if path is None:  # engines read files: hand it this page alone
         path = write_page(request, work, number, dpi)
     ocr = _ocr(request, clock.engine, path, page, dpi)

@@ -243,7 +243,5 @@ def _prepared(request: OcrRequest, clock: Clock, source: Path) -> Path:
 
 def _measure_scan(scan: DisplayedScan, request: OcrRequest) -> PageMeasurements:
     geometry = measure_geometry(scan.image)
-    measured = measure_page(scan.image, dpi=scan.dpi, geometry=geometry)
-    if not geometry.needs_turn(request.deskew_min_degrees):  # prepare_for_ocr left it as it was
-        measured = replace(measured, skew_after_degrees=measured.skew_degrees)
-    return measured
+    turned = geometry.needs_turn(request.deskew_min_degrees)  # else prepare_for_ocr leaves it as it was
+    return measure_page(scan.image, dpi=scan.dpi, geometry=geometry, will_straighten=turned)

@@ -70,10 +70,13 @@ class _Tone:
     clipped_light: float
 
 
-def measure_page(image: Image.Image, *, dpi: float | None, geometry: PageGeometry | None = None) -> PageMeasurements:
+def measure_page(
+    image: Image.Image, *, dpi: float | None, geometry: PageGeometry | None = None, will_straighten: bool = True
+) -> PageMeasurements:
     """Measure a decoded page. `dpi` is the scan resolution (None when the file does not record one: it is then
     estimated from the size of the text, see `resolution.estimate_dpi`). The skew comes from ingest.geometry
-    (pass its `geometry` when already measured); dpi plays no part in it."""
+    (pass its `geometry` when already measured); dpi plays no part in it. `will_straighten`: the page will be
+    straightened, so the skew left after it is measured again; otherwise what is left is the skew itself."""
     geometry = geometry if geometry is not None else measure_geometry(image)
     estimate = geometry.skew
     grey = greyscale(image)
@@ -92,7 +95,7 @@ def measure_page(image: Image.Image, *, dpi: float | None, geometry: PageGeometr
     skew = estimate.angle if estimate.confident else 0.0
     straightened = inner.rotate(-skew, resample=Image.Resampling.NEAREST, fillcolor=round(tone.paper))
     straight_ink = np.asarray(straightened) < threshold
-    residual = residual_skew(image, geometry) if skew else 0.0
+    residual = (residual_skew(image, geometry) if skew else 0.0) if will_straighten else skew
     ink_ratio = float(ink.mean()) if ink.size else 0.0
     estimated = None
     if not (dpi and dpi > 0):
