@@ -1,6 +1,10 @@
 // The one list of screens. A new screen is one module in this folder (exporting `screen`, see ../types.js),
 // its catalogues i18n/zh-CN/<id>.json and i18n/en/<id>.json, and one line here. The order is the navigation's.
 import { screen as account } from "./account.js";
+import { screen as batch } from "./batch.js";
+import { screen as batches } from "./batches.js";
+import { screen as review } from "./review.js";
+import { screen as sample } from "./sample.js";
 import { screen as search } from "./search.js";
 import { screen as signin } from "./signin.js";
 
@@ -8,5 +12,9 @@ import { screen as signin } from "./signin.js";
 export const screens = [
   signin,
   search,
+  batches,
+  batch,
+  review,
+  sample,
   account,
 ];
