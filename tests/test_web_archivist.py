@@ -95,9 +95,17 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 
 def checked(page: Page, name: str) -> None:
-    """axe-core finds nothing serious or critical; screenshots at 1280 and 375 px."""
+    """axe-core finds nothing serious or critical; screenshots at 1280 and 375 px; nothing wider than 375 px."""
     assert serious_violations(page) == [], name
     shots(page, name)
+    before = page.viewport_size or {"width": 1280, "height": 900}
+    page.set_viewport_size({"width": 375, "height": before["height"]})
+    width, wide = page.evaluate(
+        """() => [document.documentElement.scrollWidth, [...document.querySelectorAll("#main *")]
+            .filter((e) => e.getBoundingClientRect().right > 376).slice(-3).map((e) => e.outerHTML.slice(0, 80))]"""
+    )
+    page.set_viewport_size(before)
+    assert width <= 375, f"{name}: the page is {width} px wide at 375 px: {wide}"
 
 
 def drop_file(page: Page, path: Path) -> None:
@@ -143,6 +151,7 @@ def upload_box(page: Page, site: Site) -> None:
     refused = page.locator("#upload-list .upload-refused")
     expect(refused).to_have_count(1)
     expect(refused.first).to_contain_text("letter-1.txt")
+    expect(page.locator("#upload-summary")).to_have_text("Upload finished: 3 of 4 files received.")
     expect(refused.first).to_contain_text("Unsupported file:")
     expect(page.locator("#progress-line")).to_have_text("Finished: 3 of 3 items processed.", timeout=JOURNEY_MS)
     expect(page.locator("#progress-line")).to_have_attribute("data-moving", "0")
@@ -162,6 +171,7 @@ def find_and_replace_held_page(page: Page, site: Site) -> None:
     expect(page.locator("#review-heading")).to_contain_text("page 1")
     expect(page.locator(".review-image img")).to_be_visible()
     expect(page.locator("#review-findings")).to_contain_text("Resolution")
+    expect(page.locator("#review-text .page-text")).to_contain_text("Customs")
     checked(page, "archivist-review-en")
     page.locator("#rescan-file").set_input_files(site.rescan)
     page.locator("#replace").click()

@@ -115,10 +115,11 @@ function findingCard(batchId, findings) {
 export function reconciliationView(status) {
   const rec = status.reconciliation;
   /** @type {HTMLElement[]} */
-  const parts = [h("p", { id: "reconciliation-line", class: rec.clean ? "notice" : "error" },
-    t(rec.clean ? "batch.reconciled_clean" : "batch.reconciled_gaps",
-      { missing: rec.missing_items.length, extra: rec.extra_items.length, mismatches: rec.page_count_mismatches.length }))];
-  if (!rec.has_manifest) parts.push(h("p", { class: "help" }, t("batch.no_manifest")));
+  const parts = [rec.has_manifest
+    ? h("p", { id: "reconciliation-line", class: rec.clean ? "notice" : "error" },
+      t(rec.clean ? "batch.reconciled_clean" : "batch.reconciled_gaps",
+        { missing: rec.missing_items.length, extra: rec.extra_items.length, mismatches: rec.page_count_mismatches.length }))
+    : h("p", { id: "reconciliation-line", class: "help" }, t("batch.no_manifest"))];
   if (rec.missing_items.length) parts.push(table({
     caption: t("batch.missing_caption"), rows: rec.missing_items,
     columns: [

@@ -1,7 +1,7 @@
 // Uploading scans into a batch: files, a folder or ZIPs, dropped on the zone or chosen with the two pickers
 // (buttons, for the keyboard). Each file is one POST /api/v1/batches/{id}/files with its own progress bar; what
 // the server refused is listed with its code translated.
-import { formatNumber, t } from "../i18n.js";
+import { t } from "../i18n.js";
 import { h } from "../ui.js";
 import { refusalText, upload, uploadError } from "./batch_common.js";
 
@@ -80,19 +80,24 @@ export function uploadZone(batchId, onUploaded) {
       } else {
         row.classList.add("upload-refused");
         state.textContent = t("batch.upload_refused");
-        row.append(h("p", { class: "error", role: "alert" }, uploadError(status, body)));
-        for (const refusal of (body && body.rejected) || []) row.append(h("p", { class: "error" }, refusalText(refusal)));
+        const refusals = (body && Array.isArray(body.rejected) && body.rejected) || [];
+        const texts = refusals.length ? refusals.map(refusalText) : [uploadError(status, body)];
+        for (const text of texts) row.append(h("p", { class: "error", role: "alert" }, text));
       }
     }));
   }
 
+  let pending = 0;
   /** @param {File[]} chosen */
   async function sendAll(chosen) {
     if (!chosen.length) return;
-    summary.textContent = t("batch.upload_started", { count: chosen.length });
+    pending += chosen.length;
+    summary.textContent = t("batch.upload_started", { count: pending });
     await Promise.all(chosen.map(send));
-    const done = rows.querySelectorAll(".upload-done").length;
-    summary.textContent = t("batch.upload_finished", { done: formatNumber(done), count: chosen.length });
+    pending -= chosen.length;
+    if (pending) return;
+    const all = rows.querySelectorAll(".upload-row").length;
+    summary.textContent = t("batch.upload_finished", { done: rows.querySelectorAll(".upload-done").length, count: all });
   }
 
   files.addEventListener("change", () => {

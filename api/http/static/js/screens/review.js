@@ -64,7 +64,11 @@ export const screen = {
     const title = t("batch.review_heading", { code: found.code, page: found.page });
     ctx.setTitle(title);
     const alt = t("batch.image_alt", { code: found.code, page: found.page });
-    let image = pageImage(found.documentId, found.page, "image", alt, () => pageTextBlock(found.documentId, found.page));
+    let image = pageImage(found.documentId, found.page, "image", alt);
+    const text = h("div", { id: "review-text" }, t("common.loading"));
+    const showText = (/** @type {number} */ documentId, /** @type {number} */ number) =>
+      void pageTextBlock(documentId, number).then((node) => text.replaceChildren(node));
+    showText(found.documentId, found.page);
     const state = h("span", { id: "review-state", class: `state state-${found.review}` }, label("review", found.review));
     const next = nextHeld(s, pageId);
     const onward = h("p", { class: "onward", id: "onward", hidden: true },
@@ -130,9 +134,10 @@ export const screen = {
       const { status, body } = await upload(`/pages/${pageId}/rescan`, "file", file, (f) => { bar.value = Math.round(f * 100); });
       if (status !== 200) throw new Error(uploadError(status, body));
       const page = /** @type {Reviewed} */ (body);
-      const fresh = pageImage(page.document_id, page.page, "image", alt, () => pageTextBlock(page.document_id, page.page));
+      const fresh = pageImage(page.document_id, page.page, "image", alt);
       image.replaceWith(fresh);
       image = fresh;
+      showText(page.document_id, page.page);
       return page;
     }, (page) => t("batch.replaced_page", { version: page.version, review: label("review", page.review || "ok") }));
     message.tabIndex = -1;
@@ -141,7 +146,9 @@ export const screen = {
       h("h1", { id: "review-heading" }, title),
       message,
       h("div", { class: "review-layout" },
-        h("figure", { class: "review-image" }, image, h("figcaption", {}, t("batch.page_n", { page: found.page }))),
+        h("div", { class: "review-main" },
+          h("figure", { class: "review-image" }, image, h("figcaption", {}, t("batch.page_n", { page: found.page }))),
+          h("h2", {}, t("batch.page_text")), text),
         h("div", { class: "review-side" },
           h("p", {}, t("batch.review_state"), " ", state),
           h("h2", {}, t("batch.findings_heading")), findingList(found.findings),

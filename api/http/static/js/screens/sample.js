@@ -57,6 +57,7 @@ export const screen = {
           const sample = await api(`/batches/${batchId}/sample`, { method: "POST",
             body: { percent: Number(percent.value), minimum: Number(minimum.value) } });
           say(message, t("batch.drawn", { count: sample.pages.length, population: sample.population }), "notice");
+          heading.textContent = t("batch.sample_heading_of", { id: batchId, status: label("status", "sampling") });
           showSample(sample);
         } catch (error) {
           fail(error);
@@ -98,7 +99,7 @@ export const screen = {
       result.tabIndex = -1;
       body.replaceChildren(
         h("p", { class: "help", id: "sample-facts" }, t("batch.sample_facts", { count: sample.pages.length,
-          population: sample.population, seed: sample.seed, who: sample.drawn_by, when: formatDate(sample.drawn_at) })),
+          population: sample.population, seed: String(sample.seed), who: sample.drawn_by, when: formatDate(sample.drawn_at) })),
         h("ol", { class: "sample-pages", id: "sample-pages" }, sample.pages.map((row) => sampleRow(row, count))),
         h("div", { class: "decide-bar" }, tally, decide), result);
     };
