@@ -55,15 +55,21 @@ def low_resolution(clean: Path, target: Path) -> Path:
 
 def prepared_batches(context: Context, root: Path) -> tuple[int, int, int]:
     """A batch with a held page and a batch being sampled, made the way the CLI makes them (null OCR, sidecars)."""
-    held = BatchService(context).create(actor=ARCHIVIST, fonds="PREP", series="HELD", languages="eng", level="internal").id
+    batches = BatchService(context)
+    held = batches.create(actor=ARCHIVIST, fonds="PREP", series="HELD", languages="eng", level="internal").id
     good = render(root / "prep-held", "ledger.png", "Harbour ledger. " + ENGLISH_TEXT, "eng", seed=91)
-    faint = low_resolution(render(root / "prep-src", "faint.png", "Faint copy. " + ENGLISH_TEXT, "eng", seed=92),
-                           root / "prep-held" / "faint.png")
+    faint = low_resolution(
+        render(root / "prep-src", "faint.png", "Faint copy. " + ENGLISH_TEXT, "eng", seed=92),
+        root / "prep-held" / "faint.png",
+    )
     ingest_paths(context, [good, faint], actor=ARCHIVIST, batch_id=held)
-    status = BatchService(context).status(ARCHIVIST, held)
+    status = batches.status(ARCHIVIST, held)
     [page] = status.held_pages
-    sampling = BatchService(context).create(actor=ARCHIVIST, fonds="PREP", series="SMPL", languages="eng", level="internal").id
-    sheets = [render(root / "prep-smpl", f"sheet-{n}.png", f"Sheet {n}. " + ENGLISH_TEXT, "eng", seed=93 + n) for n in range(2)]
+    sampling = batches.create(actor=ARCHIVIST, fonds="PREP", series="SMPL", languages="eng", level="internal").id
+    sheets = [
+        render(root / "prep-smpl", f"sheet-{n}.png", f"Sheet {n}. " + ENGLISH_TEXT, "eng", seed=93 + n)
+        for n in range(2)
+    ]
     ingest_paths(context, sheets, actor=ARCHIVIST, batch_id=sampling)
     AcceptanceService(context).draw(sampling, actor=REVIEWER, percent=100, minimum=1)
     return held, page.page_id, sampling
@@ -77,15 +83,23 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     account(context, "checker", ["archivist"], "secret")
     folder = root / "box-3"
     render(folder, "letter-1.png", "Letter one. Harbour dues for the spring season. " + ENGLISH_TEXT, "eng", seed=81)
-    source = render(root / "src", "notice-2.png", "Notice two. Customs tariff for tea and silk. " + ENGLISH_TEXT,
-                    "eng", seed=82)
+    source = render(
+        root / "src", "notice-2.png", "Notice two. Customs tariff for tea and silk. " + ENGLISH_TEXT, "eng", seed=82
+    )
     low_resolution(source, folder / "notice-2.png")
-    dropped = render(root / "drop", "letter-3.png", "Letter three. Repairs to the east pier. " + ENGLISH_TEXT, "eng", seed=83)
-    rescan = render(root / "rescan", "notice-2-rescan.png", "Notice two. Customs tariff for tea and silk. "
-                    + ENGLISH_TEXT, "eng", seed=84)
+    pier = "Letter three. Repairs to the east pier. "
+    dropped = render(root / "drop", "letter-3.png", pier + ENGLISH_TEXT, "eng", seed=83)
+    rescan = render(
+        root / "rescan",
+        "notice-2-rescan.png",
+        "Notice two. Customs tariff for tea and silk. " + ENGLISH_TEXT,
+        "eng",
+        seed=84,
+    )
     manifest = root / "manifest.csv"
     manifest.write_text(
-        "item,title,pages,file\n1,Letter one,1,letter-1.png\n2,Notice two,1,notice-2.png\n3,Letter three,1,letter-3.png\n",
+        "item,title,pages,file\n1,Letter one,1,letter-1.png\n2,Notice two,1,notice-2.png\n"
+        "3,Letter three,1,letter-3.png\n",
         encoding="utf-8",
     )
     held, held_page, sampling = prepared_batches(context, root)
