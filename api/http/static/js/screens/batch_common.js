@@ -39,8 +39,9 @@ export const MOVING = ["queued", "processing", "retrying"];
 export const POLL_MS = 2000;
 export const CHECKS = ["resolution", "blank", "skew", "blur", "too_dark", "too_light", "low_contrast", "clipped",
   "black_border", "ocr_confidence", "no_text", "near_duplicate"];
-export const DEFECTS = ["missing_page", "wrong_reference_code", "illegible", "skewed", "cropped", "wrong_order",
-  "blank", "duplicate", "metadata_error", "other"];
+/** Defect types of a failed verdict; the first is the default, so a critical one is never chosen by accident. */
+export const DEFECTS = ["illegible", "skewed", "cropped", "blank", "duplicate", "wrong_order", "metadata_error",
+  "missing_page", "wrong_reference_code", "other"];
 
 /** @param {number | string} id @returns {Promise<BatchStatus>} */
 export function batchStatus(id) {
