@@ -311,6 +311,7 @@ def _page_findings(documents: dict[int, Document], findings: list[QualityFinding
             "measured": f.measured,
             "threshold": f.threshold,
             "message": f.message,
+            "review": str(f.page.review),
         }
         for f in findings
     ]

@@ -232,6 +232,7 @@ class PageFinding(View):
     measured: float
     threshold: float
     message: str
+    review: str = Field(description="The page's review state: ok, held, accepted, rejected (awaiting a rescan)")
 
 
 class MissingItem(View):

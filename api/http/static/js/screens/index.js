@@ -3,6 +3,10 @@
 import { screen as account } from "./account.js";
 import { screen as browse, levels as browseLevels } from "./browse.js";
 import { screen as documentPage } from "./document.js";
+import { screen as batch } from "./batch.js";
+import { screen as batches } from "./batches.js";
+import { screen as review } from "./review.js";
+import { screen as sample } from "./sample.js";
 import { screen as search } from "./search.js";
 import { screen as signin } from "./signin.js";
 
@@ -13,5 +17,9 @@ export const screens = [
   browse,
   ...browseLevels,
   documentPage,
+  batches,
+  batch,
+  review,
+  sample,
   account,
 ];
