@@ -1,12 +1,29 @@
 // The one list of screens. A new screen is one module in this folder (exporting `screen`, see ../types.js),
 // its catalogues i18n/zh-CN/<id>.json and i18n/en/<id>.json, and one line here. The order is the navigation's.
 import { screen as account } from "./account.js";
+import { screen as alerts } from "./alerts.js";
+import { screen as auditlog } from "./auditlog.js";
+import { screen as backups } from "./backups.js";
+import { screen as logcheck } from "./logcheck.js";
 import { screen as search } from "./search.js";
 import { screen as signin } from "./signin.js";
+import { screen as status } from "./status.js";
+import { screen as user } from "./user.js";
+import { screen as users } from "./users.js";
+import { screen as verification } from "./verification.js";
 
 /** @type {import("../types.js").Screen[]} */
 export const screens = [
   signin,
   search,
+  // the security auditor's, system administrator's and security administrator's screens
+  auditlog,
+  logcheck,
+  alerts,
+  status,
+  backups,
+  verification,
+  users,
+  user,
   account,
 ];
