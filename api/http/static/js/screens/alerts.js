@@ -72,6 +72,7 @@ function alertCard(alert, n) {
 /** @type {import("../types.js").Screen} */
 export const screen = {
   id: "alerts",
+  catalogue: "alerts",
   route: "/audit/alerts",
   title: "alerts.title",
   nav: { label: "alerts.nav", action: "audit.read" },

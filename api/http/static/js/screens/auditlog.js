@@ -54,6 +54,7 @@ function detailsText(e) {
 /** @type {import("../types.js").Screen} */
 export const screen = {
   id: "auditlog",
+  catalogue: "auditlog",
   route: "/audit",
   title: "auditlog.title",
   nav: { label: "auditlog.nav", action: "audit.read" },

@@ -86,6 +86,7 @@ function verificationDetail(v, target) {
 /** @type {import("../types.js").Screen} */
 export const screen = {
   id: "backups",
+  catalogue: "backups",
   route: "/backups",
   title: "backups.title",
   nav: { label: "backups.nav", action: "backup.read" },

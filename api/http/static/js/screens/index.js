@@ -8,7 +8,7 @@ import { screen as logcheck } from "./logcheck.js";
 import { screen as search } from "./search.js";
 import { screen as signin } from "./signin.js";
 import { screen as status } from "./status.js";
-import { screen as user } from "./user.js";
+import { screen as userdetail } from "./userdetail.js";
 import { screen as users } from "./users.js";
 import { screen as verification } from "./verification.js";
 
@@ -24,6 +24,6 @@ export const screens = [
   backups,
   verification,
   users,
-  user,
+  userdetail,
   account,
 ];

@@ -37,6 +37,7 @@ function reportOf(v) {
 /** @type {import("../types.js").Screen} */
 export const screen = {
   id: "logcheck",
+  catalogue: "logcheck",
   route: "/audit/verify",
   title: "logcheck.title",
   nav: { label: "logcheck.nav", action: "audit.verify" },

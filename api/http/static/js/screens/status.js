@@ -28,10 +28,9 @@ const POLL_MS = 1000;
  *                                  status: string } | null }} Status
  */
 
-/** A translated word for a state, or the value itself. @param {string} prefix @param {string | null} value */
-function word(prefix, value) {
-  if (value === null) return "—";
-  return has(`${prefix}.${value}`) ? t(`${prefix}.${value}`) : value;
+/** The translation of `key`, or the value itself when the catalogue has none. @param {string} key @param {string} value */
+function word(key, value) {
+  return has(key) ? t(key) : value;
 }
 
 /** @param {string} id @param {string} title @param {...import("../ui.js").Child} body */
@@ -45,7 +44,7 @@ function rebuildLine(r) {
   const bar = h("progress", { id: "rebuild-progress", max: Math.max(1, r.total), value: r.done,
     "aria-label": t("status.rebuild_progress") });
   return h("div", { id: "rebuild-state", "data-state": r.state },
-    h("p", {}, word("status.rebuild", r.state),
+    h("p", {}, word(`status.rebuild.${r.state}`, r.state),
       r.state === "running" || r.state === "finished" ? ` — ${t("status.rebuild_done", { done: r.done, total: r.total })}` : "",
       r.error ? ` — ${r.error}` : ""),
     r.state === "running" ? bar : null,
@@ -59,17 +58,17 @@ function sections(s) {
     caption: t("status.places_caption"),
     rows: s.places,
     columns: [
-      { key: "place", label: t("status.col.place"), cell: (p) => word("status.place", p.place) },
+      { key: "place", label: t("status.col.place"), cell: (p) => word(`status.place.${p.place}`, p.place) },
       { key: "free", label: t("status.col.free"), numeric: true, cell: (p) => formatBytes(p.free_bytes) },
       { key: "reserve", label: t("status.col.reserve"), numeric: true, cell: (p) => formatBytes(p.reserve_bytes) },
       { key: "state", label: t("status.col.state"),
-        cell: (p) => h("span", { class: `space space-${p.state}` }, word("status.space", p.state)) },
+        cell: (p) => h("span", { class: `space space-${p.state}` }, word(`status.space.${p.state}`, p.state)) },
     ],
   });
   const i = s.index;
   const out = [
     h("p", { id: "status-overall", class: s.state === "ok" ? "notice" : "error", role: "status" },
-      t("status.overall", { state: word("status.space", s.state) })),
+      t("status.overall", { state: word(`status.space.${s.state}`, s.state) })),
     s.warnings.length ? h("ul", { id: "status-warnings", class: "warnings", "aria-label": t("status.warnings") },
       s.warnings.map((w) => h("li", {}, w))) : null,
     h("div", { class: "panels" },
@@ -92,7 +91,7 @@ function sections(s) {
       ])),
       card("status-index", t("status.index"), facts([
         [t("status.engine"), i.engine],
-        [t("status.index_state"), h("span", { id: "index-state" }, word("status.index_state_value", i.state))],
+        [t("status.index_state"), h("span", { id: "index-state" }, word(`status.index_state_value.${i.state}`, i.state))],
         [t("status.pages_indexed"), t("status.pages_of", { indexed: i.pages_indexed ?? 0, total: i.pages_in_catalogue })],
         [t("status.documents"), count(i.documents_in_catalogue)],
         [t("status.index_size"), formatBytes(i.bytes)],
@@ -108,7 +107,7 @@ function sections(s) {
       empty: t("status.no_targets"),
       columns: [
         { key: "target", label: t("status.col.target"), cell: (b) => h("a", { href: "#/backups" }, b.target) },
-        { key: "status", label: t("status.col.run_status"), cell: (b) => b.status ? word("status.run", b.status) : t("status.never") },
+        { key: "status", label: t("status.col.run_status"), cell: (b) => b.status ? word(`status.run.${b.status}`, b.status) : t("status.never") },
         { key: "grade", label: t("status.col.grade"), cell: (b) => gradeBadge(b.grade) },
         { key: "finished", label: t("status.col.finished"), cell: (b) => when(b.finished_at || b.started_at) },
       ],
@@ -120,7 +119,7 @@ function sections(s) {
       ? facts([
           [t("status.verification_run"), h("a", { href: `#/verification?run=${v.id}` }, t("status.run_number", { id: v.id }))],
           [t("status.verification_when"), when(v.started_at)],
-          [t("status.verification_level"), word("status.level", v.level)],
+          [t("status.verification_level"), word(`status.level.${v.level}`, v.level)],
           [t("status.verification_store"), v.store],
           [t("status.col.grade"), gradeBadge(v.grade)],
         ])
@@ -132,6 +131,7 @@ function sections(s) {
 /** @type {import("../types.js").Screen} */
 export const screen = {
   id: "status",
+  catalogue: "status",
   route: "/status",
   title: "status.title",
   nav: { label: "status.nav", action: "system.status" },

@@ -111,6 +111,7 @@ function createForm(onCreated) {
 /** @type {import("../types.js").Screen} */
 export const screen = {
   id: "users",
+  catalogue: "users",
   route: "/users",
   title: "users.title",
   nav: { label: "users.nav", action: "user.read" },

@@ -49,6 +49,7 @@ function reportOf(run) {
 /** @type {import("../types.js").Screen} */
 export const screen = {
   id: "verification",
+  catalogue: "verification",
   route: "/verification",
   title: "verification.title",
   nav: { label: "verification.nav", action: "verify.read" },

@@ -16,9 +16,10 @@ import { checkedRoles, departmentList, departmentsOf, levelSelect, roleBoxes, ro
 
 /** @type {import("../types.js").Screen} */
 export const screen = {
-  id: "user",
+  id: "userdetail",
+  catalogue: "userdetail",
   route: "/users/:username",
-  title: "user.title",
+  title: "userdetail.title",
   render(root, params, ctx) {
     const name = params.path.username;
     const path = `/users/${encodeURIComponent(name)}`;
@@ -26,9 +27,9 @@ export const screen = {
     const message = messageBox("notice", "user-message");
     const body = h("div", { id: "user-body" });
     root.append(h("section", { class: "officer", "aria-labelledby": "user-heading" },
-      h("p", {}, h("a", { href: "#/users" }, t("user.back"))),
-      h("h1", { id: "user-heading" }, t("user.heading", { username: name })), message, body));
-    ctx.setTitle(t("user.heading", { username: name }));
+      h("p", {}, h("a", { href: "#/users" }, t("userdetail.back"))),
+      h("h1", { id: "user-heading" }, t("userdetail.heading", { username: name })), message, body));
+    ctx.setTitle(t("userdetail.heading", { username: name }));
 
     /** @param {() => Promise<string>} work */
     const act = async (work) => {
@@ -49,18 +50,18 @@ export const screen = {
       const departments = h("input", { id: "edit-departments", type: "text", list: "edit-known-departments",
         value: u.departments.join(", "), autocomplete: "off", "aria-describedby": "edit-departments-help" });
       const form = h("form", { id: "edit-form", class: "card stack user-form", "aria-labelledby": "edit-heading" },
-        h("h2", { id: "edit-heading" }, t("user.edit_heading")), roles,
+        h("h2", { id: "edit-heading" }, t("userdetail.edit_heading")), roles,
         h("label", { for: "edit-clearance" }, t("users.clearance")), clearance,
         h("label", { for: "edit-departments" }, t("users.departments")), departments,
         departmentList("edit-known-departments"),
         h("p", { id: "edit-departments-help", class: "help" }, t("users.departments_help")),
-        h("button", { type: "submit", id: "save-user" }, t("user.save")));
+        h("button", { type: "submit", id: "save-user" }, t("userdetail.save")));
       form.addEventListener("submit", (event) => {
         event.preventDefault();
         void act(async () => {
           await api(path, { method: "PATCH", body: { roles: checkedRoles(roles), clearance: clearance.value,
             departments: departmentsOf(departments.value) } });
-          return t("user.saved");
+          return t("userdetail.saved");
         });
       });
       return form;
@@ -69,19 +70,19 @@ export const screen = {
     /** @param {User} u */
     const accessForm = (u) => {
       const toggle = h("button", { type: "button", id: "toggle-disabled", class: u.disabled ? "" : "danger" },
-        u.disabled ? t("user.enable") : t("user.disable"));
+        u.disabled ? t("userdetail.enable") : t("userdetail.disable"));
       toggle.addEventListener("click", () => void act(async () => {
         await api(path, { method: "PATCH", body: { disabled: !u.disabled } });
-        return u.disabled ? t("user.enabled") : t("user.disabled");
+        return u.disabled ? t("userdetail.enabled") : t("userdetail.disabled");
       }));
       const chosen = h("input", { id: "reset-password", type: "password", autocomplete: "new-password",
         "aria-describedby": "reset-help" });
-      const reset = h("button", { type: "submit", id: "reset-button" }, t("user.reset"));
+      const reset = h("button", { type: "submit", id: "reset-button" }, t("userdetail.reset"));
       const shown = h("p", { id: "generated-password", class: "notice", role: "status" });
       shown.hidden = true;
       const form = h("form", { id: "reset-form", class: "stack" },
-        h("label", { for: "reset-password" }, t("user.reset_password")), chosen,
-        h("p", { id: "reset-help", class: "help" }, t("user.reset_help")), reset, shown);
+        h("label", { for: "reset-password" }, t("userdetail.reset_password")), chosen,
+        h("p", { id: "reset-help", class: "help" }, t("userdetail.reset_help")), reset, shown);
       form.addEventListener("submit", async (event) => {
         event.preventDefault();
         say(message, "");
@@ -91,8 +92,8 @@ export const screen = {
             body: chosen.value ? { password: chosen.value } : {} });
           chosen.value = "";
           shown.replaceChildren(answer.password
-            ? h("span", {}, t("user.generated"), " ", h("code", { id: "new-password-value" }, answer.password))
-            : t("user.password_set"), " ", t("user.sessions_ended", { count: answer.sessions_revoked }));
+            ? h("span", {}, t("userdetail.generated"), " ", h("code", { id: "new-password-value" }, answer.password))
+            : t("userdetail.password_set"), " ", t("userdetail.sessions_ended", { count: answer.sessions_revoked }));
           shown.hidden = false;
           await loadTokens();
         } catch (error) {
@@ -100,29 +101,29 @@ export const screen = {
         }
       });
       return h("section", { class: "card stack", id: "access-card", "aria-labelledby": "access-heading" },
-        h("h2", { id: "access-heading" }, t("user.access_heading")),
-        h("p", {}, u.disabled ? t("user.is_disabled") : t("user.is_enabled")), toggle, form);
+        h("h2", { id: "access-heading" }, t("userdetail.access_heading")),
+        h("p", {}, u.disabled ? t("userdetail.is_disabled") : t("userdetail.is_enabled")), toggle, form);
     };
 
     const tokensBox = h("section", { class: "card", id: "tokens-card", "aria-labelledby": "tokens-heading" });
     const loadTokens = async () => {
       /** @type {{ sessions: Session[] }} */
       const answer = await api(`${path}/tokens`);
-      tokensBox.replaceChildren(h("h2", { id: "tokens-heading" }, t("user.tokens_heading")), table({
-        caption: t("user.tokens_caption", { username: name }), rows: answer.sessions, empty: t("user.no_tokens"),
+      tokensBox.replaceChildren(h("h2", { id: "tokens-heading" }, t("userdetail.tokens_heading")), table({
+        caption: t("userdetail.tokens_caption", { username: name }), rows: answer.sessions, empty: t("userdetail.no_tokens"),
         columns: [
-          { key: "label", label: t("user.col.label"), cell: (s) => s.label },
-          { key: "created", label: t("user.col.created"), cell: (s) => when(s.created_at) },
-          { key: "expires", label: t("user.col.expires"), cell: (s) => when(s.expires_at) },
-          { key: "state", label: t("user.col.state"), cell: (s) => s.active ? t("user.active")
-            : s.revoked ? t("user.revoked") : t("user.expired") },
-          { key: "revoke", label: t("user.col.action"), cell: (s) => s.active && manage
+          { key: "label", label: t("userdetail.col.label"), cell: (s) => s.label },
+          { key: "created", label: t("userdetail.col.created"), cell: (s) => when(s.created_at) },
+          { key: "expires", label: t("userdetail.col.expires"), cell: (s) => when(s.expires_at) },
+          { key: "state", label: t("userdetail.col.state"), cell: (s) => s.active ? t("userdetail.active")
+            : s.revoked ? t("userdetail.revoked") : t("userdetail.expired") },
+          { key: "revoke", label: t("userdetail.col.action"), cell: (s) => s.active && manage
             ? h("button", { type: "button", class: "secondary revoke", "data-token": String(s.id),
-                "aria-label": t("user.revoke_label", { label: s.label }),
+                "aria-label": t("userdetail.revoke_label", { label: s.label }),
                 onclick: () => void act(async () => {
                   await api(`${path}/tokens/${s.id}`, { method: "DELETE" });
-                  return t("user.revoked_one", { label: s.label });
-                }) }, t("user.revoke"))
+                  return t("userdetail.revoked_one", { label: s.label });
+                }) }, t("userdetail.revoke"))
             : "—" },
         ] }));
     };
@@ -132,12 +133,12 @@ export const screen = {
       const answer = await api("/users");
       const u = answer.users.find((x) => x.username === name);
       if (!u) {
-        body.replaceChildren(h("p", { class: "error", role: "alert" }, t("user.missing", { username: name })));
+        body.replaceChildren(h("p", { class: "error", role: "alert" }, t("userdetail.missing", { username: name })));
         return;
       }
       body.replaceChildren(
         h("section", { class: "card", id: "user-facts", "aria-labelledby": "facts-heading" },
-          h("h2", { id: "facts-heading" }, t("user.facts_heading")),
+          h("h2", { id: "facts-heading" }, t("userdetail.facts_heading")),
           facts([
             [t("users.display_name"), u.display_name || "—"],
             [t("users.roles"), h("span", { id: "user-roles" }, roleNames(u.roles))],
