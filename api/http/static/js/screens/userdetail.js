@@ -6,7 +6,7 @@ import { t } from "../i18n.js";
 import * as session from "../session.js";
 import { facts, when } from "../report.js";
 import { h, messageBox, say, table } from "../ui.js";
-import { checkedRoles, departmentList, departmentsOf, levelSelect, roleBoxes, roleNames } from "./users.js";
+import { checkedRoles, departmentList, departmentsOf, levelSelect, roleBoxes, roleNames, separationProblem } from "./users.js";
 
 /**
  * @typedef {import("./users.js").User} User
@@ -58,11 +58,14 @@ export const screen = {
         h("button", { type: "submit", id: "save-user" }, t("userdetail.save")));
       form.addEventListener("submit", (event) => {
         event.preventDefault();
+        const problem = separationProblem(checkedRoles(roles));
+        if (problem) return say(message, problem, "error");
         void act(async () => {
           await api(path, { method: "PATCH", body: { roles: checkedRoles(roles), clearance: clearance.value,
             departments: departmentsOf(departments.value) } });
           return t("userdetail.saved");
         });
+        return undefined;
       });
       return form;
     };

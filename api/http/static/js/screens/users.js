@@ -9,6 +9,7 @@ import { h, messageBox, say, table } from "../ui.js";
 
 export const ROLES = ["archivist", "staff", "compliance", "sysadmin", "secadmin"];
 export const LEVELS = ["public", "internal", "confidential", "secret", "top_secret"];
+const OFFICERS = ["compliance", "sysadmin", "secadmin"];
 const MIN_PASSWORD = 12;
 
 /**
@@ -38,6 +39,15 @@ export function roleBoxes(prefix, checked) {
       h("input", { type: "checkbox", name: "role", value: role, id: `${prefix}-role-${role}`,
         checked: checked.includes(role) }), " ", t(`common.role.${role}`))),
     h("p", { class: "help" }, t("users.roles_help")));
+}
+
+/**
+ * 三员分立 said before asking (the server refuses it too): the translated problem, or "" when none.
+ * @param {string[]} roles
+ */
+export function separationProblem(roles) {
+  const officers = roles.filter((r) => OFFICERS.includes(r));
+  return officers.length > 1 ? t("users.separation", { roles: roleNames(officers) }) : "";
 }
 
 /** @param {HTMLElement} box @returns {string[]} */
@@ -89,6 +99,8 @@ function createForm(onCreated) {
     if (password.value.length < MIN_PASSWORD) return say(message, t("users.too_short", { count: MIN_PASSWORD }), "error");
     const chosen = checkedRoles(roles);
     if (!chosen.length) return say(message, t("users.need_role"), "error");
+    const problem = separationProblem(chosen);
+    if (problem) return say(message, problem, "error");
     button.disabled = true;
     try {
       /** @type {User} */
