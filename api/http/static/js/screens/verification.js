@@ -64,9 +64,10 @@ export const screen = {
     const form = session.may("verify.run")
       ? h("form", { id: "verification-form", class: "filters", "aria-labelledby": "start-heading" },
           h("h2", { id: "start-heading", class: "form-heading" }, t("verification.start_heading")),
-          h("div", { class: "filter" }, h("label", { for: "v-level" }, t("verification.level_label")), level,
-            h("p", { class: "help", id: "v-level-help" }, t("verification.level_help"))),
-          percentField, targetField, h("div", { class: "filter-actions" }, start))
+          h("div", { class: "filter" }, h("label", { for: "v-level" }, t("verification.level_label")), level),
+          percentField, targetField,
+          h("p", { class: "help filters-help", id: "v-level-help" }, t("verification.level_help")),
+          h("div", { class: "filter-actions" }, start))
       : null;
     level.setAttribute("aria-describedby", "v-level-help");
     const sync = () => {
