@@ -240,10 +240,18 @@ def test_the_system_administrator_runs_a_backup_and_reads_its_reports(tab: Page,
 
 
 SCREENS = {  # role → (hash, what shows once the screen has its data)
-    "compliance": [("#/audit", "#audit-results table"), ("#/audit/verify", "#verify-log"),
-                   ("#/audit/alerts", "#alerts[data-count]"), ("#/verification", "#verification-runs table")],
-    "sysadmin": [("#/status", "#status-index"), ("#/backups", "#runs table"),
-                 ("#/verification", "#verification-runs table"), ("#/audit/verify", "#verify-log")],
+    "compliance": [
+        ("#/audit", "#audit-results table"),
+        ("#/audit/verify", "#verify-log"),
+        ("#/audit/alerts", "#alerts[data-count]"),
+        ("#/verification", "#verification-runs table"),
+    ],
+    "sysadmin": [
+        ("#/status", "#status-index"),
+        ("#/backups", "#runs table"),
+        ("#/verification", "#verification-runs table"),
+        ("#/audit/verify", "#verify-log"),
+    ],
     "secadmin": [("#/users", "#user-list table"), (f"#/users/{READER}", "#tokens-card table")],
 }
 
