@@ -7,8 +7,16 @@ import { screen as batch } from "./batch.js";
 import { screen as batches } from "./batches.js";
 import { screen as review } from "./review.js";
 import { screen as sample } from "./sample.js";
+import { screen as alerts } from "./alerts.js";
+import { screen as auditlog } from "./auditlog.js";
+import { screen as backups } from "./backups.js";
+import { screen as logcheck } from "./logcheck.js";
 import { screen as search } from "./search.js";
 import { screen as signin } from "./signin.js";
+import { screen as status } from "./status.js";
+import { screen as userdetail } from "./userdetail.js";
+import { screen as users } from "./users.js";
+import { screen as verification } from "./verification.js";
 
 /** @type {import("../types.js").Screen[]} */
 export const screens = [
@@ -21,5 +29,14 @@ export const screens = [
   batch,
   review,
   sample,
+  // the security auditor's, system administrator's and security administrator's screens
+  auditlog,
+  logcheck,
+  alerts,
+  status,
+  backups,
+  verification,
+  users,
+  userdetail,
   account,
 ];

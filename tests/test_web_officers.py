@@ -1,0 +1,273 @@
+"""The officers' screens in a real browser (tests/browser.py), one journey per role: the security auditor filters
+the access log, exports it (the downloaded CSV and JSON read back) and verifies it, and opens an alert's events;
+the security administrator adds a user who then signs in, changes them, resets their password and revokes
+their session; the system administrator reads the status page, rebuilds the index, runs a backup and reads its
+run result and its verification report. Every screen: no serious or critical axe-core violations in en and
+zh-CN, screenshots at 1280 and 375 px (/tmp/dangan-shots/officer-*)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from api.access.accounts import AccountService
+from api.access.users import UserService
+from api.http.app import create_app
+from api.ingest.batches import BatchService
+from api.preservation.backup_targets import BackupTargets, TargetSpec
+from api.preservation.maintenance import MaintenanceService
+from api.wiring import Context
+from archive.values import Role
+from tests.actors import ARCHIVIST, PASSWORD, SYSADMIN, account
+from tests.browser import chromium, goto, language, open_page, page_errors, serious_violations, serve, shots, sign_in
+from tests.conftest import make_context
+from tests.intake import ingest_paths
+from tests.pages import render
+from tests.workflow_helpers import file_batch
+
+READER = "reader"
+SEARCHES = ("harbour", "ledger", "tariff")
+DENIED = 5  # document views of a record that is not there: a denied-access burst
+NEW_USER, NEW_PASSWORD = "clerk2", "a long enough password 42"
+
+
+@dataclass(frozen=True)
+class Site:
+    url: str
+    browser: Browser
+    officers: dict[str, str]  # role → username
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    root = tmp_path_factory.mktemp("web-officers")
+    context: Context = make_context(root / "var")
+    page = render(root / "in", "record.png", "Harbour ledger of ships entering the port.", "eng", seed=91)
+    batch = BatchService(context).create(actor=ARCHIVIST, fonds="HARB", languages="eng", level="public").id
+    ingest_paths(context, [page], actor=ARCHIVIST, batch_id=batch)
+    file_batch(context, batch)
+    MaintenanceService(context).reindex(SYSADMIN)
+    BackupTargets(context).add(SYSADMIN, TargetSpec(name="vault", kind="local", path=str(root / "vault")))
+    account(context, READER, ["staff"], "internal")
+    users = UserService(context)
+    officers = {}
+    for role in (Role.COMPLIANCE, Role.SYSADMIN, Role.SECADMIN):
+        officer = users.officer(role)
+        AccountService(context).update(actor=officer, username=officer.username, password=PASSWORD)
+        officers[role.value] = officer.username
+    with serve(create_app(context)) as url, chromium() as browser:
+        with httpx.Client(base_url=url) as http:  # the reader's own requests: what the auditor will look at
+            token = http.post("/api/v1/auth/login", json={"username": READER, "password": PASSWORD}).json()["token"]
+            headers = {"Authorization": f"Bearer {token}"}
+            for query in SEARCHES:
+                assert http.get("/api/v1/search", params={"q": query}, headers=headers).status_code == 200
+            for _ in range(DENIED):
+                assert http.get("/api/v1/documents/999999", headers=headers).status_code == 404
+        yield Site(url, browser, officers)
+    context.close()
+
+
+@pytest.fixture
+def tab(site: Site) -> Iterator[Page]:
+    page = open_page(site.browser, site.url, locale="en-GB")
+    yield page
+    errors = page_errors(page)
+    page.context.close()
+    assert errors == [], f"JavaScript errors on the page: {errors}"
+
+
+def check(page: Page, name: str) -> None:
+    """axe-core finds nothing serious or critical; screenshots at both widths."""
+    assert serious_violations(page) == [], name
+    shots(page, f"officer-{name}")
+
+
+def download(page: Page, button: str) -> str:
+    with page.expect_download() as info:
+        page.locator(button).click()
+    return Path(info.value.path()).read_text(encoding="utf-8")
+
+
+def test_the_auditor_filters_exports_and_verifies_the_log(tab: Page, site: Site) -> None:
+    sign_in(tab, site.officers["compliance"], PASSWORD)
+    goto(tab, site.url, "#/audit")
+    expect(tab.locator("#audit-count")).to_contain_text("events match")
+    tab.get_by_label("User", exact=True).fill(READER)
+    tab.get_by_label("Action", exact=True).fill("search")
+    tab.locator("#apply-filters").click()
+    expect(tab.locator("#audit-count")).to_have_text(f"{len(SEARCHES)} events match.")
+    assert f"user={READER}" in tab.url and "action=search" in tab.url
+    rows = tab.locator("#audit-results tbody tr")
+    expect(rows).to_have_count(len(SEARCHES))
+    assert set(tab.locator("#audit-results td[data-column=actor]").all_inner_texts()) == {READER}
+    assert set(tab.locator("#audit-results td[data-column=outcome]").all_inner_texts()) == {"success"}
+    check(tab, "auditlog-en")
+
+    exported = list(csv.DictReader(io.StringIO(download(tab, "#export-csv"))))
+    assert len(exported) == len(SEARCHES)
+    assert {row["actor"] for row in exported} == {READER} and {row["action"] for row in exported} == {"search"}
+    expect(tab.locator("#export-message")).to_have_text("The export is saved (and is itself in the log).")
+    as_json = json.loads(download(tab, "#export-json"))
+    assert [event["actor"] for event in as_json] == [READER] * len(SEARCHES)
+
+    tab.get_by_label("Outcome", exact=True).select_option("denied_or_missing")  # no search of the reader's failed
+    tab.locator("#apply-filters").click()
+    expect(tab.locator("#audit-results .empty")).to_have_text("No events match these filters.")
+    tab.locator("#clear-filters").click()
+    expect(tab.get_by_label("User", exact=True)).to_have_value("")
+
+    goto(tab, site.url, "#/audit/verify")
+    tab.locator("#verify-log").click()
+    result = tab.locator("#verification-result")
+    expect(result).to_be_visible()
+    assert result.get_attribute("data-grade") in ("clean", "warnings")  # intact; unsealed events are a warning
+    expect(result).to_contain_text("The log is intact")
+    check(tab, "logcheck-en")
+    tab.locator("#seal-log").click()
+    expect(tab.locator("#logcheck-message")).to_contain_text("sealed through event")
+
+    goto(tab, site.url, "#/audit/alerts")
+    burst = tab.locator("#alerts .alert-item[data-kind=denied_burst]")
+    expect(burst).to_have_count(1)
+    expect(burst.locator("h2")).to_have_text("Repeated denied access")
+    burst.get_by_role("button", name=f"Show its {DENIED} events").click()
+    expect(burst.locator("tbody tr")).to_have_count(DENIED)
+    check(tab, "alerts-en")
+
+
+def test_the_security_administrator_adds_a_user_who_then_signs_in(tab: Page, site: Site) -> None:
+    sign_in(tab, site.officers["secadmin"], PASSWORD)
+    goto(tab, site.url, "#/users")
+    expect(tab.locator("#user-list tbody tr").first).to_be_visible()
+    check(tab, "users-en")
+    tab.get_by_label("Username").fill("twohats")
+    tab.get_by_label("Initial password").fill(NEW_PASSWORD)
+    tab.get_by_label("system administrator").check()
+    tab.get_by_label("security administrator").check()
+    tab.locator("#create-user").click()  # 三员分立, in the page's language
+    expect(tab.locator("#create-message")).to_contain_text("one account cannot hold two of these duties")
+
+    tab.get_by_label("system administrator").uncheck()
+    tab.get_by_label("security administrator").uncheck()
+    tab.get_by_label("staff").uncheck()
+    tab.get_by_label("archivist").check()
+    tab.get_by_label("Username").fill(NEW_USER)
+    tab.get_by_label("Display name").fill("Second clerk")
+    tab.get_by_label("Clearance", exact=True).select_option("confidential")
+    tab.get_by_label("Departments").fill("Registry")
+    tab.locator("#create-user").click()
+    expect(tab.locator("#create-message")).to_have_text(f"{NEW_USER} is added as archivist.")
+    link = tab.locator("#user-list a.user-link", has_text=NEW_USER)
+    expect(link).to_be_visible()
+
+    other = open_page(site.browser, site.url, locale="en-GB")  # the new user signs in
+    sign_in(other, NEW_USER, NEW_PASSWORD)
+    expect(other.locator("#nav a[data-screen=search]")).to_be_visible()
+
+    link.click()
+    expect(tab.locator("#user-heading")).to_have_text(f"User {NEW_USER}")
+    expect(tab.locator("#user-clearance")).to_have_text("confidential")
+    session = tab.locator("#tokens-card tbody tr").filter(has_text="active")
+    expect(session).to_have_count(1)
+    check(tab, "userdetail-en")
+    tab.get_by_label("Clearance", exact=True).select_option("internal")
+    tab.locator("#save-user").click()
+    expect(tab.locator("#user-message")).to_have_text("The changes are saved.")
+    expect(tab.locator("#user-clearance")).to_have_text("internal")
+
+    session.get_by_role("button", name="Revoke").click()
+    expect(tab.locator("#user-message")).to_contain_text("Revoked:")
+    expect(tab.locator("#tokens-card tbody tr").filter(has_text="active")).to_have_count(0)
+    other.reload()  # the revoked session answers 401: back to signing in
+    expect(other.locator("#signin-view")).to_be_visible()
+
+    tab.locator("#reset-button").click()  # a generated password, shown once
+    generated = tab.locator("#new-password-value")
+    expect(generated).to_be_visible()
+    sign_in(other, NEW_USER, generated.inner_text())
+    other.context.close()
+
+    tab.locator("#toggle-disabled").click()
+    expect(tab.locator("#user-state")).to_have_text("disabled")
+    tab.locator("#toggle-disabled").click()
+    expect(tab.locator("#user-state")).to_have_text("active")
+
+
+def test_the_system_administrator_runs_a_backup_and_reads_its_reports(tab: Page, site: Site) -> None:
+    sign_in(tab, site.officers["sysadmin"], PASSWORD)
+    goto(tab, site.url, "#/status")
+    expect(tab.locator("#index-state")).to_have_text("ok")
+    expect(tab.locator("#status-index")).to_contain_text("1 of 1")
+    tab.locator("#start-rebuild").click()
+    expect(tab.locator("#rebuild-state")).to_have_attribute("data-state", "finished")
+    check(tab, "status-en")
+
+    goto(tab, site.url, "#/backups")
+    tab.get_by_role("button", name="Back up to vault now").click()
+    run = tab.locator("#run-detail")
+    expect(run).to_have_attribute("data-status", "complete")
+    expect(run).to_have_attribute("data-grade", "clean")
+    expect(run.locator("#run-facts")).to_contain_text("0 error(s), 0 warning(s)")
+    expect(tab.locator("#runs tbody tr")).to_have_count(1)
+    check(tab, "backups-en")
+    tab.get_by_role("button", name="Restore drill from vault").click()
+    expect(tab.locator("#drill-detail")).to_have_attribute("data-grade", "clean")
+    tab.get_by_role("button", name="Verify the backup on vault").click()
+    expect(tab.locator("#backup-verification")).to_have_attribute("data-grade", "clean")
+
+    tab.locator("#verification-link").click()
+    report = tab.locator("#verification-report")
+    expect(report).to_have_attribute("data-grade", "clean")
+    expect(report).to_contain_text("backup target vault")
+    expect(tab.locator("#report-box .empty")).to_have_text("No findings.")
+    check(tab, "verification-en")
+    tab.get_by_label("Depth").select_option("structure")
+    tab.locator("#start-verification").click()
+    expect(tab.locator("#verification-runs tbody tr")).to_have_count(2)
+    expect(report).to_contain_text("structure")
+
+    goto(tab, site.url, "#/status")  # the status page shows the last backup and verification
+    expect(tab.locator("#status-backups tbody")).to_contain_text("complete")
+    expect(tab.locator("#status-verification")).to_contain_text("structure")
+
+
+SCREENS = {  # role → (hash, what shows once the screen has its data)
+    "compliance": [
+        ("#/audit", "#audit-results table"),
+        ("#/audit/verify", "#verify-log"),
+        ("#/audit/alerts", "#alerts[data-count]"),
+        ("#/verification", "#verification-runs table"),
+    ],
+    "sysadmin": [
+        ("#/status", "#status-index"),
+        ("#/backups", "#runs table"),
+        ("#/verification", "#verification-runs table"),
+        ("#/audit/verify", "#verify-log"),
+    ],
+    "secadmin": [("#/users", "#user-list table"), (f"#/users/{READER}", "#tokens-card table")],
+}
+
+
+@pytest.mark.parametrize("role", sorted(SCREENS))
+def test_every_officer_screen_in_chinese_passes_axe(site: Site, role: str) -> None:
+    page = open_page(site.browser, site.url, locale="zh-CN")
+    sign_in(page, site.officers[role], PASSWORD)
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    for hash_, ready in SCREENS[role]:
+        goto(page, site.url, hash_)
+        expect(page.locator(ready).first).to_be_visible()
+        name = hash_.strip("#/").replace("/", "-").replace(READER, "user")
+        assert serious_violations(page) == [], f"{role} {hash_}"
+        shots(page, f"officer-{name}-zh-CN")
+    language(page, "en")  # and the switch back re-renders the screen in English
+    expect(page.locator("#main h1").first).not_to_have_text("")
+    assert page_errors(page) == []
+    page.context.close()
