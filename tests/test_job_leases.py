@@ -25,6 +25,7 @@ from api.runners.local import LocalJobRunner, local_runner
 from api.wiring import Context, build_context
 from archive.errors import ProcessingFailed
 from archive.jobs import runnable
+from archive.keys import OBJECT_PREFIX
 from archive.models import Document, IngestJob, StoredObject, utcnow
 from archive.preservation.fixity import verify_objects
 from archive.values import JobState
@@ -88,7 +89,7 @@ def assert_store_matches_catalogue(context: Context) -> None:
         referenced = set(session.scalars(select(StoredObject.key)))
         report = verify_objects(session, context.store)
     assert report.clean, report.as_dict()  # no row without an object
-    assert set(context.store.iter_keys()) == referenced  # no object without a row
+    assert set(context.store.iter_keys(OBJECT_PREFIX)) == referenced  # no object without a row
 
 
 def held_ocr(entered: threading.Event, release: threading.Event) -> Callable[[OcrRequest], OcrResult]:

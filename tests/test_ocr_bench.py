@@ -26,8 +26,9 @@ def test_f1_and_cer_count_what_is_missing_and_what_is_extra() -> None:
 def test_the_rendered_corpus_is_the_same_for_the_same_seed(tmp_path: Path) -> None:
     first = build(tmp_path / "a", 2, seed=5, real=False)
     second = build(tmp_path / "b", 2, seed=5, real=False)
-    assert [page.degradation for page in first] == ["clean", "blur"]
-    assert [page.languages for page in first] == ["chi_sim+eng", "chi_tra+eng"]
+    hard = [kind for kind in ("newspaper", "handwritten", "photographed") for _ in range(2)]
+    assert [page.degradation for page in first] == ["clean", "blur", *hard]  # the hard Chinese pages follow
+    assert [page.languages for page in first] == ["chi_sim+eng", "chi_tra+eng"] * 4
     for one, other in zip(first, second, strict=True):
         assert one.path.read_bytes() == other.path.read_bytes() and one.truth == other.truth
     simplified = first[0]

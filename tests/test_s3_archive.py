@@ -11,6 +11,7 @@ from api.preservation.verification import VerificationService
 from api.records.documents import DocumentService
 from api.search.service import SearchService
 from api.wiring import build_context
+from archive.keys import DERIVED_PREFIX, OBJECT_PREFIX
 from archive.values import ObjectRole
 from storage_config.settings import S3Options, Settings, StorageOptions
 from tests.actors import ARCHIVIST, SYSADMIN
@@ -36,7 +37,8 @@ def test_ingest_search_download_and_verify_on_s3(s3_server: S3Endpoint, tmp_path
         outcome = ingest_paths(context, [page.path], actor=ARCHIVIST, languages="eng")
         assert outcome.exit_code() == 0
         document_id = outcome.jobs[0].document_id
-        assert len(list(context.store.iter_keys())) == 3
+        assert len(list(context.store.iter_keys(OBJECT_PREFIX))) == 3
+        assert len(list(context.store.iter_keys(DERIVED_PREFIX))) == 2  # the page image and thumbnail
         assert not (tmp_path / "var" / "objects").exists()  # nothing fell back to the local disk
 
         found = SearchService(context).search(ARCHIVIST, '"payroll registers"')

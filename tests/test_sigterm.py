@@ -26,6 +26,7 @@ from api.ingest.batches import BatchService
 from api.ingest.service import IngestService
 from api.wiring import Context
 from archive.access import Principal
+from archive.keys import OBJECT_PREFIX
 from archive.models import Document, IngestJob, StoredObject
 from archive.preservation.fixity import verify_objects
 from ingest.grouping import PlannedItem
@@ -123,7 +124,7 @@ def counts(context: Context, test: str) -> dict[str, int]:
     }
     print(f"COUNTS {test}: " + ", ".join(f"{key}={value}" for key, value in found.items()))
     assert report.clean, report.as_dict()
-    assert set(context.store.iter_keys()) == referenced
+    assert set(context.store.iter_keys(OBJECT_PREFIX)) == referenced
     return found
 
 
