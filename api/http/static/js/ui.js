@@ -116,7 +116,9 @@ export function table({ caption, columns, rows, empty }) {
   const body = rows.map((row) =>
     h("tr", {}, columns.map((c) => h("td", { class: c.numeric ? "num" : null, "data-column": c.key }, c.cell(row)))),
   );
-  return h("div", { class: "table-wrap" },
+  // A wide table scrolls sideways inside its wrapper: the wrapper is a labelled region keyboard users can focus
+  // and scroll (axe: scrollable-region-focusable).
+  return h("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": caption },
     h("table", {}, h("caption", {}, caption), h("thead", {}, head), h("tbody", {}, body)));
 }
 
