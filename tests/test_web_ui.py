@@ -26,22 +26,11 @@ from api.wiring import Context
 from archive.models import Document
 from tests import actors
 from tests.actors import ARCHIVIST, SYSADMIN, account
+from tests.browser import CHROMIUM, CHROMIUM_FLAGS, WAIT_MS
 from tests.conftest import make_context
 from tests.pages import render
 from tests.workflow_helpers import file_batch
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-WAIT_MS = 10_000  # every wait in the browser is bounded
 expect.set_options(timeout=WAIT_MS)
 SCREENSHOT = Path("/tmp/dangan-ui.png")
 STAFF, PASSWORD = "clerk", actors.PASSWORD
