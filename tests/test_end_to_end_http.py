@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from api.http.app import create_app
 from api.wiring import Context
+from archive.models import Document
 from archive.values import AccessLevel
 from tests.actors import bearer
 from tests.pages import chinese_page, english_page
@@ -31,10 +33,11 @@ def admin_headers(context: Context) -> dict[str, str]:
 
 
 def wait_for_job(client: TestClient, headers: dict[str, str], job_id: int, timeout: float = 120) -> dict[str, Any]:
+    """Until the job has failed, or is done and its document searchable (the index follows the filing)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         job = client.get(f"/api/v1/jobs/{job_id}", headers=headers).json()
-        if job["state"] in ("done", "failed"):
+        if job["state"] == "failed" or (job["state"] == "done" and job["searchable"]):
             return job  # type: ignore[no-any-return]
         time.sleep(0.2)
     raise AssertionError(f"job {job_id} did not finish in {timeout} s")
@@ -117,3 +120,17 @@ def test_documents_above_clearance_are_not_found_anywhere(
     assert client.post("/api/v1/documents", headers=staff, files={"file": ("a.png", b"x")}).status_code == 403
     cleared = _user_with_token(context, AccessLevel.SECRET)
     assert client.get("/api/v1/search", params={"q": "档案数字化"}, headers=cleared).json()["total"] == 1
+
+
+def test_a_done_job_says_whether_its_document_is_searchable_yet(
+    client: TestClient, context: Context, admin_headers: dict[str, str], tmp_path: Path
+) -> None:
+    """ "done" means filed; the index follows a moment later, and the job says when it has (a client that searches
+    right after "done" would otherwise find nothing, as CI once did)."""
+    queued = upload(client, admin_headers, english_page(tmp_path / "in").path)
+    job = wait_for_job(client, admin_headers, queued.json()["id"])
+    assert job["state"] == "done" and job["searchable"] is True
+    with context.db.write() as session:  # as between the filing's commit and the index's
+        session.execute(update(Document).where(Document.id == job["document_id"]).values(indexed_at=None))
+    again = client.get(f"/api/v1/jobs/{job['id']}", headers=admin_headers).json()
+    assert again["state"] == "done" and again["searchable"] is False

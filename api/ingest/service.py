@@ -34,7 +34,7 @@ from archive.errors import Conflict, DanganError, NotFound, UnsupportedFile
 from archive.events import AuditAction
 from archive.failpoints import failpoint
 from archive.hashing import sha256_bytes, sha256_file
-from archive.models import Batch, IngestJob, ManifestItem
+from archive.models import Batch, Document, IngestJob, ManifestItem
 from archive.permissions import Action, authorize
 from archive.scratch import owned_name
 from archive.text import display_name
@@ -328,7 +328,8 @@ class IngestService(JobProcessing):
             job = session.get(IngestJob, job_id)
             if job is None or not job_visible(session, actor, job):
                 raise NotFound(f"job {job_id} does not exist")
-            return JobView.of(job)
+            document = session.get(Document, job.document_id) if job.document_id else None
+            return JobView.of(job, searchable=document is not None and document.indexed_at is not None)
 
 
 @dataclass(frozen=True)

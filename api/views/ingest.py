@@ -30,12 +30,15 @@ class JobView(View):
     created_at: str
     finished_at: str | None
     seconds: float | None
+    # Done means filed; the search index follows a moment later (it is derived data). A client that searches
+    # right after "done" waits for this: until it is true, the new document is not yet found by search.
+    searchable: bool = False
     links: JobLinks
     # A retry under the same external id got the first job back: the route answers 200, not 202 (not in JSON).
     replayed: bool = Field(default=False, exclude=True)
 
     @classmethod
-    def of(cls, job: IngestJob, *, replayed: bool = False) -> JobView:
+    def of(cls, job: IngestJob, *, replayed: bool = False, searchable: bool = False) -> JobView:
         return cls(
             id=job.id,
             state=job.state,
@@ -46,6 +49,7 @@ class JobView(View):
             created_at=job.created_at.isoformat(),
             finished_at=job.finished_at.isoformat() if job.finished_at else None,
             seconds=job.seconds,
+            searchable=searchable,
             links=JobLinks(self=job_url(job.id), document=document_url(job.document_id) if job.document_id else None),
             replayed=replayed,
         )
