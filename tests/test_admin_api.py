@@ -212,3 +212,36 @@ def test_the_access_log_pages_with_a_total(client: TestClient, context: Context)
     assert seen[: len(everything["events"])] == [e["id"] for e in everything["events"]]
     denied = client.get("/api/v1/audit/events", headers=auditor, params={"action": "access.denied"}).json()
     assert denied["total"] == len(denied["events"]) >= 1
+
+
+def test_a_system_administrator_registers_and_removes_a_backup_target_over_http(
+    client: TestClient, context: Context, filed: int, tmp_path: Path
+) -> None:
+    admin = bearer(context, "sysadmin")
+    vault = tmp_path / "vault"
+    added = client.post("/api/v1/backups", headers=admin, json={"name": "vault", "path": str(vault)})
+    assert added.status_code == 201, added.text
+    assert added.json()["kind"] == "local" and added.json()["path"] == str(vault.resolve())
+    again = client.post("/api/v1/backups", headers=admin, json={"name": "vault", "path": str(tmp_path / "other")})
+    assert again.status_code == 409 and again.json()["error"] == "conflict"
+    for bad in (
+        {"name": "relative", "path": "backups/here"},  # relative to what, on the server?
+        {"name": "inside", "path": str(context.settings.home_dir / "backup")},  # the archive's own disk
+        {"name": "Bad Name", "path": str(tmp_path / "x")},
+        {"name": "nowhere", "kind": "s3", "endpoint": "127.0.0.1:9"},  # no bucket
+    ):
+        refused = client.post("/api/v1/backups", headers=admin, json=bad)
+        assert refused.status_code == 400 and refused.json()["error"] == "invalid_input", bad
+    secret = {"name": "keys", "kind": "s3", "endpoint": "127.0.0.1:9", "bucket": "b", "secret_key": "x"}
+    assert client.post("/api/v1/backups", headers=admin, json=secret).status_code == 400  # keys never travel
+
+    assert [t["name"] for t in client.get("/api/v1/backups", headers=admin).json()["targets"]] == ["vault"]
+    assert client.post("/api/v1/backups/vault/run", headers=admin).json()["status"] == "complete"
+    removed = client.delete("/api/v1/backups/vault", headers=admin)
+    assert removed.status_code == 200 and removed.json() == {"removed": "vault"}
+    assert client.get("/api/v1/backups", headers=admin).json()["targets"] == []
+    assert any(vault.rglob("*")), "removing a target leaves its backups where they are"
+    assert client.delete("/api/v1/backups/vault", headers=admin).status_code == 404
+    log = client.get("/api/v1/audit/events", headers=bearer(context, "auditor"), params={"limit": 50}).json()
+    actions = [e["action"] for e in log["events"] if e.get("target") == "backup:vault"]
+    assert "backup.target.add" in actions and "backup.target.remove" in actions

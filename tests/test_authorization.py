@@ -201,6 +201,10 @@ POLICY: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/verify/runs"): Row(frozenset({"sysadmin", "compliance"})),
     ("GET", "/api/v1/verify/runs/{run_id}"): Row(frozenset({"sysadmin", "compliance"}), "run"),
     ("GET", "/api/v1/backups"): Row(frozenset({"sysadmin"})),
+    ("POST", "/api/v1/backups"): Row(
+        frozenset({"sysadmin"}), ok=400, body=lambda ids: {"name": "Not A Name", "path": "/srv/backup"}
+    ),
+    ("DELETE", "/api/v1/backups/{target}"): Row(frozenset({"sysadmin"}), ok=404),  # no such target
     ("GET", "/api/v1/status"): Row(frozenset({"sysadmin", "archivist"})),
     ("POST", "/api/v1/backups/{target}/run"): Row(frozenset({"sysadmin"}), ok=404),
     ("POST", "/api/v1/backups/{target}/drill"): Row(frozenset({"sysadmin"}), ok=404, body=lambda ids: {}),

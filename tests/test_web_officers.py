@@ -27,7 +27,18 @@ from api.preservation.maintenance import MaintenanceService
 from api.wiring import Context
 from archive.values import Role
 from tests.actors import ARCHIVIST, PASSWORD, SYSADMIN, account
-from tests.browser import chromium, goto, language, open_page, page_errors, serious_violations, serve, shots, sign_in
+from tests.browser import (
+    WIDTHS,
+    chromium,
+    goto,
+    language,
+    open_page,
+    page_errors,
+    serious_violations,
+    serve,
+    shots,
+    sign_in,
+)
 from tests.conftest import make_context
 from tests.intake import ingest_paths
 from tests.pages import render
@@ -44,6 +55,7 @@ class Site:
     url: str
     browser: Browser
     officers: dict[str, str]  # role → username
+    offsite: Path  # where the system administrator adds a backup target in the browser
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +83,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
                 assert http.get("/api/v1/search", params={"q": query}, headers=headers).status_code == 200
             for _ in range(DENIED):
                 assert http.get("/api/v1/documents/999999", headers=headers).status_code == 404
-        yield Site(url, browser, officers)
+        yield Site(url, browser, officers, root / "offsite")
     context.close()
 
 
@@ -239,6 +251,35 @@ def test_the_system_administrator_runs_a_backup_and_reads_its_reports(tab: Page,
     expect(tab.locator("#status-verification")).to_contain_text("structure")
 
 
+def test_the_system_administrator_adds_and_removes_a_backup_target(tab: Page, site: Site) -> None:
+    sign_in(tab, site.officers["sysadmin"], PASSWORD)
+    goto(tab, site.url, "#/backups")
+    expect(tab.locator("#targets tbody tr")).to_have_count(1)  # vault, registered from the command line
+    tab.get_by_label("Target", exact=True).fill("offsite")
+    tab.get_by_label("Directory on the server").fill("offsite")  # not a full path: said in the page's language
+    tab.locator("#add-target").click()
+    expect(tab.locator("#target-message")).to_have_text(
+        "Give the full path of a directory on the server, starting with /."
+    )
+    tab.get_by_label("Directory on the server").fill(str(site.offsite))
+    tab.locator("#add-target").click()
+    expect(tab.locator("#target-message")).to_contain_text("Backup target offsite added")
+    expect(tab.locator("#targets tbody tr")).to_have_count(2)
+    tab.get_by_label("Target", exact=True).fill("offsite")  # a name taken: the server's conflict, translated frame
+    tab.get_by_label("Directory on the server").fill(str(site.offsite))
+    tab.locator("#add-target").click()
+    expect(tab.locator("#target-message")).to_contain_text("Conflict:")
+    tab.get_by_label("Kind").select_option("s3")  # the S3 fields, and where its keys come from
+    expect(tab.locator("#target-path")).to_be_hidden()
+    expect(tab.locator("#target-keys-help")).to_contain_text("DANGAN_BACKUP_OFFSITE_ACCESS_KEY")
+    tab.get_by_label("Kind").select_option("local")
+    tab.get_by_role("button", name="Remove the backup target offsite").click()  # asks once more
+    tab.get_by_role("button", name="Click again to remove the backup target offsite").click()
+    expect(tab.locator("#backups-message")).to_contain_text("Backup target offsite removed")
+    expect(tab.locator("#targets tbody tr")).to_have_count(1)
+    check(tab, "backup-targets-en")
+
+
 SCREENS = {  # role → (hash, what shows once the screen has its data)
     "compliance": [
         ("#/audit", "#audit-results table"),
@@ -265,7 +306,9 @@ def test_every_officer_screen_in_chinese_passes_axe(site: Site, role: str) -> No
         goto(page, site.url, hash_)
         expect(page.locator(ready).first).to_be_visible()
         name = hash_.strip("#/").replace("/", "-").replace(READER, "user")
-        assert serious_violations(page) == [], f"{role} {hash_}"
+        for width in WIDTHS:  # the desk and the phone: the phone's layout collapses the menu and the tables
+            page.set_viewport_size({"width": width, "height": 900})
+            assert serious_violations(page) == [], f"{role} {hash_} at {width} px"
         shots(page, f"officer-{name}-zh-CN")
     language(page, "en")  # and the switch back re-renders the screen in English
     expect(page.locator("#main h1").first).not_to_have_text("")

@@ -1,8 +1,10 @@
-"""HTTP routes for backups (admin only): run a backup or a restore drill on a target, list runs and drills."""
+"""HTTP routes for backups (admin only): register and remove targets, run a backup or a restore drill on one,
+list runs and drills."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import PurePath
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import Field
@@ -10,9 +12,18 @@ from pydantic import Field
 from api.http.common import MAX_ID, Caller, Seed, Strict, client_of, context_of
 from api.http.openapi import error_responses
 from api.preservation.backup_drill import DrillService
-from api.preservation.backup_targets import BackupTargets
+from api.preservation.backup_targets import BackupTargets, TargetSpec
 from api.preservation.backups import BackupService
-from api.views.preservation import BackupRunList, BackupRunView, DrillList, DrillView, TargetList
+from api.views.preservation import (
+    BackupRunList,
+    BackupRunView,
+    DrillList,
+    DrillView,
+    TargetList,
+    TargetRemoved,
+    TargetView,
+)
+from archive.errors import InvalidInput
 
 router = APIRouter(prefix="/api/v1/backups", tags=["backups"])
 
@@ -20,6 +31,47 @@ router = APIRouter(prefix="/api/v1/backups", tags=["backups"])
 class DrillRequest(Strict):
     sample: int | None = Field(default=None, ge=1, le=MAX_ID)
     seed: Seed = None
+
+
+class TargetRequest(Strict):
+    """A target to register: a local directory (another disk) or an S3 bucket (another server).
+
+    S3 keys never travel in a request: they come from DANGAN_BACKUP_<NAME>_ACCESS_KEY/_SECRET_KEY on the
+    server or from `credentials_file`, a file on the server."""
+
+    name: str = Field(min_length=1, max_length=64, description="Lowercase letters, digits, '-' and '_'")
+    kind: Literal["local", "s3"] = "local"
+    path: str | None = Field(default=None, max_length=4096, description="local: a directory on the server")
+    endpoint: str | None = Field(default=None, max_length=255, description="s3: host:port")
+    bucket: str | None = Field(default=None, max_length=63)
+    secure: bool = True
+    region: str | None = Field(default=None, max_length=64)
+    credentials_file: str | None = Field(default=None, max_length=4096)
+
+
+@router.post("", status_code=201, responses=error_responses(403, 409))
+def add_target(request: Request, caller: Caller, body: TargetRequest) -> TargetView:
+    """Register a backup target (its name must be new; remove a target first to change it)."""
+    for given in (body.path, body.credentials_file):
+        if given and not PurePath(given).is_absolute():
+            raise InvalidInput(f"{given!r} is not an absolute path on the server; give the full path")
+    spec = TargetSpec(
+        name=body.name,
+        kind=body.kind,
+        path=body.path or None,
+        endpoint=body.endpoint or None,
+        bucket=body.bucket or None,
+        secure=body.secure,
+        region=body.region or None,
+        credentials_file=body.credentials_file or None,
+    )
+    return BackupTargets(context_of(request)).add(caller, spec)
+
+
+@router.delete("/{target}", responses=error_responses(403, 404))
+def remove_target(target: str, request: Request, caller: Caller) -> TargetRemoved:
+    """Forget a registered target; the backups already on it stay where they are."""
+    return BackupTargets(context_of(request)).remove(caller, target)
 
 
 @router.get("", responses=error_responses(403))

@@ -94,9 +94,9 @@ class BackupTargets:
         if not _NAME.match(spec.name):
             raise InvalidInput(f"backup target name {spec.name!r}: use lowercase letters, digits, '-' and '_'")
         if spec.kind == "local" and not spec.path:
-            raise InvalidInput("a local backup target needs --path DIR")
+            raise InvalidInput("a local backup target needs the path of a directory (--path DIR)")
         if spec.kind == "s3" and not (spec.endpoint and spec.bucket):
-            raise InvalidInput("an S3 backup target needs --s3-endpoint and --bucket")
+            raise InvalidInput("an S3 backup target needs an endpoint and a bucket (--s3-endpoint, --bucket)")
         if spec.kind not in ("local", "s3"):
             raise InvalidInput(f"backup target kind {spec.kind!r} is not local or s3")
         path = str(Path(spec.path).expanduser().resolve()) if spec.path else None

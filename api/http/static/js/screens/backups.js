@@ -1,14 +1,17 @@
-// Backups (system administrator): the targets, running a backup or a restore drill on one, verifying what a
-// target holds, and the runs and drills with their graded results (GET /api/v1/backups, /backups/runs,
-// /backups/drills; POST /backups/{target}/run, /backups/{target}/drill, /verify with level "backup").
+// Backups (system administrator): the targets (registering and removing them: backup_target_form.js), running
+// a backup or a restore drill on one, verifying what a target holds, and the runs and drills with their graded
+// results (GET /api/v1/backups, /backups/runs, /backups/drills; POST /backups/{target}/run,
+// /backups/{target}/drill, /verify with level "backup").
 import { api, describe } from "../api.js";
 import { formatNumber, has, t } from "../i18n.js";
 import * as session from "../session.js";
 import { count, facts, findingsTable, formatBytes, formatSeconds, gradeBadge, severitySummary, when } from "../report.js";
 import { h, messageBox, say, table } from "../ui.js";
+import { removeButton, targetForm } from "./backup_target_form.js";
 
 /**
- * @typedef {{ name: string, kind: string, source: string }} Target
+ * @typedef {{ name: string, kind: string, source: string, path: string | null, endpoint: string | null,
+ *             bucket: string | null }} Target
  * @typedef {import("../report.js").Finding} Finding
  * @typedef {{ id: number, target: string, status: string, grade: string | null, severity_counts: Record<string, number> | null,
  *             started_at: string, finished_at: string | null, objects_copied: number, bytes_copied: number,
@@ -100,7 +103,7 @@ export const screen = {
     const drillsBox = h("div", { id: "drills" });
     root.append(h("section", { class: "officer", "aria-labelledby": "backups-heading" },
       h("h1", { id: "backups-heading" }, t("backups.heading")), message,
-      h("h2", {}, t("backups.targets")), targetsBox, detail,
+      h("h2", {}, t("backups.targets")), targetsBox, canRun ? targetForm(() => load()) : null, detail,
       h("h2", {}, t("backups.runs")), runsBox,
       h("h2", {}, t("backups.drills")), drillsBox));
 
@@ -149,7 +152,9 @@ export const screen = {
         "aria-label": t("backups.verify_on", { target: target.name }) }, t("backups.verify"));
       verify.addEventListener("click", () => void act(verify, async () => verificationDetail(
         await api("/verify", { method: "POST", body: { level: "backup", target: target.name } }), target.name)));
-      return h("div", { class: "actions" }, canRun ? [run, drill] : null, canVerify ? verify : null);
+      const remove = canRun && target.source === "catalogue"
+        ? removeButton(target.name, (text, kind) => say(message, text, kind), () => load()) : null;
+      return h("div", { class: "actions" }, canRun ? [run, drill] : null, canVerify ? verify : null, remove);
     };
 
     const load = async () => {
@@ -164,7 +169,9 @@ export const screen = {
         targetsBox.replaceChildren(table({ caption: t("backups.targets_caption"), rows: targets.targets,
           empty: t("backups.no_targets"), columns: [
             { key: "name", label: t("backups.col.name"), cell: (x) => x.name },
-            { key: "kind", label: t("backups.col.kind"), cell: (x) => x.kind },
+            { key: "kind", label: t("backups.col.kind"), cell: (x) => t(`backups.kind.${x.kind === "s3" ? "s3" : "local"}`) },
+            { key: "where", label: t("backups.col.where"),
+              cell: (x) => h("code", {}, x.kind === "s3" ? `${x.endpoint ?? ""}/${x.bucket ?? ""}` : x.path ?? "") },
             { key: "source", label: t("backups.col.source"),
               cell: (x) => has(`backups.source.${x.source}`) ? t(`backups.source.${x.source}`) : x.source },
             { key: "last", label: t("backups.col.last"), cell: (x) => {
