@@ -5,8 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from PIL import Image, ImageDraw, ImageFont
+
 from ingest.engines.sidecar import sidecar_path
-from ingest.samples import SamplePage, render_page
+from ingest.samples import A4_MM, SamplePage, find_cjk_font, render_page
+
+DPI, HEIGHT_MM, FONT_PT, MARGIN_MM = 300, 70, 14, 20  # how `render` draws (ingest.samples.render_page_with_text)
 
 CHINESE_TEXT = (
     "关于加强档案数字化工作的通知。各部门要做好纸质档案的整理和扫描工作，图像应当清晰完整，不得缺页漏页。"
@@ -30,7 +34,14 @@ def render(folder: Path, name: str, text: str, language: str, *, seed: int = 7) 
     """A 70 mm strip of an A4 page at 300 dpi, lightly skewed and speckled, saved by extension, with its text
     beside it as the null OCR engine's sidecar (`notice-zh.png` → `notice-zh.txt`; real OCR ignores it)."""
     image = render_page(
-        SamplePage(text, language), height_mm=70, font_pt=14, skew_degrees=0.4, noise=0.0005, blur=0.3, seed=seed
+        SamplePage(text, language),
+        dpi=DPI,
+        height_mm=HEIGHT_MM,
+        font_pt=FONT_PT,
+        skew_degrees=0.4,
+        noise=0.0005,
+        blur=0.3,
+        seed=seed,
     )
     path = folder / name
     folder.mkdir(parents=True, exist_ok=True)
@@ -40,6 +51,19 @@ def render(folder: Path, name: str, text: str, language: str, *, seed: int = 7) 
         image.save(path, dpi=(300, 300))
     sidecar_path(path).write_text(text, encoding="utf-8")
     return path
+
+
+def drawn_box(text: str, word: str) -> tuple[float, float, float, float]:
+    """Where `render` draws `word` of a one-line `text`: its ink box (left, top, right, bottom) as fractions of
+    the page, before the page's slight skew (what a straightened page shows)."""
+    width, height = round(A4_MM[0] / 25.4 * DPI), round(HEIGHT_MM / 25.4 * DPI)
+    margin = round(MARGIN_MM / 25.4 * DPI)
+    font = ImageFont.truetype(str(find_cjk_font()), round(FONT_PT / 72 * DPI))
+    assert font.getlength(text) <= width - 2 * margin, f"{text!r} is more than one line"
+    prefix = text[: text.index(word)]
+    draw = ImageDraw.Draw(Image.new("L", (width, height)))
+    left, top, right, bottom = draw.textbbox((margin + font.getlength(prefix), margin), word, font=font)
+    return (left / width, top / height, right / width, bottom / height)
 
 
 def chinese_page(folder: Path, name: str = "notice-zh.png") -> RenderedPage:

@@ -2,17 +2,21 @@
 matching page with the query's terms highlighted, turn pages by keyboard, browse fonds → series → box → item,
 the recently filed items; a record above the staff user's clearance shows nowhere (search, browse counts and
 lists, the document page by id, its thumbnail); axe-core 0 serious/critical on each screen in zh-CN and en;
-an archivist edits a record's title and level on the document page."""
+an archivist edits a record's title and level on the document page.
+
+The register is read by real tesseract (its batch's engine), so that its word boxes are real: the highlight on
+the page image is checked against where the word was drawn. The other records use the null engine."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, FloatRect, Page, expect
 from sqlalchemy import select, update
 
 from api.http.app import create_app
@@ -23,11 +27,14 @@ from tests import actors
 from tests.actors import ARCHIVIST, SYSADMIN, account
 from tests.browser import chromium, goto, language, open_page, page_errors, serious_violations, serve, shots, sign_in
 from tests.conftest import make_context
-from tests.pages import render
+from tests.pages import drawn_box, render
+
+pytestmark = pytest.mark.ocr  # the register's word boxes come from real tesseract
 
 PASSWORD = actors.PASSWORD
 STAFF, EDITOR = "reader", "keeper"
 SECRET_WORD = "zephyrine"  # only in the records above the reader's clearance
+TOLERANCE_PX = 2.0  # the highlight's edges against the word box the route answers, on the shown image
 REGISTER = ("Register of harbour dues paid in the winter months.", "Ledger of lighthouse keepers and their wages.")
 
 
@@ -93,9 +100,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         ),
     ]
     for name, fonds, series, box, level, files, _title in plan:
+        engine = "tesseract" if name == "register" else None  # None: the context's null engine
         batch = (
             BatchService(context)
-            .create(actor=ARCHIVIST, fonds=fonds, series=series, box=box, languages="eng", level=level)
+            .create(actor=ARCHIVIST, fonds=fonds, series=series, box=box, languages="eng", engine=engine, level=level)
             .id
         )
         outcome = ingest_paths(context, files, actor=ARCHIVIST, batch_id=batch)
@@ -129,6 +137,47 @@ def search(page: Page, query: str) -> None:
     page.locator("#q").fill(query)
     page.locator("#q").press("Enter")
     page.wait_for_function("(n) => Number(document.getElementById('results').dataset.answers || 0) > n", arg=before)
+
+
+def fetch_json(page: Page, path: str) -> Any:
+    """The JSON answer of an API call made in the page with its bearer token."""
+    return page.evaluate(
+        """async (path) => (await fetch(path, {
+            headers: { Authorization: `Bearer ${sessionStorage.getItem("dangan.token")}` } })).json()""",
+        path,
+    )
+
+
+def on_screen(image: FloatRect, box: list[float] | tuple[float, ...]) -> tuple[float, float, float, float]:
+    """A box given as fractions of the page (left, top, right, bottom) in CSS pixels where the image is drawn."""
+    left, top, right, bottom = box
+    x, y, width, height = image["x"], image["y"], image["width"], image["height"]
+    return (x + left * width, y + top * height, x + right * width, y + bottom * height)
+
+
+def overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    """Intersection over union of two rectangles (left, top, right, bottom)."""
+    width = min(a[2], b[2]) - max(a[0], b[0])
+    height = min(a[3], b[3]) - max(a[1], b[1])
+    shared = max(0.0, width) * max(0.0, height)
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - shared
+    return shared / union if union > 0 else 0.0
+
+
+def assert_highlight_on_word(page: Page, document_id: int, number: int, word: str, line: str) -> None:
+    """The overlay's one box is drawn where the words route says the word is on the shown image (within a
+    pixel or two), and that is where the word was drawn on the page."""
+    found = fetch_json(page, f"/api/v1/documents/{document_id}/pages/{number}/words?q={word}")
+    assert [box["text"].lower() for box in found["boxes"]] == [word], found
+    image = page.locator("#page-image").bounding_box()
+    shown = page.locator("#page-overlay .word-box").bounding_box()
+    assert image is not None and shown is not None
+    assert image["width"] > 100 and image["height"] > 20, image
+    drawn = (shown["x"], shown["y"], shown["x"] + shown["width"], shown["y"] + shown["height"])
+    expected = on_screen(image, found["boxes"][0]["box"])
+    assert all(abs(got - want) <= TOLERANCE_PX for got, want in zip(drawn, expected, strict=True)), (drawn, expected)
+    truth = on_screen(image, drawn_box(line, word))
+    assert overlap(drawn, truth) >= 0.6, (drawn, truth)
 
 
 def fetch_status(page: Page, path: str) -> int:
@@ -165,8 +214,6 @@ def test_staff_search_and_open_the_document_at_the_matching_page(
     expect(tab.locator("#results .hit .snippet mark")).to_have_text(["lighthouse"])
     assert serious_violations(tab) == []
     shots(tab, f"reader-search-{lang}")
-    words = {"page": 2, "boxes": [{"text": "lighthouse", "box": [0.1, 0.2, 0.3, 0.25]}]}  # the word boxes route's
-    tab.route("**/pages/2/words?q=lighthouse", lambda route: route.fulfill(json=words))  # contract (track G)
     link = tab.locator("#results .hit h2 a")
     expect(link).to_have_attribute("href", f"#/documents/{site.ids['register']}?page=2&q=lighthouse")
     link.click()
@@ -178,7 +225,11 @@ def test_staff_search_and_open_the_document_at_the_matching_page(
     expect(tab.locator("#doc-facts .fact-series dd")).to_have_text("S1")
     expect(tab.locator("#doc-facts .fact-box dd")).to_have_text("B1")
     expect(tab.locator("#page-image")).to_have_attribute("data-state", "loaded")
-    expect(tab.locator("#page-overlay .word-box")).to_have_count(1)
+    expect(tab.locator("#page-overlay .word-box")).to_have_count(1)  # from the real words route
+    assert_highlight_on_word(tab, site.ids["register"], 2, "lighthouse", REGISTER[1])
+    tab.set_viewport_size({"width": 375, "height": 900})  # the viewer stacked on a phone's width: still on the word
+    assert_highlight_on_word(tab, site.ids["register"], 2, "lighthouse", REGISTER[1])
+    tab.set_viewport_size({"width": 1280, "height": 900})
     expect(tab.locator("#doc-facts .fact-language dd")).to_have_text("English" if lang == "en" else "英文")
     with tab.expect_download() as saved:  # fetched with the bearer token, offered as a blob download
         tab.locator("#download-pdf").click()

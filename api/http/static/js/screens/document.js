@@ -229,14 +229,15 @@ export const screen = {
       if (terms.length && seq === turn) void drawBoxes(seq, page.number);
     }
 
-    /** Word boxes of the query on the image; nothing when the route is missing or finds none. @param {number} seq @param {number} number */
+    /** Word boxes of the query on the image (fractions of the page, so any rendering); nothing when the route
+     * finds none. @param {number} seq @param {number} number */
     async function drawBoxes(seq, number) {
       /** @type {{ boxes?: WordBox[] }} */
       let found;
       try {
         found = await api(`/documents/${encodeURIComponent(id)}/pages/${number}/words`, { params: { q } });
       } catch {
-        return; // 404/405 before the route exists, or any failure: the text keeps its highlight
+        return; // any failure: the text keeps its highlight
       }
       if (seq !== turn) return;
       overlay.replaceChildren(...(found.boxes || []).filter((b) => Array.isArray(b.box) && b.box.length === 4).map((b) => {
