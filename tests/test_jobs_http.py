@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,23 +37,45 @@ class Server:
     pages: list[Path]
     failed: list[int]
     folder: Path
+    secret_batch: int | None = None  # a secret batch, and its failed job for the hr department
+    hidden_job: int | None = None
 
     def as_user(self, username: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {token(self.context, username)}"}
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    """A running app (with the installation's job runner) over a batch with two failed jobs."""
+@contextmanager
+def serving(tmp_path: Path, *, with_secret_job: bool) -> Iterator[Server]:
+    """A running app (with the installation's job runner) over a batch with two failed jobs; with
+    `with_secret_job`, also a failed job in a secret batch for the hr department. Every failed job is made
+    before the app starts: its runner would otherwise claim a queued job first and OCR it for real."""
     context = make_context(tmp_path / "var")
     actor = account(context, "clerk", ["archivist"])
     batch = BatchService(context).create(actor=actor, fonds="J2", languages="eng", level="internal").id
     folder = tmp_path / "in"
     pages = [render(folder, f"deed-{n}.png", f"Deed number {n} of the harbour", "eng", seed=80 + n) for n in (0, 1)]
     failed = failed_jobs(context, actor, batch, pages)
+    secret: int | None = None
+    hidden: int | None = None
+    if with_secret_job:
+        secret = BatchService(context).create(actor=actor, fonds="J2", languages="eng", level="secret").id
+        page = render(folder, "secret.png", "A secret deed of the harbour", "eng", seed=89)
+        [hidden] = failed_jobs(context, actor, secret, [page], departments=["hr"])
     with TestClient(create_app(context)) as client:
-        yield Server(context, client, actor, batch, pages, failed, folder)
+        yield Server(context, client, actor, batch, pages, failed, folder, secret, hidden)
     context.close()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    with serving(tmp_path, with_secret_job=False) as running:
+        yield running
+
+
+@pytest.fixture
+def server_with_secret(tmp_path: Path) -> Iterator[Server]:
+    with serving(tmp_path, with_secret_job=True) as running:
+        yield running
 
 
 def test_the_listing_filters_pages_and_counts(server: Server) -> None:
@@ -128,12 +151,10 @@ def test_retry_failed_queues_what_can_run_and_lists_the_rest(server: Server) -> 
     ]
 
 
-def test_other_scopes_see_nothing_and_other_roles_are_refused(server: Server) -> None:
+def test_other_scopes_see_nothing_and_other_roles_are_refused(server_with_secret: Server) -> None:
+    server, secret, hidden = server_with_secret, server_with_secret.secret_batch, server_with_secret.hidden_job
     account(server.context, "li", ["archivist"], clearance="internal", departments=["finance"])
     account(server.context, "reader", ["staff"])
-    secret = BatchService(server.context).create(actor=server.actor, fonds="J2", languages="eng", level="secret").id
-    page = render(server.folder, "secret.png", "A secret deed of the harbour", "eng", seed=89)
-    [hidden] = failed_jobs(server.context, server.actor, secret, [page], departments=["hr"])
     li = server.as_user("li")
     listed = server.client.get("/api/v1/jobs", headers=li).json()
     assert [row["id"] for row in listed["jobs"]] == server.failed and listed["counts"] == {"failed": 2}

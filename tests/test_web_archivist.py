@@ -203,7 +203,10 @@ def sample_and_decide(page: Page, site: Site, batch: int) -> None:
     rows = page.locator("#sample-pages .sample-page")
     expect(rows).to_have_count(3)
     for n in range(3):
-        expect(rows.nth(n).locator(".page-image img")).to_be_visible()
+        rows.nth(n).scroll_into_view_if_needed()  # the images load lazily: one below the fold has no size yet
+        image = rows.nth(n).locator(".page-image img")
+        expect(image).to_be_visible()
+        expect(image).not_to_have_js_property("naturalWidth", 0)  # the image itself arrived, not just its box
         expect(rows.nth(n).locator(".page-text")).to_contain_text("Municipal Records Office")
     checked(page, "archivist-sample-en")
     expect(page.locator("#decide")).to_be_disabled()
