@@ -78,6 +78,12 @@ class QueryError(InvalidInput):
     code = "bad_query"
 
 
+class BadTemplate(InvalidInput):
+    """A reference-code template that is malformed, names unknown fields, lacks `{item}` or cannot be filled."""
+
+    code = "bad_template"
+
+
 class NotFound(DanganError):
     """The thing does not exist, or the caller may not see it (never a 403 for hidden records)."""
 

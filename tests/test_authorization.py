@@ -166,6 +166,11 @@ POLICY: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/batches/{batch_id}/reopen"): Row(
         frozenset({"archivist"}), "batch", 400, body=lambda ids: {"reason": " "}
     ),
+    ("GET", "/api/v1/fonds/{code}/template"): Row(frozenset({"archivist"})),
+    ("GET", "/api/v1/fonds/{code}/template/preview"): Row(
+        frozenset({"archivist"}),
+        query="?template=%7Bnonsense%7D",  # a bad template is reported, not refused
+    ),
     ("PUT", "/api/v1/fonds/{code}/template"): Row(
         frozenset({"archivist"}), ok=400, body=lambda ids: {"template": "{nonsense}", "reason": "matrix"}
     ),

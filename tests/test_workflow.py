@@ -12,6 +12,7 @@ from sqlalchemy import select
 from api.ingest.acceptance import AcceptanceService
 from api.ingest.batches import BatchService
 from api.ingest.review import ReviewService
+from api.ingest.templates import TemplateService
 from api.records.documents import DocumentService
 from api.runners.local import ocr_in_child
 from api.wiring import Context
@@ -147,8 +148,8 @@ def test_a_reference_scheme_changes_only_through_its_own_logged_action(context: 
     with pytest.raises(Conflict, match="dangan fonds template"):
         batches.create(actor=ARCHIVIST, fonds="T1", languages="eng", ref_template="{fonds}/{item:05d}")
     with pytest.raises(PermissionDenied):
-        batches.change_template(STAFF, "T1", "{fonds}/{item:05d}", reason="new rules")
-    changed = batches.change_template(ARCHIVIST, "T1", "{fonds}/{item:05d}", reason="provincial rules of 2026")
+        TemplateService(context).change(STAFF, "T1", "{fonds}/{item:05d}", reason="new rules")
+    changed = TemplateService(context).change(ARCHIVIST, "T1", "{fonds}/{item:05d}", reason="provincial rules of 2026")
     assert changed.as_json() == {
         "fonds": "T1",
         "ref_template": "{fonds}/{item:05d}",

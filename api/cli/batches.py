@@ -254,9 +254,9 @@ def fonds_template(
     json_out: JsonOption = False,
 ) -> None:
     """Change a fonds' reference-code template; items already numbered keep their codes."""
-    from api.ingest.batches import BatchService
+    from api.ingest.templates import TemplateService
 
-    result = BatchService(open_context(ctx)).change_template(acting_user(ctx), code, template, reason=reason)
+    result = TemplateService(open_context(ctx)).change(acting_user(ctx), code, template, reason=reason)
     _show(result, json_out, [f"fonds {code}: {result.previous} -> {result.ref_template}"])
 
 

@@ -19,8 +19,9 @@ from api.ingest.batches import BatchService
 from api.ingest.intake import Intake
 from api.ingest.review import ReviewService
 from api.ingest.service import IngestService
+from api.ingest.templates import TemplateService
 from api.runners.local import ocr_in_child
-from api.views.ingest import Accepted, BatchList, BatchStatus, BatchSummary, TemplateChange
+from api.views.ingest import Accepted, BatchList, BatchStatus, BatchSummary, TemplateChange, TemplatePreview
 from api.views.report_html import render_report
 from api.views.review import PageReviewView
 
@@ -202,10 +203,27 @@ def reopen_batch(request: Request, batch_id: Id, caller: Caller, body: ReopenIn)
     )
 
 
+@router.get("/fonds/{code}/template", responses=error_responses(403, 404))
+def show_template(request: Request, code: str, caller: Caller) -> TemplatePreview:
+    """A fonds' reference-code template, its placeholders and the code it makes of an example item."""
+    return TemplateService(context_of(request)).show(caller, code)
+
+
+@router.get("/fonds/{code}/template/preview", responses=error_responses(403, 404))
+def preview_template(
+    request: Request,
+    code: str,
+    caller: Caller,
+    template: Annotated[str, Query(max_length=200, description="The template to try, e.g. {fonds}-{item:05d}")],
+) -> TemplatePreview:
+    """What a template would make of the example item, or why it cannot be used (`problem`); changes nothing."""
+    return TemplateService(context_of(request)).preview(caller, code, template)
+
+
 @router.put("/fonds/{code}/template", responses=error_responses(403, 404))
 def change_template(request: Request, code: str, caller: Caller, body: TemplateIn) -> TemplateChange:
     """Change a fonds' reference-code template (a logged action); numbered items keep their codes."""
-    return BatchService(context_of(request)).change_template(
+    return TemplateService(context_of(request)).change(
         caller, code, body.template, reason=body.reason, client=client_of(request)
     )
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.views.ingest import BatchLinks, BatchList, BatchStatus, BatchSummary, TemplateChange
+from api.views.ingest import BatchLinks, BatchList, BatchStatus, BatchSummary
 from api.views.urls import batch_report_url, batch_url
 from api.wiring import Context
 from archive.access import Principal
@@ -166,31 +166,6 @@ class BatchService:
         with self.context.db.read() as session:
             batches = session.scalars(select(Batch).order_by(Batch.id))
             return BatchList(batches=[self._summary(session, b) for b in batches if batch_visible(actor, b)])
-
-    def change_template(
-        self, actor: Principal, fonds: str, template: str, *, reason: str, client: str | None = None
-    ) -> TemplateChange:
-        """A fonds' reference-code scheme changes only here: a logged action with a reason; items already
-        numbered keep their codes."""
-        authorize(actor.roles, Action.CHANGE_REF_TEMPLATE)
-        if not reason.strip():
-            raise InvalidInput("say why the reference-code template changes (it goes into the access log)")
-        checked = check_template(template)
-        with self.context.db.write() as session:
-            row = session.scalars(select(Fonds).where(Fonds.code == fonds)).first()
-            if row is None:
-                raise NotFound(f"fonds {fonds!r} does not exist")
-            before, row.ref_template = row.ref_template, checked
-            audit.record(
-                session,
-                actor=actor.username,
-                roles=actor.roles,
-                action=AuditAction.FONDS_TEMPLATE,
-                target=f"fonds:{fonds}",
-                client=client,
-                details={"before": before, "after": checked, "reason": reason.strip()},
-            )
-            return TemplateChange(fonds=fonds, ref_template=checked, previous=before)
 
     @staticmethod
     def _summary(session: Session, batch: Batch) -> BatchSummary:

@@ -303,3 +303,29 @@ class TemplateChange(View):
     fonds: str
     ref_template: str
     previous: str
+
+
+class ReferenceExample(View):
+    """The example item a template is filled with to show what it makes."""
+
+    fonds: str
+    series: str
+    box: str
+    year: int
+    retention: str
+    item: int
+
+
+class TemplatePreview(View):
+    """A fonds' reference-code template (its own, or one being considered): the code it makes of the example
+    item, or why it cannot be used (`problem`: malformed, unknown_field, no_item, unfillable)."""
+
+    fonds: str
+    template: str
+    current: bool = Field(description="Whether this is the fonds' template now")
+    example: str | None
+    problem: str | None
+    unknown_fields: list[str]
+    message: str | None
+    parts: ReferenceExample
+    fields: list[str] = Field(description="The placeholders a template may use")

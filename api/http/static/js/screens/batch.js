@@ -1,12 +1,14 @@
 // One batch (#/batches/12): what it is, the upload zone, live job progress (polled every 2 s while a job moves,
 // stopped when none does or the screen is left), held pages to review, the findings with thumbnails, the
-// reconciliation, and the acceptance steps: sampling (its own screen), the decision, the report, filing.
+// reconciliation, and the acceptance steps: sampling (its own screen), the decision, the report, filing, and the
+// reopening of a filed batch (batch_reopen.js).
 import { api, describe } from "../api.js";
 import { formatDate, t } from "../i18n.js";
 import * as session from "../session.js";
 import { errorState, h, messageBox, say } from "../ui.js";
 import { MOVING, POLL_MS, batchStatus, download, label, placeOf, section } from "./batch_common.js";
 import { findingsView, progressView, reconciliationView } from "./batch_findings.js";
+import { reopenForm } from "./batch_reopen.js";
 import { uploadZone } from "./batch_upload.js";
 
 /** @typedef {import("./batch_common.js").BatchStatus} BatchStatus */
@@ -16,7 +18,7 @@ const OPEN = ["open", "returned"];
 
 /** @param {BatchStatus} s */
 function facts(s) {
-  /** @type {[string, string][]} */
+  /** @type {[string, string | Node][]} */
   const rows = [
     [t("batch.place"), placeOf(s)],
     [t("batch.status_label"), label("status", s.status)],
@@ -26,6 +28,10 @@ function facts(s) {
     [t("batch.manifest_rows"), String(s.manifest_rows)],
     [t("batch.created"), `${formatDate(s.created_at)} · ${s.created_by}`],
   ];
+  if (session.may("fonds.template")) {
+    rows.push([t("batch.ref_codes"), h("a", { href: `#/fonds/${encodeURIComponent(s.fonds)}`, id: "to-template" },
+      t("batch.ref_codes_of", { fonds: s.fonds }))]);
+  }
   if (s.decision) rows.push([t("batch.decision"), `${label("status", s.decision)} · ${s.decided_by || ""} · ${formatDate(s.decided_at || "")}`]);
   return h("dl", { class: "facts", id: "batch-facts" }, rows.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]).flat());
 }
@@ -94,6 +100,7 @@ function acceptanceView(s, refresh, message) {
     parts.push(form);
   }
   if (s.status === "filed") parts.push(h("p", { class: "notice", id: "filed-line" }, t("batch.is_filed")));
+  if (s.status === "filed" && session.may("batch.reopen")) parts.push(reopenForm(s, refresh, message));
   return h("div", {}, ...parts);
 }
 
@@ -143,15 +150,16 @@ export const screen = {
           /** @type {Promise<{ jobs: JobRow[] }>} */ (api("/jobs", { params: { batch_id: id, all: "true", limit: 500 } })),
         ]);
         if (gone) return;
-        const first = status === null;
         status = s;
         ctx.setTitle(t("batch.title_of", { id, label: s.label || placeOf(s) }));
         heading.textContent = t("batch.heading_of", { id, label: s.label || placeOf(s) });
         problem.replaceChildren();
         slots.facts.replaceChildren(facts(s));
-        if (first && session.may("ingest.submit") && OPEN.includes(s.status)) {
-          uploadSlot.replaceChildren(section("upload", t("batch.upload_heading"), uploadZone(id, () => void refresh())));
-        } else if (!OPEN.includes(s.status)) {
+        if (session.may("ingest.submit") && OPEN.includes(s.status)) {  // kept across refreshes; back after a reopen
+          if (!uploadSlot.firstChild) {
+            uploadSlot.replaceChildren(section("upload", t("batch.upload_heading"), uploadZone(id, () => void refresh())));
+          }
+        } else {
           uploadSlot.replaceChildren();
         }
         slots.progress.replaceChildren(progressView(s, jobs.jobs));

@@ -7,6 +7,7 @@ import { screen as batch } from "./batch.js";
 import { screen as batches } from "./batches.js";
 import { screen as review } from "./review.js";
 import { screen as sample } from "./sample.js";
+import { screen as fonds, fondsTemplate } from "./fonds.js";
 import { screen as alerts } from "./alerts.js";
 import { screen as auditlog } from "./auditlog.js";
 import { screen as backups } from "./backups.js";
@@ -29,6 +30,8 @@ export const screens = [
   batch,
   review,
   sample,
+  fonds,
+  fondsTemplate,
   // the security auditor's, system administrator's and security administrator's screens
   auditlog,
   logcheck,
