@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from archive.errors import PasswordChangeRequired
 from archive.events import SYSTEM_ACTOR
 from archive.permissions import Action, allowed
 from archive.values import AccessLevel, Role
@@ -17,15 +18,30 @@ from archive.workflow import is_filed, is_withdrawn
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is asking: their roles say what they may do, clearance and departments what they may see."""
+    """Who is asking: their roles say what they may do, clearance and departments what they may see.
+    `password_change_required`: a session opened by signing in with a password someone else set; it may do
+    nothing but its holder's own account business (`require_settled_password`)."""
 
     username: str
     roles: frozenset[Role]
     clearance: AccessLevel
     departments: frozenset[str] = field(default_factory=frozenset)
+    password_change_required: bool = False
 
     def may(self, action: Action) -> bool:
         return allowed(self.roles, action)
+
+
+def require_settled_password(principal: Principal) -> None:
+    """Refuse everything to a session whose password someone else set, except the account holder's own
+    business: reading their own account, changing their own password, signing out (and signing in). Every
+    adapter asks here before anything else; those few operations are the only ones that do not."""
+    if principal.password_change_required:
+        raise PasswordChangeRequired(
+            f"{principal.username} signed in with a password someone else set (a new account or a reset): choose "
+            "a new one first, on the web application's My account screen or with PATCH "
+            f"/api/v1/users/{principal.username} and a new password, then sign in with it"
+        )
 
 
 def can_see(principal: Principal, *, level: int | None, departments: Sequence[str], status: str) -> bool:

@@ -84,6 +84,12 @@ class BadTemplate(InvalidInput):
     code = "bad_template"
 
 
+class PasswordReused(InvalidInput):
+    """The password someone else set, chosen again by its holder when they must choose their own."""
+
+    code = "password_reused"
+
+
 class NotFound(DanganError):
     """The thing does not exist, or the caller may not see it (never a 403 for hidden records)."""
 
@@ -138,6 +144,14 @@ class PermissionDenied(DanganError):
     exit_code = ExitCode.DENIED
     http_status = 403
     code = "forbidden"
+
+
+class PasswordChangeRequired(PermissionDenied):
+    """A session opened with a password that someone else set (a security administrator's reset or new account,
+    the bootstrap's): until its holder chooses their own, it may only read its own account, change that
+    password and sign out."""
+
+    code = "password_change_required"
 
 
 class ProcessingFailed(DanganError):

@@ -1,7 +1,8 @@
 """The people tests act as: principals for service calls, and real accounts (with tokens) for HTTP and CLI.
 
 Every account is made the way a real install makes it: `UserService.bootstrap` creates the three officers,
-the security administrator creates everyone else through `AccountService`."""
+the security administrator creates everyone else through `AccountService` with an initial password, and its
+holder then chooses their own (PASSWORD), as at a first sign-in."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from archive.access import Principal
 from archive.values import AccessLevel, Role
 
 PASSWORD = "correct horse battery staple"
+INITIAL_PASSWORD = "the administrator's initial one"  # what the security administrator gives a new account
 
 
 def principal(
@@ -36,22 +38,26 @@ def account(
     clearance: str = "top_secret",
     departments: list[str] | None = None,
 ) -> Principal:
-    """A real account, created by the security administrator (officer accounts come from the bootstrap)."""
+    """A real account, created by the security administrator with an initial password, which its holder
+    changes to PASSWORD (officer accounts come from the bootstrap)."""
     users = UserService(context)
     users.bootstrap()
     if set(roles) & {"sysadmin", "secadmin", "compliance"} and len(roles) == 1:
         officer = users.officer(Role(roles[0]))
         if officer.username == username or username in ("sysadmin", "secadmin", "auditor"):
             return officer
-    AccountService(context).create(
+    accounts = AccountService(context)
+    accounts.create(
         actor=users.officer(Role.SECADMIN),
         username=username,
-        password=PASSWORD,
+        password=INITIAL_PASSWORD,
         roles=roles,
         clearance=clearance,
         departments=departments,
     )
-    return users.principal(username)
+    holder = users.principal(username)
+    accounts.update(actor=holder, username=username, password=PASSWORD)  # their own, not the administrator's
+    return holder
 
 
 def token(context: Context, username: str) -> str:

@@ -41,6 +41,7 @@ def test_users_commands_print_words_not_reprs(cli: Cli, tmp_path: Path) -> None:
     assert made.exit_code == ExitCode.OK, made.stderr
     assert_readable(made.stdout)
     assert "li.wei (Li Wei): archivist, staff; clearance confidential; departments finance, hr; active" in made.stdout
+    assert "; must choose a new password at the next sign-in;" in made.stdout  # an initial password
     changed = cli("--user", "secadmin", "users", "update", "li.wei", "--clearance", "internal")
     assert changed.exit_code == ExitCode.OK and "clearance internal" in changed.stdout
     assert_readable(changed.stdout)
@@ -58,6 +59,7 @@ def test_users_commands_print_words_not_reprs(cli: Cli, tmp_path: Path) -> None:
     assert lines[0].split()[:4] == ["USER", "STATE", "ROLES", "CLEARANCE"]
     auditor = next(line for line in lines if line.startswith("auditor "))
     assert ROLE_TITLES[Role.COMPLIANCE] in auditor and "top_secret" in auditor and "active" in auditor
+    assert " to be changed " in next(line for line in lines if line.startswith("li.wei "))
     assert lines[-1] == f"{len(cli('--user', 'secadmin', 'users', 'list', '--json').json['users'])} user(s)"
     assert re.search(r" \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d ", auditor), auditor  # ISO, local offset
 

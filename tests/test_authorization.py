@@ -444,6 +444,54 @@ def test_authorization_matrix_has_no_mismatches(matrix: Fixture) -> None:
     assert mismatches == [], "\n".join(map(str, mismatches[:40]))
 
 
+OWN_ACCOUNT = {("GET", "/api/v1/auth/me"), ("POST", "/api/v1/auth/logout")}  # and one's own password (below)
+
+
+def test_a_session_held_to_changing_its_password_may_use_no_other_route(matrix: Fixture) -> None:
+    """Signed in with a password someone else set: every route that needs a token answers 403
+    password_change_required (before its role, its target or its body are looked at), but for reading one's
+    own account, signing out and changing one's own password. A new route gets this row for free."""
+    from archive.passwords import hash_password
+
+    given = "given by the security administrator"
+    with matrix.context.db.write() as session:
+        session.add(
+            User(
+                username="held",
+                roles=["sysadmin"],
+                clearance=int(AccessLevel.TOP_SECRET),
+                departments=[],
+                password_hash=hash_password(given),
+                password_change_required=True,
+            )
+        )
+
+    def held_session() -> dict[str, str]:
+        login = matrix.client.post("/api/v1/auth/login", json={"username": "held", "password": given}).json()
+        assert login["password_change_required"] is True
+        return {"Authorization": f"Bearer {login['token']}"}
+
+    headers = held_session()
+    ids = matrix.ids["public"]
+    wrong = []
+    for (method, path), row in POLICY.items():
+        if row.roles is None or (method, path) in OWN_ACCOUNT:
+            continue
+        url = _url(path, row, ids)  # PATCH /users/{username} names another account (probe): refused too
+        if row.files:
+            response = matrix.client.request(method, url, headers=headers, files=broken_file(row.files))
+        else:
+            response = matrix.client.request(method, url, headers=headers, json=row.body(ids) if row.body else None)
+        if response.status_code != 403 or response.json()["error"] != "password_change_required":
+            wrong.append((method, path, response.status_code, response.text[:120]))
+    assert wrong == []
+    assert matrix.client.get("/api/v1/auth/me", headers=headers).json()["may"] == []
+    assert matrix.client.post("/api/v1/auth/logout", headers=headers).status_code == 200
+    headers = held_session()
+    changed = matrix.client.patch("/api/v1/users/held", headers=headers, json={"password": "held no longer, mine"})
+    assert changed.status_code == 200 and changed.json()["password_change_required"] is False
+
+
 def test_a_batch_view_lists_only_what_the_caller_may_see(matrix: Fixture) -> None:
     """The unlevelled record's batch is visible to a top-secret archivist; its item is not (default deny)."""
     batch, document = matrix.ids["unlevelled"]["batch"], matrix.ids["unlevelled"]["document"]

@@ -1,9 +1,11 @@
 """The officers' screens in a real browser (tests/browser.py), one journey per role: the security auditor filters
 the access log, exports it (the downloaded CSV and JSON read back) and verifies it, and opens an alert's events;
-the security administrator adds a user who then signs in, changes them, resets their password and revokes
-their session; the system administrator reads the status page, rebuilds the index, runs a backup and reads its
-run result and its verification report. Every screen: no serious or critical axe-core violations in en and
-zh-CN, screenshots at 1280 and 375 px (/tmp/dangan-shots/officer-*)."""
+the security administrator adds a user who then signs in (made to choose their own password first, then at
+the screen asked for), changes them and revokes their session, and resets another's password, who signs in
+with it, is made to change it (in zh-CN) and then reaches their home; the system administrator reads the
+status page, rebuilds the index, runs a backup and reads its run result and its verification report. Every
+screen: no serious or critical axe-core violations in en and zh-CN, screenshots at 1280 and 375 px
+(/tmp/dangan-shots/officer-*)."""
 
 from __future__ import annotations
 
@@ -48,6 +50,8 @@ READER = "reader"
 SEARCHES = ("harbour", "ledger", "tariff")
 DENIED = 5  # document views of a record that is not there: a denied-access burst
 NEW_USER, NEW_PASSWORD = "clerk2", "a long enough password 42"
+OWN_PASSWORD = "clerk2 chose this one herself"
+RESET_USER = "clerk3"  # an archivist whose password the security administrator resets
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     MaintenanceService(context).reindex(SYSADMIN)
     BackupTargets(context).add(SYSADMIN, TargetSpec(name="vault", kind="local", path=str(root / "vault")))
     account(context, READER, ["staff"], "internal")
+    account(context, RESET_USER, ["archivist"], "internal")
     users = UserService(context)
     officers = {}
     for role in (Role.COMPLIANCE, Role.SYSADMIN, Role.SECADMIN):
@@ -180,9 +185,12 @@ def test_the_security_administrator_adds_a_user_who_then_signs_in(tab: Page, sit
     link = tab.locator("#user-list a.user-link", has_text=NEW_USER)
     expect(link).to_be_visible()
 
-    other = open_page(site.browser, site.url, locale="en-GB")  # the new user signs in
+    other = open_page(site.browser, site.url, locale="en-GB")  # the new user signs in ...
+    goto(other, site.url, "#/batches")  # (asking for a screen first: it waits until the password is theirs)
     sign_in(other, NEW_USER, NEW_PASSWORD)
-    expect(other.locator("#nav a[data-screen=search]")).to_be_visible()
+    made_to_choose(other, NEW_PASSWORD, OWN_PASSWORD, "Choose a new password of your own, not the one you were given.")
+    expect(other.locator("#batches-heading")).to_be_visible()  # ... then the screen first asked for
+    assert other.url.endswith("#/batches")
 
     link.click()
     expect(tab.locator("#user-heading")).to_have_text(f"User {NEW_USER}")
@@ -201,16 +209,56 @@ def test_the_security_administrator_adds_a_user_who_then_signs_in(tab: Page, sit
     other.reload()  # the revoked session answers 401: back to signing in
     expect(other.locator("#signin-view")).to_be_visible()
 
-    tab.locator("#reset-button").click()  # a generated password, shown once
-    generated = tab.locator("#new-password-value")
-    expect(generated).to_be_visible()
-    sign_in(other, NEW_USER, generated.inner_text())
-    other.context.close()
-
+    expect(tab.locator("#user-password")).to_have_text("chosen by its holder")  # since they chose it
     tab.locator("#toggle-disabled").click()
     expect(tab.locator("#user-state")).to_have_text("disabled")
     tab.locator("#toggle-disabled").click()
     expect(tab.locator("#user-state")).to_have_text("active")
+
+
+def test_after_a_reset_the_user_is_made_to_choose_a_password_then_reaches_home(tab: Page, site: Site) -> None:
+    sign_in(tab, site.officers["secadmin"], PASSWORD)
+    goto(tab, site.url, f"#/users/{RESET_USER}")
+    expect(tab.locator("#user-password")).to_have_text("chosen by its holder")
+    tab.locator("#reset-button").click()  # a generated password, shown once
+    generated = tab.locator("#new-password-value")
+    expect(generated).to_be_visible()
+    expect(tab.locator("#generated-password")).to_contain_text("They must choose a new one when they next sign in.")
+    expect(tab.locator("#user-password")).to_have_text("set by an administrator: to be changed at the next sign-in")
+    given = generated.inner_text()
+
+    other = open_page(site.browser, site.url, locale="zh-CN")  # the user signs in with it, in Chinese
+    sign_in(other, RESET_USER, given)
+    expect(other.locator("#password-required h2")).to_have_text("请设置您自己的密码")
+    expect(other.locator("#password-required")).to_contain_text("您的密码由安全保密管理员设置")
+    assert serious_violations(other) == []
+    shots(other, "officer-password-required-zh-CN")
+    goto(other, site.url, "#/search")  # every other screen leads back to choosing the password
+    expect(other.locator("#password-required")).to_be_visible()
+    assert other.url.endswith("#/account")
+    made_to_choose(other, given, "我自己选的新密码 2024", "请设置您自己的新密码，不能沿用管理员给您的密码。")
+    expect(other.locator("#search-view, #q").first).to_be_visible()  # the archivist's home: search
+    assert other.url.endswith("#/search")
+    assert page_errors(other) == []
+    other.context.close()
+    tab.reload()
+    expect(tab.locator("#user-password")).to_have_text("chosen by its holder")
+
+
+def made_to_choose(page: Page, given: str, chosen: str, reused: str) -> None:
+    """Signed in with a password someone else set: only My account opens, with the explanation and no
+    navigation. The same password again is refused; a new one signs in with it and goes on."""
+    expect(page.locator("#password-required")).to_be_visible()
+    expect(page.locator("#nav")).to_be_hidden()
+    assert page.url.endswith("#/account")
+    for password in (given, chosen):
+        page.locator("#new-password").fill(password)
+        page.locator("#repeat-password").fill(password)
+        page.locator("#password-form button[type=submit]").click()
+        if password == given:
+            expect(page.locator("#password-message")).to_have_text(reused)
+    expect(page.locator("#account-heading")).to_have_count(0)  # gone on to the screen asked for, or home
+    expect(page.locator("#nav")).to_be_visible()
 
 
 def test_the_system_administrator_runs_a_backup_and_reads_its_reports(tab: Page, site: Site) -> None:

@@ -1,7 +1,11 @@
 """Accounts: create, update, disable and re-enable users; log in and out. The security administrator manages
 accounts under the rules of archive.permissions (三员分立): no account combines two of the three duties, nobody
 changes their own roles, clearance or departments, nobody grants a clearance above their own, and a security
-administrator does not make or change a peer (`dangan users bootstrap` at the server does)."""
+administrator does not make or change a peer (`dangan users bootstrap` at the server does).
+
+A password set by anyone but the account's holder — a new account's initial one, a reset — must be changed by
+its holder: signing in with it opens a session that may only read the account, change that password (to
+another one) and sign out (archive.access.require_settled_password). Changing it oneself clears that."""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from api.access.login_throttle import LoginThrottle
 from api.access.users import UserService, token_hash
 from api.views.access import LoginView, LogoutView, MeView, UserListView, UserView, user_view
 from api.wiring import Context
-from archive.access import Principal
+from archive.access import Principal, require_settled_password
 from archive.audit import log as audit
 from archive.errors import (
     AuthenticationRequired,
@@ -22,6 +26,7 @@ from archive.errors import (
     DanganError,
     InvalidInput,
     NotFound,
+    PasswordReused,
     PermissionDenied,
     TooManyAttempts,
 )
@@ -68,6 +73,12 @@ def _keep_an_auditor(session: Any, user: User, *, disabled: bool | None, roles: 
         )
 
 
+def _check_new_password(user: User, password: str, *, own: bool) -> None:
+    """Whoever was given a password chooses another one, not the same again."""
+    if own and user.password_change_required and password_matches(user.password_hash, password):
+        raise PasswordReused("choose a new password of your own, not the one you were given")
+
+
 class AccountService:
     def __init__(self, context: Context, *, throttle: LoginThrottle | None = None) -> None:
         self.context = context
@@ -104,6 +115,7 @@ class AccountService:
                 roles=[role.value for role in granted],
                 clearance=int(level),
                 departments=sorted(set(departments or [])),
+                password_change_required=True,  # the administrator knows it: its holder chooses their own
             )
             session.add(user)
             session.flush()
@@ -114,7 +126,12 @@ class AccountService:
                 action=AuditAction.USER_CREATE,
                 target=f"user:{username}",
                 client=client,
-                details={"roles": user.roles, "clearance": level.label, "departments": user.departments},
+                details={
+                    "roles": user.roles,
+                    "clearance": level.label,
+                    "departments": user.departments,
+                    "password_change_required": True,
+                },
             )
             return user_view(user)
 
@@ -131,7 +148,9 @@ class AccountService:
         client: str | None = None,
     ) -> UserView:
         only_password = password is not None and all(v is None for v in (roles, clearance, departments, disabled))
-        if not (only_password and actor.username == username):
+        own_password = only_password and actor.username == username
+        if not own_password:
+            require_settled_password(actor)  # a session held to changing its password does only that
             authorize(actor.roles, Action.MANAGE_USERS)  # anyone may change their own password, nothing else
         granted = _roles(roles) if roles is not None else None
         level = AccessLevel.parse(clearance) if clearance is not None else None
@@ -158,7 +177,9 @@ class AccountService:
             if departments is not None:
                 user.departments = sorted(set(departments))
             if password is not None:
+                _check_new_password(user, password, own=actor.username == username)
                 user.password_hash = hash_password(password)
+                user.password_change_required = actor.username != username  # someone else's: to be changed
             if disabled is not None:
                 user.disabled = disabled
             if disabled or password is not None:  # a disabled account or a new password ends every session
@@ -201,21 +222,29 @@ class AccountService:
                 user = session.scalars(select(User).where(User.username == username)).first()
                 ok = password_matches(user.password_hash if user else None, password) and user is not None
                 if ok and user is not None and not user.disabled:
-                    token = UserService(self.context).issue(
-                        session, user, label=f"login from {client or 'cli'}", actor=username, client=client
-                    )
-                    self._record_login(session, username, client, outcome="success", roles=user.roles)
-                    return LoginView(
-                        username=username,
-                        token=token,
-                        roles=list(user.roles),
-                        expires_in_days=self.context.settings.token_days,
-                    )
+                    return self._signed_in(session, user, client)
                 self._record_login(
                     session, username, client, outcome="failure", details={"disabled": bool(user and user.disabled)}
                 )
                 refusal = AuthenticationRequired("wrong username or password")
         raise refusal
+
+    def _signed_in(self, session: Any, user: User, client: str | None) -> LoginView:
+        """A sign-in session; held to changing the password while it is someone else's (a new account, a reset)."""
+        label = f"login from {client or 'cli'}"
+        token = UserService(self.context).issue(
+            session, user, label=label, actor=user.username, client=client, sign_in=True
+        )
+        held = user.password_change_required
+        details = {"password_change_required": True} if held else None
+        self._record_login(session, user.username, client, outcome="success", roles=user.roles, details=details)
+        return LoginView(
+            username=user.username,
+            token=token,
+            roles=list(user.roles),
+            expires_in_days=self.context.settings.token_days,
+            password_change_required=held,
+        )
 
     @staticmethod
     def _record_login(
@@ -245,7 +274,9 @@ class AccountService:
         return LogoutView(revoked=True)
 
     def me(self, caller: Principal) -> MeView:
-        """The caller's own account and the actions of the one permission table their roles allow."""
+        """The caller's own account and the actions of the one permission table their roles allow (none while
+        the session is held to changing the password)."""
+        held = caller.password_change_required
         with self.context.db.read() as session:
             user = self._user(session, caller.username)
             return MeView(
@@ -254,7 +285,8 @@ class AccountService:
                 roles=sorted(role.value for role in caller.roles),
                 clearance=caller.clearance.label,
                 departments=sorted(caller.departments),
-                may=sorted(action.value for action in PERMISSIONS if allowed(caller.roles, action)),
+                may=[] if held else sorted(action.value for action in PERMISSIONS if allowed(caller.roles, action)),
+                password_change_required=held,
             )
 
     @staticmethod

@@ -90,15 +90,21 @@ class SessionService:
     def reset_password(
         self, actor: Principal, username: str, *, password: str | None = None, client: str | None = None
     ) -> PasswordResetView:
-        """Set a new password for another account (generated unless given) and end its sessions."""
+        """Set a new password for another account (generated unless given) and end its sessions; its holder must
+        choose their own at their next sign-in."""
         authorize(actor.roles, Action.MANAGE_USERS)  # not the "own password" path of an account update
         generated = password is None
         chosen = password if password is not None else secrets.token_urlsafe(GENERATED_PASSWORD_BYTES)
         with self.context.db.read() as session:
             user_id = _user(session, username).id
             active = self._active_count(session, user_id)
-        AccountService(self.context).update(actor=actor, username=username, password=chosen, client=client)
-        return PasswordResetView(username=username, password=chosen if generated else None, sessions_revoked=active)
+        changed = AccountService(self.context).update(actor=actor, username=username, password=chosen, client=client)
+        return PasswordResetView(
+            username=username,
+            password=chosen if generated else None,
+            sessions_revoked=active,
+            password_change_required=changed.password_change_required,
+        )
 
     def departments(self, actor: Principal) -> DepartmentListView:
         """Every department an account or a record is scoped to, with how many accounts it scopes."""

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from api.views.access import BootstrapAccount, BootstrapView, TokenView
 from api.wiring import Context
-from archive.access import Principal
+from archive.access import Principal, require_settled_password
 from archive.audit import log as audit
 from archive.errors import AuthenticationRequired, NotFound
 from archive.events import SYSTEM_ACTOR, AuditAction
@@ -40,7 +40,9 @@ class UserService:
     def bootstrap(self) -> BootstrapView:
         """What a fresh install needs: one account for each of the three duties (三员分立) that has none yet —
         `sysadmin` (system administrator), `secadmin` (security administrator), `auditor` (security auditor) —
-        each with a random password and a token, shown once, to be handed to three different people."""
+        each with a random password and a token, shown once, to be handed to three different people. Whoever
+        installs sees the passwords, so each holder chooses their own at their first sign-in; the tokens are API
+        tokens (not sign-ins) and work at once."""
         created: list[BootstrapAccount] = []
         with self.context.db.write() as session:
             users = list(session.scalars(select(User)))
@@ -55,6 +57,7 @@ class UserService:
                     roles=[role.value],
                     clearance=int(AccessLevel.TOP_SECRET),
                     departments=[],
+                    password_change_required=True,
                 )
                 session.add(user)
                 session.flush()
@@ -78,7 +81,9 @@ class UserService:
         raise AuthenticationRequired(f"no enabled {role.value} account; run `dangan users bootstrap`")
 
     def principal(self, username: str) -> Principal:
-        """The account the command line acts as: it must exist and be enabled."""
+        """The account the command line acts as: it must exist and be enabled. This is no sign-in (no password is
+        given: whoever runs `dangan` at the server acts as any account), so a password change that is due does
+        not hold it back; `dangan users` shows it, and `users update NAME --password` as NAME makes it."""
         with self.context.db.session() as session:
             user = session.scalars(select(User).where(User.username == username)).first()
             if user is None or user.disabled:
@@ -98,11 +103,16 @@ class UserService:
                 raise NotFound(f"user {username!r} does not exist")
             return TokenView(username=username, token=self.issue(session, user, label=label, actor=actor.username))
 
-    def issue(self, session: Any, user: User, *, label: str, actor: str, client: str | None = None) -> str:
-        """A new token for `user`; `actor` is who asked for it (the account itself when it logs in)."""
+    def issue(
+        self, session: Any, user: User, *, label: str, actor: str, client: str | None = None, sign_in: bool = False
+    ) -> str:
+        """A new token for `user`; `actor` is who asked for it (the account itself when it logs in). `sign_in`:
+        a session opened with the password (held to changing it while someone else's password is in force)."""
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         expires = utcnow() + dt.timedelta(days=self.context.settings.token_days)
-        session.add(ApiToken(user_id=user.id, token_sha256=token_hash(token), label=label, expires_at=expires))
+        session.add(
+            ApiToken(user_id=user.id, token_sha256=token_hash(token), label=label, expires_at=expires, sign_in=sign_in)
+        )
         audit.record(
             session,
             actor=actor,
@@ -113,8 +123,11 @@ class UserService:
         )
         return token
 
-    def authenticate(self, token: str | None) -> Principal:
-        """The principal behind a bearer token; one message for every failure so tokens cannot be probed."""
+    def authenticate(self, token: str | None, *, own_account: bool = False) -> Principal:
+        """The principal behind a bearer token; one message for every failure so tokens cannot be probed. A
+        sign-in session of an account whose password someone else set is refused (403 password_change_required,
+        `archive.access.require_settled_password`) unless `own_account`: the holder's own account business
+        (who am I, change my password, sign out), for which it comes back marked."""
         refusal = AuthenticationRequired("a valid bearer token is required (Authorization: Bearer <token>)")
         if not token:
             raise refusal
@@ -127,13 +140,18 @@ class UserService:
             user = row.user
             if user.disabled:
                 raise refusal
-            return principal_of(user)
+            principal = principal_of(user, held=row.sign_in and user.password_change_required)
+        if not own_account:
+            require_settled_password(principal)
+        return principal
 
 
-def principal_of(user: User) -> Principal:
+def principal_of(user: User, *, held: bool = False) -> Principal:
+    """`held`: a session that may only change the password (see `UserService.authenticate`)."""
     return Principal(
         username=user.username,
         roles=frozenset(Role(r) for r in user.roles if r in ROLE_VALUES),
         clearance=AccessLevel(user.clearance),
         departments=frozenset(user.departments),
+        password_change_required=held,
     )

@@ -26,8 +26,8 @@ EXAMPLE_QUERIES = ("档案管理", "retention schedule")
 
 DEMO_ARCHIVIST = "archivist"
 OFFICERS_NOTE = (
-    "三员分立: give each of these three accounts to a different person, who changes its password at once "
-    "(`dangan --user NAME users update NAME --password`); see README, 'Accounts, roles, clearances'."
+    "三员分立: give each of these three accounts to a different person, who chooses a new password at the first "
+    "sign-in (or `dangan --user NAME users update NAME --password`); see README, 'Accounts, roles, clearances'."
 )
 
 
@@ -43,7 +43,7 @@ def run_demo(context: Context, *, batch: Path | None) -> None:
     archivist, password = _demo_archivist(context)
     token = users.issue_token(archivist, DEMO_ARCHIVIST, label="make-run").token
     if password:
-        sign_in = f"sign in as {DEMO_ARCHIVIST} with password {password} (shown once)"
+        sign_in = f"sign in as {DEMO_ARCHIVIST} with password {password} (shown once), then choose your own"
         which = "new archivist"
     else:
         sign_in = f"sign in as {DEMO_ARCHIVIST} (the password printed on the first run)"
@@ -66,7 +66,8 @@ def run_demo(context: Context, *, batch: Path | None) -> None:
     base = f"http://{settings.server.host}:{settings.server.port}"
     banner = (
         f"web application (中文 / English): {base}/ — {sign_in}; the officers sign in with the passwords "
-        "printed on the first run, and the security administrator creates every other account on the Users screen\n"
+        "printed on the first run (and choose their own), and the security administrator creates every other "
+        "account on the Users screen\n"
         "try:\n"
         f"  curl -s -H 'Authorization: Bearer {token}' '{base}/api/v1/search?q={quote(EXAMPLE_QUERIES[0])}'\n"
         f"  curl -s -H 'Authorization: Bearer {token}' '{base}/api/v1/search?q=retention+schedule'\n"
@@ -77,7 +78,8 @@ def run_demo(context: Context, *, batch: Path | None) -> None:
 
 def _demo_archivist(context: Context) -> tuple[Principal, str | None]:
     """The archivist who ingests the sample batch, made by the security administrator on the first run
-    (with a password shown once); later runs act as the same account."""
+    (with a password shown once, to be changed at the first sign-in; the printed token is an API token and
+    works at once); later runs act as the same account."""
     users = UserService(context)
     try:
         return users.principal(DEMO_ARCHIVIST), None

@@ -42,7 +42,8 @@ HANDOVER = """shown once. Give each account to a different person (no one may ho
   sysadmin  keeps it running: backups, verification, restore drills, reindex
   secadmin  grants access: creates archivists and staff, sets roles, clearances, departments
   auditor   checks who did what: the access log, its verification, alerts
-Each should change their password at once: `dangan --user NAME users update NAME --password`.
+Each chooses their own password at their first sign-in (the web application asks first; or, at the server,
+`dangan --user NAME users update NAME --password`); the tokens work at once.
 Next: secadmin creates the archivists and staff, e.g.
   dangan --user secadmin users create li.wei --role archivist --clearance secret --password-file pw.txt"""
 
@@ -88,7 +89,9 @@ def create(
     ] = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Create a user with roles, a clearance and departments (the password is hashed with Argon2id)."""
+    """Create a user with roles, a clearance and departments (the password is hashed with Argon2id).
+
+    The password is an initial one: the user chooses their own at their first sign-in."""
     from api.access.accounts import AccountService
 
     password = _password(password_file, required=True)
@@ -118,7 +121,9 @@ def update(
     ask_password: Annotated[bool, typer.Option("--password", help="Ask for a new password (hidden prompt).")] = False,
     json_out: JsonOption = False,
 ) -> None:
-    """Change a user's roles, clearance, departments or password; takes effect on their next request."""
+    """Change a user's roles, clearance, departments or password; takes effect on their next request.
+
+    A password set for someone else must be changed by them at their next sign-in; one's own clears that."""
     from api.access.accounts import AccountService
 
     result = AccountService(open_context(ctx)).update(
@@ -164,7 +169,7 @@ def list_users(ctx: typer.Context, json_out: JsonOption = False) -> None:
         say("no users")
         return
     print_table(
-        ("USER", "STATE", "ROLES", "CLEARANCE", "DEPARTMENTS", "CREATED", "NAME"),
+        ("USER", "STATE", "ROLES", "CLEARANCE", "DEPARTMENTS", "PASSWORD", "CREATED", "NAME"),
         [
             (
                 user.username,
@@ -172,6 +177,7 @@ def list_users(ctx: typer.Context, json_out: JsonOption = False) -> None:
                 role_titles(user.roles),
                 user.clearance,
                 ", ".join(user.departments) or "-",
+                "to be changed" if user.password_change_required else "own",
                 local_time(user.created_at),
                 user.display_name,
             )
@@ -187,7 +193,8 @@ def _print_user(user: UserView, json_out: bool) -> None:
         return
     name = f" ({user.display_name})" if user.display_name else ""
     departments = ", ".join(user.departments) or "none"
+    due = "; must choose a new password at the next sign-in" if user.password_change_required else ""
     say(
         f"{user.username}{name}: {role_titles(user.roles)}; clearance {user.clearance}; departments {departments}; "
-        f"{'disabled' if user.disabled else 'active'}; created {local_time(user.created_at)}"
+        f"{'disabled' if user.disabled else 'active'}{due}; created {local_time(user.created_at)}"
     )

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from api.access.accounts import AccountService
 from api.access.sessions import SessionService
-from api.http.common import Caller, Id, Strict, bearer, client_of, context_of
+from api.http.common import AccountHolder, Caller, Id, Strict, bearer, client_of, context_of
 from api.http.openapi import error_responses
 from api.views.access import (
     DepartmentListView,
@@ -56,13 +56,17 @@ class UserPatch(Strict):
 @router.post("/auth/login", responses=error_responses(401, 429, public=True))
 def login(request: Request, body: LoginIn) -> LoginView:
     """A bearer token for a correct password. After five failures of one account from one address, that
-    address waits (1 s, 2 s, 4 s, ... up to 15 minutes; 429 with Retry-After); other addresses are not held up."""
+    address waits (1 s, 2 s, 4 s, ... up to 15 minutes; 429 with Retry-After); other addresses are not held up.
+    A password someone else set (a new account, a reset) opens a session held to changing it
+    (`password_change_required`): every other route answers 403 password_change_required until it is changed."""
     return AccountService(context_of(request)).login(body.username, body.password, client=client_of(request))
 
 
 @router.post("/auth/logout", responses=error_responses())
 def logout(
-    request: Request, caller: Caller, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+    request: Request,
+    caller: AccountHolder,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> LogoutView:
     """Revoke the token this request was made with."""
     assert credentials is not None  # Caller has already required it
@@ -72,9 +76,10 @@ def logout(
 
 
 @router.get("/auth/me", responses=error_responses())
-def me(request: Request, caller: Caller) -> MeView:
+def me(request: Request, caller: AccountHolder) -> MeView:
     """The caller's username, display name, roles, clearance, departments and `may`: the actions their roles
-    allow, from the one permission table (any signed-in account)."""
+    allow, from the one permission table (any signed-in account; `may` is empty and `password_change_required`
+    true while the password must be changed)."""
     return AccountService(context_of(request)).me(caller)
 
 
@@ -100,9 +105,11 @@ def create_user(request: Request, caller: Caller, body: UserIn) -> UserView:
 
 
 @router.patch("/users/{username}", responses=error_responses(403, 404))
-def update_user(request: Request, username: str, caller: Caller, body: UserPatch) -> UserView:
+def update_user(request: Request, username: str, caller: AccountHolder, body: UserPatch) -> UserView:
     """Change roles, clearance, departments, state or password; a disabled account or new password ends its
-    sessions. Anyone may change their own password, nothing else of their own."""
+    sessions. Anyone may change their own password, nothing else of their own. A password set for another
+    account must be changed by its holder at their next sign-in; one's own new password clears that (and
+    must differ from the one given)."""
     return AccountService(context_of(request)).update(
         actor=caller,
         username=username,

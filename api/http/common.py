@@ -16,7 +16,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from api.access.users import UserService
 from api.http.uploads import INCOMING, safe_file_name, too_large, upload_limit_bytes
 from api.wiring import Context
-from archive.access import Principal
+from archive.access import Principal, require_settled_password
 from archive.diskfull import disk_full
 from archive.hashing import CHUNK
 from archive.text import display_name
@@ -63,16 +63,29 @@ def context_of(request: Request) -> Context:
     return context
 
 
-def current_principal(
+def account_holder(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Principal:
-    principal = UserService(context_of(request)).authenticate(credentials.credentials if credentials else None)
+    """The caller, even while their session may only change a password someone else set (for the routes of
+    their own account: who am I, change my password, sign out)."""
+    token = credentials.credentials if credentials else None
+    principal = UserService(context_of(request)).authenticate(token, own_account=True)
     request.state.username = principal.username  # for the audit event if the request is then refused
     request.state.roles = sorted(principal.roles)
     return principal
 
 
+def current_principal(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Principal:
+    """The caller, refused (403 password_change_required) while their password someone else set is unchanged."""
+    principal = account_holder(request, credentials)
+    require_settled_password(principal)  # here, once the refusal's audit event can name the account
+    return principal
+
+
 Caller = Annotated[Principal, Depends(current_principal)]
+AccountHolder = Annotated[Principal, Depends(account_holder)]
 
 
 def client_of(request: Request) -> str | None:

@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.access.users import UserService
 from api.http.errors import error_headers
 from api.wiring import Context
+from archive.access import require_settled_password
 from archive.diskfull import disk_full
 from archive.errors import (
     AuthenticationRequired,
@@ -86,12 +87,14 @@ class UploadGuard:
             return
         request = Request(scope)
         try:
-            caller = await run_in_threadpool(UserService(self.context).authenticate, bearer_token(request.headers))
+            authenticate = UserService(self.context).authenticate
+            caller = await run_in_threadpool(authenticate, bearer_token(request.headers), own_account=True)
         except AuthenticationRequired as exc:
             await run_in_threadpool(self.record_denial, self.context, request, exc)
             await _refuse(exc, scope, receive, send)
             return
         try:  # the role too, before the body: the permission table's row for what this upload does
+            require_settled_password(caller)
             authorize(caller.roles, Action.REVIEW_PAGE if scope["path"].endswith("/rescan") else Action.INGEST)
         except PermissionDenied as exc:
             request.state.username, request.state.roles = caller.username, sorted(caller.roles)

@@ -28,6 +28,10 @@ class UserView(View):
     clearance: str = Field(description="The highest classification level the account may see, by label")
     departments: list[str]
     disabled: bool
+    password_change_required: bool = Field(
+        description="Its password was set by someone else (a new account, a reset): signing in with it opens a "
+        "session that may only change it, until its holder does"
+    )
     created_at: str = Field(description="ISO 8601 time the account was made")
 
 
@@ -42,6 +46,11 @@ class LoginView(View):
     token: str = Field(description="Send as 'Authorization: Bearer <token>'; shown once")
     roles: list[str]
     expires_in_days: int
+    password_change_required: bool = Field(
+        description="The password was set by someone else: this session may only read the account (GET /auth/me), "
+        "change the password (PATCH /users/{username} with `password`) and sign out; everything else answers 403 "
+        "password_change_required"
+    )
 
 
 class MeView(View):
@@ -53,7 +62,13 @@ class MeView(View):
     roles: list[str] = Field(description="Role values: archivist, staff, compliance, sysadmin, secadmin")
     clearance: str = Field(description="The highest classification level the account may see, by label")
     departments: list[str]
-    may: list[str] = Field(description="The actions (archive.permissions values, e.g. record.read) the roles allow")
+    may: list[str] = Field(
+        description="The actions (archive.permissions values, e.g. record.read) the roles allow; none while the "
+        "password must be changed"
+    )
+    password_change_required: bool = Field(
+        description="This session was opened with a password someone else set: change it before anything else"
+    )
 
 
 class LogoutView(View):
@@ -159,6 +174,7 @@ def user_view(user: User) -> UserView:
         clearance=AccessLevel(user.clearance).label,
         departments=list(user.departments),
         disabled=user.disabled,
+        password_change_required=user.password_change_required,
         created_at=user.created_at.isoformat(),
     )
 
@@ -197,6 +213,9 @@ class PasswordResetView(View):
     username: str
     password: str | None = Field(description="The generated password, shown once; null when the admin chose one")
     sessions_revoked: int = Field(description="Sessions the reset ended (a new password ends every session)")
+    password_change_required: bool = Field(
+        description="Its holder must choose a new one at their next sign-in (always, but for one's own password)"
+    )
 
 
 class DepartmentView(View):

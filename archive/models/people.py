@@ -20,6 +20,9 @@ class User(Base):
     clearance: Mapped[int] = mapped_column(Integer, default=0)
     departments: Mapped[list[str]] = mapped_column(JSON, default=list)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The password was set by someone else (a security administrator, the bootstrap): signing in with it opens
+    # a session that may only change it (archive.errors.PasswordChangeRequired), until its holder does.
+    password_change_required: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
@@ -34,6 +37,7 @@ class ApiToken(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[dt.datetime | None]
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    sign_in: Mapped[bool] = mapped_column(Boolean, default=False)  # from a password sign-in, not an API token
     user: Mapped[User] = relationship()
 
 

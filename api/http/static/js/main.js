@@ -48,10 +48,16 @@ function match(pattern, path) {
   return found;
 }
 
+// While the password someone else set is unchanged, the session opens this screen only (the server refuses the
+// rest with 403 password_change_required); once it is changed, the role's home or the address first asked for.
+const CHANGE_PASSWORD = "account";
+const CHANGE_PASSWORD_ROUTE = "/account";
+
 /** @param {Screen} screen */
 function allowed(screen) {
   if (screen.public) return true;
   if (!session.token()) return false;
+  if (session.passwordChangeRequired()) return screen.id === CHANGE_PASSWORD;
   return !screen.nav || screen.nav.action === null || session.may(screen.nav.action);
 }
 
@@ -165,6 +171,11 @@ async function route() {
     navigate(homeHash(), { replace: true });
     return;
   }
+  if (!screen.public && screen.id !== CHANGE_PASSWORD && session.passwordChangeRequired()) {
+    pendingHash = window.location.hash; // where to go once the password is changed
+    navigate(`#${CHANGE_PASSWORD_ROUTE}`, { replace: true });
+    return;
+  }
   /** @type {Params} */
   const params = { path: /** @type {Record<string, string>} */ (pathParams), query };
   const key = `${screen.id}:${path}`;
@@ -224,9 +235,13 @@ const context = {
   signedIn: async () => {
     await loadMe();
     renderHeader();
-    const next = pendingHash && pendingHash !== "#/signin" ? pendingHash : homeHash();
+    if (session.passwordChangeRequired()) { // the address asked for waits until the password is changed
+      navigate(`#${CHANGE_PASSWORD_ROUTE}`, { replace: true });
+      return;
+    }
+    const wanted = pendingHash !== "#/signin" && pendingHash !== `#${CHANGE_PASSWORD_ROUTE}` ? pendingHash : "";
     pendingHash = "";
-    navigate(next, { replace: true });
+    navigate(wanted || homeHash(), { replace: true });
   },
 };
 

@@ -1,12 +1,13 @@
 // This tab's session: the bearer token (sessionStorage, so it ends with the tab) and who the caller is
-// (GET /api/v1/auth/me: roles, clearance and `may`, the actions the server's permission table allows them).
+// (GET /api/v1/auth/me: roles, clearance and `may`, the actions the server's permission table allows them;
+// `password_change_required` while the session may only change a password someone else set).
 
 const TOKEN_KEY = "dangan.token";
 const USER_KEY = "dangan.user";
 
 /**
  * @typedef {{ username: string, display_name: string, roles: string[], clearance: string, departments: string[],
- *             may: string[] }} Me
+ *             may: string[], password_change_required: boolean }} Me
  */
 
 /** @type {Me | null} */
@@ -41,6 +42,11 @@ export function current() {
 /** Whether the caller's roles allow the action (an archive/permissions.py value), as the server said. @param {string} action */
 export function may(action) {
   return Boolean(me && me.may.includes(action));
+}
+
+/** Whether this session must change its password (set by someone else) before anything else. */
+export function passwordChangeRequired() {
+  return Boolean(me && me.password_change_required);
 }
 
 export function end() {

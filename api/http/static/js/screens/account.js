@@ -1,5 +1,7 @@
 // My account: who I am (roles, clearance, departments) and changing my own password
-// (PATCH /api/v1/users/{me} with the password alone, which every account may do).
+// (PATCH /api/v1/users/{me} with the password alone, which every account may do). A session opened with a
+// password someone else set (a new account, a reset) lands here first and may do nothing else; once the new
+// password is set, it signs in with it and goes on to the role's home.
 import { api, describe } from "../api.js";
 import { t } from "../i18n.js";
 import * as session from "../session.js";
@@ -14,6 +16,7 @@ export const screen = {
   title: "account.title",
   render(root, _params, ctx) {
     const me = session.current();
+    const required = session.passwordChangeRequired();
     const facts = me
       ? h("dl", { class: "facts" },
           h("dt", {}, t("account.username")), h("dd", {}, me.username),
@@ -31,22 +34,31 @@ export const screen = {
       h("h2", { id: "password-heading" }, t("account.password_heading")),
       message,
       h("label", { for: "new-password" }, t("account.new_password")), first,
-      h("p", { id: "password-help", class: "help" }, t("account.password_help", { count: MIN_PASSWORD })),
+      h("p", { id: "password-help", class: "help" },
+        t(required ? "account.password_help_required" : "account.password_help", { count: MIN_PASSWORD })),
       h("label", { for: "repeat-password" }, t("account.repeat_password")), again,
       button);
+    const explanation = required
+      ? h("div", { id: "password-required", class: "notice", role: "alert" },
+          h("h2", {}, t("account.required_heading")), h("p", {}, t("account.required")))
+      : null;
     root.append(h("section", { class: "card account-screen", "aria-labelledby": "account-heading" },
-      h("h1", { id: "account-heading" }, t("account.heading")), facts, form));
+      h("h1", { id: "account-heading" }, t("account.heading")), explanation, facts, form));
+    if (required) first.focus();
 
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       if (first.value.length < MIN_PASSWORD) return say(message, t("account.too_short", { count: MIN_PASSWORD }), "error");
       if (first.value !== again.value) return say(message, t("account.mismatch"), "error");
       button.disabled = true;
+      const name = session.username();
+      const chosen = first.value;
       try {
-        await api(`/users/${encodeURIComponent(session.username())}`, { method: "PATCH", body: { password: first.value } });
+        await api(`/users/${encodeURIComponent(name)}`, { method: "PATCH", body: { password: chosen } });
         first.value = "";
         again.value = "";
         session.end(); // a new password ends every session of the account, this one too
+        if (required && await signInAgain(name, chosen)) return ctx.signedIn();
         await ctx.signOut("account.changed");
       } catch (error) {
         say(message, describe(error), "error");
@@ -57,3 +69,16 @@ export const screen = {
     });
   },
 };
+
+/** A new session with the password just chosen; false when that fails (then one signs in by hand).
+ * @param {string} username @param {string} password */
+async function signInAgain(username, password) {
+  try {
+    /** @type {{ token: string, username: string }} */
+    const answer = await api("/auth/login", { method: "POST", body: { username, password } });
+    session.begin(answer.token, answer.username || username);
+    return true;
+  } catch {
+    return false;
+  }
+}

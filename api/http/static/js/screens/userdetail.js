@@ -1,6 +1,7 @@
 // One account (security administrator): change its roles, clearance and departments (PATCH /api/v1/users/{u}),
-// disable or enable it, reset its password (POST .../password-reset: a generated one is shown once), and its
-// sessions and API tokens with revoking one (GET .../tokens, DELETE .../tokens/{id}).
+// disable or enable it, reset its password (POST .../password-reset: a generated one is shown once; its holder
+// must choose their own at the next sign-in), and its sessions and API tokens with revoking one
+// (GET .../tokens, DELETE .../tokens/{id}).
 import { api, describe } from "../api.js";
 import { t } from "../i18n.js";
 import * as session from "../session.js";
@@ -26,6 +27,11 @@ export const screen = {
     const manage = session.may("user.manage");
     const message = messageBox("notice", "user-message");
     const body = h("div", { id: "user-body" });
+    const passwordState = h("span", { id: "user-password" });
+    /** @param {boolean} due */
+    const showPassword = (due) => {
+      passwordState.textContent = due ? t("userdetail.password_due") : t("userdetail.password_own");
+    };
     root.append(h("section", { class: "officer", "aria-labelledby": "user-heading" },
       h("p", {}, h("a", { href: "#/users" }, t("userdetail.back"))),
       h("h1", { id: "user-heading" }, t("userdetail.heading", { username: name })), message, body));
@@ -90,13 +96,15 @@ export const screen = {
         event.preventDefault();
         say(message, "");
         try {
-          /** @type {{ password: string | null, sessions_revoked: number }} */
+          /** @type {{ password: string | null, sessions_revoked: number, password_change_required: boolean }} */
           const answer = await api(`${path}/password-reset`, { method: "POST",
             body: chosen.value ? { password: chosen.value } : {} });
           chosen.value = "";
           shown.replaceChildren(answer.password
             ? h("span", {}, t("userdetail.generated"), " ", h("code", { id: "new-password-value" }, answer.password))
-            : t("userdetail.password_set"), " ", t("userdetail.sessions_ended", { count: answer.sessions_revoked }));
+            : t("userdetail.password_set"), " ", t("userdetail.sessions_ended", { count: answer.sessions_revoked }),
+            answer.password_change_required ? ` ${t("userdetail.change_due")}` : "");
+          showPassword(answer.password_change_required);
           shown.hidden = false;
           await loadTokens();
         } catch (error) {
@@ -139,6 +147,7 @@ export const screen = {
         body.replaceChildren(h("p", { class: "error", role: "alert" }, t("userdetail.missing", { username: name })));
         return;
       }
+      showPassword(u.password_change_required);
       body.replaceChildren(
         h("section", { class: "card", id: "user-facts", "aria-labelledby": "facts-heading" },
           h("h2", { id: "facts-heading" }, t("userdetail.facts_heading")),
@@ -148,6 +157,7 @@ export const screen = {
             [t("users.clearance"), h("span", { id: "user-clearance" }, t(`common.level.${u.clearance}`))],
             [t("users.departments"), u.departments.join(t("common.list_separator")) || "—"],
             [t("users.state"), h("span", { id: "user-state" }, u.disabled ? t("users.disabled") : t("users.enabled"))],
+            [t("userdetail.password_state"), passwordState],
             [t("users.created_at"), when(u.created_at)],
           ])),
         h("div", { class: "panels" }, manage ? editForm(u) : null, manage ? accessForm(u) : null),

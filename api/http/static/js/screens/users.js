@@ -14,7 +14,7 @@ const MIN_PASSWORD = 12;
 
 /**
  * @typedef {{ username: string, display_name: string, roles: string[], clearance: string, departments: string[],
- *             disabled: boolean, created_at: string }} User
+ *             disabled: boolean, password_change_required: boolean, created_at: string }} User
  */
 
 /** @param {string[]} roles */
