@@ -42,7 +42,9 @@ export function language() {
  */
 export async function useLanguage(lang, names, { remember = false } = {}) {
   const loaded = await Promise.all(names.map(async (name) => {
-    const response = await fetch(`/static/i18n/${lang}/${name}.json`, { headers: { Accept: "application/json" } });
+    // Beside this module's own address: under the assets' version, so a catalogue is cached as long as the code.
+    const address = new URL(`../i18n/${lang}/${name}.json`, import.meta.url);
+    const response = await fetch(address, { headers: { Accept: "application/json" } });
     if (!response.ok) throw new Error(`catalogue ${lang}/${name}.json: HTTP ${response.status}`);
     return /** @type {Record<string, Message>} */ (await response.json());
   }));
