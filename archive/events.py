@@ -22,6 +22,9 @@ class AuditAction(enum.StrEnum):
     DOCUMENT_VIEW = "document.view"
     BROWSE = "browse"  # a listing of the hierarchy or of the recently filed items
     DOCUMENT_DOWNLOAD = "document.download"
+    # a page's display image or thumbnail served: coalesced (archive/audit/coalesce.py), refusals never are
+    DOCUMENT_PAGE_IMAGE = "document.page_image"
+    DOCUMENT_THUMBNAIL = "document.thumbnail"
     DOCUMENT_INTEGRITY = "document.integrity"  # a download refused because its bytes changed
     JOB_VIEW = "job.view"
     # records

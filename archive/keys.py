@@ -40,7 +40,8 @@ def checkpoint_key(sequence: int) -> str:
 
 def derived_key(pdfa_sha256: str, page: int, kind: str) -> str:
     """A page image (`kind` page_image or thumbnail) drawn from the access copy with this SHA-256: content-
-    addressed by its source, so a rescan (a new access copy) gets new images and the old ones are never served."""
+    addressed by its source, so a rescan (a new access copy) gets new images and the old ones are never served
+    (they are pruned once no current page refers to them: api/search/page_images.py)."""
     if not re.fullmatch(r"[0-9a-f]{64}", pdfa_sha256):
         raise InvalidInput(f"{pdfa_sha256!r} is not a lowercase hex SHA-256")
     if not re.fullmatch(r"[a-z_]+", kind) or page < 1:

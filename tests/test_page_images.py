@@ -13,14 +13,19 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import select
 
+from api.access.auditing import AuditService
 from api.http.app import create_app
 from api.ingest.batches import BatchService
 from api.preservation.maintenance import MaintenanceService
 from api.wiring import Context
+from archive.audit.alerts import AlertRules
+from archive.audit.coalesce import COALESCE_SECONDS, recorded_recently
+from archive.audit.query import AuditFilter
+from archive.events import AuditAction
 from archive.keys import DERIVED_PREFIX, derived_key
-from archive.models import Document, StoredObject
+from archive.models import AuditEvent, Document, StoredObject
 from archive.values import ObjectRole
-from tests.actors import ARCHIVIST, SYSADMIN, bearer
+from tests.actors import ARCHIVIST, AUDITOR, SYSADMIN, bearer
 from tests.conftest import Cli, make_context
 from tests.intake import ingest_paths
 from tests.pages import render
@@ -114,15 +119,50 @@ def test_images_are_served_privately_under_the_records_rule(archive: Archive) ->
     assert admin.status_code == 200
 
 
-def test_image_reads_are_in_the_access_log(archive: Archive) -> None:
-    from archive.models import AuditEvent
+def _events(context: Context, actor: str, target: str) -> list[AuditEvent]:
+    with context.db.read() as session:
+        query = select(AuditEvent).where(AuditEvent.target == target, AuditEvent.actor == actor)
+        return list(session.scalars(query.order_by(AuditEvent.id)))
 
+
+def test_image_reads_are_in_the_access_log_one_a_minute(archive: Archive) -> None:
     visible = archive.ids["B1"][1]
-    assert archive.client.get(f"/api/v1/documents/{visible}/pages/1/image", headers=archive.staff).status_code == 200
+    for _ in range(3):  # a strip reloaded, a zoom: one event a minute per account, client and record (and page)
+        for kind in ("thumbnail", "image"):
+            url = f"/api/v1/documents/{visible}/pages/1/{kind}"
+            assert archive.client.get(url, headers=archive.staff).status_code == 200
+    events = _events(archive.context, "reader", f"document:{visible}")
+    assert [(e.action, e.outcome) for e in events] == [
+        ("document.thumbnail", "success"),
+        ("document.page_image", "success"),
+    ]
+    for event in events:
+        assert event.client == "testclient"
+        assert event.details == {"page": 1, "covers_seconds": COALESCE_SECONDS, "roles": ["staff"]}
     with archive.context.db.read() as session:
-        query = select(AuditEvent).where(AuditEvent.target == f"document:{visible}", AuditEvent.actor == "reader")
-        events = list(session.scalars(query))
-    assert any(e.action == "document.view" and (e.details or {}).get("image") == "page_image" for e in events)
+        covered = {"actor": "reader", "target": f"document:{visible}", "client": "testclient"}
+        assert recorded_recently(session, action=AuditAction.DOCUMENT_THUMBNAIL, **covered)
+        assert not recorded_recently(session, action=AuditAction.DOCUMENT_THUMBNAIL, seconds=0, **covered)
+        assert not recorded_recently(session, action=AuditAction.DOCUMENT_PAGE_IMAGE, same={"page": 2}, **covered)
+        assert not recorded_recently(session, action=AuditAction.DOCUMENT_THUMBNAIL, **(covered | {"client": "x"}))
+
+
+def test_refused_image_reads_are_each_recorded_and_raise_the_denied_alert(archive: Archive) -> None:
+    context = archive.context
+    prober = bearer(context, "prober", ["staff"], clearance="public")
+    secret = archive.ids["B2"][0]
+    for kind in ("thumbnail", "thumbnail", "thumbnail", "image", "image"):
+        response = archive.client.get(f"/api/v1/documents/{secret}/pages/1/{kind}", headers=prober)
+        assert response.status_code == 404 and response.json()["message"] == f"document {secret} does not exist"
+    events = _events(context, "prober", f"document:{secret}")
+    assert [(e.action, e.outcome) for e in events] == [
+        *[("document.thumbnail", "denied_or_missing")] * 3,
+        *[("document.page_image", "denied_or_missing")] * 2,
+    ]
+    assert all(e.client == "testclient" for e in events)
+    alerts = AuditService(context).alerts(AUDITOR, AlertRules(), AuditFilter()).alerts
+    [burst] = [a for a in alerts if a.kind == "denied_burst" and a.actor == "prober"]
+    assert burst.event_ids == [e.id for e in events]
 
 
 def test_a_removed_image_is_drawn_again_on_demand_and_by_derive(archive: Archive) -> None:
@@ -192,5 +232,12 @@ def test_recent_items_are_visible_filed_ones_newest_first(archive: Archive) -> N
 def test_dangan_derive_is_the_system_administrators(cli: Cli) -> None:
     result = cli("--user", "sysadmin", "derive", "--json")
     assert result.exit_code == 0, result.stderr
-    assert result.json == {"documents": 0, "pages_drawn": 0, "pages_failed": 0, "forced": False}
+    assert result.json == {
+        "documents": 0,
+        "pages_drawn": 0,
+        "pages_failed": 0,
+        "forced": False,
+        "objects_pruned": 0,
+        "pruned_keys": [],
+    }
     assert cli("derive").exit_code != 0  # the archivist may not

@@ -53,7 +53,8 @@ def derive(
     force: Annotated[bool, typer.Option("--force", help="Draw every page again, not only the missing ones.")] = False,
     json_out: JsonOption = False,
 ) -> None:
-    """Rebuild the page images and thumbnails (derived data) from the access copies: the missing ones, or all."""
+    """Rebuild the page images and thumbnails (derived data) from the access copies: the missing ones, or all;
+    then remove those no current page refers to (left by superseded copies)."""
     from api.preservation.maintenance import MaintenanceService
 
     context, actor = open_as(ctx)
@@ -68,6 +69,9 @@ def derive(
         emit_json(result)
     else:
         say(f"drew {result.pages_drawn} page(s) of {result.documents} document(s); {result.pages_failed} failed")
+        say(f"removed {result.objects_pruned} derived object(s) no current page refers to")
+        for key in result.pruned_keys:
+            say(f"  {key}")
 
 
 def verify(

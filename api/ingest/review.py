@@ -1,5 +1,5 @@
 """The archivist's review of pages the quality gate held: accept, reject (rescan requested), or replace with a
-rescan (a new page version; the old one is kept)."""
+rescan (a new page version; the old one is kept, the page images of the access copy it superseded are pruned)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from api.ingest.filing import stored_boxes
 from api.ingest.rescan import RescanObjects, mark_indexed, rescan_intent, store_rescan
+from api.search.page_images import prune_superseded, source_of
 from api.search.rows import index_current
 from api.views.review import PageReviewView, page_review_view
 from api.wiring import Context, engine_options
@@ -126,6 +127,7 @@ class ReviewService:
                 old = _current_page(session, page_id, actor)
                 if _document_text(old, new.text) != text:
                     raise Conflict(f"page {page_id}'s item changed while the rescan was processed; replace it again")
+                superseded = source_of(old.document)  # its images go once this commits
                 page = _new_version(old, new)
                 old.reviewed_by = actor.username
                 old.document.all_pages.append(page)
@@ -153,6 +155,8 @@ class ReviewService:
             mark_indexed(self.context, document_id)
         except DanganError as exc:  # the rescan is filed; the index is derived and `index_unindexed` catches up
             log.warning("page %s: replaced, but not indexed yet: %s", page_id, exc.message)
+        if superseded is not None:  # after the commit: a crash before this leaves a harmless leftover
+            prune_superseded(self.context, superseded)
         return view
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from api.search.page_images import derive_document, sources
+from api.search.page_images import derive_document, prune_derived, sources
 from api.search.rows import indexed_document
 from api.views.preservation import DeriveView, InitView, ReindexView
 from api.wiring import Context
@@ -20,6 +20,7 @@ from archive.values import DocumentStatus
 from search.types import IndexedDocument
 
 Progress = Callable[[int, int], None]
+PRUNED_LISTED = 100  # keys of pruned derived objects named in the rebuild's report (all are counted)
 
 
 class MaintenanceService:
@@ -78,7 +79,9 @@ class MaintenanceService:
 
     def derive(self, principal: Principal, *, force: bool = False, progress: Progress | None = None) -> DeriveView:
         """Draw again the page images and thumbnails that are missing (every one with `force`), from the
-        checked access copies. Derived data: a page that cannot be drawn is counted and logged, not raised."""
+        checked access copies, then remove the derived objects no current page refers to (what superseded
+        copies and earlier renderings left behind). Derived data: a page that cannot be drawn is counted and
+        logged, not raised."""
         authorize(principal.roles, Action.REBUILD_INDEX)
         todo = sources(self.context)
         drawn = failed = 0
@@ -87,12 +90,26 @@ class MaintenanceService:
             drawn, failed = drawn + made, failed + missed
             if progress is not None:
                 progress(done, len(todo))
+        pruned = prune_derived(self.context)
         with self.context.db.write() as session:
             audit.record(
                 session,
                 actor=principal.username,
                 roles=principal.roles,
                 action=AuditAction.IMAGES_REBUILD,
-                details={"documents": len(todo), "pages_drawn": drawn, "pages_failed": failed, "forced": force},
+                details={
+                    "documents": len(todo),
+                    "pages_drawn": drawn,
+                    "pages_failed": failed,
+                    "forced": force,
+                    "objects_pruned": len(pruned),
+                },
             )
-        return DeriveView(documents=len(todo), pages_drawn=drawn, pages_failed=failed, forced=force)
+        return DeriveView(
+            documents=len(todo),
+            pages_drawn=drawn,
+            pages_failed=failed,
+            forced=force,
+            objects_pruned=len(pruned),
+            pruned_keys=pruned[:PRUNED_LISTED],
+        )

@@ -1,6 +1,11 @@
 """A record's pages for the viewer: the page list, and each page's image and thumbnail, under the record's own
-visibility (hidden answers exactly like missing) and logged as views of the record. The images are derived
-data (api/search/page_images.py): one never made, or removed, is drawn from the stored access copy when asked.
+visibility (hidden answers exactly like missing). The images are derived data (api/search/page_images.py): one
+never made, or removed, is drawn from the stored access copy when asked.
+
+In the access log: the page list is a document.view; a served image is a document.page_image or
+document.thumbnail event, coalesced to one per account, client and record (and page, for display images) a
+minute (archive/audit/coalesce.py: a results page loads dozens of thumbnails); every refusal is recorded,
+never coalesced, under the action that was refused.
 """
 
 from __future__ import annotations
@@ -14,12 +19,18 @@ from api.views.pages import PageInfoView, PageListView, page_info_view
 from api.wiring import Context
 from archive.access import Principal
 from archive.audit import log as audit
+from archive.audit.coalesce import COALESCE_SECONDS, recorded_recently
 from archive.errors import NotFound, PageImageUnavailable
 from archive.events import AuditAction
 from archive.keys import derived_key
 from archive.permissions import Action, authorize
 from archive.values import ObjectRole
 from ingest.derived import MEDIA_TYPE
+
+IMAGE_ACTIONS = {
+    ObjectRole.PAGE_IMAGE: AuditAction.DOCUMENT_PAGE_IMAGE,
+    ObjectRole.THUMBNAIL: AuditAction.DOCUMENT_THUMBNAIL,
+}
 
 
 @dataclass
@@ -33,12 +44,18 @@ class PageImageService:
     def __init__(self, context: Context) -> None:
         self.context = context
 
-    def _refused(self, principal: Principal, document_id: int, client: str | None) -> None:
+    def _refused(
+        self,
+        principal: Principal,
+        document_id: int,
+        client: str | None,
+        action: AuditAction = AuditAction.DOCUMENT_VIEW,
+    ) -> None:
         audit.append(
             self.context.db,
             actor=principal.username,
             roles=principal.roles,
-            action=AuditAction.DOCUMENT_VIEW,
+            action=action,
             outcome="denied_or_missing",
             target=f"document:{document_id}",
             client=client,
@@ -72,7 +89,7 @@ class PageImageService:
         self, principal: Principal, document_id: int, number: int, kind: ObjectRole, *, client: str | None = None
     ) -> ImageDownload:
         """A page's image or thumbnail under the record's own rule (hidden: 'not found', as missing); drawn
-        now from the stored access copy if it was never made or was removed. Logged as a view of the record."""
+        now from the stored access copy if it was never made or was removed. Logged (coalesced) as its action."""
         authorize(principal.roles, Action.READ_RECORD)
         try:
             with self.context.db.read() as session:
@@ -81,11 +98,33 @@ class PageImageService:
                     raise NotFound(f"document {document_id} has no page {number} (it has {len(document.pages)})")
                 source = source_of(document)
         except NotFound:
-            self._refused(principal, document_id, client)
+            self._refused(principal, document_id, client, IMAGE_ACTIONS[kind])
             raise
         download = self._read(source, document_id, number, kind)
-        self._viewed(principal, document_id, client, {"page": number, "image": kind.value})
+        self._served(principal, document_id, number, kind, client)
         return download
+
+    def _served(
+        self, principal: Principal, document_id: int, number: int, kind: ObjectRole, client: str | None
+    ) -> None:
+        """The image's event, unless one recorded within the minute covers it (archive/audit/coalesce.py)."""
+        action, target = IMAGE_ACTIONS[kind], f"document:{document_id}"
+        same = {"page": number} if kind == ObjectRole.PAGE_IMAGE else {}
+        with self.context.db.read() as session:
+            covered = recorded_recently(
+                session, actor=principal.username, action=action, target=target, client=client, same=same
+            )
+        if covered:
+            return
+        audit.append(
+            self.context.db,
+            actor=principal.username,
+            roles=principal.roles,
+            action=action,
+            target=target,
+            client=client,
+            details={"page": number, "covers_seconds": COALESCE_SECONDS},
+        )
 
     def _read(self, source: ImageSource | None, document_id: int, number: int, kind: ObjectRole) -> ImageDownload:
         unavailable = PageImageUnavailable(

@@ -5,6 +5,14 @@ Each is keyed by the SHA-256 of the access copy it was drawn from and the page n
 so there are no catalogue rows to keep in step: a rescan makes a new access copy and so new keys, and
 verification and backups leave the `derived/` prefix alone. Making one never decides whether an item is filed:
 a failure is logged (a warning) and the image is drawn when first asked for.
+
+Pruning: a derived object that no current page refers to (the images of an access copy a rescan superseded,
+of an earlier DERIVED_VERSION, of a record no longer catalogued) is removed: by the replacement, for the access
+copy it superseded, after its catalogue commit; and by `dangan derive` over the whole `derived/` prefix. Only
+keys under that prefix are ever removed, and never one that a current access copy's page (of any record, of
+any status: administrators still read withdrawn ones) or any catalogue row names. A leftover (a crash before
+the removal, an image drawn on demand from a copy read just before it was superseded) is harmless: it is never
+served, and the next `dangan derive` removes it.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,8 +30,8 @@ from sqlalchemy.orm import selectinload
 from api.wiring import Context
 from archive.errors import DanganError, NotFound
 from archive.hashing import CHUNK
-from archive.keys import derived_key
-from archive.models import Document
+from archive.keys import DERIVED_PREFIX, derived_key
+from archive.models import Document, Page, StoredObject
 from archive.values import DocumentStatus, ObjectRole
 from ingest.derived import PageImages, render_page
 
@@ -125,3 +134,50 @@ def sources(context: Context) -> list[ImageSource]:
         query = select(Document).options(selectinload(Document.pages), selectinload(Document.objects))
         documents = session.scalars(query.where(Document.status != DocumentStatus.WITHDRAWN).order_by(Document.id))
         return [source for document in documents if (source := source_of(document)) is not None]
+
+
+def superseded_keys(source: ImageSource) -> list[str]:
+    """The derived keys of `source`'s pages: what to prune once a rescan has made another access copy current."""
+    return [derived_key(source.pdfa_sha256, number, kind) for number in source.pages for kind in KINDS]
+
+
+def referenced_keys(context: Context) -> set[str]:
+    """Every key a derived object may keep: each current access copy's current pages in both kinds (whatever
+    the record's status), and any key a catalogue row names (never removed, whatever its prefix says)."""
+    with context.db.read() as session:
+        current_pages = (
+            select(StoredObject.sha256, Page.number)
+            .join(Page, (Page.document_id == StoredObject.document_id) & Page.current.is_(True))
+            .where(StoredObject.role == ObjectRole.PDFA, StoredObject.current.is_(True))
+        )
+        wanted = {derived_key(sha, number, kind) for sha, number in session.execute(current_pages) for kind in KINDS}
+        rows = select(StoredObject.key).where(StoredObject.key.startswith(DERIVED_PREFIX))
+        return wanted | set(session.scalars(rows))
+
+
+def prune_derived(context: Context, candidates: Iterable[str] | None = None) -> list[str]:
+    """Remove the derived objects among `candidates` (every key under `derived/` if None) that no current page
+    refers to; returns the keys removed, in order. The keys are found before the references are read: an
+    image present when listed was drawn from a copy committed before then, so it is kept if still current."""
+    if candidates is None:
+        found = sorted(context.store.iter_keys(DERIVED_PREFIX))
+    else:
+        found = [key for key in candidates if context.store.stat(key) is not None]
+    found = [key for key in found if key.startswith(DERIVED_PREFIX)]  # only derived objects, ever
+    if not found:
+        return []
+    keep = referenced_keys(context)
+    pruned = [key for key in found if key not in keep]
+    for key in pruned:
+        context.store.delete(key)
+    return pruned
+
+
+def prune_superseded(context: Context, source: ImageSource) -> list[str]:
+    """After a replacement's commit: remove the images of the access copy it superseded (those no current page
+    still refers to). Never raises: a leftover is harmless, and the next `dangan derive` removes it."""
+    try:
+        return prune_derived(context, superseded_keys(source))
+    except (DanganError, OSError) as exc:
+        log.warning("document %s: the superseded page images stay until `dangan derive`: %s", source.document_id, exc)
+        return []

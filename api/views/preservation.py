@@ -50,6 +50,8 @@ class DeriveView(View):
         description="Pages that could not be drawn (logged; served as 404 page_image_unavailable)"
     )
     forced: bool = Field(description="True: every page drawn again; false: only missing ones")
+    objects_pruned: int = Field(description="Derived objects removed: no current page refers to them")
+    pruned_keys: list[str] = Field(description="The first 100 keys removed")
 
 
 class VerificationView(Graded):

@@ -26,10 +26,15 @@ AlertKind = Literal["denied_burst", "bulk_download", "off_hours_access", "integr
 LevelLookup = Callable[[list[int]], dict[int, int | None]]
 
 DENIED_OUTCOMES = frozenset({"denied", "denied_or_missing", "failure"})
-DENIAL_ACTIONS = frozenset(
-    {AuditAction.DOCUMENT_VIEW, AuditAction.DOCUMENT_DOWNLOAD, AuditAction.ACCESS_DENIED, AuditAction.LOGIN}
+READ_ACTIONS = frozenset(
+    {
+        AuditAction.DOCUMENT_VIEW,
+        AuditAction.DOCUMENT_DOWNLOAD,
+        AuditAction.DOCUMENT_PAGE_IMAGE,
+        AuditAction.DOCUMENT_THUMBNAIL,
+    }
 )
-READ_ACTIONS = frozenset({AuditAction.DOCUMENT_VIEW, AuditAction.DOCUMENT_DOWNLOAD})
+DENIAL_ACTIONS = READ_ACTIONS | {AuditAction.ACCESS_DENIED, AuditAction.LOGIN}
 INTEGRITY_ACTION = AuditAction.DOCUMENT_INTEGRITY.value
 _DOCUMENT_PREFIX = "document:"
 
