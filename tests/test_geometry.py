@@ -139,3 +139,14 @@ def test_a_page_turned_clockwise_is_stored_upright(tmp_path: Path) -> None:
     [page] = process(request).pages
     assert page.rotated_degrees == 270
     assert "Retention schedule" in page.text
+
+
+@pytest.mark.ocr
+def test_an_upside_down_page_is_read_again_turned_over_and_stored_upright(tmp_path: Path) -> None:
+    """Tesseract reads an upside-down page with a low confidence; the orientation detector's turn reads better."""
+    path = tmp_path / "upside-down.png"
+    _english(tmp_path).transpose(Image.Transpose.ROTATE_180).save(path, dpi=(200, 200))
+    request = OcrRequest(sources=(path,), media_type="image/png", languages="eng", workdir=tmp_path / "work")
+    [page] = process(request).pages
+    assert page.rotated_degrees == 180
+    assert "Retention schedule" in page.text
