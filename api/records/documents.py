@@ -52,6 +52,21 @@ def _visible_document(session: Session, principal: Principal, document_id: int) 
 visible_document = _visible_document  # for the other record use cases (page images, page lists)
 
 
+def _page_of(document: Document, number: int) -> Page:
+    """The record's current page `number`; a page the record does not have is 'not found'."""
+    page = next((p for p in document.pages if p.number == number), None)
+    if page is None:
+        raise NotFound(f"document {document.id} has no page {number} (it has {len(document.pages)})")
+    return page
+
+
+def visible_page(session: Session, principal: Principal, document_id: int, number: int) -> tuple[Document, Page]:
+    """A record the caller may see and its current page `number` (page images, page words); hidden or missing,
+    the record or the page: 'not found'."""
+    document = _visible_document(session, principal, document_id)
+    return document, _page_of(document, number)
+
+
 class DocumentService:
     def __init__(self, context: Context) -> None:
         self.context = context
@@ -68,6 +83,19 @@ class DocumentService:
             client=client,
         )
 
+    def _record_view(
+        self, principal: Principal, document_id: int, client: str | None, details: dict[str, Any] | None = None
+    ) -> None:
+        audit.append(
+            self.context.db,
+            actor=principal.username,
+            roles=principal.roles,
+            action=AuditAction.DOCUMENT_VIEW,
+            target=f"document:{document_id}",
+            client=client,
+            details=details,
+        )
+
     def get(self, principal: Principal, document_id: int, *, client: str | None = None) -> DocumentView:
         authorize(principal.roles, Action.READ_RECORD)
         try:
@@ -76,14 +104,7 @@ class DocumentService:
         except NotFound:
             self._record_refusal(principal, AuditAction.DOCUMENT_VIEW, document_id, client)
             raise
-        audit.append(
-            self.context.db,
-            actor=principal.username,
-            roles=principal.roles,
-            action=AuditAction.DOCUMENT_VIEW,
-            target=f"document:{document_id}",
-            client=client,
-        )
+        self._record_view(principal, document_id, client)
         return view
 
     def text(
@@ -95,28 +116,15 @@ class DocumentService:
         try:
             with self.context.db.read() as session:
                 document = _visible_document(session, principal, document_id)
-                pages = [
-                    PageTextView(number=p.number, text="" if p.review == "rejected" else p.text)
-                    for p in document.pages
-                    if page is None or p.number == page
-                ]
-                if page is not None and not pages:
-                    raise NotFound(f"document {document_id} has no page {page} (it has {len(document.pages)})")
+                chosen = document.pages if page is None else [_page_of(document, page)]
+                pages = [PageTextView(number=p.number, text="" if p.review == "rejected" else p.text) for p in chosen]
                 result = DocumentTextView(
                     document_id=document.id, reference_code=document.reference_code, page=page, pages=pages
                 )
         except NotFound:
             self._record_refusal(principal, AuditAction.DOCUMENT_VIEW, document_id, client)
             raise
-        audit.append(
-            self.context.db,
-            actor=principal.username,
-            roles=principal.roles,
-            action=AuditAction.DOCUMENT_VIEW,
-            target=f"document:{document_id}",
-            client=client,
-            details={"text": "all" if page is None else page},
-        )
+        self._record_view(principal, document_id, client, details={"text": "all" if page is None else page})
         return result
 
     def open_file(

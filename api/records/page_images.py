@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from api.records.documents import visible_document
+from api.records.documents import visible_document, visible_page
 from api.search.page_images import ImageSource, derive_document, source_of
 from api.views.pages import PageInfoView, PageListView, page_info_view
 from api.wiring import Context
@@ -76,9 +76,7 @@ class PageImageService:
         authorize(principal.roles, Action.READ_RECORD)
         try:
             with self.context.db.read() as session:
-                document = visible_document(session, principal, document_id)
-                if number not in {page.number for page in document.pages}:
-                    raise NotFound(f"document {document_id} has no page {number} (it has {len(document.pages)})")
+                document, _ = visible_page(session, principal, document_id, number)
                 source = source_of(document)
         except NotFound:
             self._refused(principal, document_id, client)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.records.documents import visible_document
+from api.records.documents import visible_page
 from api.views.pages import PageWordsView, WordBoxView
 from api.wiring import Context
 from archive.access import Principal
@@ -29,10 +29,7 @@ class PageWordsService:
         authorize(principal.roles, Action.READ_RECORD)
         try:
             with self.context.db.read() as session:
-                document = visible_document(session, principal, document_id)
-                page = next((p for p in document.pages if p.number == number), None)
-                if page is None:
-                    raise NotFound(f"document {document_id} has no page {number} (it has {len(document.pages)})")
+                _, page = visible_page(session, principal, document_id, number)
                 stored = [] if page.review == "rejected" else _boxes(page.boxes)
         except NotFound:
             self._log(principal, document_id, client, outcome="denied_or_missing", details={})
