@@ -67,34 +67,42 @@ def visible_page(session: Session, principal: Principal, document_id: int, numbe
     return document, _page_of(document, number)
 
 
+def log_record_read(
+    context: Context,
+    principal: Principal,
+    document_id: int,
+    client: str | None,
+    *,
+    action: AuditAction = AuditAction.DOCUMENT_VIEW,
+    outcome: str = "success",
+    details: dict[str, Any] | None = None,
+) -> None:
+    """The event of reading a record (or of a refusal: outcome "denied_or_missing"), in its own transaction
+    after the read, so a refusal itself is kept (documents, page lists and images, page words)."""
+    audit.append(
+        context.db,
+        actor=principal.username,
+        roles=principal.roles,
+        action=action,
+        outcome=outcome,
+        target=f"document:{document_id}",
+        client=client,
+        details=details,
+    )
+
+
 class DocumentService:
     def __init__(self, context: Context) -> None:
         self.context = context
 
     def _record_refusal(self, principal: Principal, action: AuditAction, document_id: int, client: str | None) -> None:
         """A refused or missing record is logged in its own transaction, so the refusal itself is kept."""
-        audit.append(
-            self.context.db,
-            actor=principal.username,
-            roles=principal.roles,
-            action=action,
-            outcome="denied_or_missing",
-            target=f"document:{document_id}",
-            client=client,
-        )
+        log_record_read(self.context, principal, document_id, client, action=action, outcome="denied_or_missing")
 
     def _record_view(
         self, principal: Principal, document_id: int, client: str | None, details: dict[str, Any] | None = None
     ) -> None:
-        audit.append(
-            self.context.db,
-            actor=principal.username,
-            roles=principal.roles,
-            action=AuditAction.DOCUMENT_VIEW,
-            target=f"document:{document_id}",
-            client=client,
-            details=details,
-        )
+        log_record_read(self.context, principal, document_id, client, details=details)
 
     def get(self, principal: Principal, document_id: int, *, client: str | None = None) -> DocumentView:
         authorize(principal.roles, Action.READ_RECORD)
@@ -145,14 +153,13 @@ class DocumentService:
             raise NotFound(f"document {document_id} has no {role.value} file")
         copy = verified_copy(self.context.store, stored.key, stored.sha256, self.context.settings.spool_dir / "served")
         served = isinstance(copy, VerifiedCopy)
-        audit.append(
-            self.context.db,
-            actor=principal.username,
-            roles=principal.roles,
+        log_record_read(
+            self.context,
+            principal,
+            document_id,
+            client,
             action=AuditAction.DOCUMENT_DOWNLOAD if served else AuditAction.DOCUMENT_INTEGRITY,
             outcome="success" if served else "failure",
-            target=f"document:{document_id}",
-            client=client,
             details={"role": role.value} | ({} if served else _damage(stored, copy)),
         )
         if not isinstance(copy, VerifiedCopy):

@@ -8,14 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from api.records.documents import visible_document, visible_page
+from api.records.documents import log_record_read, visible_document, visible_page
 from api.search.page_images import ImageSource, derive_document, source_of
 from api.views.pages import PageInfoView, PageListView, page_info_view
 from api.wiring import Context
 from archive.access import Principal
-from archive.audit import log as audit
 from archive.errors import NotFound, PageImageUnavailable
-from archive.events import AuditAction
 from archive.keys import derived_key
 from archive.permissions import Action, authorize
 from archive.values import ObjectRole
@@ -34,26 +32,10 @@ class PageImageService:
         self.context = context
 
     def _refused(self, principal: Principal, document_id: int, client: str | None) -> None:
-        audit.append(
-            self.context.db,
-            actor=principal.username,
-            roles=principal.roles,
-            action=AuditAction.DOCUMENT_VIEW,
-            outcome="denied_or_missing",
-            target=f"document:{document_id}",
-            client=client,
-        )
+        log_record_read(self.context, principal, document_id, client, outcome="denied_or_missing")
 
     def _viewed(self, principal: Principal, document_id: int, client: str | None, details: dict[str, object]) -> None:
-        audit.append(
-            self.context.db,
-            actor=principal.username,
-            roles=principal.roles,
-            action=AuditAction.DOCUMENT_VIEW,
-            target=f"document:{document_id}",
-            client=client,
-            details=details,
-        )
+        log_record_read(self.context, principal, document_id, client, details=details)
 
     def pages(self, principal: Principal, document_id: int, *, client: str | None = None) -> PageListView:
         """The record's current pages: size, engine, confidence, review state, findings, links to the images."""

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.records.documents import visible_page
+from api.records.documents import log_record_read, visible_page
 from api.views.pages import PageWordsView, WordBoxView
 from api.wiring import Context
 from archive.access import Principal
-from archive.audit import log as audit
 from archive.errors import NotFound
-from archive.events import AuditAction
 from archive.permissions import Action, authorize
 from search.highlight import Box, matching_boxes
 
@@ -43,16 +41,7 @@ class PageWordsService:
     def _log(
         self, principal: Principal, document_id: int, client: str | None, *, outcome: str, details: dict[str, Any]
     ) -> None:
-        audit.append(
-            self.context.db,
-            actor=principal.username,
-            roles=principal.roles,
-            action=AuditAction.DOCUMENT_VIEW,
-            outcome=outcome,
-            target=f"document:{document_id}",
-            client=client,
-            details=details,
-        )
+        log_record_read(self.context, principal, document_id, client, outcome=outcome, details=details)
 
 
 def _boxes(stored: list[list[Any]] | None) -> list[tuple[str, Box]]:
