@@ -7,6 +7,7 @@ Image items (ingest.ocr) and the scanned pages of PDFs (ingest.pdfpages) both go
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -63,9 +64,11 @@ def read_image_page(request: OcrRequest, image: Image.Image, page: PageRef, cloc
     ocr = _ocr(request, clock.engine, path, page, dpi)
     rotated = turned
     if not turned and ocr.upside_down:
-        rotated, ocr, path = _turned_over(request, clock.engine, work, ocr, page, dpi, path)
+        # most lines read upside down: the page turned over, unless that reads upside down too
+        rotated, ocr, path = _read_turned(request, clock.engine, work, ocr, page, dpi, path, 180, _reads_upright)
     elif not turned and clock.engine.detects_orientation and _may_be_upside_down(ocr, measured, request):
-        rotated, ocr, path = _retry_rotated(request, clock.engine, work, ocr, page, dpi, path)
+        angle = _detected_rotation(request, clock.engine, work, page, dpi)  # kept only if it reads better
+        rotated, ocr, path = _read_turned(request, clock.engine, work, ocr, page, dpi, path, angle, _reads_better)
     started = time.perf_counter()
     read = ocr.text if ocr.text_source == "ocr" else None
     findings = tuple(evaluate(measured, request.profile, ocr_confidence=ocr.confidence, ocr_text=read))
@@ -101,8 +104,7 @@ def _boxes_on_page(ocr: PageOcr, read: Path) -> tuple[WordBox, ...]:
 def _quarter_turn(request: OcrRequest, engine: OcrEngine, image: Image.Image, page: PageRef, dpi: float | None) -> int:
     """Clockwise degrees (90 or 270) that make a sideways page upright: the engine's orientation detector, or,
     when it cannot tell, whichever of the two turns reads with the higher confidence (0 if neither reads)."""
-    probe = write_page(request, image, page.number, dpi, suffix="-probe")
-    angle = engine.detect_rotation(probe, timeout_seconds=request.page_timeout_seconds)
+    angle = _detected_rotation(request, engine, image, page, dpi)
     if angle in (90, 270):
         return angle
     best, best_confidence = 0, -1.0
@@ -136,7 +138,15 @@ def _may_be_upside_down(ocr: PageOcr, measured: PageMeasurements, request: OcrRe
     return ocr.confidence is None or ocr.confidence < request.orientation_check_below_confidence
 
 
-def _retry_rotated(
+def _reads_better(first: PageOcr, second: PageOcr) -> bool:
+    return (second.confidence or 0) > (first.confidence or 0)
+
+
+def _reads_upright(first: PageOcr, second: PageOcr) -> bool:
+    return not second.upside_down
+
+
+def _read_turned(
     request: OcrRequest,
     engine: OcrEngine,
     image: Image.Image,
@@ -144,35 +154,25 @@ def _retry_rotated(
     page: PageRef,
     dpi: float | None,
     read: Path,
+    angle: int,
+    keep: Callable[[PageOcr, PageOcr], bool],
 ) -> tuple[int, PageOcr, Path]:
-    """Ask the engine's orientation detector; keep the rotated reading (and the image it read) only if it
-    reads better."""
-    number = page.number
-    probe = write_page(request, image, number, dpi, suffix="-probe")
-    angle = engine.detect_rotation(probe, timeout_seconds=request.page_timeout_seconds)
+    """OCR the page again turned clockwise by `angle` degrees (none: 0) and keep that reading, and the image it
+    read, when `keep(first, second)` says so. (degrees turned, the reading kept, the image it was read from)."""
     if angle == 0:
         return 0, first, read
-    turned = write_page(request, image.rotate(-angle, expand=True), number, dpi, suffix=f"-r{angle}")
-    second = _ocr(request, engine, turned, page, dpi, suffix=f"-r{angle}")
-    if (second.confidence or 0) > (first.confidence or 0):
-        return angle, second, turned
-    return 0, first, read
+    suffix = f"-r{angle}"
+    turned = write_page(request, image.rotate(-angle, expand=True), page.number, dpi, suffix=suffix)
+    second = _ocr(request, engine, turned, page, dpi, suffix=suffix)
+    return (angle, second, turned) if keep(first, second) else (0, first, read)
 
 
-def _turned_over(
-    request: OcrRequest,
-    engine: OcrEngine,
-    image: Image.Image,
-    first: PageOcr,
-    page: PageRef,
-    dpi: float | None,
-    read: Path,
-) -> tuple[int, PageOcr, Path]:
-    """The engine found most lines upside down: read the page turned by 180°, unless that reads upside down too.
-    (degrees turned, the reading kept, the image it was read from)."""
-    turned = write_page(request, image.rotate(180), page.number, dpi, suffix="-r180")
-    second = _ocr(request, engine, turned, page, dpi, suffix="-r180")
-    return (0, first, read) if second.upside_down else (180, second, turned)
+def _detected_rotation(
+    request: OcrRequest, engine: OcrEngine, image: Image.Image, page: PageRef, dpi: float | None
+) -> int:
+    """The engine's orientation detector on the page as it is: clockwise degrees to upright, 0 when it cannot tell."""
+    probe = write_page(request, image, page.number, dpi, suffix="-probe")
+    return engine.detect_rotation(probe, timeout_seconds=request.page_timeout_seconds)
 
 
 def write_page(request: OcrRequest, image: Image.Image, number: int, dpi: float | None, suffix: str = "") -> Path:

@@ -9,6 +9,17 @@
         shots(page, "search")                               # /tmp/dangan-shots/search-1280.png and -375.png
         assert page_errors(page) == []
 
+A screen's tests serve an archive of their own, made through the services:
+
+    context = make_context(root / "var")
+    filed_record(context, [scan], fonds="HARB", level="public", title="Harbour ledger")   # a filed item's id
+    officer = officer_account(context, Role.SECADMIN)        # a bootstrap officer who signs in with PASSWORD
+    with served(context) as (url, browser):                  # serve + chromium; the context closed after both
+        yield Site(url, browser, ...)
+
+    with error_free_tab(browser, url) as page:               # open_page, then no JavaScript errors on closing
+        search(page, "ledger")                               # typed into #q, Enter, waits for the answer
+
 axe-core comes from node_modules (`make install` runs `npm ci`) and is injected by the test only; the served
 page never references it. The Content-Security-Policy allows scripts from this server only, so the page's
 context is asked to bypass CSP for the injected script (Playwright's `bypass_csp`), which changes nothing else.
@@ -16,6 +27,7 @@ context is asked to bypass CSP for the injected script (Playwright's `bypass_csp
 
 from __future__ import annotations
 
+import datetime as dt
 import socket
 import threading
 import time
@@ -27,6 +39,18 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from sqlalchemy import update
+
+from api.access.accounts import AccountService
+from api.access.users import UserService
+from api.http.app import create_app
+from api.ingest.batches import BatchService
+from api.wiring import Context
+from archive.models import Document
+from archive.values import Role
+from tests.actors import ARCHIVIST, PASSWORD
+from tests.intake import ingest_paths
+from tests.workflow_helpers import file_batch
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -80,10 +104,69 @@ def chromium() -> Iterator[Browser]:
             browser.close()
 
 
-def open_page(browser: Browser, url: str, *, locale: str = "en-GB", width: int = WIDTHS[0], height: int = 900) -> Page:
+@contextmanager
+def served(context: Context) -> Iterator[tuple[str, Browser]]:
+    """The archive's app served (`serve`) and chromium launched (`chromium`) for a module's tests: (base URL,
+    browser). The context is closed after both."""
+    try:
+        with serve(create_app(context)) as url, chromium() as browser:
+            yield url, browser
+    finally:
+        context.close()
+
+
+def filed_record(
+    context: Context,
+    files: list[Path],
+    *,
+    fonds: str,
+    level: str,
+    title: str | None = None,
+    date: str | None = None,
+    series: str | None = None,
+    box: str | None = None,
+    engine: str | None = None,
+) -> int:
+    """`files` ingested as one item into a batch of its own (English; `engine`, or the context's when None), the
+    batch filed (staff see filed records only), the item given `title` and `date` (ISO) when given: its id."""
+    batch = BatchService(context).create(
+        actor=ARCHIVIST, fonds=fonds, series=series, box=box, languages="eng", engine=engine, level=level
+    )
+    outcome = ingest_paths(context, files, actor=ARCHIVIST, batch_id=batch.id)
+    document_id = outcome.jobs[0].document_id
+    assert document_id is not None, outcome
+    file_batch(context, batch.id)
+    changes: dict[str, object] = {}
+    if title is not None:
+        changes["title"] = title
+    if date is not None:
+        changes["date"] = dt.date.fromisoformat(date)
+    if changes:
+        with context.db.write() as session:
+            session.execute(update(Document).where(Document.id == document_id).values(**changes))
+    return document_id
+
+
+def officer_account(context: Context, role: Role) -> str:
+    """The bootstrap officer of `role`, with PASSWORD chosen as their own (so they sign in with it): username."""
+    officer = UserService(context).officer(role)
+    AccountService(context).update(actor=officer, username=officer.username, password=PASSWORD)
+    return officer.username
+
+
+def open_page(
+    browser: Browser,
+    url: str,
+    *,
+    locale: str = "en-GB",
+    width: int = WIDTHS[0],
+    height: int = 900,
+    bypass_csp: bool = True,
+) -> Page:
     """A tab in a fresh browser context (its own storage) at the app's `/`, with the browser's language
-    `locale`; JavaScript errors on the page are collected for `page_errors`. Close it with `page.context.close()`."""
-    context = browser.new_context(viewport={"width": width, "height": height}, locale=locale, bypass_csp=True)
+    `locale`; JavaScript errors on the page are collected for `page_errors`. Close it with `page.context.close()`.
+    `bypass_csp=False` keeps the served Content-Security-Policy in force (no axe-core on such a page)."""
+    context = browser.new_context(viewport={"width": width, "height": height}, locale=locale, bypass_csp=bypass_csp)
     context.set_default_timeout(WAIT_MS)
     page = context.new_page()
     errors: list[str] = []
@@ -97,6 +180,40 @@ def open_page(browser: Browser, url: str, *, locale: str = "en-GB", width: int =
 def page_errors(page: Page) -> list[str]:
     errors: list[str] = getattr(page, _ERRORS)
     return errors
+
+
+@contextmanager
+def error_free_tab(browser: Browser, url: str, **options: Any) -> Iterator[Page]:
+    """`open_page(browser, url, **options)` for one test; on closing it, the page had no JavaScript errors."""
+    page = open_page(browser, url, **options)
+    try:
+        yield page
+    finally:
+        errors = page_errors(page)
+        page.context.close()
+    assert errors == [], f"JavaScript errors on the page: {errors}"
+
+
+def answered(page: Page) -> int:
+    """How many searches the page has answered (results or an error): the page counts them on #results."""
+    return int(page.locator("#results").get_attribute("data-answers") or 0)
+
+
+def wait_for_answer(page: Page, before: int) -> None:
+    """Wait until the page has answered more searches than `before`."""
+    page.wait_for_function(
+        "(n) => Number(document.getElementById('results').dataset.answers || 0) > n", arg=before, timeout=WAIT_MS
+    )
+
+
+def search(page: Page, query: str) -> None:
+    """Type `query` into the search box and press Enter (with no suggestion chosen, Enter searches for what was
+    typed); wait for the answer."""
+    before = answered(page)
+    box = page.locator("#q")
+    box.fill(query)
+    box.press("Enter")
+    wait_for_answer(page, before)
 
 
 def goto(page: Page, url: str, hash_: str) -> None:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import random
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,9 +14,10 @@ from api.preservation.backup_targets import BackupTargets, TargetSpec
 from api.preservation.backups import BackupService
 from api.preservation.verification import VerificationService
 from api.wiring import Context
-from archive.models import Batch, Document, Fonds, StoredObject, utcnow
+from archive.models import StoredObject
 from archive.ports import BlobStore, content_key
 from tests.actors import SYSADMIN, bearer
+from tests.catalogue_rows import documents_with_objects
 from tests.conftest import make_context
 
 DOCUMENTS = 40
@@ -29,33 +29,7 @@ def archive(tmp_path: Path) -> Iterator[Context]:
     """40 documents, each with an original, a PDF/A and a text object of distinct random sizes and bytes."""
     context = make_context(tmp_path / "var")
     rng = random.Random(3)
-    with context.db.write() as session:
-        fonds = Fonds(code="FX", name="fixity")
-        batch = Batch(fonds=fonds, label="fixity", created_by="t", year=2026)
-        for n in range(DOCUMENTS):
-            document = Document(
-                fonds=fonds,
-                batch=batch,
-                reference_code=f"FX-{n:04d}",
-                title=f"item {n}",
-                access_level=0,
-                language="eng",
-                status="ready",
-                original_filename=f"{n}.tif",
-                original_sha256="0" * 64,
-                created_at=utcnow(),
-                indexed_at=utcnow(),
-            )
-            for role in ROLES:
-                data = os.urandom(1000 + rng.randrange(50_000))
-                sha = hashlib.sha256(data).hexdigest()
-                info = context.store.put_bytes(content_key(sha), data)
-                document.objects.append(
-                    StoredObject(
-                        key=info.key, sha256=sha, size=info.size, role=role, media_type="application/octet-stream"
-                    )
-                )
-            session.add(document)
+    documents_with_objects(context, "FX", "fixity", DOCUMENTS, ROLES, lambda: 1000 + rng.randrange(50_000))
     yield context
     context.close()
 

@@ -131,11 +131,18 @@ def test_the_detector_answer_is_the_counter_clockwise_turn_and_upright_undoes_it
 
 
 @pytest.mark.ocr
-def test_a_page_turned_clockwise_is_stored_upright(tmp_path: Path) -> None:
-    """Tesseract reads a page turned 90° clockwise well, so OCR confidence alone left it sideways."""
-    path = tmp_path / "sideways.png"
-    _english(tmp_path).transpose(Image.Transpose.ROTATE_270).save(path, dpi=(200, 200))
+@pytest.mark.parametrize(
+    ("turn", "degrees"),
+    [(Image.Transpose.ROTATE_270, 270), (Image.Transpose.ROTATE_180, 180)],
+    ids=["clockwise", "upside-down"],
+)
+def test_a_turned_page_is_stored_upright(tmp_path: Path, turn: Image.Transpose, degrees: int) -> None:
+    """Tesseract reads a page turned 90° clockwise well, so OCR confidence alone left it sideways (the detector
+    turns it first); an upside-down page reads with a low confidence and is read again turned as the detector says,
+    and that reading kept."""
+    path = tmp_path / "turned.png"
+    _english(tmp_path).transpose(turn).save(path, dpi=(200, 200))
     request = OcrRequest(sources=(path,), media_type="image/png", languages="eng", workdir=tmp_path / "work")
     [page] = process(request).pages
-    assert page.rotated_degrees == 270
+    assert page.rotated_degrees == degrees
     assert "Retention schedule" in page.text

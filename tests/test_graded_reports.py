@@ -9,7 +9,6 @@ and audit rows deleted with SQL, and a backup run left "running" as a killed pro
 from __future__ import annotations
 
 import hashlib
-import os
 import random
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,9 +21,10 @@ from sqlalchemy import text
 from api.http.app import create_app
 from api.wiring import Context
 from archive.errors import ExitCode
-from archive.models import BackupRun, Batch, Document, Fonds, StoredObject, utcnow
+from archive.models import BackupRun, Document, StoredObject
 from archive.ports import content_key
 from tests.actors import bearer
+from tests.catalogue_rows import add_object, documents_with_objects
 from tests.conftest import Cli, CliResult, make_context
 
 DOCUMENTS = 4
@@ -36,36 +36,9 @@ def archive(tmp_path: Path) -> Iterator[Context]:
     """Four catalogued documents, each with two stored objects of random bytes (real SQLite, real local store)."""
     context = make_context(tmp_path / "var")
     rng = random.Random(11)
-    with context.db.write() as session:
-        fonds = Fonds(code="GR", name="graded")
-        batch = Batch(fonds=fonds, label="graded", created_by="t", year=2026)
-        for n in range(DOCUMENTS):
-            document = Document(
-                fonds=fonds,
-                batch=batch,
-                reference_code=f"GR-{n:04d}",
-                title=f"item {n}",
-                access_level=0,
-                language="eng",
-                status="ready",
-                original_filename=f"{n}.tif",
-                original_sha256="0" * 64,
-                created_at=utcnow(),
-                indexed_at=utcnow(),
-            )
-            for role in ("original", "text"):
-                add_object(context, document, role, os.urandom(500 + rng.randrange(5000)))
-            session.add(document)
+    documents_with_objects(context, "GR", "graded", DOCUMENTS, ("original", "text"), lambda: 500 + rng.randrange(5000))
     yield context
     context.close()
-
-
-def add_object(context: Context, document: Document, role: str, data: bytes) -> StoredObject:
-    sha = hashlib.sha256(data).hexdigest()
-    info = context.store.put_bytes(content_key(sha), data)
-    stored = StoredObject(key=info.key, sha256=sha, size=info.size, role=role, media_type="application/octet-stream")
-    document.objects.append(stored)
-    return stored
 
 
 def add_document_later(context: Context, data: bytes) -> str:

@@ -14,22 +14,19 @@ docs page must still render the API's operations with no CSP violation.
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from playwright.sync_api import Request, Route, expect, sync_playwright
 
 from api.http.app import create_app
 from api.wiring import Context
 from tests.actors import bearer
+from tests.browser import serve
 
 STATIC = Path(__file__).resolve().parent.parent / "api" / "http" / "static"
 APP_HOST = "testserver"  # TestClient's host: the app itself
@@ -182,24 +179,9 @@ def test_the_docs_page_allows_only_its_own_inline_script(client: TestClient) -> 
 
 @pytest.fixture
 def server(context: Context) -> Iterator[str]:
-    """The real app under uvicorn on 127.0.0.1, on a socket bound first (no race for the port)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(create_app(context), host="127.0.0.1", log_level="warning", lifespan="on")
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not running.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start within 10 s"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        running.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    """The real app under uvicorn on 127.0.0.1 (tests/browser.py's `serve`)."""
+    with serve(create_app(context)) as url:
+        yield url
 
 
 def test_the_docs_render_in_a_browser_with_every_other_host_blocked(server: str) -> None:

@@ -18,12 +18,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from api.http.app import create_app
 from api.ingest.acceptance import AcceptanceService
 from api.ingest.batches import BatchService
 from api.wiring import Context
 from tests.actors import ARCHIVIST, PASSWORD, REVIEWER, account
-from tests.browser import chromium, goto, open_page, page_errors, serious_violations, serve, shots, sign_in
+from tests.browser import goto, open_page, page_errors, serious_violations, served, shots, sign_in
 from tests.conftest import make_context
 from tests.intake import ingest_paths
 from tests.pages import ENGLISH_TEXT, render
@@ -103,9 +102,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         encoding="utf-8",
     )
     held, held_page, sampling = prepared_batches(context, root)
-    with serve(create_app(context)) as url, chromium() as browser:
+    with served(context) as (url, browser):
         yield Site(url, browser, folder, dropped, rescan, manifest, held, held_page, sampling)
-    context.close()
 
 
 def checked(page: Page, name: str) -> None:

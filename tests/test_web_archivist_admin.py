@@ -16,16 +16,13 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
-from api.access.accounts import AccountService
-from api.access.users import UserService
-from api.http.app import create_app
 from api.ingest.acceptance import AcceptanceService
 from api.ingest.batches import BatchService
 from api.wiring import Context
 from archive.models import AuditEvent
 from archive.values import Role
 from tests.actors import ARCHIVIST, PASSWORD, account
-from tests.browser import chromium, goto, open_page, page_errors, serve, sign_in
+from tests.browser import goto, officer_account, open_page, page_errors, served, sign_in
 from tests.conftest import make_context
 from tests.intake import ingest_paths
 from tests.pages import ENGLISH_TEXT, render
@@ -72,8 +69,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     root = tmp_path_factory.mktemp("web-archivist-admin")
     context = make_context(root / "var")
     account(context, "clerk", ["archivist"])
-    sysadmin = UserService(context).officer(Role.SYSADMIN)
-    AccountService(context).update(actor=sysadmin, username=sysadmin.username, password=PASSWORD)
+    sysadmin = officer_account(context, Role.SYSADMIN)
     filed = {
         "en": filed_batch(context, root, "HARB", "EN", 2),
         "zh": filed_batch(context, root, "HARB", "ZH", 1),
@@ -81,9 +77,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         "tpl": filed_batch(context, root, "TPL", "OLD", 1),
         "tplzh": filed_batch(context, root, "TPLZ", "OLD", 1),
     }
-    with serve(create_app(context)) as url, chromium() as browser:
-        yield Site(url, browser, context, root, sysadmin.username, filed)
-    context.close()
+    with served(context) as (url, browser):
+        yield Site(url, browser, context, root, sysadmin, filed)
 
 
 def reopen_reasons(context: Context, batch: int) -> list[str]:

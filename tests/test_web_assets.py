@@ -22,7 +22,8 @@ def test_the_page_names_versioned_assets_and_preloads_every_module(tmp_path: Pat
     context = make_context(tmp_path / "var")
     with TestClient(create_app(context)) as client:
         page = client.get("/")
-        assert page.headers["cache-control"] == "no-cache" and "script-src 'self'" in page.headers["content-security-policy"]
+        assert page.headers["cache-control"] == "no-cache"
+        assert "script-src 'self'" in page.headers["content-security-policy"]
         found = MAIN.search(page.text)
         assert found, page.text
         version = found.group(1)
@@ -64,7 +65,9 @@ def test_a_returning_browser_loads_the_shell_from_its_cache(tmp_path: Path) -> N
     with serve(create_app(context)) as url, chromium() as browser:
         tab = open_page(browser, url, locale="zh-CN")
         tab.locator("#signin-form").wait_for()
-        entries = "() => performance.getEntriesByType('resource').map((e) => [new URL(e.name).pathname, e.transferSize])"
+        entries = (
+            "() => performance.getEntriesByType('resource').map((e) => [new URL(e.name).pathname, e.transferSize])"
+        )
         first = dict(tab.evaluate(entries))
         assert any(path.endswith("/js/main.js") for path in first) and all(size > 0 for size in first.values())
         tab.goto("about:blank")

@@ -20,31 +20,27 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from api.access.accounts import AccountService
-from api.access.users import UserService
-from api.http.app import create_app
-from api.ingest.batches import BatchService
 from api.preservation.backup_targets import BackupTargets, TargetSpec
 from api.preservation.maintenance import MaintenanceService
 from api.wiring import Context
 from archive.values import Role
-from tests.actors import ARCHIVIST, PASSWORD, SYSADMIN, account
+from tests.actors import PASSWORD, SYSADMIN, account
 from tests.browser import (
     WIDTHS,
-    chromium,
+    error_free_tab,
+    filed_record,
     goto,
     language,
+    officer_account,
     open_page,
     page_errors,
     serious_violations,
-    serve,
+    served,
     shots,
     sign_in,
 )
 from tests.conftest import make_context
-from tests.intake import ingest_paths
 from tests.pages import render
-from tests.workflow_helpers import file_batch
 
 READER = "reader"
 SEARCHES = ("harbour", "ledger", "tariff")
@@ -67,20 +63,13 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     root = tmp_path_factory.mktemp("web-officers")
     context: Context = make_context(root / "var")
     page = render(root / "in", "record.png", "Harbour ledger of ships entering the port.", "eng", seed=91)
-    batch = BatchService(context).create(actor=ARCHIVIST, fonds="HARB", languages="eng", level="public").id
-    ingest_paths(context, [page], actor=ARCHIVIST, batch_id=batch)
-    file_batch(context, batch)
+    filed_record(context, [page], fonds="HARB", level="public")
     MaintenanceService(context).reindex(SYSADMIN)
     BackupTargets(context).add(SYSADMIN, TargetSpec(name="vault", kind="local", path=str(root / "vault")))
     account(context, READER, ["staff"], "internal")
     account(context, RESET_USER, ["archivist"], "internal")
-    users = UserService(context)
-    officers = {}
-    for role in (Role.COMPLIANCE, Role.SYSADMIN, Role.SECADMIN):
-        officer = users.officer(role)
-        AccountService(context).update(actor=officer, username=officer.username, password=PASSWORD)
-        officers[role.value] = officer.username
-    with serve(create_app(context)) as url, chromium() as browser:
+    officers = {role.value: officer_account(context, role) for role in (Role.COMPLIANCE, Role.SYSADMIN, Role.SECADMIN)}
+    with served(context) as (url, browser):
         with httpx.Client(base_url=url) as http:  # the reader's own requests: what the auditor will look at
             token = http.post("/api/v1/auth/login", json={"username": READER, "password": PASSWORD}).json()["token"]
             headers = {"Authorization": f"Bearer {token}"}
@@ -89,16 +78,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             for _ in range(DENIED):
                 assert http.get("/api/v1/documents/999999", headers=headers).status_code == 404
         yield Site(url, browser, officers, root / "offsite")
-    context.close()
 
 
 @pytest.fixture
 def tab(site: Site) -> Iterator[Page]:
-    page = open_page(site.browser, site.url, locale="en-GB")
-    yield page
-    errors = page_errors(page)
-    page.context.close()
-    assert errors == [], f"JavaScript errors on the page: {errors}"
+    with error_free_tab(site.browser, site.url, locale="en-GB") as page:
+        yield page
 
 
 def check(page: Page, name: str) -> None:

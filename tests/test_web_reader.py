@@ -17,15 +17,26 @@ from typing import Any
 import pytest
 from PIL import Image
 from playwright.sync_api import Browser, FloatRect, Page, expect
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from api.http.app import create_app
 from api.preservation.maintenance import MaintenanceService
 from api.wiring import Context
 from archive.models import Document
 from tests import actors
-from tests.actors import ARCHIVIST, SYSADMIN, account
-from tests.browser import chromium, goto, language, open_page, page_errors, serious_violations, serve, shots, sign_in
+from tests.actors import SYSADMIN, account
+from tests.browser import (
+    error_free_tab,
+    filed_record,
+    goto,
+    language,
+    open_page,
+    page_errors,
+    search,
+    serious_violations,
+    served,
+    shots,
+    sign_in,
+)
 from tests.conftest import make_context
 from tests.pages import drawn_box, render
 
@@ -61,10 +72,6 @@ def _tiff(folder: Path, pages: tuple[str, ...]) -> Path:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    from api.ingest.batches import BatchService
-    from tests.intake import ingest_paths
-    from tests.workflow_helpers import file_batch
-
     root = tmp_path_factory.mktemp("web-reader")
     context: Context = make_context(root / "var")
     ids: dict[str, int] = {}
@@ -99,44 +106,26 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             "Vault inventory",
         ),
     ]
-    for name, fonds, series, box, level, files, _title in plan:
+    for name, fonds, series, box, level, files, title in plan:
         engine = "tesseract" if name == "register" else None  # None: the context's null engine
-        batch = (
-            BatchService(context)
-            .create(actor=ARCHIVIST, fonds=fonds, series=series, box=box, languages="eng", engine=engine, level=level)
-            .id
+        ids[name] = filed_record(
+            context, files, fonds=fonds, series=series, box=box, level=level, title=title, engine=engine
         )
-        outcome = ingest_paths(context, files, actor=ARCHIVIST, batch_id=batch)
-        ids[name] = int(outcome.jobs[0].document_id or 0)
-        file_batch(context, batch)
-    with context.db.write() as session:
-        for name, *_, title in plan:
-            session.execute(update(Document).where(Document.id == ids[name]).values(title=title))
+    with context.db.read() as session:
         codes = session.execute(select(Document.id, Document.reference_code).where(Document.id.in_(ids.values())))
         by_id = {int(row[0]): str(row[1]) for row in codes}
     refs = {name: by_id[document_id] for name, document_id in ids.items()}
     MaintenanceService(context).reindex(SYSADMIN)
     account(context, STAFF, ["staff"], "internal")
     account(context, EDITOR, ["archivist"], "top_secret")
-    with serve(create_app(context)) as url, chromium() as browser:
+    with served(context) as (url, browser):
         yield Site(url, browser, ids, refs)
-    context.close()
 
 
 @pytest.fixture
 def tab(site: Site) -> Iterator[Page]:
-    page = open_page(site.browser, site.url, locale="en-GB")
-    yield page
-    errors = page_errors(page)
-    page.context.close()
-    assert errors == [], f"JavaScript errors on the page: {errors}"
-
-
-def search(page: Page, query: str) -> None:
-    before = int(page.locator("#results").get_attribute("data-answers") or 0)
-    page.locator("#q").fill(query)
-    page.locator("#q").press("Enter")
-    page.wait_for_function("(n) => Number(document.getElementById('results').dataset.answers || 0) > n", arg=before)
+    with error_free_tab(site.browser, site.url, locale="en-GB") as page:
+        yield page
 
 
 def fetch_json(page: Page, path: str) -> Any:

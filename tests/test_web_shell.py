@@ -4,27 +4,33 @@ remembered across a reload), navigation by role from `may`, the date range, and 
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from sqlalchemy import update
 
-from api.access.accounts import AccountService
-from api.access.users import UserService
-from api.http.app import create_app
 from api.preservation.maintenance import MaintenanceService
 from api.wiring import Context
-from archive.models import Document
 from archive.values import Role
 from tests import actors
-from tests.actors import ARCHIVIST, SYSADMIN, account
-from tests.browser import chromium, goto, language, open_page, page_errors, serious_violations, serve, shots, sign_in
+from tests.actors import SYSADMIN, account
+from tests.browser import (
+    error_free_tab,
+    filed_record,
+    goto,
+    language,
+    officer_account,
+    open_page,
+    page_errors,
+    search,
+    serious_violations,
+    served,
+    shots,
+    sign_in,
+)
 from tests.conftest import make_context
 from tests.pages import render
-from tests.workflow_helpers import file_batch
 
 PASSWORD = actors.PASSWORD
 STAFF = "reader"
@@ -43,45 +49,23 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    from api.ingest.batches import BatchService
-    from tests.intake import ingest_paths
-
     root = tmp_path_factory.mktemp("web-shell")
     context: Context = make_context(root / "var")
     for n, (fonds, text, title, date) in enumerate(RECORDS):
         page = render(root / "in" / str(n), f"record-{n}.png", text, "eng", seed=70 + n)
-        batch = BatchService(context).create(actor=ARCHIVIST, fonds=fonds, languages="eng", level="public").id
-        outcome = ingest_paths(context, [page], actor=ARCHIVIST, batch_id=batch)
-        document_id = int(outcome.jobs[0].document_id or 0)
-        file_batch(context, batch)
-        with context.db.write() as session:
-            session.execute(
-                update(Document).where(Document.id == document_id).values(title=title, date=dt.date.fromisoformat(date))
-            )
+        filed_record(context, [page], fonds=fonds, level="public", title=title, date=date)
     MaintenanceService(context).reindex(SYSADMIN)
     account(context, STAFF, ["staff"], "internal")
     account(context, "changer", ["staff"], "internal")
-    secadmin = UserService(context).officer(Role.SECADMIN)
-    AccountService(context).update(actor=secadmin, username=secadmin.username, password=PASSWORD)
-    with serve(create_app(context)) as url, chromium() as browser:
-        yield Site(url, browser, secadmin.username)
-    context.close()
+    secadmin = officer_account(context, Role.SECADMIN)
+    with served(context) as (url, browser):
+        yield Site(url, browser, secadmin)
 
 
 @pytest.fixture
 def tab(site: Site) -> Iterator[Page]:
-    page = open_page(site.browser, site.url, locale="en-GB")
-    yield page
-    errors = page_errors(page)
-    page.context.close()
-    assert errors == [], f"JavaScript errors on the page: {errors}"
-
-
-def search(page: Page, query: str) -> None:
-    before = int(page.locator("#results").get_attribute("data-answers") or 0)
-    page.locator("#q").fill(query)
-    page.locator("#q").press("Enter")
-    page.wait_for_function("(n) => Number(document.getElementById('results').dataset.answers || 0) > n", arg=before)
+    with error_free_tab(site.browser, site.url, locale="en-GB") as page:
+        yield page
 
 
 @pytest.mark.parametrize(

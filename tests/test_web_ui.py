@@ -7,31 +7,21 @@ one record above the staff user's clearance; that record must never show, in res
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, Page, Playwright, Route, expect, sync_playwright
-from sqlalchemy import update
+from playwright.sync_api import Browser, Page, Route, expect
 
-from api.http.app import create_app
 from api.preservation.maintenance import MaintenanceService
-from api.wiring import Context
-from archive.models import Document
 from tests import actors
-from tests.actors import ARCHIVIST, SYSADMIN, account
-from tests.browser import CHROMIUM, CHROMIUM_FLAGS, WAIT_MS
+from tests.actors import SYSADMIN, account
+from tests.browser import WAIT_MS, answered, error_free_tab, filed_record, search, served, wait_for_answer
 from tests.conftest import make_context
 from tests.pages import render
-from tests.workflow_helpers import file_batch
 
-expect.set_options(timeout=WAIT_MS)
 SCREENSHOT = Path("/tmp/dangan-ui.png")
 STAFF, PASSWORD = "clerk", actors.PASSWORD
 SECRET_WORD = "zephyrine"  # only in the record above the clerk's clearance
@@ -47,81 +37,30 @@ RECORDS = [
 @dataclass(frozen=True)
 class Site:
     url: str
+    browser: Browser
     ids: dict[str, int]  # title -> document id
 
 
 @pytest.fixture(scope="module")
-def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Context, dict[str, int]]]:
-    from api.ingest.batches import BatchService
-    from tests.intake import ingest_paths
-
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """The real app under uvicorn (tests/browser.py) over the archive, and chromium."""
     root = tmp_path_factory.mktemp("web-ui")
     context = make_context(root / "var")
     ids: dict[str, int] = {}
     for n, (fonds, level, text, title) in enumerate(RECORDS):
         page = render(root / "in" / str(n), f"record-{n}.png", text, "eng", seed=40 + n)
-        batch = BatchService(context).create(actor=ARCHIVIST, fonds=fonds, languages="eng", level=level).id
-        outcome = ingest_paths(context, [page], actor=ARCHIVIST, batch_id=batch)
-        ids[title] = int(outcome.jobs[0].document_id)
-        file_batch(context, batch)  # staff see filed records only
-    with context.db.write() as session:
-        for title, document_id in ids.items():
-            session.execute(update(Document).where(Document.id == document_id).values(title=title))
+        ids[title] = filed_record(context, [page], fonds=fonds, level=level, title=title)  # staff see filed ones only
     MaintenanceService(context).reindex(SYSADMIN)
     account(context, STAFF, ["staff"], "confidential")
-    yield context, ids
-    context.close()
-
-
-@pytest.fixture(scope="module")
-def site(archive: tuple[Context, dict[str, int]]) -> Iterator[Site]:
-    """The real app under uvicorn, on a socket bound here first (so there is no race for the port)."""
-    context, ids = archive
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(context), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start within 10 s"
-        time.sleep(0.05)
-    try:
-        yield Site(f"http://127.0.0.1:{port}", ids)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as driver:
-        yield driver
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, timeout=WAIT_MS)
-    yield launched
-    launched.close()
+    with served(context) as (url, browser):
+        yield Site(url, browser, ids)
 
 
 @pytest.fixture
-def page(browser: Browser, site: Site) -> Iterator[Page]:
-    """A fresh browser context per test: its own, empty sessionStorage."""
-    context = browser.new_context(viewport={"width": 1200, "height": 860}, locale="en-GB")
-    context.set_default_timeout(WAIT_MS)
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    tab.goto(site.url + "/")
-    yield tab
-    context.close()
-    assert errors == [], f"JavaScript errors on the page: {errors}"
+def page(site: Site) -> Iterator[Page]:
+    """A fresh browser context per test: its own, empty sessionStorage; the served CSP in force."""
+    with error_free_tab(site.browser, site.url, locale="en-GB", width=1200, height=860, bypass_csp=False) as tab:
+        yield tab
 
 
 def sign_in(page: Page) -> None:
@@ -130,25 +69,6 @@ def sign_in(page: Page) -> None:
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("searchbox", name="Search the archive").or_(page.locator("#q"))).to_be_visible()
     expect(page.locator("#who")).to_have_text(STAFF)
-
-
-def answered(page: Page) -> int:
-    """How many searches the page has answered (results or an error): the page counts them on #results."""
-    return int(page.locator("#results").get_attribute("data-answers") or 0)
-
-
-def wait_for_answer(page: Page, before: int) -> None:
-    page.wait_for_function(
-        "(n) => Number(document.getElementById('results').dataset.answers || 0) > n", arg=before, timeout=WAIT_MS
-    )
-
-
-def search(page: Page, query: str) -> None:
-    before = answered(page)
-    box = page.locator("#q")
-    box.fill(query)
-    box.press("Enter")  # with no suggestion chosen, Enter searches for what was typed
-    wait_for_answer(page, before)
 
 
 def act(page: Page, action: Callable[[], object]) -> None:

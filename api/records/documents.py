@@ -52,21 +52,57 @@ def _visible_document(session: Session, principal: Principal, document_id: int) 
 visible_document = _visible_document  # for the other record use cases (page images, page lists)
 
 
+def _page_of(document: Document, number: int) -> Page:
+    """The record's current page `number`; a page the record does not have is 'not found'."""
+    page = next((p for p in document.pages if p.number == number), None)
+    if page is None:
+        raise NotFound(f"document {document.id} has no page {number} (it has {len(document.pages)})")
+    return page
+
+
+def visible_page(session: Session, principal: Principal, document_id: int, number: int) -> tuple[Document, Page]:
+    """A record the caller may see and its current page `number` (page images, page words); hidden or missing,
+    the record or the page: 'not found'."""
+    document = _visible_document(session, principal, document_id)
+    return document, _page_of(document, number)
+
+
+def log_record_read(
+    context: Context,
+    principal: Principal,
+    document_id: int,
+    client: str | None,
+    *,
+    action: AuditAction = AuditAction.DOCUMENT_VIEW,
+    outcome: str = "success",
+    details: dict[str, Any] | None = None,
+) -> None:
+    """The event of reading a record (or of a refusal: outcome "denied_or_missing"), in its own transaction
+    after the read, so a refusal itself is kept (documents, page lists and images, page words)."""
+    audit.append(
+        context.db,
+        actor=principal.username,
+        roles=principal.roles,
+        action=action,
+        outcome=outcome,
+        target=f"document:{document_id}",
+        client=client,
+        details=details,
+    )
+
+
 class DocumentService:
     def __init__(self, context: Context) -> None:
         self.context = context
 
     def _record_refusal(self, principal: Principal, action: AuditAction, document_id: int, client: str | None) -> None:
         """A refused or missing record is logged in its own transaction, so the refusal itself is kept."""
-        audit.append(
-            self.context.db,
-            actor=principal.username,
-            roles=principal.roles,
-            action=action,
-            outcome="denied_or_missing",
-            target=f"document:{document_id}",
-            client=client,
-        )
+        log_record_read(self.context, principal, document_id, client, action=action, outcome="denied_or_missing")
+
+    def _record_view(
+        self, principal: Principal, document_id: int, client: str | None, details: dict[str, Any] | None = None
+    ) -> None:
+        log_record_read(self.context, principal, document_id, client, details=details)
 
     def get(self, principal: Principal, document_id: int, *, client: str | None = None) -> DocumentView:
         authorize(principal.roles, Action.READ_RECORD)
@@ -76,14 +112,7 @@ class DocumentService:
         except NotFound:
             self._record_refusal(principal, AuditAction.DOCUMENT_VIEW, document_id, client)
             raise
-        audit.append(
-            self.context.db,
-            actor=principal.username,
-            roles=principal.roles,
-            action=AuditAction.DOCUMENT_VIEW,
-            target=f"document:{document_id}",
-            client=client,
-        )
+        self._record_view(principal, document_id, client)
         return view
 
     def text(
@@ -95,28 +124,15 @@ class DocumentService:
         try:
             with self.context.db.read() as session:
                 document = _visible_document(session, principal, document_id)
-                pages = [
-                    PageTextView(number=p.number, text="" if p.review == "rejected" else p.text)
-                    for p in document.pages
-                    if page is None or p.number == page
-                ]
-                if page is not None and not pages:
-                    raise NotFound(f"document {document_id} has no page {page} (it has {len(document.pages)})")
+                chosen = document.pages if page is None else [_page_of(document, page)]
+                pages = [PageTextView(number=p.number, text="" if p.review == "rejected" else p.text) for p in chosen]
                 result = DocumentTextView(
                     document_id=document.id, reference_code=document.reference_code, page=page, pages=pages
                 )
         except NotFound:
             self._record_refusal(principal, AuditAction.DOCUMENT_VIEW, document_id, client)
             raise
-        audit.append(
-            self.context.db,
-            actor=principal.username,
-            roles=principal.roles,
-            action=AuditAction.DOCUMENT_VIEW,
-            target=f"document:{document_id}",
-            client=client,
-            details={"text": "all" if page is None else page},
-        )
+        self._record_view(principal, document_id, client, details={"text": "all" if page is None else page})
         return result
 
     def open_file(
@@ -137,14 +153,13 @@ class DocumentService:
             raise NotFound(f"document {document_id} has no {role.value} file")
         copy = verified_copy(self.context.store, stored.key, stored.sha256, self.context.settings.spool_dir / "served")
         served = isinstance(copy, VerifiedCopy)
-        audit.append(
-            self.context.db,
-            actor=principal.username,
-            roles=principal.roles,
+        log_record_read(
+            self.context,
+            principal,
+            document_id,
+            client,
             action=AuditAction.DOCUMENT_DOWNLOAD if served else AuditAction.DOCUMENT_INTEGRITY,
             outcome="success" if served else "failure",
-            target=f"document:{document_id}",
-            client=client,
             details={"role": role.value} | ({} if served else _damage(stored, copy)),
         )
         if not isinstance(copy, VerifiedCopy):

@@ -13,12 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from api.records.documents import visible_document
+from api.records.documents import log_record_read, visible_document, visible_page
 from api.search.page_images import ImageSource, derive_document, source_of
 from api.views.pages import PageInfoView, PageListView, page_info_view
 from api.wiring import Context
 from archive.access import Principal
-from archive.audit import log as audit
 from archive.audit.coalesce import COALESCE_SECONDS, recorded_recently
 from archive.errors import NotFound, PageImageUnavailable
 from archive.events import AuditAction
@@ -51,26 +50,10 @@ class PageImageService:
         client: str | None,
         action: AuditAction = AuditAction.DOCUMENT_VIEW,
     ) -> None:
-        audit.append(
-            self.context.db,
-            actor=principal.username,
-            roles=principal.roles,
-            action=action,
-            outcome="denied_or_missing",
-            target=f"document:{document_id}",
-            client=client,
-        )
+        log_record_read(self.context, principal, document_id, client, action=action, outcome="denied_or_missing")
 
     def _viewed(self, principal: Principal, document_id: int, client: str | None, details: dict[str, object]) -> None:
-        audit.append(
-            self.context.db,
-            actor=principal.username,
-            roles=principal.roles,
-            action=AuditAction.DOCUMENT_VIEW,
-            target=f"document:{document_id}",
-            client=client,
-            details=details,
-        )
+        log_record_read(self.context, principal, document_id, client, details=details)
 
     def pages(self, principal: Principal, document_id: int, *, client: str | None = None) -> PageListView:
         """The record's current pages: size, engine, confidence, review state, findings, links to the images."""
@@ -93,9 +76,7 @@ class PageImageService:
         authorize(principal.roles, Action.READ_RECORD)
         try:
             with self.context.db.read() as session:
-                document = visible_document(session, principal, document_id)
-                if number not in {page.number for page in document.pages}:
-                    raise NotFound(f"document {document_id} has no page {number} (it has {len(document.pages)})")
+                document, _ = visible_page(session, principal, document_id, number)
                 source = source_of(document)
         except NotFound:
             self._refused(principal, document_id, client, IMAGE_ACTIONS[kind])
@@ -114,17 +95,9 @@ class PageImageService:
             covered = recorded_recently(
                 session, actor=principal.username, action=action, target=target, client=client, same=same
             )
-        if covered:
-            return
-        audit.append(
-            self.context.db,
-            actor=principal.username,
-            roles=principal.roles,
-            action=action,
-            target=target,
-            client=client,
-            details={"page": number, "covers_seconds": COALESCE_SECONDS},
-        )
+        if not covered:
+            details = {"page": number, "covers_seconds": COALESCE_SECONDS}
+            log_record_read(self.context, principal, document_id, client, action=action, details=details)
 
     def _read(self, source: ImageSource | None, document_id: int, number: int, kind: ObjectRole) -> ImageDownload:
         unavailable = PageImageUnavailable(

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.records.documents import visible_document
+from api.records.documents import log_record_read, visible_page
 from api.views.pages import PageWordsView, WordBoxView
 from api.wiring import Context
 from archive.access import Principal
-from archive.audit import log as audit
 from archive.errors import NotFound
-from archive.events import AuditAction
 from archive.permissions import Action, authorize
 from search.highlight import Box, matching_boxes
 
@@ -29,10 +27,7 @@ class PageWordsService:
         authorize(principal.roles, Action.READ_RECORD)
         try:
             with self.context.db.read() as session:
-                document = visible_document(session, principal, document_id)
-                page = next((p for p in document.pages if p.number == number), None)
-                if page is None:
-                    raise NotFound(f"document {document_id} has no page {number} (it has {len(document.pages)})")
+                _, page = visible_page(session, principal, document_id, number)
                 stored = [] if page.review == "rejected" else _boxes(page.boxes)
         except NotFound:
             self._log(principal, document_id, client, outcome="denied_or_missing", details={})
@@ -46,16 +41,7 @@ class PageWordsService:
     def _log(
         self, principal: Principal, document_id: int, client: str | None, *, outcome: str, details: dict[str, Any]
     ) -> None:
-        audit.append(
-            self.context.db,
-            actor=principal.username,
-            roles=principal.roles,
-            action=AuditAction.DOCUMENT_VIEW,
-            outcome=outcome,
-            target=f"document:{document_id}",
-            client=client,
-            details=details,
-        )
+        log_record_read(self.context, principal, document_id, client, outcome=outcome, details=details)
 
 
 def _boxes(stored: list[list[Any]] | None) -> list[tuple[str, Box]]:
