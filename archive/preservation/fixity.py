@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.errors import InvalidInput, NotFound
+from archive.finding_codes import FindingCode
 from archive.hashing import sha256_stream
 from archive.keys import OBJECT_PREFIX
 from archive.models import Document, StoredObject
@@ -35,21 +36,10 @@ from archive.reports import Report, Severity
 STRUCTURE, SAMPLE, FULL = "structure", "sample", "full"
 LEVELS = (STRUCTURE, SAMPLE, FULL)
 
-MISSING = "missing"
-SIZE_CHANGED = "size_changed"
-CONTENT_CHANGED = "content_changed"
-SWAPPED = "swapped"
-UNTRACKED = "untracked"
-NOT_BACKED_UP = "not_backed_up"  # a backup target's: the catalogue names it, the backup does not hold it yet
-CATEGORIES = (MISSING, SIZE_CHANGED, CONTENT_CHANGED, SWAPPED, UNTRACKED)
-_MESSAGES = {
-    MISSING: "the object is missing",
-    SIZE_CHANGED: "the object is {actual_size} bytes; {expected_size} were recorded",
-    CONTENT_CHANGED: "the object's bytes no longer hash to the recorded SHA-256",
-    SWAPPED: "the object holds the bytes of {partner_key}, and that object holds its bytes",
-    UNTRACKED: "no catalogue row names this object: check it, then keep or delete it",
-    NOT_BACKED_UP: "the catalogue names this object but the backup does not hold it yet: run a backup",
-}
+MISSING, SIZE_CHANGED = FindingCode.MISSING, FindingCode.SIZE_CHANGED
+CONTENT_CHANGED, SWAPPED, UNTRACKED = FindingCode.CONTENT_CHANGED, FindingCode.SWAPPED, FindingCode.UNTRACKED
+NOT_BACKED_UP = FindingCode.NOT_BACKED_UP  # a backup target's: the catalogue names it, the backup lacks it yet
+CATEGORIES: tuple[str, ...] = (MISSING, SIZE_CHANGED, CONTENT_CHANGED, SWAPPED, UNTRACKED)
 
 STRUCTURE_NOTE = (
     "structure level: sizes only, nothing hashed; content changes and swapped objects of equal size "
@@ -83,9 +73,7 @@ class Finding:
         """This finding in the one graded-report shape; its own fields stay beside code, subject and message."""
         fields = asdict(self)
         del fields["severity"]
-        where = f"document {self.document_id} ({self.reference_code}) {self.role}: " if self.document_id else ""
-        message = where + _MESSAGES.get(self.category, self.category).format(**fields)
-        return GradedFinding(self.severity, self.category, message, subject=self.key, details=fields)
+        return GradedFinding(self.severity, self.category, subject=self.key, details=fields)
 
 
 @dataclass
