@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -113,6 +114,35 @@ SENTENCES: Mapping[str, str] = {
     "catalogue_damaged": "the restored catalogue fails its integrity check: {integrity}",
     "canary_not_found": "searching the rebuilt index for '{query}' did not find the document",
 }
+
+
+# What a verification says about how it checked (its `notes`), beside what it found: `findings.note.<code>`.
+NOTES: Mapping[str, str] = {
+    "structure": "structure level: sizes only, nothing hashed; content changes and swapped objects of equal size "
+    "are not detectable at this level",
+    "sample": "sample level: {hashed} of {total} object(s) drawn for re-hashing with seed {seed} ({percent}%); the "
+    "rest were checked for existence and size only",
+    "manifest_unusable": "{reason}",
+}
+
+
+@dataclass(frozen=True)
+class Note:
+    """One note of a verification: its code and the values its sentence is filled from."""
+
+    code: str
+    params: Mapping[str, str | int | float | None] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.code not in NOTES:
+            raise ValueError(f"note {self.code!r} is not in archive.finding_codes.NOTES")
+
+    @property
+    def message(self) -> str:
+        return NOTES[self.code].format_map(self.params)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "params": dict(self.params)}
 
 
 def sentence_key(code: str, variant: str | None = None) -> str:

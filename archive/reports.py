@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from archive.errors import ExitCode
-from archive.finding_codes import english, sentence_key
+from archive.finding_codes import english
 
 
 class Severity(StrEnum):
@@ -67,7 +67,7 @@ class Finding:
         clash = _RESERVED & (set(self.details) | set(self.params))
         if clash:
             raise ValueError(f"finding details must not redefine {', '.join(sorted(clash))}")
-        sentence_key(self.code, self.variant)
+        english(self.code, self.variant, self.values)  # a registered sentence, every value it names given
 
     @property
     def values(self) -> dict[str, Any]:

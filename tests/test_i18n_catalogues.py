@@ -22,7 +22,7 @@ from archive.audit.keys import load_or_create_signing_key, public_key_raw
 from archive.audit.verify import verify_audit_log
 from archive.errors import all_error_classes
 from archive.events import AuditAction
-from archive.finding_codes import IN_DOCUMENT, SENTENCES, FindingCode, sentence_key
+from archive.finding_codes import IN_DOCUMENT, NOTES, SENTENCES, FindingCode, sentence_key
 from archive.finding_codes import placeholders as sentence_placeholders
 from archive.models import Batch, Document, Fonds, StoredObject, utcnow
 from archive.ports import content_key
@@ -97,15 +97,16 @@ def test_every_error_code_is_translated_in_both_languages() -> None:
 def test_every_finding_sentence_is_translated_with_the_values_the_server_fills_it_from() -> None:
     """Each code has a sentence; each sentence (and the document frame) is `findings.<key>` in both languages,
     naming only placeholders of the registered English sentence: the server fills that sentence from the
-    finding's values (a KeyError otherwise), so every finding of the code carries them. Nothing else is there
-    but the object roles the frame names."""
+    finding's values (a KeyError otherwise), so every finding of the code carries them. The same for the notes
+    of a verification (`findings.note.<code>`). Nothing else is there but the object roles the frame names."""
     for code in FindingCode:
         assert any(key == code or key.startswith(f"{code}.") for key in SENTENCES), f"{code} has no sentence"
     roles = {f"findings.role.{role}" for role in ObjectRole}
+    sentences = {**SENTENCES, **{f"note.{code}": english for code, english in NOTES.items()}}
     for lang in LANGUAGES:
         findings = catalogue(lang, "findings")
-        assert set(findings) == {f"findings.{key}" for key in SENTENCES} | roles, lang
-        for key, english in SENTENCES.items():
+        assert set(findings) == {f"findings.{key}" for key in sentences} | roles, lang
+        for key, english in sentences.items():
             named = placeholders(findings[f"findings.{key}"])
             assert named <= sentence_placeholders(english), f"{lang} findings.{key}: {named}"
         assert {"sentence", "document_id"} <= placeholders(findings[f"findings.{IN_DOCUMENT}"])
@@ -195,6 +196,12 @@ def test_real_findings_are_translated_from_values_they_carry(context: Context, t
         fixity = verify_objects(session, context.store, level="full").graded().findings
     seen = assert_translatable(list(fixity))
     assert {"missing", "size_changed", "content_changed", "swapped", "untracked"} <= seen
+    for level in ("sample", "structure"):  # and the notes that say how it checked
+        with context.db.session() as session:
+            (note,) = verify_objects(session, context.store, level=level, percent=50).noted
+        given = {name for name, value in note.params.items() if value is not None}
+        for lang in LANGUAGES:
+            assert placeholders(catalogue(lang, "findings")[f"findings.note.{note.code}"]) <= given
     assert all(f.details["document_id"] is not None for f in fixity if f.code != "untracked")
     seen = assert_translatable(tampered_log(context, tmp_path))
     assert {"edited", "deleted", "unsealed", "key_untrusted"} <= seen

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.errors import InvalidInput, NotFound
-from archive.finding_codes import FindingCode
+from archive.finding_codes import FindingCode, Note
 from archive.hashing import sha256_stream
 from archive.keys import OBJECT_PREFIX
 from archive.models import Document, StoredObject
@@ -41,10 +41,7 @@ CONTENT_CHANGED, SWAPPED, UNTRACKED = FindingCode.CONTENT_CHANGED, FindingCode.S
 NOT_BACKED_UP = FindingCode.NOT_BACKED_UP  # a backup target's: the catalogue names it, the backup lacks it yet
 CATEGORIES: tuple[str, ...] = (MISSING, SIZE_CHANGED, CONTENT_CHANGED, SWAPPED, UNTRACKED)
 
-STRUCTURE_NOTE = (
-    "structure level: sizes only, nothing hashed; content changes and swapped objects of equal size "
-    "are not detectable at this level"
-)
+STRUCTURE_NOTE = Note("structure")
 
 Progress = Callable[[int, int], None]
 
@@ -87,9 +84,14 @@ class VerificationReport:
     bytes_read: int = 0
     seconds: float = 0.0
     findings: list[Finding] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    noted: list[Note] = field(default_factory=list)
 
     categories: tuple[str, ...] = CATEGORIES
+
+    @property
+    def notes(self) -> list[str]:
+        """How the verification checked, for a person (English); `noted` has their codes and values."""
+        return [note.message for note in self.noted]
 
     def graded(self) -> Report:
         """The findings graded by the one contract (archive.reports): the worst severity is the grade."""
@@ -125,7 +127,8 @@ class VerificationReport:
             "bytes_read": self.bytes_read,
             "seconds": round(self.seconds, 3),
             "counts": graded.counts(),
-            "notes": list(self.notes),
+            "notes": self.notes,
+            "note_codes": [note.as_dict() for note in self.noted],
             **graded.as_dict(),
         }
 
@@ -210,7 +213,7 @@ def verify_objects(
     _confirm_swap_partners(store, expected, measured, report)
     report.findings.extend(_findings(rows, expected, measured))
     report.findings.extend(_untracked(store, set(expected)))
-    report.notes.extend(_notes(report, hashed=len(to_hash), total=total))
+    report.noted.extend(_notes(report, hashed=len(to_hash), total=total))
     report.seconds = time.perf_counter() - started
     return report
 
@@ -326,12 +329,10 @@ def _untracked(store: BlobStore, catalogued: set[str]) -> list[Finding]:
     return findings
 
 
-def _notes(report: VerificationReport, *, hashed: int, total: int) -> list[str]:
+def _notes(report: VerificationReport, *, hashed: int, total: int) -> list[Note]:
     if report.level == STRUCTURE:
         return [STRUCTURE_NOTE]
     if report.level == SAMPLE:
-        return [
-            f"sample level: {hashed} of {total} object(s) drawn for re-hashing with seed {report.seed} "
-            f"({report.percent}%); the rest were checked for existence and size only"
-        ]
+        seed = str(report.seed)  # a seed is copied, not read as a quantity: no digit grouping on the page
+        return [Note("sample", {"hashed": hashed, "total": total, "seed": seed, "percent": report.percent})]
     return []

@@ -72,6 +72,23 @@ export function findingsTable(findings, caption, id) {
   return view;
 }
 
+/**
+ * A verification's notes in the page's language: findings.note.<code> filled from its values, else the server's.
+ * @param {string[]} notes the server's sentences
+ * @param {{ code: string, params: Record<string, string | number | null> }[] | undefined} codes the same notes
+ * @returns {string[]}
+ */
+export function noteTexts(notes, codes) {
+  return notes.map((note, i) => {
+    const coded = codes && codes.length === notes.length ? codes[i] : null;
+    if (!coded) return note;
+    /** @type {import("./i18n.js").Params} */
+    const values = {};
+    for (const [name, value] of Object.entries(coded.params)) if (value !== null) values[name] = value;
+    return filled(`findings.note.${coded.code}`, values) ?? note;
+  });
+}
+
 const UNITS = ["byte", "kilobyte", "megabyte", "gigabyte", "terabyte"];
 
 /** A size in bytes as the language writes it (1024-based steps). @param {number | null | undefined} bytes */
