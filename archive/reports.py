@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from archive.errors import ExitCode
+from archive.finding_codes import english
 
 
 class Severity(StrEnum):
@@ -41,35 +42,51 @@ class Grade(StrEnum):
 
 
 _EXIT_CODES = {Grade.CLEAN: ExitCode.OK, Grade.WARNINGS: ExitCode.WARNINGS, Grade.ERRORS: ExitCode.INTEGRITY_FAILURE}
-_RESERVED = frozenset({"severity", "code", "subject", "message"})
+_RESERVED = frozenset({"severity", "code", "subject", "message", "variant", "params"})
 
 
 @dataclass(frozen=True)
 class Finding:
     """One thing a verification found: how bad, a stable code, what it is about, and a sentence for a person.
 
-    `subject` names what the finding is about (an object key, "event 12", a document); `details` carries the
-    report's own fields (e.g. a fixity finding's document id and hashes), printed beside the four above.
+    `code` is one of archive.finding_codes.FindingCode; `variant` picks one of its sentences when it is found in
+    more than one way. `subject` names what the finding is about (an object key, "event 12", a document);
+    `details` carries the report's own fields (e.g. a fixity finding's document id and hashes), printed beside
+    the four above; `params` carries the other values the sentence needs. The message is the registered English
+    sentence filled from subject, details and params, so every value a sentence names is one the finding has.
     """
 
     severity: Severity
     code: str
-    message: str
     subject: str | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
+    params: Mapping[str, str | int | None] = field(default_factory=dict)
+    variant: str | None = None
 
     def __post_init__(self) -> None:
-        clash = _RESERVED & set(self.details)
+        clash = _RESERVED & (set(self.details) | set(self.params))
         if clash:
             raise ValueError(f"finding details must not redefine {', '.join(sorted(clash))}")
+        english(self.code, self.variant, self.values)  # a registered sentence, every value it names given
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """What the sentence is filled from: the subject, the details and the params."""
+        return {"subject": self.subject, **self.details, **self.params}
+
+    @property
+    def message(self) -> str:
+        return english(self.code, self.variant, self.values)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             **self.details,
             "severity": self.severity.value,
             "code": self.code,
+            "variant": self.variant,
             "subject": self.subject,
             "message": self.message,
+            "params": dict(self.params),
         }
 
 

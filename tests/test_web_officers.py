@@ -5,7 +5,7 @@ the screen asked for), changes them and revokes their session, and resets anothe
 with it, is made to change it (in zh-CN) and then reaches their home; the system administrator reads the
 status page, rebuilds the index, runs a backup and reads its run result and its verification report. Every
 screen: no serious or critical axe-core violations in en and zh-CN, screenshots at 1280 and 375 px
-(/tmp/dangan-shots/officer-*)."""
+(/tmp/dangan-shots/officer-*); in zh-CN the audit log's verification shows its findings' sentences in Chinese."""
 
 from __future__ import annotations
 
@@ -343,6 +343,15 @@ def test_every_officer_screen_in_chinese_passes_axe(site: Site, role: str) -> No
             page.set_viewport_size({"width": width, "height": 900})
             assert serious_violations(page) == [], f"{role} {hash_} at {width} px"
         shots(page, f"officer-{name}-zh-CN")
+    if role == "compliance":  # a finding's sentence in the page's language (i18n/zh-CN/findings.json)
+        goto(page, site.url, "#/audit/verify")
+        page.locator("#verify-log").click()
+        rows = page.locator("#verification-findings tbody tr")
+        sealing = rows.filter(has=page.locator("td[data-column=code]", has_text="unsealed")).or_(
+            rows.filter(has=page.locator("td[data-column=code]", has_text="no_checkpoint"))
+        )  # events written after the newest checkpoint (or before any): a warning
+        expect(sealing.locator("td[data-column=message]")).to_contain_text("未封存")
+        expect(sealing.locator("td[data-column=message]")).not_to_contain_text("not sealed")
     language(page, "en")  # and the switch back re-renders the screen in English
     expect(page.locator("#main h1").first).not_to_have_text("")
     assert page_errors(page) == []

@@ -30,6 +30,7 @@ from archive.db import Database
 from archive.errors import NotFound
 from archive.events import AuditAction
 from archive.failpoints import failpoint
+from archive.finding_codes import FindingCode
 from archive.hashing import sha256_file
 from archive.models import BackupDrill, Document, StoredObject, utcnow
 from archive.permissions import Action, authorize
@@ -153,41 +154,33 @@ def graded_drill(report: dict[str, Any]) -> Report:
     catalogue that could not be checked here (PostgreSQL) or objects the backup does not hold yet: warnings."""
     objects, catalogue = report["objects"], report["catalogue"]
     error, warning = Severity.ERROR, Severity.WARNING
-    findings = [
-        Finding(error, "missing", "the backup does not hold this object", subject=k) for k in objects["missing"]
-    ]
+    findings = [Finding(error, FindingCode.MISSING, subject=k, variant="restore") for k in objects["missing"]]
+    findings += [Finding(error, FindingCode.HASH_MISMATCH, subject=key) for key in objects["hash_mismatch"]]
     findings += [
-        Finding(error, "hash_mismatch", "the restored bytes do not hash to the manifest's SHA-256", subject=key)
-        for key in objects["hash_mismatch"]
-    ]
-    findings += [
-        Finding(error, "pdf_unreadable", f"the restored PDF cannot be read: {failure['error']}", subject=failure["key"])
+        Finding(error, FindingCode.PDF_UNREADABLE, subject=failure["key"], params={"error": failure["error"]})
         for failure in objects["pdf_failures"]
     ]
     if not catalogue["sha256_ok"]:
-        message = "the restored catalogue snapshot does not hash to the manifest's SHA-256"
-        findings.append(Finding(error, "snapshot_changed", message, subject=catalogue["key"]))
+        findings.append(Finding(error, FindingCode.SNAPSHOT_CHANGED, subject=catalogue["key"]))
     if catalogue["integrity"] == PG_NOT_CHECKED:
-        findings.append(Finding(warning, "catalogue_not_checked", PG_NOT_CHECKED, subject=catalogue["key"]))
+        findings.append(Finding(warning, FindingCode.CATALOGUE_NOT_CHECKED, subject=catalogue["key"]))
     elif catalogue["integrity"] != INTEGRITY_OK:
-        message = f"the restored catalogue fails its integrity check: {catalogue['integrity']}"
-        findings.append(Finding(error, "catalogue_damaged", message, subject=catalogue["key"]))
+        integrity = {"integrity": catalogue["integrity"]}
+        findings.append(Finding(error, FindingCode.CATALOGUE_DAMAGED, subject=catalogue["key"], params=integrity))
     findings += [
         Finding(
             error,
-            "canary_not_found",
-            f"searching the rebuilt index for {canary['query']!r} did not find the document",
+            FindingCode.CANARY_NOT_FOUND,
             subject=f"document {canary['document_id']}",
+            params={"query": canary["query"], "document": canary["document_id"]},
         )
         for canary in report["search"]["canaries"]
         if not canary["found"]
     ]
     if report["not_backed_up"]:
-        message = (
-            f"{report['not_backed_up']} catalogue object(s) are not in backup run {report['backup_run_id']} "
-            "(archived since it ran, or not copyable then): run a backup"
-        )
-        findings.append(Finding(warning, "not_backed_up", message, subject=f"backup run {report['backup_run_id']}"))
+        run = {"count": report["not_backed_up"], "backup_run_id": report["backup_run_id"]}
+        subject = f"backup run {report['backup_run_id']}"
+        findings.append(Finding(warning, FindingCode.NOT_BACKED_UP, subject=subject, params=run, variant="run"))
     return Report(tuple(findings))
 
 

@@ -24,6 +24,7 @@ from archive.diskfull import disk_full
 from archive.errors import IntegrityFailure, NotFound
 from archive.events import AuditAction
 from archive.failpoints import failpoint
+from archive.finding_codes import FindingCode
 from archive.hashing import CHUNK, sha256_bytes, sha256_file
 from archive.keys import CHECKPOINT_PREFIX, manifest_key, snapshot_key
 from archive.models import BackupRun, StoredObject, utcnow
@@ -39,7 +40,7 @@ from archive.reports import Finding, Grade, Report, Severity
 from archive.scratch import owned_prefix
 
 Progress = Callable[[int, int], None]
-COPY_FAILED, INTERRUPTED = "copy_failed", "interrupted"
+COPY_FAILED, INTERRUPTED = FindingCode.COPY_FAILED, FindingCode.INTERRUPTED
 
 
 class BackupService:
@@ -217,16 +218,11 @@ def graded_run(result: dict[str, Any]) -> Report:
     """A run's findings: each object that could not be copied (an error), each interrupted run it resumed (a
     warning: nothing was lost, but find out why it stopped)."""
     findings = [
-        Finding(Severity.ERROR, COPY_FAILED, f"not backed up: {failure['error']}", subject=failure["key"])
+        Finding(Severity.ERROR, COPY_FAILED, subject=failure["key"], params={"error": failure["error"]})
         for failure in result.get("failed", [])
     ]
     findings.extend(
-        Finding(
-            Severity.WARNING,
-            INTERRUPTED,
-            f"backup run {stale} stopped before it finished (was the process killed?); this run resumed it",
-            subject=f"backup run {stale}",
-        )
+        Finding(Severity.WARNING, INTERRUPTED, subject=f"backup run {stale}", params={"run_id": stale})
         for stale in result.get("interrupted_runs", [])
     )
     return Report(tuple(findings))

@@ -17,6 +17,7 @@ from archive.access import Principal
 from archive.audit import log as audit
 from archive.errors import IntegrityFailure, InvalidInput, NotFound
 from archive.events import AuditAction
+from archive.finding_codes import Note
 from archive.models import VerificationRun, utcnow
 from archive.permissions import Action, authorize
 from archive.preservation.fixity import CONTENT_CHANGED, FULL, Finding, catalogued_rows, check_options, verify_objects
@@ -82,7 +83,7 @@ class VerificationService:
                 rows = catalogued_rows(session)
             verify_backup(store, manifest, rows, report, seed=seed, progress=progress)
         except IntegrityFailure as exc:
-            report.notes.append(exc.message)
+            report.noted.append(Note("manifest_unusable", {"reason": exc.message}))
             report.findings.append(
                 Finding(category=CONTENT_CHANGED, severity=Severity.ERROR, key=report.manifest_key or "manifests/")
             )

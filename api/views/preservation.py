@@ -54,6 +54,11 @@ class DeriveView(View):
     pruned_keys: list[str] = Field(description="The first 100 keys removed")
 
 
+class NoteView(View):
+    code: str
+    params: dict[str, str | int | float | None]
+
+
 class VerificationView(Graded):
     """Fixity of the primary store or of a backup target (then `target`, `backup_run_id`, `manifest_key`)."""
 
@@ -69,7 +74,11 @@ class VerificationView(Graded):
     bytes_read: int
     seconds: float
     counts: dict[str, int]
-    notes: list[str]
+    notes: list[str] = Field(description="How it checked, for a person (in English)")
+    note_codes: list[NoteView] = Field(
+        default_factory=list,
+        description="The notes' codes and values (the page's catalogue: findings.note.<code>)",
+    )
     findings: list[ObjectFindingView]
     target: str | None = None
     backup_run_id: int | None = None

@@ -1,6 +1,7 @@
 """Views of graded reports (archive.reports): every verification answers with `grade`, `exit_code`,
 `severity_counts` and `findings`, each finding with `severity`, `code`, `subject` and `message` beside the
-fields of its own report (which keep the names they always had)."""
+fields of its own report (which keep the names they always had). The codes and their sentences are
+archive.finding_codes; the web application translates them from `variant`, `params` and those fields."""
 
 from __future__ import annotations
 
@@ -14,7 +15,13 @@ class FindingView(View):
     severity: Severity
     code: str = Field(description="What was found, e.g. missing, content_changed, edited, unsealed")
     subject: str | None = Field(description="What it is about: an object key, an event, a document")
-    message: str = Field(description="What was found and what to do, for a person")
+    message: str = Field(description="What was found and what to do, for a person (in English)")
+    variant: str | None = Field(
+        default=None, description="Which of the code's sentences: the page's catalogue key is findings.<code>.<variant>"
+    )
+    params: dict[str, str | int | None] = Field(
+        default_factory=dict, description="The values the sentence names beside subject and the finding's own fields"
+    )
 
 
 class Graded(View):

@@ -22,16 +22,19 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy import String, func, select, text, type_coerce
 from sqlalchemy.orm import Session
 
+from archive.audit.findings import AuditFinding
 from archive.audit.keys import public_key_raw
 from archive.audit.log import GENESIS_HASH
 from archive.errors import Conflict, InvalidInput, NotFound
 from archive.events import AuditAction
+from archive.finding_codes import FindingCode
 from archive.keys import CHECKPOINT_PATTERN, CHECKPOINT_PREFIX, checkpoint_key
 from archive.models import AuditEvent
 from archive.ports import BlobStore
+from archive.reports import Severity
 
-CHECKPOINT_SIGNATURE, CHECKPOINT_INVALID = "checkpoint_signature", "checkpoint_invalid"
-CHECKPOINT_MISSING, KEY_UNTRUSTED = "checkpoint_missing", "key_untrusted"
+CHECKPOINT_SIGNATURE, CHECKPOINT_INVALID = FindingCode.CHECKPOINT_SIGNATURE, FindingCode.CHECKPOINT_INVALID
+CHECKPOINT_MISSING, KEY_UNTRUSTED = FindingCode.CHECKPOINT_MISSING, FindingCode.KEY_UNTRUSTED
 PRUNE_ACTION = AuditAction.AUDIT_PRUNE
 ANCHOR_PURPOSE = "dangan-audit-prune-anchor"
 _KEY_PATTERN = CHECKPOINT_PATTERN
@@ -182,7 +185,7 @@ class CheckpointReview:
     files: int = 0
     valid: list[Checkpoint] = field(default_factory=list)  # signatures verified, sorted by sequence
     reference_key: bytes | None = None  # the key they were verified with
-    problems: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, detail, severity)
+    problems: list[AuditFinding] = field(default_factory=list)
 
 
 def review_checkpoints(store: BlobStore, trusted_public_key_raw: bytes | None) -> CheckpointReview:
@@ -192,28 +195,28 @@ def review_checkpoints(store: BlobStore, trusted_public_key_raw: bytes | None) -
     """
     readable, unreadable = scan_checkpoints(store)
     review = CheckpointReview(files=len(readable) + len(unreadable), reference_key=trusted_public_key_raw)
-    review.problems.extend((CHECKPOINT_INVALID, f"{bad.key}: {bad.reason}", "error") for bad in unreadable)
+    review.problems.extend(
+        AuditFinding(CHECKPOINT_INVALID, None, {"key": bad.key, "reason": bad.reason}) for bad in unreadable
+    )
     present = {c.sequence for c in readable} | {u.sequence for u in unreadable if u.sequence is not None}
     review.problems.extend(_sequence_gaps(present))
     if review.reference_key is None and readable:
         review.reference_key = readable[0].public_key_raw
         fingerprint = hashlib.sha256(review.reference_key).hexdigest()
-        detail = (
-            f"no trusted public key given: checkpoints were checked against the key in checkpoint "
-            f"{readable[0].sequence} (fingerprint {fingerprint}), which a forger could have replaced"
-        )
-        review.problems.append((KEY_UNTRUSTED, detail, "warning"))
+        params: dict[str, str | int | None] = {"sequence": readable[0].sequence, "fingerprint": fingerprint}
+        review.problems.append(AuditFinding(KEY_UNTRUSTED, None, params, Severity.WARNING))
     for checkpoint in readable:
         if review.reference_key is not None and verify_checkpoint_signature(checkpoint, review.reference_key):
             review.valid.append(checkpoint)
             continue
         same_key = checkpoint.public_key_raw == review.reference_key
-        why = "its signature does not match its contents" if same_key else "it is signed by a different key"
-        review.problems.append((CHECKPOINT_SIGNATURE, f"checkpoint {checkpoint.sequence}: {why}", "error"))
+        variant = None if same_key else "other_key"
+        signed: dict[str, str | int | None] = {"sequence": checkpoint.sequence}
+        review.problems.append(AuditFinding(CHECKPOINT_SIGNATURE, None, signed, variant=variant))
     return review
 
 
-def _sequence_gaps(present: set[int]) -> list[tuple[str, str, str]]:
+def _sequence_gaps(present: set[int]) -> list[AuditFinding]:
     runs: list[list[int]] = []
     for sequence in range(1, max(present, default=0) + 1):
         if sequence in present:
@@ -222,7 +225,7 @@ def _sequence_gaps(present: set[int]) -> list[tuple[str, str, str]]:
             runs[-1][1] = sequence
         else:
             runs.append([sequence, sequence])
-    return [(CHECKPOINT_MISSING, f"checkpoint(s) {a}..{b} are missing from the store", "error") for a, b in runs]
+    return [AuditFinding(CHECKPOINT_MISSING, None, {"first": a, "last": b}) for a, b in runs]
 
 
 def _sequenced_keys(store: BlobStore) -> list[tuple[int, str]]:
@@ -356,17 +359,18 @@ def _anchor_from_details(event_id: int, details: object) -> PruneAnchor | None:
 def trusted_prune_anchor(
     session: Session, trusted_public_key_raw: bytes | None
 ) -> tuple[PruneAnchor | None, tuple[int, str] | None]:
-    """The newest prune's anchor when its signature verifies; else None and (prune event id, what is wrong)."""
+    """The newest prune's anchor when its signature verifies; else None and (prune event id, what is wrong: the
+    variant of the prune_unverified finding, archive.finding_codes)."""
     latest = read_latest_prune(session)
     if latest is None:
         return None, None
     prune_id, anchor = latest
     if anchor is None:
-        problem = "its details do not hold a well-formed anchor"
+        problem = "malformed"
     elif trusted_public_key_raw is None:
-        problem = "there is no key to check its anchor signature with"
+        problem = "no_key"
     elif not verify_anchor_signature(anchor, trusted_public_key_raw):
-        problem = "its anchor signature does not verify"
+        problem = "bad_signature"
     else:
         return anchor, None
     return None, (prune_id, problem)

@@ -11,26 +11,40 @@ Write a checkpoint (`dangan audit checkpoint`) once the log verifies, and both g
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
+from archive.finding_codes import FindingCode, english
 from archive.reports import Finding, Report, Severity
 
-NO_CHECKPOINT, UNSEALED = "no_checkpoint", "unsealed"
+NO_CHECKPOINT, UNSEALED = FindingCode.NO_CHECKPOINT, FindingCode.UNSEALED
 
 
 @dataclass(frozen=True)
 class AuditFinding:
+    """One finding about the chain or a checkpoint: `params` (and `variant`) fill its registered sentence."""
+
     kind: str
     event_id: int | None
-    detail: str
+    params: Mapping[str, str | int | None] = field(default_factory=dict)
     severity: Severity = Severity.ERROR
+    variant: str | None = None
+
+    @property
+    def subject(self) -> str | None:
+        return f"event {self.event_id}" if self.event_id is not None else None
+
+    @property
+    def detail(self) -> str:
+        """The sentence for a person (the old name of the graded finding's message)."""
+        return english(self.kind, self.variant, {"subject": self.subject, "event_id": self.event_id, **self.params})
 
     def graded(self) -> Finding:
-        fields = asdict(self)
-        del fields["severity"]
-        subject = f"event {self.event_id}" if self.event_id is not None else None
-        return Finding(self.severity, self.kind, self.detail, subject=subject, details=fields)
+        details = {"kind": self.kind, "event_id": self.event_id, "detail": self.detail}
+        return Finding(
+            self.severity, self.kind, subject=self.subject, details=details, params=self.params, variant=self.variant
+        )
 
 
 @dataclass
@@ -56,17 +70,12 @@ class AuditVerification:
         """Warnings for the events no signed checkpoint covers yet."""
         if self.last_event_id <= self.anchor_event_id:
             return []
-        advice = "a cut at the end of the log would not show; write a checkpoint with `dangan audit checkpoint`"
         if self.sealed_through is None:
-            detail = f"no signed checkpoint yet: events up to {self.last_event_id} are not sealed; {advice}"
-            return [AuditFinding(NO_CHECKPOINT, None, detail, Severity.WARNING)]
+            return [AuditFinding(NO_CHECKPOINT, None, {"last_id": self.last_event_id}, Severity.WARNING)]
         if self.sealed_through < self.last_event_id:
             first = max(self.sealed_through, self.anchor_event_id) + 1
-            detail = (
-                f"events {first}..{self.last_event_id} came after the newest checkpoint (event "
-                f"{self.sealed_through}) and are not sealed yet; {advice}"
-            )
-            return [AuditFinding(UNSEALED, first, detail, Severity.WARNING)]
+            params = {"last_id": self.last_event_id, "sealed_through": self.sealed_through}
+            return [AuditFinding(UNSEALED, first, params, Severity.WARNING)]
         return []
 
     def graded(self) -> Report:

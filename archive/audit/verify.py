@@ -42,15 +42,20 @@ from archive.audit.checkpoints import (
 from archive.audit.findings import AuditFinding, AuditVerification
 from archive.audit.keys import public_key_fingerprint, public_key_raw
 from archive.errors import Conflict, InvalidInput
+from archive.finding_codes import FindingCode
 from archive.models import AuditEvent, utcnow
 from archive.ports import BlobStore
-from archive.reports import Severity
 
 __all__ = ["AuditFinding", "AuditVerification", "prune_before", "verify_audit_log"]
 
-EDITED, DELETED, INSERTED, REORDERED = "edited", "deleted", "inserted", "reordered"
-CHAIN_BROKEN, TRUNCATED, REWRITTEN = "chain_broken", "truncated", "rewritten"
-PRUNE_UNVERIFIED = "prune_unverified"
+EDITED, DELETED, INSERTED, REORDERED = (
+    FindingCode.EDITED,
+    FindingCode.DELETED,
+    FindingCode.INSERTED,
+    FindingCode.REORDERED,
+)
+CHAIN_BROKEN, TRUNCATED, REWRITTEN = FindingCode.CHAIN_BROKEN, FindingCode.TRUNCATED, FindingCode.REWRITTEN
+PRUNE_UNVERIFIED = FindingCode.PRUNE_UNVERIFIED
 DEFAULT_RETENTION = dt.timedelta(days=183)
 _MAX_LISTED = 10_000  # per list (edited events, chain breaks); beyond it findings are counted, not listed
 _COLUMNS = [  # `at` and `details` as stored, so that garbage in them is reported rather than raised
@@ -98,8 +103,8 @@ class _Walk:
         recomputed = _recomputed_hash(row)
         edited = recomputed != stored
         if edited:
-            why = "cannot be read" if recomputed is None else "no longer hash to its stored hash"
-            self._add_finding(AuditFinding(EDITED, event_id, f"event {event_id}'s stored fields {why}"))
+            variant = "unreadable" if recomputed is None else None
+            self._add_finding(AuditFinding(EDITED, event_id, variant=variant))
         if link != self.prev_hash:
             after_start = self.count == 0
             brk = _Break(event_id, link, self.prev_id, after_start, edited, self.prev_edited)
@@ -140,9 +145,7 @@ def verify_audit_log(session: Session, store: BlobStore, *, trusted_public_key_r
     result = AuditVerification()
     review = review_checkpoints(store, trusted_public_key_raw)
     result.checkpoints_checked = review.files
-    result.findings.extend(
-        AuditFinding(kind, None, detail, Severity(severity)) for kind, detail, severity in review.problems
-    )
+    result.findings.extend(review.problems)
     checkpoints = review.valid
     start = _start(session, review.reference_key, result)
     result.anchor_event_id = start.event_id
@@ -158,7 +161,7 @@ def verify_audit_log(session: Session, store: BlobStore, *, trusted_public_key_r
     result.findings.extend(chain_findings)
     result.findings.extend(_against_checkpoints(checkpoints, walk, start, gaps, explained=bool(chain_findings)))
     for kind, count in walk.unlisted.items():
-        result.findings.append(AuditFinding(kind, None, f"{count} more {kind} findings were not listed"))
+        result.findings.append(AuditFinding(kind, None, {"count": count}, variant="unlisted"))
     result.findings.sort(key=lambda f: (f.event_id is None, f.event_id or 0, f.kind))
     return result
 
@@ -167,8 +170,7 @@ def _start(session: Session, reference_key: bytes | None, result: AuditVerificat
     """Where the chain must start: the signed anchor of the newest prune, else the genesis hash."""
     anchor, problem = trusted_prune_anchor(session, reference_key)
     if problem is not None:
-        detail = f"prune event {problem[0]} cannot be trusted: {problem[1]}; the chain is checked from genesis"
-        result.findings.append(AuditFinding(PRUNE_UNVERIFIED, problem[0], detail))
+        result.findings.append(AuditFinding(PRUNE_UNVERIFIED, problem[0], variant=problem[1]))
     if anchor is None:
         return _Start(0, audit.GENESIS_HASH, 0)
     return _Start(anchor.last_pruned_id, anchor.last_pruned_hash, anchor.pruned_total)
@@ -193,11 +195,10 @@ def _classify_breaks(
                 gaps.append((brk.prev_id + 1, brk.event_id - 1))
             finding = _missing_link(brk, relinked=brk.event_id in orphaned, shifted_down=shifted_down)
         elif pred == brk.event_id:
-            finding = AuditFinding(CHAIN_BROKEN, brk.event_id, f"event {brk.event_id} links to its own hash")
+            finding = AuditFinding(CHAIN_BROKEN, brk.event_id, variant="self_link")
         elif pred > brk.event_id:
             displaced.update((brk.event_id, pred))
-            detail = f"event {brk.event_id} links to event {pred}, which comes after it: events were reordered"
-            finding = AuditFinding(REORDERED, brk.event_id, detail)
+            finding = AuditFinding(REORDERED, brk.event_id, {"linked_id": pred})
         elif {brk.event_id, brk.prev_id, pred} & displaced:
             finding = None  # a consequence of a reordering already reported
         else:
@@ -210,35 +211,26 @@ def _classify_breaks(
 def _missing_link(brk: _Break, *, relinked: bool, shifted_down: bool) -> AuditFinding | None:
     """A link to a hash no stored event has: deleted events, or an event re-hashed after an edit."""
     if brk.prev_id + 1 < brk.event_id:
-        first, last = brk.prev_id + 1, brk.event_id - 1
-        detail = f"events {first}..{last} are missing: event {brk.event_id} links to a hash no stored event has"
-        return AuditFinding(DELETED, first, detail)
+        params = {"last_id": brk.event_id - 1, "next_id": brk.event_id}
+        return AuditFinding(DELETED, brk.prev_id + 1, params)
     if brk.event_edited or brk.prev_edited:
         return None  # explained by the edit already reported
     if shifted_down:
-        detail = f"an event before event {brk.event_id} was deleted and the later ids renumbered to hide the gap"
-        return AuditFinding(DELETED, brk.event_id, detail)
+        return AuditFinding(DELETED, brk.event_id, variant="renumbered")
     if relinked or brk.after_start:
-        detail = f"event {brk.event_id} links to a hash no stored event has and was re-hashed to match (forged)"
-        return AuditFinding(CHAIN_BROKEN, brk.event_id, detail)
-    detail = (
-        f"event {brk.prev_id} hashes consistently but is not the event {brk.event_id} links to: "
-        f"event {brk.prev_id} was altered and re-hashed (or an event after it deleted and the ids renumbered)"
-    )
-    return AuditFinding(CHAIN_BROKEN, brk.prev_id, detail)
+        return AuditFinding(CHAIN_BROKEN, brk.event_id, variant="forged")
+    return AuditFinding(CHAIN_BROKEN, brk.prev_id, {"next_id": brk.event_id})
 
 
 def _off_chain(session: Session, brk: _Break, pred: int, last_id: int) -> AuditFinding:
     """The event links past its id-order predecessor(s) to an earlier event: the skipped ones were inserted."""
     first = session.scalar(select(func.min(AuditEvent.id)).where(AuditEvent.id > pred)) or brk.prev_id
     if first == brk.prev_id:
-        detail = f"event {first} is not on the chain: event {brk.event_id} links past it to event {pred}"
-        return AuditFinding(INSERTED, first, detail)
+        return AuditFinding(INSERTED, first, {"next_id": brk.event_id, "linked_id": pred})
     if brk.event_id == last_id:
-        detail = f"the newest event {brk.event_id} links back to event {pred}, forking the chain: it was forged"
-        return AuditFinding(INSERTED, brk.event_id, detail)
-    detail = f"events {first}..{brk.prev_id} are not on the chain: event {brk.event_id} links past them to {pred}"
-    return AuditFinding(INSERTED, first, detail)
+        return AuditFinding(INSERTED, brk.event_id, {"linked_id": pred}, variant="forked")
+    params = {"last_id": brk.prev_id, "next_id": brk.event_id, "linked_id": pred}
+    return AuditFinding(INSERTED, first, params, variant="several")
 
 
 def _against_checkpoints(
@@ -248,10 +240,10 @@ def _against_checkpoints(
     findings: list[AuditFinding] = []
     last_good, mismatching = start.event_id, False
     for cp in sorted(checkpoints, key=lambda c: (c.last_event_id, c.sequence)):
-        where = f"checkpoint {cp.sequence} signed event {cp.last_event_id}"
+        signed: dict[str, str | int | None] = {"sequence": cp.sequence}
         if cp.last_event_id <= start.event_id:
             if 0 < cp.last_event_id == start.event_id and cp.last_hash != start.hash:
-                findings.append(AuditFinding(REWRITTEN, cp.last_event_id, f"{where}; the prune anchor disagrees"))
+                findings.append(AuditFinding(REWRITTEN, cp.last_event_id, signed, variant="anchor"))
             continue
         seen, moved_to = walk.observed.get(cp.last_event_id), walk.located.get(cp.last_hash)
         if seen == cp.last_hash:
@@ -264,18 +256,15 @@ def _against_checkpoints(
             continue  # already reported as deleted
         elif not mismatching:
             mismatching = True
-            now = "is gone" if seen is None else f"now hashes to {seen[:12]}…, not {cp.last_hash[:12]}…"
-            now = f"is stored as event {moved_to} (ids were renumbered)" if moved_to is not None else now
-            detail = f"{where}, which {now}: the chain was rewritten within events {last_good + 1}..{cp.last_event_id}"
-            findings.append(AuditFinding(REWRITTEN, cp.last_event_id, detail))
+            params = {**signed, "first_id": last_good + 1, "moved_id": moved_to}
+            params.update(stored_hash=seen[:12] if seen else None, signed_hash=cp.last_hash[:12])
+            variant = "renumbered" if moved_to is not None else "gone" if seen is None else None
+            findings.append(AuditFinding(REWRITTEN, cp.last_event_id, params, variant=variant))
     newest = max(checkpoints, key=lambda c: c.last_event_id, default=None)
     if newest is not None and newest.last_event_id > walk.last_id and newest.last_hash not in walk.located:
-        total = start.pruned_total + walk.count
-        detail = (
-            f"checkpoint {newest.sequence} signed event {newest.last_event_id} as head of {newest.event_count} "
-            f"events; the log now ends at event {walk.last_id} with {total}: its tail was cut off"
-        )
-        findings.append(AuditFinding(TRUNCATED, walk.last_id + 1, detail))
+        params = {"sequence": newest.sequence, "signed_id": newest.last_event_id, "event_count": newest.event_count}
+        params.update(last_id=walk.last_id, total=start.pruned_total + walk.count)
+        findings.append(AuditFinding(TRUNCATED, walk.last_id + 1, params))
     return findings
 
 

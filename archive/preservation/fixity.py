@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.errors import InvalidInput, NotFound
+from archive.finding_codes import FindingCode, Note
 from archive.hashing import sha256_stream
 from archive.keys import OBJECT_PREFIX
 from archive.models import Document, StoredObject
@@ -35,26 +36,12 @@ from archive.reports import Report, Severity
 STRUCTURE, SAMPLE, FULL = "structure", "sample", "full"
 LEVELS = (STRUCTURE, SAMPLE, FULL)
 
-MISSING = "missing"
-SIZE_CHANGED = "size_changed"
-CONTENT_CHANGED = "content_changed"
-SWAPPED = "swapped"
-UNTRACKED = "untracked"
-NOT_BACKED_UP = "not_backed_up"  # a backup target's: the catalogue names it, the backup does not hold it yet
-CATEGORIES = (MISSING, SIZE_CHANGED, CONTENT_CHANGED, SWAPPED, UNTRACKED)
-_MESSAGES = {
-    MISSING: "the object is missing",
-    SIZE_CHANGED: "the object is {actual_size} bytes; {expected_size} were recorded",
-    CONTENT_CHANGED: "the object's bytes no longer hash to the recorded SHA-256",
-    SWAPPED: "the object holds the bytes of {partner_key}, and that object holds its bytes",
-    UNTRACKED: "no catalogue row names this object: check it, then keep or delete it",
-    NOT_BACKED_UP: "the catalogue names this object but the backup does not hold it yet: run a backup",
-}
+MISSING, SIZE_CHANGED = FindingCode.MISSING, FindingCode.SIZE_CHANGED
+CONTENT_CHANGED, SWAPPED, UNTRACKED = FindingCode.CONTENT_CHANGED, FindingCode.SWAPPED, FindingCode.UNTRACKED
+NOT_BACKED_UP = FindingCode.NOT_BACKED_UP  # a backup target's: the catalogue names it, the backup lacks it yet
+CATEGORIES: tuple[str, ...] = (MISSING, SIZE_CHANGED, CONTENT_CHANGED, SWAPPED, UNTRACKED)
 
-STRUCTURE_NOTE = (
-    "structure level: sizes only, nothing hashed; content changes and swapped objects of equal size "
-    "are not detectable at this level"
-)
+STRUCTURE_NOTE = Note("structure")
 
 Progress = Callable[[int, int], None]
 
@@ -83,9 +70,7 @@ class Finding:
         """This finding in the one graded-report shape; its own fields stay beside code, subject and message."""
         fields = asdict(self)
         del fields["severity"]
-        where = f"document {self.document_id} ({self.reference_code}) {self.role}: " if self.document_id else ""
-        message = where + _MESSAGES.get(self.category, self.category).format(**fields)
-        return GradedFinding(self.severity, self.category, message, subject=self.key, details=fields)
+        return GradedFinding(self.severity, self.category, subject=self.key, details=fields)
 
 
 @dataclass
@@ -99,9 +84,14 @@ class VerificationReport:
     bytes_read: int = 0
     seconds: float = 0.0
     findings: list[Finding] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    noted: list[Note] = field(default_factory=list)
 
     categories: tuple[str, ...] = CATEGORIES
+
+    @property
+    def notes(self) -> list[str]:
+        """How the verification checked, for a person (English); `noted` has their codes and values."""
+        return [note.message for note in self.noted]
 
     def graded(self) -> Report:
         """The findings graded by the one contract (archive.reports): the worst severity is the grade."""
@@ -137,7 +127,8 @@ class VerificationReport:
             "bytes_read": self.bytes_read,
             "seconds": round(self.seconds, 3),
             "counts": graded.counts(),
-            "notes": list(self.notes),
+            "notes": self.notes,
+            "note_codes": [note.as_dict() for note in self.noted],
             **graded.as_dict(),
         }
 
@@ -222,7 +213,7 @@ def verify_objects(
     _confirm_swap_partners(store, expected, measured, report)
     report.findings.extend(_findings(rows, expected, measured))
     report.findings.extend(_untracked(store, set(expected)))
-    report.notes.extend(_notes(report, hashed=len(to_hash), total=total))
+    report.noted.extend(_notes(report, hashed=len(to_hash), total=total))
     report.seconds = time.perf_counter() - started
     return report
 
@@ -338,12 +329,10 @@ def _untracked(store: BlobStore, catalogued: set[str]) -> list[Finding]:
     return findings
 
 
-def _notes(report: VerificationReport, *, hashed: int, total: int) -> list[str]:
+def _notes(report: VerificationReport, *, hashed: int, total: int) -> list[Note]:
     if report.level == STRUCTURE:
         return [STRUCTURE_NOTE]
     if report.level == SAMPLE:
-        return [
-            f"sample level: {hashed} of {total} object(s) drawn for re-hashing with seed {report.seed} "
-            f"({report.percent}%); the rest were checked for existence and size only"
-        ]
+        seed = str(report.seed)  # a seed is copied, not read as a quantity: no digit grouping on the page
+        return [Note("sample", {"hashed": hashed, "total": total, "seed": seed, "percent": report.percent})]
     return []

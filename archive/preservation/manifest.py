@@ -159,7 +159,7 @@ def verify_backup(
             Finding(category=UNTRACKED, severity=Severity.WARNING, key=key, actual_size=info.size if info else None)
         )
     if report.level == "structure":
-        report.notes.append(STRUCTURE_NOTE)
+        report.noted.append(STRUCTURE_NOTE)
     report.seconds = time.perf_counter() - started
     return report
 

@@ -1,4 +1,5 @@
-// Message catalogues: api/http/static/i18n/<language>/<name>.json, one pair per screen (+ common, errors).
+// Message catalogues: api/http/static/i18n/<language>/<name>.json, one pair per screen (+ common, errors and
+// findings: the sentences of graded reports' findings, archive/finding_codes.py).
 // Keys are "<name>.<key>"; a value is a string with {placeholders}, or {"one": ..., "other": ...} chosen by
 // Intl.PluralRules with the `count` parameter. The browser's language chooses (zh* → zh-CN, else en) until the
 // header's switch overrides it (remembered in localStorage).
@@ -79,6 +80,20 @@ export function t(key, params = {}) {
     if (value === undefined) return whole;
     return typeof value === "number" ? formatNumber(value) : value;
   });
+}
+
+/**
+ * The message for `key` when the catalogue has it and every one of its {placeholders} is given; else null.
+ * @param {string} key
+ * @param {Params} params
+ * @returns {string | null}
+ */
+export function filled(key, params) {
+  const message = messages.get(key);
+  if (message === undefined) return null;
+  const texts = typeof message === "string" ? [message] : Object.values(message);
+  const lacking = texts.some((text) => [...text.matchAll(/\{(\w+)\}/g)].some((found) => params[found[1]] === undefined));
+  return lacking ? null : t(key, params);
 }
 
 /** @param {number} value */

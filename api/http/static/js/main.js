@@ -11,7 +11,7 @@ import { h } from "./ui.js";
 /** @typedef {import("./types.js").Mounted} Mounted */
 /** @typedef {import("./types.js").Context} Context */
 
-const SHELL_CATALOGUES = ["common", "errors"];
+const SHELL_CATALOGUES = ["common", "errors", "findings"];
 const LANGUAGE_NAMES = { "zh-CN": "中文", en: "English" };
 
 /** @param {string} id @returns {HTMLElement} */

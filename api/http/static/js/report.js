@@ -1,9 +1,40 @@
 // Pieces the officers' screens share: a graded report's verdict (clean / warnings / errors, archive/reports.py),
 // its findings as a table, sizes in bytes and durations for the language, and saving a downloaded file.
-import { formatDate, formatNumber, language, t } from "./i18n.js";
+import { filled, formatDate, formatNumber, language, t } from "./i18n.js";
 import { h, table } from "./ui.js";
 
-/** @typedef {{ severity: string, code: string, subject: string | null, message: string }} Finding */
+/**
+ * A graded report's finding: its code (archive/finding_codes.py), the variant of its sentence, the server's
+ * English sentence, and the values the sentence is filled from (its own fields and `params`).
+ * @typedef {{ severity: string, code: string, subject: string | null, message: string, variant?: string | null,
+ *   params?: Record<string, string | number | null> } & Record<string, unknown>} Finding
+ */
+
+/** The finding's values a sentence may name: its text and number fields, then its params. @param {Finding} f */
+function findingValues(f) {
+  /** @type {import("./i18n.js").Params} */
+  const values = {};
+  for (const [name, value] of [...Object.entries(f), ...Object.entries(f.params || {})]) {
+    if (typeof value === "string" || typeof value === "number") values[name] = value;
+  }
+  const role = typeof values.role === "string" ? filled(`findings.role.${values.role}`, {}) : null;
+  if (role !== null) values.role = role;
+  return values;
+}
+
+/**
+ * The finding in the page's language: findings.<code>[.<variant>] filled from its values (framed by
+ * findings.in_document when it is about a catalogued document); the server's sentence when the catalogue lacks
+ * the sentence or the finding lacks a value it names (e.g. a report stored before findings carried them).
+ * @param {Finding} f
+ */
+export function findingText(f) {
+  const values = findingValues(f);
+  const sentence = filled(f.variant ? `findings.${f.code}.${f.variant}` : `findings.${f.code}`, values);
+  if (sentence === null) return f.message;
+  if (values.document_id === undefined) return sentence;
+  return filled("findings.in_document", { ...values, sentence }) ?? f.message;
+}
 
 /** The grade as a badge (text, not colour alone). @param {string | null | undefined} grade */
 export function gradeBadge(grade) {
@@ -19,7 +50,7 @@ export function severitySummary(counts) {
 }
 
 /**
- * A report's findings: severity, code, subject, message (the server's own words for a person).
+ * A report's findings: severity, code, subject, and what was found in the page's language.
  * @param {Finding[]} findings
  * @param {string} caption
  * @param {string} [id]
@@ -34,11 +65,28 @@ export function findingsTable(findings, caption, id) {
         cell: (f) => h("span", { class: `severity severity-${f.severity}` }, t(`common.severity.${f.severity}`)) },
       { key: "code", label: t("common.finding.code"), cell: (f) => h("code", {}, f.code) },
       { key: "subject", label: t("common.finding.subject"), cell: (f) => f.subject || "—" },
-      { key: "message", label: t("common.finding.message"), cell: (f) => f.message },
+      { key: "message", label: t("common.finding.message"), cell: (f) => findingText(f) },
     ],
   });
   if (id) view.id = id;
   return view;
+}
+
+/**
+ * A verification's notes in the page's language: findings.note.<code> filled from its values, else the server's.
+ * @param {string[]} notes the server's sentences
+ * @param {{ code: string, params: Record<string, string | number | null> }[] | undefined} codes the same notes
+ * @returns {string[]}
+ */
+export function noteTexts(notes, codes) {
+  return notes.map((note, i) => {
+    const coded = codes && codes.length === notes.length ? codes[i] : null;
+    if (!coded) return note;
+    /** @type {import("./i18n.js").Params} */
+    const values = {};
+    for (const [name, value] of Object.entries(coded.params)) if (value !== null) values[name] = value;
+    return filled(`findings.note.${coded.code}`, values) ?? note;
+  });
 }
 
 const UNITS = ["byte", "kilobyte", "megabyte", "gigabyte", "terabyte"];

@@ -4,7 +4,8 @@
 import { api, describe } from "../api.js";
 import { has, t } from "../i18n.js";
 import * as session from "../session.js";
-import { count, facts, findingsTable, formatBytes, formatSeconds, gradeBadge, severitySummary, when } from "../report.js";
+import { count, facts, findingsTable, formatBytes, formatSeconds, gradeBadge, noteTexts, severitySummary, when }
+  from "../report.js";
 import { h, messageBox, say, table } from "../ui.js";
 
 const LEVELS = ["structure", "sample", "full", "backup"];
@@ -15,6 +16,7 @@ const LEVELS = ["structure", "sample", "full", "backup"];
  * @typedef {{ run_id: number | null, store: string, level: string, percent: number | null, grade: string,
  *             severity_counts: Record<string, number>, objects_checked: number, objects_hashed: number,
  *             bytes_read: number, seconds: number, notes: string[], target: string | null,
+ *             note_codes?: { code: string, params: Record<string, string | number | null> }[],
  *             findings: import("../report.js").Finding[] }} Report
  * @typedef {RunSummary & { report: Report }} RunDetail
  */
@@ -42,7 +44,8 @@ function reportOf(run) {
       [t("verification.took"), formatSeconds(r.seconds)],
       [t("verification.summary"), severitySummary(r.severity_counts)],
     ]),
-    r.notes.length ? h("ul", { class: "notes", "aria-label": t("verification.notes") }, r.notes.map((n) => h("li", {}, n))) : null,
+    r.notes.length ? h("ul", { class: "notes", "aria-label": t("verification.notes") },
+      noteTexts(r.notes, r.note_codes).map((n) => h("li", {}, n))) : null,
     findingsTable(r.findings, t("verification.findings"), "report-findings"));
 }
 

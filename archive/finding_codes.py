@@ -1,0 +1,168 @@
+"""Every code a graded report's finding can carry, and the English sentence of each (archive.reports).
+
+One place for the whole vocabulary: fixity (of the primary store and of backup targets), the audit log, backup
+runs and restore drills. A finding's sentence is chosen by its code, or by `<code>.<variant>` when one code is
+found in more than one way (an event re-hashed, or linking to its own hash, are both `chain_broken`); its
+`{placeholders}` are filled from the finding's subject, details and params, so a finding always carries the
+values its sentence needs. The web application's catalogues (i18n/<language>/findings.json) hold the same keys
+as `findings.<key>` and fill them from the same values; a finding about a document is framed by `in_document`.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class FindingCode(StrEnum):
+    # fixity: an object of the primary store or of a backup target
+    MISSING = "missing"
+    SIZE_CHANGED = "size_changed"
+    CONTENT_CHANGED = "content_changed"
+    SWAPPED = "swapped"
+    UNTRACKED = "untracked"
+    NOT_BACKED_UP = "not_backed_up"
+    # the audit log: its chain and its signed checkpoints
+    EDITED = "edited"
+    DELETED = "deleted"
+    INSERTED = "inserted"
+    REORDERED = "reordered"
+    CHAIN_BROKEN = "chain_broken"
+    TRUNCATED = "truncated"
+    REWRITTEN = "rewritten"
+    CHECKPOINT_SIGNATURE = "checkpoint_signature"
+    CHECKPOINT_INVALID = "checkpoint_invalid"
+    CHECKPOINT_MISSING = "checkpoint_missing"
+    KEY_UNTRUSTED = "key_untrusted"
+    PRUNE_UNVERIFIED = "prune_unverified"
+    NO_CHECKPOINT = "no_checkpoint"
+    UNSEALED = "unsealed"
+    # backup runs and restore drills
+    COPY_FAILED = "copy_failed"
+    INTERRUPTED = "interrupted"
+    HASH_MISMATCH = "hash_mismatch"
+    PDF_UNREADABLE = "pdf_unreadable"
+    SNAPSHOT_CHANGED = "snapshot_changed"
+    CATALOGUE_NOT_CHECKED = "catalogue_not_checked"
+    CATALOGUE_DAMAGED = "catalogue_damaged"
+    CANARY_NOT_FOUND = "canary_not_found"
+
+
+_CODES = frozenset(code.value for code in FindingCode)
+IN_DOCUMENT = "in_document"  # the frame of a finding about a catalogued document (its details name one)
+_SEALING = "a cut at the end of the log would not show; write a checkpoint with `dangan audit checkpoint`"
+
+SENTENCES: Mapping[str, str] = {
+    IN_DOCUMENT: "document {document_id} ({reference_code}) {role}: {sentence}",
+    "missing": "the object is missing",
+    "missing.restore": "the backup does not hold this object",
+    "size_changed": "the object is {actual_size} bytes; {expected_size} were recorded",
+    "content_changed": "the object's bytes no longer hash to the recorded SHA-256",
+    "swapped": "the object holds the bytes of {partner_key}, and that object holds its bytes",
+    "untracked": "no catalogue row names this object: check it, then keep or delete it",
+    "not_backed_up": "the catalogue names this object but the backup does not hold it yet: run a backup",
+    "not_backed_up.run": "{count} catalogue object(s) are not in backup run {backup_run_id} (archived since it ran, "
+    "or not copyable then): run a backup",
+    "edited": "event {event_id}'s stored fields no longer hash to its stored hash",
+    "edited.unreadable": "event {event_id}'s stored fields cannot be read",
+    "edited.unlisted": "{count} more edited findings were not listed",
+    "deleted": "events {event_id}..{last_id} are missing: event {next_id} links to a hash no stored event has",
+    "deleted.renumbered": "an event before event {event_id} was deleted and the later ids renumbered to hide the gap",
+    "inserted": "event {event_id} is not on the chain: event {next_id} links past it to event {linked_id}",
+    "inserted.several": "events {event_id}..{last_id} are not on the chain: event {next_id} links past them to "
+    "{linked_id}",
+    "inserted.forked": "the newest event {event_id} links back to event {linked_id}, forking the chain: it was forged",
+    "reordered": "event {event_id} links to event {linked_id}, which comes after it: events were reordered",
+    "chain_broken": "event {event_id} hashes consistently but is not the event {next_id} links to: event "
+    "{event_id} was altered and re-hashed (or an event after it deleted and the ids renumbered)",
+    "chain_broken.self_link": "event {event_id} links to its own hash",
+    "chain_broken.forged": "event {event_id} links to a hash no stored event has and was re-hashed to match (forged)",
+    "chain_broken.unlisted": "{count} more chain_broken findings were not listed",
+    "truncated": "checkpoint {sequence} signed event {signed_id} as head of {event_count} events; the log now "
+    "ends at event {last_id} with {total}: its tail was cut off",
+    "rewritten": "checkpoint {sequence} signed event {event_id}, which now hashes to {stored_hash}…, not "
+    "{signed_hash}…: the chain was rewritten within events {first_id}..{event_id}",
+    "rewritten.gone": "checkpoint {sequence} signed event {event_id}, which is gone: the chain was rewritten within "
+    "events {first_id}..{event_id}",
+    "rewritten.renumbered": "checkpoint {sequence} signed event {event_id}, which is stored as event {moved_id} (ids "
+    "were renumbered): the chain was rewritten within events {first_id}..{event_id}",
+    "rewritten.anchor": "checkpoint {sequence} signed event {event_id}; the prune anchor disagrees",
+    "checkpoint_signature": "checkpoint {sequence}: its signature does not match its contents",
+    "checkpoint_signature.other_key": "checkpoint {sequence}: it is signed by a different key",
+    "checkpoint_invalid": "{key}: {reason}",
+    "checkpoint_missing": "checkpoint(s) {first}..{last} are missing from the store",
+    "key_untrusted": "no trusted public key given: checkpoints were checked against the key in checkpoint "
+    "{sequence} (fingerprint {fingerprint}), which a forger could have replaced",
+    "prune_unverified.bad_signature": "prune event {event_id} cannot be trusted: its anchor signature does not "
+    "verify; the chain is checked from genesis",
+    "prune_unverified.malformed": "prune event {event_id} cannot be trusted: its details do not hold a well-formed "
+    "anchor; the chain is checked from genesis",
+    "prune_unverified.no_key": "prune event {event_id} cannot be trusted: there is no key to check its anchor "
+    "signature with; the chain is checked from genesis",
+    "no_checkpoint": "no signed checkpoint yet: events up to {last_id} are not sealed; " + _SEALING,
+    "unsealed": "events {event_id}..{last_id} came after the newest checkpoint (event {sealed_through}) and are "
+    "not sealed yet; " + _SEALING,
+    "copy_failed": "not backed up: {error}",
+    "interrupted": "backup run {run_id} stopped before it finished (was the process killed?); this run resumed it",
+    "hash_mismatch": "the restored bytes do not hash to the manifest's SHA-256",
+    "pdf_unreadable": "the restored PDF cannot be read: {error}",
+    "snapshot_changed": "the restored catalogue snapshot does not hash to the manifest's SHA-256",
+    "catalogue_not_checked": "not checked: restore PostgreSQL dumps with pg_restore",
+    "catalogue_damaged": "the restored catalogue fails its integrity check: {integrity}",
+    "canary_not_found": "searching the rebuilt index for '{query}' did not find the document",
+}
+
+
+# What a verification says about how it checked (its `notes`), beside what it found: `findings.note.<code>`.
+NOTES: Mapping[str, str] = {
+    "structure": "structure level: sizes only, nothing hashed; content changes and swapped objects of equal size "
+    "are not detectable at this level",
+    "sample": "sample level: {hashed} of {total} object(s) drawn for re-hashing with seed {seed} ({percent}%); the "
+    "rest were checked for existence and size only",
+    "manifest_unusable": "{reason}",
+}
+
+
+@dataclass(frozen=True)
+class Note:
+    """One note of a verification: its code and the values its sentence is filled from."""
+
+    code: str
+    params: Mapping[str, str | int | float | None] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.code not in NOTES:
+            raise ValueError(f"note {self.code!r} is not in archive.finding_codes.NOTES")
+
+    @property
+    def message(self) -> str:
+        return NOTES[self.code].format_map(self.params)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "params": dict(self.params)}
+
+
+def sentence_key(code: str, variant: str | None = None) -> str:
+    """The key of a finding's sentence: its code, or `<code>.<variant>`; a ValueError when none is registered."""
+    if code not in _CODES:
+        raise ValueError(f"finding code {code!r} is not in archive.finding_codes.FindingCode")
+    key = code if variant is None else f"{code}.{variant}"
+    if key not in SENTENCES:
+        raise ValueError(f"finding sentence {key!r} is not in archive.finding_codes.SENTENCES")
+    return key
+
+
+def placeholders(template: str) -> set[str]:
+    """The names a sentence's {placeholders} ask for."""
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def english(code: str, variant: str | None, values: Mapping[str, Any]) -> str:
+    """The finding's sentence for a person, filled from its values (a KeyError names a value it lacks)."""
+    sentence = SENTENCES[sentence_key(code, variant)].format_map(values)
+    if values.get("document_id") is not None:
+        return SENTENCES[IN_DOCUMENT].format_map({**values, "sentence": sentence})
+    return sentence
