@@ -7,8 +7,13 @@ API each map this tree in exactly one place.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import IntEnum
 from typing import ClassVar
+
+# What a reason's params may hold: JSON-safe scalars only (they go into the HTTP body as they are).
+ParamValue = str | int | float | bool | None
 
 
 class ExitCode(IntEnum):
@@ -32,8 +37,28 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130  # stopped with Ctrl-C (128 + SIGINT)
 
 
+@dataclass(frozen=True)
+class Reason:
+    """A finer, stable cause of a refusal than its class's `code`, so that a page can say it in its own language.
+
+    `name` is snake_case and never changes once published (the page's catalogue has `errors.<code>.<name>`);
+    `params` are the names of the values the refusal carries, which the catalogue's text may name as
+    `{placeholders}`. Reasons are declared as class attributes of the error class that raises them (see
+    `reasons_of`), so each class's table is in one place and a test can enumerate them all."""
+
+    name: str
+    params: tuple[str, ...] = ()
+
+    def __init__(self, name: str, *params: str) -> None:
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "params", params)
+
+
 class DanganError(Exception):
-    """Base of every error a user or operator can cause."""
+    """Base of every error a user or operator can cause.
+
+    A refusal may carry a `reason` declared on its own class and the `params` that reason names (exactly those):
+    the HTTP body adds them as `reason` and `params`; the message stays the English sentence for the log and CLI."""
 
     exit_code: ClassVar[int] = ExitCode.FAILED
     http_status: ClassVar[int] = 500
@@ -44,9 +69,18 @@ class DanganError(Exception):
     # Seconds after which a new try may succeed, when the part that failed says so (HTTP `Retry-After`).
     retry_after: int | None = None
 
-    def __init__(self, message: str) -> None:
+    def __init__(
+        self, message: str, reason: Reason | None = None, params: Mapping[str, ParamValue] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
+        given = dict(params or {})
+        if reason is not None and (reason not in reasons_of(type(self)) or set(given) != set(reason.params)):
+            raise ValueError(f"{type(self).__name__}: {reason} is not one of its reasons or its params differ")
+        if reason is None and given:
+            raise ValueError(f"{type(self).__name__}: params without a reason")
+        self.reason = reason
+        self.params = given
 
 
 class InvalidInput(DanganError):
@@ -236,6 +270,11 @@ class ConfigurationError(DanganError):
     exit_code = ExitCode.CONFIGURATION
     http_status = 500
     code = "configuration_error"
+
+
+def reasons_of(cls: type[DanganError]) -> tuple[Reason, ...]:
+    """The reasons a class declares itself (not its parents'): `errors.<cls.code>.<reason>` in the catalogues."""
+    return tuple(value for value in vars(cls).values() if isinstance(value, Reason))
 
 
 def all_error_classes() -> list[type[DanganError]]:
