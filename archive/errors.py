@@ -90,6 +90,37 @@ class InvalidInput(DanganError):
     http_status = 400
     code = "invalid_input"
 
+    TARGET_NAME = Reason("backup_target_name", "name")
+    TARGET_NEEDS_PATH = Reason("backup_target_needs_path")
+    TARGET_NEEDS_BUCKET = Reason("backup_target_needs_bucket")
+    TARGET_KIND = Reason("backup_target_kind", "kind")
+    TARGET_INSIDE_ARCHIVE = Reason("backup_target_inside_archive")
+    TARGET_PATH_NOT_ABSOLUTE = Reason("backup_target_path_not_absolute", "path")
+    ADMIN_ROLE_SPLIT = Reason("admin_role_split")
+    UNKNOWN_ROLE = Reason("unknown_role")
+    USERNAME_LENGTH = Reason("username_length")
+    PASSWORD_TOO_SHORT = Reason("password_too_short", "minimum")
+    DUTIES_COMBINED = Reason("duties_combined")
+    LEVEL_UNKNOWN = Reason("level_unknown", "level")
+    LEVEL_ABOVE_CLEARANCE = Reason("level_above_clearance")
+    FONDS_CODE = Reason("fonds_code", "fonds")
+    OCR_ENGINE = Reason("ocr_engine", "engine")
+    TITLE_EMPTY = Reason("title_empty")
+    DATE_FORM = Reason("date_form", "date")
+    DATE_NOT_REAL = Reason("date_not_real", "date")
+    WITHDRAW_REASON_MISSING = Reason("withdraw_reason_missing")
+    TEMPLATE_REASON_MISSING = Reason("template_reason_missing")
+    REOPEN_REASON_MISSING = Reason("reopen_reason_missing")
+    REJECT_NOTE_MISSING = Reason("reject_note_missing")
+    RESCAN_ONE_PAGE = Reason("rescan_one_page")
+    PAGE_NOT_IN_SAMPLE = Reason("page_not_in_sample", "page", "batch")
+    SAMPLE_TOO_SMALL = Reason("sample_too_small", "minimum")
+    SAMPLE_MINIMUM = Reason("sample_minimum")
+    NOTHING_TO_SAMPLE = Reason("nothing_to_sample")
+    DEFECT_MISSING = Reason("defect_missing")
+    VERDICTS_MISSING = Reason("verdicts_missing", "count", "sampled")
+    RANGE_REVERSED = Reason("range_reversed")
+
 
 class UnsupportedFile(InvalidInput):
     """A file that is empty, not what its extension says, encrypted, broken or too large."""
@@ -97,6 +128,15 @@ class UnsupportedFile(InvalidInput):
     exit_code = ExitCode.UNSUPPORTED_FILE
     http_status = 415
     code = "unsupported_file"
+
+    # The file's name is not a param: the page shows it before the refusal.
+    WRONG_SUFFIX = Reason("wrong_suffix", "suffix", "allowed")
+    EMPTY_FILE = Reason("empty_file")
+    CONTENT_MISMATCH = Reason("content_mismatch")
+    TOO_MANY_PAGES = Reason("too_many_pages", "limit")
+    PDF_ENCRYPTED = Reason("pdf_encrypted")
+    PDF_DAMAGED = Reason("pdf_damaged")
+    PDF_NO_PAGES = Reason("pdf_no_pages")
 
 
 class TooLarge(UnsupportedFile):
@@ -145,6 +185,36 @@ class Conflict(DanganError):
     http_status = 409
     code = "conflict"
 
+    BACKUP_TARGET_EXISTS = Reason("backup_target_exists", "name")
+    USER_EXISTS = Reason("user_exists", "username")
+    DUPLICATE_FILE = Reason("duplicate_file")
+    ALREADY_ARCHIVED = Reason("already_archived", "name", "reference_code")
+    ALREADY_SUBMITTED = Reason("already_submitted", "name", "job")
+    EXTERNAL_ID_TAKEN = Reason("external_id_taken", "external_id")
+    REFERENCE_CODE_IN_USE = Reason("reference_code_in_use", "reference_code")
+    FONDS_TEMPLATE_DIFFERS = Reason("fonds_template_differs", "fonds", "template")
+    DOCUMENT_WITHDRAWN = Reason("document_withdrawn", "reference_code")
+    BATCH_STATE = Reason("batch_state", "batch", "current", "target")
+    DOCUMENT_STATE = Reason("document_state", "document", "current", "target")
+    PAGE_STATE = Reason("page_state", "page", "current", "target")
+    JOB_STATE = Reason("job_state", "job", "current", "target")
+    BATCH_FILED = Reason("batch_filed", "batch")
+    BATCH_NOT_CHANGEABLE = Reason("batch_not_changeable", "batch", "status")
+    PAGES_HELD = Reason("pages_held", "batch", "count")
+    PAGES_AWAIT_RESCAN = Reason("pages_await_rescan", "batch", "count")
+    FAILED_PAGES_UNCHANGED = Reason("failed_pages_unchanged", "batch", "count", "pages")
+    NOTHING_RESCANNED = Reason("nothing_rescanned", "batch")
+    BATCH_NOT_SAMPLING = Reason("batch_not_sampling", "batch", "status")
+    BATCH_NOT_ACCEPTED = Reason("batch_not_accepted", "batch", "status")
+    FILING_NEEDS_JUSTIFICATION = Reason("filing_needs_justification", "batch")
+    NO_SAMPLE = Reason("no_sample", "batch")
+    PAGE_REPLACED = Reason("page_replaced", "page")
+    PAGE_ITEM_CHANGED = Reason("page_item_changed", "page")
+    JOB_RUNNING = Reason("job_running", "job")
+    JOB_QUEUED = Reason("job_queued", "job")
+    JOB_NOT_RETRYABLE = Reason("job_not_retryable", "job", "state")
+    JOB_FILE_GONE = Reason("job_file_gone", "job")
+
 
 class RebuildRunning(Conflict):
     """A search index rebuild is under way already (started over HTTP or with `dangan reindex`)."""
@@ -178,6 +248,14 @@ class PermissionDenied(DanganError):
     exit_code = ExitCode.DENIED
     http_status = 403
     code = "forbidden"
+
+    OWN_ACCOUNT = Reason("own_account")
+    CLEARANCE_ABOVE_OWN = Reason("clearance_above_own")
+    DISABLE_SELF = Reason("disable_self")
+    PEER_SECADMIN = Reason("peer_secadmin")
+    LAST_AUDITOR = Reason("last_auditor", "username")
+    OWN_PAGES_IN_SAMPLE = Reason("own_pages_in_sample", "pages")
+    ITEM_LEVEL_ABOVE_CLEARANCE = Reason("item_level_above_clearance")
 
 
 class PasswordChangeRequired(PermissionDenied):

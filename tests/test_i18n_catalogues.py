@@ -72,3 +72,26 @@ def test_every_error_code_is_translated_in_both_languages() -> None:
     for lang in LANGUAGES:
         errors = catalogue(lang, "errors")
         assert {f"errors.{code}" for code in codes} <= set(errors), lang
+
+
+def test_every_declared_error_reason_is_translated_with_exactly_its_params() -> None:
+    """Each reason of archive/errors.py has `errors.<code>.<reason>` in both languages, naming as {placeholders}
+    exactly the params the reason carries (so no text shows a raw `{name}` or drops a value), and reason names are
+    snake_case and unique within their class."""
+    from archive.errors import reasons_of  # here, not at the top: this test merges on its own
+
+    declared = [(cls, reason) for cls in all_error_classes() for reason in reasons_of(cls)]
+    assert len(declared) >= 30, "the refusals the screens show carry reasons"
+    problems = []
+    for cls, reason in declared:
+        assert re.fullmatch(r"[a-z][a-z0-9_]*", reason.name), f"{cls.__name__}: {reason.name} is not snake_case"
+        names = [other.name for other in reasons_of(cls)]
+        assert names.count(reason.name) == 1, f"{cls.__name__}: {reason.name} declared twice"
+        key = f"errors.{cls.code}.{reason.name}"
+        for lang in LANGUAGES:
+            errors = catalogue(lang, "errors")
+            if key not in errors:
+                problems.append(f"{lang}: {key} missing")
+            elif placeholders(errors[key]) != set(reason.params):
+                problems.append(f"{lang}: {key} names {sorted(placeholders(errors[key]))}, not {sorted(reason.params)}")
+    assert problems == []
