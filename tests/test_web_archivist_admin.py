@@ -150,7 +150,7 @@ def test_reopening_in_chinese_and_a_refusal_translated(site: Site) -> None:
     page.locator("#reopen-batch").click()
     AcceptanceService(site.context).reopen(raced, actor=ARCHIVIST, reason="already reopened elsewhere")
     page.locator("#reopen-confirm").click()
-    expect(page.locator("#filing-message")).to_contain_text("与当前状态冲突：")
+    expect(page.locator("#filing-message")).to_have_text(f"批次 {raced} 当前为“接收中”，不能转为“接收中”。")
     expect(page.locator("#filing-message")).to_have_attribute("role", "alert")
     assert reopen_reasons(site.context, raced) == ["already reopened elsewhere"]
     assert page_errors(page) == []
