@@ -51,22 +51,7 @@ class AcceptanceService:
             batch = visible_batch(session, actor, batch_id)
             resample = batch.status == BatchStatus.RETURNED
             batch.status = transition_batch(batch_id, batch.status, BatchStatus.SAMPLING)
-            held = _pages(session, batch_id, review="held")
-            if held:
-                raise Conflict(
-                    f"batch {batch_id} has {len(held)} page(s) held by the quality gate; "
-                    "accept, reject or replace them first (`dangan batch status` lists them)",
-                    Conflict.PAGES_HELD,
-                    {"batch": batch_id, "count": len(held)},
-                )
-            rejected = _pages(session, batch_id, review="rejected")
-            if rejected:
-                raise Conflict(
-                    f"batch {batch_id} has {len(rejected)} page(s) waiting for a rescan; replace them first "
-                    "(`dangan page replace PAGE FILE`)",
-                    Conflict.PAGES_AWAIT_RESCAN,
-                    {"batch": batch_id, "count": len(rejected)},
-                )
+            _check_pages_settled(session, batch_id)
             population = [p.id for p in _pages(session, batch_id)]
             changed: list[int] = []
             if resample:
@@ -301,6 +286,26 @@ class AcceptanceService:
 def _live_documents(session: Session, batch_id: int) -> list[Document]:
     query = select(Document).where(Document.batch_id == batch_id, Document.status != DocumentStatus.WITHDRAWN)
     return list(session.scalars(query))
+
+
+def _check_pages_settled(session: Session, batch_id: int) -> None:
+    """A sample is drawn from settled pages: none held by the quality gate, none waiting for a rescan."""
+    held = _pages(session, batch_id, review="held")
+    if held:
+        raise Conflict(
+            f"batch {batch_id} has {len(held)} page(s) held by the quality gate; "
+            "accept, reject or replace them first (`dangan batch status` lists them)",
+            Conflict.PAGES_HELD,
+            {"batch": batch_id, "count": len(held)},
+        )
+    rejected = _pages(session, batch_id, review="rejected")
+    if rejected:
+        raise Conflict(
+            f"batch {batch_id} has {len(rejected)} page(s) waiting for a rescan; replace them first "
+            "(`dangan page replace PAGE FILE`)",
+            Conflict.PAGES_AWAIT_RESCAN,
+            {"batch": batch_id, "count": len(rejected)},
+        )
 
 
 def _current_sample(session: Session, batch_id: int) -> BatchSample:
