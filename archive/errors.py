@@ -157,6 +157,12 @@ class BadTemplate(InvalidInput):
 
     code = "bad_template"
 
+    # One per kind of archive.catalogue.reference.TemplateProblem.
+    MALFORMED = Reason("malformed")
+    UNKNOWN_FIELD = Reason("unknown_field", "names", "allowed")
+    NO_ITEM = Reason("no_item")
+    UNFILLABLE = Reason("unfillable")
+
 
 class PasswordReused(InvalidInput):
     """The password someone else set, chosen again by its holder when they must choose their own."""
