@@ -48,11 +48,17 @@ class PartialDate:
         cleaned = text.strip()
         match = _PATTERN.fullmatch(cleaned)
         if not match:
-            raise InvalidInput(f"date {_shown(text)} is not a date; write {DATE_FORMS}")
+            raise InvalidInput(
+                f"date {_shown(text)} is not a date; write {DATE_FORMS}", InvalidInput.DATE_FORM, {"date": text[:40]}
+            )
         try:
             return cls(int(match[1]), int(match[2]) if match[2] else None, int(match[3]) if match[3] else None)
         except ValueError as exc:
-            raise InvalidInput(f"date {_shown(text)} is not a real date: {exc}; write {DATE_FORMS}") from exc
+            raise InvalidInput(
+                f"date {_shown(text)} is not a real date: {exc}; write {DATE_FORMS}",
+                InvalidInput.DATE_NOT_REAL,
+                {"date": text[:40]},
+            ) from exc
 
     @classmethod
     def parse_optional(cls, text: str | None) -> PartialDate | None:

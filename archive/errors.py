@@ -7,8 +7,13 @@ API each map this tree in exactly one place.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import IntEnum
 from typing import ClassVar
+
+# What a reason's params may hold: JSON-safe scalars only (they go into the HTTP body as they are).
+ParamValue = str | int | float | bool | None
 
 
 class ExitCode(IntEnum):
@@ -32,8 +37,28 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130  # stopped with Ctrl-C (128 + SIGINT)
 
 
+@dataclass(frozen=True)
+class Reason:
+    """A finer, stable cause of a refusal than its class's `code`, so that a page can say it in its own language.
+
+    `name` is snake_case and never changes once published (the page's catalogue has `errors.<code>.<name>`);
+    `params` are the names of the values the refusal carries, which the catalogue's text may name as
+    `{placeholders}`. Reasons are declared as class attributes of the error class that raises them (see
+    `reasons_of`), so each class's table is in one place and a test can enumerate them all."""
+
+    name: str
+    params: tuple[str, ...] = ()
+
+    def __init__(self, name: str, *params: str) -> None:
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "params", params)
+
+
 class DanganError(Exception):
-    """Base of every error a user or operator can cause."""
+    """Base of every error a user or operator can cause.
+
+    A refusal may carry a `reason` declared on its own class and the `params` that reason names (exactly those):
+    the HTTP body adds them as `reason` and `params`; the message stays the English sentence for the log and CLI."""
 
     exit_code: ClassVar[int] = ExitCode.FAILED
     http_status: ClassVar[int] = 500
@@ -44,9 +69,18 @@ class DanganError(Exception):
     # Seconds after which a new try may succeed, when the part that failed says so (HTTP `Retry-After`).
     retry_after: int | None = None
 
-    def __init__(self, message: str) -> None:
+    def __init__(
+        self, message: str, reason: Reason | None = None, params: Mapping[str, ParamValue] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
+        given = dict(params or {})
+        if reason is not None and (reason not in reasons_of(type(self)) or set(given) != set(reason.params)):
+            raise ValueError(f"{type(self).__name__}: {reason} is not one of its reasons or its params differ")
+        if reason is None and given:
+            raise ValueError(f"{type(self).__name__}: params without a reason")
+        self.reason = reason
+        self.params = given
 
 
 class InvalidInput(DanganError):
@@ -56,6 +90,37 @@ class InvalidInput(DanganError):
     http_status = 400
     code = "invalid_input"
 
+    TARGET_NAME = Reason("backup_target_name", "name")
+    TARGET_NEEDS_PATH = Reason("backup_target_needs_path")
+    TARGET_NEEDS_BUCKET = Reason("backup_target_needs_bucket")
+    TARGET_KIND = Reason("backup_target_kind", "kind")
+    TARGET_INSIDE_ARCHIVE = Reason("backup_target_inside_archive")
+    TARGET_PATH_NOT_ABSOLUTE = Reason("backup_target_path_not_absolute", "path")
+    ADMIN_ROLE_SPLIT = Reason("admin_role_split")
+    UNKNOWN_ROLE = Reason("unknown_role")
+    USERNAME_LENGTH = Reason("username_length")
+    PASSWORD_TOO_SHORT = Reason("password_too_short", "minimum")
+    DUTIES_COMBINED = Reason("duties_combined")
+    LEVEL_UNKNOWN = Reason("level_unknown", "level")
+    LEVEL_ABOVE_CLEARANCE = Reason("level_above_clearance")
+    FONDS_CODE = Reason("fonds_code", "fonds")
+    OCR_ENGINE = Reason("ocr_engine", "engine")
+    TITLE_EMPTY = Reason("title_empty")
+    DATE_FORM = Reason("date_form", "date")
+    DATE_NOT_REAL = Reason("date_not_real", "date")
+    WITHDRAW_REASON_MISSING = Reason("withdraw_reason_missing")
+    TEMPLATE_REASON_MISSING = Reason("template_reason_missing")
+    REOPEN_REASON_MISSING = Reason("reopen_reason_missing")
+    REJECT_NOTE_MISSING = Reason("reject_note_missing")
+    RESCAN_ONE_PAGE = Reason("rescan_one_page")
+    PAGE_NOT_IN_SAMPLE = Reason("page_not_in_sample", "page", "batch")
+    SAMPLE_TOO_SMALL = Reason("sample_too_small", "minimum")
+    SAMPLE_MINIMUM = Reason("sample_minimum")
+    NOTHING_TO_SAMPLE = Reason("nothing_to_sample")
+    DEFECT_MISSING = Reason("defect_missing")
+    VERDICTS_MISSING = Reason("verdicts_missing", "count", "sampled")
+    RANGE_REVERSED = Reason("range_reversed")
+
 
 class UnsupportedFile(InvalidInput):
     """A file that is empty, not what its extension says, encrypted, broken or too large."""
@@ -63,6 +128,15 @@ class UnsupportedFile(InvalidInput):
     exit_code = ExitCode.UNSUPPORTED_FILE
     http_status = 415
     code = "unsupported_file"
+
+    # The file's name is not a param: the page shows it before the refusal.
+    WRONG_SUFFIX = Reason("wrong_suffix", "suffix", "allowed")
+    EMPTY_FILE = Reason("empty_file")
+    CONTENT_MISMATCH = Reason("content_mismatch")
+    TOO_MANY_PAGES = Reason("too_many_pages", "limit")
+    PDF_ENCRYPTED = Reason("pdf_encrypted")
+    PDF_DAMAGED = Reason("pdf_damaged")
+    PDF_NO_PAGES = Reason("pdf_no_pages")
 
 
 class TooLarge(UnsupportedFile):
@@ -82,6 +156,12 @@ class BadTemplate(InvalidInput):
     """A reference-code template that is malformed, names unknown fields, lacks `{item}` or cannot be filled."""
 
     code = "bad_template"
+
+    # One per kind of archive.catalogue.reference.TemplateProblem.
+    MALFORMED = Reason("malformed")
+    UNKNOWN_FIELD = Reason("unknown_field", "names", "allowed")
+    NO_ITEM = Reason("no_item")
+    UNFILLABLE = Reason("unfillable")
 
 
 class PasswordReused(InvalidInput):
@@ -110,6 +190,36 @@ class Conflict(DanganError):
     exit_code = ExitCode.CONFLICT
     http_status = 409
     code = "conflict"
+
+    BACKUP_TARGET_EXISTS = Reason("backup_target_exists", "name")
+    USER_EXISTS = Reason("user_exists", "username")
+    DUPLICATE_FILE = Reason("duplicate_file")
+    ALREADY_ARCHIVED = Reason("already_archived", "name", "reference_code")
+    ALREADY_SUBMITTED = Reason("already_submitted", "name", "job")
+    EXTERNAL_ID_TAKEN = Reason("external_id_taken", "external_id")
+    REFERENCE_CODE_IN_USE = Reason("reference_code_in_use", "reference_code")
+    FONDS_TEMPLATE_DIFFERS = Reason("fonds_template_differs", "fonds", "template")
+    DOCUMENT_WITHDRAWN = Reason("document_withdrawn", "reference_code")
+    BATCH_STATE = Reason("batch_state", "batch", "current", "target")
+    DOCUMENT_STATE = Reason("document_state", "document", "current", "target")
+    PAGE_STATE = Reason("page_state", "page", "current", "target")
+    JOB_STATE = Reason("job_state", "job", "current", "target")
+    BATCH_FILED = Reason("batch_filed", "batch")
+    BATCH_NOT_CHANGEABLE = Reason("batch_not_changeable", "batch", "status")
+    PAGES_HELD = Reason("pages_held", "batch", "count")
+    PAGES_AWAIT_RESCAN = Reason("pages_await_rescan", "batch", "count")
+    FAILED_PAGES_UNCHANGED = Reason("failed_pages_unchanged", "batch", "count", "pages")
+    NOTHING_RESCANNED = Reason("nothing_rescanned", "batch")
+    BATCH_NOT_SAMPLING = Reason("batch_not_sampling", "batch", "status")
+    BATCH_NOT_ACCEPTED = Reason("batch_not_accepted", "batch", "status")
+    FILING_NEEDS_JUSTIFICATION = Reason("filing_needs_justification", "batch")
+    NO_SAMPLE = Reason("no_sample", "batch")
+    PAGE_REPLACED = Reason("page_replaced", "page")
+    PAGE_ITEM_CHANGED = Reason("page_item_changed", "page")
+    JOB_RUNNING = Reason("job_running", "job")
+    JOB_QUEUED = Reason("job_queued", "job")
+    JOB_NOT_RETRYABLE = Reason("job_not_retryable", "job", "state")
+    JOB_FILE_GONE = Reason("job_file_gone", "job")
 
 
 class RebuildRunning(Conflict):
@@ -144,6 +254,14 @@ class PermissionDenied(DanganError):
     exit_code = ExitCode.DENIED
     http_status = 403
     code = "forbidden"
+
+    OWN_ACCOUNT = Reason("own_account")
+    CLEARANCE_ABOVE_OWN = Reason("clearance_above_own")
+    DISABLE_SELF = Reason("disable_self")
+    PEER_SECADMIN = Reason("peer_secadmin")
+    LAST_AUDITOR = Reason("last_auditor", "username")
+    OWN_PAGES_IN_SAMPLE = Reason("own_pages_in_sample", "pages")
+    ITEM_LEVEL_ABOVE_CLEARANCE = Reason("item_level_above_clearance")
 
 
 class PasswordChangeRequired(PermissionDenied):
@@ -236,6 +354,11 @@ class ConfigurationError(DanganError):
     exit_code = ExitCode.CONFIGURATION
     http_status = 500
     code = "configuration_error"
+
+
+def reasons_of(cls: type[DanganError]) -> tuple[Reason, ...]:
+    """The reasons a class declares itself (not its parents'): `errors.<cls.code>.<reason>` in the catalogues."""
+    return tuple(value for value in vars(cls).values() if isinstance(value, Reason))
 
 
 def all_error_classes() -> list[type[DanganError]]:

@@ -13,7 +13,11 @@ MIN_LENGTH = 12
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_LENGTH:
-        raise InvalidInput(f"a password needs at least {MIN_LENGTH} characters")
+        raise InvalidInput(
+            f"a password needs at least {MIN_LENGTH} characters",
+            InvalidInput.PASSWORD_TOO_SHORT,
+            {"minimum": MIN_LENGTH},
+        )
     return _HASHER.hash(password)
 
 

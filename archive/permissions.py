@@ -122,7 +122,10 @@ def check_separation(roles: Iterable[Role]) -> None:
     officers = sorted(OFFICER_ROLES.intersection(roles))
     if len(officers) > 1:
         names = " and ".join(ROLE_TITLES[role] for role in officers)
-        raise InvalidInput(f"one account cannot be both {names} (三员分立: give each duty to a different person)")
+        raise InvalidInput(
+            f"one account cannot be both {names} (三员分立: give each duty to a different person)",
+            InvalidInput.DUTIES_COMBINED,
+        )
 
 
 def check_account_change(
@@ -136,8 +139,14 @@ def check_account_change(
 ) -> None:
     """The rules of a security administrator's change to an account (creating one included)."""
     if actor == target and (roles is not None or clearance is not None or departments_changed):
-        raise PermissionDenied("nobody changes their own roles, clearance or departments; ask another administrator")
+        raise PermissionDenied(
+            "nobody changes their own roles, clearance or departments; ask another administrator",
+            PermissionDenied.OWN_ACCOUNT,
+        )
     if clearance is not None and clearance > actor_clearance:
-        raise PermissionDenied(f"you cannot grant a clearance above your own ({actor_clearance.label})")
+        raise PermissionDenied(
+            f"you cannot grant a clearance above your own ({actor_clearance.label})",
+            PermissionDenied.CLEARANCE_ABOVE_OWN,
+        )
     if roles is not None:
         check_separation(roles)

@@ -28,7 +28,9 @@ class AccessLevel(enum.IntEnum):
             if cleaned in (level.label, str(level.value)):
                 return level
         allowed = ", ".join(level.label for level in cls)
-        raise InvalidInput(f"unknown access level {text!r}; use one of: {allowed}")
+        raise InvalidInput(
+            f"unknown access level {text!r}; use one of: {allowed}", InvalidInput.LEVEL_UNKNOWN, {"level": text}
+        )
 
 
 class Role(enum.StrEnum):

@@ -61,25 +61,37 @@ UNRESOLVED_PAGES = frozenset({PageReview.HELD, PageReview.REJECTED})
 
 
 def transition_batch(batch_id: int, current: str, target: BatchStatus) -> BatchStatus:
-    return _transition(f"batch {batch_id}", BatchStatus(current), target, BATCH_TRANSITIONS)
+    return _transition("batch", batch_id, BatchStatus(current), target, BATCH_TRANSITIONS)
 
 
 def transition_document(document_id: int, current: str, target: DocumentStatus) -> DocumentStatus:
-    return _transition(f"document {document_id}", DocumentStatus(current), target, DOCUMENT_TRANSITIONS)
+    return _transition("document", document_id, DocumentStatus(current), target, DOCUMENT_TRANSITIONS)
 
 
 def transition_page(page_id: int, current: str, target: PageReview) -> PageReview:
-    return _transition(f"page {page_id}", PageReview(current), target, PAGE_TRANSITIONS)
+    return _transition("page", page_id, PageReview(current), target, PAGE_TRANSITIONS)
 
 
 def transition_job(job_id: int, current: str, target: JobState) -> JobState:
-    return _transition(f"job {job_id}", JobState(current), target, JOB_TRANSITIONS)
+    return _transition("job", job_id, JobState(current), target, JOB_TRANSITIONS)
 
 
-def _transition(what: str, current: S, target: S, table: Mapping[S, frozenset[S]]) -> S:
+_STATE_REASONS = {
+    "batch": Conflict.BATCH_STATE,
+    "document": Conflict.DOCUMENT_STATE,
+    "page": Conflict.PAGE_STATE,
+    "job": Conflict.JOB_STATE,
+}
+
+
+def _transition(kind: str, key: int, current: S, target: S, table: Mapping[S, frozenset[S]]) -> S:
     if target not in table[current]:
         possible = ", ".join(sorted(state.value for state in table[current])) or "nothing (it is final)"
-        raise Conflict(f"{what} is {current.value}; it cannot become {target.value} (from here: {possible})")
+        raise Conflict(
+            f"{kind} {key} is {current.value}; it cannot become {target.value} (from here: {possible})",
+            _STATE_REASONS[kind],
+            {kind: key, "current": current.value, "target": target.value},
+        )
     return target
 
 
@@ -90,9 +102,15 @@ def check_batch_changeable(batch_id: int, status: str) -> None:
     if status == BatchStatus.FILED:
         raise Conflict(
             f"batch {batch_id} is filed and closed; reopen it first with a reason "
-            f"(`dangan batch reopen {batch_id} --reason ...`)"
+            f"(`dangan batch reopen {batch_id} --reason ...`)",
+            Conflict.BATCH_FILED,
+            {"batch": batch_id},
         )
-    raise Conflict(f"batch {batch_id} is {status}; its items and pages can change only while it is open or returned")
+    raise Conflict(
+        f"batch {batch_id} is {status}; its items and pages can change only while it is open or returned",
+        Conflict.BATCH_NOT_CHANGEABLE,
+        {"batch": batch_id, "status": status},
+    )
 
 
 def is_filed(status: str) -> bool:

@@ -64,7 +64,11 @@ def validate(path: Path, *, display_name: str | None = None) -> InputFile:
     suffix = Path(name).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         allowed = ", ".join(sorted(SUPPORTED_SUFFIXES))
-        raise UnsupportedFile(f"{name}: files ending {suffix or '(none)'} are not accepted; use {allowed}")
+        raise UnsupportedFile(
+            f"{name}: files ending {suffix or '(none)'} are not accepted; use {allowed}",
+            UnsupportedFile.WRONG_SUFFIX,
+            {"suffix": suffix, "allowed": allowed},
+        )
     try:
         size = path.stat().st_size
         with path.open("rb") as stream:
@@ -72,7 +76,9 @@ def validate(path: Path, *, display_name: str | None = None) -> InputFile:
     except OSError as exc:
         raise UnsupportedFile(f"{name}: cannot be read: {exc.strerror}") from exc
     if size == 0:
-        raise UnsupportedFile(f"{name}: the file is empty (0 bytes); rescan or re-export it")
+        raise UnsupportedFile(
+            f"{name}: the file is empty (0 bytes); rescan or re-export it", UnsupportedFile.EMPTY_FILE
+        )
     if size > MAX_FILE_BYTES:
         raise TooLarge(
             f"{name}: {size / 1024**3:.1f} GiB is over the {MAX_FILE_BYTES // 1024**3} GiB limit per file; "
@@ -82,11 +88,17 @@ def validate(path: Path, *, display_name: str | None = None) -> InputFile:
     actual = sniff(head)
     if actual != declared:
         what = actual or "not a recognised PDF or image"
-        raise UnsupportedFile(f"{name}: named as {declared} but its content is {what}; check the file")
+        raise UnsupportedFile(
+            f"{name}: named as {declared} but its content is {what}; check the file", UnsupportedFile.CONTENT_MISMATCH
+        )
     if actual == "application/pdf":
         return InputFile(path, actual, _pdf_pages(path, name))
     if actual == "image/tiff" and tiff_page_count(path) > MAX_PAGES:  # before Pillow parses or decodes a page
-        raise UnsupportedFile(f"{name}: more than {MAX_PAGES} pages, over the limit per file; split the file")
+        raise UnsupportedFile(
+            f"{name}: more than {MAX_PAGES} pages, over the limit per file; split the file",
+            UnsupportedFile.TOO_MANY_PAGES,
+            {"limit": MAX_PAGES},
+        )
     return InputFile(path, actual, _image_frames(path, name))
 
 
@@ -94,16 +106,26 @@ def _pdf_pages(path: Path, name: str) -> int:
     try:
         with pikepdf.open(path) as pdf:
             if pdf.is_encrypted:
-                raise UnsupportedFile(f"{name}: the PDF is encrypted; remove the protection and resubmit")
+                raise UnsupportedFile(
+                    f"{name}: the PDF is encrypted; remove the protection and resubmit", UnsupportedFile.PDF_ENCRYPTED
+                )
             count = len(pdf.pages)
     except pikepdf.PasswordError as exc:
-        raise UnsupportedFile(f"{name}: the PDF is password-protected; resubmit it without a password") from exc
+        raise UnsupportedFile(
+            f"{name}: the PDF is password-protected; resubmit it without a password", UnsupportedFile.PDF_ENCRYPTED
+        ) from exc
     except pikepdf.PdfError as exc:
-        raise UnsupportedFile(f"{name}: the PDF is damaged and cannot be read ({_said(exc, path, name)})") from exc
+        raise UnsupportedFile(
+            f"{name}: the PDF is damaged and cannot be read ({_said(exc, path, name)})", UnsupportedFile.PDF_DAMAGED
+        ) from exc
     if count == 0:
-        raise UnsupportedFile(f"{name}: the PDF has no pages")
+        raise UnsupportedFile(f"{name}: the PDF has no pages", UnsupportedFile.PDF_NO_PAGES)
     if count > MAX_PAGES:
-        raise UnsupportedFile(f"{name}: {count} pages exceed the limit of {MAX_PAGES}; split the file")
+        raise UnsupportedFile(
+            f"{name}: {count} pages exceed the limit of {MAX_PAGES}; split the file",
+            UnsupportedFile.TOO_MANY_PAGES,
+            {"limit": MAX_PAGES},
+        )
     return count
 
 

@@ -16,6 +16,7 @@ from api.ingest.batches import BatchService
 from api.preservation.backup_targets import BackupTargets, TargetSpec
 from api.preservation.reindexing import IndexRebuilds
 from api.wiring import Context
+from archive.passwords import MIN_LENGTH
 from tests.actors import ARCHIVIST, PASSWORD, SYSADMIN, account, bearer
 from tests.conftest import Cli
 from tests.intake import ingest_paths
@@ -224,14 +225,17 @@ def test_a_system_administrator_registers_and_removes_a_backup_target_over_http(
     assert added.json()["kind"] == "local" and added.json()["path"] == str(vault.resolve())
     again = client.post("/api/v1/backups", headers=admin, json={"name": "vault", "path": str(tmp_path / "other")})
     assert again.status_code == 409 and again.json()["error"] == "conflict"
-    for bad in (
-        {"name": "relative", "path": "backups/here"},  # relative to what, on the server?
-        {"name": "inside", "path": str(context.settings.home_dir / "backup")},  # the archive's own disk
-        {"name": "Bad Name", "path": str(tmp_path / "x")},
-        {"name": "nowhere", "kind": "s3", "endpoint": "127.0.0.1:9"},  # no bucket
+    assert again.json()["reason"] == "backup_target_exists" and again.json()["params"] == {"name": "vault"}
+    assert "exists" in again.json()["message"]  # the English sentence is kept for clients and the log
+    for bad, reason, params in (
+        ({"name": "relative", "path": "backups/here"}, "backup_target_path_not_absolute", {"path": "backups/here"}),
+        ({"name": "inside", "path": str(context.settings.home_dir / "backup")}, "backup_target_inside_archive", {}),
+        ({"name": "Bad Name", "path": str(tmp_path / "x")}, "backup_target_name", {"name": "Bad Name"}),
+        ({"name": "nowhere", "kind": "s3", "endpoint": "127.0.0.1:9"}, "backup_target_needs_bucket", {}),
     ):
         refused = client.post("/api/v1/backups", headers=admin, json=bad)
         assert refused.status_code == 400 and refused.json()["error"] == "invalid_input", bad
+        assert (refused.json()["reason"], refused.json()["params"]) == (reason, params), refused.json()
     secret = {"name": "keys", "kind": "s3", "endpoint": "127.0.0.1:9", "bucket": "b", "secret_key": "x"}
     assert client.post("/api/v1/backups", headers=admin, json=secret).status_code == 400  # keys never travel
 
@@ -245,3 +249,24 @@ def test_a_system_administrator_registers_and_removes_a_backup_target_over_http(
     log = client.get("/api/v1/audit/events", headers=bearer(context, "auditor"), params={"limit": 50}).json()
     actions = [e["action"] for e in log["events"] if e.get("target") == "backup:vault"]
     assert "backup.target.add" in actions and "backup.target.remove" in actions
+
+
+def test_creating_an_existing_user_answers_with_its_reason_and_params(client: TestClient, context: Context) -> None:
+    """The refusal a page translates: code, reason and params; the message stays; a refusal without a finer
+    reason keeps the old shape (no reason, no params)."""
+    secadmin = bearer(context, "secadmin")
+    clerk = {"username": "clerk9", "password": "a long enough password 9", "roles": ["archivist"]}
+    assert client.post("/api/v1/users", headers=secadmin, json=clerk).status_code == 201
+    again = client.post("/api/v1/users", headers=secadmin, json=clerk)
+    assert again.status_code == 409
+    assert again.json() == {
+        "error": "conflict",
+        "message": "user 'clerk9' already exists",
+        "reason": "user_exists",
+        "params": {"username": "clerk9"},
+    }
+    short = client.post("/api/v1/users", headers=secadmin, json=clerk | {"username": "clerk10", "password": "short"})
+    assert short.status_code == 400 and short.json()["reason"] == "password_too_short"
+    assert short.json()["params"] == {"minimum": MIN_LENGTH}
+    missing = client.get("/api/v1/users/nobody/tokens", headers=secadmin)
+    assert missing.status_code == 404 and set(missing.json()) == {"error", "message"}

@@ -1,5 +1,6 @@
 """Exit codes come from one table, `archive.errors.ExitCode`: the README lists exactly its members, every error
-of the one tree names one of them, and no adapter passes an integer literal as an exit status."""
+of the one tree names one of them, and no adapter passes an integer literal as an exit status. A refusal's finer
+reason is one its own class declares, raised with exactly the params that reason names."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import ast
 import re
 from pathlib import Path
 
-from archive.errors import DanganError, ExitCode, all_error_classes
+import pytest
+
+from archive.errors import Conflict, DanganError, ExitCode, InvalidInput, all_error_classes, reasons_of
 from archive.reports import Grade
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,3 +73,43 @@ def test_no_exit_status_is_an_integer_literal_in_api() -> None:
                 returns = [n for n in ast.walk(function) if isinstance(n, ast.Return) and n.value is not None]
                 offenders += [f"{path.relative_to(ROOT)}:{r.lineno}" for r in returns if _int_literals(r.value)]
     assert offenders == [], "exit statuses must come from archive.errors.ExitCode"
+
+
+def test_a_reason_belongs_to_its_class_and_comes_with_exactly_its_params() -> None:
+    taken = Conflict("backup target 'x' exists", Conflict.BACKUP_TARGET_EXISTS, {"name": "x"})
+    assert (taken.reason, taken.params, taken.message) == (Conflict.BACKUP_TARGET_EXISTS, {"name": "x"}, taken.message)
+    assert InvalidInput("plain").reason is None and InvalidInput("plain").params == {}
+    with pytest.raises(ValueError, match="params differ"):
+        Conflict("x", Conflict.BACKUP_TARGET_EXISTS, {})
+    with pytest.raises(ValueError, match="not one of its reasons"):
+        InvalidInput("x", Conflict.BACKUP_TARGET_EXISTS, {"name": "x"})  # another class's reason
+    with pytest.raises(ValueError, match="params without a reason"):
+        Conflict("x", None, {"name": "x"})
+
+
+def test_every_raise_site_gives_a_reason_the_params_it_names() -> None:
+    """Read statically, so that refusals no test provokes are checked too: `Error(message, Error.REASON, {...})`
+    with literal keys names exactly the reason's params, and a reason named with no params needs none."""
+    classes = {cls.__name__: cls for cls in all_error_classes()}
+    problems, seen = [], 0
+    for package in ("api", "archive", "ingest", "search", "storage_config"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not (isinstance(node, ast.Call) and len(node.args) >= 2 and isinstance(node.args[1], ast.Attribute)):
+                    continue
+                owner = node.args[1].value
+                cls = classes.get(owner.id) if isinstance(owner, ast.Name) else None
+                reason = getattr(cls, node.args[1].attr, None) if cls else None
+                if reason is None or reason not in reasons_of(cls):  # type: ignore[arg-type]
+                    continue
+                seen += 1
+                where = f"{path.relative_to(ROOT)}:{node.lineno}"
+                given = node.args[2] if len(node.args) > 2 else None
+                if given is None:
+                    if reason.params:
+                        problems.append(f"{where}: {reason.name} needs {reason.params}")
+                elif isinstance(given, ast.Dict) and all(isinstance(k, ast.Constant) for k in given.keys):
+                    keys = {k.value for k in given.keys if isinstance(k, ast.Constant)}
+                    if keys != set(reason.params):
+                        problems.append(f"{where}: {reason.name} given {sorted(keys)}, names {list(reason.params)}")
+    assert seen >= 40 and problems == []

@@ -20,7 +20,7 @@ from archive.audit import log as audit
 from archive.audit.checkpoints import write_checkpoint
 from archive.audit.keys import load_or_create_signing_key, public_key_raw
 from archive.audit.verify import verify_audit_log
-from archive.errors import all_error_classes
+from archive.errors import all_error_classes, reasons_of
 from archive.events import AuditAction
 from archive.finding_codes import IN_DOCUMENT, NOTES, SENTENCES, FindingCode, sentence_key
 from archive.finding_codes import placeholders as sentence_placeholders
@@ -216,3 +216,24 @@ def test_real_findings_are_translated_from_values_they_carry(context: Context, t
     run = {"failed": [{"key": "sha256/cc", "error": "disk full"}], "interrupted_runs": [3]}
     seen = assert_translatable([*graded_drill(drill).findings, *graded_run(run).findings])
     assert {"missing.restore", "catalogue_damaged", "canary_not_found", "not_backed_up.run", "interrupted"} <= seen
+
+
+def test_every_declared_error_reason_is_translated_with_exactly_its_params() -> None:
+    """Each reason of archive/errors.py has `errors.<code>.<reason>` in both languages, naming as {placeholders}
+    exactly the params the reason carries (so no text shows a raw `{name}` or drops a value), and reason names are
+    snake_case and unique within their class."""
+    declared = [(cls, reason) for cls in all_error_classes() for reason in reasons_of(cls)]
+    assert len(declared) >= 30, "the refusals the screens show carry reasons"
+    problems = []
+    for cls, reason in declared:
+        assert re.fullmatch(r"[a-z][a-z0-9_]*", reason.name), f"{cls.__name__}: {reason.name} is not snake_case"
+        names = [other.name for other in reasons_of(cls)]
+        assert names.count(reason.name) == 1, f"{cls.__name__}: {reason.name} declared twice"
+        key = f"errors.{cls.code}.{reason.name}"
+        for lang in LANGUAGES:
+            errors = catalogue(lang, "errors")
+            if key not in errors:
+                problems.append(f"{lang}: {key} missing")
+            elif placeholders(errors[key]) != set(reason.params):
+                problems.append(f"{lang}: {key} names {sorted(placeholders(errors[key]))}, not {sorted(reason.params)}")
+    assert problems == []

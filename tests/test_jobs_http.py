@@ -122,7 +122,12 @@ def test_a_job_that_cannot_run_again_answers_409_with_the_reason(server: Server)
     lose_spooled_copy(server.context, gone)
     answer = server.client.post(f"/api/v1/jobs/{gone}/retry", headers=clerk)
     assert answer.status_code == 409
-    assert answer.json() == {"error": "conflict", "message": f"the file of job {gone} is gone; submit it again"}
+    assert answer.json() == {
+        "error": "conflict",
+        "message": f"the file of job {gone} is gone; submit it again",
+        "reason": "job_file_gone",
+        "params": {"job": gone},
+    }
     keep_spooled_copy(server.context, archived, server.pages[1])
     filed = ingest_paths(server.context, [server.pages[1]], actor=server.actor, batch_id=server.batch).jobs[0]
     answer = server.client.post(f"/api/v1/jobs/{archived}/retry", headers=clerk)
@@ -132,8 +137,11 @@ def test_a_job_that_cannot_run_again_answers_409_with_the_reason(server: Server)
         f"job {archived} cannot run again: deed-1.png is already archived as {filed.reference_code} "
         f"(document {filed.document_id})"
     )
+    assert answer.json()["reason"] == "already_archived"  # the cause's reason: what the page says
+    assert answer.json()["params"] == {"name": "deed-1.png", "reference_code": filed.reference_code}
     done = server.client.post(f"/api/v1/jobs/{filed.id}/retry", headers=clerk)
     assert done.status_code == 409 and "only failed, retrying or stuck jobs can be retried" in done.json()["message"]
+    assert done.json()["reason"] == "job_not_retryable" and done.json()["params"] == {"job": filed.id, "state": "done"}
 
 
 def test_retry_failed_queues_what_can_run_and_lists_the_rest(server: Server) -> None:

@@ -164,7 +164,7 @@ def upload_box(page: Page, site: Site) -> None:
     expect(refused).to_have_count(1)
     expect(refused.first).to_contain_text("letter-1.txt")
     expect(page.locator("#upload-summary")).to_have_text("Upload finished: 3 of 4 files received.")
-    expect(refused.first).to_contain_text("Unsupported file:")
+    expect(refused.first).to_contain_text("letter-1.txt: Files ending “.txt” are not taken; use")
     expect(page.locator("#progress-line")).to_have_text("Finished: 3 of 3 items processed.", timeout=JOURNEY_MS)
     expect(page.locator("#progress-line")).to_have_attribute("data-moving", "0")
     expect(page.locator("#reconciliation-line")).to_have_text("Matches the manifest.")
@@ -255,8 +255,8 @@ def test_every_archivist_screen_in_chinese(site: Site) -> None:
     expect(page.locator("#held-list")).to_contain_text("已暂扣")
     expect(page.locator("#progress-line")).to_have_text("处理完毕：2 件中已完成 2 件。")
     checked(page, "archivist-batch-zh-CN")
-    page.locator("#upload-files").set_input_files(site.folder / "letter-1.txt")  # refused, the code translated
-    expect(page.locator("#upload-list .upload-refused")).to_contain_text("不支持的文件")
+    page.locator("#upload-files").set_input_files(site.folder / "letter-1.txt")  # refused, the reason translated
+    expect(page.locator("#upload-list .upload-refused")).to_contain_text("letter-1.txt: 不接收扩展名为“.txt”的文件")
     page.locator("#held-list a").click()
     expect(page.locator("#review-heading")).to_contain_text("第 1 页")
     expect(page.locator("#review-findings")).to_contain_text("分辨率")

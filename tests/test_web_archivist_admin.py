@@ -145,7 +145,7 @@ def test_reopening_in_chinese_and_a_refusal_translated(site: Site) -> None:
     page.locator("#reopen-batch").click()
     AcceptanceService(site.context).reopen(raced, actor=ARCHIVIST, reason="already reopened elsewhere")
     page.locator("#reopen-confirm").click()
-    expect(page.locator("#filing-message")).to_contain_text("与当前状态冲突：")
+    expect(page.locator("#filing-message")).to_have_text(f"批次 {raced} 当前为“接收中”，不能转为“接收中”。")
     expect(page.locator("#filing-message")).to_have_attribute("role", "alert")
     assert reopen_reasons(site.context, raced) == ["already reopened elsewhere"]
     assert page_errors(page) == []
@@ -197,8 +197,8 @@ def test_an_archivist_changes_a_fonds_template_and_new_items_follow_it(site: Sit
     page.locator("#template-reason").fill("Provincial numbering rules of 2026")
     page.locator("#save-template").click()  # sent anyway: the server refuses it, translated
     expect(page.locator("#template-message")).to_have_text(
-        "The reference-code template cannot be used: reference template '{fonds}-{volume}-{item}' uses volume; "
-        "allowed: box, fonds, item, retention, series, year"
+        "The reference-code template cannot be used: it names volume; "
+        "use only box, fonds, item, retention, series, year."
     )
     expect(page.locator("#current-template")).to_have_text("{fonds}-{year}-{retention}-{item:04d}")
     template.fill("{fonds}/{year}/{item:05d}")
@@ -251,7 +251,9 @@ def test_the_template_screen_in_chinese(site: Site) -> None:
     expect(page.locator("#template-preview")).to_have_text("规则必须包含 {item}，以保证每件的档号唯一。")
     page.locator("#template-reason").fill("再改一次")
     page.locator("#save-template").click()
-    expect(page.locator("#template-message")).to_contain_text("档号规则不可用：")  # the server's refusal, translated
+    expect(page.locator("#template-message")).to_have_text(  # the server's refusal, its reason translated
+        "档号规则不可用：规则必须包含件号（item）字段，以保证每件的档号唯一。"
+    )
     expect(page.locator("#current-example")).to_have_text("TPLZ·2024·012")
     goto(page, site.url, "#/fonds/NOPE")  # a fonds that does not exist
     expect(page.locator("#main .error")).to_contain_text("未找到：")

@@ -3,7 +3,8 @@ the access log, exports it (the downloaded CSV and JSON read back) and verifies 
 the security administrator adds a user who then signs in (made to choose their own password first, then at
 the screen asked for), changes them and revokes their session, and resets another's password, who signs in
 with it, is made to change it (in zh-CN) and then reaches their home; the system administrator reads the
-status page, rebuilds the index, runs a backup and reads its run result and its verification report. Every
+status page, rebuilds the index, runs a backup and reads its run result and its verification report, and is
+refused a taken backup-target name in the page's words (English, then Chinese with no English left). Every
 screen: no serious or critical axe-core violations in en and zh-CN, screenshots at 1280 and 375 px
 (/tmp/dangan-shots/officer-*); in zh-CN the audit log's verification shows its findings' sentences in Chinese."""
 
@@ -298,10 +299,19 @@ def test_the_system_administrator_adds_and_removes_a_backup_target(tab: Page, si
     tab.locator("#add-target").click()
     expect(tab.locator("#target-message")).to_contain_text("Backup target offsite added")
     expect(tab.locator("#targets tbody tr")).to_have_count(2)
-    tab.get_by_label("Target", exact=True).fill("offsite")  # a name taken: the server's conflict, translated frame
+    tab.get_by_label("Target", exact=True).fill("offsite")  # a name taken: the server's reason, said by the page
     tab.get_by_label("Directory on the server").fill(str(site.offsite))
     tab.locator("#add-target").click()
-    expect(tab.locator("#target-message")).to_contain_text("Conflict:")
+    expect(tab.locator("#target-message")).to_have_text(
+        "A backup target named offsite exists already; remove it first to change it."
+    )
+    language(tab, "zh-CN")  # the same refusal on a Chinese page: all of it in Chinese, none of the server's English
+    tab.locator("#target-name").fill("offsite")
+    tab.locator("#target-path").fill(str(site.offsite))
+    tab.locator("#add-target").click()
+    expect(tab.locator("#target-message")).to_have_text("名为 offsite 的备份目标已存在；如需修改，请先将其删除。")
+    language(tab, "en")  # the switch draws the form anew, empty
+    tab.get_by_label("Target", exact=True).fill("offsite")
     tab.get_by_label("Kind").select_option("s3")  # the S3 fields, and where its keys come from
     expect(tab.locator("#target-path")).to_be_hidden()
     expect(tab.locator("#target-keys-help")).to_contain_text("DANGAN_BACKUP_OFFSITE_ACCESS_KEY")

@@ -39,11 +39,15 @@ from archive.values import AccessLevel, Role
 
 def _roles(values: list[str]) -> list[Role]:
     if any(value.strip().lower() == "admin" for value in values):
-        raise InvalidInput("the admin role is split in three (三员分立): use sysadmin, secadmin or compliance")
+        raise InvalidInput(
+            "the admin role is split in three (三员分立): use sysadmin, secadmin or compliance",
+            InvalidInput.ADMIN_ROLE_SPLIT,
+        )
     try:
         return sorted({Role(value.strip().lower()) for value in values})
     except ValueError as exc:
-        raise InvalidInput(f"unknown role in {values}; roles are {', '.join(r.value for r in Role)}") from exc
+        roles = ", ".join(r.value for r in Role)
+        raise InvalidInput(f"unknown role in {values}; roles are {roles}", InvalidInput.UNKNOWN_ROLE) from exc
 
 
 def check_peer(actor: Principal, target_roles: list[str] | list[Role]) -> None:
@@ -51,7 +55,8 @@ def check_peer(actor: Principal, target_roles: list[str] | list[Role]) -> None:
     if Role.SECADMIN.value in [str(role) for role in target_roles]:
         raise PermissionDenied(
             "a security administrator cannot create or change another security administrator's account; "
-            "that is done at the server with `dangan users bootstrap`"
+            "that is done at the server with `dangan users bootstrap`",
+            PermissionDenied.PEER_SECADMIN,
         )
 
 
@@ -69,7 +74,9 @@ def _keep_an_auditor(session: Any, user: User, *, disabled: bool | None, roles: 
     if not others:
         raise PermissionDenied(
             f"{user.username} is the only enabled security auditor; create another auditor before disabling "
-            "or demoting this one (the log must always have someone to read it)"
+            "or demoting this one (the log must always have someone to read it)",
+            PermissionDenied.LAST_AUDITOR,
+            {"username": user.username},
         )
 
 
@@ -98,7 +105,7 @@ class AccountService:
     ) -> UserView:
         authorize(actor.roles, Action.MANAGE_USERS)
         if not username.strip() or len(username) > 128:
-            raise InvalidInput("a username is 1 to 128 characters")
+            raise InvalidInput("a username is 1 to 128 characters", InvalidInput.USERNAME_LENGTH)
         level = AccessLevel.parse(clearance)
         granted = _roles(roles)
         check_peer(actor, granted)
@@ -107,7 +114,7 @@ class AccountService:
         )
         with self.context.db.write() as session:
             if session.scalars(select(User.id).where(User.username == username)).first() is not None:
-                raise Conflict(f"user {username!r} already exists")
+                raise Conflict(f"user {username!r} already exists", Conflict.USER_EXISTS, {"username": username})
             user = User(
                 username=username,
                 display_name=display_name,
@@ -155,7 +162,7 @@ class AccountService:
         granted = _roles(roles) if roles is not None else None
         level = AccessLevel.parse(clearance) if clearance is not None else None
         if actor.username == username and disabled:
-            raise PermissionDenied("you cannot disable your own account")
+            raise PermissionDenied("you cannot disable your own account", PermissionDenied.DISABLE_SELF)
         check_account_change(
             actor=actor.username,
             actor_clearance=actor.clearance,

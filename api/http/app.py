@@ -22,7 +22,7 @@ from api.http.common import client_of
 from api.http.docs import mount_docs
 from api.http.documents import router as document_routes
 from api.http.documents import upload_routes
-from api.http.errors import error_headers, register_error_handlers
+from api.http.errors import dangan_response, register_error_handlers
 from api.http.headers import SecurityHeaders
 from api.http.jobs import router as job_routes
 from api.http.maintenance import router as index_routes
@@ -41,7 +41,6 @@ from archive.audit import log as audit
 from archive.errors import AuthenticationRequired, DanganError, PermissionDenied, StorageUnavailable
 from archive.events import AuditAction
 from archive.ports import BlobStore
-from archive.redact import hide_paths
 
 log = logging.getLogger(__name__)
 REBUILD_SHUTDOWN_SECONDS = 30  # a rebuild cut off by the exit reads as interrupted; the live index is intact
@@ -104,9 +103,7 @@ def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
     async def dangan_error(request: Request, exc: DanganError) -> JSONResponse:
         if isinstance(exc, PermissionDenied | AuthenticationRequired) and request.url.path != "/api/v1/auth/login":
             record_denial(context, request, exc)
-        headers = error_headers(exc)
-        message = hide_paths(exc.message, context.settings.private_paths)  # no server folder reaches a user
-        return JSONResponse({"error": exc.code, "message": message}, status_code=exc.http_status, headers=headers)
+        return dangan_response(exc, context.settings.private_paths)  # no server folder reaches a user
 
     register_error_handlers(app)  # validation errors, unknown routes and methods: the same shape
 

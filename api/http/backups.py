@@ -54,7 +54,11 @@ def add_target(request: Request, caller: Caller, body: TargetRequest) -> TargetV
     """Register a backup target (its name must be new; remove a target first to change it)."""
     for given in (body.path, body.credentials_file):
         if given and not PurePath(given).is_absolute():
-            raise InvalidInput(f"{given!r} is not an absolute path on the server; give the full path")
+            raise InvalidInput(
+                f"{given!r} is not an absolute path on the server; give the full path",
+                InvalidInput.TARGET_PATH_NOT_ABSOLUTE,
+                {"path": given},
+            )
     spec = TargetSpec(
         name=body.name,
         kind=body.kind,

@@ -1,4 +1,5 @@
-"""Every error response has one JSON shape, `{"error": code, "message": text}`, FastAPI's own ones included.
+"""Every error response has one JSON shape, `{"error": code, "message": text}`, FastAPI's own ones included;
+a DanganError with a finer reason adds `"reason"` and `"params"` (see `dangan_body`), which a page translates.
 
 DanganError is mapped in api/http/app.py; these cover what the framework raises before a route runs: request
 validation (400 invalid_input naming the field), unknown routes (404), wrong methods (405), and the last resort
@@ -7,8 +8,9 @@ for a bug (500, with nothing of the server's internals in the message).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,7 +18,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from archive.errors import DanganError, InvalidInput, StorageUnavailable, TooManyAttempts, all_error_classes
+from archive.errors import (
+    DanganError,
+    InvalidInput,
+    ParamValue,
+    StorageUnavailable,
+    TooManyAttempts,
+    all_error_classes,
+)
+from archive.redact import hide_paths
 
 MAX_PROBLEMS = 10
 _CODES = {
@@ -48,6 +58,28 @@ def error_headers(exc: DanganError) -> dict[str, str]:
     if isinstance(exc, TooManyAttempts | StorageUnavailable) and exc.retry_after is not None:
         headers["Retry-After"] = str(max(1, int(exc.retry_after)))
     return headers
+
+
+def dangan_body(exc: DanganError, private: Iterable[Path | str] = ()) -> dict[str, object]:
+    """The body of a DanganError's answer: code and message, and its reason and params when it has a reason.
+    No server folder under `private` reaches a user, in the message or in a param."""
+    private = tuple(private)
+    body: dict[str, object] = {"error": exc.code, "message": hide_paths(exc.message, private)}
+    if exc.reason is not None:
+        params: dict[str, ParamValue] = {
+            name: hide_paths(value, private) if isinstance(value, str) else value for name, value in exc.params.items()
+        }
+        body |= {"reason": exc.reason.name, "params": params}
+    return body
+
+
+def dangan_response(
+    exc: DanganError, private: Iterable[Path | str] = (), headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """A DanganError as an answer: its status, `dangan_body`, and `error_headers` plus any given."""
+    return JSONResponse(
+        dangan_body(exc, private), status_code=exc.http_status, headers=(headers or {}) | error_headers(exc)
+    )
 
 
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:

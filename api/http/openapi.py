@@ -1,5 +1,6 @@
 """The one error schema in OpenAPI: every route documents the statuses it can answer with, all in the shape
-`{"error": code, "message": text}` that api/http/errors.py and the DanganError handler produce."""
+`{"error": code, "message": text}` that api/http/errors.py and the DanganError handler produce (plus `reason` and
+`params` when a refusal has a finer reason, which a page translates instead of showing the English message)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,14 @@ class ErrorBody(BaseModel):
     """What every refusal answers with: a stable code for programs and a sentence that says what to do."""
 
     error: str = Field(description="A stable code, e.g. not_found, forbidden, invalid_input")
-    message: str = Field(description="What went wrong and what to do next, for a person")
+    message: str = Field(description="What went wrong and what to do next, for a person (in English)")
+    reason: str | None = Field(
+        default=None,
+        description="A stable finer cause within the code, e.g. backup_target_exists under conflict; absent when none",
+    )
+    params: dict[str, str | int | float | bool | None] | None = Field(
+        default=None, description='The values the reason names, e.g. {"name": "offsite"}; present with reason'
+    )
 
 
 _EXAMPLES: dict[int, tuple[str, str]] = {

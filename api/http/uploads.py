@@ -19,14 +19,13 @@ from typing import Any
 
 from fastapi import HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.datastructures import FormData, Headers
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.access.users import UserService
-from api.http.errors import error_headers
+from api.http.errors import dangan_response
 from api.wiring import Context
 from archive.access import require_settled_password
 from archive.diskfull import disk_full
@@ -40,7 +39,6 @@ from archive.errors import (
 )
 from archive.failpoints import failpoint
 from archive.permissions import Action, authorize
-from archive.redact import hide_paths
 from archive.scratch import owned_name
 from archive.text import display_name
 from storage_config.space import check_room
@@ -152,9 +150,7 @@ async def _refuse(
     exc: DanganError, scope: Scope, receive: Receive, send: Send, *, private: tuple[Path, ...] = ()
 ) -> None:
     """The error in the API's one JSON shape; the connection closes, so the unread body is never stored."""
-    headers = {"Connection": "close"} | error_headers(exc)
-    message = hide_paths(exc.message, private)
-    response = JSONResponse({"error": exc.code, "message": message}, status_code=exc.http_status, headers=headers)
+    response = dangan_response(exc, private, headers={"Connection": "close"})
     await response(scope, receive, send)
 
 

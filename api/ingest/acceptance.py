@@ -51,18 +51,7 @@ class AcceptanceService:
             batch = visible_batch(session, actor, batch_id)
             resample = batch.status == BatchStatus.RETURNED
             batch.status = transition_batch(batch_id, batch.status, BatchStatus.SAMPLING)
-            held = _pages(session, batch_id, review="held")
-            if held:
-                raise Conflict(
-                    f"batch {batch_id} has {len(held)} page(s) held by the quality gate; "
-                    "accept, reject or replace them first (`dangan batch status` lists them)"
-                )
-            rejected = _pages(session, batch_id, review="rejected")
-            if rejected:
-                raise Conflict(
-                    f"batch {batch_id} has {len(rejected)} page(s) waiting for a rescan; replace them first "
-                    "(`dangan page replace PAGE FILE`)"
-                )
+            _check_pages_settled(session, batch_id)
             population = [p.id for p in _pages(session, batch_id)]
             changed: list[int] = []
             if resample:
@@ -108,13 +97,20 @@ class AcceptanceService:
         previous = _current_sample(session, batch.id)
         still_failing = unresolved_failures(session, previous)
         if still_failing:
+            pages = ", ".join(map(str, still_failing[:10]))
             raise Conflict(
                 f"batch {batch.id} was returned; {len(still_failing)} page(s) that failed its sample are unchanged "
-                f"(pages {', '.join(map(str, still_failing[:10]))}); replace them with rescans before sampling again"
+                f"(pages {pages}); replace them with rescans before sampling again",
+                Conflict.FAILED_PAGES_UNCHANGED,
+                {"batch": batch.id, "count": len(still_failing), "pages": pages},
             )
         changed = changed_pages(session, batch.id, since=previous.drawn_at)
         if not changed:
-            raise Conflict(f"batch {batch.id} was returned and nothing was rescanned since; rescan first")
+            raise Conflict(
+                f"batch {batch.id} was returned and nothing was rescanned since; rescan first",
+                Conflict.NOTHING_RESCANNED,
+                {"batch": batch.id},
+            )
         return changed
 
     def record_verdict(
@@ -135,10 +131,18 @@ class AcceptanceService:
             if page is None or not page_visible(actor, page):
                 raise NotFound(f"page {page_id} does not exist")
             if batch.status != BatchStatus.SAMPLING:
-                raise Conflict(f"batch {batch_id} is {batch.status}; verdicts are recorded while it is being sampled")
+                raise Conflict(
+                    f"batch {batch_id} is {batch.status}; verdicts are recorded while it is being sampled",
+                    Conflict.BATCH_NOT_SAMPLING,
+                    {"batch": batch_id, "status": batch.status},
+                )
             sample = _current_sample(session, batch_id)
             if page_id not in sample.page_ids:
-                raise InvalidInput(f"page {page_id} is not in the open sample of batch {batch_id}")
+                raise InvalidInput(
+                    f"page {page_id} is not in the open sample of batch {batch_id}",
+                    InvalidInput.PAGE_NOT_IN_SAMPLE,
+                    {"page": page_id, "batch": batch_id},
+                )
             if self.context.settings.separate_reviewer:
                 check_reviewer(session, actor.username, [page])
             verdict = next((v for v in sample.verdicts if v.page_id == page_id), None)
@@ -208,12 +212,16 @@ class AcceptanceService:
             if batch.status != BatchStatus.ACCEPTED:
                 raise Conflict(
                     f"batch {batch_id} is {batch.status}: only an accepted batch can be filed; "
-                    "draw a sample and record its verdicts first"
+                    "draw a sample and record its verdicts first",
+                    Conflict.BATCH_NOT_ACCEPTED,
+                    {"batch": batch_id, "status": batch.status},
                 )
             if reconciliation and not (justification or "").strip():
                 raise Conflict(
                     f"batch {batch_id} cannot be filed as it is: {reconciliation}; file it with a justification "
-                    "(`dangan batch file ID --justification ...`) or fix the batch first"
+                    "(`dangan batch file ID --justification ...`) or fix the batch first",
+                    Conflict.FILING_NEEDS_JUSTIFICATION,
+                    {"batch": batch_id},
                 )
             batch.status = transition_batch(batch_id, batch.status, BatchStatus.FILED)
             documents = _live_documents(session, batch_id)
@@ -244,7 +252,9 @@ class AcceptanceService:
         with self.context.db.write() as session:
             batch = visible_batch(session, actor, batch_id)
             if not reason.strip():
-                raise InvalidInput("say why the batch is reopened (it goes into the access log)")
+                raise InvalidInput(
+                    "say why the batch is reopened (it goes into the access log)", InvalidInput.REOPEN_REASON_MISSING
+                )
             batch.status = transition_batch(batch_id, batch.status, BatchStatus.OPEN)
             documents = _live_documents(session, batch_id)
             for document in documents:
@@ -278,12 +288,36 @@ def _live_documents(session: Session, batch_id: int) -> list[Document]:
     return list(session.scalars(query))
 
 
+def _check_pages_settled(session: Session, batch_id: int) -> None:
+    """A sample is drawn from settled pages: none held by the quality gate, none waiting for a rescan."""
+    held = _pages(session, batch_id, review="held")
+    if held:
+        raise Conflict(
+            f"batch {batch_id} has {len(held)} page(s) held by the quality gate; "
+            "accept, reject or replace them first (`dangan batch status` lists them)",
+            Conflict.PAGES_HELD,
+            {"batch": batch_id, "count": len(held)},
+        )
+    rejected = _pages(session, batch_id, review="rejected")
+    if rejected:
+        raise Conflict(
+            f"batch {batch_id} has {len(rejected)} page(s) waiting for a rescan; replace them first "
+            "(`dangan page replace PAGE FILE`)",
+            Conflict.PAGES_AWAIT_RESCAN,
+            {"batch": batch_id, "count": len(rejected)},
+        )
+
+
 def _current_sample(session: Session, batch_id: int) -> BatchSample:
     sample = session.scalars(
         select(BatchSample).where(BatchSample.batch_id == batch_id).order_by(BatchSample.id.desc())
     ).first()
     if sample is None:
-        raise Conflict(f"batch {batch_id} has no sample yet; draw one with `dangan batch sample {batch_id}`")
+        raise Conflict(
+            f"batch {batch_id} has no sample yet; draw one with `dangan batch sample {batch_id}`",
+            Conflict.NO_SAMPLE,
+            {"batch": batch_id},
+        )
     return sample
 
 

@@ -125,14 +125,25 @@ class BatchService:
         settings = self.context.settings
         languages = languages or settings.ocr_languages
         if engine is not None and engine not in ENGINES:
-            raise InvalidInput(f"OCR engine {engine!r} is not one of: {', '.join(ENGINES)}")
+            raise InvalidInput(
+                f"OCR engine {engine!r} is not one of: {', '.join(ENGINES)}",
+                InvalidInput.OCR_ENGINE,
+                {"engine": engine},
+            )
         get_engine(engine or settings.ocr_engine).check_languages(languages)
         batch_level = AccessLevel.parse(level or settings.default_level)
         if batch_level > actor.clearance:
-            raise InvalidInput(f"a batch's level cannot be above your own clearance ({actor.clearance.label})")
+            raise InvalidInput(
+                f"a batch's level cannot be above your own clearance ({actor.clearance.label})",
+                InvalidInput.LEVEL_ABOVE_CLEARANCE,
+            )
         get_profile(profile, overrides)  # refuses unknown names and keys now, not at the first page
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", fonds):
-            raise InvalidInput(f"fonds code {fonds!r} must be letters, digits, '.', '_' or '-'")
+            raise InvalidInput(
+                f"fonds code {fonds!r} must be letters, digits, '.', '_' or '-'",
+                InvalidInput.FONDS_CODE,
+                {"fonds": fonds},
+            )
         return languages, batch_level.label
 
     def get(self, actor: Principal, batch_id: int) -> Batch:
@@ -318,7 +329,9 @@ def _fonds(session: Session, code: str, ref_template: str | None, *, actor: Prin
         if ref_template and check_template(ref_template) != fonds.ref_template:
             raise Conflict(
                 f"fonds {code} numbers its items as {fonds.ref_template!r}; to change its scheme use "
-                f"`dangan fonds template {code} TEMPLATE --reason ...` (a logged action)"
+                f"`dangan fonds template {code} TEMPLATE --reason ...` (a logged action)",
+                Conflict.FONDS_TEMPLATE_DIFFERS,
+                {"fonds": code, "template": fonds.ref_template},
             )
         return fonds
     fonds = Fonds(

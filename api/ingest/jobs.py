@@ -12,6 +12,7 @@ import datetime as dt
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, not_, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from api.ingest.filing import recover_orphans
 from api.ingest.intake import Intake, Progress, RunnerFactory
+from api.views.ingest import reason_of
 from api.views.jobs import (
     NEEDING_ATTENTION,
     SHOWN_STATES,
@@ -111,9 +113,9 @@ class JobsService:
             try:
                 queued.append(self._retry_one(actor, job_id, client=client))
             except DanganError as exc:
-                refused.append(
-                    RetryRefusal(job=job_id, item=name, error=exc.code, message=exc.message, exit_code=exc.exit_code)
-                )
+                said: dict[str, Any] = {"error": exc.code, "message": exc.message, "exit_code": exc.exit_code}
+                said |= reason_of(exc)
+                refused.append(RetryRefusal(job=job_id, item=name, **said))
         return JobRetry(queued=queued, refused=refused)
 
     def _retry_one(self, actor: Principal, job_id: int, *, client: str | None) -> JobRow:
@@ -134,7 +136,7 @@ class JobsService:
                     recover_orphans(session, self.context.store, job)  # what its lost worker half-wrote
                 job.state = JobState.QUEUED
             else:
-                raise Conflict(_not_retryable(before))
+                raise _not_retryable(before)
             job.lease_owner, job.lease_expires_at = None, None
             audit.record(
                 session,
@@ -158,28 +160,30 @@ class JobsService:
         """Back to queued with its file and its claim on the file's SHA-256 (given up when it failed)."""
         spooled = [Path(job.spool_path or "") / str(name) for name in job.options.get("spooled") or []]  # type: ignore[attr-defined]
         if not job.spool_path or not spooled or not all(path.is_file() for path in spooled):
-            raise Conflict(f"the file of job {job.id} is gone; submit it again")
+            raise Conflict(
+                f"the file of job {job.id} is gone; submit it again", Conflict.JOB_FILE_GONE, {"job": job.id}
+            )
         batch = session.get(Batch, job.batch_id) if job.batch_id is not None else None
         if batch is not None:
             try:
                 check_batch_changeable(batch.id, batch.status)  # no new item in a batch sampled or filed since
-            except Conflict as exc:
-                raise Conflict(f"job {job.id} cannot run again: {exc.message}") from None
+            except Conflict as exc:  # the cause's reason: what the page says is why
+                raise Conflict(f"job {job.id} cannot run again: {exc.message}", exc.reason, exc.params) from None
         sha256 = str(job.options.get("sha256") or "")
         held = duplicate_of(session, sha256, job.source_name, actor) if sha256 else None
         if held is not None:  # archived or queued again since it failed: it must not be filed twice
-            raise Conflict(f"job {job.id} cannot run again: {held.message}")
+            raise Conflict(f"job {job.id} cannot run again: {held.message}", held.reason, held.params)
         job.claim_sha256 = sha256 or None
         try:
             session.flush()  # the claim is unique: a simultaneous submission of the same file loses here, or wins
         except IntegrityError:
-            raise Conflict(f"job {job.id} cannot run again: {NEUTRAL_DUPLICATE}") from None
+            raise Conflict(f"job {job.id} cannot run again: {NEUTRAL_DUPLICATE}", Conflict.DUPLICATE_FILE) from None
         if job.reference_code and reference_in_use(session, job.reference_code) is not None and batch is not None:
             manifest = session.get(ManifestItem, job.manifest_item_id) if job.manifest_item_id else None
             try:  # its number was given out again when it failed: it takes the next free one
                 job.reference_code, job.item_number = allocate_reference(session, batch, manifest)
             except Conflict as exc:
-                raise Conflict(f"job {job.id} cannot run again: {exc.message}") from None
+                raise Conflict(f"job {job.id} cannot run again: {exc.message}", exc.reason, exc.params) from None
         job.options = {**job.options, "previous_error": job.error}
         job.state, job.error, job.not_before = JobState.QUEUED, None, None
         job.finished_at, job.seconds = None, None
@@ -225,13 +229,21 @@ def _in_states(wanted: Sequence[str], now: dt.datetime) -> ColumnElement[bool]:
     return or_(*parts)
 
 
-def _not_retryable(row: JobRow) -> str:
+def _not_retryable(row: JobRow) -> Conflict:
     if row.state == JobState.PROCESSING:
         holder = f" by {row.lease_owner}" if row.lease_owner else ""
-        return f"job {row.id} is running{holder} (its lease runs until {row.lease_expires_at}); wait for it to end"
+        return Conflict(
+            f"job {row.id} is running{holder} (its lease runs until {row.lease_expires_at}); wait for it to end",
+            Conflict.JOB_RUNNING,
+            {"job": row.id},
+        )
     if row.state == JobState.QUEUED:
-        return f"job {row.id} is queued already; {HOW}"
-    return f"job {row.id} is {row.state.replace('_', ' ')}: only failed, retrying or stuck jobs can be retried"
+        return Conflict(f"job {row.id} is queued already; {HOW}", Conflict.JOB_QUEUED, {"job": row.id})
+    return Conflict(
+        f"job {row.id} is {row.state.replace('_', ' ')}: only failed, retrying or stuck jobs can be retried",
+        Conflict.JOB_NOT_RETRYABLE,
+        {"job": row.id, "state": str(row.state)},
+    )
 
 
 HOW = "a running `dangan serve` picks it up; or run `dangan jobs run`"

@@ -54,7 +54,10 @@ class ReviewService:
         with self.context.db.write() as session:
             page = _current_page(session, page_id, actor)
             if review == PageReview.REJECTED and not (note or "").strip():
-                raise InvalidInput("say why the page is rejected (the reason goes to the rescan request)")
+                raise InvalidInput(
+                    "say why the page is rejected (the reason goes to the rescan request)",
+                    InvalidInput.REJECT_NOTE_MISSING,
+                )
             page.review = transition_page(page_id, page.review, review)
             page.review_note, page.reviewed_by, page.reviewed_at = note, actor.username, utcnow()
             audit.record(
@@ -79,7 +82,10 @@ class ReviewService:
             _current_page(session, page_id, actor)  # hidden, superseded or closed: refused before any work
         checked = validate(rescan, display_name=display_name)
         if checked.is_pdf or checked.page_count != 1:
-            raise InvalidInput("a rescan replaces one page: give one single-page image (TIFF, PNG or JPEG)")
+            raise InvalidInput(
+                "a rescan replaces one page: give one single-page image (TIFF, PNG or JPEG)",
+                InvalidInput.RESCAN_ONE_PAGE,
+            )
         with self.context.db.read() as session:
             page = _current_page(session, page_id, actor)
             document = page.document
@@ -126,7 +132,11 @@ class ReviewService:
             with self.context.db.write() as session:
                 old = _current_page(session, page_id, actor)
                 if _document_text(old, new.text) != text:
-                    raise Conflict(f"page {page_id}'s item changed while the rescan was processed; replace it again")
+                    raise Conflict(
+                        f"page {page_id}'s item changed while the rescan was processed; replace it again",
+                        Conflict.PAGE_ITEM_CHANGED,
+                        {"page": page_id},
+                    )
                 superseded = source_of(old.document)  # its images go once this commits
                 page = _new_version(old, new)
                 old.reviewed_by = actor.username
@@ -231,7 +241,11 @@ def _current_page(session: Session, page_id: int, actor: Principal) -> Page:
     if page is None or not page_visible(actor, page):
         raise NotFound(f"page {page_id} does not exist")
     if not page.current:
-        raise Conflict(f"page {page_id} was replaced by a rescan; review the current version instead")
+        raise Conflict(
+            f"page {page_id} was replaced by a rescan; review the current version instead",
+            Conflict.PAGE_REPLACED,
+            {"page": page_id},
+        )
     batch = session.get(Batch, page.document.batch_id) if page.document.batch_id else None
     if batch is not None:
         check_batch_changeable(batch.id, batch.status)

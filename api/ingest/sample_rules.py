@@ -34,7 +34,9 @@ def check_reviewer(session: Session, reviewer: str, pages: Sequence[Page]) -> No
         numbers = ", ".join(f"{page.id}" for page in own[:10])
         raise PermissionDenied(
             f"you scanned or uploaded page(s) {numbers} of this sample; another archivist must review it "
-            "(Settings.separate_reviewer)"
+            "(Settings.separate_reviewer)",
+            PermissionDenied.OWN_PAGES_IN_SAMPLE,
+            {"pages": numbers},
         )
 
 

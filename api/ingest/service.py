@@ -148,7 +148,7 @@ class IngestService(JobProcessing):
             if external_id is not None and (replay := self._replayed(external_id, actor.username)) is not None:
                 return replay  # a simultaneous retry of the same submission won the race
             self._refuse_duplicate(item_sha, name, actor)
-            raise Conflict(NEUTRAL_DUPLICATE) from None
+            raise Conflict(NEUTRAL_DUPLICATE, Conflict.DUPLICATE_FILE) from None
         except BaseException:  # a stop (SIGTERM) may come after the job committed: then the spool is its input
             if not self._spool_in_use(spool):
                 shutil.rmtree(spool, ignore_errors=True)

@@ -43,7 +43,10 @@ class TemplateService:
         numbered keep their codes."""
         authorize(actor.roles, Action.CHANGE_REF_TEMPLATE)
         if not reason.strip():
-            raise InvalidInput("say why the reference-code template changes (it goes into the access log)")
+            raise InvalidInput(
+                "say why the reference-code template changes (it goes into the access log)",
+                InvalidInput.TEMPLATE_REASON_MISSING,
+            )
         checked = check_template(template)
         with self.context.db.write() as session:
             row = _fonds(session, fonds)

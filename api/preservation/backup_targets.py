@@ -92,19 +92,37 @@ class BackupTargets:
     def add(self, principal: Principal, spec: TargetSpec) -> TargetView:
         authorize(principal.roles, Action.RUN_BACKUP)
         if not _NAME.match(spec.name):
-            raise InvalidInput(f"backup target name {spec.name!r}: use lowercase letters, digits, '-' and '_'")
+            raise InvalidInput(
+                f"backup target name {spec.name!r}: use lowercase letters, digits, '-' and '_'",
+                InvalidInput.TARGET_NAME,
+                {"name": spec.name},
+            )
         if spec.kind == "local" and not spec.path:
-            raise InvalidInput("a local backup target needs the path of a directory (--path DIR)")
+            raise InvalidInput(
+                "a local backup target needs the path of a directory (--path DIR)", InvalidInput.TARGET_NEEDS_PATH
+            )
         if spec.kind == "s3" and not (spec.endpoint and spec.bucket):
-            raise InvalidInput("an S3 backup target needs an endpoint and a bucket (--s3-endpoint, --bucket)")
+            raise InvalidInput(
+                "an S3 backup target needs an endpoint and a bucket (--s3-endpoint, --bucket)",
+                InvalidInput.TARGET_NEEDS_BUCKET,
+            )
         if spec.kind not in ("local", "s3"):
-            raise InvalidInput(f"backup target kind {spec.kind!r} is not local or s3")
+            raise InvalidInput(
+                f"backup target kind {spec.kind!r} is not local or s3", InvalidInput.TARGET_KIND, {"kind": spec.kind}
+            )
         path = str(Path(spec.path).expanduser().resolve()) if spec.path else None
         if path and Path(path).is_relative_to(self.context.settings.home_dir):
-            raise InvalidInput("a backup target must not live inside the archive's own data directory")
+            raise InvalidInput(
+                "a backup target must not live inside the archive's own data directory",
+                InvalidInput.TARGET_INSIDE_ARCHIVE,
+            )
         with self.context.db.write() as session:
             if session.scalars(select(BackupTarget).where(BackupTarget.name == spec.name)).first() is not None:
-                raise Conflict(f"backup target {spec.name!r} exists; remove it first to change it")
+                raise Conflict(
+                    f"backup target {spec.name!r} exists; remove it first to change it",
+                    Conflict.BACKUP_TARGET_EXISTS,
+                    {"name": spec.name},
+                )
             row = BackupTarget(
                 name=spec.name,
                 kind=spec.kind,

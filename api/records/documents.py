@@ -201,7 +201,7 @@ def update_document(
         }
         if title is not None:
             if not title.strip():
-                raise InvalidInput("a title cannot be empty")
+                raise InvalidInput("a title cannot be empty", InvalidInput.TITLE_EMPTY)
             document.title = title.strip()
         if date is not None:
             new_date = PartialDate.parse_optional(date)  # "" clears the date
@@ -210,7 +210,10 @@ def update_document(
         if level is not None:
             new_level = AccessLevel.parse(level)
             if new_level > principal.clearance:
-                raise InvalidInput(f"you cannot set a level above your own clearance ({principal.clearance.label})")
+                raise InvalidInput(
+                    f"you cannot set a level above your own clearance ({principal.clearance.label})",
+                    InvalidInput.LEVEL_ABOVE_CLEARANCE,
+                )
             document.access_level = int(new_level)
         if departments is not None:
             document.departments = sorted(set(departments))
@@ -245,9 +248,16 @@ def withdraw_document(
     with context.db.write() as session:
         document = _visible_document(session, principal, document_id)
         if not reason.strip():
-            raise InvalidInput("give the reason for withdrawing the record (it goes into the access log)")
+            raise InvalidInput(
+                "give the reason for withdrawing the record (it goes into the access log)",
+                InvalidInput.WITHDRAW_REASON_MISSING,
+            )
         if document.status == DocumentStatus.WITHDRAWN:
-            raise Conflict(f"document {document_id} ({document.reference_code}) is already withdrawn")
+            raise Conflict(
+                f"document {document_id} ({document.reference_code}) is already withdrawn",
+                Conflict.DOCUMENT_WITHDRAWN,
+                {"reference_code": document.reference_code},
+            )
         previous = document.status
         document.status = transition_document(document_id, document.status, DocumentStatus.WITHDRAWN)
         audit.record(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field
 
 from api.views.base import View
 from api.views.urls import document_url, job_url
-from archive.errors import DanganError, ExitCode, ProcessingFailed
+from archive.errors import DanganError, ExitCode, ParamValue, ProcessingFailed
 from archive.models import IngestJob
 from archive.values import JobState
 
@@ -71,10 +73,17 @@ class Refusal(View):
     error: str
     message: str
     exit_code: int
+    reason: str | None = None  # the finer cause, as in an error answer (the page translates it with params)
+    params: dict[str, ParamValue] | None = None
 
     @classmethod
     def of(cls, item: str, exc: DanganError) -> Refusal:
-        return cls(item=item, error=exc.code, message=exc.message, exit_code=int(exc.exit_code))
+        return cls(item=item, error=exc.code, message=exc.message, exit_code=int(exc.exit_code), **reason_of(exc))
+
+
+def reason_of(exc: DanganError) -> dict[str, Any]:
+    """The `reason` and `params` fields of a refusal view, when the error has a reason."""
+    return {"reason": exc.reason.name, "params": dict(exc.params)} if exc.reason is not None else {}
 
 
 class Skipped(View):

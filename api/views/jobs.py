@@ -8,7 +8,7 @@ import datetime as dt
 from api.views.base import View
 from api.views.ingest import JobLinks
 from api.views.urls import document_url, job_url
-from archive.errors import ExitCode, ProcessingFailed, StorageUnavailable
+from archive.errors import ExitCode, ParamValue, ProcessingFailed, StorageUnavailable
 from archive.models import IngestJob
 from archive.values import JobState
 
@@ -118,6 +118,8 @@ class RetryRefusal(View):
     error: str
     message: str
     exit_code: int
+    reason: str | None = None  # the finer cause, as in an error answer (the page translates it with params)
+    params: dict[str, ParamValue] | None = None
 
 
 class JobRetry(View):

@@ -66,7 +66,7 @@ class AuditFilter:
             if value is not None and value.tzinfo is None:
                 raise InvalidInput(f"{name} needs a timezone (for example 2024-05-01T00:00:00+08:00)")
         if self.since is not None and self.until is not None and self.since > self.until:
-            raise InvalidInput("since is later than until; swap them or widen the range")
+            raise InvalidInput("since is later than until; swap them or widen the range", InvalidInput.RANGE_REVERSED)
 
     def as_details(self) -> dict[str, Any]:
         """The filter as plain JSON values (for the export's own audit event)."""

@@ -47,7 +47,8 @@ def item_fields(
         if parsed > principal.clearance:
             raise PermissionDenied(
                 f"you cannot file an item as {parsed.label}: that is above your own clearance "
-                f"({principal.clearance.label}); choose a lower level or ask a colleague cleared for it"
+                f"({principal.clearance.label}); choose a lower level or ask a colleague cleared for it",
+                PermissionDenied.ITEM_LEVEL_ABOVE_CLEARANCE,
             )
         label = parsed.label
     parsed_date = PartialDate.parse_optional(date)  # keeps its precision: '1998-06' stays a month
@@ -66,13 +67,21 @@ def duplicate_of(session: Session, sha256: str, item_name: str, viewer: Principa
         document = session.scalars(select(Document).where(Document.original_sha256 == sha256)).first()
     if document is not None:
         if document_visible(viewer, document):
-            return Conflict(f"{item_name} is already archived as {document.reference_code} (document {document.id})")
-        return Conflict(NEUTRAL_DUPLICATE)
+            return Conflict(
+                f"{item_name} is already archived as {document.reference_code} (document {document.id})",
+                Conflict.ALREADY_ARCHIVED,
+                {"name": item_name, "reference_code": document.reference_code},
+            )
+        return Conflict(NEUTRAL_DUPLICATE, Conflict.DUPLICATE_FILE)
     if job is not None:
         level = AccessLevel.TOP_SECRET if job.access_level is None else job.access_level
         if within_scope(viewer, level=int(level), departments=list(job.departments or [])):
-            return Conflict(f"{item_name} is already submitted as job {job.id} ({job.state})")
-        return Conflict(NEUTRAL_DUPLICATE)
+            return Conflict(
+                f"{item_name} is already submitted as job {job.id} ({job.state})",
+                Conflict.ALREADY_SUBMITTED,
+                {"name": item_name, "job": job.id},
+            )
+        return Conflict(NEUTRAL_DUPLICATE, Conflict.DUPLICATE_FILE)
     return None
 
 
@@ -82,7 +91,11 @@ def replayed_job(session: Session, external_id: str, actor: str) -> IngestJob | 
     if job is None:
         return None
     if job.submitted_by != actor:
-        raise Conflict(f"external_id {external_id!r} is already used by another account's submission; use your own")
+        raise Conflict(
+            f"external_id {external_id!r} is already used by another account's submission; use your own",
+            Conflict.EXTERNAL_ID_TAKEN,
+            {"external_id": external_id},
+        )
     return job
 
 

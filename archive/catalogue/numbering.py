@@ -62,5 +62,9 @@ def allocate_reference(session: Session, batch: Batch, manifest: ManifestItem | 
         reference = render(batch.fonds.ref_template, parts)
     holder = reference_in_use(session, reference)
     if holder is not None:
-        raise Conflict(f"reference code {reference} is already used by {holder}; fix the manifest or the template")
+        raise Conflict(
+            f"reference code {reference} is already used by {holder}; fix the manifest or the template",
+            Conflict.REFERENCE_CODE_IN_USE,
+            {"reference_code": reference},
+        )
     return reference, number

@@ -67,7 +67,14 @@ def check_template(template: str) -> str:
     """Refuse a template that names unknown fields or cannot tell items apart (no `{item}`)."""
     problem = template_problem(template)
     if problem is not None:
-        raise BadTemplate(problem.message)
+        reason = {
+            "malformed": BadTemplate.MALFORMED,
+            "unknown_field": BadTemplate.UNKNOWN_FIELD,
+            "no_item": BadTemplate.NO_ITEM,
+            "unfillable": BadTemplate.UNFILLABLE,
+        }[problem.kind]
+        named = {"names": ", ".join(problem.names), "allowed": ", ".join(sorted(FIELDS))}
+        raise BadTemplate(problem.message, reason, named if reason.params else None)
     return template
 
 

@@ -29,9 +29,13 @@ PASS_RATE = 0.95
 
 def sample_size(population: int, *, percent: float, minimum: int) -> int:
     if percent < MIN_PERCENT:
-        raise InvalidInput(f"a sample must cover at least {MIN_PERCENT:g}% of the pages (asked {percent:g}%)")
+        raise InvalidInput(
+            f"a sample must cover at least {MIN_PERCENT:g}% of the pages (asked {percent:g}%)",
+            InvalidInput.SAMPLE_TOO_SMALL,
+            {"minimum": MIN_PERCENT},
+        )
     if minimum < 1:
-        raise InvalidInput("the minimum sample size must be at least 1")
+        raise InvalidInput("the minimum sample size must be at least 1", InvalidInput.SAMPLE_MINIMUM)
     return min(population, max(minimum, math.ceil(population * percent / 100)))
 
 
@@ -39,7 +43,9 @@ def draw(page_ids: Sequence[int], *, percent: float, minimum: int, seed: int) ->
     """The same ids, percent, minimum and seed always draw the same pages."""
     population = sorted(page_ids)
     if not population:
-        raise InvalidInput("the batch has no pages to sample yet; ingest and process its files first")
+        raise InvalidInput(
+            "the batch has no pages to sample yet; ingest and process its files first", InvalidInput.NOTHING_TO_SAMPLE
+        )
     size = sample_size(len(population), percent=percent, minimum=minimum)
     return sorted(random.Random(seed).sample(population, size))
 
@@ -49,7 +55,7 @@ def check_defect(defect: str | None, *, passed: bool) -> str | None:
         return None
     if defect not in DEFECT_TYPES:
         allowed = ", ".join(sorted(DEFECT_TYPES))
-        raise InvalidInput(f"a failed page needs a defect type; one of: {allowed}")
+        raise InvalidInput(f"a failed page needs a defect type; one of: {allowed}", InvalidInput.DEFECT_MISSING)
     return defect
 
 
@@ -67,7 +73,11 @@ class Decision:
 def decide(*, sampled: int, verdicts: Sequence[tuple[bool, str | None]]) -> Decision:
     """Every sampled page must have a verdict before a decision is made."""
     if len(verdicts) < sampled:
-        raise InvalidInput(f"{sampled - len(verdicts)} of {sampled} sampled pages have no verdict yet")
+        raise InvalidInput(
+            f"{sampled - len(verdicts)} of {sampled} sampled pages have no verdict yet",
+            InvalidInput.VERDICTS_MISSING,
+            {"count": sampled - len(verdicts), "sampled": sampled},
+        )
     passed = sum(1 for ok, _ in verdicts if ok)
     critical = sum(1 for ok, defect in verdicts if not ok and defect in CRITICAL_DEFECTS)
     rate = passed / len(verdicts) if verdicts else 0.0

@@ -1,7 +1,7 @@
 // What the archivist's screens (batches, batch, review, sample) share: the batch status as the API answers it,
 // page images fetched with the session's token (shown from blob: URLs; the page text stands in when there is no
 // image), one page's text, uploads with progress (XMLHttpRequest), downloads of the batch report, and labels.
-import { ApiError, api, call, describe } from "../api.js";
+import { ApiError, api, call, describe, errorOf } from "../api.js";
 import { has, t } from "../i18n.js";
 import { token } from "../session.js";
 import { h } from "../ui.js";
@@ -140,14 +140,15 @@ export function upload(path, field, file, onProgress) {
 /** The error of an upload's answer (its code translated). @param {number} status @param {any} body */
 export function uploadError(status, body) {
   if (status === 0) return describe(new ApiError(0, "network", ""));
-  const code = body && typeof body.error === "string" ? body.error : "error";
-  const message = body && typeof body.message === "string" ? body.message : String(status);
-  return describe(new ApiError(status, code, message));
+  return describe(errorOf(status, body));
 }
 
-/** A refusal of one item of an upload: its code translated. @param {{ item: string, error: string, message: string }} refusal */
+/**
+ * A refusal of one item of an upload: its reason or code translated.
+ * @param {{ item: string, error: string, message: string, reason?: string | null, params?: Record<string, unknown> | null }} refusal
+ */
 export function refusalText(refusal) {
-  return `${refusal.item}: ${describe(new ApiError(400, refusal.error, refusal.message))}`;
+  return `${refusal.item}: ${describe(errorOf(400, refusal))}`;
 }
 
 /**
