@@ -20,6 +20,7 @@ from archive.audit import log as audit
 from archive.audit.checkpoints import write_checkpoint
 from archive.audit.keys import load_or_create_signing_key, public_key_raw
 from archive.audit.verify import verify_audit_log
+from archive.coded import VOCABULARIES
 from archive.errors import all_error_classes, reasons_of
 from archive.events import AuditAction
 from archive.finding_codes import IN_DOCUMENT, NOTES, SENTENCES, FindingCode, sentence_key
@@ -236,4 +237,20 @@ def test_every_declared_error_reason_is_translated_with_exactly_its_params() -> 
                 problems.append(f"{lang}: {key} missing")
             elif placeholders(errors[key]) != set(reason.params):
                 problems.append(f"{lang}: {key} names {sorted(placeholders(errors[key]))}, not {sorted(reason.params)}")
+    assert problems == []
+
+
+def test_every_coded_line_is_translated_with_exactly_its_params() -> None:
+    """Each code of each vocabulary of archive/coded.py (status warnings, acceptance reasons, ...) has
+    `<prefix>.<code>` in both languages, in the prefix's catalogue file, naming exactly the params it carries."""
+    problems = []
+    for vocabulary in VOCABULARIES:
+        for code, params in vocabulary.codes.items():
+            key = f"{vocabulary.prefix}.{code}"
+            for lang in LANGUAGES:
+                entries = catalogue(lang, vocabulary.prefix.split(".")[0])
+                if key not in entries:
+                    problems.append(f"{lang}: {key} missing")
+                elif placeholders(entries[key]) != set(params):
+                    problems.append(f"{lang}: {key} names {sorted(placeholders(entries[key]))}, not {sorted(params)}")
     assert problems == []

@@ -1,0 +1,44 @@
+"""The lines the web page says in its own language (archive/coded.py), made by real use cases: the status
+screen's warnings, an acceptance decision's reasons, a failed job's reason; each carries its code and exactly the
+params its catalogue texts name (tests/test_i18n_catalogues.py checks the texts against the vocabularies)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from api.preservation.status import StatusService
+from api.wiring import build_context
+from archive.coded import STATUS_WARNINGS, Vocabulary
+from storage_config.settings import FaultOptions, Settings
+from tests import actors
+from tests.conftest import make_context
+
+
+def assert_carries_its_params(vocabulary: Vocabulary, code: str, params: dict[str, object]) -> None:
+    assert code in vocabulary.codes and set(params) == set(vocabulary.codes[code]), (code, params)
+
+
+def test_a_vocabulary_refuses_an_unknown_code_or_other_params() -> None:
+    with pytest.raises(ValueError, match="not one of its codes"):
+        STATUS_WARNINGS.line("disk_gone", "the disk is gone")
+    with pytest.raises(ValueError, match="carries"):
+        STATUS_WARNINGS.line("index_unavailable", "the index is gone", problem="x", extra=1)
+
+
+def test_status_below_the_free_space_reserve_warns_with_a_coded_line(tmp_path: Path) -> None:
+    make_context(tmp_path / "var").close()
+    huge = FaultOptions(free_space_reserve_mb=100_000_000)  # every disk is below this reserve
+    context = build_context(Settings(home=tmp_path / "var", workers=1, ocr_engine="null", faults=huge))
+    try:
+        view = StatusService(context).status(actors.principal("sysadmin"), show_paths=False)
+    finally:
+        context.close()
+    assert view.state == "refusing" and len(view.warning_codes) == len(view.warnings) >= 1
+    warning, english = view.warning_codes[0], view.warnings[0]
+    assert warning.code == "disk_refusing" and "new items are refused" in english
+    assert_carries_its_params(STATUS_WARNINGS, warning.code, warning.params)
+    assert "spool" in str(warning.params["places"]).split(", ")
+    assert warning.params["reserve_bytes"] == 100_000_000 * 1024 * 1024
+    assert isinstance(warning.params["free_bytes"], int) and str(tmp_path) not in english
