@@ -57,4 +57,13 @@ STATUS_WARNINGS = Vocabulary(
     },
 )
 
-VOCABULARIES = (STATUS_WARNINGS,)
+# Why an acceptance sample returned its batch for rescan (archive/catalogue/sampling.py); rates are fractions.
+ACCEPTANCE_REASONS = Vocabulary(
+    "batch.reason",
+    {
+        "pass_rate_low": ("pass_rate", "required"),
+        "critical_defects": ("count",),
+    },
+)
+
+VOCABULARIES = (STATUS_WARNINGS, ACCEPTANCE_REASONS)

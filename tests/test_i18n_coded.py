@@ -10,7 +10,8 @@ import pytest
 
 from api.preservation.status import StatusService
 from api.wiring import build_context
-from archive.coded import STATUS_WARNINGS, Vocabulary
+from archive.catalogue.sampling import decide
+from archive.coded import ACCEPTANCE_REASONS, STATUS_WARNINGS, Vocabulary
 from storage_config.settings import FaultOptions, Settings
 from tests import actors
 from tests.conftest import make_context
@@ -42,3 +43,18 @@ def test_status_below_the_free_space_reserve_warns_with_a_coded_line(tmp_path: P
     assert "spool" in str(warning.params["places"]).split(", ")
     assert warning.params["reserve_bytes"] == 100_000_000 * 1024 * 1024
     assert isinstance(warning.params["free_bytes"], int) and str(tmp_path) not in english
+
+
+def test_a_sample_that_fails_returns_the_batch_with_coded_reasons() -> None:
+    verdicts = [(True, None)] * 17 + [(False, "illegible"), (False, "missing_page"), (False, "wrong_reference_code")]
+    decision = decide(sampled=20, verdicts=verdicts)
+    assert not decision.accepted and [reason.code for reason in decision.reasons] == [
+        "pass_rate_low",
+        "critical_defects",
+    ]
+    low, critical = decision.reasons
+    assert low.params == {"pass_rate": 0.85, "required": 0.95} and "85.0% is below 95%" in low.message
+    assert critical.params == {"count": 2} and critical.message.startswith("2 critical defect(s)")
+    for reason in decision.reasons:
+        assert_carries_its_params(ACCEPTANCE_REASONS, reason.code, dict(reason.params))
+    assert decide(sampled=2, verdicts=[(True, None), (True, None)]).reasons == ()
