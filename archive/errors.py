@@ -137,6 +137,7 @@ class UnsupportedFile(InvalidInput):
     PDF_ENCRYPTED = Reason("pdf_encrypted")
     PDF_DAMAGED = Reason("pdf_damaged")
     PDF_NO_PAGES = Reason("pdf_no_pages")
+    SPOOLED_COPY_GONE = Reason("spooled_copy_gone", "job")
 
 
 class TooLarge(UnsupportedFile):
