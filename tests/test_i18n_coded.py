@@ -12,6 +12,8 @@ from api.preservation.status import StatusService
 from api.wiring import build_context
 from archive.catalogue.sampling import decide
 from archive.coded import ACCEPTANCE_REASONS, STATUS_WARNINGS, Vocabulary
+from archive.finding_codes import FindingCode
+from archive.reports import Finding, Severity
 from storage_config.settings import FaultOptions, Settings
 from tests import actors
 from tests.conftest import make_context
@@ -58,3 +60,23 @@ def test_a_sample_that_fails_returns_the_batch_with_coded_reasons() -> None:
     for reason in decision.reasons:
         assert_carries_its_params(ACCEPTANCE_REASONS, reason.code, dict(reason.params))
     assert decide(sampled=2, verdicts=[(True, None), (True, None)]).reasons == ()
+
+
+def test_a_finding_about_an_event_run_or_document_is_made_from_its_kind_and_id() -> None:
+    finding = Finding(
+        Severity.WARNING, FindingCode.INTERRUPTED, subject_kind="backup_run", subject_id=3, params={"run_id": 3}
+    )
+    assert finding.subject == "backup run 3" and finding.as_dict()["subject_kind"] == "backup_run"
+    with pytest.raises(ValueError, match="not its kind's"):
+        Finding(
+            Severity.WARNING,
+            FindingCode.INTERRUPTED,
+            "run 3",
+            subject_kind="backup_run",
+            subject_id=3,
+            params={"run_id": 3},
+        )
+    with pytest.raises(ValueError, match="SUBJECTS"):
+        Finding(Severity.WARNING, FindingCode.INTERRUPTED, subject_kind="tape", subject_id=3, params={"run_id": 3})
+    with pytest.raises(ValueError, match="come together"):
+        Finding(Severity.WARNING, FindingCode.INTERRUPTED, subject_kind="backup_run", params={"run_id": 3})
