@@ -1,5 +1,6 @@
 """The lines the web page says in its own language (archive/coded.py), made by real use cases: the status
-screen's warnings, an acceptance decision's reasons, a failed job's reason; each carries its code and exactly the
+screen's warnings, an acceptance decision's reasons; and a manifest's refusals, which name their first problem with
+the count of all; each carries its code and exactly the
 params its catalogue texts name (tests/test_i18n_catalogues.py checks the texts against the vocabularies)."""
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ import pytest
 
 from api.preservation.status import StatusService
 from api.wiring import build_context
+from archive.catalogue.manifest import parse_manifest
 from archive.catalogue.sampling import decide
 from archive.coded import ACCEPTANCE_REASONS, STATUS_WARNINGS, Vocabulary
+from archive.errors import InvalidInput
 from archive.finding_codes import FindingCode
 from archive.reports import Finding, Severity
 from storage_config.settings import FaultOptions, Settings
@@ -80,3 +83,32 @@ def test_a_finding_about_an_event_run_or_document_is_made_from_its_kind_and_id()
         Finding(Severity.WARNING, FindingCode.INTERRUPTED, subject_kind="tape", subject_id=3, params={"run_id": 3})
     with pytest.raises(ValueError, match="come together"):
         Finding(Severity.WARNING, FindingCode.INTERRUPTED, subject_kind="backup_run", params={"run_id": 3})
+
+
+@pytest.mark.parametrize(
+    ("manifest", "reason", "params"),
+    [
+        ("", "manifest_empty", {"columns": "item, reference_code, title, date, pages, file"}),
+        ("title,pages\na,1\n", "manifest_no_key_column", {"found": "title, pages"}),
+        ("item,title\n", "manifest_no_rows", {}),
+        ("item,pages\n,2\n", "manifest_row_no_key", {"count": 1, "row": 2}),
+        ("item,pages\n1,0\n", "manifest_row_pages", {"count": 1, "row": 2, "value": "0", "maximum": 100_000}),
+        (
+            "item,date,file\n1,1987-13,a\n2,,b\n2,,b\n",  # a bad date, then an item and a file that repeat
+            "manifest_row_date",
+            {"count": 3, "row": 2, "date": "1987-13"},
+        ),
+        (
+            "item,file\n1,a\n1,b\n",
+            "manifest_row_repeats",
+            {"count": 1, "row": 3, "column": "item", "value": "1", "first_row": 2},
+        ),
+    ],
+)
+def test_a_manifest_is_refused_with_a_reason_and_its_params(
+    manifest: str, reason: str, params: dict[str, object]
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        parse_manifest(manifest, name="m.csv")
+    assert refused.value.reason is not None and refused.value.reason.name == reason
+    assert refused.value.params == params and refused.value.message.startswith("m.csv: ")
