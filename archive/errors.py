@@ -120,6 +120,17 @@ class InvalidInput(DanganError):
     DEFECT_MISSING = Reason("defect_missing")
     VERDICTS_MISSING = Reason("verdicts_missing", "count", "sampled")
     RANGE_REVERSED = Reason("range_reversed")
+    # A batch manifest (archive/catalogue/manifest.py): the file as a whole, or the first of `count` row problems.
+    MANIFEST_EMPTY = Reason("manifest_empty", "columns")
+    MANIFEST_NO_KEY_COLUMN = Reason("manifest_no_key_column", "found")
+    MANIFEST_TOO_MANY_ROWS = Reason("manifest_too_many_rows", "limit")
+    MANIFEST_UNREADABLE = Reason("manifest_unreadable", "row")
+    MANIFEST_NO_ROWS = Reason("manifest_no_rows")
+    MANIFEST_ROW_NO_KEY = Reason("manifest_row_no_key", "count", "row")
+    MANIFEST_ROW_ITEM = Reason("manifest_row_item", "count", "row", "value", "maximum")
+    MANIFEST_ROW_PAGES = Reason("manifest_row_pages", "count", "row", "value", "maximum")
+    MANIFEST_ROW_DATE = Reason("manifest_row_date", "count", "row", "date")
+    MANIFEST_ROW_REPEATS = Reason("manifest_row_repeats", "count", "row", "column", "value", "first_row")
 
 
 class UnsupportedFile(InvalidInput):
@@ -137,6 +148,7 @@ class UnsupportedFile(InvalidInput):
     PDF_ENCRYPTED = Reason("pdf_encrypted")
     PDF_DAMAGED = Reason("pdf_damaged")
     PDF_NO_PAGES = Reason("pdf_no_pages")
+    SPOOLED_COPY_GONE = Reason("spooled_copy_gone", "job")
 
 
 class TooLarge(UnsupportedFile):

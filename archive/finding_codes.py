@@ -116,6 +116,22 @@ SENTENCES: Mapping[str, str] = {
 }
 
 
+# What a finding is about when it is not an object key: its kind, its id and the English subject it makes (the page
+# says `findings.subject.<kind>` with the id).
+SUBJECTS: Mapping[str, str] = {
+    "event": "event {id}",
+    "backup_run": "backup run {id}",
+    "document": "document {id}",
+}
+
+
+def subject_of(kind: str, subject_id: int) -> str:
+    """The English subject of a finding about the `kind` numbered `subject_id` (a ValueError for another kind)."""
+    if kind not in SUBJECTS:
+        raise ValueError(f"finding subject kind {kind!r} is not in archive.finding_codes.SUBJECTS")
+    return SUBJECTS[kind].format(id=subject_id)
+
+
 # What a verification says about how it checked (its `notes`), beside what it found: `findings.note.<code>`.
 NOTES: Mapping[str, str] = {
     "structure": "structure level: sizes only, nothing hashed; content changes and swapped objects of equal size "

@@ -14,11 +14,15 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, or_
 
+from archive.errors import DanganError
 from archive.models import IngestJob
+from archive.redact import hide_paths
 from archive.values import JobState
 
 _RANDOM = random.Random()
@@ -98,3 +102,14 @@ def stuck(now: dt.datetime) -> ColumnElement[bool]:
     Any runner may take them over; `dangan jobs` shows them as `stuck`."""
     expired = or_(IngestJob.lease_expires_at.is_(None), IngestJob.lease_expires_at < now)
     return and_(IngestJob.state == JobState.PROCESSING, expired)
+
+
+def failure_of(error: DanganError, hidden: Iterable[Path | str]) -> dict[str, Any]:
+    """What a job keeps of the refusal that ended it (`options["failure"]`), shaped as an error answer's body:
+    its code, reason and params (text params with the private paths under `hidden` removed), and its message."""
+    roots = list(hidden)
+    params = {
+        name: hide_paths(value, roots) if isinstance(value, str) else value for name, value in error.params.items()
+    }
+    reason = error.reason.name if error.reason is not None else None
+    return {"error": error.code, "message": hide_paths(error.message, roots), "reason": reason, "params": params}

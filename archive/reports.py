@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from archive.errors import ExitCode
-from archive.finding_codes import english
+from archive.finding_codes import english, subject_of
 
 
 class Severity(StrEnum):
@@ -42,7 +42,7 @@ class Grade(StrEnum):
 
 
 _EXIT_CODES = {Grade.CLEAN: ExitCode.OK, Grade.WARNINGS: ExitCode.WARNINGS, Grade.ERRORS: ExitCode.INTEGRITY_FAILURE}
-_RESERVED = frozenset({"severity", "code", "subject", "message", "variant", "params"})
+_RESERVED = frozenset({"severity", "code", "subject", "message", "variant", "params", "subject_kind", "subject_id"})
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,9 @@ class Finding:
     """One thing a verification found: how bad, a stable code, what it is about, and a sentence for a person.
 
     `code` is one of archive.finding_codes.FindingCode; `variant` picks one of its sentences when it is found in
-    more than one way. `subject` names what the finding is about (an object key, "event 12", a document);
+    more than one way. `subject` names what the finding is about (an object key, "event 12", a document); one
+    that is not an object key is given as `subject_kind` (archive.finding_codes.SUBJECTS) and `subject_id`, which
+    make the subject, so that a page can say it in its language;
     `details` carries the report's own fields (e.g. a fixity finding's document id and hashes), printed beside
     the four above; `params` carries the other values the sentence needs. The message is the registered English
     sentence filled from subject, details and params, so every value a sentence names is one the finding has.
@@ -62,11 +64,20 @@ class Finding:
     details: Mapping[str, Any] = field(default_factory=dict)
     params: Mapping[str, str | int | None] = field(default_factory=dict)
     variant: str | None = None
+    subject_kind: str | None = None
+    subject_id: int | None = None
 
     def __post_init__(self) -> None:
         clash = _RESERVED & (set(self.details) | set(self.params))
         if clash:
             raise ValueError(f"finding details must not redefine {', '.join(sorted(clash))}")
+        if (self.subject_kind is None) != (self.subject_id is None):
+            raise ValueError("a finding's subject_kind and subject_id come together")
+        if self.subject_kind is not None and self.subject_id is not None:
+            made = subject_of(self.subject_kind, self.subject_id)
+            if self.subject not in (None, made):
+                raise ValueError(f"finding subject {self.subject!r} is not its kind's {made!r}")
+            object.__setattr__(self, "subject", made)
         english(self.code, self.variant, self.values)  # a registered sentence, every value it names given
 
     @property
@@ -85,6 +96,8 @@ class Finding:
             "code": self.code,
             "variant": self.variant,
             "subject": self.subject,
+            "subject_kind": self.subject_kind,
+            "subject_id": self.subject_id,
             "message": self.message,
             "params": dict(self.params),
         }

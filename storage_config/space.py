@@ -16,6 +16,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from archive.coded import STATUS_WARNINGS, Coded
 from archive.diskfull import MB, free_bytes, full_message, size_text
 from archive.errors import InsufficientStorage
 from storage_config.settings import Settings
@@ -139,9 +140,10 @@ def check_room(
         )
 
 
-def low_space_warnings(settings: Settings, *, show_paths: bool = True) -> list[str]:
-    """One line per filesystem that is low or refusing (for `dangan ingest` and `dangan status`)."""
-    lines = []
+def low_space_warnings(settings: Settings, *, show_paths: bool = True) -> list[Coded]:
+    """One warning per filesystem that is low or refusing (for `dangan ingest` and `dangan status`): coded
+    `disk_low` or `disk_refusing` with its places and sizes, the English naming its path when `show_paths`."""
+    warnings = []
     reserve = reserve_bytes(settings)
     for disk in _disks(settings):
         state = _state(disk.free, reserve)
@@ -150,8 +152,11 @@ def low_space_warnings(settings: Settings, *, show_paths: bool = True) -> list[s
         _, path = disk.places[0]
         where = f" at {path}" if show_paths else ""
         verdict = "new items are refused" if state == REFUSING else "ingest refuses new items below the reserve"
-        lines.append(
+        message = (
             f"warning: the {disk.names()}{where}: {size_text(disk.free)} free, reserve {size_text(reserve)}; "
             f"{verdict}; free space there or move DANGAN_HOME"
         )
-    return lines
+        code = "disk_refusing" if state == REFUSING else "disk_low"
+        places = ", ".join(place for place, _ in disk.places)
+        warnings.append(STATUS_WARNINGS.line(code, message, places=places, free_bytes=disk.free, reserve_bytes=reserve))
+    return warnings

@@ -77,6 +77,8 @@ def test_a_damaged_index_shows_on_the_status_page(client: TestClient, context: C
     status = client.get("/api/v1/status", headers=bearer(context, "sysadmin")).json()
     assert status["index"]["state"] == "unavailable" and status["index"]["pages_indexed"] is None
     assert any("search index is unavailable" in line for line in status["warnings"])
+    coded = status["warning_codes"][status["warnings"].index(next(w for w in status["warnings"] if "index" in w))]
+    assert coded == {"code": "index_unavailable", "params": {"problem": status["index"]["problem"]}}
 
 
 def test_reindex_over_http_runs_in_the_background_one_at_a_time(

@@ -273,9 +273,12 @@ def test_a_stray_carriage_return_in_a_row_is_a_400_naming_the_row(
     assert response.json()["message"] == (
         "manifest.csv: row 4: item 'letter' is not a whole number (at most 999,999,999)"
     )
+    assert response.json()["reason"] == "manifest_row_item"  # the page says it in its language, with the values
+    assert response.json()["params"] == {"count": 1, "row": 4, "value": "letter", "maximum": 999_999_999}
     huge = "item,title\n1," + "x" * 200_000 + "\n"  # over the CSV reader's field limit
     response = client.post("/api/v1/batches", headers=admin, json={"fonds": "F1", "manifest_csv": huge})
     assert response.status_code == 400 and "row 2 cannot be read as CSV" in response.json()["message"]
+    assert response.json()["reason"] == "manifest_unreadable" and response.json()["params"] == {"row": 2}
     with context.db.session() as session:
         assert session.scalar(select(func.count()).select_from(Batch)) == 0
 

@@ -205,6 +205,10 @@ def test_a_critical_defect_returns_the_batch(cli: Cli, sampled_batch: tuple[int,
     decision = reviewer(cli, "batch", "decide", str(batch), "--json").json
     assert decision["decision"] == "returned"
     assert any("critical" in reason for reason in decision["reasons"])
+    assert decision["reason_codes"] == [  # the same reasons, for the page to say in its language
+        {"code": "pass_rate_low", "params": {"pass_rate": 0.5, "required": 0.95}},
+        {"code": "critical_defects", "params": {"count": 1}},
+    ]
     refused = cli("batch", "file", str(batch))
     assert refused.exit_code == 5 and "only an accepted batch can be filed" in refused.stderr
 

@@ -139,6 +139,10 @@ def test_backup_runs(cli: Cli, archive: Context, offsite: Path) -> None:
     warned = graded(cli("backup", "run", "--target", "offsite", "--json"), WARNINGS, "warnings")
     assert warned["status"] == "complete" and warned["report"]["interrupted_runs"] == [stale_id]
     assert only(warned, "interrupted")["subject"] == f"backup run {stale_id}"
+    assert (only(warned, "interrupted")["subject_kind"], only(warned, "interrupted")["subject_id"]) == (
+        "backup_run",
+        stale_id,
+    )
 
     damaged = add_document_later(archive, b"rotted before it was ever backed up")
     flip(archive.settings.resolved_storage_path / damaged)
@@ -176,6 +180,7 @@ def test_audit_log(cli: Cli, archive: Context) -> None:
     deleted = only(failed, "deleted")
     assert failed["ok"] is False and deleted["severity"] == "error" and deleted["kind"] == "deleted"
     assert deleted["subject"] == f"event {clean['last_event_id'] + 2}" and deleted["detail"] == deleted["message"]
+    assert deleted["subject_kind"] == "event" and deleted["subject_id"] == clean["last_event_id"] + 2
     assert "TAMPERED" in cli("--user", "auditor", "audit", "verify").stdout
 
 

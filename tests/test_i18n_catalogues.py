@@ -20,9 +20,10 @@ from archive.audit import log as audit
 from archive.audit.checkpoints import write_checkpoint
 from archive.audit.keys import load_or_create_signing_key, public_key_raw
 from archive.audit.verify import verify_audit_log
+from archive.coded import VOCABULARIES
 from archive.errors import all_error_classes, reasons_of
 from archive.events import AuditAction
-from archive.finding_codes import IN_DOCUMENT, NOTES, SENTENCES, FindingCode, sentence_key
+from archive.finding_codes import IN_DOCUMENT, NOTES, SENTENCES, SUBJECTS, FindingCode, sentence_key
 from archive.finding_codes import placeholders as sentence_placeholders
 from archive.models import Batch, Document, Fonds, StoredObject, utcnow
 from archive.ports import content_key
@@ -102,7 +103,11 @@ def test_every_finding_sentence_is_translated_with_the_values_the_server_fills_i
     for code in FindingCode:
         assert any(key == code or key.startswith(f"{code}.") for key in SENTENCES), f"{code} has no sentence"
     roles = {f"findings.role.{role}" for role in ObjectRole}
-    sentences = {**SENTENCES, **{f"note.{code}": english for code, english in NOTES.items()}}
+    sentences = {
+        **SENTENCES,
+        **{f"note.{code}": english for code, english in NOTES.items()},
+        **{f"subject.{kind}": english for kind, english in SUBJECTS.items()},
+    }
     for lang in LANGUAGES:
         findings = catalogue(lang, "findings")
         assert set(findings) == {f"findings.{key}" for key in sentences} | roles, lang
@@ -110,6 +115,7 @@ def test_every_finding_sentence_is_translated_with_the_values_the_server_fills_i
             named = placeholders(findings[f"findings.{key}"])
             assert named <= sentence_placeholders(english), f"{lang} findings.{key}: {named}"
         assert {"sentence", "document_id"} <= placeholders(findings[f"findings.{IN_DOCUMENT}"])
+        assert all(placeholders(findings[f"findings.subject.{kind}"]) == {"id"} for kind in SUBJECTS)
         assert all(not placeholders(findings[role]) for role in roles)
 
 
@@ -131,6 +137,10 @@ def assert_translatable(findings: list[Finding]) -> set[str]:
             assert not lacking, f"{lang} findings.{key} names {lacking}, which {finding.as_dict()} lacks"
             if "document_id" in values:
                 assert placeholders(entries[f"findings.{IN_DOCUMENT}"]) <= values | {"sentence"}
+        if finding.subject_kind is not None:  # the page says what it is about from its kind and id
+            assert finding.as_dict()["subject_id"] == finding.subject_id is not None
+            assert all(f"findings.subject.{finding.subject_kind}" in catalogue(lang, "findings") for lang in LANGUAGES)
+            seen.add(f"subject.{finding.subject_kind}")
         seen.add(key)
     return seen
 
@@ -204,7 +214,7 @@ def test_real_findings_are_translated_from_values_they_carry(context: Context, t
             assert placeholders(catalogue(lang, "findings")[f"findings.note.{note.code}"]) <= given
     assert all(f.details["document_id"] is not None for f in fixity if f.code != "untracked")
     seen = assert_translatable(tampered_log(context, tmp_path))
-    assert {"edited", "deleted", "unsealed", "key_untrusted"} <= seen
+    assert {"edited", "deleted", "unsealed", "key_untrusted", "subject.event"} <= seen
     failures = [{"key": "sha256/dd", "error": "no trailer"}]
     drill = {
         "objects": {"missing": ["sha256/aa"], "hash_mismatch": ["sha256/bb"], "pdf_failures": failures},
@@ -216,6 +226,7 @@ def test_real_findings_are_translated_from_values_they_carry(context: Context, t
     run = {"failed": [{"key": "sha256/cc", "error": "disk full"}], "interrupted_runs": [3]}
     seen = assert_translatable([*graded_drill(drill).findings, *graded_run(run).findings])
     assert {"missing.restore", "catalogue_damaged", "canary_not_found", "not_backed_up.run", "interrupted"} <= seen
+    assert {"subject.document", "subject.backup_run"} <= seen
 
 
 def test_every_declared_error_reason_is_translated_with_exactly_its_params() -> None:
@@ -236,4 +247,20 @@ def test_every_declared_error_reason_is_translated_with_exactly_its_params() -> 
                 problems.append(f"{lang}: {key} missing")
             elif placeholders(errors[key]) != set(reason.params):
                 problems.append(f"{lang}: {key} names {sorted(placeholders(errors[key]))}, not {sorted(reason.params)}")
+    assert problems == []
+
+
+def test_every_coded_line_is_translated_with_exactly_its_params() -> None:
+    """Each code of each vocabulary of archive/coded.py (status warnings, acceptance reasons, ...) has
+    `<prefix>.<code>` in both languages, in the prefix's catalogue file, naming exactly the params it carries."""
+    problems = []
+    for vocabulary in VOCABULARIES:
+        for code, params in vocabulary.codes.items():
+            key = f"{vocabulary.prefix}.{code}"
+            for lang in LANGUAGES:
+                entries = catalogue(lang, vocabulary.prefix.split(".")[0])
+                if key not in entries:
+                    problems.append(f"{lang}: {key} missing")
+                elif placeholders(entries[key]) != set(params):
+                    problems.append(f"{lang}: {key} names {sorted(placeholders(entries[key]))}, not {sorted(params)}")
     assert problems == []

@@ -215,6 +215,7 @@ def test_a_job_whose_process_was_killed_shows_as_stuck_and_retry_runs_it(site: S
     status = site.cli("--user", "sysadmin", "status", "--json").json  # the operator sees counts, not names
     assert status["jobs"] == {"queued": 0, "processing": 0, "retrying": 0, "stuck": 1, "failed": 2}
     assert any("1 ingest job(s) stuck" in line and "`dangan jobs`" in line for line in status["warnings"])
+    assert {"code": "jobs_need_attention", "params": {"stuck": 1, "failed": 2}} in status["warning_codes"]
     retried = site.cli("jobs", "retry", str(job_id))
     assert retried.exit_code == 0 and f"queued job {job_id}: killed.png" in retried.stdout
     ran = site.cli("jobs", "run", "--json")

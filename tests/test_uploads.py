@@ -253,7 +253,12 @@ def test_a_failed_job_gives_its_file_back(
     for path in spool.iterdir():
         path.unlink()  # the spooled copy is lost: the job fails when it runs
     IngestService(context).process_job(first["id"], process)
-    assert IngestService(context).job(ARCHIVIST, first["id"]).state == JobState.FAILED
+    failed = IngestService(context).job(ARCHIVIST, first["id"])
+    assert failed.state == JobState.FAILED and failed.error is not None and "spooled copy" in failed.error
+    failure = {"error": "unsupported_file", "reason": "spooled_copy_gone", "params": {"job": first["id"]}}
+    assert failed.failure is not None and failed.failure.model_dump(exclude={"message"}) == failure
+    [row] = client.get("/api/v1/jobs", headers=admin, params={"state": "failed"}).json()["jobs"]
+    assert row["failure"] == {**failure, "message": row["reason"]}  # the page says it in its language
     again = client.post("/api/v1/documents", headers=admin, files={"file": (page.name, page.read_bytes())})
     assert again.status_code == 202 and again.json()["id"] != first["id"]
 

@@ -21,11 +21,14 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from api.ingest.batches import BatchService
+from api.ingest.service import IngestService
 from api.preservation.backup_targets import BackupTargets, TargetSpec
 from api.preservation.maintenance import MaintenanceService
 from api.wiring import Context
 from archive.values import Role
-from tests.actors import PASSWORD, SYSADMIN, account
+from ingest.ocr import process
+from tests.actors import ARCHIVIST, PASSWORD, SYSADMIN, account
 from tests.browser import (
     WIDTHS,
     error_free_tab,
@@ -41,6 +44,7 @@ from tests.browser import (
     sign_in,
 )
 from tests.conftest import make_context
+from tests.job_faults import lose_spooled_copy, submit
 from tests.pages import render
 
 READER = "reader"
@@ -69,6 +73,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     BackupTargets(context).add(SYSADMIN, TargetSpec(name="vault", kind="local", path=str(root / "vault")))
     account(context, READER, ["staff"], "internal")
     account(context, RESET_USER, ["archivist"], "internal")
+    failed_job(context, render(root / "lost", "lost.png", "A page whose spooled copy is lost.", "eng", seed=92))
     officers = {role.value: officer_account(context, role) for role in (Role.COMPLIANCE, Role.SYSADMIN, Role.SECADMIN)}
     with served(context) as (url, browser):
         with httpx.Client(base_url=url) as http:  # the reader's own requests: what the auditor will look at
@@ -79,6 +84,14 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             for _ in range(DENIED):
                 assert http.get("/api/v1/documents/999999", headers=headers).status_code == 404
         yield Site(url, browser, officers, root / "offsite")
+
+
+def failed_job(context: Context, page: Path) -> None:
+    """One job that failed (its spooled copy lost): the status page warns of it."""
+    batch = BatchService(context).create(actor=ARCHIVIST, fonds="LOST", languages="eng", level="public").id
+    [job_id] = submit(context, ARCHIVIST, batch, [page])
+    lose_spooled_copy(context, job_id)
+    IngestService(context).process_job(job_id, process)
 
 
 @pytest.fixture
@@ -362,6 +375,11 @@ def test_every_officer_screen_in_chinese_passes_axe(site: Site, role: str) -> No
         )  # events written after the newest checkpoint (or before any): a warning
         expect(sealing.locator("td[data-column=message]")).to_contain_text("未封存")
         expect(sealing.locator("td[data-column=message]")).not_to_contain_text("not sealed")
+    if role == "sysadmin":  # a status warning in the page's language (i18n/zh-CN/status.json)
+        goto(page, site.url, "#/status")
+        warning = page.locator("#status-warnings li[data-code=jobs_need_attention]")
+        expect(warning).to_contain_text("1 个失败")
+        expect(warning).not_to_contain_text("ingest job")
     language(page, "en")  # and the switch back re-renders the screen in English
     expect(page.locator("#main h1").first).not_to_have_text("")
     assert page_errors(page) == []

@@ -19,8 +19,8 @@ from storage_config.space import low_space_warnings
 def ingest_paths(context: Context, request: IngestRequest, *, actor: Principal) -> IngestRun:
     """Run the intake with the local worker pool, showing each job as it ends (a warning first when a data disk
     is low on space)."""
-    for line in low_space_warnings(context.settings):
-        stderr.print(line, highlight=False, markup=False)
+    for warning in low_space_warnings(context.settings):
+        stderr.print(warning.message, highlight=False, markup=False)
     with progress("ingesting", 0) as bar:
         return Intake(context).ingest_paths(request, actor=actor, runner=local_runner, progress=bar)
 

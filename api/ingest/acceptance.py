@@ -198,7 +198,8 @@ class AcceptanceService:
                 "passed": decision.passed,
                 "reviewed": decision.reviewed,
                 "critical": decision.critical,
-                "reasons": list(decision.reasons),
+                "reasons": [reason.message for reason in decision.reasons],
+                "reason_codes": [{"code": reason.code, "params": dict(reason.params)} for reason in decision.reasons],
                 "decided_by": actor.username,
             }
 

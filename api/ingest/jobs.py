@@ -184,7 +184,8 @@ class JobsService:
                 job.reference_code, job.item_number = allocate_reference(session, batch, manifest)
             except Conflict as exc:
                 raise Conflict(f"job {job.id} cannot run again: {exc.message}", exc.reason, exc.params) from None
-        job.options = {**job.options, "previous_error": job.error}
+        kept = {name: value for name, value in job.options.items() if name != "failure"}  # said by previous_error
+        job.options = {**kept, "previous_error": job.error}
         job.state, job.error, job.not_before = JobState.QUEUED, None, None
         job.finished_at, job.seconds = None, None
 

@@ -34,7 +34,7 @@ from archive.db import Database
 from archive.errors import DanganError, UnsupportedFile
 from archive.events import AuditAction
 from archive.failpoints import failpoint
-from archive.jobs import claim_values, held_by, poison_reason, poisoned, retry_wait, runnable
+from archive.jobs import claim_values, failure_of, held_by, poison_reason, poisoned, retry_wait, runnable
 from archive.keys import content_key
 from archive.models import Document, IngestJob, utcnow
 from archive.redact import hide_paths
@@ -145,7 +145,11 @@ class JobProcessing:
                 self._recover(job_id, owner)
             sources = tuple(claimed.spool / str(name) for name in options["spooled"])
             if not all(path.exists() for path in sources):
-                raise UnsupportedFile(f"the spooled copy of job {job_id} is gone; submit the file again")
+                raise UnsupportedFile(
+                    f"the spooled copy of job {job_id} is gone; submit the file again",
+                    UnsupportedFile.SPOOLED_COPY_GONE,
+                    {"job": job_id},
+                )
             request = OcrRequest(
                 sources=sources,
                 media_type=str(options["media_type"]),
@@ -164,7 +168,7 @@ class JobProcessing:
             if exc.transient:  # a passing fault: the job waits and runs again, it does not fail
                 self._retry_later(job_id, owner, exc)
             else:
-                self._fail(job_id, owner, exc.message, seconds=time.perf_counter() - started)
+                self._fail(job_id, owner, exc.message, seconds=time.perf_counter() - started, error=exc)
         except LeaseLost:  # not the job's failure: another runner holds it now
             raise
         except Exception as exc:  # a bug or an engine crash must still end the job, with the reason kept
@@ -224,15 +228,20 @@ class JobProcessing:
             job.not_before = utcnow() + dt.timedelta(seconds=wait)
         log.warning("job %s waits %.0f s before its next try: %s", job_id, wait, reason)
 
-    def _fail(self, job_id: int, owner: str, reason: str, *, seconds: float) -> None:
+    def _fail(self, job_id: int, owner: str, reason: str, *, seconds: float, error: DanganError | None = None) -> None:
         """The job ends failed with its reason. Its spooled copy stays, so that it can be retried once fixed
-        (`dangan jobs retry`); its claim on the item's SHA-256 is released, so the file can be submitted again."""
-        reason = hide_paths(reason, self.context.settings.private_paths)  # job errors are shown to users
+        (`dangan jobs retry`); its claim on the item's SHA-256 is released, so the file can be submitted again.
+        A refusal that names its reason keeps its code, reason and params too (`failure`), for the page to say it
+        in its language; a crash keeps only its English (it is a bug report)."""
+        hidden = self.context.settings.private_paths
+        reason = hide_paths(reason, hidden)  # job errors are shown to users
         with self.db.write() as session:
             job = self._held(session, job_id, owner)
             if job.options.get("pending_keys"):
                 recover_orphans(session, self.context.store, job)
             job.state, job.error = transition_job(job_id, job.state, JobState.FAILED), reason
+            if error is not None and error.reason is not None:
+                job.options = {**job.options, "failure": failure_of(error, hidden)}
             job.finished_at, job.seconds = utcnow(), round(seconds, 3)
             job.lease_expires_at = None  # lease_owner stays: the runner that ended it
             release_claim(job)

@@ -171,7 +171,8 @@ def graded_drill(report: dict[str, Any]) -> Report:
         Finding(
             error,
             FindingCode.CANARY_NOT_FOUND,
-            subject=f"document {canary['document_id']}",
+            subject_kind="document",
+            subject_id=canary["document_id"],
             params={"query": canary["query"], "document": canary["document_id"]},
         )
         for canary in report["search"]["canaries"]
@@ -179,8 +180,8 @@ def graded_drill(report: dict[str, Any]) -> Report:
     ]
     if report["not_backed_up"]:
         run = {"count": report["not_backed_up"], "backup_run_id": report["backup_run_id"]}
-        subject = f"backup run {report['backup_run_id']}"
-        findings.append(Finding(warning, FindingCode.NOT_BACKED_UP, subject=subject, params=run, variant="run"))
+        about = {"subject_kind": "backup_run", "subject_id": report["backup_run_id"]}
+        findings.append(Finding(warning, FindingCode.NOT_BACKED_UP, params=run, variant="run", **about))
     return Report(tuple(findings))
 
 

@@ -222,7 +222,7 @@ def graded_run(result: dict[str, Any]) -> Report:
         for failure in result.get("failed", [])
     ]
     findings.extend(
-        Finding(Severity.WARNING, INTERRUPTED, subject=f"backup run {stale}", params={"run_id": stale})
+        Finding(Severity.WARNING, INTERRUPTED, subject_kind="backup_run", subject_id=stale, params={"run_id": stale})
         for stale in result.get("interrupted_runs", [])
     )
     return Report(tuple(findings))

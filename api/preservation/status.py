@@ -6,9 +6,11 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from api.preservation import overview
+from api.views.base import CodedView
 from api.views.status import JobCountsView, PlaceSpaceView, StatusView
 from api.wiring import Context
 from archive.access import Principal
+from archive.coded import STATUS_WARNINGS
 from archive.jobs import stuck
 from archive.models import IngestJob
 from archive.models.base import utcnow
@@ -40,22 +42,25 @@ class StatusService:
         warnings = low_space_warnings(settings, show_paths=show_paths)
         jobs = self._job_counts()
         if jobs.stuck or jobs.failed:
-            warnings.append(
+            message = (
                 f"{jobs.stuck} ingest job(s) stuck (their runner died; the next runner takes them over) and "
                 f"{jobs.failed} failed; an archivist lists them with `dangan jobs` and re-runs them with "
                 "`dangan jobs retry`"
             )
+            warnings.append(STATUS_WARNINGS.line("jobs_need_attention", message, stuck=jobs.stuck, failed=jobs.failed))
         worst = max((place.state for place in places), key=_ORDER.index, default=OK)
         with self.context.db.read() as session:
             workers, storage = overview.workers(self.context, session), overview.storage_use(self.context, session)
             index = overview.index_state(self.context, session)
         if index.state != "ok":
-            warnings.append(f"the search index is unavailable ({index.problem}); rebuild it (`dangan reindex`)")
+            message = f"the search index is unavailable ({index.problem}); rebuild it (`dangan reindex`)"
+            warnings.append(STATUS_WARNINGS.line("index_unavailable", message, problem=index.problem))
         return StatusView(
             state=worst,  # type: ignore[arg-type]
             places=places,
             jobs=jobs,
-            warnings=warnings,
+            warnings=[warning.message for warning in warnings],
+            warning_codes=[CodedView(code=w.code, params=dict(w.params)) for w in warnings],
             workers=workers,
             storage=storage,
             index=index,

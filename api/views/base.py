@@ -27,3 +27,10 @@ def as_json(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: as_json(item) for key, item in value.items()}
     return value
+
+
+class CodedView(View):
+    """A line the page says in its own language (archive/coded.py): its code and the values its text names."""
+
+    code: str
+    params: dict[str, str | int | float | bool | None]

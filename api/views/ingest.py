@@ -20,14 +20,39 @@ class JobLinks(View):
     document: str | None = None
 
 
+class JobFailure(View):
+    """Why a failed job failed, when a refusal that names its reason ended it (archive.jobs.failure_of): shaped as
+    an error answer, so the page says it in its language (errors.<error>.<reason> with the params)."""
+
+    error: str
+    message: str
+    reason: str
+    params: dict[str, ParamValue]
+
+    @classmethod
+    def of(cls, job: IngestJob, message: str | None) -> JobFailure | None:
+        """The job's failure, with `message` as the English shown beside it; None unless it failed with a reason."""
+        stored = job.options.get("failure") if isinstance(job.options, dict) else None
+        if job.state != JobState.FAILED or not isinstance(stored, dict) or not stored.get("reason"):
+            return None
+        params = stored.get("params")
+        return cls(
+            error=str(stored.get("error")),
+            message=message or str(stored.get("message") or ""),
+            reason=str(stored["reason"]),
+            params=params if isinstance(params, dict) else {},
+        )
+
+
 class JobView(View):
-    """One ingest job: its state, the document it made, its error."""
+    """One ingest job: its state, the document it made, its error (and, failed with a reason, its `failure`)."""
 
     id: int
     state: str
     source_name: str
     document_id: int | None
     error: str | None
+    failure: JobFailure | None = None
     submitted_by: str
     created_at: str
     finished_at: str | None
@@ -47,6 +72,7 @@ class JobView(View):
             source_name=job.source_name,
             document_id=job.document_id,
             error=job.error,
+            failure=JobFailure.of(job, job.error),
             submitted_by=job.submitted_by,
             created_at=job.created_at.isoformat(),
             finished_at=job.finished_at.isoformat() if job.finished_at else None,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from api.views.base import View
-from api.views.ingest import JobLinks
+from api.views.ingest import JobFailure, JobLinks
 from api.views.urls import document_url, job_url
 from archive.errors import ExitCode, ParamValue, ProcessingFailed, StorageUnavailable
 from archive.models import IngestJob
@@ -35,6 +35,7 @@ class JobRow(View):
     state: str  # the job's state; `stuck` for one `processing` whose worker holds no live lease
     attempts: int
     reason: str | None  # the job's error in full; for a stuck job, what is known about its lost worker
+    failure: JobFailure | None  # failed with a refusal's reason: its code, reason and params (the page's words)
     previous_error: str | None  # why it failed before someone retried it
     lease_owner: str | None
     lease_expires_at: str | None
@@ -56,13 +57,15 @@ class JobRow(View):
         error = job.error
         if job.state in (JobState.DONE, JobState.NEEDS_REVIEW):  # filed: an error kept from a passing fault is past
             error, previous = None, previous or job.error
+        reason = _readable(job, error) or (_lost_worker(job) if is_stuck else None)
         return cls(
             id=job.id,
             batch_id=job.batch_id,
             item=job.source_name,
             state=STUCK if is_stuck else job.state,
             attempts=job.attempts,
-            reason=_readable(job, error) or (_lost_worker(job) if is_stuck else None),
+            reason=reason,
+            failure=JobFailure.of(job, reason),
             previous_error=_readable(job, str(previous)) if previous else None,
             lease_owner=job.lease_owner,
             lease_expires_at=_iso(job.lease_expires_at),

@@ -15,6 +15,10 @@ class FindingView(View):
     severity: Severity
     code: str = Field(description="What was found, e.g. missing, content_changed, edited, unsealed")
     subject: str | None = Field(description="What it is about: an object key, an event, a document")
+    subject_kind: str | None = Field(
+        default=None, description="event, backup_run or document: the page says findings.subject.<kind> with the id"
+    )
+    subject_id: int | None = Field(default=None, description="The number of the event, backup run or document")
     message: str = Field(description="What was found and what to do, for a person (in English)")
     variant: str | None = Field(
         default=None, description="Which of the code's sentences: the page's catalogue key is findings.<code>.<variant>"

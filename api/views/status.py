@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from api.views.base import View
+from api.views.base import CodedView, View
 from api.views.preservation import RebuildStateView
 from archive.reports import Grade
 
@@ -92,7 +92,11 @@ class StatusView(View):
     state: SpaceState
     places: list[PlaceSpaceView]
     jobs: JobCountsView
-    warnings: list[str]
+    warnings: list[str] = Field(description="What needs attention, for a person (in English)")
+    warning_codes: list[CodedView] = Field(
+        default_factory=list,
+        description="The warnings' codes and values, in the same order (the page's catalogue: status.warning.<code>)",
+    )
     workers: WorkersView
     storage: StorageUseView
     index: IndexStateView

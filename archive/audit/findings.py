@@ -42,8 +42,15 @@ class AuditFinding:
 
     def graded(self) -> Finding:
         details = {"kind": self.kind, "event_id": self.event_id, "detail": self.detail}
+        kind = "event" if self.event_id is not None else None
         return Finding(
-            self.severity, self.kind, subject=self.subject, details=details, params=self.params, variant=self.variant
+            self.severity,
+            self.kind,
+            details=details,
+            params=self.params,
+            variant=self.variant,
+            subject_kind=kind,
+            subject_id=self.event_id,
         )
 
 

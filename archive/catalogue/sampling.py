@@ -8,6 +8,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from archive.coded import ACCEPTANCE_REASONS, Coded
 from archive.errors import InvalidInput
 
 DEFECT_TYPES = {
@@ -67,7 +68,7 @@ class Decision:
     passed: int
     pass_rate: float
     critical: int
-    reasons: tuple[str, ...]
+    reasons: tuple[Coded, ...]  # why it went back for rescan (archive.coded.ACCEPTANCE_REASONS)
 
 
 def decide(*, sampled: int, verdicts: Sequence[tuple[bool, str | None]]) -> Decision:
@@ -81,9 +82,11 @@ def decide(*, sampled: int, verdicts: Sequence[tuple[bool, str | None]]) -> Deci
     passed = sum(1 for ok, _ in verdicts if ok)
     critical = sum(1 for ok, defect in verdicts if not ok and defect in CRITICAL_DEFECTS)
     rate = passed / len(verdicts) if verdicts else 0.0
-    reasons: list[str] = []
+    reasons: list[Coded] = []
     if rate < PASS_RATE:
-        reasons.append(f"pass rate {rate:.1%} is below {PASS_RATE:.0%}")
+        said = f"pass rate {rate:.1%} is below {PASS_RATE:.0%}"
+        reasons.append(ACCEPTANCE_REASONS.line("pass_rate_low", said, pass_rate=round(rate, 4), required=PASS_RATE))
     if critical:
-        reasons.append(f"{critical} critical defect(s) (missing page or wrong reference code)")
+        said = f"{critical} critical defect(s) (missing page or wrong reference code)"
+        reasons.append(ACCEPTANCE_REASONS.line("critical_defects", said, count=critical))
     return Decision(not reasons, sampled, len(verdicts), passed, round(rate, 4), critical, tuple(reasons))

@@ -7,8 +7,20 @@ import { h, table } from "./ui.js";
  * A graded report's finding: its code (archive/finding_codes.py), the variant of its sentence, the server's
  * English sentence, and the values the sentence is filled from (its own fields and `params`).
  * @typedef {{ severity: string, code: string, subject: string | null, message: string, variant?: string | null,
+ *   subject_kind?: string | null, subject_id?: number | null,
  *   params?: Record<string, string | number | null> } & Record<string, unknown>} Finding
  */
+
+/**
+ * What the finding is about in the page's language: findings.subject.<kind> with its id (an event, a backup run,
+ * a document), else the server's subject (an object key), else "—".
+ * @param {Finding} f
+ */
+function subjectText(f) {
+  const said = f.subject_kind && typeof f.subject_id === "number"
+    ? filled(`findings.subject.${f.subject_kind}`, { id: String(f.subject_id) }) : null;
+  return said ?? (f.subject || "—");
+}
 
 /** The finding's values a sentence may name: its text and number fields, then its params. @param {Finding} f */
 function findingValues(f) {
@@ -64,7 +76,7 @@ export function findingsTable(findings, caption, id) {
       { key: "severity", label: t("common.finding.severity"),
         cell: (f) => h("span", { class: `severity severity-${f.severity}` }, t(`common.severity.${f.severity}`)) },
       { key: "code", label: t("common.finding.code"), cell: (f) => h("code", {}, f.code) },
-      { key: "subject", label: t("common.finding.subject"), cell: (f) => f.subject || "—" },
+      { key: "subject", label: t("common.finding.subject"), cell: (f) => subjectText(f) },
       { key: "message", label: t("common.finding.message"), cell: (f) => findingText(f) },
     ],
   });

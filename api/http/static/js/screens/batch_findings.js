@@ -1,6 +1,7 @@
 // Parts of the batch screen drawn from its status: the jobs' progress per item, the per-page findings with
 // thumbnails (filterable: held pages, blank pages, one check, one severity) and the reconciliation with the
-// manifest's named items.
+// manifest's named items. A job that failed with a refusal's reason says it in the page's words (errors.json).
+import { describe, errorOf } from "../api.js";
 import { formatNumber, t } from "../i18n.js";
 import { emptyState, h, table } from "../ui.js";
 import { CHECKS, MOVING, label, pageImage } from "./batch_common.js";
@@ -9,6 +10,7 @@ import { CHECKS, MOVING, label, pageImage } from "./batch_common.js";
 /** @typedef {import("./batch_common.js").Finding} Finding */
 /**
  * @typedef {{ id: number, item: string, state: string, attempts: number, reason: string | null,
+ *   failure?: { error: string, message: string, reason: string, params: Record<string, unknown> } | null,
  *   document_id: number | null }} JobRow
  * @typedef {{ show: string, severity: string }} Filter
  */
@@ -44,7 +46,7 @@ export function progressView(status, jobs) {
         { key: "item", label: t("batch.col_item"), cell: (j) => j.item },
         { key: "state", label: t("batch.col_state"), cell: (j) => h("span", { class: `state state-${j.state}` }, label("job", j.state)) },
         { key: "attempts", label: t("batch.col_attempts"), numeric: true, cell: (j) => formatNumber(j.attempts) },
-        { key: "reason", label: t("batch.col_reason"), cell: (j) => j.reason || "" },
+        { key: "reason", label: t("batch.col_reason"), cell: (j) => j.failure ? describe(errorOf(0, j.failure)) : j.reason || "" },
       ],
     }) : null);
 }

@@ -3,7 +3,7 @@
 // fail with a defect type and a note), then the decision. The reviewer is never who scanned or uploaded the pages:
 // the server refuses that with a translated code.
 import { api, describe } from "../api.js";
-import { formatDate, language, t } from "../i18n.js";
+import { filled, formatDate, language, t } from "../i18n.js";
 import { errorState, h, messageBox, say } from "../ui.js";
 import { DEFECTS, batchStatus, label, pageImage, pageTextBlock } from "./batch_common.js";
 
@@ -11,8 +11,29 @@ import { DEFECTS, batchStatus, label, pageImage, pageTextBlock } from "./batch_c
 /** @typedef {import("./batch_common.js").SampleRow} SampleRow */
 /**
  * @typedef {{ decision: string, pass_rate: number, passed: number, reviewed: number, critical: number,
- *   reasons: string[] }} Decision
+ *   reasons: string[], reason_codes?: { code: string, params: Record<string, number> }[] }} Decision
  */
+
+/** A rate as the language writes a percentage. @param {number} rate */
+function percent(rate) {
+  return new Intl.NumberFormat(language(), { style: "percent", maximumFractionDigits: 1 }).format(rate);
+}
+
+/**
+ * Why the batch went back, in the page's language (batch.reason.<code>: rates as percentages), else the server's.
+ * @param {Decision} d
+ * @returns {string[]}
+ */
+function reasonTexts(d) {
+  const codes = d.reason_codes;
+  if (!codes || codes.length !== d.reasons.length) return d.reasons;
+  return codes.map(({ code, params }, n) => {
+    /** @type {import("../i18n.js").Params} */
+    const values = {};
+    for (const [name, value] of Object.entries(params)) values[name] = name.endsWith("rate") || name === "required" ? percent(value) : value;
+    return filled(`batch.reason.${code}`, values) ?? d.reasons[n];
+  });
+}
 
 /** @param {number} batchId @returns {Promise<Sample | null>} the batch's latest sample */
 async function latestSample(batchId) {
@@ -86,9 +107,9 @@ export const screen = {
           /** @type {Decision} */
           const d = await api(`/batches/${batchId}/decision`, { method: "POST" });
           result.replaceChildren(...[h("p", { class: d.decision === "accepted" ? "notice" : "error", id: "decision-line" },
-            t("batch.decided", { decision: label("status", d.decision), rate: new Intl.NumberFormat(language(), { style: "percent", maximumFractionDigits: 1 }).format(d.pass_rate),
+            t("batch.decided", { decision: label("status", d.decision), rate: percent(d.pass_rate),
               critical: d.critical })),
-          d.reasons.length ? h("ul", {}, d.reasons.map((r) => h("li", {}, r))) : null,
+          d.reasons.length ? h("ul", { id: "decision-reasons" }, reasonTexts(d).map((r) => h("li", {}, r))) : null,
           h("p", {}, h("a", { href: `#/batches/${batchId}`, id: "to-filing" }, t("batch.to_filing")))].filter((n) => n !== null));
           result.focus();
         } catch (error) {

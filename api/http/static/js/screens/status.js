@@ -3,7 +3,7 @@
 // last run and the last verification (GET /api/v1/status); starting a reindex and following its progress
 // (POST / GET /api/v1/index/rebuild, polled each second while it runs).
 import { api, describe } from "../api.js";
-import { has, t } from "../i18n.js";
+import { filled, has, language, t } from "../i18n.js";
 import * as session from "../session.js";
 import { count, facts, formatBytes, gradeBadge, when } from "../report.js";
 import { h, messageBox, say, table } from "../ui.js";
@@ -16,7 +16,8 @@ const POLL_MS = 1000;
  * @typedef {{ place: string, free_bytes: number | null, reserve_bytes: number, state: string }} Place
  * @typedef {{ target: string, last_run_id: number | null, started_at: string | null, finished_at: string | null,
  *             status: string | null, grade: string | null }} BackupStatus
- * @typedef {{ state: string, places: Place[], warnings: string[],
+ * @typedef {{ code: string, params: Record<string, string | number | boolean | null> }} Coded
+ * @typedef {{ state: string, places: Place[], warnings: string[], warning_codes?: Coded[],
  *             jobs: { queued: number, processing: number, retrying: number, stuck: number, failed: number },
  *             workers: { runner_alive: boolean, worker_processes: number, busy_workers: number },
  *             storage: { backend: string, objects: number, bytes: number },
@@ -31,6 +32,26 @@ const POLL_MS = 1000;
 /** The translation of `key`, or the value itself when the catalogue has none. @param {string} key @param {string} value */
 function word(key, value) {
   return has(key) ? t(key) : value;
+}
+
+/**
+ * A warning in the page's language: status.warning.<code> with its values (places in the page's words, sizes for
+ * the language); the server's English when the catalogue lacks it or it lacks a value.
+ * @param {string} english @param {Coded | undefined} coded
+ */
+function warningText(english, coded) {
+  if (!coded) return english;
+  /** @type {import("../i18n.js").Params} */
+  const values = {};
+  for (const [name, value] of Object.entries(coded.params)) {
+    if (typeof value === "number") values[name] = name.endsWith("_bytes") ? formatBytes(value) : value;
+    else if (typeof value === "string") values[name] = value;
+  }
+  if (typeof coded.params.places === "string") {
+    const places = coded.params.places.split(", ").map((place) => word(`status.place.${place}`, place));
+    values.places = new Intl.ListFormat(language(), { type: "conjunction" }).format(places);
+  }
+  return filled(`status.warning.${coded.code}`, values) ?? english;
 }
 
 /** @param {string} id @param {string} title @param {...import("../ui.js").Child} body */
@@ -70,7 +91,8 @@ function sections(s) {
     h("p", { id: "status-overall", class: s.state === "ok" ? "notice" : "error", role: "status" },
       t("status.overall", { state: word(`status.space.${s.state}`, s.state) })),
     s.warnings.length ? h("ul", { id: "status-warnings", class: "warnings", "aria-label": t("status.warnings") },
-      s.warnings.map((w) => h("li", {}, w))) : null,
+      s.warnings.map((w, n) => h("li", { "data-code": s.warning_codes?.[n]?.code ?? "" },
+        warningText(w, s.warnings.length === s.warning_codes?.length ? s.warning_codes[n] : undefined)))) : null,
     h("div", { class: "panels" },
       card("status-workers", t("status.workers"), facts([
         [t("status.runner"), s.workers.runner_alive ? t("status.runner_alive") : t("status.runner_down")],
