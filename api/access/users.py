@@ -23,9 +23,11 @@ from archive.values import AccessLevel, Role
 TOKEN_PREFIX = "dgn_"
 ROLE_VALUES = {role.value for role in Role}
 BOOTSTRAP_ACCOUNTS = (
-    (Role.SYSADMIN, "sysadmin", "System administrator"),
-    (Role.SECADMIN, "secadmin", "Security administrator"),
-    (Role.COMPLIANCE, "auditor", "Security auditor"),
+    # Display names in both languages: the people who read them may read either, and the name is data, not a
+    # string of the application (the security administrator can rename the accounts).
+    (Role.SYSADMIN, "sysadmin", "系统管理员 System administrator"),
+    (Role.SECADMIN, "secadmin", "安全管理员 Security administrator"),
+    (Role.COMPLIANCE, "auditor", "安全审计员 Security auditor"),
 )
 
 
