@@ -26,6 +26,7 @@ class Action(enum.StrEnum):
     EDIT_RECORD = "record.edit"  # title, date, level, departments
     WITHDRAW_RECORD = "record.withdraw"
     EXPORT_RECORDS = "record.export"  # BagIt packages
+    READ_HISTORY = "record.history"  # a record's preservation events (archive.history), within what the caller sees
     # ingest and the archivist's workflow
     INGEST = "ingest.submit"  # create batches, upload or ingest files, watch folders
     READ_WORK = "work.read"  # jobs, batches, batch reports, samples (only what the caller may see)
@@ -66,6 +67,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.EDIT_RECORD: frozenset({A, SYS}),
     Action.WITHDRAW_RECORD: frozenset({SYS}),
     Action.EXPORT_RECORDS: frozenset({A, SYS}),
+    Action.READ_HISTORY: frozenset({A, C, SYS}),
     Action.INGEST: frozenset({A}),
     Action.READ_WORK: frozenset({A, SYS}),
     Action.RETRY_JOBS: frozenset({A, SYS}),

@@ -127,6 +127,7 @@ POLICY: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/documents/{document_id}/withdraw"): Row(
         frozenset({"sysadmin"}), "document", 400, body=lambda ids: {"reason": " "}
     ),
+    ("GET", "/api/v1/documents/{document_id}/history"): Row(READERS - {"staff"}, "document"),
     ("GET", "/api/v1/documents/{document_id}/pages"): Row(READERS, "document"),
     ("GET", "/api/v1/documents/{document_id}/pages/{number}/image"): Row(READERS, "document"),
     ("GET", "/api/v1/documents/{document_id}/pages/{number}/thumbnail"): Row(READERS, "document"),

@@ -80,8 +80,8 @@ def test_batch_export_is_a_valid_bag(archived: tuple[Context, int], tmp_path: Pa
     octets, count = payload_sizes(tmp_path / "bag")
     assert summary.payload_oxum == bag.info["Payload-Oxum"] == f"{octets}.{count}"
     assert summary.documents == 3 and summary.files == count and summary.bytes == octets
-    # 4 originals + 3 PDF/A + 3 texts, then documents.json and documents.csv
-    assert count == 12 and seen[-1] == (10, 10)
+    # 4 originals + 3 PDF/A + 3 texts, then documents.json, documents.csv and premis.xml
+    assert count == 13 and seen[-1] == (10, 10)
     assert bag.info["External-Identifier"] == f"batch-{batch_id}"
     assert bag.info["Source-Organization"] == "Dang'an archive"
     codes = [d.reference_code for d in documents(context)]
@@ -147,7 +147,7 @@ def test_fonds_export_and_audit_event(archived: tuple[Context, int], tmp_path: P
         assert event.details == {
             "scope": {"fonds": FONDS},
             "documents": 3,
-            "files": 12,
+            "files": 13,
             "bytes": summary.bytes,
             "roles": ["archivist"],  # the actor's roles at the time, covered by the hash
         }

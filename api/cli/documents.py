@@ -1,4 +1,4 @@
-"""`dangan document ...`: one record at a time: show it, read its text, withdraw it."""
+"""`dangan document ...`: one record at a time: show it, read its text, its event history, withdraw it."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from api.cli.output import emit_json, say, stderr
 if TYPE_CHECKING:
     from api.views.records import DocumentView, PageView
 
-app = typer.Typer(no_args_is_help=True, help="One record: show it, read its text, withdraw it from use.")
+app = typer.Typer(no_args_is_help=True, help="One record: show it, read its text, its history, withdraw it from use.")
 DocumentId = Annotated[
     int, typer.Argument(min=1, max=2**63 - 1, help="The document's id (see `dangan search --json`).")
 ]
@@ -67,6 +67,25 @@ def withdraw(
         emit_json(result)
         return
     say(f"withdrew {result.reference_code} ({result.title})")
+
+
+@app.command()
+def history(ctx: typer.Context, document_id: DocumentId, json_out: JsonOption = False) -> None:
+    """A record's preservation events, oldest first (PREMIS event types): ingestion, digests, accession, fixity
+    checks, replications to backup targets, metadata changes, page replacements."""
+    from api.records.history import document_history
+
+    view = document_history(open_context(ctx), acting_user(ctx), document_id)
+    if json_out:
+        emit_json(view)
+        return
+    say(f"{view.reference_code}: {len(view.events)} event(s)")
+    for event in view.events:
+        subject = event.object_key or "the record"
+        facts = ", ".join(f"{name} {value}" for name, value in event.detail.items() if value not in (None, "", []))
+        say(f"  {event.at:%Y-%m-%d %H:%M:%S}  {event.event_type} ({event.outcome}) by {event.agent}: {subject}")
+        if facts:
+            say(f"      {facts}")
 
 
 def print_document(view: DocumentView) -> None:

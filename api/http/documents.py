@@ -15,6 +15,8 @@ from api.http.openapi import error_responses
 from api.http.uploads import SpoolingRoute
 from api.ingest.service import IngestService
 from api.records.documents import DocumentService, FileDownload, update_document, withdraw_document
+from api.records.history import document_history
+from api.views.history import DocumentHistoryView
 from api.views.ingest import JobView
 from api.views.records import DocumentView
 from archive.access import Principal
@@ -68,6 +70,13 @@ def job(job_id: Id, request: Request, caller: Caller) -> JobView:
 def document(document_id: Id, request: Request, caller: Caller) -> DocumentView:
     """A record's metadata, current pages (with their quality findings) and files, as the caller may see it."""
     return DocumentService(context_of(request)).get(caller, document_id, client=client_of(request))
+
+
+@router.get("/api/v1/documents/{document_id}/history", tags=["documents"], responses=RECORD)
+def history(document_id: Id, request: Request, caller: Caller) -> DocumentHistoryView:
+    """A record's preservation events, oldest first: ingestion, digests, accession, fixity checks, replications to
+    backup targets, metadata changes, page replacements (archivists, security auditors, system administrators)."""
+    return document_history(context_of(request), caller, document_id, client=client_of(request))
 
 
 @router.patch("/api/v1/documents/{document_id}", tags=["documents"], responses=error_responses(403, 404))

@@ -19,6 +19,7 @@ from api.ingest.batches import BatchService, visible_batch
 from api.ingest.sample_rules import changed_pages, check_reviewer, sample_view, unresolved_failures
 from api.search.rows import index_current
 from api.wiring import Context
+from archive import history
 from archive.access import Principal
 from archive.audit import log as audit
 from archive.catalogue import sampling
@@ -240,6 +241,10 @@ class AcceptanceService:
                 details={"documents": len(documents), "gaps": reconciliation, "justification": justification},
             )
             ids = [document.id for document in documents]
+            filed = {"batch": batch_id, "justification": batch.filing_justification}
+            history.record_many(
+                session, (history.Event(i, history.EventType.ACCESSION, actor.username, detail=filed) for i in ids)
+            )
             view = {"batch_id": batch_id, "status": BatchStatus.FILED.value, "documents": len(documents)}
         index_current(self.context, ids)  # the next search already sees them filed (staff see filed items)
         with self.context.db.write() as session:

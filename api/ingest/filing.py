@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from archive import history
 from archive.audit import log as audit
 from archive.dates import PartialDate
 from archive.events import AuditAction
@@ -132,6 +133,7 @@ def file_item(
     document = new_document(session, job, batch, result)
     attach_objects(document, planned, infos, per_page=len(list(job.options["source_sha256"])) > 1)  # type: ignore[call-overload]
     held = sum(1 for page in result.pages if page.held)
+    history.record_many(session, ingest_events(document, job, pages=len(result.pages)))
     job.state = JobState.NEEDS_REVIEW if held else JobState.DONE
     job.document_id, job.finished_at, job.seconds = document.id, utcnow(), round(seconds, 3)
     timing = {"ocr_seconds": result.ocr_seconds, "quality_seconds": result.quality_seconds}
@@ -152,6 +154,15 @@ def file_item(
     )
     failpoint("filing.before_commit")  # everything of the filing transaction written, nothing committed
     return document
+
+
+def ingest_events(document: Document, job: IngestJob, *, pages: int) -> list[history.Event]:
+    """The record's first history: made from the submitted file, and the digest of each object as it was stored."""
+    agent = job.submitted_by
+    made = {"job": job.id, "batch": job.batch_id, "file": job.source_name, "pages": pages}
+    events = [history.Event(document.id, history.EventType.INGESTION, agent, detail=made)]
+    events.extend(history.digest_events(document.id, document.objects, agent))
+    return events
 
 
 def recover_orphans(session: Session, store: BlobStore, job: IngestJob) -> int:

@@ -17,6 +17,7 @@ from api.search.page_images import prune_superseded, source_of
 from api.search.rows import index_current
 from api.views.review import PageReviewView, page_review_view
 from api.wiring import Context, engine_options
+from archive import history
 from archive.access import Principal
 from archive.audit import log as audit
 from archive.errors import Conflict, DanganError, InvalidInput, NotFound
@@ -142,7 +143,9 @@ class ReviewService:
                 old.reviewed_by = actor.username
                 old.document.all_pages.append(page)
                 session.flush()
+                known = {obj.key for obj in old.document.objects}
                 _current_objects(old, page, infos, media_type)
+                _rescan_events(session, old.document, page, known, agent=actor.username)
                 audit.record(
                     session,
                     actor=actor.username,
@@ -233,6 +236,20 @@ def _current_objects(old: Page, page: Page, infos: tuple[BlobInfo, BlobInfo, Blo
                 current=True,
             )
         )
+
+
+def _rescan_events(session: Session, document: Document, page: Page, known: set[str], *, agent: str) -> None:
+    """The record's history: a page replaced, and the digest of each object the rescan added."""
+    session.flush()
+    added = [obj for obj in document.objects if obj.key not in known]
+    replaced = {"page": page.number, "version": page.version, "page_id": page.id}
+    history.record_many(
+        session,
+        [
+            history.Event(document.id, history.EventType.MODIFICATION, agent, detail=replaced),
+            *history.digest_events(document.id, added, agent),
+        ],
+    )
 
 
 def _current_page(session: Session, page_id: int, actor: Principal) -> Page:

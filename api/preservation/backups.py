@@ -9,7 +9,7 @@ it "interrupted" and copies whatever the target still lacks (keys are content ad
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from api.preservation.backup_targets import BackupTargets
 from api.views.preservation import BackupRunList, BackupRunReport, BackupRunView
 from api.wiring import Context
+from archive import history
 from archive.access import Principal
 from archive.audit import log as audit
 from archive.diskfull import disk_full
@@ -63,9 +64,10 @@ class BackupService:
             self._finish(principal, run_id, status="failed", result={"error": str(exc)}, client=client)
             raise
         result["interrupted_runs"] = interrupted
+        replicated = result.pop("replicated_keys")
         result.update(graded_run(result).as_dict())
         status = "complete" if not result["failed"] else "incomplete"
-        return self._finish(principal, run_id, status=status, result=result, client=client)
+        return self._finish(principal, run_id, status=status, result=result, client=client, replicated=replicated)
 
     def _start(self, principal: Principal, target: str) -> tuple[int, list[int]]:
         with self.context.db.write() as session:
@@ -96,7 +98,7 @@ class BackupService:
         manifest = Manifest(run_id=run_id, target=store.name, created_at=utcnow().isoformat())
         with self.context.db.session() as session:
             wanted = sorted(set(session.execute(select(StoredObject.key, StoredObject.sha256, StoredObject.size))))
-        copied, copied_bytes, failed = 0, 0, []
+        copied, copied_bytes, failed, replicated = 0, 0, [], []
         for position, (key, sha, size) in enumerate(wanted, start=1):
             present = store.stat(key)
             if present is None or present.size != size:
@@ -106,6 +108,7 @@ class BackupService:
                     failed.append({"key": key, "error": exc.message})
                     continue
                 copied, copied_bytes = copied + 1, copied_bytes + size
+                replicated.append(key)
                 failpoint("backup.object_copied")
             manifest.objects.append(Entry(key, size, sha))
             if progress is not None:
@@ -126,6 +129,7 @@ class BackupService:
             "manifest_sha256": sha256_bytes(data),
             "snapshot_key": manifest.snapshot.key,
             "newest_object_at": self._newest_object_at(),
+            "replicated_keys": replicated,  # for the records' histories, not kept in the run's report
         }
 
     def _copy_object(self, store: BlobStore, key: str, sha: str, scratch: Path) -> None:
@@ -167,7 +171,14 @@ class BackupService:
         return newest.isoformat() if newest else None
 
     def _finish(
-        self, principal: Principal, run_id: int, *, status: str, result: dict[str, Any], client: str | None
+        self,
+        principal: Principal,
+        run_id: int,
+        *,
+        status: str,
+        result: dict[str, Any],
+        client: str | None,
+        replicated: Sequence[str] = (),
     ) -> BackupRunView:
         with self.context.db.write() as session:
             run = session.get(BackupRun, run_id)
@@ -185,6 +196,14 @@ class BackupService:
                 target=f"backup:{run.target}",
                 client=client,
                 details={"run": run_id, **{k: v for k, v in result.items() if k not in ("failed", "findings")}},
+            )
+            detail = {"backup_run": run_id, "target": run.target}
+            history.record_many(
+                session,
+                (
+                    history.Event(document_id, history.EventType.REPLICATION, principal.username, key, detail=detail)
+                    for key, document_id in history.documents_of_keys(session, replicated)
+                ),
             )
             return run_summary(run)
 

@@ -5,7 +5,7 @@ by the one contract (archive.reports) and answered as a VerificationView."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from sqlalchemy import select
@@ -13,6 +13,7 @@ from sqlalchemy import select
 from api.preservation.backups import BackupService
 from api.views.preservation import VerificationRunDetail, VerificationRunList, VerificationRunSummary, VerificationView
 from api.wiring import Context
+from archive import history
 from archive.access import Principal
 from archive.audit import log as audit
 from archive.errors import IntegrityFailure, InvalidInput, NotFound
@@ -55,9 +56,10 @@ class VerificationService:
                 )
             result = report.as_dict()
             details: dict[str, Any] = {"level": report.level, "seed": report.seed, "objects": report.objects_checked}
+            hashed = report.hashed
         else:
             result = self._verify_target(target, level=level, percent=percent, seed=seed, progress=progress)
-            details = {"level": result["level"], "target": target}
+            details, hashed = {"level": result["level"], "target": target}, {}
         run_id = self._store(
             principal,
             result,
@@ -65,6 +67,7 @@ class VerificationService:
             started_at=started_at,
             client=client,
             details=details,
+            hashed=hashed,
         )
         return VerificationView(run_id=run_id, **result)
 
@@ -100,8 +103,9 @@ class VerificationService:
         started_at: dt.datetime,
         client: str | None,
         details: dict[str, Any],
+        hashed: dict[str, tuple[bool, tuple[int, ...]]],
     ) -> int:
-        """The run and its audit event, in one transaction; returns the run's id."""
+        """The run, its audit event and a fixity-check event per hashed object, in one transaction; the run's id."""
         with self.context.db.write() as session:
             run = VerificationRun(
                 level=result["level"],
@@ -125,6 +129,7 @@ class VerificationService:
                 client=client,
                 details={"run": run.id, "store": store, "counts": result["counts"], **details},
             )
+            history.record_many(session, fixity_events(hashed, run_id=run.id, store=store, agent=principal.username))
             return run.id
 
     def runs(self, principal: Principal, *, limit: int = 50) -> VerificationRunList:
@@ -143,6 +148,16 @@ class VerificationService:
                 raise NotFound(f"verification run {run_id} does not exist; list the runs with `dangan verify --list`")
             report = VerificationView.model_validate({**stored_report(run.report), "run_id": run.id})
             return VerificationRunDetail(**_summary(run).model_dump(), report=report)
+
+
+def fixity_events(
+    hashed: dict[str, tuple[bool, tuple[int, ...]]], *, run_id: int, store: str, agent: str
+) -> Iterator[history.Event]:
+    for key, (matched, documents) in hashed.items():
+        outcome = history.Outcome.SUCCESS if matched else history.Outcome.FAILURE
+        for document_id in documents:
+            detail = {"verification": run_id, "store": store, "algorithm": "SHA-256"}
+            yield history.Event(document_id, history.EventType.FIXITY_CHECK, agent, key, outcome, detail)
 
 
 def _summary(run: VerificationRun) -> VerificationRunSummary:

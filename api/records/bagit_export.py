@@ -1,6 +1,7 @@
-"""BagIt 1.0 export of a fonds or a batch: current objects per document, metadata as JSON and CSV, SHA-256
-manifests. Objects are hashed while they stream out of the store and checked against the catalogue; the bag is
-built in a hidden sibling folder and renamed into place only when complete, so an error leaves nothing."""
+"""BagIt 1.0 export of a fonds or a batch: current objects per document, metadata as JSON and CSV, each record's
+preservation events as PREMIS 3 (data/metadata/premis.xml), SHA-256 manifests. Objects are hashed while they
+stream out of the store and checked against the catalogue; the bag is built in a hidden sibling folder and renamed
+into place only when complete, so an error leaves nothing."""
 
 from __future__ import annotations
 
@@ -16,14 +17,14 @@ import shutil
 import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from importlib import metadata as package_metadata
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from api.records.bag_parts import BagDocument, BagFile, event_row
+from api.records.premis import premis_xml
 from api.views.catalogue import level_label
 from api.views.records import BagExportView
 from api.wiring import Context
@@ -34,7 +35,8 @@ from archive.durable import fsync_dir
 from archive.errors import IntegrityFailure, InvalidInput, NotFound
 from archive.events import AuditAction
 from archive.hashing import CHUNK
-from archive.models import Batch, Document, Fonds, StoredObject
+from archive.history import histories_of
+from archive.models import Batch, Document, Fonds, ObjectEvent, StoredObject
 from archive.permissions import Action, authorize
 from archive.ports import BlobStore
 from archive.values import ObjectRole
@@ -63,28 +65,6 @@ _EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/tiff": ".tif", 
 _UNSAFE = re.compile(r"[/\\%\x00-\x1f\x7f]")
 
 Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class BagFile:
-    """One object to copy: where it goes in the bag, and what the catalogue says its bytes hash to."""
-
-    path: str  # relative to the bag root, e.g. data/F-2025-Y30-0001/access.pdf
-    key: str
-    sha256: str
-    role: str
-    size: int
-    media_type: str
-    page: int | None
-
-
-@dataclass
-class BagDocument:
-    """A document's metadata row and its files, read in one session and used after it closes."""
-
-    row: dict[str, Any]
-    page_count: int
-    files: list[BagFile] = field(default_factory=list)
 
 
 def safe_name(name: str) -> str:
@@ -118,7 +98,7 @@ def _original_names(document: Document, originals: list[StoredObject]) -> list[t
     return names
 
 
-def _bag_document(document: Document, folder: str) -> BagDocument:
+def _bag_document(document: Document, folder: str, events: list[ObjectEvent]) -> BagDocument:
     current = sorted((o for o in document.objects if o.current), key=lambda o: (o.page_id or 0, o.id))
     originals = [o for o in current if o.role == ObjectRole.ORIGINAL]
     files = [
@@ -146,7 +126,7 @@ def _bag_document(document: Document, folder: str) -> BagDocument:
         "original_filename": document.original_filename,
         "folder": f"data/{folder}",
     }
-    return BagDocument(row=row, page_count=document.page_count, files=files)
+    return BagDocument(row=row, page_count=document.page_count, files=files, events=[event_row(e) for e in events])
 
 
 def _load(
@@ -170,12 +150,13 @@ def _load(
         documents = [document for document in ordered if document_visible(actor, document)]
         used: set[str] = {METADATA_DIR}
         bagged: list[BagDocument] = []
+        events = histories_of(session, [document.id for document in documents])
         for document in documents:
             folder = safe_name(document.reference_code)
             while folder in used:
                 folder = f"{folder}_"
             used.add(folder)
-            bagged.append(_bag_document(document, folder))
+            bagged.append(_bag_document(document, folder, events[document.id]))
         return scope, bagged
 
 
@@ -251,6 +232,7 @@ def _metadata_files(documents: list[BagDocument]) -> dict[str, bytes]:
     return {
         f"data/{METADATA_DIR}/documents.json": body.encode("utf-8"),
         f"data/{METADATA_DIR}/documents.csv": text.getvalue().encode("utf-8"),
+        f"data/{METADATA_DIR}/premis.xml": premis_xml(documents, agent=_software_agent()),
     }
 
 

@@ -12,6 +12,7 @@ from api.records.served_files import Damaged, VerifiedCopy, verified_copy
 from api.search.rows import index_current
 from api.views.records import DocumentTextView, DocumentView, PageTextView, document_view
 from api.wiring import Context
+from archive import history
 from archive.access import Principal
 from archive.audit import log as audit
 from archive.dates import PartialDate, stored_text
@@ -234,6 +235,13 @@ def update_document(
             client=client,
             details={"changed": changed, "before": {k: str(before[k]) for k in changed}},
         )
+        if changed:
+            history.record(
+                session,
+                history.Event(
+                    document_id, history.EventType.METADATA_MODIFICATION, principal.username, detail={"fields": changed}
+                ),
+            )
         view = document_view(document)
     index_current(context, [document_id])  # an admin's edit of a withdrawn record does not bring it back
     return view

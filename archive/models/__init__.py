@@ -12,6 +12,7 @@ from archive.models.catalogue import (
     QualityFinding,
     StoredObject,
 )
+from archive.models.history import ObjectEvent
 from archive.models.people import ApiToken, AuditEvent, User
 from archive.models.work import BatchSample, IngestJob, SampleVerdict, VerificationRun
 
@@ -29,6 +30,7 @@ __all__ = [
     "Fonds",
     "IngestJob",
     "ManifestItem",
+    "ObjectEvent",
     "Page",
     "QualityFinding",
     "SampleVerdict",

@@ -85,6 +85,8 @@ class VerificationReport:
     seconds: float = 0.0
     findings: list[Finding] = field(default_factory=list)
     noted: list[Note] = field(default_factory=list)
+    # each hashed key: whether it matched, and the records naming it (their history gets a fixity-check event)
+    hashed: dict[str, tuple[bool, tuple[int, ...]]] = field(default_factory=dict, repr=False)
 
     categories: tuple[str, ...] = CATEGORIES
 
@@ -212,10 +214,22 @@ def verify_objects(
             progress(position, total)
     _confirm_swap_partners(store, expected, measured, report)
     report.findings.extend(_findings(rows, expected, measured))
+    report.hashed = _hashed_outcomes(rows, to_hash, report.findings)
     report.findings.extend(_untracked(store, set(expected)))
     report.noted.extend(_notes(report, hashed=len(to_hash), total=total))
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _hashed_outcomes(
+    rows: list[Row], hashed: set[str], findings: list[Finding]
+) -> dict[str, tuple[bool, tuple[int, ...]]]:
+    failed = {f.key for f in findings} | {f.partner_key for f in findings if f.partner_key}
+    documents: dict[str, set[int]] = {}
+    for row in rows:
+        if row.key in hashed:
+            documents.setdefault(row.key, set()).add(row.document_id)
+    return {key: (key not in failed, tuple(sorted(ids))) for key, ids in documents.items()}
 
 
 def measure(store: BlobStore, key: str, report: VerificationReport, *, hashing: bool) -> Measured:
