@@ -56,6 +56,7 @@ class AuditAction(enum.StrEnum):
     BACKUP_DRILL = "backup.drill"
     BACKUP_TARGET_ADD = "backup.target.add"
     BACKUP_TARGET_REMOVE = "backup.target.remove"
+    SCHEDULE_RUN = "schedule.run"  # one scheduled duty ran (`dangan scheduler`), with its outcome
     # the log itself
     AUDIT_VERIFY = "audit.verify"
     AUDIT_EXPORT = "audit.export"

@@ -11,6 +11,7 @@ OBJECT_PREFIX = "sha256/"  # catalogue objects, by content
 MANIFEST_PREFIX = "manifests/"  # one per backup run
 SNAPSHOT_PREFIX = "catalogue/"  # database snapshots a backup carries
 CHECKPOINT_PREFIX = "audit/checkpoints/"  # signed checkpoints of the audit chain
+REPORT_PREFIX = "reports/"  # periodic compliance reports (JSON), kept beside the records they report on
 DERIVED_PREFIX = "derived/"  # page images and thumbnails: rebuildable, neither catalogued nor backed up
 DERIVED_VERSION = 1  # bump when the rendering changes: new keys, and `dangan derive` makes them
 CHECKPOINT_PATTERN = re.compile(r"^audit/checkpoints/(\d{8,})\.json$")

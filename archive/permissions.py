@@ -53,6 +53,7 @@ class Action(enum.StrEnum):
     EXPORT_AUDIT = "audit.export"
     VERIFY_AUDIT = "audit.verify"
     PRUNE_AUDIT = "audit.prune"
+    COMPLIANCE_REPORT = "compliance.report"  # the periodic report: log verification, alerts, fixity, drills
     # visibility capabilities (read by archive.access)
     SEE_UNFILED = "record.see_unfiled"  # items whose batch is not filed yet, held and rejected pages
     SEE_UNLEVELLED = "record.see_unlevelled"  # default deny: records with no level, for repair
@@ -87,6 +88,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.MANAGE_USERS: frozenset({SEC}),
     Action.READ_USERS: frozenset({SEC, C}),
     Action.READ_AUDIT: frozenset({C}),
+    Action.COMPLIANCE_REPORT: frozenset({C}),
     Action.EXPORT_AUDIT: frozenset({C}),
     Action.VERIFY_AUDIT: frozenset({C, SYS}),
     Action.PRUNE_AUDIT: frozenset({C}),

@@ -82,6 +82,20 @@ class FaultOptions(BaseModel):
     db_busy_seconds: float = Field(default=30.0, gt=0.0)
 
 
+class ScheduleOptions(BaseModel):
+    """`dangan scheduler`: how often each duty runs (0 switches it off). A duty is due when its last run (table
+    schedule_run) started longer ago than its interval; the scheduler looks every `tick_seconds`."""
+
+    backup_hours: float = Field(default=24.0, ge=0.0)  # a backup run to every target
+    verify_sample_hours: float = Field(default=24.0, ge=0.0)  # a sample verification of the primary store
+    verify_sample_percent: float = Field(default=5.0, gt=0.0, le=100.0)
+    drill_days: float = Field(default=7.0, ge=0.0)  # a restore drill from every target that has a backup
+    drill_sample: int = Field(default=50, ge=1)
+    checkpoint_minutes: float = Field(default=60.0, ge=0.0)  # a signed checkpoint of the access log
+    compliance_days: float = Field(default=91.0, ge=0.0)  # the quarterly compliance report
+    tick_seconds: float = Field(default=30.0, gt=0.0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX, env_nested_delimiter=ENV_NESTING, extra="ignore", case_sensitive=False
@@ -110,6 +124,7 @@ class Settings(BaseSettings):
     audit_retention_days: int = Field(default=183, ge=183)  # at least six months; pruning never goes further
     server: ServerOptions = Field(default_factory=ServerOptions)
     faults: FaultOptions = Field(default_factory=FaultOptions)
+    schedule: ScheduleOptions = Field(default_factory=ScheduleOptions)
     backup_targets: dict[str, BackupTargetOptions] = Field(default_factory=dict)
 
     @property

@@ -128,6 +128,9 @@ POLICY: dict[tuple[str, str], Row] = {
         frozenset({"sysadmin"}), "document", 400, body=lambda ids: {"reason": " "}
     ),
     ("GET", "/api/v1/documents/{document_id}/history"): Row(READERS - {"staff"}, "document"),
+    ("GET", "/api/v1/schedule"): Row(frozenset({"sysadmin"})),
+    ("POST", "/api/v1/schedule/{duty}/run"): Row(frozenset({"sysadmin"})),  # the duty: a checkpoint
+    ("POST", "/api/v1/audit/compliance-report"): Row(frozenset({"compliance"}), query="?days=1"),
     ("GET", "/api/v1/documents/{document_id}/pages"): Row(READERS, "document"),
     ("GET", "/api/v1/documents/{document_id}/pages/{number}/image"): Row(READERS, "document"),
     ("GET", "/api/v1/documents/{document_id}/pages/{number}/thumbnail"): Row(READERS, "document"),
@@ -339,6 +342,7 @@ def _url(path: str, row: Row, ids: dict[str, int]) -> str:
         "username": "probe",
         "code": "M1",
         "target": "nowhere",
+        "duty": "checkpoint",
         "token_id": MISSING,
         "number": 1,
         "fonds": "M1",

@@ -4,7 +4,8 @@ reports also carry `grade`, `exit_code`, `severity_counts` and `findings` (api/v
 
 from __future__ import annotations
 
-from typing import Literal
+import datetime as dt
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -242,3 +243,41 @@ class DrillView(Graded):
 
 class DrillList(View):
     drills: list[DrillView]
+
+
+class ScheduleRunView(View):
+    """One run of a scheduled duty (`dangan scheduler`)."""
+
+    id: int
+    duty: str
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    outcome: str = Field(description="running, success, warnings or failed")
+    summary: dict[str, Any]
+
+
+class DutyPlan(View):
+    duty: str
+    every_seconds: float | None = Field(description="Its interval; null: switched off in Settings.schedule")
+    last_started: dt.datetime | None
+    next_due: dt.datetime | None = Field(description="null: off, or never ran (due at the scheduler's next tick)")
+
+
+class ScheduleView(View):
+    plans: list[DutyPlan]
+    runs: list[ScheduleRunView]
+
+
+class ComplianceReportView(Graded):
+    """The periodic compliance report: the access log's verification, alerts, fixity, backups and drills."""
+
+    key: str = Field(description="Where the report's JSON is kept in the object store")
+    since: dt.datetime
+    until: dt.datetime
+    audit_log: dict[str, Any] = Field(description="The access log's verification: ok, grade, counts")
+    alerts: dict[str, int] = Field(description="Alerts in the period, per kind")
+    verifications: dict[str, int] = Field(description="Verification runs in the period, per grade")
+    backups: dict[str, dict[str, int]] = Field(description="Backup runs in the period, per target and status")
+    drills: dict[str, int] = Field(description="Restore drills in the period, passed and failed")
+    scheduled: dict[str, int] = Field(description="Scheduled duty runs in the period, per outcome")
+    findings: list[str] = Field(description="What needs a person's attention, in English")

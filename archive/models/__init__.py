@@ -1,6 +1,6 @@
 """All catalogue tables (SQLAlchemy 2.x). Alembic migrations in archive/migrations mirror these."""
 
-from archive.models.backup import BackupDrill, BackupRun, BackupTarget
+from archive.models.backup import BackupDrill, BackupRun, BackupTarget, ScheduleRun
 from archive.models.base import Base, UTCDateTime, utcnow
 from archive.models.catalogue import (
     DEFAULT_REF_TEMPLATE,
@@ -34,6 +34,7 @@ __all__ = [
     "Page",
     "QualityFinding",
     "SampleVerdict",
+    "ScheduleRun",
     "StoredObject",
     "UTCDateTime",
     "User",

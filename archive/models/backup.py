@@ -60,3 +60,15 @@ class BackupDrill(Base):
     rto_seconds_per_gb: Mapped[float | None] = mapped_column(Float)
     report: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     actor: Mapped[str] = mapped_column(String(128))
+
+
+class ScheduleRun(Base):
+    """One run of a scheduled duty (`dangan scheduler`): when, how it ended, and what it did."""
+
+    __tablename__ = "schedule_run"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    duty: Mapped[str] = mapped_column(String(32), index=True)  # archive.schedule.Duty
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    finished_at: Mapped[dt.datetime | None]
+    outcome: Mapped[str] = mapped_column(String(16))  # running | success | warnings | failed
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
