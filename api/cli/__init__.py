@@ -18,6 +18,7 @@ from api.cli import (
     backups,
     batches,
     commands,
+    dat70,
     documents,
     exports,
     jobs,
@@ -48,6 +49,7 @@ app.add_typer(exports.app, name="export")
 app.add_typer(backups.app, name="backup")
 app.add_typer(documents.app, name="document")
 app.add_typer(jobs.app, name="jobs")
+app.add_typer(dat70.app, name="check")
 
 
 def main(argv: list[str] | None = None) -> int:
