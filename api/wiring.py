@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
@@ -18,6 +19,9 @@ from ingest.engines.base import EngineOptions
 from search.index import SearchIndex, open_index
 from storage_config.settings import Settings, settings_error, settings_parse_error
 from storage_config.stores import open_store
+
+if TYPE_CHECKING:
+    from archive.preservation.dat70_run import Tools
 
 
 @dataclass
@@ -78,3 +82,13 @@ def check_ocr_engine(name: str) -> None:
 def _has_documents(db: Database) -> bool:
     with db.session() as session:
         return session.scalars(select(Document.id).limit(1)).first() is not None
+
+
+def dat70_tools(context: Context) -> Tools:
+    """What the DA/T 70 checks need from outside the core: the store, fido/Pillow/pikepdf, ClamAV, a scratch
+    folder under the spool (a killed run's folder is swept like the spool's other scratch)."""
+    from archive.preservation.dat70_run import Tools
+    from ingest.inspection import FileInspector
+    from ingest.virus_scan import ClamScanner
+
+    return Tools(context.store, FileInspector(), ClamScanner(), context.settings.spool_dir / "dat70")

@@ -52,6 +52,7 @@ class AuditAction(enum.StrEnum):
     INDEX_REBUILD = "index.rebuild"
     IMAGES_REBUILD = "images.rebuild"  # page images and thumbnails made again (`dangan derive`)
     VERIFY_RUN = "verify.run"
+    DAT70_CHECK = "dat70.check"  # a DA/T 70 four-property check of a batch or a document (at filing or asked)
     BACKUP_RUN = "backup.run"
     BACKUP_DRILL = "backup.drill"
     BACKUP_TARGET_ADD = "backup.target.add"

@@ -49,6 +49,32 @@ class FindingCode(StrEnum):
     CATALOGUE_NOT_CHECKED = "catalogue_not_checked"
     CATALOGUE_DAMAGED = "catalogue_damaged"
     CANARY_NOT_FOUND = "canary_not_found"
+    # DA/T 70 four-property checks (archive.preservation.dat70): the code of each check
+    AUTH_FIXITY = "auth.fixity"
+    AUTH_SIZE = "auth.size"
+    AUTH_PAGE_COUNT = "auth.page_count"
+    AUTH_TEXT_LAYER = "auth.text_layer"
+    AUTH_STORED_TEXT = "auth.stored_text"
+    AUTH_REFERENCE_CODE = "auth.reference_code"
+    AUTH_MEDIA_TYPE = "auth.media_type"
+    INTEG_MANIFEST_ITEMS = "integ.manifest_items"
+    INTEG_UNLISTED_ITEMS = "integ.unlisted_items"
+    INTEG_MANIFEST_PAGES = "integ.manifest_pages"
+    INTEG_ITEM_SEQUENCE = "integ.item_sequence"
+    INTEG_PAGE_SEQUENCE = "integ.page_sequence"
+    INTEG_PAGE_ORDER = "integ.page_order"
+    INTEG_OBJECTS_PRESENT = "integ.objects_present"
+    INTEG_REQUIRED_FIELDS = "integ.required_fields"
+    USE_FORMAT_IDENTIFIED = "use.format_identified"
+    USE_FORMAT_ACCEPTED = "use.format_accepted"
+    USE_FILE_OPENS = "use.file_opens"
+    USE_TEXT_EXTRACTS = "use.text_extracts"
+    USE_PDFA_DECLARED = "use.pdfa_declared"
+    USE_PDFA_STRUCTURE = "use.pdfa_structure"
+    SEC_LEVEL_SET = "sec.level_set"
+    SEC_AUDIT_INGEST = "sec.audit_ingest"
+    SEC_AUDIT_FILING = "sec.audit_filing"
+    SEC_VIRUS_SCAN = "sec.virus_scan"
 
 
 _CODES = frozenset(code.value for code in FindingCode)
@@ -113,6 +139,56 @@ SENTENCES: Mapping[str, str] = {
     "catalogue_not_checked": "not checked: restore PostgreSQL dumps with pg_restore",
     "catalogue_damaged": "the restored catalogue fails its integrity check: {integrity}",
     "canary_not_found": "searching the rebuilt index for '{query}' did not find the document",
+    # DA/T 70 four-property checks
+    "auth.fixity": "{reference_code} {role}: the object's bytes no longer hash to the recorded SHA-256",
+    "auth.fixity.missing": "{reference_code} {role}: the object is missing from the store",
+    "auth.size": "{reference_code} {role}: the object is {actual_size} bytes; {expected_size} were recorded",
+    "auth.page_count": "{reference_code}: the catalogue records {recorded} page(s); the access copy has {pdf_pages}",
+    "auth.page_count.rows": "{reference_code}: the catalogue records {recorded} page(s); {pages} current page row(s) "
+    "exist",
+    "auth.text_layer": "{reference_code} page {page}: the access copy's text layer differs from the stored text "
+    "({similarity}% alike)",
+    "auth.text_layer.missing": "{reference_code} page {page}: recognised text is stored but the access copy has no "
+    "text layer there",
+    "auth.stored_text": "{reference_code}: the stored text object differs from the pages' text in the catalogue",
+    "auth.reference_code": "{reference_code}: the reference code does not have the form of the fonds' template "
+    "{template}",
+    "auth.reference_code.item": "{reference_code}: the reference code does not carry the item's number {item}",
+    "auth.media_type": "{reference_code} {role}: recorded as {media_type} but identified as {puid} ({format_name})",
+    "integ.manifest_items": "manifest row {row_number} (item {item}, {title}) has no item in the batch",
+    "integ.unlisted_items": "{reference_code} is not named on the batch's manifest",
+    "integ.manifest_pages": "{reference_code}: the manifest expects {expected} page(s); the item has {pages}",
+    "integ.item_sequence": "item numbers {first}..{last} are missing from the batch's sequence",
+    "integ.item_sequence.repeated": "item number {item} is used by {count} items",
+    "integ.page_sequence": "{reference_code}: page(s) {missing} are missing from its page sequence",
+    "integ.page_sequence.repeated": "{reference_code}: page {page} appears {count} times",
+    "integ.page_order.shape": "{reference_code} page {page}: page {position} of the access copy has another shape: "
+    "the pages are out of order",
+    "integ.page_order.text": "{reference_code} page {page}: page {position} of the access copy holds the text of page "
+    "{other}: the pages are out of order",
+    "integ.objects_present": "{reference_code} has no current {role} object",
+    "integ.required_fields": "{reference_code}: the required field {field} is empty",
+    "integ.required_fields.date": "{reference_code}: no date is recorded",
+    "use.format_identified": "{reference_code} {role}: no PRONOM format was identified",
+    "use.format_accepted": "{reference_code} {role} is {puid} ({format_name}), not a format accepted for preservation",
+    "use.file_opens": "{reference_code} {role} does not open: {error}",
+    "use.text_extracts": "{reference_code}: the access copy's text layer cannot be extracted: {error}",
+    "use.text_extracts.encoding": "{reference_code} {role}: the text object is not UTF-8 ({error})",
+    "use.pdfa_declared": "{reference_code} {role} declares PDF/A-{part}{conformance}, not PDF/A-2b",
+    "use.pdfa_declared.none": "{reference_code} {role} declares no PDF/A conformance in its XMP metadata",
+    "use.pdfa_structure.encrypted": "{reference_code} {role} is encrypted",
+    "use.pdfa_structure.no_output_intent": "{reference_code} {role} has no PDF/A output intent",
+    "use.pdfa_structure.fonts_not_embedded": "{reference_code} {role} uses a font that is not embedded",
+    "use.pdfa_structure.javascript": "{reference_code} {role} contains JavaScript",
+    "use.pdfa_structure.no_xmp": "{reference_code} {role} has no XMP metadata stream",
+    "use.pdfa_structure.no_id": "{reference_code} {role} has no file identifier (trailer /ID)",
+    "sec.level_set": "{reference_code} has no classification level",
+    "sec.level_set.invalid": "{reference_code} has the unknown classification level {level}",
+    "sec.audit_ingest": "{reference_code}: the access log holds no ingest event for it",
+    "sec.audit_filing": "{reference_code}: filed, but the access log holds no filing event of batch {batch}",
+    "sec.virus_scan": "{reference_code} {role}: {engine} found {signature}",
+    "sec.virus_scan.failed": "the virus scanner {engine} failed: {error}",
+    "sec.virus_scan.not_run": "not run: {reason}",
 }
 
 

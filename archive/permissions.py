@@ -42,6 +42,7 @@ class Action(enum.StrEnum):
     READ_BACKUPS = "backup.read"
     RUN_VERIFICATION = "verify.run"
     READ_VERIFICATION = "verify.read"
+    RUN_DAT70 = "dat70.run"  # DA/T 70 four-property checks of a batch or a document, and their stored reports
     REBUILD_INDEX = "index.rebuild"
     READ_STATUS = "system.status"  # free space of the data disks against the reserve (`dangan status`)
     SEAL_AUDIT = "audit.seal"  # write a signed checkpoint of the log now
@@ -82,6 +83,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.READ_BACKUPS: frozenset({SYS}),
     Action.RUN_VERIFICATION: frozenset({SYS}),
     Action.READ_VERIFICATION: frozenset({SYS, C}),
+    Action.RUN_DAT70: frozenset({A, SYS}),
     Action.REBUILD_INDEX: frozenset({SYS}),
     Action.READ_STATUS: frozenset({SYS, A}),
     Action.SEAL_AUDIT: frozenset({SYS, C}),

@@ -209,6 +209,13 @@ POLICY: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/verify"): Row(frozenset({"sysadmin"}), body=lambda ids: {"level": "structure"}),
     ("GET", "/api/v1/verify/runs"): Row(frozenset({"sysadmin", "compliance"})),
     ("GET", "/api/v1/verify/runs/{run_id}"): Row(frozenset({"sysadmin", "compliance"}), "run"),
+    # DA/T 70 four-property checks: the archivist and the system administrator, of batches they may see
+    ("POST", "/api/v1/dat70/checks"): Row(
+        frozenset({"archivist", "sysadmin"}), "batch", body=lambda ids: {"batch_id": ids.get("batch", MISSING)}
+    ),
+    ("GET", "/api/v1/dat70/runs"): Row(frozenset({"archivist", "sysadmin"})),
+    ("GET", "/api/v1/dat70/runs/{run_id}"): Row(frozenset({"archivist", "sysadmin"}), ok=404),  # no such run
+    ("GET", "/api/v1/dat70/runs/{run_id}/html"): Row(frozenset({"archivist", "sysadmin"}), ok=404),
     ("GET", "/api/v1/backups"): Row(frozenset({"sysadmin"})),
     ("POST", "/api/v1/backups"): Row(
         frozenset({"sysadmin"}), ok=400, body=lambda ids: {"name": "Not A Name", "path": "/srv/backup"}

@@ -18,6 +18,7 @@ from api.cli import (
     backups,
     batches,
     commands,
+    dat70,
     documents,
     exports,
     jobs,
@@ -50,6 +51,7 @@ app.add_typer(backups.app, name="backup")
 app.add_typer(documents.app, name="document")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(scheduler.app, name="scheduler")
+app.add_typer(dat70.app, name="check")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -225,7 +225,11 @@ def file_batch(
     from api.ingest.acceptance import AcceptanceService
 
     result = AcceptanceService(open_context(ctx)).file(batch_id, actor=acting_user(ctx), justification=justification)
-    _show(result, json_out, [f"batch {batch_id} filed: {result['documents']} document(s)"])
+    checked = result.get("dat70") or {}
+    verdict = f"DA/T 70 checks: {checked.get('grade')} (run {checked.get('run_id')}; `dangan check dat70 --run ID`)"
+    if checked.get("error"):
+        verdict = f"DA/T 70 checks could not run: {checked['error']}"
+    _show(result, json_out, [f"batch {batch_id} filed: {result['documents']} document(s)", verdict])
 
 
 @app.command("reopen")

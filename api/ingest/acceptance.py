@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from api.ingest.batches import BatchService, visible_batch
+from api.ingest.filing_checks import check_filed_batch
 from api.ingest.sample_rules import changed_pages, check_reviewer, sample_view, unresolved_failures
 from api.search.rows import index_current
 from api.wiring import Context
@@ -249,6 +250,7 @@ class AcceptanceService:
         index_current(self.context, ids)  # the next search already sees them filed (staff see filed items)
         with self.context.db.write() as session:
             session.execute(update(Document).where(Document.id.in_(ids)).values(indexed_at=utcnow()))
+        view["dat70"] = check_filed_batch(self.context, batch_id, actor=actor)  # the report is stored; never fails
         return view
 
     def reopen(self, batch_id: int, *, actor: Principal, reason: str, client: str | None = None) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from archive.models.catalogue import (
 )
 from archive.models.history import ObjectEvent
 from archive.models.people import ApiToken, AuditEvent, User
-from archive.models.work import BatchSample, IngestJob, SampleVerdict, VerificationRun
+from archive.models.work import BatchSample, Dat70Run, IngestJob, SampleVerdict, VerificationRun
 
 __all__ = [
     "DEFAULT_REF_TEMPLATE",
@@ -26,6 +26,7 @@ __all__ = [
     "Base",
     "Batch",
     "BatchSample",
+    "Dat70Run",
     "Document",
     "Fonds",
     "IngestJob",

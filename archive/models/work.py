@@ -95,3 +95,20 @@ class VerificationRun(Base):
     counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     report: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     actor: Mapped[str] = mapped_column(String(128))
+
+
+class Dat70Run(Base):
+    """One DA/T 70 four-property check of a batch or a document (at filing, or asked for): its grade, counts
+    per check code and the full report (archive.preservation.dat70)."""
+
+    __tablename__ = "dat70_run"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(16))  # batch | document
+    subject_id: Mapped[int] = mapped_column(Integer, index=True)
+    trigger: Mapped[str] = mapped_column(String(16))  # filing | demand
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    seconds: Mapped[float] = mapped_column(Float)
+    grade: Mapped[str] = mapped_column(String(16), index=True)
+    counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    report: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    actor: Mapped[str] = mapped_column(String(128))

@@ -5,7 +5,7 @@ calculation, accession, fixity check, replication, metadata modification and the
 `document_id` is not a foreign key, so a destroyed record's history stays.
 
 Revision ID: 0012
-Revises: 0008
+Revises: 0011
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from alembic import op
 
 
 revision = "0012"
-down_revision = "0008"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,43 @@
+"""The DA/T 70 four-property checks run at filing: the filed batch is checked and the report stored (with its
+audit event, as the filer's) so it can be read later (`dangan check dat70 --list`, GET /api/v1/dat70/runs).
+Filing never fails because of it: the report grades what it found, and a check that breaks is logged and
+said in the filing's answer, the batch stays filed."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from api.wiring import Context, dat70_tools
+from archive.access import Principal
+from archive.audit import log as audit
+from archive.events import AuditAction
+from archive.preservation.dat70_run import check_batch, new_run
+
+log = logging.getLogger(__name__)
+FILING = "filing"
+
+
+def check_filed_batch(context: Context, batch_id: int, *, actor: Principal) -> dict[str, Any]:
+    """Check the batch just filed; answers the run's id, grade and counts of problems per check."""
+    try:
+        tools = dat70_tools(context)
+        with context.db.write() as session:
+            report = check_batch(session, tools, batch_id)
+            run = new_run(report, trigger=FILING, actor=actor.username)
+            session.add(run)
+            session.flush()
+            audit.record(
+                session,
+                actor=actor.username,
+                roles=actor.roles,
+                action=AuditAction.DAT70_CHECK,
+                outcome=run.grade,
+                target=f"batch:{batch_id}",
+                details={"run": run.id, "trigger": FILING, "counts": {k: v for k, v in run.counts.items() if v}},
+            )
+            problems = {code: count for code, count in run.counts.items() if count}
+            return {"run_id": run.id, "grade": run.grade, "problems": problems}
+    except Exception as exc:  # the batch is filed whatever happens here; say what broke
+        log.exception("DA/T 70 checks of filed batch %s could not run", batch_id)
+        return {"run_id": None, "grade": None, "problems": {}, "error": f"{type(exc).__name__}: {exc}"}
