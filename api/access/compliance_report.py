@@ -1,9 +1,9 @@
 """The periodic compliance report (the written rules' "regular supervision and inspection"): over a period, the
-access log's verification, the alerts, the fixity verifications, the backups, the restore drills and the
-scheduled duties, graded — errors when the log does not verify, a verification found errors or a drill failed;
-warnings for alerts, incomplete backups, failed duties or no drill at all. Kept as JSON in the object store
-(`reports/compliance/<time>.json`) and returned. The security auditor's (`compliance.report`); the scheduler makes
-it every `schedule.compliance_days` (91: quarterly)."""
+access log's verification, the alerts, the fixity verifications, the DA/T 70 four-property checks, the backups,
+the restore drills and the scheduled duties, graded — errors when the log does not verify, a verification or a
+DA/T 70 check found errors or a drill failed; warnings for alerts, incomplete backups, failed duties or no drill
+at all. Kept as JSON in the object store (`reports/compliance/<time>.json`) and returned. The security auditor's
+(`compliance.report`); the scheduler makes it every `schedule.compliance_days` (91: quarterly)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from archive.access import Principal
 from archive.audit.alerts import AlertRules
 from archive.audit.query import AuditFilter
 from archive.keys import REPORT_PREFIX
-from archive.models import BackupDrill, BackupRun, ScheduleRun, VerificationRun, utcnow
+from archive.models import BackupDrill, BackupRun, Dat70Run, ScheduleRun, VerificationRun, utcnow
 from archive.permissions import Action, authorize
 from archive.reports import Grade
 
@@ -43,6 +43,7 @@ def compliance_report(context: Context, principal: Principal, *, days: float = 9
             backups.setdefault(target, Counter())[status] += 1
         drills = Counter(session.scalars(select(BackupDrill.status).where(BackupDrill.started_at >= since)))
         scheduled = Counter(session.scalars(select(ScheduleRun.outcome).where(ScheduleRun.started_at >= since)))
+        dat70 = Counter(session.scalars(select(Dat70Run.grade).where(Dat70Run.started_at >= since)))
     errors, warnings = [], []
     if not log.ok:
         errors.append(f"the access log does not verify ({log.grade.value}): `dangan audit verify` lists why")
@@ -50,6 +51,8 @@ def compliance_report(context: Context, principal: Principal, *, days: float = 9
         warnings.append("the access log has events no signed checkpoint seals yet")
     if verifications.get("errors"):
         errors.append(f"{verifications['errors']} fixity verification(s) found errors")
+    if dat70.get("errors"):
+        errors.append(f"{dat70['errors']} DA/T 70 four-property check(s) found errors (`dangan check dat70 --list`)")
     if drills.get("failed"):
         errors.append(f"{drills['failed']} restore drill(s) failed")
     if not drills:
@@ -78,6 +81,7 @@ def compliance_report(context: Context, principal: Principal, *, days: float = 9
         backups={target: dict(counts) for target, counts in backups.items()},
         drills=dict(drills),
         scheduled=dict(scheduled),
+        dat70=dict(dat70),
         findings=errors + warnings,
     )
     data = json.dumps(view.model_dump(mode="json"), ensure_ascii=False, indent=2).encode("utf-8")

@@ -280,4 +280,5 @@ class ComplianceReportView(Graded):
     backups: dict[str, dict[str, int]] = Field(description="Backup runs in the period, per target and status")
     drills: dict[str, int] = Field(description="Restore drills in the period, passed and failed")
     scheduled: dict[str, int] = Field(description="Scheduled duty runs in the period, per outcome")
+    dat70: dict[str, int] = Field(description="DA/T 70 four-property checks in the period, per grade")
     findings: list[str] = Field(description="What needs a person's attention, in English")
