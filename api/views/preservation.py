@@ -135,14 +135,27 @@ class CopyFailure(View):
     error: str
 
 
+class ReplacedCopy(View):
+    """A copy on the target that had another size or other bytes, copied again from the primary."""
+
+    key: str
+    found_size: int | None = None
+    found_sha256: str | None = None
+    sha256: str
+
+
 class BackupRunReport(View):
     """What a run copied and found; empty while it runs, only `error` when it failed."""
 
+    run: int | None = None
     objects_total: int | None = None
     objects_copied: int | None = None
     bytes_copied: int | None = None
     checkpoints: int | None = None
     failed: list[CopyFailure] = Field(default_factory=list)
+    replaced: list[ReplacedCopy] = Field(default_factory=list)
+    copies_checked: int | None = Field(default=None, description="Copies already on the target re-hashed")
+    escrow_key: str | None = Field(default=None, description="The run's key escrow; null: none (no escrow secret)")
     manifest_key: str | None = None
     manifest_sha256: str | None = None
     snapshot_key: str | None = None
