@@ -22,6 +22,7 @@ from api.cli import (
     exports,
     jobs,
     preservation,
+    restoring,
     searching,
     status,
     users,
@@ -36,6 +37,7 @@ app = typer.Typer(
 )
 app.callback()(commands.global_options)
 preservation.register(app)
+restoring.register(app)
 commands.register(app)
 searching.register(app)
 status.register(app)

@@ -23,10 +23,10 @@ from typing import Any
 from sqlalchemy import select, update
 
 from api.preservation.backup_targets import BackupTargets
+from api.preservation.key_escrow import write_escrow
 from api.views.preservation import BackupRunList, BackupRunReport, BackupRunView
 from api.wiring import Context
 from archive.access import Principal
-from api.preservation.key_escrow import write_escrow
 from archive.audit import log as audit
 from archive.audit.checkpoints import write_checkpoint
 from archive.audit.keys import load_or_create_signing_key
@@ -40,12 +40,12 @@ from archive.keys import CHECKPOINT_PREFIX, manifest_key, snapshot_key
 from archive.models import BackupRun, StoredObject, utcnow
 from archive.permissions import Action, authorize
 from archive.ports import BlobStore
+from archive.preservation.fixity import choose_sample
 from archive.preservation.manifest import (
     Entry,
     Manifest,
     parse_manifest,
 )
-from archive.preservation.fixity import choose_sample
 from archive.preservation.snapshot import snapshot_database
 from archive.reports import Finding, Grade, Report, Severity
 from archive.scratch import owned_prefix

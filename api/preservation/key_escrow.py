@@ -91,7 +91,9 @@ def read_escrow(secret: EscrowSecret, store: BlobStore, manifest: Manifest) -> E
         with store.open_read(entry.key) as stream:
             data = stream.read(_MAX_ESCROW + 1)
     except NotFound as exc:
-        raise NotFound(f"the key escrow {entry.key} of backup run {manifest.run_id} is missing from the target") from exc
+        raise NotFound(
+            f"the key escrow {entry.key} of backup run {manifest.run_id} is missing from the target"
+        ) from exc
     if sha256_bytes(data) != entry.sha256:
         raise ConfigurationError(
             f"the key escrow {entry.key} does not hash to what manifest {manifest.run_id} recorded; restore from "
@@ -107,4 +109,3 @@ def differing_settings(settings: Settings, carried: dict[str, object]) -> dict[s
         for name, value in carried.items()
         if name in CARRIED_SETTINGS and getattr(settings, name) != value
     }
-

@@ -255,3 +255,45 @@ class DrillView(Graded):
 
 class DrillList(View):
     drills: list[DrillView]
+
+
+class RestoreView(Graded):
+    """A system rebuilt from a backup (`dangan restore`): what was restored, the checks it ended with (fixity,
+    audit verification, canary searches: their findings are this report's), and the RTO."""
+
+    home: str
+    target: str
+    backup_run_id: int
+    manifest_key: str
+    objects_restored: int
+    bytes_restored: int = Field(description="Objects and the catalogue snapshot")
+    checkpoints_restored: int
+    key_fingerprint: str = Field(description="SHA-256 of the audit signing key recovered from the escrow")
+    documents_indexed: int
+    fixity_grade: Grade
+    verification_run_id: int | None
+    audit_grade: Grade
+    audit_events_checked: int
+    canaries: list[Canary]
+    seconds: float
+    rto_seconds_per_gb: float | None = Field(description="Seconds of the whole restore per GB restored")
+    findings: list[FindingView]
+
+
+class RepairedObject(View):
+    """One damaged primary object: `source` is the target its good copy came from (null: not repaired)."""
+
+    key: str
+    problem: Literal["missing", "changed"]
+    source: str | None
+    reasons: list[str] = Field(default_factory=list, description="Why each target tried could not give it")
+
+
+class RepairView(Graded):
+    """A repair of the primary store from backups: repaired objects are warnings, unrepaired ones errors."""
+
+    checked: int = Field(description="Catalogued objects verified")
+    damaged: int
+    repaired: int
+    objects: list[RepairedObject]
+    findings: list[FindingView]

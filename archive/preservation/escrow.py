@@ -101,7 +101,9 @@ def read_header(data: bytes, *, where: str) -> dict[str, Any]:
             if name not in document:
                 raise ValueError(f"no {name}")
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ConfigurationError(f"{where} is not a readable key escrow ({exc}); restore from another backup run") from exc
+        raise ConfigurationError(
+            f"{where} is not a readable key escrow ({exc}); restore from another backup run"
+        ) from exc
     return document
 
 
@@ -123,7 +125,9 @@ def open_escrow(secret: EscrowSecret, data: bytes, *, where: str) -> EscrowPaylo
             f"wrong, or the escrow was altered; {SECRET_HINT}"
         ) from exc
     except (KeyError, TypeError, ValueError, binascii.Error) as exc:
-        raise ConfigurationError(f"{where} is not a readable key escrow ({exc}); restore from another backup run") from exc
+        raise ConfigurationError(
+            f"{where} is not a readable key escrow ({exc}); restore from another backup run"
+        ) from exc
     fields = json.loads(plaintext)
     return EscrowPayload(
         audit_signing_key_pem=str(fields["audit_signing_key_pem"]),
