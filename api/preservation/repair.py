@@ -80,7 +80,7 @@ class RepairService:
         """Catalogued objects the primary store lacks or holds other bytes under: key → (SHA-256, problem)."""
         with self.context.db.session() as session:
             report = verify_objects(session, self.context.store, level=FULL)
-            expected = dict(session.execute(select(StoredObject.key, StoredObject.sha256)).tuples())
+            expected = {row[0]: row[1] for row in session.execute(select(StoredObject.key, StoredObject.sha256))}
         found: dict[str, tuple[str, Problem]] = {}
         for finding in report.findings:
             if finding.category == UNTRACKED:
