@@ -16,6 +16,7 @@ from archive.errors import ExitCode
 
 if TYPE_CHECKING:
     from api.views.preservation import RestoreView
+    from archive.access import Principal
 
 
 def restore(
@@ -35,8 +36,12 @@ def restore(
     searches, and the RTO. Command line only: there is no running system to call over HTTP yet. Acts as
     --user (a system administrator of the restored catalogue). Exit 0 clean, 10 warnings, 9 errors; 12 when the
     escrow secret is missing or wrong, 5 when the data directory is not empty (nothing is changed then)."""
+    from api.access.users import UserService
     from api.preservation.restore import RestoreService
-    from api.wiring import load_settings
+    from api.wiring import Context, load_settings
+
+    def account(context: Context, name: str) -> Principal:
+        return UserService(context).principal(name)
 
     root = ctx.find_root()
     settings = load_settings((root.obj or {}).get("home"))
@@ -47,7 +52,7 @@ def restore(
             bar.set_total(total)
             bar.set(done)
 
-        report = RestoreService(settings).restore(
+        report = RestoreService(settings, accounts=account).restore(
             target=target, username=str(username), path=path, run_id=snapshot, progress=step
         )
     if json_out:

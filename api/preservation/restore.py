@@ -28,8 +28,6 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
-from api.access.auditing import AuditService
-from api.access.users import UserService
 from api.preservation.backup_drill import GB, canary_word, restore_objects
 from api.preservation.backup_targets import TargetSpec, declared_spec, open_spec
 from api.preservation.key_escrow import differing_settings, read_escrow, required_secret
@@ -37,12 +35,13 @@ from api.preservation.maintenance import MaintenanceService
 from api.preservation.verification import VerificationService
 from api.search.rows import indexed_document
 from api.views.preservation import Canary, RestoreView
-from api.views.reports import FindingView
+from api.views.reports import AuditVerificationView, FindingView
 from api.wiring import Context, build_context
 from archive.access import Principal, search_scope, system_principal
 from archive.audit import log as audit
 from archive.audit.checkpoints import write_checkpoint
-from archive.audit.keys import install_signing_key, public_key_fingerprint
+from archive.audit.keys import install_signing_key, public_key_fingerprint, public_key_raw
+from archive.audit.verify import verify_audit_log
 from archive.errors import ConfigurationError, Conflict, IntegrityFailure, InvalidInput, NotFound
 from archive.events import AuditAction
 from archive.finding_codes import FindingCode
@@ -63,11 +62,16 @@ CANARIES = 5
 SEVERITIES = (Severity.ERROR, Severity.WARNING)
 
 
-class RestoreService:
-    """Needs no Context: there is no system yet. It builds one once the catalogue is in place."""
+Accounts = Callable[[Context, str], Principal]  # the enabled account of this name, in a context (api.access)
 
-    def __init__(self, settings: Settings) -> None:
+
+class RestoreService:
+    """Needs no Context: there is no system yet. It builds one once the catalogue is in place, and asks
+    `accounts` (the caller's: the accounts are api.access's) who the acting user is in it."""
+
+    def __init__(self, settings: Settings, *, accounts: Accounts) -> None:
         self.settings = settings
+        self.accounts = accounts
 
     def restore(
         self,
@@ -161,7 +165,7 @@ class RestoreService:
     def _principal(self, context: Context, username: str) -> Principal:
         """The acting account, as the restored catalogue knows it; refused: what was restored is removed."""
         try:
-            principal = UserService(context).principal(username)
+            principal = self.accounts(context, username)
             authorize(principal.roles, Action.RESTORE_SYSTEM)
         except Exception:
             Path(self.settings.resolved_database_url.removeprefix("sqlite:///")).unlink(missing_ok=True)
@@ -194,7 +198,9 @@ class RestoreService:
             )
         with context.db.write() as session:
             write_checkpoint(session, context.store, done.key)
-        verified = AuditService(context).verify(principal)
+        with context.db.read() as session:
+            checked = verify_audit_log(session, context.store, trusted_public_key_raw=public_key_raw(done.key))
+        verified = AuditVerificationView.model_validate(checked.as_dict())
         findings += [_plain(f) for f in verified.findings]
         grade = grade_of(f.severity for f in findings)
         return RestoreView(
