@@ -61,7 +61,7 @@ def main() -> None:
         )
     gb = total / 1e9
     plain_rto = reference / gb
-    print(f"objects: {objects} x {mib} MiB = {total / 2**20:.0f} MiB (random bytes), local target; backup {backup.status}")
+    print(f"objects: {objects} x {mib} MiB = {total / 2**20:.0f} MiB (random bytes), local target; {backup.status}")
     print(f"plain copy of the objects:   {reference:6.2f} s  {plain_rto:6.1f} s/GB")
     print(
         f"dangan restore:              {restore.seconds:6.2f} s  {restore.rto_seconds_per_gb or 0:6.1f} s/GB  "
