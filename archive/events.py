@@ -58,6 +58,10 @@ class AuditAction(enum.StrEnum):
     BACKUP_TARGET_ADD = "backup.target.add"
     BACKUP_TARGET_REMOVE = "backup.target.remove"
     SCHEDULE_RUN = "schedule.run"  # one scheduled duty ran (`dangan scheduler`), with its outcome
+    # an object put back from a verified good copy: a primary object from a backup (`dangan repair`), or a
+    # backup copy from the primary (a backup run); the event's target says which side was repaired
+    OBJECT_REPAIR = "object.repair"
+    RESTORE = "system.restore"  # a whole system rebuilt from a backup (`dangan restore`)
     # the log itself
     AUDIT_VERIFY = "audit.verify"
     AUDIT_EXPORT = "audit.export"

@@ -75,6 +75,12 @@ class FindingCode(StrEnum):
     SEC_AUDIT_INGEST = "sec.audit_ingest"
     SEC_AUDIT_FILING = "sec.audit_filing"
     SEC_VIRUS_SCAN = "sec.virus_scan"
+    COPY_REPLACED = "copy_replaced"
+    KEY_NOT_ESCROWED = "key_not_escrowed"
+    # repair of the primary store from a backup, and a restore
+    REPAIRED = "repaired"
+    NOT_REPAIRED = "not_repaired"
+    SETTING_DIFFERS = "setting_differs"
 
 
 _CODES = frozenset(code.value for code in FindingCode)
@@ -189,6 +195,13 @@ SENTENCES: Mapping[str, str] = {
     "sec.virus_scan": "{reference_code} {role}: {engine} found {signature}",
     "sec.virus_scan.failed": "the virus scanner {engine} failed: {error}",
     "sec.virus_scan.not_run": "not run: {reason}",
+    "copy_replaced": "the copy on the target had changed; it was copied again from the primary",
+    "key_not_escrowed": "backup run {run_id} holds no key escrow: set DANGAN_BACKUP_ESCROW_PASSPHRASE or "
+    "DANGAN_BACKUP_ESCROW_KEY_FILE, or a system restored from it verifies its access log as signed by another key",
+    "repaired": "the object's bytes had changed; a good copy was put back from backup target {target} (hash checked)",
+    "repaired.missing": "the object was missing; a good copy was put back from backup target {target} (hash checked)",
+    "not_repaired": "the object is missing or changed and no backup target gave a good copy of it: {reason}",
+    "setting_differs": "the backed-up system had {name}={backed_up}; this one has {current}: set it the same",
 }
 
 

@@ -12,9 +12,11 @@ MANIFEST_PREFIX = "manifests/"  # one per backup run
 SNAPSHOT_PREFIX = "catalogue/"  # database snapshots a backup carries
 CHECKPOINT_PREFIX = "audit/checkpoints/"  # signed checkpoints of the audit chain
 REPORT_PREFIX = "reports/"  # periodic compliance reports (JSON), kept beside the records they report on
+ESCROW_PREFIX = "escrow/"  # one per backup run: the signing key, encrypted (archive/preservation/escrow.py)
 DERIVED_PREFIX = "derived/"  # page images and thumbnails: rebuildable, neither catalogued nor backed up
 DERIVED_VERSION = 1  # bump when the rendering changes: new keys, and `dangan derive` makes them
 CHECKPOINT_PATTERN = re.compile(r"^audit/checkpoints/(\d{8,})\.json$")
+MANIFEST_PATTERN = re.compile(r"^manifests/(\d{8,})\.json$")
 
 
 def content_key(sha256: str) -> str:
@@ -27,6 +29,11 @@ def content_key(sha256: str) -> str:
 def manifest_key(run_id: int) -> str:
     """The manifest of backup run `run_id`."""
     return f"{MANIFEST_PREFIX}{run_id:08d}.json"
+
+
+def escrow_key(run_id: int) -> str:
+    """The key escrow written by backup run `run_id` (beside its manifest, which hashes it)."""
+    return f"{ESCROW_PREFIX}{run_id:08d}.json"
 
 
 def snapshot_key(stamp: str, run_id: int, suffix: str) -> str:

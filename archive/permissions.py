@@ -39,6 +39,8 @@ class Action(enum.StrEnum):
     CHANGE_REF_TEMPLATE = "fonds.template"
     # system administration
     RUN_BACKUP = "backup.run"  # backups, restore drills, backup targets
+    REPAIR_OBJECTS = "object.repair"  # put back missing or changed primary objects from a backup
+    RESTORE_SYSTEM = "system.restore"  # rebuild the whole system from a backup (CLI only: nothing runs yet)
     READ_BACKUPS = "backup.read"
     RUN_VERIFICATION = "verify.run"
     READ_VERIFICATION = "verify.read"
@@ -80,6 +82,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.REOPEN_BATCH: frozenset({A}),
     Action.CHANGE_REF_TEMPLATE: frozenset({A}),
     Action.RUN_BACKUP: frozenset({SYS}),
+    Action.REPAIR_OBJECTS: frozenset({SYS}),
+    Action.RESTORE_SYSTEM: frozenset({SYS}),
     Action.READ_BACKUPS: frozenset({SYS}),
     Action.RUN_VERIFICATION: frozenset({SYS}),
     Action.READ_VERIFICATION: frozenset({SYS, C}),

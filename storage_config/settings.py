@@ -121,11 +121,19 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(default=2048, ge=1)
     audit_key_path: Path | None = None  # Ed25519 key that signs log checkpoints; default <home>/keys/audit-ed25519.pem
     audit_checkpoint_every: int = Field(default=1000, ge=1)  # a signed checkpoint after this many new events
+    # ... or once the newest checkpoint is this old and events came after it, whichever comes first
+    audit_checkpoint_seconds: float = Field(default=3600.0, gt=0)
     audit_retention_days: int = Field(default=183, ge=183)  # at least six months; pruning never goes further
     server: ServerOptions = Field(default_factory=ServerOptions)
     faults: FaultOptions = Field(default_factory=FaultOptions)
     schedule: ScheduleOptions = Field(default_factory=ScheduleOptions)
     backup_targets: dict[str, BackupTargetOptions] = Field(default_factory=dict)
+    # The secret each backup run seals the audit signing key with (archive/preservation/escrow.py), and a
+    # restore opens it with: a passphrase or a key file of 32+ random bytes, one of them, kept off this machine.
+    backup_escrow_passphrase: SecretStr | None = None
+    backup_escrow_key_file: Path | None = None
+    # Share of the copies already on a target that each backup run re-hashes, replacing the changed ones.
+    backup_check_copies_percent: float = Field(default=100.0, ge=0, le=100)
 
     @property
     def home_dir(self) -> Path:

@@ -42,6 +42,16 @@ def _no_outside_settings(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
+ESCROW_PASSPHRASE = "the tests' escrow passphrase"
+
+
+@pytest.fixture(autouse=True)
+def _escrow_passphrase(monkeypatch: pytest.MonkeyPatch, _no_outside_settings: None) -> None:
+    """Every test installation seals its backups' key escrow, as a real one should (archive/preservation/
+    escrow.py); the tests of a missing or wrong escrow secret change or remove it."""
+    monkeypatch.setenv("DANGAN_BACKUP_ESCROW_PASSPHRASE", ESCROW_PASSPHRASE)
+
+
 @pytest.fixture(autouse=True)
 def _null_ocr_unless_marked(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, _no_outside_settings: None

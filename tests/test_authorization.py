@@ -224,6 +224,7 @@ POLICY: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/status"): Row(frozenset({"sysadmin", "archivist"})),
     ("POST", "/api/v1/backups/{target}/run"): Row(frozenset({"sysadmin"}), ok=404),
     ("POST", "/api/v1/backups/{target}/drill"): Row(frozenset({"sysadmin"}), ok=404, body=lambda ids: {}),
+    ("POST", "/api/v1/backups/repair"): Row(frozenset({"sysadmin"}), ok=404, body=lambda ids: {}),
     ("GET", "/api/v1/backups/runs"): Row(frozenset({"sysadmin"})),
     ("GET", "/api/v1/backups/drills"): Row(frozenset({"sysadmin"})),
     ("POST", "/api/v1/index/rebuild"): Row(frozenset({"sysadmin"}), ok=202, settle=True),

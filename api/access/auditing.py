@@ -25,7 +25,7 @@ from api.wiring import Context
 from archive.access import Principal
 from archive.audit import log as audit
 from archive.audit.alerts import AlertRules, compute_alerts
-from archive.audit.checkpoints import events_after, maybe_checkpoint, sealed_through, write_checkpoint
+from archive.audit.checkpoints import maybe_checkpoint, sealed_through, write_checkpoint
 from archive.audit.keys import load_or_create_signing_key, public_key_raw
 from archive.audit.query import (
     EXPORT_FORMATS,
@@ -36,6 +36,7 @@ from archive.audit.query import (
     query_events,
     record_export,
 )
+from archive.audit.sealing import due_after
 from archive.audit.verify import prune_before, verify_audit_log
 from archive.errors import CatalogueBusy, InvalidInput
 from archive.events import AuditAction
@@ -131,24 +132,28 @@ class AuditService:
         return checkpoint_view(checkpoint)
 
     def checkpoint_if_due(self) -> None:
-        """Called after each command and request: a checkpoint every `audit_checkpoint_every` events.
+        """Called after each command and request: a checkpoint every `audit_checkpoint_every` events, or once
+        the oldest unsealed event is `audit_checkpoint_seconds` old, whichever comes first (so deleting the
+        newest events is found by `dangan audit verify` as soon as a checkpoint has sealed them).
 
         The store is read only when a checkpoint may be due: the event id the last checkpoint seals is
-        remembered, so most requests cost one count in the catalogue and no store call (health and reads
-        stay fast while the store is slow or down). Another process's newer checkpoint only makes it look
+        remembered, so most requests cost two primary-key reads in the catalogue and no store call (health and
+        reads stay fast while the store is slow or down). Another process's newer checkpoint only makes it look
         due sooner; the store is then read and the remembered id brought up to date."""
-        every = self.context.settings.audit_checkpoint_every
+        every, max_age = self.context.settings.audit_checkpoint_every, self.context.settings.audit_checkpoint_seconds
         with self.context.db.read() as session:
-            if self._sealed_through is not None and events_after(session, self._sealed_through) < every:
+            if self._sealed_through is not None and not due_after(
+                session, self._sealed_through, every=every, max_age=max_age
+            ):
                 return
         key = load_or_create_signing_key(self.context.settings.resolved_audit_key_path)
         self._sealed_through = sealed_through(self.context.store, key)
         with self.context.db.read() as session:  # most requests: not due, and no write lock taken for it
-            if events_after(session, self._sealed_through) < every:
+            if not due_after(session, self._sealed_through, every=every, max_age=max_age):
                 return
         try:
             with self.context.db.write() as session:  # due: checked again under the lock, another process may be first
-                written = maybe_checkpoint(session, self.context.store, key, every=every)
+                written = maybe_checkpoint(session, self.context.store, key, every=every, max_age=max_age)
         except CatalogueBusy as exc:  # the command or request itself succeeded: a later one writes the checkpoint
             log.warning("audit checkpoint put off: %s", exc.message)
             return

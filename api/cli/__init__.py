@@ -23,6 +23,7 @@ from api.cli import (
     exports,
     jobs,
     preservation,
+    restoring,
     scheduler,
     searching,
     status,
@@ -38,6 +39,7 @@ app = typer.Typer(
 )
 app.callback()(commands.global_options)
 preservation.register(app)
+restoring.register(app)
 commands.register(app)
 searching.register(app)
 status.register(app)

@@ -1,5 +1,6 @@
 """HTTP routes for backups (admin only): register and remove targets, run a backup or a restore drill on one,
-list runs and drills."""
+list runs and drills, repair the primary store from them. A whole restore is `dangan restore` (the command
+line: on an empty machine there is no running system to call)."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from api.http.openapi import error_responses
 from api.preservation.backup_drill import DrillService
 from api.preservation.backup_targets import BackupTargets, TargetSpec
 from api.preservation.backups import BackupService
+from api.preservation.repair import RepairService
 from api.views.preservation import (
     BackupRunList,
     BackupRunView,
     DrillList,
     DrillView,
+    RepairView,
     TargetList,
     TargetRemoved,
     TargetView,
@@ -31,6 +34,10 @@ router = APIRouter(prefix="/api/v1/backups", tags=["backups"])
 class DrillRequest(Strict):
     sample: int | None = Field(default=None, ge=1, le=MAX_ID)
     seed: Seed = None
+
+
+class RepairRequest(Strict):
+    target: str | None = Field(default=None, max_length=64, description="Repair from this target only")
 
 
 class TargetRequest(Strict):
@@ -99,6 +106,14 @@ def run_drill(target: str, request: Request, caller: Caller, body: DrillRequest)
     return DrillService(context_of(request)).drill(
         caller, target=target, sample=body.sample, seed=body.seed, client=client_of(request)
     )
+
+
+@router.post("/repair", responses=error_responses(403, 404, 503))
+def repair(request: Request, caller: Caller, body: RepairRequest) -> RepairView:
+    """Verify the primary store in full and put back each missing or changed object from a backup copy whose
+    hash is checked first (each an `object.repair` audit event). Graded: repaired objects are warnings,
+    objects no target could give a good copy of are errors."""
+    return RepairService(context_of(request)).repair(caller, target=body.target, client=client_of(request))
 
 
 @router.get("/runs", responses=error_responses(403))

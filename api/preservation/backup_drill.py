@@ -185,8 +185,16 @@ def graded_drill(report: dict[str, Any]) -> Report:
     return Report(tuple(findings))
 
 
-def restore_objects(store: BlobStore, entries: list[Entry], folder: Path, progress: Progress | None) -> dict[str, Any]:
-    """Download each entry, re-hash it, and open and extract text from each PDF."""
+def restore_objects(
+    store: BlobStore,
+    entries: list[Entry],
+    folder: Path,
+    progress: Progress | None,
+    *,
+    keep: Callable[[Entry, Path], None] | None = None,
+) -> dict[str, Any]:
+    """Download each entry and re-hash it; then open and extract text from each PDF (a drill), or hand each good
+    one to `keep` (a restore: it puts the object in place) before its scratch copy is removed."""
     result: dict[str, Any] = {"restored": 0, "bytes": 0, "missing": [], "hash_mismatch": [], "pdfs_opened": 0}
     result.update(pdf_pages=0, pdf_text_chars=0, pdf_failures=[])
     folder.mkdir(parents=True)
@@ -203,9 +211,11 @@ def restore_objects(store: BlobStore, entries: list[Entry], folder: Path, progre
         result["bytes"] += size
         if sha != entry.sha256:
             result["hash_mismatch"].append(entry.key)
+        elif keep is not None:
+            keep(entry, path)
         elif _is_pdf(path):
             _check_pdf(path, entry.key, result)
-        path.unlink()
+        path.unlink(missing_ok=True)
         if progress is not None:
             progress(position, len(entries))
     return result

@@ -18,6 +18,7 @@ from archive.events import AuditAction
 from archive.models import BackupTarget
 from archive.permissions import Action, authorize
 from archive.ports import BlobStore
+from storage_config.settings import Settings
 from storage_config.stores import open_target_store
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -171,18 +172,28 @@ class BackupTargets:
         raise NotFound(f"no backup target {name!r}; add one with `dangan backup target add {name} --path DIR`")
 
     def open(self, spec: TargetSpec) -> BlobStore:
-        access, secret = resolve_credentials(spec) if spec.kind == "s3" else ("", "")
-        return open_target_store(
-            kind=spec.kind,
-            path=spec.path,
-            endpoint=spec.endpoint,
-            bucket=spec.bucket,
-            access_key=access,
-            secret_key=secret,
-            secure=spec.secure,
-            region=spec.region,
-            faults=self.context.settings.faults,
-        )
+        return open_spec(spec, self.context.settings)
+
+
+def open_spec(spec: TargetSpec, settings: Settings) -> BlobStore:
+    """The store of a target (S3 credentials resolved now, from the environment or the credentials file)."""
+    access, secret = resolve_credentials(spec) if spec.kind == "s3" else ("", "")
+    return open_target_store(
+        kind=spec.kind,
+        path=spec.path,
+        endpoint=spec.endpoint,
+        bucket=spec.bucket,
+        access_key=access,
+        secret_key=secret,
+        secure=spec.secure,
+        region=spec.region,
+        faults=settings.faults,
+    )
+
+
+def declared_spec(settings: Settings, name: str) -> TargetSpec | None:
+    """A target declared in settings by this name (what a restore on an empty machine can know of)."""
+    return next((spec for spec in declared_specs(settings) if spec.name == name), None)
 
 
 def _spec(row: BackupTarget) -> TargetSpec:
@@ -199,6 +210,10 @@ def _spec(row: BackupTarget) -> TargetSpec:
 
 
 def _declared(context: Context) -> list[TargetSpec]:
+    return declared_specs(context.settings)
+
+
+def declared_specs(settings: Settings) -> list[TargetSpec]:
     return [
         TargetSpec(
             name=name,
@@ -211,5 +226,5 @@ def _declared(context: Context) -> list[TargetSpec]:
             credentials_file=str(options.credentials_file) if options.credentials_file else None,
             source="settings",
         )
-        for name, options in context.settings.backup_targets.items()
+        for name, options in settings.backup_targets.items()
     ]

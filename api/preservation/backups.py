@@ -1,6 +1,13 @@
-"""Backups: copy what is new to a target, with a catalogue snapshot, the audit checkpoints and a manifest.
-A run is a graded report: an object that cannot be copied is an error (the run is "incomplete"), an earlier run
-that was interrupted and is resumed by this one is a warning. Verifying a target: api/preservation/verification.py.
+"""Backups: copy what is new to a target, with a catalogue snapshot, the audit checkpoints, the key escrow and a
+manifest. A run is a graded report: an object that cannot be copied is an error (the run is "incomplete"); an
+earlier run that was interrupted and is resumed by this one, a copy on the target that had changed and was
+replaced from the primary, and a run without a key escrow (no escrow secret set) are warnings. Verifying a
+target: api/preservation/verification.py; restoring from one: api/preservation/restore.py.
+
+Each run first seals the access log (a signed checkpoint), so the snapshot it carries is covered by a
+checkpoint it carries too: a system restored from it verifies its log clean. It re-hashes
+`backup_check_copies_percent` of the copies already on the target (all by default) and copies again those whose
+bytes changed (each replacement an `object.repair` event), besides the missing ones and those of another size.
 
 Resumable: a run is recorded as "running" before anything is copied. A crash leaves it so; the next run marks
 it "interrupted" and copies whatever the target still lacks (keys are content addresses, so it is idempotent).
@@ -16,21 +23,25 @@ from typing import Any
 from sqlalchemy import select, update
 
 from api.preservation.backup_targets import BackupTargets
+from api.preservation.key_escrow import write_escrow
 from api.views.preservation import BackupRunList, BackupRunReport, BackupRunView
 from api.wiring import Context
 from archive import history
 from archive.access import Principal
 from archive.audit import log as audit
+from archive.audit.checkpoints import write_checkpoint
+from archive.audit.keys import load_or_create_signing_key
 from archive.diskfull import disk_full
 from archive.errors import IntegrityFailure, NotFound
 from archive.events import AuditAction
 from archive.failpoints import failpoint
 from archive.finding_codes import FindingCode
-from archive.hashing import CHUNK, sha256_bytes, sha256_file
+from archive.hashing import CHUNK, sha256_bytes, sha256_file, sha256_stream
 from archive.keys import CHECKPOINT_PREFIX, manifest_key, snapshot_key
 from archive.models import BackupRun, StoredObject, utcnow
 from archive.permissions import Action, authorize
 from archive.ports import BlobStore
+from archive.preservation.fixity import choose_sample
 from archive.preservation.manifest import (
     Entry,
     Manifest,
@@ -42,6 +53,7 @@ from archive.scratch import owned_prefix
 
 Progress = Callable[[int, int], None]
 COPY_FAILED, INTERRUPTED = FindingCode.COPY_FAILED, FindingCode.INTERRUPTED
+COPY_REPLACED, NOT_ESCROWED = FindingCode.COPY_REPLACED, FindingCode.KEY_NOT_ESCROWED
 
 
 class BackupService:
@@ -63,7 +75,7 @@ class BackupService:
         except Exception as exc:
             self._finish(principal, run_id, status="failed", result={"error": str(exc)}, client=client)
             raise
-        result["interrupted_runs"] = interrupted
+        result["interrupted_runs"], result["run"] = interrupted, run_id
         replicated = result.pop("replicated_keys")
         result.update(graded_run(result).as_dict())
         status = "complete" if not result["failed"] else "incomplete"
@@ -98,10 +110,13 @@ class BackupService:
         manifest = Manifest(run_id=run_id, target=store.name, created_at=utcnow().isoformat())
         with self.context.db.session() as session:
             wanted = sorted(set(session.execute(select(StoredObject.key, StoredObject.sha256, StoredObject.size))))
-        copied, copied_bytes, failed, replicated = 0, 0, [], []
+        copied, copied_bytes, failed, replaced, replicated = 0, 0, [], [], []
+        percent = self.context.settings.backup_check_copies_percent
+        to_check = choose_sample([key for key, _, _ in wanted], percent=percent, seed=run_id) if percent else set()
         for position, (key, sha, size) in enumerate(wanted, start=1):
             present = store.stat(key)
-            if present is None or present.size != size:
+            found = _target_sha(store, key) if present is not None and present.size == size and key in to_check else sha
+            if present is None or present.size != size or found != sha:
                 try:
                     self._copy_object(store, key, sha, scratch)
                 except (IntegrityFailure, NotFound) as exc:  # a damaged primary copy is reported, not backed up
@@ -109,11 +124,15 @@ class BackupService:
                     continue
                 copied, copied_bytes = copied + 1, copied_bytes + size
                 replicated.append(key)
+                if present is not None:  # a copy there, of another size or other bytes: replaced from the primary
+                    replaced.append({"key": key, "found_size": present.size, "found_sha256": found, "sha256": sha})
                 failpoint("backup.object_copied")
             manifest.objects.append(Entry(key, size, sha))
             if progress is not None:
                 progress(position, len(wanted))
+        self._seal_log()
         manifest.checkpoints = self._copy_checkpoints(store)
+        manifest.escrow = write_escrow(self.context.settings, store, run_id)
         manifest.snapshot = self._snapshot(store, run_id, scratch)
         failpoint("backup.snapshot_written")
         data = manifest.to_bytes()
@@ -125,6 +144,9 @@ class BackupService:
             "bytes_copied": copied_bytes,
             "checkpoints": len(manifest.checkpoints),
             "failed": failed,
+            "replaced": replaced,
+            "copies_checked": len(to_check),
+            "escrow_key": manifest.escrow.key if manifest.escrow else None,
             "manifest_key": manifest_key(run_id),
             "manifest_sha256": sha256_bytes(data),
             "snapshot_key": manifest.snapshot.key,
@@ -144,13 +166,19 @@ class BackupService:
         finally:
             temp.unlink(missing_ok=True)
 
+    def _seal_log(self) -> None:
+        """A signed checkpoint of the log as it is now: the snapshot taken next is covered by it."""
+        key = load_or_create_signing_key(self.context.settings.resolved_audit_key_path)
+        with self.context.db.write() as session:
+            write_checkpoint(session, self.context.store, key)
+
     def _copy_checkpoints(self, store: BlobStore) -> list[Entry]:
         entries = []
         for key in sorted(self.context.store.iter_keys(CHECKPOINT_PREFIX)):
             with self.context.store.open_read(key) as stream:
                 data = stream.read()
             present = store.stat(key)
-            if present is None or present.size != len(data):
+            if present is None or present.size != len(data) or _target_sha(store, key) != sha256_bytes(data):
                 store.put_bytes(key, data)
             entries.append(Entry(key, len(data), sha256_bytes(data)))
         return entries
@@ -195,7 +223,7 @@ class BackupService:
                 outcome=status,
                 target=f"backup:{run.target}",
                 client=client,
-                details={"run": run_id, **{k: v for k, v in result.items() if k not in ("failed", "findings")}},
+                details={"run": run_id, **{k: v for k, v in result.items() if k not in _UNLOGGED}},
             )
             detail = {"backup_run": run_id, "target": run.target}
             history.record_many(
@@ -205,6 +233,16 @@ class BackupService:
                     for key, document_id in history.documents_of_keys(session, replicated)
                 ),
             )
+            for repaired in result.get("replaced", []):
+                audit.record(
+                    session,
+                    actor=principal.username,
+                    action=AuditAction.OBJECT_REPAIR,
+                    outcome="repaired",
+                    target=f"backup:{run.target}",
+                    client=client,
+                    details={"key": repaired["key"], "run": run_id, "source": "primary", **repaired},
+                )
             return run_summary(run)
 
     def runs(self, principal: Principal, *, target: str | None = None, limit: int = 50) -> BackupRunList:
@@ -233,9 +271,21 @@ class BackupService:
         return store, run, manifest
 
 
+_UNLOGGED = ("failed", "findings", "replaced")
+
+
+def _target_sha(store: BlobStore, key: str) -> str | None:
+    """The SHA-256 of a copy on the target (None when it vanished meanwhile)."""
+    try:
+        with store.open_read(key) as stream:
+            return sha256_stream(stream)[0]
+    except NotFound:
+        return None
+
+
 def graded_run(result: dict[str, Any]) -> Report:
-    """A run's findings: each object that could not be copied (an error), each interrupted run it resumed (a
-    warning: nothing was lost, but find out why it stopped)."""
+    """A run's findings: each object that could not be copied (an error), each interrupted run it resumed, each
+    changed copy it replaced and a missing key escrow (warnings: nothing was lost, but find out why)."""
     findings = [
         Finding(Severity.ERROR, COPY_FAILED, subject=failure["key"], params={"error": failure["error"]})
         for failure in result.get("failed", [])
@@ -244,6 +294,12 @@ def graded_run(result: dict[str, Any]) -> Report:
         Finding(Severity.WARNING, INTERRUPTED, subject_kind="backup_run", subject_id=stale, params={"run_id": stale})
         for stale in result.get("interrupted_runs", [])
     )
+    findings.extend(
+        Finding(Severity.WARNING, COPY_REPLACED, subject=repaired["key"]) for repaired in result.get("replaced", [])
+    )
+    if "escrow_key" in result and result["escrow_key"] is None:
+        about = {"subject_kind": "backup_run", "subject_id": result["run"], "params": {"run_id": result["run"]}}
+        findings.append(Finding(Severity.WARNING, NOT_ESCROWED, **about))
     return Report(tuple(findings))
 
 

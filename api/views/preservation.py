@@ -136,14 +136,27 @@ class CopyFailure(View):
     error: str
 
 
+class ReplacedCopy(View):
+    """A copy on the target that had another size or other bytes, copied again from the primary."""
+
+    key: str
+    found_size: int | None = None
+    found_sha256: str | None = None
+    sha256: str
+
+
 class BackupRunReport(View):
     """What a run copied and found; empty while it runs, only `error` when it failed."""
 
+    run: int | None = None
     objects_total: int | None = None
     objects_copied: int | None = None
     bytes_copied: int | None = None
     checkpoints: int | None = None
     failed: list[CopyFailure] = Field(default_factory=list)
+    replaced: list[ReplacedCopy] = Field(default_factory=list)
+    copies_checked: int | None = Field(default=None, description="Copies already on the target re-hashed")
+    escrow_key: str | None = Field(default=None, description="The run's key escrow; null: none (no escrow secret)")
     manifest_key: str | None = None
     manifest_sha256: str | None = None
     snapshot_key: str | None = None
@@ -282,3 +295,45 @@ class ComplianceReportView(Graded):
     scheduled: dict[str, int] = Field(description="Scheduled duty runs in the period, per outcome")
     dat70: dict[str, int] = Field(description="DA/T 70 four-property checks in the period, per grade")
     findings: list[str] = Field(description="What needs a person's attention, in English")
+
+
+class RestoreView(Graded):
+    """A system rebuilt from a backup (`dangan restore`): what was restored, the checks it ended with (fixity,
+    audit verification, canary searches: their findings are this report's), and the RTO."""
+
+    home: str
+    target: str
+    backup_run_id: int
+    manifest_key: str
+    objects_restored: int
+    bytes_restored: int = Field(description="Objects and the catalogue snapshot")
+    checkpoints_restored: int
+    key_fingerprint: str = Field(description="SHA-256 of the audit signing key recovered from the escrow")
+    documents_indexed: int
+    fixity_grade: Grade
+    verification_run_id: int | None
+    audit_grade: Grade
+    audit_events_checked: int
+    canaries: list[Canary]
+    seconds: float
+    rto_seconds_per_gb: float | None = Field(description="Seconds of the whole restore per GB restored")
+    findings: list[FindingView]
+
+
+class RepairedObject(View):
+    """One damaged primary object: `source` is the target its good copy came from (null: not repaired)."""
+
+    key: str
+    problem: Literal["missing", "changed"]
+    source: str | None
+    reasons: list[str] = Field(default_factory=list, description="Why each target tried could not give it")
+
+
+class RepairView(Graded):
+    """A repair of the primary store from backups: repaired objects are warnings, unrepaired ones errors."""
+
+    checked: int = Field(description="Catalogued objects verified")
+    damaged: int
+    repaired: int
+    objects: list[RepairedObject]
+    findings: list[FindingView]

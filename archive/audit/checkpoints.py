@@ -25,7 +25,8 @@ from sqlalchemy.orm import Session
 from archive.audit.findings import AuditFinding
 from archive.audit.keys import public_key_raw
 from archive.audit.log import GENESIS_HASH
-from archive.errors import Conflict, InvalidInput, NotFound
+from archive.audit.sealing import due_after
+from archive.errors import Conflict, NotFound
 from archive.events import AuditAction
 from archive.finding_codes import FindingCode
 from archive.keys import CHECKPOINT_PATTERN, CHECKPOINT_PREFIX, checkpoint_key
@@ -277,27 +278,26 @@ def write_checkpoint(session: Session, store: BlobStore, key: Ed25519PrivateKey)
     return checkpoint
 
 
-def maybe_checkpoint(session: Session, store: BlobStore, key: Ed25519PrivateKey, *, every: int) -> Checkpoint | None:
-    """Write a checkpoint when at least `every` events were appended since the last valid one."""
-    return write_checkpoint(session, store, key) if checkpoint_due(session, store, key, every=every) else None
+def maybe_checkpoint(
+    session: Session, store: BlobStore, key: Ed25519PrivateKey, *, every: int, max_age: float | None = None
+) -> Checkpoint | None:
+    """Write a checkpoint when at least `every` events were appended since the last valid one, or (with
+    `max_age`) when the oldest event no checkpoint seals is at least `max_age` seconds old."""
+    due = checkpoint_due(session, store, key, every=every, max_age=max_age)
+    return write_checkpoint(session, store, key) if due else None
 
 
-def checkpoint_due(session: Session, store: BlobStore, key: Ed25519PrivateKey, *, every: int) -> bool:
-    """Whether at least `every` events were appended since the last valid checkpoint (a read: no lock needed)."""
-    if every < 1:
-        raise InvalidInput(f"checkpoint interval must be at least 1 event, not {every}")
-    return events_after(session, sealed_through(store, key)) >= every
+def checkpoint_due(
+    session: Session, store: BlobStore, key: Ed25519PrivateKey, *, every: int, max_age: float | None = None
+) -> bool:
+    """Whether a checkpoint is due by count or by age since the last valid one (a read: no lock needed)."""
+    return due_after(session, sealed_through(store, key), every=every, max_age=max_age)
 
 
 def sealed_through(store: BlobStore, key: Ed25519PrivateKey) -> int:
     """The last event id the newest valid checkpoint seals (0 before the first one): reads the store."""
     latest = latest_valid_checkpoint(store, public_key_raw(key))
     return latest.last_event_id if latest is not None else 0
-
-
-def events_after(session: Session, event_id: int) -> int:
-    """How many events were appended after `event_id` (a catalogue count, no store call)."""
-    return session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.id > event_id)) or 0
 
 
 def _anchor_payload(last_pruned_id: int, last_pruned_hash: str, pruned_total: int) -> bytes:

@@ -82,9 +82,26 @@ def _parse_key(path: Path, data: bytes) -> Ed25519PrivateKey:
     return key
 
 
-def _create_key_file(path: Path) -> Ed25519PrivateKey:
-    key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+def private_key_pem(key: Ed25519PrivateKey) -> bytes:
+    """The private key as unencrypted PKCS8 PEM: what the key file holds (and a backup's escrow seals)."""
+    return key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+
+
+def install_signing_key(path: Path, pem: bytes) -> Ed25519PrivateKey:
+    """Put a key recovered from an escrow at `path` (0600, atomic). Never overwrites: when a key is there
+    already, it must be the same key (a ConfigurationError otherwise: move the other one aside first)."""
+    key = _parse_key(path, pem)
+    installed = _create_key_file(path, key)
+    if public_key_raw(installed) != public_key_raw(key):
+        raise ConfigurationError(
+            f"{path} holds another audit signing key than the escrowed one; move it aside and restore again"
+        )
+    return installed
+
+
+def _create_key_file(path: Path, key: Ed25519PrivateKey | None = None) -> Ed25519PrivateKey:
+    key = key or Ed25519PrivateKey.generate()
+    pem = private_key_pem(key)
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".signing-key-")  # mkstemp: mode 0600

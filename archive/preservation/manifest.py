@@ -57,9 +57,11 @@ class Manifest:
     objects: list[Entry] = field(default_factory=list)
     checkpoints: list[Entry] = field(default_factory=list)
     snapshot: Entry | None = None
+    escrow: Entry | None = None  # the run's key escrow (absent when no escrow secret was set)
 
     def entries(self) -> list[Entry]:
-        return [*self.objects, *self.checkpoints, *([self.snapshot] if self.snapshot else [])]
+        extra = [entry for entry in (self.snapshot, self.escrow) if entry is not None]
+        return [*self.objects, *self.checkpoints, *extra]
 
     def to_bytes(self) -> bytes:
         document = {
@@ -70,6 +72,7 @@ class Manifest:
             "objects": [_entry_dict(e) for e in sorted(self.objects, key=lambda e: e.key)],
             "checkpoints": [_entry_dict(e) for e in sorted(self.checkpoints, key=lambda e: e.key)],
             "snapshot": _entry_dict(self.snapshot) if self.snapshot else None,
+            "escrow": _entry_dict(self.escrow) if self.escrow else None,
         }
         return json.dumps(document, sort_keys=True, indent=1).encode("utf-8")
 
@@ -87,7 +90,7 @@ def parse_manifest(data: bytes, *, expected_sha256: str | None) -> Manifest:
         raw = json.loads(data)
         if raw.get("format") != FORMAT:
             raise ValueError(f"format {raw.get('format')!r}")
-        snapshot = raw.get("snapshot")
+        snapshot, escrow = raw.get("snapshot"), raw.get("escrow")
         return Manifest(
             run_id=int(raw["run_id"]),
             target=str(raw["target"]),
@@ -95,6 +98,7 @@ def parse_manifest(data: bytes, *, expected_sha256: str | None) -> Manifest:
             objects=[Entry(e["key"], int(e["size"]), e["sha256"]) for e in raw["objects"]],
             checkpoints=[Entry(e["key"], int(e["size"]), e["sha256"]) for e in raw["checkpoints"]],
             snapshot=Entry(snapshot["key"], int(snapshot["size"]), snapshot["sha256"]) if snapshot else None,
+            escrow=Entry(escrow["key"], int(escrow["size"]), escrow["sha256"]) if escrow else None,
         )
     except (ValueError, KeyError, TypeError) as exc:
         raise IntegrityFailure(f"backup manifest cannot be read ({exc}); run a new backup") from exc
