@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from api.http.app import create_app
 from archive.events import AuditAction
-from archive.models import AuditEvent, StoredObject
+from archive.models import AuditEvent, ObjectEvent, StoredObject
 from tests.actors import ARCHIVIST, bearer
 from tests.conftest import Cli, make_context
 from tests.intake import ingest_paths
@@ -57,6 +57,18 @@ def keys(home: Path) -> list[str]:
     try:
         with context.db.session() as session:
             return sorted(set(session.scalars(select(StoredObject.key))))
+    finally:
+        context.close()
+
+
+def recovered_keys(home: Path) -> list[str]:
+    context = make_context(home)
+    try:
+        with context.db.session() as session:
+            query = select(ObjectEvent.object_key).where(
+                ObjectEvent.event_type == "recovery", ObjectEvent.outcome == "success"
+            )
+            return sorted({str(key) for key in session.scalars(query)})
     finally:
         context.close()
 
@@ -108,6 +120,7 @@ def test_corrupted_and_lost_primary_objects_are_repaired_from_the_backup(cli: Cl
     )
     assert cli("repair", "--json").json["damaged"] == 0  # nothing left: clean
     assert cli("repair").exit_code == 0
+    assert recovered_keys(cli.home) == sorted([changed, lost])  # each is a recovery in its record's history
 
 
 def test_a_bad_backup_copy_is_never_put_back(cli: Cli, offsite: Path) -> None:
