@@ -13,11 +13,13 @@ from archive.models.catalogue import (
     StoredObject,
 )
 from archive.models.people import ApiToken, AuditEvent, User
+from archive.models.retention import Appraisal, DestroyedObject, Disposition, DispositionItem, LegalHold
 from archive.models.work import BatchSample, IngestJob, SampleVerdict, VerificationRun
 
 __all__ = [
     "DEFAULT_REF_TEMPLATE",
     "ApiToken",
+    "Appraisal",
     "AuditEvent",
     "BackupDrill",
     "BackupRun",
@@ -25,9 +27,13 @@ __all__ = [
     "Base",
     "Batch",
     "BatchSample",
+    "DestroyedObject",
+    "Disposition",
+    "DispositionItem",
     "Document",
     "Fonds",
     "IngestJob",
+    "LegalHold",
     "ManifestItem",
     "Page",
     "QualityFinding",
