@@ -22,6 +22,7 @@ from api.cli import (
     exports,
     jobs,
     preservation,
+    retention,
     searching,
     status,
     users,
@@ -48,6 +49,7 @@ app.add_typer(exports.app, name="export")
 app.add_typer(backups.app, name="backup")
 app.add_typer(documents.app, name="document")
 app.add_typer(jobs.app, name="jobs")
+app.add_typer(retention.app, name="retention")
 
 
 def main(argv: list[str] | None = None) -> int:
