@@ -6,15 +6,22 @@ certificate and the tombstones verify; what a caller below a record's level sees
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import bagit
 import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from api.access.auditing import AuditService
+from api.http.app import create_app
 from api.ingest.batches import BatchService
+from api.preservation.backup_targets import BackupTargets, TargetSpec
+from api.preservation.backups import BackupService
 from api.preservation.verification import VerificationService
 from api.records.certificate_check import CertificateService
 from api.records.disposal import DisposalService
@@ -26,11 +33,11 @@ from api.wiring import Context
 from archive.errors import Conflict, InvalidInput, PermissionDenied
 from archive.models import AuditEvent, Document, Page, StoredObject
 from archive.preservation.retention import due_date, parse_retention, record_retention
-from tests.actors import ARCHIVIST, AUDITOR, REVIEWER, SYSADMIN, principal
-from tests.conftest import make_context
+from tests.actors import ARCHIVIST, AUDITOR, REVIEWER, SYSADMIN, bearer, principal
+from tests.conftest import Cli, make_context
 from tests.intake import ingest_paths
 from tests.pages import render
-from tests.workflow_helpers import file_batch
+from tests.workflow_helpers import file_batch, file_batch_cli
 
 TODAY = dt.date(2026, 12, 3)
 LOW_STAFF = principal("staff", clearance="internal", name="t-low-staff")
@@ -220,3 +227,141 @@ def test_destruction_removes_objects_text_and_index_entries_and_its_certificate_
     assert AuditService(context).verify(AUDITOR).grade.value in ("clean", "warnings")
     report = VerificationService(context).verify(SYSADMIN)
     assert report.grade.value == "clean", report.findings
+
+
+def test_transfer_writes_a_bag_and_marks_the_records_transferred(archive: Archive, tmp_path: Path) -> None:
+    context = archive.context
+    disposition_id = _appraise_and_approve(archive, "lighthouse", "transfer", destination=str(tmp_path / "city"))
+    done = DisposalService(context).execute(ARCHIVIST, disposition_id)
+    assert done.status == "executed" and done.export_path == str(tmp_path / "city" / f"disposition-{disposition_id}")
+    bag = bagit.Bag(done.export_path)
+    bag.validate()
+    assert [r.status for r in done.records] == ["transferred"]
+    assert SearchService(context).search(ARCHIVIST, "lighthouse").total == 0
+    with context.db.session() as session:  # a transfer keeps the archive's own copies
+        assert session.query(StoredObject).filter_by(document_id=archive.ids["lighthouse"]).count() > 0
+    assert CertificateService(context).verify(AUDITOR, disposition_id).valid
+
+
+def test_a_forged_certificate_and_a_leftover_object_are_found(archive: Archive) -> None:
+    context = archive.context
+    with context.db.session() as session:
+        keys = [o.key for o in session.query(StoredObject).filter_by(document_id=archive.ids["harbour"])]
+    disposition_id = _appraise_and_approve(archive, "harbour")
+    DisposalService(context).execute(ARCHIVIST, disposition_id)
+    root = context.settings.resolved_storage_path
+    (root / keys[0]).parent.mkdir(parents=True, exist_ok=True)
+    (root / keys[0]).write_bytes(b"a copy someone put back")  # an object of a destroyed record reappears
+    with context.db.session() as session:
+        certificate = session.get(
+            Document, DispositionService(context).show(AUDITOR, disposition_id).certificate_document_id
+        )
+        stored = next(o for o in certificate.objects if o.media_type == "application/json")  # type: ignore[union-attr]
+    checked = CertificateService(context).verify(AUDITOR, disposition_id)
+    assert not checked.valid and any("still in the primary store" in p for p in checked.problems)
+    assert DisposalService(context).execute(ARCHIVIST, disposition_id).objects_removed >= 1  # a second run sweeps
+    assert CertificateService(context).verify(AUDITOR, disposition_id).valid
+    forged = (root / stored.key).read_bytes().replace(b"t-reviewer", b"t-archivist")
+    (root / stored.key).write_bytes(forged)
+    checked = CertificateService(context).verify(AUDITOR, disposition_id)
+    assert not checked.valid and any("changed" in p for p in checked.problems)
+    forged_sha = hashlib.sha256(forged).hexdigest()  # the forger rewrites the catalogue's hashes as well
+    with context.db.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE stored_object SET sha256 = :s WHERE id = :i"), {"s": forged_sha, "i": stored.id}
+        )
+        connection.execute(text("UPDATE disposition SET certificate_sha256 = :s"), {"s": forged_sha})
+    checked = CertificateService(context).verify(AUDITOR, disposition_id)
+    assert not checked.valid
+    assert "the signature does not match the certificate's contents" in checked.problems
+    assert "no single execution event of the access log names this certificate" in checked.problems
+
+
+def test_the_next_backup_run_removes_destroyed_objects_from_the_target(archive: Archive, tmp_path: Path) -> None:
+    context = archive.context
+    targets = BackupTargets(context)
+    targets.add(SYSADMIN, TargetSpec(name="second", kind="local", path=str(tmp_path / "second")))
+    assert BackupService(context).run(SYSADMIN, target="second").status == "complete"
+    with context.db.session() as session:
+        keys = [o.key for o in session.query(StoredObject).filter_by(document_id=archive.ids["harbour"])]
+    assert all((tmp_path / "second" / key).exists() for key in keys)
+    DisposalService(context).execute(SYSADMIN, _appraise_and_approve(archive, "harbour"))
+    run = BackupService(context).run(SYSADMIN, target="second")
+    assert run.status == "complete" and run.report.destroyed_removed == len(set(keys))
+    assert not any((tmp_path / "second" / key).exists() for key in keys)
+    assert BackupService(context).run(SYSADMIN, target="second").report.destroyed_removed == 0
+
+
+def test_the_command_line_refuses_the_proposer_and_a_held_record(cli: Cli, tmp_path: Path) -> None:
+    assert cli("init").exit_code == 0
+    made = cli(
+        "batch", "create", "--fonds", "CL", "--year", "2001", "--retention", "Y10", "--level", "public", "--json"
+    )
+    batch = made.json["id"]
+    page = render(tmp_path / "in", "dues.png", "Quarterly harbour dues notice", "eng", seed=3)
+    [job] = cli("ingest", str(page), "--batch", str(batch), "--json").json["jobs"]
+    file_batch_cli(cli, batch)
+    document = str(job["document_id"])
+    due = cli("retention", "due", "--json").json
+    assert [(r["document_id"], r["due_on"]) for r in due["records"]] == [(job["document_id"], "2012-01-01")]
+    assert cli("retention", "appraise", document, "--decision", "destroy", "--reason", "period over").exit_code == 0
+    proposed = cli("retention", "propose", "destroy", document, "--reason", "annual", "--json")
+    assert proposed.exit_code == 0, proposed.stderr
+    disposition = str(proposed.json["id"])
+    own = cli("retention", "approve", disposition)
+    assert own.exit_code == 6 and "another person must approve" in own.stderr
+    assert cli("--user", "reviewer", "retention", "approve", disposition).exit_code == 0
+    assert cli("retention", "hold", document, "--reason", "litigation").exit_code == 0
+    held = cli("--user", "sysadmin", "retention", "execute", disposition)
+    assert held.exit_code == 5 and "legal hold" in held.stderr
+    assert cli("retention", "holds", "--json").json["holds"][0]["reason"] == "litigation"
+    assert cli("retention", "release", document, "--reason", "settled").exit_code == 0
+    done = cli("--user", "sysadmin", "retention", "execute", disposition, "--json")
+    assert done.exit_code == 0 and done.json["status"] == "executed", done.stderr
+    assert cli("search", "harbour", "--json").json["total"] == 0
+    verified = cli("--user", "auditor", "retention", "certificate", "verify", disposition)
+    assert verified.exit_code == 0 and "VALID" in verified.stdout
+    shown = cli("--user", "auditor", "retention", "certificate", "show", disposition, "--format", "csv")
+    assert shown.exit_code == 0 and shown.stdout.startswith("reference_code,title")
+    assert cli("--user", "auditor", "audit", "verify").exit_code in (0, 10)
+
+
+def test_http_answers_403_to_the_proposer_409_to_a_hold_and_hides_what_is_above_clearance(archive: Archive) -> None:
+    context, ids = archive.context, archive.ids
+    clerk = bearer(context, "clerk", ["archivist"])
+    second = bearer(context, "second", ["archivist"])
+    low = bearer(context, "low", ["staff"], clearance="internal")
+    with TestClient(create_app(context)) as client:
+        listed = client.get("/api/v1/retention/due", headers=low)
+        assert listed.status_code == 200
+        assert [r["document_id"] for r in listed.json()["records"]] == [ids["harbour"], ids["lighthouse"]]
+        assert client.post("/api/v1/retention/appraisals", headers=low, json={
+            "document_id": ids["harbour"], "decision": "destroy", "reason": "x"}).status_code == 403  # fmt: skip
+        hidden = client.post("/api/v1/retention/holds", headers=bearer(context, "lowa", ["archivist"], "internal"),
+                             json={"document_id": ids["treaty"], "reason": "x"})  # fmt: skip
+        assert hidden.status_code == 404
+        appraised = client.post("/api/v1/retention/appraisals", headers=clerk, json={
+            "document_id": ids["harbour"], "decision": "destroy", "reason": "period over"})  # fmt: skip
+        assert appraised.status_code == 201, appraised.text
+        proposed = client.post("/api/v1/retention/dispositions", headers=clerk, json={
+            "action": "destroy", "document_ids": [ids["harbour"]], "reason": "annual"})  # fmt: skip
+        assert proposed.status_code == 201, proposed.text
+        path = f"/api/v1/retention/dispositions/{proposed.json()['id']}"
+        own = client.post(f"{path}/approve", headers=clerk)
+        assert own.status_code == 403 and own.json()["reason"] == "own_proposal"
+        assert client.post("/api/v1/retention/holds", headers=clerk,
+                           json={"document_id": ids["harbour"], "reason": "audit"}).status_code == 201  # fmt: skip
+        held = client.post(f"{path}/approve", headers=second)
+        assert held.status_code == 409 and held.json()["reason"] == "legal_hold"
+        released = client.post(
+            f"/api/v1/retention/holds/{ids['harbour']}/release", headers=clerk, json={"reason": "ok"}
+        )
+        assert released.status_code == 200 and released.json()["active"] is False
+        assert client.post(f"{path}/approve", headers=second).json()["status"] == "approved"
+        executed = client.post(f"{path}/execute", headers=second)
+        assert executed.status_code == 200 and executed.json()["status"] == "executed", executed.text
+        html_copy = client.get(f"{path}/certificate", params={"format": "html"}, headers=clerk)
+        assert html_copy.status_code == 200 and html_copy.headers["content-type"].startswith("text/html")
+        assert client.post(f"{path}/certificate/verify", headers=clerk).json()["valid"] is True
+        assert client.get(f"{path}/certificate", headers=low).status_code == 200  # a public record's certificate
+        assert client.get("/api/v1/search", params={"q": "harbour"}, headers=clerk).json()["total"] == 0

@@ -27,7 +27,7 @@ from archive.failpoints import failpoint
 from archive.finding_codes import FindingCode
 from archive.hashing import CHUNK, sha256_bytes, sha256_file
 from archive.keys import CHECKPOINT_PREFIX, manifest_key, snapshot_key
-from archive.models import BackupRun, StoredObject, utcnow
+from archive.models import BackupRun, DestroyedObject, StoredObject, utcnow
 from archive.permissions import Action, authorize
 from archive.ports import BlobStore
 from archive.preservation.manifest import (
@@ -110,6 +110,7 @@ class BackupService:
             manifest.objects.append(Entry(key, size, sha))
             if progress is not None:
                 progress(position, len(wanted))
+        removed = self._remove_destroyed(store, run_id)
         manifest.checkpoints = self._copy_checkpoints(store)
         manifest.snapshot = self._snapshot(store, run_id, scratch)
         failpoint("backup.snapshot_written")
@@ -121,12 +122,31 @@ class BackupService:
             "objects_copied": copied,
             "bytes_copied": copied_bytes,
             "checkpoints": len(manifest.checkpoints),
+            "destroyed_removed": removed,
             "failed": failed,
             "manifest_key": manifest_key(run_id),
             "manifest_sha256": sha256_bytes(data),
             "snapshot_key": manifest.snapshot.key,
             "newest_object_at": self._newest_object_at(),
         }
+
+    def _remove_destroyed(self, store: BlobStore, run_id: int) -> int:
+        """Objects of records destroyed by a disposition (api/records/disposal.py) leave this target too, unless a
+        live record has the same bytes again; each removal is noted on its row. Older catalogue snapshots on the
+        target keep the tombstones' former rows until they are deleted (see the README)."""
+        with self.context.db.read() as session:
+            run = session.get(BackupRun, run_id)
+            target = run.target if run is not None else store.name
+            live = select(StoredObject.id).where(StoredObject.key == DestroyedObject.key).exists()
+            rows = list(session.scalars(select(DestroyedObject).where(~live).order_by(DestroyedObject.id)))
+            pending = [(row.id, row.key) for row in rows if target not in (row.purged_from or [])]
+        for row_id, key in pending:
+            store.delete(key)
+            with self.context.db.write() as session:
+                row = session.get(DestroyedObject, row_id)
+                if row is not None:
+                    row.purged_from = sorted({*(row.purged_from or []), target})
+        return len(pending)
 
     def _copy_object(self, store: BlobStore, key: str, sha: str, scratch: Path) -> None:
         """Stream the primary object to a temp file, then store it verified against its catalogued SHA-256."""

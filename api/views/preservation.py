@@ -142,6 +142,9 @@ class BackupRunReport(View):
     objects_copied: int | None = None
     bytes_copied: int | None = None
     checkpoints: int | None = None
+    destroyed_removed: int | None = Field(
+        default=None, description="Objects of destroyed records removed from this target (retention disposal)"
+    )
     failed: list[CopyFailure] = Field(default_factory=list)
     manifest_key: str | None = None
     manifest_sha256: str | None = None
