@@ -13,7 +13,7 @@ from archive.errors import PasswordChangeRequired
 from archive.events import SYSTEM_ACTOR
 from archive.permissions import Action, allowed
 from archive.values import AccessLevel, Role
-from archive.workflow import is_filed, is_withdrawn
+from archive.workflow import is_filed, is_out_of_use
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ def can_see(principal: Principal, *, level: int | None, departments: Sequence[st
 
 def status_visible(principal: Principal, status: str) -> bool:
     """Whether the caller's role may see records in this workflow state (staff: filed items only)."""
-    if is_withdrawn(status):
+    if is_out_of_use(status):  # withdrawn, destroyed (a tombstone) or transferred
         return principal.may(Action.SEE_WITHDRAWN)
     return is_filed(status) or principal.may(Action.SEE_UNFILED)
 

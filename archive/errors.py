@@ -120,6 +120,11 @@ class InvalidInput(DanganError):
     DEFECT_MISSING = Reason("defect_missing")
     VERDICTS_MISSING = Reason("verdicts_missing", "count", "sampled")
     RANGE_REVERSED = Reason("range_reversed")
+    RETENTION_CODE = Reason("retention_code", "code")
+    RETENTION_REASON_MISSING = Reason("retention_reason_missing")
+    KEEP_NEEDS_PERIOD = Reason("keep_needs_period")
+    NO_RECORDS_NAMED = Reason("no_records_named")
+    TRANSFER_NEEDS_DESTINATION = Reason("transfer_needs_destination")
     # A batch manifest (archive/catalogue/manifest.py): the file as a whole, or the first of `count` row problems.
     MANIFEST_EMPTY = Reason("manifest_empty", "columns")
     MANIFEST_NO_KEY_COLUMN = Reason("manifest_no_key_column", "found")
@@ -232,6 +237,14 @@ class Conflict(DanganError):
     JOB_QUEUED = Reason("job_queued", "job")
     JOB_NOT_RETRYABLE = Reason("job_not_retryable", "job", "state")
     JOB_FILE_GONE = Reason("job_file_gone", "job")
+    DISPOSITION_STATE = Reason("disposition_state", "disposition", "current", "target")
+    LEGAL_HOLD = Reason("legal_hold", "reference_code")
+    ALREADY_HELD = Reason("already_held", "reference_code")
+    NOT_HELD = Reason("not_held", "reference_code")
+    NOT_DISPOSABLE = Reason("not_disposable", "reference_code", "status")
+    NOT_APPRAISED = Reason("not_appraised", "reference_code", "action")
+    NOT_DUE = Reason("not_due", "reference_code", "due_on")
+    IN_ANOTHER_DISPOSITION = Reason("in_another_disposition", "reference_code", "disposition")
 
 
 class RebuildRunning(Conflict):
@@ -274,6 +287,7 @@ class PermissionDenied(DanganError):
     LAST_AUDITOR = Reason("last_auditor", "username")
     OWN_PAGES_IN_SAMPLE = Reason("own_pages_in_sample", "pages")
     ITEM_LEVEL_ABOVE_CLEARANCE = Reason("item_level_above_clearance")
+    OWN_PROPOSAL = Reason("own_proposal", "disposition")
 
 
 class PasswordChangeRequired(PermissionDenied):

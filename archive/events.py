@@ -62,6 +62,17 @@ class AuditAction(enum.StrEnum):
     # backup copy from the primary (a backup run); the event's target says which side was repaired
     OBJECT_REPAIR = "object.repair"
     RESTORE = "system.restore"  # a whole system rebuilt from a backup (`dangan restore`)
+    # retention and disposition
+    RETENTION_SET = "retention.set"  # a record given its own code (overriding its series'), or back to the series'
+    RETENTION_APPRAISE = "retention.appraise"  # a due record's decision: keep (a new period), destroy, transfer
+    LEGAL_HOLD_SET = "legal_hold.set"
+    LEGAL_HOLD_LIFT = "legal_hold.lift"
+    DISPOSITION_PROPOSE = "disposition.propose"
+    DISPOSITION_APPROVE = "disposition.approve"  # by another person than the proposer
+    DISPOSITION_CANCEL = "disposition.cancel"
+    DISPOSITION_EXECUTE = "disposition.execute"  # records destroyed or transferred, the certificate written
+    DISPOSITION_REFUSED = "disposition.refused"  # a step refused by a legal hold or the two-person rule
+    CERTIFICATE_VERIFY = "certificate.verify"
     # the log itself
     AUDIT_VERIFY = "audit.verify"
     AUDIT_EXPORT = "audit.export"

@@ -37,6 +37,13 @@ class Action(enum.StrEnum):
     FILE_BATCH = "batch.file"
     REOPEN_BATCH = "batch.reopen"
     CHANGE_REF_TEMPLATE = "fonds.template"
+    # retention and disposition
+    READ_RETENTION = "retention.read"  # due lists, dispositions, holds, certificates (only records one may see)
+    APPRAISE = "retention.appraise"  # record a decision on a due record: keep / destroy / transfer
+    PROPOSE_DISPOSITION = "disposition.propose"
+    APPROVE_DISPOSITION = "disposition.approve"  # never the proposer (the two-person rule: archive/workflow.py)
+    EXECUTE_DISPOSITION = "disposition.execute"  # destroy or transfer an approved disposition's records
+    LEGAL_HOLD = "retention.hold"  # set or lift a legal hold, with a reason
     # system administration
     RUN_BACKUP = "backup.run"  # backups, restore drills, backup targets
     REPAIR_OBJECTS = "object.repair"  # put back missing or changed primary objects from a backup
@@ -81,6 +88,12 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.FILE_BATCH: frozenset({A}),
     Action.REOPEN_BATCH: frozenset({A}),
     Action.CHANGE_REF_TEMPLATE: frozenset({A}),
+    Action.READ_RETENTION: frozenset({A, S, C, SYS}),
+    Action.APPRAISE: frozenset({A}),
+    Action.PROPOSE_DISPOSITION: frozenset({A}),
+    Action.APPROVE_DISPOSITION: frozenset({A}),
+    Action.EXECUTE_DISPOSITION: frozenset({A, SYS}),
+    Action.LEGAL_HOLD: frozenset({A, C}),
     Action.RUN_BACKUP: frozenset({SYS}),
     Action.REPAIR_OBJECTS: frozenset({SYS}),
     Action.RESTORE_SYSTEM: frozenset({SYS}),

@@ -48,6 +48,30 @@ class DocumentStatus(enum.StrEnum):
     NEEDS_REVIEW = "needs_review"  # a page failed a quality check and waits for the archivist
     FILED = "filed"  # its batch was accepted and filed
     WITHDRAWN = "withdrawn"  # taken out of use (disposal, mistaken ingest): kept, audited, out of search
+    DISPOSED = "disposed"  # destroyed by an approved disposition: a tombstone (objects, pages and text gone)
+    TRANSFERRED = "transferred"  # handed over to another archive by an approved disposition: out of use
+
+
+class DispositionAction(enum.StrEnum):
+    """What an approved disposition does to its records (archive/workflow.py for its states)."""
+
+    DESTROY = "destroy"
+    TRANSFER = "transfer"
+
+
+class AppraisalDecision(enum.StrEnum):
+    """An archivist's decision on a record that is due: keep it (a new period), destroy it, transfer it."""
+
+    KEEP = "keep"
+    DESTROY = "destroy"
+    TRANSFER = "transfer"
+
+
+class DispositionStatus(enum.StrEnum):
+    PROPOSED = "proposed"  # waits for a second person's approval
+    APPROVED = "approved"  # approved by someone other than the proposer: may be executed
+    EXECUTED = "executed"  # done: records destroyed or transferred, certificate written
+    CANCELLED = "cancelled"  # refused by the approver or withdrawn by the proposer
 
 
 class PageReview(enum.StrEnum):

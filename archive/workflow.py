@@ -2,7 +2,10 @@
 
 A batch:  open ─sample→ sampling ─decide→ accepted ─file→ filed ─reopen (reasoned, logged)→ open
                                   └decide→ returned ─resample (after rescans)→ sampling
-An item:  ready ⇄ needs_review (held pages resolved or not) ─file→ filed ─reopen→ ready; any → withdrawn
+An item:  ready ⇄ needs_review (held pages resolved or not) ─file→ filed ─reopen→ ready; any → withdrawn;
+          filed | withdrawn ─(an executed disposition)→ disposed | transferred (final)
+A disposition: proposed ─approve (another person)→ approved ─execute→ executed; proposed | approved ─cancel→
+          cancelled. A legal hold on any of its records blocks proposing, approving and executing.
 A page:   ok | held ─accept→ accepted, ─reject→ rejected, ─replace→ replaced (superseded by a new version)
 A job:    queued | retrying ─claim→ processing ─→ done | needs_review | failed | retrying | queued (handed back);
           processing ─(lease expired)→ processing (taken over); failed ─retry (a person)→ queued.
@@ -18,7 +21,7 @@ from collections.abc import Mapping
 from typing import TypeVar
 
 from archive.errors import Conflict
-from archive.values import BatchStatus, DocumentStatus, JobState, PageReview
+from archive.values import BatchStatus, DispositionStatus, DocumentStatus, JobState, PageReview
 
 BATCH_TRANSITIONS: Mapping[BatchStatus, frozenset[BatchStatus]] = {
     BatchStatus.OPEN: frozenset({BatchStatus.SAMPLING}),
@@ -31,9 +34,25 @@ BATCH_TRANSITIONS: Mapping[BatchStatus, frozenset[BatchStatus]] = {
 DOCUMENT_TRANSITIONS: Mapping[DocumentStatus, frozenset[DocumentStatus]] = {
     DocumentStatus.READY: frozenset({DocumentStatus.NEEDS_REVIEW, DocumentStatus.FILED, DocumentStatus.WITHDRAWN}),
     DocumentStatus.NEEDS_REVIEW: frozenset({DocumentStatus.READY, DocumentStatus.WITHDRAWN}),
-    DocumentStatus.FILED: frozenset({DocumentStatus.READY, DocumentStatus.WITHDRAWN}),
-    DocumentStatus.WITHDRAWN: frozenset(),
+    DocumentStatus.FILED: frozenset(
+        {DocumentStatus.READY, DocumentStatus.WITHDRAWN, DocumentStatus.DISPOSED, DocumentStatus.TRANSFERRED}
+    ),
+    DocumentStatus.WITHDRAWN: frozenset({DocumentStatus.DISPOSED, DocumentStatus.TRANSFERRED}),
+    DocumentStatus.DISPOSED: frozenset(),
+    DocumentStatus.TRANSFERRED: frozenset(),
 }
+
+DISPOSITION_TRANSITIONS: Mapping[DispositionStatus, frozenset[DispositionStatus]] = {
+    DispositionStatus.PROPOSED: frozenset({DispositionStatus.APPROVED, DispositionStatus.CANCELLED}),
+    DispositionStatus.APPROVED: frozenset({DispositionStatus.EXECUTED, DispositionStatus.CANCELLED}),
+    DispositionStatus.EXECUTED: frozenset(),
+    DispositionStatus.CANCELLED: frozenset(),
+}
+
+# Records taken out of use: out of search, seen only by those who may see withdrawn records.
+OUT_OF_USE = frozenset({DocumentStatus.WITHDRAWN, DocumentStatus.DISPOSED, DocumentStatus.TRANSFERRED})
+# Records an appraisal and a disposition may name.
+DISPOSABLE = frozenset({DocumentStatus.FILED, DocumentStatus.WITHDRAWN})
 
 PAGE_TRANSITIONS: Mapping[PageReview, frozenset[PageReview]] = {
     PageReview.OK: frozenset({PageReview.REJECTED, PageReview.REPLACED}),
@@ -56,7 +75,7 @@ JOB_TRANSITIONS: Mapping[JobState, frozenset[JobState]] = {
 
 # Batches whose items and pages may change: files added, pages reviewed or replaced.
 BATCH_CHANGEABLE = frozenset({BatchStatus.OPEN, BatchStatus.RETURNED})
-S = TypeVar("S", BatchStatus, DocumentStatus, PageReview, JobState)
+S = TypeVar("S", BatchStatus, DocumentStatus, PageReview, JobState, DispositionStatus)
 UNRESOLVED_PAGES = frozenset({PageReview.HELD, PageReview.REJECTED})
 
 
@@ -76,7 +95,12 @@ def transition_job(job_id: int, current: str, target: JobState) -> JobState:
     return _transition("job", job_id, JobState(current), target, JOB_TRANSITIONS)
 
 
+def transition_disposition(disposition_id: int, current: str, target: DispositionStatus) -> DispositionStatus:
+    return _transition("disposition", disposition_id, DispositionStatus(current), target, DISPOSITION_TRANSITIONS)
+
+
 _STATE_REASONS = {
+    "disposition": Conflict.DISPOSITION_STATE,
     "batch": Conflict.BATCH_STATE,
     "document": Conflict.DOCUMENT_STATE,
     "page": Conflict.PAGE_STATE,
@@ -119,3 +143,8 @@ def is_filed(status: str) -> bool:
 
 def is_withdrawn(status: str) -> bool:
     return status == DocumentStatus.WITHDRAWN
+
+
+def is_out_of_use(status: str) -> bool:
+    """Withdrawn, destroyed (a tombstone) or transferred: out of search, seen only by administrators."""
+    return status in OUT_OF_USE

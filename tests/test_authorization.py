@@ -229,6 +229,41 @@ POLICY: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/backups/drills"): Row(frozenset({"sysadmin"})),
     ("POST", "/api/v1/index/rebuild"): Row(frozenset({"sysadmin"}), ok=202, settle=True),
     ("GET", "/api/v1/index/rebuild"): Row(frozenset({"sysadmin"})),
+    # retention and disposition: lists for readers (only what each may see); refusals of a blank reason before
+    # anything is named; a record named in the path is 404 when hidden
+    ("GET", "/api/v1/retention/due"): Row(READERS, query="?within_days=30"),
+    ("PUT", "/api/v1/retention/records/{document_id}"): Row(
+        frozenset({"archivist"}),
+        "document",
+        body=lambda ids: {"retention": "Y10", "reason": "matrix"},
+        ok_for={"unfiled": 409},  # only filed or withdrawn records have a retention to manage
+    ),
+    ("POST", "/api/v1/retention/appraisals"): Row(
+        frozenset({"archivist"}), ok=400, body=lambda ids: {"document_id": 1, "decision": "keep", "reason": " "}
+    ),
+    ("GET", "/api/v1/retention/holds"): Row(READERS),
+    ("POST", "/api/v1/retention/holds"): Row(
+        frozenset({"archivist", "compliance"}), ok=400, body=lambda ids: {"document_id": 1, "reason": " "}
+    ),
+    ("POST", "/api/v1/retention/holds/{document_id}/release"): Row(
+        frozenset({"archivist", "compliance"}), "document", 409, body=lambda ids: {"reason": "matrix"}
+    ),  # not held
+    ("GET", "/api/v1/retention/dispositions"): Row(READERS),
+    ("POST", "/api/v1/retention/dispositions"): Row(
+        frozenset({"archivist"}),
+        ok=400,
+        body=lambda ids: {"action": "destroy", "document_ids": [1], "reason": " "},
+    ),
+    ("GET", "/api/v1/retention/dispositions/{disposition_id}"): Row(READERS, ok=404),  # none exists
+    ("POST", "/api/v1/retention/dispositions/{disposition_id}/approve"): Row(frozenset({"archivist"}), ok=404),
+    ("POST", "/api/v1/retention/dispositions/{disposition_id}/cancel"): Row(
+        frozenset({"archivist"}), ok=404, body=lambda ids: {"reason": "matrix"}
+    ),
+    ("POST", "/api/v1/retention/dispositions/{disposition_id}/execute"): Row(
+        frozenset({"archivist", "sysadmin"}), ok=404
+    ),
+    ("GET", "/api/v1/retention/dispositions/{disposition_id}/certificate"): Row(READERS, ok=404),
+    ("POST", "/api/v1/retention/dispositions/{disposition_id}/certificate/verify"): Row(READERS, ok=404),
 }
 
 
@@ -347,6 +382,7 @@ def _url(path: str, row: Row, ids: dict[str, int]) -> str:
         "page_id": ids.get("page", MISSING),
         "batch_id": ids.get("batch", MISSING),
         "run_id": ids.get("run", MISSING),
+        "disposition_id": MISSING,
         "username": "probe",
         "code": "M1",
         "target": "nowhere",

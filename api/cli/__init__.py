@@ -24,6 +24,7 @@ from api.cli import (
     jobs,
     preservation,
     restoring,
+    retention,
     scheduler,
     searching,
     status,
@@ -54,6 +55,7 @@ app.add_typer(documents.app, name="document")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(scheduler.app, name="scheduler")
 app.add_typer(dat70.app, name="check")
+app.add_typer(retention.app, name="retention")
 
 
 def main(argv: list[str] | None = None) -> int:

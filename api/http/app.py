@@ -28,6 +28,7 @@ from api.http.headers import SecurityHeaders
 from api.http.jobs import router as job_routes
 from api.http.maintenance import router as index_routes
 from api.http.openapi import ArchiveAPI
+from api.http.retention import router as retention_routes
 from api.http.schedule import router as schedule_routes
 from api.http.search import router as search_routes
 from api.http.status import router as status_routes
@@ -86,6 +87,7 @@ def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
     app.include_router(index_routes)
     app.include_router(schedule_routes)
     app.include_router(search_routes)
+    app.include_router(retention_routes)
 
     sealing = AuditService(context)
 

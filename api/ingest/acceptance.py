@@ -30,7 +30,7 @@ from archive.models import Batch, BatchSample, Document, Page, SampleVerdict, ut
 from archive.permissions import Action, authorize
 from archive.values import BatchStatus, DocumentStatus
 from archive.visibility import page_visible
-from archive.workflow import transition_batch, transition_document
+from archive.workflow import OUT_OF_USE, transition_batch, transition_document
 
 DEFAULT_MINIMUM = 10
 
@@ -292,7 +292,7 @@ class AcceptanceService:
 
 
 def _live_documents(session: Session, batch_id: int) -> list[Document]:
-    query = select(Document).where(Document.batch_id == batch_id, Document.status != DocumentStatus.WITHDRAWN)
+    query = select(Document).where(Document.batch_id == batch_id, Document.status.not_in(OUT_OF_USE))
     return list(session.scalars(query))
 
 
@@ -333,7 +333,7 @@ def _pages(session: Session, batch_id: int, *, review: str | None = None) -> lis
     query = (
         select(Page)
         .join(Document, Page.document_id == Document.id)
-        .where(Document.batch_id == batch_id, Page.current.is_(True), Document.status != DocumentStatus.WITHDRAWN)
+        .where(Document.batch_id == batch_id, Page.current.is_(True), Document.status.not_in(OUT_OF_USE))
     )
     if review is not None:
         query = query.where(Page.review == review)

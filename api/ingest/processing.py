@@ -38,8 +38,8 @@ from archive.jobs import claim_values, failure_of, held_by, poison_reason, poiso
 from archive.keys import content_key
 from archive.models import Document, IngestJob, utcnow
 from archive.redact import hide_paths
-from archive.values import DocumentStatus, JobState
-from archive.workflow import transition_job
+from archive.values import JobState
+from archive.workflow import OUT_OF_USE, transition_job
 from ingest.quality.profiles import get_profile
 from ingest.results import OcrRequest, OcrResult
 
@@ -100,7 +100,7 @@ class JobProcessing:
     def index_unindexed(self) -> int:
         """Documents filed before a crash stopped their indexing."""
         with self.db.read() as session:
-            unindexed = Document.indexed_at.is_(None) & (Document.status != DocumentStatus.WITHDRAWN)
+            unindexed = Document.indexed_at.is_(None) & (Document.status.not_in(OUT_OF_USE))
             documents = list(session.scalars(select(Document).where(unindexed)))
             batch = [indexed_document(document) for document in documents]
         if batch:

@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 from archive.access import Principal
 from archive.errors import PermissionDenied
 from archive.models import BatchSample, Document, IngestJob, Page
-from archive.values import DocumentStatus, PageReview
+from archive.values import PageReview
 from archive.visibility import page_visible
+from archive.workflow import OUT_OF_USE
 
 
 def uploaders(session: Session, page: Page) -> set[str]:
@@ -46,7 +47,7 @@ def changed_pages(session: Session, batch_id: int, *, since: dt.datetime) -> lis
         session.scalars(
             select(Page)
             .join(Document, Page.document_id == Document.id)
-            .where(Document.batch_id == batch_id, Page.current.is_(True), Document.status != DocumentStatus.WITHDRAWN)
+            .where(Document.batch_id == batch_id, Page.current.is_(True), Document.status.not_in(OUT_OF_USE))
         )
     )
     replaced = {
@@ -71,7 +72,7 @@ def unresolved_failures(session: Session, sample: BatchSample) -> list[int]:
     pages = session.scalars(
         select(Page)
         .join(Document, Page.document_id == Document.id)
-        .where(Page.id.in_(failed), Page.current.is_(True), Document.status != DocumentStatus.WITHDRAWN)
+        .where(Page.id.in_(failed), Page.current.is_(True), Document.status.not_in(OUT_OF_USE))
     )
     return sorted(page.id for page in pages)
 

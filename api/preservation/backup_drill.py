@@ -39,7 +39,7 @@ from archive.preservation.manifest import Entry
 from archive.preservation.snapshot import INTEGRITY_OK, PG_NOT_CHECKED, download, restore_catalogue
 from archive.reports import Finding, Grade, Report, Severity
 from archive.scratch import owned_prefix
-from archive.values import DocumentStatus
+from archive.workflow import OUT_OF_USE
 from ingest.pdfa import page_geometry, page_text
 from search.index import open_index
 
@@ -245,7 +245,7 @@ def rebuild_and_query(root: Path, engine: str) -> dict[str, Any]:
     try:
         with database.session() as session:
             query = select(Document).options(selectinload(Document.pages), selectinload(Document.fonds))
-            query = query.where(Document.status != DocumentStatus.WITHDRAWN).order_by(Document.id)
+            query = query.where(Document.status.not_in(OUT_OF_USE)).order_by(Document.id)
             documents = [indexed_document(d) for d in session.scalars(query)]
         count = index.rebuild(documents)
         canaries = []

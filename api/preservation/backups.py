@@ -38,7 +38,7 @@ from archive.failpoints import failpoint
 from archive.finding_codes import FindingCode
 from archive.hashing import CHUNK, sha256_bytes, sha256_file, sha256_stream
 from archive.keys import CHECKPOINT_PREFIX, manifest_key, snapshot_key
-from archive.models import BackupRun, StoredObject, utcnow
+from archive.models import BackupRun, DestroyedObject, StoredObject, utcnow
 from archive.permissions import Action, authorize
 from archive.ports import BlobStore
 from archive.preservation.fixity import choose_sample
@@ -130,6 +130,7 @@ class BackupService:
             manifest.objects.append(Entry(key, size, sha))
             if progress is not None:
                 progress(position, len(wanted))
+        removed = self._remove_destroyed(store, run_id)  # before the seal: what it records is sealed too
         self._seal_log()
         manifest.checkpoints = self._copy_checkpoints(store)
         manifest.escrow = write_escrow(self.context.settings, store, run_id)
@@ -143,6 +144,7 @@ class BackupService:
             "objects_copied": copied,
             "bytes_copied": copied_bytes,
             "checkpoints": len(manifest.checkpoints),
+            "destroyed_removed": removed,
             "failed": failed,
             "replaced": replaced,
             "copies_checked": len(to_check),
@@ -153,6 +155,24 @@ class BackupService:
             "newest_object_at": self._newest_object_at(),
             "replicated_keys": replicated,  # for the records' histories, not kept in the run's report
         }
+
+    def _remove_destroyed(self, store: BlobStore, run_id: int) -> int:
+        """Objects of records destroyed by a disposition (api/records/disposal.py) leave this target too, unless a
+        live record has the same bytes again; each removal is noted on its row. Older catalogue snapshots on the
+        target keep the tombstones' former rows until they are deleted (see the README)."""
+        with self.context.db.read() as session:
+            run = session.get(BackupRun, run_id)
+            target = run.target if run is not None else store.name
+            live = select(StoredObject.id).where(StoredObject.key == DestroyedObject.key).exists()
+            rows = list(session.scalars(select(DestroyedObject).where(~live).order_by(DestroyedObject.id)))
+            pending = [(row.id, row.key) for row in rows if target not in (row.purged_from or [])]
+        for row_id, key in pending:
+            store.delete(key)
+            with self.context.db.write() as session:
+                row = session.get(DestroyedObject, row_id)
+                if row is not None:
+                    row.purged_from = sorted({*(row.purged_from or []), target})
+        return len(pending)
 
     def _copy_object(self, store: BlobStore, key: str, sha: str, scratch: Path) -> None:
         """Stream the primary object to a temp file, then store it verified against its catalogued SHA-256."""

@@ -16,7 +16,7 @@ from archive.audit import log as audit
 from archive.events import SYSTEM_ACTOR, AuditAction
 from archive.models import Document, Fonds
 from archive.permissions import Action, authorize
-from archive.values import DocumentStatus
+from archive.workflow import OUT_OF_USE
 from search.types import IndexedDocument
 
 Progress = Callable[[int, int], None]
@@ -50,13 +50,13 @@ class MaintenanceService:
     def reindex(self, principal: Principal, *, progress: Progress | None = None) -> ReindexView:
         authorize(principal.roles, Action.REBUILD_INDEX)
         with self.context.db.session() as session:
-            total = session.scalar(select(func.count(Document.id)).where(Document.status != DocumentStatus.WITHDRAWN))
+            total = session.scalar(select(func.count(Document.id)).where(Document.status.not_in(OUT_OF_USE)))
             total = total or 0
 
         def documents() -> Iterator[IndexedDocument]:
             with self.context.db.session() as session:
                 query = select(Document).options(selectinload(Document.pages), selectinload(Document.fonds))
-                query = query.where(Document.status != DocumentStatus.WITHDRAWN).order_by(Document.id)
+                query = query.where(Document.status.not_in(OUT_OF_USE)).order_by(Document.id)
                 query = query.execution_options(yield_per=500)  # bounded memory on big catalogues
                 for document in session.scalars(query):
                     yield indexed_document(document)

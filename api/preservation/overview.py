@@ -27,7 +27,8 @@ from archive.errors import SearchUnavailable
 from archive.events import AuditAction
 from archive.models import AuditEvent, Document, IngestJob, Page, StoredObject, utcnow
 from archive.permissions import Action, allowed
-from archive.values import DocumentStatus, JobState
+from archive.values import JobState
+from archive.workflow import OUT_OF_USE
 
 RUNNER_LOCK = "runner.lock"  # api/runners/installation.py: held by the server process that runs the jobs
 
@@ -65,7 +66,7 @@ def storage_use(context: Context, session: Session) -> StorageUseView:
 
 
 def index_state(context: Context, session: Session) -> IndexStateView:
-    live = Document.status != DocumentStatus.WITHDRAWN
+    live = Document.status.not_in(OUT_OF_USE)
     documents = int(session.scalar(select(func.count(Document.id)).where(live)) or 0)
     pages = session.scalar(
         select(func.count(Page.id)).join(Document, Page.document_id == Document.id).where(live, Page.current.is_(True))

@@ -130,14 +130,23 @@ def _bag_document(document: Document, folder: str, events: list[ObjectEvent]) ->
 
 
 def _load(
-    context: Context, actor: Principal, *, fonds: str | None, batch_id: int | None
+    context: Context,
+    actor: Principal,
+    *,
+    fonds: str | None,
+    batch_id: int | None,
+    document_ids: list[int] | None = None,
+    label: str = "",
 ) -> tuple[str, list[BagDocument]]:
-    """The scope's label (fonds code or batch id) and its documents in reference-code order."""
+    """The scope's label (fonds code, batch id, or `label` for named records) and its documents in
+    reference-code order."""
     query = select(Document).options(
         selectinload(Document.objects), selectinload(Document.all_pages), selectinload(Document.fonds)
     )
     with context.db.session() as session:
-        if fonds is not None:
+        if document_ids is not None:
+            query, scope = query.where(Document.id.in_(document_ids)), label
+        elif fonds is not None:
             fonds_row = session.scalars(select(Fonds).where(Fonds.code == fonds)).first()
             if fonds_row is None:
                 raise NotFound(f"fonds {fonds!r} does not exist; `dangan batch list` shows the fonds in use")
@@ -308,21 +317,23 @@ def export_bag(
     target: Path,
     actor: Principal,
     progress: Progress | None = None,
+    records: tuple[str, list[int]] | None = None,
 ) -> BagExportView:
-    """Write a BagIt 1.0 bag of one fonds or one batch to target (a new or empty folder) and audit it.
-    Only the records the caller may see go into the bag."""
+    """Write a BagIt 1.0 bag of one fonds or one batch (or of `records`: a label and document ids, for a
+    transfer) to target (a new or empty folder) and audit it. Only the records the caller may see go in."""
     authorize(actor.roles, Action.EXPORT_RECORDS)
-    if (fonds is None) == (batch_id is None):
+    if records is None and (fonds is None) == (batch_id is None):
         raise InvalidInput("give exactly one of a fonds code or a batch id to export")
     target = _check_target(target)
-    scope, documents = _load(context, actor, fonds=fonds, batch_id=batch_id)
+    label, ids = records if records is not None else ("", None)
+    scope, documents = _load(context, actor, fonds=fonds, batch_id=batch_id, document_ids=ids, label=label)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".bag-tmp", dir=target.parent))
     placed = False
     try:
         octets, count = _build(context.store, staging, scope, documents, progress)
         details = {
-            "scope": {"fonds": fonds} if fonds is not None else {"batch": batch_id},
+            "scope": {"records": scope} if records else {"fonds": fonds} if fonds is not None else {"batch": batch_id},
             "documents": len(documents),
             "files": count,
             "bytes": octets,

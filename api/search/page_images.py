@@ -32,7 +32,8 @@ from archive.errors import DanganError, NotFound
 from archive.hashing import CHUNK
 from archive.keys import DERIVED_PREFIX, derived_key
 from archive.models import Document, Page, StoredObject
-from archive.values import DocumentStatus, ObjectRole
+from archive.values import ObjectRole
+from archive.workflow import OUT_OF_USE
 from ingest.derived import PageImages, render_page
 
 log = logging.getLogger(__name__)
@@ -132,7 +133,7 @@ def sources(context: Context) -> list[ImageSource]:
     """Every record that has pages to show (withdrawn ones too: administrators still read them)."""
     with context.db.read() as session:
         query = select(Document).options(selectinload(Document.pages), selectinload(Document.objects))
-        documents = session.scalars(query.where(Document.status != DocumentStatus.WITHDRAWN).order_by(Document.id))
+        documents = session.scalars(query.where(Document.status.not_in(OUT_OF_USE)).order_by(Document.id))
         return [source for document in documents if (source := source_of(document)) is not None]
 
 

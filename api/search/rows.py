@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 from api.wiring import Context
 from archive.models import Document
 from archive.values import DocumentStatus, ObjectRole
+from archive.workflow import is_out_of_use
 from search.types import IndexedDocument, PageText
 
 
@@ -36,8 +37,9 @@ def index_current(context: Context, document_ids: Iterable[int]) -> None:
 
 
 def indexed_in_use(document: Document) -> list[IndexedDocument]:
-    """What a change to this document upserts: its entry, or nothing once it is withdrawn (it left for good)."""
-    return [] if document.status == DocumentStatus.WITHDRAWN else [indexed_document(document)]
+    """What a change to this document upserts: its entry, or nothing once it is out of use (withdrawn, destroyed,
+    transferred: it left for good)."""
+    return [] if is_out_of_use(document.status) else [indexed_document(document)]
 
 
 def indexed_document(document: Document) -> IndexedDocument:

@@ -153,6 +153,9 @@ class BackupRunReport(View):
     objects_copied: int | None = None
     bytes_copied: int | None = None
     checkpoints: int | None = None
+    destroyed_removed: int | None = Field(
+        default=None, description="Objects of destroyed records removed from this target (retention disposal)"
+    )
     failed: list[CopyFailure] = Field(default_factory=list)
     replaced: list[ReplacedCopy] = Field(default_factory=list)
     copies_checked: int | None = Field(default=None, description="Copies already on the target re-hashed")

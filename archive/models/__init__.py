@@ -14,11 +14,13 @@ from archive.models.catalogue import (
 )
 from archive.models.history import ObjectEvent
 from archive.models.people import ApiToken, AuditEvent, User
+from archive.models.retention import Appraisal, DestroyedObject, Disposition, DispositionItem, LegalHold
 from archive.models.work import BatchSample, Dat70Run, IngestJob, SampleVerdict, VerificationRun
 
 __all__ = [
     "DEFAULT_REF_TEMPLATE",
     "ApiToken",
+    "Appraisal",
     "AuditEvent",
     "BackupDrill",
     "BackupRun",
@@ -27,9 +29,13 @@ __all__ = [
     "Batch",
     "BatchSample",
     "Dat70Run",
+    "DestroyedObject",
+    "Disposition",
+    "DispositionItem",
     "Document",
     "Fonds",
     "IngestJob",
+    "LegalHold",
     "ManifestItem",
     "ObjectEvent",
     "Page",

@@ -94,6 +94,11 @@ class Document(Base):
     original_filename: Mapped[str] = mapped_column(String(512))
     original_sha256: Mapped[str] = mapped_column(String(64), index=True)
     page_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Retention (archive/preservation/retention.py): the record's own code overrides its batch's (series');
+    # a keep appraisal counts the new period after its year; an executed disposition names itself here.
+    retention: Mapped[str | None] = mapped_column(String(32))
+    retention_counted_after: Mapped[int | None] = mapped_column(Integer)
+    disposition_id: Mapped[int | None] = mapped_column(Integer, index=True)
     indexed_at: Mapped[dt.datetime | None]  # None until the search index has it (crash recovery re-indexes)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
