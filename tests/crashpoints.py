@@ -36,7 +36,7 @@ from archive.models import AuditEvent, Document, IngestJob, Page, StoredObject
 from archive.preservation.fixity import verify_objects
 from archive.reports import Grade
 from tests.actors import ARCHIVIST, AUDITOR, SYSADMIN, account
-from tests.conftest import make_context
+from tests.conftest import ESCROW_PASSPHRASE, make_context
 from tests.pages import ENGLISH_TEXT, render
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,6 +81,7 @@ def run_step(
     would hold a pipe open."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DANGAN_")}
     env.update(DANGAN_OCR_ENGINE="null", DANGAN_FAULTS__JOB_LEASE_SECONDS="1", PYTHONPATH=str(ROOT))
+    env["DANGAN_BACKUP_ESCROW_PASSPHRASE"] = ESCROW_PASSPHRASE  # a real installation has one (tests/conftest.py)
     if point is not None:
         env["DANGAN_FAILPOINTS"] = f"{point}=crash"
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:

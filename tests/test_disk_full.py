@@ -26,6 +26,7 @@ from archive.models import Document, IngestJob
 from archive.preservation.fixity import verify_objects
 from storage_config.settings import FaultOptions, Settings
 from tests.actors import ARCHIVIST, account
+from tests.conftest import ESCROW_PASSPHRASE
 from tests.intake import ingest_paths
 from tests.pages import ENGLISH_TEXT, render
 from tests.smallfs import MB, SmallFilesystems, small_fs
@@ -126,6 +127,7 @@ def dangan(
     environment |= {"DANGAN_FAULTS__FREE_SPACE_RESERVE_MB": "0", "DANGAN_FAULTS__RETRY_FIRST_SECONDS": "0.2"}
     environment |= {"DANGAN_FAULTS__RETRY_MAX_SECONDS": "1"}  # short waits (a runner gives up after one)
     environment |= {"DANGAN_FAULTS__JOB_LEASE_SECONDS": "2"}
+    environment |= {"DANGAN_BACKUP_ESCROW_PASSPHRASE": ESCROW_PASSPHRASE}  # as a real installation has one
     environment |= env or {}
     command = [sys.executable, "-m", "api.cli", "--home", str(home), "--user", user, *args]
     return subprocess.run(
