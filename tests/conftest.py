@@ -45,6 +45,14 @@ def _no_outside_settings(monkeypatch: pytest.MonkeyPatch) -> None:
 ESCROW_PASSPHRASE = "the tests' escrow passphrase"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _escrow_passphrase_for_wider_fixtures() -> Iterator[None]:
+    """The same for module- and session-scoped archives, which are made before any function's fixtures run."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DANGAN_BACKUP_ESCROW_PASSPHRASE", ESCROW_PASSPHRASE)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _escrow_passphrase(monkeypatch: pytest.MonkeyPatch, _no_outside_settings: None) -> None:
     """Every test installation seals its backups' key escrow, as a real one should (archive/preservation/

@@ -191,7 +191,8 @@ def test_acceptance_passes_and_the_batch_is_filed(
     page = html.read_text(encoding="utf-8")
     assert "Decision: accepted" in page and "seed 7" in page
     filed = cli("batch", "file", str(batch), "--json").json
-    assert filed == {"batch_id": batch, "status": "filed", "documents": 4}
+    dat70 = filed.pop("dat70")  # the filing's DA/T 70 run (tests/test_dat70.py checks its findings)
+    assert filed == {"batch_id": batch, "status": "filed", "documents": 4} and dat70["run_id"] >= 1
 
 
 def test_a_critical_defect_returns_the_batch(cli: Cli, sampled_batch: tuple[int, list[int]]) -> None:
