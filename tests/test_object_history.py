@@ -66,11 +66,16 @@ def test_ingest_and_filing_write_the_first_history(filed: tuple[Context, list[in
     for doc_id in ids:
         view = document_history(context, ARCHIVIST, doc_id)
         objects = objects_of(context, doc_id)
+        identified = [obj for obj in objects if obj.role in ("original", "pdfa")]
         assert [e.event_type for e in view.events] == [
             "ingestion",
             *["message digest calculation"] * len(objects),
             "accession",
+            *["format identification"] * len(identified),  # the DA/T 70 checks run at filing
         ]
+        formats = {e.object_key: e.detail["puid"] for e in view.events if e.event_type == "format identification"}
+        # PRONOM: fmt/11 PNG 1.0 (the scans), fmt/477 PDF/A-2b (the access copies)
+        assert formats == {obj.key: "fmt/11" if obj.role == "original" else "fmt/477" for obj in identified}
         digests = {e.object_key: e.detail["sha256"] for e in view.events if e.event_type.startswith("message")}
         assert digests == {obj.key: obj.sha256 for obj in objects}
         assert view.events[0].agent == ARCHIVIST.username and view.events[0].detail["pages"] in (1, 2)

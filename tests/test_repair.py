@@ -5,7 +5,6 @@ primary by the next backup run. Each repair is an `object.repair` audit event.""
 from __future__ import annotations
 
 import hashlib
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,10 +14,9 @@ from sqlalchemy import select
 from api.http.app import create_app
 from archive.events import AuditAction
 from archive.models import AuditEvent, ObjectEvent, StoredObject
-from tests.actors import ARCHIVIST, bearer
+from tests.actors import bearer
 from tests.conftest import Cli, make_context
-from tests.intake import ingest_paths
-from tests.pages import render
+from tests.ingested import copy_home, ingested_home
 
 TEXTS = (
     "Harbour Board minutes. The dredging contract was approved for the northern channel.",
@@ -28,20 +26,12 @@ TEXTS = (
 
 @pytest.fixture(scope="module")
 def template_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("repair")
-    scans = [render(root / "scans", f"item-{n}.png", text, "eng", seed=n) for n, text in enumerate(TEXTS)]
-    context = make_context(root / "var")
-    try:
-        assert ingest_paths(context, scans, actor=ARCHIVIST, languages="eng").exit_code() == 0
-    finally:
-        context.close()
-    return root / "var"
+    return ingested_home(tmp_path_factory.mktemp("repair"), TEXTS)
 
 
 @pytest.fixture
 def cli(template_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Cli:
-    shutil.copytree(template_home, tmp_path / "var")
-    return Cli(tmp_path / "var", capsys, user="sysadmin")
+    return Cli(copy_home(template_home, tmp_path), capsys, user="sysadmin")
 
 
 @pytest.fixture

@@ -12,10 +12,8 @@ from pathlib import Path
 import pytest
 
 from archive.errors import ConfigurationError, Conflict
-from tests.actors import ARCHIVIST
-from tests.conftest import Cli, make_context
-from tests.intake import ingest_paths
-from tests.pages import render
+from tests.conftest import Cli
+from tests.ingested import copy_home, ingested_home
 
 TEXTS = (
     "Harbour Board minutes. The dredging contract was approved for the northern channel.",
@@ -25,20 +23,12 @@ TEXTS = (
 
 @pytest.fixture(scope="module")
 def template_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("restore")
-    scans = [render(root / "scans", f"item-{n}.png", text, "eng", seed=n) for n, text in enumerate(TEXTS)]
-    context = make_context(root / "var")
-    try:
-        assert ingest_paths(context, scans, actor=ARCHIVIST, languages="eng").exit_code() == 0
-    finally:
-        context.close()
-    return root / "var"
+    return ingested_home(tmp_path_factory.mktemp("restore"), TEXTS)
 
 
 @pytest.fixture
 def cli(template_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Cli:
-    shutil.copytree(template_home, tmp_path / "var")
-    return Cli(tmp_path / "var", capsys, user="sysadmin")
+    return Cli(copy_home(template_home, tmp_path), capsys, user="sysadmin")
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ two objects' files exchanged, and stray files under ``sha256/`` that no catalogu
 from __future__ import annotations
 
 import hashlib
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,10 +20,9 @@ from api.wiring import Context
 from archive.errors import NotFound
 from archive.models import AuditEvent, Document, StoredObject, VerificationRun
 from archive.preservation.fixity import CATEGORIES, choose_sample
-from tests.actors import ARCHIVIST, SYSADMIN, bearer
+from tests.actors import SYSADMIN, bearer
 from tests.conftest import Cli, make_context
-from tests.intake import ingest_paths
-from tests.pages import render
+from tests.ingested import copy_home, ingested_home
 
 TEXTS = (
     "Harbour Board minutes. The dredging contract was approved for the northern channel.",
@@ -44,21 +42,13 @@ class Obj:
 
 @pytest.fixture(scope="module")
 def template_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Four small English pages ingested once (real OCR); each test works on its own copy."""
-    root = tmp_path_factory.mktemp("graded")
-    scans = [render(root / "scans", f"item-{n}.png", text, "eng", seed=n) for n, text in enumerate(TEXTS)]
-    context = make_context(root / "var")
-    try:
-        assert ingest_paths(context, scans, actor=ARCHIVIST, languages="eng").exit_code() == 0
-    finally:
-        context.close()
-    return root / "var"
+    """Four small English pages ingested once (null OCR engine); each test works on its own copy."""
+    return ingested_home(tmp_path_factory.mktemp("graded"), TEXTS)
 
 
 @pytest.fixture
 def home(template_home: Path, tmp_path: Path) -> Path:
-    shutil.copytree(template_home, tmp_path / "var")
-    return tmp_path / "var"
+    return copy_home(template_home, tmp_path)
 
 
 @pytest.fixture

@@ -13,36 +13,14 @@ from api.views.dat70 import Dat70ReportView, Dat70RunList, Dat70RunSummary
 from api.views.dat70_html import render_dat70
 from api.wiring import Context, dat70_tools
 from archive.access import Principal
-from archive.audit import log as audit
+from archive.dat70_runs import record_run
 from archive.errors import InvalidInput, NotFound
-from archive.events import AuditAction
 from archive.models import Batch, Dat70Run, Document
 from archive.permissions import Action, authorize
-from archive.preservation.dat70 import Dat70Report
-from archive.preservation.dat70_run import check_batch, check_document, new_run
+from archive.preservation.dat70_run import check_batch, check_document
 from archive.visibility import batch_visible, document_visible
 
 DEMAND, FILING = "demand", "filing"
-
-
-def record_run(
-    session: Any, report: Dat70Report, *, principal: Principal, trigger: str, client: str | None = None
-) -> Dat70Run:
-    """The report's row and its audit event, in the caller's transaction."""
-    run = new_run(report, trigger=trigger, actor=principal.username)
-    session.add(run)
-    session.flush()
-    audit.record(
-        session,
-        actor=principal.username,
-        roles=principal.roles,
-        action=AuditAction.DAT70_CHECK,
-        outcome=run.grade,
-        target=f"{report.scope}:{report.subject_id}",
-        client=client,
-        details={"run": run.id, "trigger": trigger, "counts": {k: v for k, v in run.counts.items() if v}},
-    )
-    return run
 
 
 def view_of(run: Dat70Run) -> Dat70ReportView:
@@ -82,7 +60,9 @@ class Dat70Service:
                 assert document_id is not None
                 self._visible_document(session, principal, document_id)
                 report = check_document(session, tools, document_id)
-            run = record_run(session, report, principal=principal, trigger=DEMAND, client=client)
+            run = record_run(
+                session, report, actor=principal.username, roles=principal.roles, trigger=DEMAND, client=client
+            )
             return view_of(run)
 
     def runs(

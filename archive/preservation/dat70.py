@@ -191,6 +191,17 @@ class CheckResult:
         )
 
 
+@dataclass(frozen=True)
+class Identification:
+    """What the format identifier said of one stored object (None: no format matched): a record's history
+    keeps it as a PREMIS format identification event."""
+
+    document_id: int
+    key: str
+    role: str
+    found: Identified | None
+
+
 @dataclass
 class Dat70Report:
     scope: str  # batch | document
@@ -198,6 +209,7 @@ class Dat70Report:
     documents: int = 0
     objects: int = 0
     results: dict[str, CheckResult] = field(default_factory=lambda: {code: CheckResult(code) for code in CODES})
+    identifications: list[Identification] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
     seconds: float = 0.0
 

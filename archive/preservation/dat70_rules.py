@@ -8,7 +8,7 @@ import re
 import string
 from typing import TYPE_CHECKING
 
-from archive.preservation.dat70 import Dat70Report
+from archive.preservation.dat70 import Dat70Report, Identification
 from archive.reports import Severity
 from archive.values import AccessLevel, ObjectRole
 
@@ -193,6 +193,7 @@ def _formats(report: Dat70Report, facts: DocumentFacts) -> None:
         if obj.role not in (ObjectRole.ORIGINAL, ObjectRole.PDFA) or not obj.exists:
             continue
         report["use.format_identified"].checked += 1
+        report.identifications.append(Identification(obj.row.document_id, obj.key, obj.role, obj.identified))
         if obj.identified is None:
             report["use.format_identified"].add(Severity.ERROR, subject=obj.key, **_object_params(obj))
             continue
