@@ -13,6 +13,7 @@ class Duty(enum.StrEnum):
     DRILL = "drill"  # a restore drill from every target that has a backup
     CHECKPOINT = "checkpoint"  # a signed checkpoint of the access log
     COMPLIANCE = "compliance"  # the quarterly compliance report
+    RETENTION_DUE = "retention_due"  # the retention due list: records past (or near) their retention period
 
 
 @dataclass(frozen=True)

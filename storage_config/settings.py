@@ -93,6 +93,8 @@ class ScheduleOptions(BaseModel):
     drill_sample: int = Field(default=50, ge=1)
     checkpoint_minutes: float = Field(default=60.0, ge=0.0)  # a signed checkpoint of the access log
     compliance_days: float = Field(default=91.0, ge=0.0)  # the quarterly compliance report
+    retention_due_days: float = Field(default=7.0, ge=0.0)  # the retention due list, weekly
+    retention_due_within_days: int = Field(default=90, ge=0, le=3660)  # ... counting those due this soon
     tick_seconds: float = Field(default=30.0, gt=0.0)
 
 

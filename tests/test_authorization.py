@@ -131,6 +131,10 @@ POLICY: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/schedule"): Row(frozenset({"sysadmin"})),
     ("POST", "/api/v1/schedule/{duty}/run"): Row(frozenset({"sysadmin"})),  # the duty: a checkpoint
     ("POST", "/api/v1/audit/compliance-report"): Row(frozenset({"compliance"}), query="?days=1"),
+    ("GET", "/api/v1/audit/compliance-reports"): Row(frozenset({"compliance"})),
+    # a well-formed stamp of no kept report: the auditor hears 404, everyone else 403
+    ("GET", "/api/v1/audit/compliance-reports/{stamp}"): Row(frozenset({"compliance"}), ok=404),
+    ("GET", "/api/v1/audit/compliance-reports/{stamp}/html"): Row(frozenset({"compliance"}), ok=404),
     ("GET", "/api/v1/documents/{document_id}/pages"): Row(READERS, "document"),
     ("GET", "/api/v1/documents/{document_id}/pages/{number}/image"): Row(READERS, "document"),
     ("GET", "/api/v1/documents/{document_id}/pages/{number}/thumbnail"): Row(READERS, "document"),
@@ -387,6 +391,7 @@ def _url(path: str, row: Row, ids: dict[str, int]) -> str:
         "code": "M1",
         "target": "nowhere",
         "duty": "checkpoint",
+        "stamp": "20000101T000000Z",
         "token_id": MISSING,
         "number": 1,
         "fonds": "M1",

@@ -5,8 +5,10 @@ now and exits (for a cron line or a systemd timer instead); `--duty NAME` runs o
 
 from __future__ import annotations
 
+import enum
 import signal
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -20,7 +22,15 @@ from archive.schedule import Duty
 if TYPE_CHECKING:
     from api.views.preservation import ScheduleRunView
 
-app = typer.Typer(help="Scheduled duties: backups, sample verification, drills, checkpoints, compliance report.")
+
+class Lang(enum.StrEnum):
+    ZH = "zh-CN"
+    EN = "en"
+
+
+app = typer.Typer(
+    help="Scheduled duties: backups, sample verification, drills, checkpoints, compliance report, retention due list."
+)
 
 
 def _said(run: ScheduleRunView) -> None:
@@ -91,12 +101,26 @@ def status(ctx: typer.Context, json_out: JsonOption = False) -> None:
 def report(
     ctx: typer.Context,
     days: Annotated[float, typer.Option(min=1, max=3660, help="The period, ending now.")] = 91.0,
+    kept: Annotated[
+        str | None, typer.Option("--kept", help="Show a kept report (its stamp, from `reports`) instead of a new one.")
+    ] = None,
+    html: Annotated[Path | None, typer.Option("--html", help="Also write the report as HTML here.")] = None,
+    lang: Annotated[Lang, typer.Option("--lang", help="The HTML report's language.")] = Lang.ZH,
     json_out: JsonOption = False,
 ) -> None:
-    """The compliance report now (security auditor): log verification, alerts, fixity, backups, drills."""
-    from api.access.compliance_report import compliance_report
+    """The compliance report now (security auditor): log verification, alerts, fixity, DA/T 70, backups, drills,
+    duties, records past their retention period; exit 0 clean, 10 warnings, 9 errors."""
+    from api.runners.compliance import compliance_report, kept_report
+    from api.views.compliance_html import render_compliance
 
-    view = compliance_report(open_context(ctx), acting_user(ctx), days=days)
+    context = open_context(ctx)
+    view = (
+        kept_report(context, acting_user(ctx), kept)
+        if kept
+        else compliance_report(context, acting_user(ctx), days=days)
+    )
+    if html is not None:
+        html.write_text(render_compliance(view, lang=lang.value), encoding="utf-8")
     if json_out:
         emit_json(view)
     else:
@@ -104,8 +128,24 @@ def report(
         say(f"compliance report {period}: {view.grade.value}")
         say(f"  access log: {'verifies' if view.audit_log['ok'] else 'DOES NOT VERIFY'} ({view.audit_log['grade']})")
         say(f"  alerts {sum(view.alerts.values())}, verifications {view.verifications}, drills {view.drills}")
-        say(f"  backups {view.backups}, scheduled duties {view.scheduled}")
+        say(f"  backups {view.backups}, scheduled duties {view.scheduled}, DA/T 70 checks {view.dat70}")
+        say(f"  past their retention period: {view.retention}")
         for finding in view.findings:
             say(f"  - {finding}")
-        say(f"  kept as {view.key}")
+        say(f"  kept as {view.key}" + (f"; HTML written to {html}" if html else ""))
     raise typer.Exit(int(view.exit_code))
+
+
+@app.command()
+def reports(ctx: typer.Context, json_out: JsonOption = False) -> None:
+    """The kept compliance reports, newest first (security auditor): `report --kept STAMP` shows one."""
+    from api.runners.compliance import kept_reports
+
+    stamps = kept_reports(open_context(ctx), acting_user(ctx))
+    if json_out:
+        emit_json({"reports": stamps})
+        return
+    for stamp in stamps:
+        say(stamp)
+    if not stamps:
+        say("no compliance report kept yet: `dangan scheduler report` makes one")

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import HTMLResponse
 
-from api.access.compliance_report import compliance_report
 from api.http.common import Caller, context_of
 from api.http.openapi import error_responses
+from api.runners.compliance import compliance_report, kept_report, kept_reports
 from api.runners.scheduler import Scheduler
-from api.views.preservation import ComplianceReportView, ScheduleRunView, ScheduleView
+from api.views.compliance_html import render_compliance
+from api.views.preservation import ComplianceReportList, ComplianceReportView, ScheduleRunView, ScheduleView
 from archive.schedule import Duty
 
 router = APIRouter(tags=["system"])
@@ -38,3 +40,28 @@ def report(
 ) -> ComplianceReportView:
     """The compliance report for the period, graded, kept in the object store under reports/compliance/."""
     return compliance_report(context_of(request), caller, days=days)
+
+
+Stamp = Annotated[str, Path(pattern=r"^\d{8}T\d{6}Z$", description="The report's time, as `reports` lists it")]
+
+
+@router.get("/api/v1/audit/compliance-reports", responses=error_responses(403))
+def reports(request: Request, caller: Caller) -> ComplianceReportList:
+    """The kept compliance reports' stamps (UTC, YYYYMMDDTHHMMSSZ), newest first."""
+    return ComplianceReportList(reports=kept_reports(context_of(request), caller))
+
+
+@router.get("/api/v1/audit/compliance-reports/{stamp}", responses=error_responses(403, 404))
+def kept(stamp: Stamp, request: Request, caller: Caller) -> ComplianceReportView:
+    """One kept compliance report, as it was made."""
+    return kept_report(context_of(request), caller, stamp)
+
+
+@router.get(
+    "/api/v1/audit/compliance-reports/{stamp}/html", response_class=HTMLResponse, responses=error_responses(403, 404)
+)
+def kept_html(
+    stamp: Stamp, request: Request, caller: Caller, lang: Annotated[Literal["zh-CN", "en"], Query()] = "zh-CN"
+) -> HTMLResponse:
+    """One kept compliance report as a readable HTML page in Chinese (zh-CN) or English (en)."""
+    return HTMLResponse(render_compliance(kept_report(context_of(request), caller, stamp), lang=lang))

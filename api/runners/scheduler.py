@@ -1,10 +1,11 @@
 """`dangan scheduler`: the preservation duties on their intervals, inside the product (Settings.schedule).
 
 Each duty runs as the system (actor `system`), with only the role its use case needs — backups, verification and
-drills the system administrator's, the compliance report the security auditor's — so the one permission table
-still decides. Every run is a row in `schedule_run` and an audit event `schedule.run` with its outcome; a duty
-that fails is recorded as failed with the error's code and message and does not stop the others. A duty is due
-when its last run started longer ago than its interval (a crashed run counts: it is not retried in a loop).
+drills the system administrator's, the compliance report the security auditor's, the retention due list the
+archivist's — so the one permission table still decides. Every run is a row in `schedule_run` and an audit
+event `schedule.run` with its outcome; a duty that fails is recorded as failed with the error's code and message
+and does not stop the others. A duty is due when its last run started longer ago than its interval (a crashed
+run counts: it is not retried in a loop).
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from typing import Any
 from sqlalchemy import func, select
 
 from api.access.auditing import AuditService
-from api.access.compliance_report import compliance_report
 from api.preservation.backup_drill import DrillService
 from api.preservation.backup_targets import BackupTargets
 from api.preservation.backups import BackupService
 from api.preservation.verification import VerificationService
+from api.records.retention import RetentionService
+from api.runners.compliance import compliance_report
 from api.views.preservation import DutyPlan, ScheduleRunView, ScheduleView
 from api.wiring import Context
 from archive.access import Principal
@@ -50,6 +52,7 @@ class Scheduler:
             Duty.DRILL: self._drill,
             Duty.CHECKPOINT: self._checkpoint,
             Duty.COMPLIANCE: self._compliance,
+            Duty.RETENTION_DUE: self._retention_due,
         }
 
     # -- when ----------------------------------------------------------------------------------------
@@ -61,6 +64,7 @@ class Scheduler:
             Duty.DRILL: interval(options.drill_days, "days"),
             Duty.CHECKPOINT: interval(options.checkpoint_minutes, "minutes"),
             Duty.COMPLIANCE: interval(options.compliance_days, "days"),
+            Duty.RETENTION_DUE: interval(options.retention_due_days, "days"),
         }
         with self.context.db.read() as session:
             query = select(ScheduleRun.duty, func.max(ScheduleRun.started_at)).group_by(ScheduleRun.duty)
@@ -180,4 +184,21 @@ class Scheduler:
             "report_key": report.key,
             "grade": report.grade,
             "period_days": days,
+        }
+
+    def _retention_due(self) -> DutyResult:
+        """Counts only: the list itself (titles, reference codes) is for the archivist to read under their own
+        clearance (`dangan retention due --within N`), not for the schedule's log, which administrators read."""
+        within = self.context.settings.schedule.retention_due_within_days
+        due = RetentionService(self.context).due(system(Role.ARCHIVIST), within_days=within).records
+        overdue = [r for r in due if r.overdue_days >= 0]
+        waiting = [r for r in overdue if not r.held and r.disposition_id is None]
+        return ("warnings" if waiting else "success"), {
+            "due": len(overdue),
+            "falling_due": len(due) - len(overdue),
+            "within_days": within,
+            "held": sum(1 for r in overdue if r.held),
+            "in_disposition": sum(1 for r in overdue if r.disposition_id is not None),
+            "not_appraised": sum(1 for r in overdue if r.appraisal is None),
+            "next": f"`dangan retention due --within {within}` lists them (archivist)" if due else "",
         }

@@ -24,9 +24,10 @@ table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ccc;paddin
 
 
 @cache
-def catalogue(lang: str) -> dict[str, str]:
+def catalogue(lang: str, names: tuple[str, ...] = ("dat70", "findings")) -> dict[str, str]:
+    """The words of the named catalogues (api/http/static/i18n/<lang>/<name>.json), their string entries."""
     words: dict[str, str] = {}
-    for name in ("dat70", "findings"):
+    for name in names:
         loaded = json.loads((I18N / lang / f"{name}.json").read_text(encoding="utf-8"))
         words.update({key: value for key, value in loaded.items() if isinstance(value, str)})
     return words
@@ -37,7 +38,7 @@ class _Blank(dict[str, Any]):
         return "{" + key + "}"
 
 
-def _fill(template: str, values: dict[str, Any]) -> str:
+def fill(template: str, values: dict[str, Any]) -> str:
     return string.Formatter().vformat(template, (), _Blank(values))
 
 
@@ -47,14 +48,14 @@ def finding_sentence(finding: Dat70FindingView, words: dict[str, str]) -> str:
     values: dict[str, Any] = {"subject": finding.subject, **finding.params}
     if isinstance(values.get("role"), str):
         values["role"] = words.get(f"findings.role.{values['role']}", values["role"])
-    return _fill(words.get(key, finding.message), values)
+    return fill(words.get(key, finding.message), values)
 
 
 def render_dat70(report: Dat70ReportView, *, lang: str = "zh-CN") -> str:
     words = catalogue(lang if lang in LANGUAGES else "zh-CN")
 
     def say(key: str, **values: Any) -> str:
-        return escape(_fill(words[f"dat70.{key}"], values))
+        return escape(fill(words[f"dat70.{key}"], values))
 
     scope = say(f"scope.{report.scope}", id=report.subject_id)
     rows = []

@@ -284,6 +284,16 @@ class ScheduleView(View):
     runs: list[ScheduleRunView]
 
 
+class ComplianceFindingView(View):
+    """One thing the compliance report asks a person to look at: its code (the catalogue key
+    compliance.finding.<code>), severity and the values its sentence names."""
+
+    code: str
+    severity: Literal["error", "warning"]
+    params: dict[str, str | int] = Field(default_factory=dict)
+    message: str = Field(description="The sentence in English")
+
+
 class ComplianceReportView(Graded):
     """The periodic compliance report: the access log's verification, alerts, fixity, backups and drills."""
 
@@ -297,7 +307,19 @@ class ComplianceReportView(Graded):
     drills: dict[str, int] = Field(description="Restore drills in the period, passed and failed")
     scheduled: dict[str, int] = Field(description="Scheduled duty runs in the period, per outcome")
     dat70: dict[str, int] = Field(description="DA/T 70 four-property checks in the period, per grade")
+    retention: dict[str, int] = Field(
+        default_factory=dict,
+        description="Records past their retention period and not yet disposed of, as the auditor may see them: "
+        "due, held (a legal hold), in disposition (an open disposition names them)",
+    )
     findings: list[str] = Field(description="What needs a person's attention, in English")
+    items: list[ComplianceFindingView] = Field(
+        default_factory=list, description="The same findings, coded (the HTML page says them in Chinese or English)"
+    )
+
+
+class ComplianceReportList(View):
+    reports: list[str] = Field(description="The kept reports' stamps (UTC, YYYYMMDDTHHMMSSZ), newest first")
 
 
 class RestoreView(Graded):
