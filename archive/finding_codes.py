@@ -126,6 +126,10 @@ SENTENCES: Mapping[str, str] = {
     "checkpoint_signature.other_key": "checkpoint {sequence}: it is signed by a different key",
     "checkpoint_invalid": "{key}: {reason}",
     "checkpoint_missing": "checkpoint(s) {first}..{last} are missing from the store",
+    "checkpoint_missing.on_target": "checkpoint {sequence} is missing from the store but backup target {target} "
+    "holds it, validly signed: checkpoints were deleted (the log is checked against the copy)",
+    "checkpoint_missing.unchecked": "backup target {target}'s checkpoint copies could not be read ({reason}): "
+    "checkpoints deleted from the store were not looked for there",
     "key_untrusted": "no trusted public key given: checkpoints were checked against the key in checkpoint "
     "{sequence} (fingerprint {fingerprint}), which a forger could have replaced",
     "prune_unverified.bad_signature": "prune event {event_id} cannot be trusted: its anchor signature does not "

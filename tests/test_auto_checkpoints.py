@@ -1,18 +1,21 @@
 """Automatic checkpoints of the access log, by count and by age, written by the process that records the events
 (after each command here): deleting the newest events is then found by `dangan audit verify` as truncation —
 where without a checkpoint sealing them it verifies intact. A backup run seals the log and carries the
-checkpoints to its target."""
+checkpoints to its target, whose copies then show a cut that took the newest checkpoints along."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
+from api.access.auditing import AuditService
 from archive.audit.sealing import due_after
+from tests.actors import AUDITOR
 from tests.conftest import Cli, make_context
 
 
@@ -113,3 +116,51 @@ def test_a_backup_run_seals_the_log_and_carries_the_checkpoints(cli: Cli, tmp_pa
     primary = {p.name: p.read_bytes() for p in checkpoints(cli.home)}
     carried = {p.name: p.read_bytes() for p in sorted((tmp_path / "o" / "audit" / "checkpoints").glob("*.json"))}
     assert primary and carried == primary and run.json["report"]["checkpoints"] == len(primary)
+
+
+def test_cutting_the_newest_events_and_checkpoints_shows_against_the_targets_copies(cli: Cli, tmp_path: Path) -> None:
+    """The cut a careful forger makes: the newest events *and* the checkpoints sealing them, from the primary.
+    On its own the primary verifies intact; the backup target's copy of the deleted checkpoint shows the cut."""
+    make_events(cli, 3)
+    admin = ("--user", "sysadmin")
+    assert cli(*admin, "backup", "target", "add", "offsite", "--path", str(tmp_path / "o")).exit_code == 0
+    assert cli(*admin, "audit", "checkpoint").exit_code == 0  # an earlier checkpoint, kept by the forger
+    make_events(cli, 3)
+    assert cli(*admin, "backup", "run", "--target", "offsite").exit_code == 0  # seals the log, copies both
+    newest = checkpoints(cli.home)[-1]
+    sealed = int(newest.stem)
+    context = make_context(cli.home)
+    try:
+        # every event after the kept checkpoint goes, and every checkpoint after it: the primary is self-consistent
+        with context.store.open_read(f"audit/checkpoints/{sealed - 1:08d}.json") as stream:
+            head = json.loads(stream.read())["last_event_id"]
+        with context.db.engine.begin() as connection:
+            connection.execute(text("DELETE FROM audit_event WHERE id > :head"), {"head": head})
+    finally:
+        context.close()
+    newest.unlink()
+    alone = make_context(cli.home)
+    try:
+        assert AuditService(alone).verify(AUDITOR).ok  # the primary alone cannot tell
+    finally:
+        alone.close()
+    verified = cli("--user", "auditor", "audit", "verify", "--json")
+    assert verified.exit_code == 9 and verified.json["ok"] is False, verified.stdout
+    found = {(f["code"], f.get("variant")) for f in verified.json["findings"]}
+    assert ("checkpoint_missing", "on_target") in found and ("truncated", None) in found, found
+    on_target = next(f for f in verified.json["findings"] if f.get("variant") == "on_target")
+    assert on_target["params"] == {"sequence": sealed, "target": "offsite"}
+
+
+def test_an_unreadable_target_is_a_warning_not_a_failed_verification(cli: Cli, tmp_path: Path) -> None:
+    make_events(cli, 2)
+    target = tmp_path / "o"
+    assert cli("--user", "sysadmin", "backup", "target", "add", "offsite", "--path", str(target)).exit_code == 0
+    assert cli("--user", "sysadmin", "audit", "checkpoint").exit_code == 0
+    if target.is_dir():
+        target.rmdir()
+    target.write_bytes(b"the disk was swapped for a file")
+    verified = cli("--user", "auditor", "audit", "verify", "--json")
+    unchecked = [f for f in verified.json["findings"] if f.get("variant") == "unchecked"]
+    assert verified.json["ok"] is True and unchecked and unchecked[0]["severity"] == "warning", verified.stdout
+    assert unchecked[0]["params"]["target"] == "offsite"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+from collections.abc import Callable, Mapping
 
 from sqlalchemy import select
 
@@ -42,6 +43,7 @@ from archive.errors import CatalogueBusy, InvalidInput
 from archive.events import AuditAction
 from archive.models import Document
 from archive.permissions import Action, authorize
+from archive.ports import BlobStore
 
 log = logging.getLogger(__name__)
 
@@ -90,13 +92,22 @@ class AuditService:
             found = compute_alerts(session, rules, since=flt.since, until=flt.until, level_of=level_of)
         return AlertsView(alerts=[alert_view(alert) for alert in found])
 
-    def verify(self, principal: Principal, *, client: str | None = None) -> AuditVerificationView:
+    def verify(
+        self,
+        principal: Principal,
+        *,
+        client: str | None = None,
+        copies: Mapping[str, Callable[[], BlobStore]] | None = None,
+    ) -> AuditVerificationView:
         """Check the chain and the signed checkpoints, graded: tampering is errors, events no checkpoint seals
-        yet are warnings. The run itself becomes the newest event (outcome: the grade)."""
+        yet are warnings. `copies`: the backup targets, whose checkpoint copies show checkpoints deleted from the
+        primary (api/runners/log_check.py passes them). The run itself becomes the newest event (outcome: the
+        grade)."""
         authorize(principal.roles, Action.VERIFY_AUDIT)
         key = load_or_create_signing_key(self.context.settings.resolved_audit_key_path)
+        trusted = public_key_raw(key)
         with self.context.db.read() as session:
-            result = verify_audit_log(session, self.context.store, trusted_public_key_raw=public_key_raw(key))
+            result = verify_audit_log(session, self.context.store, trusted_public_key_raw=trusted, copies=copies)
         report = AuditVerificationView.model_validate(result.as_dict())
         with self.context.db.write() as session:
             audit.record(

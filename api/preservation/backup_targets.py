@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -143,11 +144,15 @@ class BackupTargets:
 
     def list(self, principal: Principal) -> TargetList:
         authorize(principal.roles, Action.READ_BACKUPS)
+        return TargetList(targets=[spec.view() for spec in self.specs()])
+
+    def specs(self) -> Sequence[TargetSpec]:
+        """Every target, registered or declared in settings, by name (for the system's own use: no caller)."""
         with self.context.db.session() as session:
             rows = [_spec(row) for row in session.scalars(select(BackupTarget).order_by(BackupTarget.name))]
         names = {spec.name for spec in rows}
         declared = [spec for spec in _declared(self.context) if spec.name not in names]
-        return TargetList(targets=[spec.view() for spec in sorted([*rows, *declared], key=lambda s: s.name)])
+        return sorted([*rows, *declared], key=lambda s: s.name)
 
     def remove(self, principal: Principal, name: str) -> TargetRemoved:
         authorize(principal.roles, Action.RUN_BACKUP)

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from api.access.auditing import AuditService
 from api.records.retention import RetentionService
+from api.runners.log_check import target_stores
 from api.views.preservation import ComplianceFindingView, ComplianceReportView
 from api.wiring import Context
 from archive.access import Principal
@@ -66,7 +67,7 @@ def compliance_report(context: Context, principal: Principal, *, days: float = 9
     until = utcnow()
     since = until - dt.timedelta(days=days)
     auditing = AuditService(context)
-    log = auditing.verify(principal)
+    log = auditing.verify(principal, copies=target_stores(context))
     alerts = Counter(a.kind for a in auditing.alerts(principal, AlertRules(), AuditFilter(since=since)).alerts)
     period = _period(context, since)
     due = RetentionService(context).due(principal).records

@@ -187,6 +187,7 @@ class CheckpointReview:
     valid: list[Checkpoint] = field(default_factory=list)  # signatures verified, sorted by sequence
     reference_key: bytes | None = None  # the key they were verified with
     problems: list[AuditFinding] = field(default_factory=list)
+    present: set[int] = field(default_factory=set)  # the sequences stored, readable or not
 
 
 def review_checkpoints(store: BlobStore, trusted_public_key_raw: bytes | None) -> CheckpointReview:
@@ -200,6 +201,7 @@ def review_checkpoints(store: BlobStore, trusted_public_key_raw: bytes | None) -
         AuditFinding(CHECKPOINT_INVALID, None, {"key": bad.key, "reason": bad.reason}) for bad in unreadable
     )
     present = {c.sequence for c in readable} | {u.sequence for u in unreadable if u.sequence is not None}
+    review.present = present
     review.problems.extend(_sequence_gaps(present))
     if review.reference_key is None and readable:
         review.reference_key = readable[0].public_key_raw

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +40,7 @@ from archive.audit.checkpoints import (
     trusted_prune_anchor,
     write_checkpoint,
 )
+from archive.audit.copies import lost_checkpoints
 from archive.audit.findings import AuditFinding, AuditVerification
 from archive.audit.keys import public_key_fingerprint, public_key_raw
 from archive.errors import Conflict, InvalidInput
@@ -140,13 +142,22 @@ def _recomputed_hash(row: Row[Any]) -> str | None:
     return audit.recompute_hash(AuditEvent(**fields))
 
 
-def verify_audit_log(session: Session, store: BlobStore, *, trusted_public_key_raw: bytes | None) -> AuditVerification:
-    """Check every event's hash and link and every checkpoint; report findings, never raise on one."""
+def verify_audit_log(
+    session: Session,
+    store: BlobStore,
+    *,
+    trusted_public_key_raw: bytes | None,
+    copies: Mapping[str, Callable[[], BlobStore]] | None = None,
+) -> AuditVerification:
+    """Check every event's hash and link and every checkpoint; report findings, never raise on one. `copies`:
+    the backup targets by name, whose checkpoint copies stand in for any the store lost (archive.audit.copies)."""
     result = AuditVerification()
     review = review_checkpoints(store, trusted_public_key_raw)
     result.checkpoints_checked = review.files
     result.findings.extend(review.problems)
-    checkpoints = review.valid
+    recovered, lost = lost_checkpoints(review.present, copies or {}, review.reference_key)
+    result.findings.extend(lost)
+    checkpoints = [*review.valid, *recovered]
     start = _start(session, review.reference_key, result)
     result.anchor_event_id = start.event_id
     walk = _Walk(start.event_id, start.hash, start.event_id, watch_ids={c.last_event_id for c in checkpoints})
