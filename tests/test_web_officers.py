@@ -159,6 +159,31 @@ def test_the_auditor_filters_exports_and_verifies_the_log(tab: Page, site: Site)
     check(tab, "alerts-en")
 
 
+def test_the_auditor_makes_a_compliance_report_and_opens_the_kept_one(tab: Page, site: Site) -> None:
+    sign_in(tab, site.officers["compliance"], PASSWORD)
+    goto(tab, site.url, "#/audit/compliance")
+    expect(tab.locator("#compliance-kept")).to_contain_text("No report has been kept yet.")
+    tab.get_by_label("Period (days, ending now)").fill("30")
+    tab.locator("#compliance-make").click()
+    report = tab.locator("#compliance-report")
+    expect(report).to_be_visible()
+    assert report.get_attribute("data-grade") in ("warnings", "errors")  # no restore drill yet in this archive
+    expect(report.locator("#compliance-items li[data-code=no_drill]")).to_have_text(
+        "warning No restore drill in the period."
+    )
+    expect(report.locator("#compliance-figures")).to_contain_text("Records past their retention period")
+    stamp = report.get_attribute("data-stamp") or ""
+    kept = tab.locator(f"#compliance-kept button[data-stamp='{stamp}']")
+    expect(kept).to_have_count(1)
+    check(tab, "compliance-en")
+    goto(tab, site.url, "#/audit/compliance")  # the kept one, opened again
+    tab.locator(f"#compliance-kept button[data-stamp='{stamp}']").click()
+    expect(tab.locator("#compliance-report")).to_have_attribute("data-stamp", stamp)
+    page = download(tab, "#compliance-html-en")
+    assert "<h1>Compliance report</h1>" in page and "No restore drill in the period." in page
+    assert "合规检查报告" in download(tab, "#compliance-html-zh")
+
+
 def test_the_security_administrator_adds_a_user_who_then_signs_in(tab: Page, site: Site) -> None:
     sign_in(tab, site.officers["secadmin"], PASSWORD)
     goto(tab, site.url, "#/users")
@@ -341,6 +366,7 @@ SCREENS = {  # role → (hash, what shows once the screen has its data)
         ("#/audit", "#audit-results table"),
         ("#/audit/verify", "#verify-log"),
         ("#/audit/alerts", "#alerts[data-count]"),
+        ("#/audit/compliance", "#compliance-kept ul, #compliance-kept .empty"),
         ("#/verification", "#verification-runs table"),
     ],
     "sysadmin": [

@@ -11,6 +11,7 @@ import { screen as fonds, fondsTemplate } from "./fonds.js";
 import { screen as alerts } from "./alerts.js";
 import { screen as auditlog } from "./auditlog.js";
 import { screen as backups } from "./backups.js";
+import { screen as compliance } from "./compliance.js";
 import { screen as logcheck } from "./logcheck.js";
 import { screen as search } from "./search.js";
 import { screen as signin } from "./signin.js";
@@ -36,6 +37,7 @@ export const screens = [
   auditlog,
   logcheck,
   alerts,
+  compliance,
   status,
   backups,
   verification,
