@@ -54,6 +54,7 @@ STATUS_WARNINGS = Vocabulary(
         "disk_refusing": ("places", "free_bytes", "reserve_bytes"),
         "jobs_need_attention": ("stuck", "failed"),
         "index_unavailable": ("problem",),
+        "calibration_overdue": ("count", "devices"),
     },
 )
 

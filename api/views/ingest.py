@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from api.views.base import View
+from api.views.devices import BatchProcessView
 from api.views.urls import document_url, job_url
 from archive.errors import DanganError, ExitCode, ParamValue, ProcessingFailed
 from archive.models import IngestJob
@@ -237,6 +238,9 @@ class BatchSummary(View):
     decided_at: str | None
     created_by: str
     created_at: str
+    process: BatchProcessView | None = Field(
+        default=None, description="Digitisation process metadata: device, scan settings, operator, times"
+    )
     links: BatchLinks
 
 
