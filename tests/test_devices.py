@@ -235,3 +235,34 @@ def test_the_http_api(context: Context) -> None:
             "/api/v1/batches", json={"fonds": "F1", "process": {"device": "SCN-01"}}, headers=archivist
         )
         assert refused.status_code == 409 and refused.json()["reason"] == "device_retired"
+
+
+def test_the_page_view_and_the_bags_premis_carry_the_process(context: Context, tmp_path: Path) -> None:
+    from xml.etree import ElementTree as ET
+
+    from api.records.bagit_export import export_bag
+    from api.records.page_images import PageImageService
+    from tests.workflow_helpers import file_batch
+
+    register(context)
+    process = ScanProcess(device="SCN-01", dpi=300, colour_mode="grey")
+    batch = BatchService(context).create(actor=ARCHIVIST, fonds="F1", languages="eng", process=process)
+    page = scan(tmp_path / "in", "one.tif", dpi=300)
+    document_id = ingest_paths(context, [page], actor=ARCHIVIST, batch_id=batch.id).jobs[0].document_id
+    assert document_id is not None
+    file_batch(context, batch.id)
+    shown = PageImageService(context).pages(ARCHIVIST, document_id).pages[0]
+    assert shown.process is not None and shown.process["image"]["model"] == "fi-7160"
+    export_bag(context, fonds=None, batch_id=batch.id, target=tmp_path / "bag", actor=ARCHIVIST)
+    premis = "{http://www.loc.gov/premis/v3}"
+    root = ET.parse(tmp_path / "bag" / "data" / "metadata" / "premis.xml").getroot()
+    hardware = [a for a in root.findall(f"{premis}agent") if a.findtext(f"{premis}agentType") == "hardware"]
+    assert [a.findtext(f"{premis}agentIdentifier/{premis}agentIdentifierValue") for a in hardware] == ["SCN-01"]
+    assert "serial number A1" in (hardware[0].findtext(f"{premis}agentNote") or "")
+    imaging = [e for e in root.findall(f"{premis}event") if e.findtext(f"{premis}eventType") == "imaging"]
+    assert len(imaging) == 1
+    linked = [
+        x.findtext(f"{premis}linkingAgentIdentifierValue")
+        for x in imaging[0].findall(f"{premis}linkingAgentIdentifier")
+    ]
+    assert linked == [ARCHIVIST.username, "SCN-01"]

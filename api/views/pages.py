@@ -3,6 +3,8 @@ state and findings, and the links to each page's image, thumbnail and text."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field
 
 from api.views.base import View
@@ -30,6 +32,11 @@ class PageInfoView(View):
     review: str = Field(description="ok, held, accepted or rejected")
     findings_count: int
     findings: list[FindingView]
+    process: dict[str, Any] | None = Field(
+        default=None,
+        description="Digitisation process metadata: the image's own capture tags (make, model, dpi, mode), who "
+        "uploaded it and when, and the batch's declared device and settings; null for pages filed before it was kept",
+    )
     links: PageLinks
 
 
@@ -50,6 +57,7 @@ def page_info_view(document_id: int, page: Page) -> PageInfoView:
         review=str(page.review),
         findings_count=len(page.findings),
         findings=[finding_view(finding) for finding in page.findings],
+        process=page.process,
         links=PageLinks(
             image=page_image_url(document_id, page.number),
             thumbnail=page_thumbnail_url(document_id, page.number),
