@@ -16,6 +16,7 @@ from api.views.devices import DeviceList, DeviceView, MaintenanceView
 from api.wiring import Context
 from archive.access import Principal
 from archive.audit import log as audit
+from archive.coded import DEVICE_WARNINGS, Coded
 from archive.errors import Conflict, InvalidInput, NotFound
 from archive.events import AuditAction
 from archive.models import DeviceMaintenance, ScannerDevice, utcnow
@@ -183,13 +184,20 @@ def device_view(device: ScannerDevice, *, with_log: bool = False, today: dt.date
 
 
 def device_warnings(view: DeviceView) -> list[str]:
-    """What an archivist must know before scanning with the device."""
+    """What an archivist must know before scanning with the device (English)."""
+    return [line.message for line in coded_device_warnings(view)]
+
+
+def coded_device_warnings(view: DeviceView) -> list[Coded]:
+    """The same as coded lines (archive/coded.py DEVICE_WARNINGS), for the page to say in its language."""
     if view.status == RETIRED:
-        return [f"device {view.code} is retired"]
+        return [DEVICE_WARNINGS.line("retired", f"device {view.code} is retired", device=view.code)]
     if view.calibration_overdue:
-        return [f"device {view.code}: calibration overdue (was due {view.next_due}); calibrate it and log it"]
+        message = f"device {view.code}: calibration overdue (was due {view.next_due}); calibrate it and log it"
+        return [DEVICE_WARNINGS.line("calibration_overdue", message, device=view.code, due=str(view.next_due))]
     if view.last_calibration is None:
-        return [f"device {view.code}: no calibration logged yet (`dangan device calibrate {view.code}`)"]
+        message = f"device {view.code}: no calibration logged yet (`dangan device calibrate {view.code}`)"
+        return [DEVICE_WARNINGS.line("never_calibrated", message, device=view.code)]
     return []
 
 

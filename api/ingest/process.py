@@ -15,12 +15,21 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.ingest.devices import RETIRED, device_view, device_warnings, find_device, last_calibration, maintenance_view
+from api.ingest.devices import (
+    RETIRED,
+    coded_device_warnings,
+    device_view,
+    device_warnings,
+    find_device,
+    last_calibration,
+    maintenance_view,
+)
 from api.views.devices import BatchProcessView
 from api.views.ingest import BatchSummary
 from api.wiring import Context
 from archive.access import Principal
 from archive.audit import log as audit
+from archive.coded import Coded
 from archive.errors import Conflict, InvalidInput
 from archive.events import AuditAction
 from archive.models import Batch, ScannerDevice, utcnow
@@ -97,11 +106,11 @@ def declared_scan(batch: Batch) -> DeclaredScan:
 
 def process_view(session: Session, batch: Batch) -> BatchProcessView | None:
     """The batch's declared process with the device's state now (overdue or retired since)."""
-    warnings: list[str] = []
+    warnings: list[Coded] = []
     if batch.scan_device:
         device = session.scalars(select(ScannerDevice).where(ScannerDevice.code == batch.scan_device)).first()
         if device is not None:
-            warnings = device_warnings(device_view(device))
+            warnings = coded_device_warnings(device_view(device))
     return BatchProcessView.of(batch.process, warnings)
 
 

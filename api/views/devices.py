@@ -6,7 +6,8 @@ from typing import Any
 
 from pydantic import Field
 
-from api.views.base import View
+from api.views.base import CodedView, View
+from archive.coded import Coded
 
 
 class MaintenanceView(View):
@@ -70,9 +71,10 @@ class BatchProcessView(View):
     declared_by: str | None = None
     declared_at: str | None = None
     warnings: list[str] = Field(default_factory=list, description="The device's state now: overdue, retired")
+    warning_codes: list[CodedView] = Field(default_factory=list, description="The same, coded for the page")
 
     @classmethod
-    def of(cls, stored: dict[str, Any] | None, warnings: list[str]) -> BatchProcessView | None:
+    def of(cls, stored: dict[str, Any] | None, warnings: list[Coded]) -> BatchProcessView | None:
         if not stored:
             return None
         device = stored.get("device") or {}
@@ -90,5 +92,6 @@ class BatchProcessView(View):
             calibration=MaintenanceView.model_validate(calibration) if calibration else None,
             declared_by=stored.get("declared_by"),
             declared_at=stored.get("declared_at"),
-            warnings=warnings,
+            warnings=[w.message for w in warnings],
+            warning_codes=[CodedView(code=w.code, params=dict(w.params)) for w in warnings],
         )
