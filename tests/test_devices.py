@@ -192,6 +192,8 @@ def test_the_command_line(cli: Cli, tmp_path: Path) -> None:
     assert made.exit_code == 0, made.stderr
     batch_id = str(made.json["id"])
     assert made.json["process"]["device"] == "SCN-01" and made.json["process"]["settings"]["colour_mode"] == "grey"
+    status = cli("batch", "status", batch_id)
+    assert status.exit_code == 0 and "device SCN-01  300 dpi, grey" in status.stdout
     changed = cli("batch", "process", batch_id, "--scan-dpi", "600", "--operator", "李明", "--json")
     assert changed.exit_code == 0 and changed.json["process"]["settings"]["dpi"] == 600
     assert cli("--user", "staff-none", "device", "list").exit_code != 0
@@ -266,3 +268,17 @@ def test_the_page_view_and_the_bags_premis_carry_the_process(context: Context, t
         for x in imaging[0].findall(f"{premis}linkingAgentIdentifier")
     ]
     assert linked == [ARCHIVIST.username, "SCN-01"]
+
+
+def test_the_batch_report_names_the_device_and_its_calibration(context: Context) -> None:
+    from api.ingest.acceptance import AcceptanceService
+    from api.views.report_html import render_report
+
+    register(context, next_due=dt.date(2099, 3, 1))
+    process = ScanProcess(device="SCN-01", dpi=300, colour_mode="bitonal", operator="王芳")
+    batch = BatchService(context).create(actor=ARCHIVIST, fonds="F1", process=process)
+    report = AcceptanceService(context).report(ARCHIVIST, batch.id)
+    assert report["process"]["device"] == "SCN-01" and report["process"]["settings"]["colour_mode"] == "bitonal"
+    page = render_report(report)
+    assert "Digitisation process" in page and "SCN-01 Fujitsu fi-7160" in page and "王芳" in page
+    assert "next due 2099-03-01" in page and "dpi 300" in page

@@ -141,7 +141,9 @@ def status(
     from api.ingest.batches import BatchService
 
     result = BatchService(open_context(ctx)).status(acting_user(ctx), batch_id, check=check, severity=severity)
-    _show(result, json_out, status_lines(result, check=check, severity=severity))
+    lines = status_lines(result, check=check, severity=severity)
+    process = [] if json_out else process_lines(result.process)  # the device's warnings go to stderr
+    _show(result, json_out, [*lines[:1], *process, *lines[1:]])
 
 
 @app.command("sample")
