@@ -120,13 +120,18 @@ def test_staff_may_not_see_or_manage_devices(context: Context) -> None:
             call()
 
 
-def test_a_retired_device_is_refused_for_a_batch(context: Context) -> None:
+def test_a_retired_device_is_refused_for_a_batch(context: Context, tmp_path: Path) -> None:
     register(context)
+    named = BatchService(context).create(actor=ARCHIVIST, fonds="F1", process=ScanProcess(device="SCN-01")).id
     DeviceService(context).retire(SYSADMIN, "SCN-01", notes="lamp failed")
+    # a batch that named it before takes no more scans until it names the device in use
+    run = ingest_paths(context, [scan(tmp_path / "in", "late.tif", dpi=300)], actor=ARCHIVIST, batch_id=named)
+    assert run.summary.skipped == 1 and run.summary.done == 0 and "retired" in repr(run), run
+    assert BatchService(context).status(ARCHIVIST, named).process.warning_codes[0].code == "retired"  # type: ignore[union-attr]
     with pytest.raises(Conflict) as refused:
         BatchService(context).create(actor=ARCHIVIST, fonds="F1", process=ScanProcess(device="SCN-01"))
     assert refused.value.reason == Conflict.DEVICE_RETIRED and "retired" in refused.value.message
-    assert BatchService(context).all(ARCHIVIST).batches == []
+    assert [b.id for b in BatchService(context).all(ARCHIVIST).batches] == [named]
     with pytest.raises(Conflict):
         DeviceService(context).log_maintenance(ARCHIVIST, "SCN-01")
 

@@ -92,6 +92,20 @@ def declare(session: Session, batch: Batch, wanted: ScanProcess, actor: Principa
     return warnings
 
 
+def check_device_in_use(session: Session, batch: Batch) -> None:
+    """Refuse new scans for a batch whose device was retired since it named it: name the device really used."""
+    if not batch.scan_device:
+        return
+    device = session.scalars(select(ScannerDevice).where(ScannerDevice.code == batch.scan_device)).first()
+    if device is not None and device.status == RETIRED:
+        raise Conflict(
+            f"batch {batch.id} names scanning device {device.code}, which is retired; name the device in use "
+            f"(`dangan batch process {batch.id} --device CODE`) before adding scans",
+            Conflict.DEVICE_RETIRED,
+            {"code": device.code},
+        )
+
+
 def declared_scan(batch: Batch) -> DeclaredScan:
     """What a page's image is compared with."""
     stored = batch.process or {}
