@@ -259,7 +259,17 @@ def test_the_page_view_and_the_bags_premis_carry_the_process(context: Context, t
     assert document_id is not None
     file_batch(context, batch.id)
     shown = PageImageService(context).pages(ARCHIVIST, document_id).pages[0]
-    assert shown.process is not None and shown.process["image"]["model"] == "fi-7160"
+    assert shown.process is not None and shown.process.image is not None and shown.process.image.model == "fi-7160"
+    assert shown.process.declared.dpi == 300 and shown.process.device == "SCN-01"
+    with TestClient(create_app(context)) as client:
+        record = client.get(f"/api/v1/documents/{document_id}", headers=bearer(context, "archivist", ["archivist"]))
+        assert record.status_code == 200 and record.json()["digitisation"]["device"] == "SCN-01"
+        assert record.json()["digitisation"]["settings"] == {
+            "dpi": 300,
+            "colour_mode": "grey",
+            "bit_depth": None,
+            "file_format": None,
+        }
     export_bag(context, fonds=None, batch_id=batch.id, target=tmp_path / "bag", actor=ARCHIVIST)
     premis = "{http://www.loc.gov/premis/v3}"
     root = ET.parse(tmp_path / "bag" / "data" / "metadata" / "premis.xml").getroot()

@@ -95,3 +95,44 @@ class BatchProcessView(View):
             warnings=[w.message for w in warnings],
             warning_codes=[CodedView(code=w.code, params=dict(w.params)) for w in warnings],
         )
+
+
+class ImageCaptureView(View):
+    """What a page's image says of its own capture (EXIF / TIFF tags); null where the file does not say."""
+
+    format: str | None = None
+    make: str | None = None
+    model: str | None = None
+    software: str | None = None
+    taken_at: str | None = Field(default=None, description="EXIF DateTime as written (YYYY:MM:DD HH:MM:SS)")
+    x_dpi: float | None = None
+    y_dpi: float | None = None
+    bits_per_sample: int | None = None
+    colour_mode: str | None = Field(default=None, description="bitonal, grey or colour")
+    photometric: int | None = Field(default=None, description="TIFF PhotometricInterpretation")
+
+
+class PageProcessView(View):
+    """A page's digitisation process metadata: its image's capture tags, who uploaded it and when it was
+    received, and what its batch declared (device code, settings, operator) when it was filed."""
+
+    image: ImageCaptureView | None
+    uploaded_by: str | None = None
+    received_at: str | None = None
+    device: str | None = None
+    declared: ScanSettingsView = Field(default_factory=ScanSettingsView)
+    operator: str | None = None
+
+    @classmethod
+    def of(cls, stored: dict[str, Any] | None) -> PageProcessView | None:
+        if not stored:
+            return None
+        image = stored.get("image")
+        return cls(
+            image=ImageCaptureView.model_validate(image) if image else None,
+            uploaded_by=stored.get("uploaded_by"),
+            received_at=stored.get("received_at"),
+            device=stored.get("device"),
+            declared=ScanSettingsView.model_validate(stored.get("declared") or {}),
+            operator=stored.get("operator"),
+        )
