@@ -103,6 +103,13 @@ def test_bad_device_input_is_refused_and_changes_nothing(context: Context) -> No
         BatchService(context).create(actor=ARCHIVIST, fonds="F1", process=ScanProcess(dpi=10))
     with pytest.raises(InvalidInput):
         BatchService(context).create(actor=ARCHIVIST, fonds="F1", process=ScanProcess(colour_mode="sepia"))
+    with pytest.raises(InvalidInput) as bad_time:
+        BatchService(context).create(actor=ARCHIVIST, fonds="F1", process=ScanProcess(scan_started="yesterday"))
+    assert bad_time.value.params == {"setting": "scan_started", "value": "yesterday"}
+    with pytest.raises(InvalidInput):
+        BatchService(context).create(
+            actor=ARCHIVIST, fonds="F1", process=ScanProcess(scan_started="2026-12-02T10:00", scan_ended="2026-12-01")
+        )
     assert BatchService(context).all(ARCHIVIST).batches == []
 
 

@@ -182,7 +182,11 @@ def _check(wanted: ScanProcess) -> None:
 
 
 def _refuse(setting: str, value: object, expected: str) -> None:
-    raise InvalidInput(
+    raise _refusal(setting, value, expected)
+
+
+def _refusal(setting: str, value: object, expected: str) -> InvalidInput:
+    return InvalidInput(
         f"scan setting {setting} {value!r} is not allowed; give {expected}",
         InvalidInput.SCAN_SETTING,
         {"setting": setting, "value": str(value)},
@@ -193,8 +197,7 @@ def _moment(name: str, text: str) -> str:
     try:
         moment = dt.datetime.fromisoformat(text.strip())
     except ValueError:
-        _refuse(name, text, "a date and time such as 2026-12-01T09:30 (ISO 8601)")
-        raise  # unreachable: _refuse raises
+        raise _refusal(name, text, "a date and time such as 2026-12-01T09:30 (ISO 8601)") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
     if moment > utcnow() + dt.timedelta(days=1):
