@@ -304,3 +304,35 @@ def test_the_batch_report_names_the_device_and_its_calibration(context: Context)
     page = render_report(report)
     assert "Digitisation process" in page and "SCN-01 Fujitsu fi-7160" in page and "王芳" in page
     assert "next due 2099-03-01" in page and "dpi 300" in page
+
+
+def test_an_upload_to_a_batch_with_a_never_calibrated_device_is_taken_with_a_warning(
+    context: Context, tmp_path: Path
+) -> None:
+    DeviceService(context).add(SYSADMIN, code="SCN-02", name="Canon DR-G2140", make="Canon", model="DR-G2140")
+    with TestClient(create_app(context)) as client:
+        archivist = bearer(context, "archivist", ["archivist"])
+        made = client.post(
+            "/api/v1/batches",
+            json={"fonds": "F1", "languages": "eng", "process": {"device": "SCN-02"}},
+            headers=archivist,
+        )
+        assert made.status_code == 201 and made.json()["process"]["warning_codes"][0]["code"] == "never_calibrated"
+        page = scan(tmp_path / "in", "one.tif", dpi=300, make="Canon", model="DR-G2140")
+        with page.open("rb") as stream:
+            accepted = client.post(
+                f"/api/v1/batches/{made.json()['id']}/files",
+                headers=archivist,
+                files=[("files", ("one.tif", stream, "image/tiff"))],
+            )
+        assert accepted.status_code == 202, accepted.text
+        assert len(accepted.json()["jobs"]) == 1
+        assert accepted.json()["warning_codes"] == [{"code": "never_calibrated", "params": {"device": "SCN-02"}}]
+        DeviceService(context).retire(SYSADMIN, "SCN-02")
+        with page.open("rb") as stream:
+            refused = client.post(
+                f"/api/v1/batches/{made.json()['id']}/files",
+                headers=archivist,
+                files=[("files", ("two.tif", stream, "image/tiff"))],
+            )
+        assert refused.status_code == 409 and refused.json()["reason"] == "device_retired"

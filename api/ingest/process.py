@@ -106,6 +106,14 @@ def check_device_in_use(session: Session, batch: Batch) -> None:
         )
 
 
+def batch_device_warnings(context: Context, batch_id: int) -> list[Coded]:
+    """What the batch's scanning device's state says now (overdue, never calibrated), for an upload's answer."""
+    with context.db.read() as session:
+        batch = session.get(Batch, batch_id)
+        view = process_view(session, batch) if batch is not None else None
+    return [Coded(w.code, m, w.params) for w, m in zip(view.warning_codes, view.warnings, strict=True)] if view else []
+
+
 def declared_scan(batch: Batch) -> DeclaredScan:
     """What a page's image is compared with."""
     stored = batch.process or {}
