@@ -54,6 +54,7 @@ STATUS_WARNINGS = Vocabulary(
         "disk_refusing": ("places", "free_bytes", "reserve_bytes"),
         "jobs_need_attention": ("stuck", "failed"),
         "index_unavailable": ("problem",),
+        "calibration_overdue": ("count", "devices"),
     },
 )
 
@@ -66,4 +67,15 @@ ACCEPTANCE_REASONS = Vocabulary(
     },
 )
 
-VOCABULARIES = (STATUS_WARNINGS, ACCEPTANCE_REASONS)
+# What an archivist must know of a scanning device before scanning with it (api/ingest/devices.py): on the device
+# list and on each batch that names it; `due` is a day (YYYY-MM-DD).
+DEVICE_WARNINGS = Vocabulary(
+    "batch.device_warning",
+    {
+        "retired": ("device",),
+        "calibration_overdue": ("device", "due"),
+        "never_calibrated": ("device",),
+    },
+)
+
+VOCABULARIES = (STATUS_WARNINGS, ACCEPTANCE_REASONS, DEVICE_WARNINGS)

@@ -125,6 +125,8 @@ class InvalidInput(DanganError):
     KEEP_NEEDS_PERIOD = Reason("keep_needs_period")
     NO_RECORDS_NAMED = Reason("no_records_named")
     TRANSFER_NEEDS_DESTINATION = Reason("transfer_needs_destination")
+    DEVICE_CODE = Reason("device_code", "code")
+    SCAN_SETTING = Reason("scan_setting", "setting", "value")
     # A batch manifest (archive/catalogue/manifest.py): the file as a whole, or the first of `count` row problems.
     MANIFEST_EMPTY = Reason("manifest_empty", "columns")
     MANIFEST_NO_KEY_COLUMN = Reason("manifest_no_key_column", "found")
@@ -245,6 +247,8 @@ class Conflict(DanganError):
     NOT_APPRAISED = Reason("not_appraised", "reference_code", "action")
     NOT_DUE = Reason("not_due", "reference_code", "due_on")
     IN_ANOTHER_DISPOSITION = Reason("in_another_disposition", "reference_code", "disposition")
+    DEVICE_EXISTS = Reason("device_exists", "code")
+    DEVICE_RETIRED = Reason("device_retired", "code")
 
 
 class RebuildRunning(Conflict):

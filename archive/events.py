@@ -45,6 +45,10 @@ class AuditAction(enum.StrEnum):
     BATCH_DECIDE = "batch.decide"
     BATCH_FILE = "batch.file"
     BATCH_REOPEN = "batch.reopen"
+    BATCH_PROCESS = "batch.process"  # a batch's digitisation process metadata declared or changed
+    DEVICE_ADD = "device.add"  # a scanning device registered
+    DEVICE_RETIRE = "device.retire"
+    DEVICE_MAINTENANCE = "device.maintenance"  # a calibration, service, repair or check logged
     PAGE_ACCEPT = "page.accept"
     PAGE_REJECT = "page.reject"
     PAGE_REPLACE = "page.replace"

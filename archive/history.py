@@ -22,6 +22,7 @@ CHUNK = 500
 
 
 class EventType(enum.StrEnum):
+    IMAGING = "imaging"  # the paper record digitised: device, scan settings, operator, times (DA/T 31)
     INGESTION = "ingestion"  # a record made from a submitted file (its objects written)
     MESSAGE_DIGEST = "message digest calculation"  # an object's SHA-256 computed as it was stored
     ACCESSION = "accession"  # the batch filed: the archive takes custody

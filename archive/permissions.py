@@ -37,6 +37,9 @@ class Action(enum.StrEnum):
     FILE_BATCH = "batch.file"
     REOPEN_BATCH = "batch.reopen"
     CHANGE_REF_TEMPLATE = "fonds.template"
+    # scanning devices (扫描设备): the register and its maintenance log (calibrations, services, repairs, checks)
+    READ_DEVICES = "device.read"
+    MANAGE_DEVICES = "device.manage"  # register, retire, log maintenance
     # retention and disposition
     READ_RETENTION = "retention.read"  # due lists, dispositions, holds, certificates (only records one may see)
     APPRAISE = "retention.appraise"  # record a decision on a due record: keep / destroy / transfer
@@ -88,6 +91,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.FILE_BATCH: frozenset({A}),
     Action.REOPEN_BATCH: frozenset({A}),
     Action.CHANGE_REF_TEMPLATE: frozenset({A}),
+    Action.READ_DEVICES: frozenset({A, SYS}),
+    Action.MANAGE_DEVICES: frozenset({A, SYS}),
     Action.READ_RETENTION: frozenset({A, S, C, SYS}),
     Action.APPRAISE: frozenset({A}),
     Action.PROPOSE_DISPOSITION: frozenset({A}),

@@ -174,6 +174,15 @@ POLICY: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/batches/{batch_id}/reopen"): Row(
         frozenset({"archivist"}), "batch", 400, body=lambda ids: {"reason": " "}
     ),
+    ("PUT", "/api/v1/batches/{batch_id}/process"): Row(
+        frozenset({"archivist"}), "batch", 409, body=lambda ids: {"scan_dpi": 300}, ok_for={"unfiled": 200}
+    ),  # filed batches keep their process metadata; the returned one may change
+    # scanning devices: the archivist and the system administrator ({code} is M1: no such device)
+    ("GET", "/api/v1/devices"): Row(WORKERS),
+    ("POST", "/api/v1/devices"): Row(WORKERS, ok=400, body=lambda ids: {"code": "not a code", "name": "probe"}),
+    ("GET", "/api/v1/devices/{code}"): Row(WORKERS, ok=404),
+    ("POST", "/api/v1/devices/{code}/maintenance"): Row(WORKERS, ok=404, body=lambda ids: {"result": "pass"}),
+    ("POST", "/api/v1/devices/{code}/retire"): Row(WORKERS, ok=404),
     ("GET", "/api/v1/fonds/{code}/template"): Row(frozenset({"archivist"})),
     ("GET", "/api/v1/fonds/{code}/template/preview"): Row(
         frozenset({"archivist"}),

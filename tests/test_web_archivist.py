@@ -20,6 +20,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from api.ingest.acceptance import AcceptanceService
 from api.ingest.batches import BatchService
+from api.ingest.devices import DeviceService
+from api.ingest.process import ScanProcess
 from api.wiring import Context
 from tests.actors import ARCHIVIST, PASSWORD, REVIEWER, account
 from tests.browser import goto, open_page, page_errors, serious_violations, served, shots, sign_in
@@ -55,7 +57,11 @@ def low_resolution(clean: Path, target: Path) -> Path:
 def prepared_batches(context: Context, root: Path) -> tuple[int, int, int]:
     """A batch with a held page and a batch being sampled, made the way the CLI makes them (null OCR, sidecars)."""
     batches = BatchService(context)
-    held = batches.create(actor=ARCHIVIST, fonds="PREP", series="HELD", languages="eng", level="internal").id
+    DeviceService(context).add(ARCHIVIST, code="SCN-01", name="Fujitsu fi-7160", make="Fujitsu", model="fi-7160")
+    process = ScanProcess(device="SCN-01", file_format="PNG", operator="王芳")  # the batch's 数字化过程信息
+    held = batches.create(
+        actor=ARCHIVIST, fonds="PREP", series="HELD", languages="eng", level="internal", process=process
+    ).id
     good = render(root / "prep-held", "ledger.png", "Harbour ledger. " + ENGLISH_TEXT, "eng", seed=91)
     faint = low_resolution(
         render(root / "prep-src", "faint.png", "Faint copy. " + ENGLISH_TEXT, "eng", seed=92),
@@ -254,6 +260,10 @@ def test_every_archivist_screen_in_chinese(site: Site) -> None:
     expect(page.locator("#held-list li")).to_have_count(1)
     expect(page.locator("#held-list")).to_contain_text("已暂扣")
     expect(page.locator("#progress-line")).to_have_text("处理完毕：2 件中已完成 2 件。")
+    expect(page.locator("#digitisation-heading")).to_have_text("数字化过程信息")
+    expect(page.locator("#batch-process")).to_contain_text("SCN-01 · Fujitsu fi-7160")
+    expect(page.locator("#batch-process")).to_contain_text("王芳")
+    expect(page.locator("#batch-process-warnings")).to_contain_text("扫描设备 SCN-01 尚无校准记录。")
     checked(page, "archivist-batch-zh-CN")
     page.locator("#upload-files").set_input_files(site.folder / "letter-1.txt")  # refused, the reason translated
     expect(page.locator("#upload-list .upload-refused")).to_contain_text("letter-1.txt: 不接收扩展名为“.txt”的文件")

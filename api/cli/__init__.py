@@ -19,6 +19,7 @@ from api.cli import (
     batches,
     commands,
     dat70,
+    devices,
     documents,
     exports,
     jobs,
@@ -56,6 +57,8 @@ app.add_typer(jobs.app, name="jobs")
 app.add_typer(scheduler.app, name="scheduler")
 app.add_typer(dat70.app, name="check")
 app.add_typer(retention.app, name="retention")
+app.add_typer(devices.app, name="device")
+batches.app.command("process")(devices.process)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,6 +9,18 @@ import typer
 
 from api.cli.batch_text import status_lines
 from api.cli.commands import IdArgument, JsonOption, SeedOption, acting_user, open_context
+from api.cli.devices import (
+    DepthOption,
+    DeviceOption,
+    DpiOption,
+    EndOption,
+    FormatOption,
+    ModeOption,
+    OperatorOption,
+    StartOption,
+    process_lines,
+    scan_process,
+)
 from api.cli.output import emit_json, stdout
 from archive.errors import InvalidInput
 
@@ -60,9 +72,18 @@ def create(
         str | None, typer.Option(help="Fonds reference template, e.g. '{fonds}-{year}-{retention}-{item:04d}'.")
     ] = None,
     label: Annotated[str | None, typer.Option(help="A name for the batch.")] = None,
+    device: DeviceOption = None,
+    scan_dpi: DpiOption = None,
+    colour_mode: ModeOption = None,
+    bit_depth: DepthOption = None,
+    file_format: FormatOption = None,
+    operator: OperatorOption = None,
+    scan_start: StartOption = None,
+    scan_end: EndOption = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Create a batch (one box of work), optionally with a manifest of the items it should contain."""
+    """Create a batch (one box of work), optionally with a manifest of the items it should contain and what it
+    declares of its digitisation (scanning device, settings, operator, times)."""
     from api.ingest.batches import BatchService
 
     text = manifest.read_text(encoding="utf-8-sig") if manifest else None
@@ -82,6 +103,7 @@ def create(
         profile=profile,
         overrides=_overrides(threshold or []),
         ref_template=ref_template,
+        process=scan_process(device, scan_dpi, colour_mode, bit_depth, file_format, operator, scan_start, scan_end),
     )
     _show(
         result,
@@ -89,7 +111,8 @@ def create(
         [
             f"batch {result.id} created: {result.label} ({result.manifest_rows} manifest "
             f"row(s), profile {result.profile}); add files with "
-            f"`dangan ingest DIR --batch {result.id}`"
+            f"`dangan ingest DIR --batch {result.id}`",
+            *(process_lines(result.process) if not json_out else []),
         ],
     )
 
@@ -118,7 +141,9 @@ def status(
     from api.ingest.batches import BatchService
 
     result = BatchService(open_context(ctx)).status(acting_user(ctx), batch_id, check=check, severity=severity)
-    _show(result, json_out, status_lines(result, check=check, severity=severity))
+    lines = status_lines(result, check=check, severity=severity)
+    process = [] if json_out else process_lines(result.process)  # the device's warnings go to stderr
+    _show(result, json_out, [*lines[:1], *process, *lines[1:]])
 
 
 @app.command("sample")

@@ -20,6 +20,7 @@ from api.http.batches import upload_router as batch_uploads
 from api.http.browse import router as browse_routes
 from api.http.common import client_of
 from api.http.dat70 import router as dat70_routes
+from api.http.devices import router as device_routes
 from api.http.docs import mount_docs
 from api.http.documents import router as document_routes
 from api.http.documents import upload_routes
@@ -82,6 +83,7 @@ def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
     app.include_router(audit_routes)
     app.include_router(verify_routes)
     app.include_router(dat70_routes)
+    app.include_router(device_routes)
     app.include_router(backup_routes)
     app.include_router(status_routes)
     app.include_router(index_routes)

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import Field
 
 from api.http.common import BodyId, Caller, Id, ReceivedUpload, Seed, Strict, client_of, context_of, upload_name
+from api.http.devices import ScanProcessIn
 from api.http.errors import refused_upload
 from api.http.headers import HTML_HEADERS
 from api.http.openapi import error_responses
@@ -52,6 +53,9 @@ class BatchIn(Strict):
     thresholds: dict[str, float] = Field(default_factory=dict)
     ref_template: str | None = None
     manifest_csv: str | None = Field(default=None, description="The manifest as CSV text")
+    process: ScanProcessIn | None = Field(
+        default=None, description="Digitisation process metadata: device, scan settings, operator, times"
+    )
 
 
 class SampleIn(Strict):
@@ -91,6 +95,7 @@ def create_batch(request: Request, caller: Caller, body: BatchIn) -> BatchSummar
         overrides=body.thresholds,
         ref_template=body.ref_template,
         client=client_of(request),
+        process=body.process.wanted() if body.process else None,
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.ingest.process import ScanProcess, declare, process_view, record_declaration
 from api.views.ingest import BatchLinks, BatchList, BatchStatus, BatchSummary
 from api.views.urls import batch_report_url, batch_url
 from api.wiring import Context
@@ -55,7 +56,9 @@ class BatchService:
         overrides: dict[str, float] | None = None,
         ref_template: str | None = None,
         client: str | None = None,
+        process: ScanProcess | None = None,
     ) -> BatchSummary:
+        """A new batch; `process` is what it declares of its scan (device, settings, operator, times)."""
         languages, level_name = self.check_new(
             actor=actor,
             fonds=fonds,
@@ -107,7 +110,9 @@ class BatchService:
                 client=client,
                 details={"fonds": fonds, "series": series, "box": box, "manifest_rows": len(rows)},
             )
-            return self._summary(session, batch)
+            if process is not None and not process.empty():
+                record_declaration(session, batch, actor, client, declare(session, batch, process, actor))
+            return self.summary(session, batch)
 
     def check_new(
         self,
@@ -164,7 +169,7 @@ class BatchService:
             raise InvalidInput(f"severity {severity!r} is not one of: {', '.join(SEVERITIES)}")
         with self.context.db.read() as session:
             batch = visible_batch(session, actor, batch_id)
-            status = self._summary(session, batch).as_json() | self._progress(session, batch, actor)
+            status = self.summary(session, batch).as_json() | self._progress(session, batch, actor)
         status["page_findings"] = [
             f
             for f in status["page_findings"]
@@ -176,10 +181,10 @@ class BatchService:
         authorize(actor.roles, Action.READ_WORK)
         with self.context.db.read() as session:
             batches = session.scalars(select(Batch).order_by(Batch.id))
-            return BatchList(batches=[self._summary(session, b) for b in batches if batch_visible(actor, b)])
+            return BatchList(batches=[self.summary(session, b) for b in batches if batch_visible(actor, b)])
 
     @staticmethod
-    def _summary(session: Session, batch: Batch) -> BatchSummary:
+    def summary(session: Session, batch: Batch) -> BatchSummary:
         return BatchSummary(
             id=batch.id,
             label=batch.label,
@@ -199,6 +204,7 @@ class BatchService:
             decided_at=batch.decided_at.isoformat() if batch.decided_at else None,
             created_by=batch.created_by,
             created_at=batch.created_at.isoformat(),
+            process=process_view(session, batch),
             links=BatchLinks(self=batch_url(batch.id), report=batch_report_url(batch.id)),
         )
 

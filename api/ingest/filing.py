@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.ingest.process import declared_scan, imaging_detail, page_process
 from archive import history
 from archive.audit import log as audit
 from archive.dates import PartialDate
@@ -24,6 +25,7 @@ from archive.hashing import sha256_bytes, sha256_file
 from archive.models import Batch, Document, IngestJob, Page, QualityFinding, StoredObject, utcnow
 from archive.ports import BlobInfo, BlobStore, content_key
 from archive.values import DocumentStatus, JobState, ObjectRole
+from ingest.capture import ImageCapture, capture_findings
 from ingest.results import OcrResult, WordBox
 
 
@@ -57,8 +59,14 @@ def store_objects(store: BlobStore, planned: list[tuple[str, Path | bytes, str, 
     return infos
 
 
-def new_document(session: Session, job: IngestJob, batch: Batch, result: OcrResult) -> Document:
+def new_document(
+    session: Session, job: IngestJob, batch: Batch, result: OcrResult, captures: list[ImageCapture | None] | None = None
+) -> Document:
+    """The record and its pages; `captures` (what each page's image says of its capture) become each page's
+    process metadata, and a mismatch with what the batch declares a finding (warn)."""
     options = job.options
+    captures = captures or [None] * len(result.pages)
+    declared = declared_scan(batch)
     date = PartialDate.parse_optional(str(options.get("date") or ""))  # kept at the manifest's precision
     status = DocumentStatus.NEEDS_REVIEW if any(page.held for page in result.pages) else DocumentStatus.READY
     document = Document(
@@ -79,7 +87,7 @@ def new_document(session: Session, job: IngestJob, batch: Batch, result: OcrResu
         page_count=len(result.pages),
         created_at=utcnow(),
     )
-    for page in result.pages:
+    for page, capture in zip(result.pages, captures, strict=True):
         row = Page(
             number=page.number,
             version=1,
@@ -93,8 +101,10 @@ def new_document(session: Session, job: IngestJob, batch: Batch, result: OcrResu
             measurements=page.measurements | {"rotated_degrees": page.rotated_degrees, "ocr_engine": page.engine},
             boxes=stored_boxes(page.boxes),
             review="held" if page.held else "ok",
+            process=page_process(batch, job.submitted_by, job.created_at, capture),
         )
-        row.findings = [QualityFinding(**asdict(finding)) for finding in page.findings]
+        found = [*page.findings, *capture_findings(capture, declared)]
+        row.findings = [QualityFinding(**asdict(finding)) for finding in found]
         document.all_pages.append(row)
     session.add(document)
     session.flush()
@@ -126,14 +136,22 @@ def attach_objects(
 
 
 def file_item(
-    session: Session, job: IngestJob, result: OcrResult, planned: list[Any], infos: list[BlobInfo], *, seconds: float
+    session: Session,
+    job: IngestJob,
+    result: OcrResult,
+    planned: list[Any],
+    infos: list[BlobInfo],
+    *,
+    seconds: float,
+    captures: list[ImageCapture | None] | None = None,
 ) -> Document:
     batch = session.get(Batch, job.batch_id)
     assert batch is not None
-    document = new_document(session, job, batch, result)
+    document = new_document(session, job, batch, result, captures)
     attach_objects(document, planned, infos, per_page=len(list(job.options["source_sha256"])) > 1)  # type: ignore[call-overload]
     held = sum(1 for page in result.pages if page.held)
-    history.record_many(session, ingest_events(document, job, pages=len(result.pages)))
+    imaging = imaging_detail(batch, job.submitted_by, captures or [])
+    history.record_many(session, ingest_events(document, job, pages=len(result.pages), imaging=imaging))
     job.state = JobState.NEEDS_REVIEW if held else JobState.DONE
     job.document_id, job.finished_at, job.seconds = document.id, utcnow(), round(seconds, 3)
     timing = {"ocr_seconds": result.ocr_seconds, "quality_seconds": result.quality_seconds}
@@ -156,11 +174,17 @@ def file_item(
     return document
 
 
-def ingest_events(document: Document, job: IngestJob, *, pages: int) -> list[history.Event]:
-    """The record's first history: made from the submitted file, and the digest of each object as it was stored."""
+def ingest_events(
+    document: Document, job: IngestJob, *, pages: int, imaging: dict[str, Any] | None = None
+) -> list[history.Event]:
+    """The record's first history: its digitisation (imaging: device, settings, operator, times), made from the
+    submitted file, and the digest of each object as it was stored."""
     agent = job.submitted_by
     made = {"job": job.id, "batch": job.batch_id, "file": job.source_name, "pages": pages}
-    events = [history.Event(document.id, history.EventType.INGESTION, agent, detail=made)]
+    events = []
+    if imaging is not None:
+        events.append(history.Event(document.id, history.EventType.IMAGING, agent, detail=imaging))
+    events.append(history.Event(document.id, history.EventType.INGESTION, agent, detail=made))
     events.extend(history.digest_events(document.id, document.objects, agent))
     return events
 

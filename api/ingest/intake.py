@@ -15,8 +15,10 @@ from typing import Protocol
 
 from api.ingest.batches import BatchService
 from api.ingest.planning import plan_batch_items, refusal
+from api.ingest.process import batch_device_warnings
 from api.ingest.running import JobDriver
 from api.ingest.service import IngestService
+from api.views.base import CodedView
 from api.views.ingest import Accepted, IngestedJob, IngestRun, JobView, Refusal
 from api.wiring import Context
 from archive.access import Principal
@@ -128,7 +130,15 @@ class Intake:
         private = self.context.settings.private_paths  # an HTTP answer: no server folder in a refusal
         rejected = [row.model_copy(update={"message": hide_paths(row.message, private)}) for row in plan.rejected]
         rejected += [row.model_copy(update={"message": hide_paths(row.message, private)}) for row in taken.rejected]
-        return Accepted(batch_id=batch_id, jobs=taken.jobs, skipped=taken.skipped, rejected=rejected)
+        warnings = batch_device_warnings(self.context, batch_id)  # scanned with an overdue device: said, not refused
+        return Accepted(
+            batch_id=batch_id,
+            jobs=taken.jobs,
+            skipped=taken.skipped,
+            rejected=rejected,
+            warnings=[w.message for w in warnings],
+            warning_codes=[CodedView(code=w.code, params=dict(w.params)) for w in warnings],
+        )
 
     def ingest_paths(
         self, request: IngestRequest, *, actor: Principal, runner: RunnerFactory, progress: Progress | None = None

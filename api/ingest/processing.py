@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from api.ingest.filing import file_item, planned_objects, recover_orphans, store_objects
 from api.ingest.leases import LeaseLost, hand_back_quietly, new_owner, remove_unfiled
+from api.ingest.process import page_captures
 from api.ingest.rescan import recover_rescans
 from api.search.page_images import derive_after_filing
 from api.search.rows import index_current, indexed_document
@@ -265,6 +266,7 @@ class JobProcessing:
         seconds: float,
     ) -> None:
         planned = planned_objects(sources, options, result)
+        captures = page_captures(sources, str(options["media_type"]), result)  # the images' own tags, before filing
         keys = [content_key(sha) for _, _, sha, _ in planned]
         with self.db.write() as session:  # the intent: these keys may exist without rows until filed
             job = self._held(session, job_id, owner)
@@ -276,7 +278,7 @@ class JobProcessing:
             with self.db.write() as session:
                 job = self._held(session, job_id, owner)
                 transition_job(job_id, job.state, JobState.DONE)
-                document_id = file_item(session, job, result, planned, infos, seconds=seconds).id
+                document_id = file_item(session, job, result, planned, infos, seconds=seconds, captures=captures).id
                 job.lease_expires_at = None  # lease_owner stays: the runner that ended it
                 spool = job.spool_path
         except LeaseLost:  # another runner holds the job now: what this one wrote must not stay unfiled

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.ingest.filing import stored_boxes
+from api.ingest.process import declared_scan, page_process
 from api.ingest.rescan import RescanObjects, mark_indexed, rescan_intent, store_rescan
 from api.search.page_images import prune_superseded, source_of
 from api.search.rows import index_current
@@ -31,6 +32,7 @@ from archive.scratch import owned_name
 from archive.values import DocumentStatus, JobState, ObjectRole, PageReview
 from archive.visibility import page_visible
 from archive.workflow import UNRESOLVED_PAGES, check_batch_changeable, transition_document, transition_page
+from ingest.capture import ImageCapture, capture_findings, read_capture
 from ingest.kinds import validate
 from ingest.pdfa import replace_page
 from ingest.quality.profiles import get_profile
@@ -125,6 +127,7 @@ class ReviewService:
         [new] = result.pages
         with self.context.db.read() as session:
             text = _document_text(_current_page(session, page_id, actor), new.text)
+        capture = read_capture(rescan)  # what the rescan's image says of its capture (its process metadata)
         objects = RescanObjects(
             rescan, sha256_file(rescan)[0], spliced, sha256_file(spliced)[0], text, sha256_bytes(text)
         )
@@ -139,7 +142,7 @@ class ReviewService:
                         {"page": page_id},
                     )
                 superseded = source_of(old.document)  # its images go once this commits
-                page = _new_version(old, new)
+                page = _new_version(old, new, capture, uploaded_by=actor.username)
                 old.reviewed_by = actor.username
                 old.document.all_pages.append(page)
                 session.flush()
@@ -179,8 +182,11 @@ def _document_text(page: Page, new_text: str) -> bytes:
     return "\f".join(new_text if p.id == page.id else p.text for p in current).encode("utf-8")
 
 
-def _new_version(old: Page, new: PageResult) -> Page:
-    """The rescan as the page's next version; the old one is kept, replaced."""
+def _new_version(old: Page, new: PageResult, capture: ImageCapture | None, *, uploaded_by: str) -> Page:
+    """The rescan as the page's next version, with its process metadata and any mismatch with what the batch
+    declares (a finding); the old one is kept, replaced."""
+    batch = old.document.batch
+    found = [*new.findings, *(capture_findings(capture, declared_scan(batch)) if batch is not None else [])]
     old.review = transition_page(old.id, old.review, PageReview.REPLACED)
     old.current, old.reviewed_at = False, utcnow()
     version = 1 + max(p.version for p in old.document.all_pages if p.number == old.number)
@@ -197,11 +203,12 @@ def _new_version(old: Page, new: PageResult) -> Page:
         measurements=new.measurements | {"ocr_engine": new.engine},
         boxes=stored_boxes(new.boxes),  # the rescan's own boxes: the old version keeps its
         review="held" if new.held else "ok",
+        process=page_process(batch, uploaded_by, utcnow(), capture) if batch is not None else None,
         findings=[
             QualityFinding(
                 check=f.check, severity=f.severity, measured=f.measured, threshold=f.threshold, message=f.message
             )
-            for f in new.findings
+            for f in found
         ],
     )
 

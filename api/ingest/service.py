@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.ingest.planning import refusal
+from api.ingest.process import check_device_in_use
 from api.ingest.processing import JobProcessing
 from api.ingest.sweep import remove_stray_files
 from api.views.ingest import JobView, Refusal
@@ -265,6 +266,7 @@ class IngestService(JobProcessing):
         if batch is None or not batch_visible(actor, batch):
             raise NotFound(f"batch {batch_id} does not exist; create one with `dangan batch create`")
         check_batch_changeable(batch_id, batch.status)
+        check_device_in_use(session, batch)  # a device retired since the batch named it takes no more scans
         return batch
 
     @staticmethod

@@ -3,6 +3,8 @@ and how many ingest jobs wait, are stuck or failed (counts only, for the operato
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import func, select
 
 from api.preservation import overview
@@ -12,7 +14,7 @@ from api.wiring import Context
 from archive.access import Principal
 from archive.coded import STATUS_WARNINGS
 from archive.jobs import stuck
-from archive.models import IngestJob
+from archive.models import IngestJob, ScannerDevice
 from archive.models.base import utcnow
 from archive.permissions import Action, authorize
 from archive.values import JobState
@@ -48,6 +50,14 @@ class StatusService:
                 "`dangan jobs retry`"
             )
             warnings.append(STATUS_WARNINGS.line("jobs_need_attention", message, stuck=jobs.stuck, failed=jobs.failed))
+        overdue = _overdue_devices(self.context)
+        if overdue:
+            devices = ", ".join(overdue)
+            message = (
+                f"{len(overdue)} scanning device(s) past their calibration due date ({devices}); calibrate them "
+                "and log it (`dangan device calibrate CODE --result pass --next-due YYYY-MM-DD`)"
+            )
+            warnings.append(STATUS_WARNINGS.line("calibration_overdue", message, count=len(overdue), devices=devices))
         worst = max((place.state for place in places), key=_ORDER.index, default=OK)
         with self.context.db.read() as session:
             workers, storage = overview.workers(self.context, session), overview.storage_use(self.context, session)
@@ -80,3 +90,11 @@ class StatusService:
             stuck=lapsed,
             failed=count.get(JobState.FAILED, 0),
         )
+
+
+def _overdue_devices(context: Context) -> list[str]:
+    """Codes of the active scanning devices whose calibration is overdue (archive/models/devices.py)."""
+    today = dt.date.today()
+    with context.db.read() as session:
+        devices = session.scalars(select(ScannerDevice).where(ScannerDevice.status == "active"))
+        return [device.code for device in devices if device.calibration_overdue(today)]

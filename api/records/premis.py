@@ -18,11 +18,12 @@ from api.records.bag_parts import BagDocument
 PREMIS_NS = "http://www.loc.gov/premis/v3"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 SCHEMA_LOCATION = f"{PREMIS_NS} https://www.loc.gov/standards/premis/premis.xsd"
-RECORD_ID, OBJECT_ID, AGENT_ID, EVENT_ID = (
+RECORD_ID, OBJECT_ID, AGENT_ID, EVENT_ID, DEVICE_ID = (
     "dangan-reference-code",
     "dangan-object-key",
     "dangan-account",
     "dangan-event",
+    "dangan-device",  # a scanning device by its code in the register (an imaging event's hardware agent)
 )
 
 ET.register_namespace("premis", PREMIS_NS)
@@ -85,6 +86,11 @@ def _event(root: ET.Element, doc: BagDocument, event: dict[str, object]) -> None
     agent = _el(element, "linkingAgentIdentifier")
     _el(agent, "linkingAgentIdentifierType", AGENT_ID)
     _el(agent, "linkingAgentIdentifierValue", str(event["agent"]))
+    device = _device(event)
+    if device is not None:
+        hardware = _el(element, "linkingAgentIdentifier")
+        _el(hardware, "linkingAgentIdentifierType", DEVICE_ID)
+        _el(hardware, "linkingAgentIdentifierValue", str(device["code"]))
     linked = _el(element, "linkingObjectIdentifier")
     if event["object_key"]:
         _el(linked, "linkingObjectIdentifierType", OBJECT_ID)
@@ -104,15 +110,33 @@ def premis_xml(documents: Iterable[BagDocument], *, agent: str) -> bytes:
     for doc in documents:
         _file(root, doc, seen)
     agents: set[str] = set()
+    devices: dict[str, dict[str, object]] = {}
     for doc in documents:
         for event in doc.events:
             _event(root, doc, event)
             agents.add(str(event["agent"]))
+            device = _device(event)
+            if device is not None:
+                devices[str(device["code"])] = device
     for name in sorted(agents):
         element = _el(root, "agent")
         _identifier(element, "agent", AGENT_ID, name)
         _el(element, "agentName", name if name != "system" else agent)
         _el(element, "agentType", "software" if name == "system" else "person")
+    for code, device in sorted(devices.items()):
+        element = _el(root, "agent")
+        _identifier(element, "agent", DEVICE_ID, code)
+        _el(element, "agentName", " ".join(str(device[k]) for k in ("name", "make", "model") if device.get(k)) or code)
+        _el(element, "agentType", "hardware")
+        if device.get("serial_number"):
+            _el(element, "agentNote", f"serial number {device['serial_number']}")
     ET.indent(root)
     data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return data + b"\n"
+
+
+def _device(event: dict[str, object]) -> dict[str, object] | None:
+    """The scanning device an imaging event names (archive.history.EventType.IMAGING), if it names one."""
+    detail = event.get("detail")
+    device = detail.get("device") if isinstance(detail, dict) else None
+    return device if isinstance(device, dict) and device.get("code") else None

@@ -6,7 +6,8 @@ from typing import Any
 
 from pydantic import Field
 
-from api.views.base import View
+from api.views.base import CodedView, View
+from api.views.devices import BatchProcessView
 from api.views.urls import document_url, job_url
 from archive.errors import DanganError, ExitCode, ParamValue, ProcessingFailed
 from archive.models import IngestJob
@@ -197,6 +198,8 @@ class Accepted(View):
     jobs: list[JobView]
     skipped: list[Refusal]
     rejected: list[Refusal]
+    warnings: list[str] = Field(default_factory=list, description="The batch's scanning device: overdue calibration")
+    warning_codes: list[CodedView] = Field(default_factory=list, description="The same, coded for the page")
 
     @property
     def refused_everything(self) -> bool:
@@ -237,6 +240,9 @@ class BatchSummary(View):
     decided_at: str | None
     created_by: str
     created_at: str
+    process: BatchProcessView | None = Field(
+        default=None, description="Digitisation process metadata: device, scan settings, operator, times"
+    )
     links: BatchLinks
 
 

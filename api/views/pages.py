@@ -6,6 +6,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from api.views.base import View
+from api.views.devices import PageProcessView
 from api.views.records import FindingView, finding_view
 from api.views.urls import document_text_url, page_image_url, page_thumbnail_url
 from archive.models import Page
@@ -30,6 +31,11 @@ class PageInfoView(View):
     review: str = Field(description="ok, held, accepted or rejected")
     findings_count: int
     findings: list[FindingView]
+    process: PageProcessView | None = Field(
+        default=None,
+        description="Digitisation process metadata: the image's own capture tags (make, model, dpi, mode), who "
+        "uploaded it and when, and the batch's declared device and settings; null for pages filed before it was kept",
+    )
     links: PageLinks
 
 
@@ -50,6 +56,7 @@ def page_info_view(document_id: int, page: Page) -> PageInfoView:
         review=str(page.review),
         findings_count=len(page.findings),
         findings=[finding_view(finding) for finding in page.findings],
+        process=PageProcessView.of(page.process),
         links=PageLinks(
             image=page_image_url(document_id, page.number),
             thumbnail=page_thumbnail_url(document_id, page.number),

@@ -7,6 +7,7 @@ from pydantic import Field
 
 from api.views.base import View
 from api.views.catalogue import level_label
+from api.views.devices import BatchProcessView
 from api.views.urls import document_original_url, document_pdf_url, document_text_url, document_url
 from archive.dates import PartialDate
 from archive.models import Document, Page, QualityFinding, StoredObject
@@ -79,6 +80,9 @@ class DocumentView(View):
     links: DocumentLinks
     pages: list[PageView]
     objects: list[ObjectView]
+    digitisation: BatchProcessView | None = Field(
+        default=None, description="How it was digitised (its batch's device, scan settings, operator, times)"
+    )
 
 
 class PageTextView(View):
@@ -172,5 +176,6 @@ def document_view(document: Document) -> DocumentView:
             text=document_text_url(document.id),
         ),
         pages=[page_view(page) for page in document.pages],
+        digitisation=BatchProcessView.of(document.batch.process, []) if document.batch else None,
         objects=[object_view(stored) for stored in document.objects],
     )

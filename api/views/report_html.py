@@ -41,6 +41,8 @@ def render_report(report: dict[str, Any]) -> str:
                 ]
             ],
         ),
+        "<h2>Digitisation process</h2>",
+        _process(report.get("process")),
         "<h2>Counts</h2>",
         _table(
             ["items", "pages", "jobs by state", "pages by review"],
@@ -107,3 +109,24 @@ def render_report(report: dict[str, Any]) -> str:
 
 def _pairs(mapping: dict[str, Any]) -> str:
     return ", ".join(f"{k} {v}" for k, v in mapping.items()) or "none"
+
+
+def _process(process: dict[str, Any] | None) -> str:
+    """What the batch declares of its digitisation (DA/T 31): device, settings, operator, times, calibration."""
+    if not process:
+        return '<p class="muted">none declared</p>'
+    settings, calibration = process.get("settings") or {}, process.get("calibration") or {}
+    device = " ".join(str(process[k]) for k in ("device", "device_make", "device_model") if process.get(k))
+    said = ", ".join(f"{k} {v}" for k, v in settings.items() if v is not None) or "none"
+    calibrated = (
+        f"{calibration.get('done_at', '')[:10]} {calibration.get('result', '')}, next due {calibration.get('next_due')}"
+        if calibration
+        else "none logged"
+    )
+    times = " – ".join(str(process[k]) for k in ("scan_started", "scan_ended") if process.get(k)) or ""
+    table = _table(
+        ["device", "serial number", "settings", "operator", "scanned", "last calibration (at the time)"],
+        [[device, process.get("device_serial_number") or "", said, process.get("operator") or "", times, calibrated]],
+    )
+    warnings = "".join(f'<p class="returned">{escape(str(w))}</p>' for w in process.get("warnings") or [])
+    return table + warnings

@@ -12,6 +12,7 @@ from archive.models.catalogue import (
     QualityFinding,
     StoredObject,
 )
+from archive.models.devices import DeviceMaintenance, ScannerDevice
 from archive.models.history import ObjectEvent
 from archive.models.people import ApiToken, AuditEvent, User
 from archive.models.retention import Appraisal, DestroyedObject, Disposition, DispositionItem, LegalHold
@@ -30,6 +31,7 @@ __all__ = [
     "BatchSample",
     "Dat70Run",
     "DestroyedObject",
+    "DeviceMaintenance",
     "Disposition",
     "DispositionItem",
     "Document",
@@ -41,6 +43,7 @@ __all__ = [
     "Page",
     "QualityFinding",
     "SampleVerdict",
+    "ScannerDevice",
     "ScheduleRun",
     "StoredObject",
     "UTCDateTime",

@@ -49,6 +49,10 @@ class Batch(Base):
     decided_at: Mapped[dt.datetime | None]
     filed_by: Mapped[str | None] = mapped_column(String(128))
     filed_at: Mapped[dt.datetime | None]
+    # Digitisation process metadata (DA/T 31): the scanning device's code and what the batch declares of its scan
+    # (settings, operator, times) with the device's last calibration copied at the time (api/ingest/process.py).
+    scan_device: Mapped[str | None] = mapped_column(String(64), index=True)
+    process: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     fonds: Mapped[Fonds] = relationship()
@@ -139,6 +143,9 @@ class Page(Base):
     review_note: Mapped[str | None] = mapped_column(Text)
     reviewed_by: Mapped[str | None] = mapped_column(String(128))
     reviewed_at: Mapped[dt.datetime | None]
+    # What the image itself says of its capture (EXIF/TIFF tags: ingest/capture.py), who uploaded it and when it
+    # was received, and the batch's declared device and settings; None for pages filed before it was kept.
+    process: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     document: Mapped[Document] = relationship(back_populates="all_pages")
     findings: Mapped[list[QualityFinding]] = relationship(back_populates="page", cascade="all, delete-orphan")
 

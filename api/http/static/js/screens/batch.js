@@ -36,6 +36,31 @@ function facts(s) {
   return h("dl", { class: "facts", id: "batch-facts" }, rows.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]).flat());
 }
 
+/** What the batch declares of its digitisation (DA/T 31): device, settings, operator, times, last calibration.
+ * @param {BatchStatus} s */
+function processView(s) {
+  const p = s.process;
+  if (!p) return h("p", { class: "muted", id: "batch-process-none" }, t("batch.process.none"));
+  const set = p.settings;
+  const settings = [set.dpi ? `${set.dpi} dpi` : "", set.colour_mode ? t(`batch.process.mode.${set.colour_mode}`) : "",
+    set.bit_depth ? `${set.bit_depth} bit` : "", set.file_format || ""].filter(Boolean).join(" · ");
+  const device = [p.device || "—", p.device_name || "", [p.device_make, p.device_model].filter(Boolean).join(" ")]
+    .filter(Boolean).join(" · ");
+  const times = [p.scan_started, p.scan_ended].filter(Boolean).map((v) => formatDate(v || "")).join(" – ");
+  const c = p.calibration;
+  /** @type {[string, string][]} */
+  const rows = [
+    [t("batch.process.device"), device],
+    [t("batch.process.settings"), settings || "—"],
+    [t("batch.process.operator"), p.operator || "—"],
+    [t("batch.process.scanned"), times || "—"],
+    [t("batch.process.calibration"), c ? `${formatDate(c.done_at)} · ${c.result} · ${c.next_due || "—"}` : "—"],
+  ];
+  const list = h("dl", { class: "facts", id: "batch-process" }, rows.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]).flat());
+  const warnings = p.warning_codes.map((w) => h("li", { "data-code": w.code }, t(`batch.device_warning.${w.code}`, w.params)));
+  return warnings.length ? h("div", {}, list, h("ul", { class: "warnings", id: "batch-process-warnings" }, warnings)) : list;
+}
+
 /** Held pages (and pages rejected, awaiting their rescan), each linked to its review. @param {BatchStatus} s */
 function heldView(s) {
   const rejected = new Map(s.page_findings.filter((f) => f.review === "rejected").map((f) => [f.page_id, f]));
@@ -114,14 +139,14 @@ export const screen = {
     const id = Number(params.path.id);
     const heading = h("h1", { id: "batch-heading" }, t("batch.heading", { id }));
     const slots = {
-      facts: h("div", {}), progress: h("div", {}), held: h("div", {}), findings: h("div", {}),
+      facts: h("div", {}), process: h("div", {}), progress: h("div", {}), held: h("div", {}), findings: h("div", {}),
       reconciliation: h("div", {}), acceptance: h("div", {}),
     };
     const uploadSlot = h("div", {});
     const problem = h("div", {});
     const filingMessage = messageBox("notice", "filing-message");
     root.append(h("p", { class: "crumbs" }, h("a", { href: "#/batches" }, t("batch.back_to_batches"))), heading, problem,
-      slots.facts, uploadSlot,
+      slots.facts, section("digitisation", t("batch.process.heading"), slots.process), uploadSlot,
       section("progress", t("batch.progress_heading"), slots.progress),
       section("held", t("batch.held_heading"), slots.held),
       section("findings", t("batch.findings_heading"), slots.findings),
@@ -155,6 +180,7 @@ export const screen = {
         heading.textContent = t("batch.heading_of", { id, label: s.label || placeOf(s) });
         problem.replaceChildren();
         slots.facts.replaceChildren(facts(s));
+        slots.process.replaceChildren(processView(s));
         if (session.may("ingest.submit") && OPEN.includes(s.status)) {  // kept across refreshes; back after a reopen
           if (!uploadSlot.firstChild) {
             uploadSlot.replaceChildren(section("upload", t("batch.upload_heading"), uploadZone(id, () => void refresh())));

@@ -10,7 +10,15 @@ import { h } from "../ui.js";
  * @typedef {{ id: number, label: string, fonds: string, series: string | null, box: string | null, status: string,
  *   languages: string, level: string, year: number | null, retention: string, profile: string,
  *   manifest_rows: number, decision: string | null, decided_by: string | null, decided_at: string | null,
- *   created_by: string, created_at: string, links: { self: string, report: string } }} BatchSummary
+ *   created_by: string, created_at: string, process?: BatchProcess | null,
+ *   links: { self: string, report: string } }} BatchSummary
+ * @typedef {{ kind: string, done_at: string, done_by: string, result: string, next_due: string | null,
+ *   notes: string | null }} Maintenance
+ * @typedef {{ device: string | null, device_name?: string | null, device_make?: string | null,
+ *   device_model?: string | null, settings: { dpi: number | null, colour_mode: string | null,
+ *   bit_depth: number | null, file_format: string | null }, operator: string | null, scan_started: string | null,
+ *   scan_ended: string | null, calibration: Maintenance | null, warnings: string[],
+ *   warning_codes: { code: string, params: Record<string, string | number> }[] }} BatchProcess
  * @typedef {{ page_id: number, document_id: number, reference_code: string, page: number, findings: string[] }} HeldPage
  * @typedef {{ file: string, page: number, page_id: number, document_id: number, reference_code: string,
  *   check: string, severity: string, measured: number, threshold: number, message: string, review?: string }} Finding
@@ -38,7 +46,7 @@ import { h } from "../ui.js";
 export const MOVING = ["queued", "processing", "retrying"];
 export const POLL_MS = 2000;
 export const CHECKS = ["resolution", "blank", "skew", "blur", "too_dark", "too_light", "low_contrast", "clipped",
-  "black_border", "ocr_confidence", "no_text", "near_duplicate"];
+  "black_border", "ocr_confidence", "no_text", "near_duplicate", "capture_dpi", "capture_device", "capture_mode"];
 /** Defect types of a failed verdict; the first is the default, so a critical one is never chosen by accident. */
 export const DEFECTS = ["illegible", "skewed", "cropped", "blank", "duplicate", "wrong_order", "metadata_error",
   "missing_page", "wrong_reference_code", "other"];
