@@ -37,6 +37,7 @@ class Action(enum.StrEnum):
     FILE_BATCH = "batch.file"
     REOPEN_BATCH = "batch.reopen"
     CHANGE_REF_TEMPLATE = "fonds.template"
+    DEFINE_FIELDS = "series.fields"  # custom descriptive fields of a series (read by everyone who edits or files)
     # retention and disposition
     READ_RETENTION = "retention.read"  # due lists, dispositions, holds, certificates (only records one may see)
     APPRAISE = "retention.appraise"  # record a decision on a due record: keep / destroy / transfer
@@ -88,6 +89,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.FILE_BATCH: frozenset({A}),
     Action.REOPEN_BATCH: frozenset({A}),
     Action.CHANGE_REF_TEMPLATE: frozenset({A}),
+    Action.DEFINE_FIELDS: frozenset({A}),
     Action.READ_RETENTION: frozenset({A, S, C, SYS}),
     Action.APPRAISE: frozenset({A}),
     Action.PROPOSE_DISPOSITION: frozenset({A}),

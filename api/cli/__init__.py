@@ -17,6 +17,7 @@ from api.cli import (
     audit,
     backups,
     batches,
+    catalogue,
     commands,
     dat70,
     documents,
@@ -56,6 +57,8 @@ app.add_typer(jobs.app, name="jobs")
 app.add_typer(scheduler.app, name="scheduler")
 app.add_typer(dat70.app, name="check")
 app.add_typer(retention.app, name="retention")
+app.add_typer(catalogue.app, name="catalogue")
+app.add_typer(catalogue.series, name="series")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,11 +17,12 @@ from sqlalchemy.orm import Session
 
 from archive import history
 from archive.audit import log as audit
+from archive.catalogue.metadata import TEXT_FIELDS
 from archive.dates import PartialDate
 from archive.events import AuditAction
 from archive.failpoints import failpoint
 from archive.hashing import sha256_bytes, sha256_file
-from archive.models import Batch, Document, IngestJob, Page, QualityFinding, StoredObject, utcnow
+from archive.models import Batch, Document, IngestJob, ManifestItem, Page, QualityFinding, StoredObject, utcnow
 from archive.ports import BlobInfo, BlobStore, content_key
 from archive.values import DocumentStatus, JobState, ObjectRole
 from ingest.results import OcrResult, WordBox
@@ -79,6 +80,7 @@ def new_document(session: Session, job: IngestJob, batch: Batch, result: OcrResu
         page_count=len(result.pages),
         created_at=utcnow(),
     )
+    _describe(session, document, job, batch)
     for page in result.pages:
         row = Page(
             number=page.number,
@@ -99,6 +101,22 @@ def new_document(session: Session, job: IngestJob, batch: Batch, result: OcrResu
     session.add(document)
     session.flush()
     return document
+
+
+def _describe(session: Session, document: Document, job: IngestJob, batch: Batch) -> None:
+    """The manifest row's descriptive metadata onto the record (checked when the batch was created); 归档年度
+    defaults to the batch's year, 保管期限 to the series' (the batch's: the record keeps None)."""
+    manifest = session.get(ManifestItem, job.manifest_item_id) if job.manifest_item_id else None
+    given = dict(manifest.descriptive or {}) if manifest is not None else {}
+    document.archival_year = batch.year
+    document.keywords = []
+    document.custom_fields = {}
+    for name in (*TEXT_FIELDS, "archival_year", "keywords", "custom_fields"):
+        if given.get(name) not in (None, "", [], {}):
+            setattr(document, name, given[name])
+    retention = given.get("retention")
+    if retention and retention != batch.retention:
+        document.retention = str(retention)
 
 
 def attach_objects(

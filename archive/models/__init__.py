@@ -13,6 +13,7 @@ from archive.models.catalogue import (
     StoredObject,
 )
 from archive.models.history import ObjectEvent
+from archive.models.metadata import SeriesField
 from archive.models.people import ApiToken, AuditEvent, User
 from archive.models.retention import Appraisal, DestroyedObject, Disposition, DispositionItem, LegalHold
 from archive.models.work import BatchSample, Dat70Run, IngestJob, SampleVerdict, VerificationRun
@@ -42,6 +43,7 @@ __all__ = [
     "QualityFinding",
     "SampleVerdict",
     "ScheduleRun",
+    "SeriesField",
     "StoredObject",
     "UTCDateTime",
     "User",
