@@ -171,6 +171,13 @@ POLICY: dict[tuple[str, str], Row] = {
         frozenset({"archivist"}), "batch", 400, body=lambda ids: {"reason": " "}
     ),
     ("GET", "/api/v1/fonds/{code}/template"): Row(frozenset({"archivist"})),
+    # descriptive metadata: the Excel 目录 of what the caller may see, custom fields per series
+    ("GET", "/api/v1/catalogue.xlsx"): Row(READERS, query="?fonds=M1"),
+    ("GET", "/api/v1/fonds/{code}/fields"): Row(READERS),
+    ("POST", "/api/v1/fonds/{code}/fields"): Row(
+        frozenset({"archivist"}), ok=400, body=lambda ids: {"name": "Not A Name"}
+    ),
+    ("DELETE", "/api/v1/fonds/{code}/fields/{field}"): Row(frozenset({"archivist"}), ok=404),
     ("GET", "/api/v1/fonds/{code}/template/preview"): Row(
         frozenset({"archivist"}),
         query="?template=%7Bnonsense%7D",  # a bad template is reported, not refused
@@ -385,6 +392,7 @@ def _url(path: str, row: Row, ids: dict[str, int]) -> str:
         "disposition_id": MISSING,
         "username": "probe",
         "code": "M1",
+        "field": "probe",
         "target": "nowhere",
         "duty": "checkpoint",
         "token_id": MISSING,
