@@ -264,3 +264,21 @@ def test_existing_records_keep_working_with_the_default_type(filed: tuple[Contex
     with context.db.read() as session:
         rows = session.scalars(select(Document).where(Document.id.in_(ids.values()))).all()
     assert {row.dc_type for row in rows} == {"Text"}
+
+
+def test_a_bagit_export_carries_the_descriptive_metadata(filed: tuple[Context, dict[str, int]], tmp_path: Path) -> None:
+    import csv
+    import json
+
+    from api.records.bagit_export import export_bag
+
+    context, ids = filed
+    export_bag(context, fonds=FONDS, batch_id=None, target=tmp_path / "bag", actor=ARCHIVIST)
+    metadata = tmp_path / "bag" / "data" / "metadata"
+    records = json.loads((metadata / "documents.json").read_text(encoding="utf-8"))["documents"]
+    budget = next(r for r in records if r["id"] == ids["财发〔2021〕12号"])
+    assert budget["creator"] == "财政处" and budget["keywords"] == ["预算", "审计"]
+    assert budget["custom_fields"] == {"project_code": "P-18"} and budget["archival_year"] == 2022
+    rows = list(csv.DictReader((metadata / "documents.csv").read_text(encoding="utf-8").splitlines()))
+    row = next(r for r in rows if r["id"] == str(ids["财发〔2021〕12号"]))
+    assert row["document_number"] == "财发〔2021〕12号" and row["keywords"] == "预算;审计"
