@@ -282,3 +282,46 @@ def test_a_bagit_export_carries_the_descriptive_metadata(filed: tuple[Context, d
     rows = list(csv.DictReader((metadata / "documents.csv").read_text(encoding="utf-8").splitlines()))
     row = next(r for r in rows if r["id"] == str(ids["财发〔2021〕12号"]))
     assert row["document_number"] == "财发〔2021〕12号" and row["keywords"] == "预算;审计"
+
+
+def test_migration_0015_gives_existing_records_their_batch_year_and_empty_metadata(tmp_path: Path) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    from archive.db import Database, alembic_config
+
+    database = Database(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    config = alembic_config(database.url)
+    with database.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0013")
+        connection.execute(
+            text("INSERT INTO fonds (id, code, name, ref_template, created_at) VALUES (1, 'F', 'F', 't', '2020-01-01')")
+        )
+        connection.execute(
+            text(
+                "INSERT INTO batch (id, fonds_id, label, status, languages, level, year, retention, profile, "
+                "profile_overrides, created_by, created_at) VALUES (1, 1, 'b', 'filed', 'eng', 'internal', 2019, "
+                "'Y30', 'dat31', '{}', 'a', '2020-01-01')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO document (id, fonds_id, batch_id, reference_code, title, departments, language, status, "
+                "original_filename, original_sha256, page_count, created_at, updated_at) VALUES (1, 1, 1, 'F-1', 't', "
+                "'[]', 'eng', 'filed', 'a.png', 'x', 0, '2020-01-01', '2020-01-01')"
+            )
+        )
+        connection.execute(text("INSERT INTO manifest_item (id, batch_id, row_number, title) VALUES (1, 1, 2, 't')"))
+    database.migrate()
+    with database.engine.connect() as connection:
+        row = connection.execute(text("SELECT archival_year, keywords, custom_fields, dc_type FROM document")).one()
+        manifest = connection.execute(text("SELECT descriptive FROM manifest_item")).scalar_one()
+    assert tuple(row) == (2019, "[]", "{}", "Text") and manifest == "{}"
+    with database.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0013")
+    with database.engine.connect() as connection:
+        columns = [c[1] for c in connection.execute(text("PRAGMA table_info(document)"))]
+    assert "creator" not in columns and "archival_year" not in columns
+    database.dispose()
