@@ -197,3 +197,38 @@ def test_a_workbook_without_a_key_column_says_what_it_found() -> None:
         InvalidInput, match=r"needs an `item` \(件号\) or a `reference_code` \(档号\) column; found 题名, 责任者"
     ):
         read_manifest(text=None, data=data, name="m.xlsx")
+
+
+def test_an_xlsx_manifest_through_the_cli_and_the_http_api(cli: Cli, tmp_path: Path) -> None:
+    import base64
+
+    data = workbook_bytes(
+        [["件号", "题名", "责任者", "关键词", "日期"], [1, "通知", "办公室", "甲、乙", dt.datetime(2020, 5, 1)]]
+    )
+    manifest = tmp_path / "目录.xlsx"
+    manifest.write_bytes(data)
+    made = cli("batch", "create", "--fonds", FONDS, "--manifest", str(manifest), "--json")
+    assert made.exit_code == 0, made.stderr
+    assert made.json["manifest_rows"] == 1
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not really")
+    refused = cli("batch", "create", "--fonds", FONDS, "--manifest", str(broken))
+    assert refused.exit_code == 3 and "not an .xlsx file" in refused.stderr
+    from tests.conftest import make_context
+
+    context = make_context(cli.home)
+    try:
+        headers = actors.bearer(context, "xl-archivist", ["archivist"])
+        with TestClient(create_app(context)) as client:
+            body = {"fonds": FONDS, "manifest_xlsx": base64.b64encode(data).decode()}
+            answer = client.post("/api/v1/batches", json=body, headers=headers)
+            assert answer.status_code == 201, answer.text
+            assert answer.json()["manifest_rows"] == 1
+            bad = client.post("/api/v1/batches", json={"fonds": FONDS, "manifest_xlsx": "%%%"}, headers=headers)
+            assert bad.status_code == 400 and "not base64" in bad.json()["message"]
+        with context.db.read() as session:
+            items = session.scalars(select(ManifestItem).order_by(ManifestItem.id)).all()
+        assert [item.descriptive["keywords"] for item in items] == [["甲", "乙"], ["甲", "乙"]]
+        assert {item.date for item in items} == {dt.date(2020, 5, 1)}
+    finally:
+        context.close()
