@@ -138,6 +138,14 @@ class InvalidInput(DanganError):
     MANIFEST_ROW_PAGES = Reason("manifest_row_pages", "count", "row", "value", "maximum")
     MANIFEST_ROW_DATE = Reason("manifest_row_date", "count", "row", "date")
     MANIFEST_ROW_REPEATS = Reason("manifest_row_repeats", "count", "row", "column", "value", "first_row")
+    MANIFEST_ROW_FIELD = Reason("manifest_row_field", "count", "row", "field", "value")
+    # Descriptive metadata and custom fields per series (archive/catalogue/metadata.py).
+    METADATA_VALUE = Reason("metadata_value", "field", "value")
+    CUSTOM_FIELD_NAME = Reason("custom_field_name", "field")
+    CUSTOM_FIELD_KIND = Reason("custom_field_kind", "kind", "kinds")
+    CUSTOM_FIELD_VALUE = Reason("custom_field_value", "field", "value", "expected")
+    CUSTOM_FIELD_UNKNOWN = Reason("custom_field_unknown", "field", "defined")
+    CUSTOM_FIELD_REQUIRED = Reason("custom_field_required", "field")
 
 
 class UnsupportedFile(InvalidInput):
@@ -156,6 +164,7 @@ class UnsupportedFile(InvalidInput):
     PDF_DAMAGED = Reason("pdf_damaged")
     PDF_NO_PAGES = Reason("pdf_no_pages")
     SPOOLED_COPY_GONE = Reason("spooled_copy_gone", "job")
+    WORKBOOK_UNREADABLE = Reason("workbook_unreadable", "problem")
 
 
 class TooLarge(UnsupportedFile):
@@ -242,6 +251,7 @@ class Conflict(DanganError):
     DISPOSITION_STATE = Reason("disposition_state", "disposition", "current", "target")
     LEGAL_HOLD = Reason("legal_hold", "reference_code")
     ALREADY_HELD = Reason("already_held", "reference_code")
+    CUSTOM_FIELD_EXISTS = Reason("custom_field_exists", "field", "series")
     NOT_HELD = Reason("not_held", "reference_code")
     NOT_DISPOSABLE = Reason("not_disposable", "reference_code", "status")
     NOT_APPRAISED = Reason("not_appraised", "reference_code", "action")

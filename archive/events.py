@@ -33,7 +33,9 @@ class AuditAction(enum.StrEnum):
     DOCUMENT_WITHDRAW = "document.withdraw"
     FONDS_CREATE = "fonds.create"
     FONDS_TEMPLATE = "fonds.template"
+    SERIES_FIELD_DEFINE = "series.field.define"  # a custom descriptive field of a series added or removed
     EXPORT_BAGIT = "export.bagit"
+    EXPORT_CATALOGUE = "export.catalogue"  # an Excel 目录 of the records the caller may see
     # ingest and workflow
     INGEST_SUBMIT = "ingest.submit"
     INGEST_REFUSED = "ingest.refused"

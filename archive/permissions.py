@@ -40,6 +40,7 @@ class Action(enum.StrEnum):
     # scanning devices (扫描设备): the register and its maintenance log (calibrations, services, repairs, checks)
     READ_DEVICES = "device.read"
     MANAGE_DEVICES = "device.manage"  # register, retire, log maintenance
+    DEFINE_FIELDS = "series.fields"  # custom descriptive fields of a series (read by everyone who edits or files)
     # retention and disposition
     READ_RETENTION = "retention.read"  # due lists, dispositions, holds, certificates (only records one may see)
     APPRAISE = "retention.appraise"  # record a decision on a due record: keep / destroy / transfer
@@ -93,6 +94,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.CHANGE_REF_TEMPLATE: frozenset({A}),
     Action.READ_DEVICES: frozenset({A, SYS}),
     Action.MANAGE_DEVICES: frozenset({A, SYS}),
+    Action.DEFINE_FIELDS: frozenset({A}),
     Action.READ_RETENTION: frozenset({A, S, C, SYS}),
     Action.APPRAISE: frozenset({A}),
     Action.PROPOSE_DISPOSITION: frozenset({A}),

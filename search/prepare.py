@@ -35,6 +35,7 @@ class PreparedDocument:
     document: IndexedDocument  # metadata only: its page texts are dropped once analysed
     title: str
     pages: tuple[PreparedPage, ...]
+    meta: str = ""  # terms of the descriptive metadata text
 
 
 @functools.cache
@@ -50,7 +51,10 @@ def prepare(document: IndexedDocument) -> PreparedDocument:
         )
         for page in document.pages
     )
-    return PreparedDocument(dataclasses.replace(document, pages=()), analysed_terms(document.title, text), pages)
+    meta = analysed_terms(document.meta_text, text) if document.meta_text else ""
+    return PreparedDocument(
+        dataclasses.replace(document, pages=(), meta_text=""), analysed_terms(document.title, text), pages, meta
+    )
 
 
 def prepare_all(documents: Iterable[IndexedDocument], workers: int | None = None) -> Iterator[PreparedDocument]:

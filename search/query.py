@@ -18,8 +18,8 @@ from archive.access import SearchScope
 from archive.errors import QueryError
 from archive.text import HAN_RUN
 from search.analysis import tokens_of
-from search.schema import query_schema
-from search.types import FILED, NO_DEPARTMENT, UNLEVELLED, SearchFilters
+from search.schema import FULL_TEXT_FIELDS, query_schema
+from search.types import FILED, NO_DEPARTMENT, UNLEVELLED, SearchFilters, keyword_value
 
 SORTS = ("relevance", "date")
 MAX_PAGE_SIZE = 100
@@ -49,6 +49,13 @@ def narrowing(filters: SearchFilters) -> list[wq.Query]:
     ):
         if value:
             parts.append(wq.Term(fieldname, value.lower()))
+    for fieldname, value in (("creator", filters.creator), ("organisation", filters.organisation)):
+        if value:
+            parts.append(wq.Term(fieldname, keyword_value(value).lower()))
+    if filters.keyword:
+        parts.append(wq.Term("keyword", keyword_value(filters.keyword).lower()))
+    if filters.archival_year is not None:
+        parts.append(wq.Term("ayear", str(filters.archival_year)))
     if filters.batch_id is not None:
         parts.append(wq.Term("batch", str(filters.batch_id)))
     if filters.level is not None:
@@ -76,8 +83,9 @@ def parse(query_text: str) -> wq.Query:
     if not query_text.strip():
         raise QueryError("the query is empty; type a word, a phrase in quotes, or Chinese characters")
     # The default group is AND: every term must match unless OR is written. Fielded terms: title:, ref:,
-    # fonds:, series:, type:, language:, and date ranges like date:[2020 to 2021-06].
-    parser = MultifieldParser(["title", "text"], schema=query_schema())
+    # fonds:, series:, type:, language:, creator:, organisation:, docnum:, keyword:, ayear:, and date ranges
+    # like date:[2020 to 2021-06]. Unfielded words search the title, the page text and the descriptive metadata.
+    parser = MultifieldParser(list(FULL_TEXT_FIELDS), schema=query_schema())
     parser.add_plugin(DateParserPlugin(free=False))
     try:
         parsed = parser.parse(query_text)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archive.values import AccessLevel
-from search.types import FACETS, UNLEVELLED, DocumentHit, SearchResults
+from search.types import FACETS, UNLEVELLED, DocumentHit, IndexedDocument, SearchResults, keyword_value
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,22 +29,35 @@ class DocumentFacts:
     language: str
     level: int
     date: dt.date | None
+    organisation: str = ""
+    creator: str = ""
+    archival_year: str = ""
     facet_ids: tuple[int, ...] = field(init=False, compare=False)  # its (facet, value) pairs, as small ints
 
     def __post_init__(self) -> None:
         level = "unlevelled" if self.level == UNLEVELLED else AccessLevel(self.level).label
         year = str(self.date.year) if self.date else ""
-        values = (self.fonds, self.series, self.doc_type, self.language, level, year)
+        values = (
+            self.fonds, self.series, self.doc_type, self.language, level, year,
+            self.organisation, self.creator, self.archival_year,
+        )  # fmt: skip
         ids = tuple(_pair_id(name, value) for name, value in zip(FACETS, values, strict=True) if value)
         object.__setattr__(self, "facet_ids", ids)
 
 
-def labels_stamp(fonds: str, series: str, doc_type: str, language: str) -> int:
+def labels_stamp(document: IndexedDocument) -> int:
     """A 63-bit digest of a document's facet labels, indexed in a column beside its level and day: engines read
     those three numbers per hit and look the labels up in a cache that never goes stale (a digest always
     names the same labels), instead of reading every matched document's stored fields."""
-    digest = hashlib.blake2b("\x1f".join((fonds, series, doc_type, language)).encode(), digest_size=8).digest()
+    labels = (document.fonds, document.series, document.doc_type, document.language, *stored_metadata(document))
+    digest = hashlib.blake2b("\x1f".join(labels).encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") >> 1
+
+
+def stored_metadata(document: IndexedDocument) -> tuple[str, str, str]:
+    """The facet labels of descriptive metadata a document's pages store: organisation, creator, archival year."""
+    year = str(document.archival_year) if document.archival_year else ""
+    return keyword_value(document.organisation), keyword_value(document.creator), year
 
 
 def day_number(date: dt.date | None) -> int:
@@ -79,8 +92,12 @@ def _label(value: object) -> str:
 
 def facts_from_stored(stored: dict[str, Any], key: FactsKey) -> DocumentFacts:
     """A document's facts from one of its pages' stored fields, and the (labels, level, day) columns."""
-    fonds, series, doc_type, language = (_label(stored.get(name)) for name in ("fonds", "series", "type", "language"))
-    return DocumentFacts(fonds, series, doc_type, language, level=key[1], date=from_day_number(key[2]))
+    names = ("fonds", "series", "type", "language", "organisation", "creator", "ayear")
+    fonds, series, doc_type, language, organisation, creator, year = (_label(stored.get(name)) for name in names)
+    return DocumentFacts(
+        fonds, series, doc_type, language, level=key[1], date=from_day_number(key[2]),
+        organisation=organisation, creator=creator, archival_year=year,
+    )  # fmt: skip
 
 
 class FactsCache:

@@ -13,7 +13,10 @@ from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, TEXT, Schema
 
 from search.analysis import archive_analyzer, han_char_analyzer, prepared_analyzer
 
-TEXT_FIELDS = ("title", "text", "chars")  # analysed full text; the rest are exact values
+TEXT_FIELDS = ("title", "text", "chars")  # analysed full text of the page; the rest are exact values
+FULL_TEXT_FIELDS = ("title", "text", "meta")  # what an unfielded query searches (`meta`: descriptive metadata)
+# Descriptive metadata as exact values: filters, fielded queries (creator:张三) and facets.
+META_KEYWORD_FIELDS = ("creator", "organisation", "docnum", "keyword", "ayear")
 KEYWORD_FIELDS = ("fonds", "series", "type", "language", "ref")  # lower-cased exact values, searchable as `ref:`
 
 
@@ -41,6 +44,12 @@ def build_schema(*, prepared: bool = False) -> Schema:
         title=TEXT(analyzer=analyzer, multitoken_query="phrase"),
         text=TEXT(analyzer=analyzer, multitoken_query="phrase"),
         chars=TEXT(analyzer=chars, phrase=False),  # single Han characters, for 1-character queries
+        meta=TEXT(analyzer=analyzer, multitoken_query="phrase"),
+        creator=KEYWORD(stored=True, lowercase=True, commas=True),
+        organisation=KEYWORD(stored=True, lowercase=True, commas=True),
+        docnum=KEYWORD(lowercase=True, commas=True),
+        keyword=KEYWORD(lowercase=True, commas=True),
+        ayear=KEYWORD(stored=True, commas=True),
     )
 
 

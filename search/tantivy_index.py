@@ -21,16 +21,17 @@ from archive.errors import SearchUnavailable
 from archive.failpoints import failpoint
 from search.engine import Progress, SearchIndex
 from search.prepare import PreparedDocument
-from search.results import FactsCache, PageMatches, day_number, labels_stamp
-from search.schema import KEYWORD_FIELDS
+from search.results import FactsCache, PageMatches, day_number, labels_stamp, stored_metadata
+from search.schema import KEYWORD_FIELDS, META_KEYWORD_FIELDS
 from search.tantivy_query import translate
-from search.types import FILED, NO_DEPARTMENT, UNFILED, UNLEVELLED
+from search.types import FILED, NO_DEPARTMENT, UNFILED, UNLEVELLED, IndexedDocument, keyword_value
 
 TERMS = "dangan_terms"  # pre-analysed terms separated by spaces
 KEYWORD = "dangan_keyword"  # one exact value, lower-cased
 WRITE_LOCK_TIMEOUT = 60.0
 WRITER_HEAP = 64_000_000
 BUILD_HEAP = 256_000_000
+STORED_META = ("creator", "organisation", "ayear")  # read back for facets
 
 
 def build_schema() -> tantivy.Schema:
@@ -43,10 +44,12 @@ def build_schema() -> tantivy.Schema:
     builder.add_text_field("departments", tokenizer_name="raw", index_option="basic")
     for name in KEYWORD_FIELDS:
         builder.add_text_field(name, stored=True, tokenizer_name=KEYWORD, index_option="basic")
+    for name in META_KEYWORD_FIELDS:
+        builder.add_text_field(name, stored=name in STORED_META, tokenizer_name=KEYWORD, index_option="basic")
     builder.add_text_field("batch", tokenizer_name="raw", index_option="basic")
     builder.add_text_field("filed", tokenizer_name="raw", index_option="basic")
     builder.add_date_field("date", stored=True, indexed=True, fast=True)
-    for name in ("title", "text"):
+    for name in ("title", "text", "meta"):
         builder.add_text_field(name, tokenizer_name=TERMS)
     builder.add_text_field("chars", tokenizer_name=TERMS, index_option="freq")
     return builder.build()
@@ -114,7 +117,8 @@ class TantivyIndex(SearchIndex):
     def _add_pages(self, writer: tantivy.IndexWriter, prepared: PreparedDocument) -> None:
         document = prepared.document
         level = UNLEVELLED if document.level is None else document.level
-        labels = labels_stamp(document.fonds, document.series, document.doc_type, document.language)
+        labels = labels_stamp(document)
+        meta_values = _meta_values(document)
         for page in prepared.pages:
             page_doc = tantivy.Document()
             page_doc.add_unsigned("doc", document.document_id)
@@ -138,6 +142,10 @@ class TantivyIndex(SearchIndex):
             page_doc.add_text("title", prepared.title)
             page_doc.add_text("text", page.text)
             page_doc.add_text("chars", page.chars)
+            page_doc.add_text("meta", prepared.meta)
+            for name, values in meta_values:
+                for value in values:
+                    page_doc.add_text(name, value)
             writer.add_document(page_doc)
 
     def _searcher(self) -> tantivy.Searcher:
@@ -164,6 +172,15 @@ class TantivyIndex(SearchIndex):
         matches = PageMatches(documents, pages, [score for score, _ in hits], complete=len(hits) < cap)
         self._facts.fill(matches, (labels, levels, days), lambda n: searcher.doc(addresses[n]).to_dict())
         return matches
+
+
+def _meta_values(document: IndexedDocument) -> list[tuple[str, list[str]]]:
+    """The descriptive keyword fields' values, as the Whoosh engine indexes them (search/types.keyword_value)."""
+    organisation, creator, year = stored_metadata(document)
+    keywords = [keyword_value(k) for k in document.keywords]
+    values = {"creator": [creator], "organisation": [organisation], "ayear": [year], "keyword": keywords}
+    values["docnum"] = [keyword_value(document.document_number)]
+    return [(name, [v for v in values[name] if v]) for name in META_KEYWORD_FIELDS]
 
 
 def _register(index: tantivy.Index) -> tantivy.Index:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-SCHEMA_VERSION = 8  # 2: trad→simp; 3: `chars` for 1-character queries; 4: English stems; 5: facets;
-# 6: numeric document ids in columns, engine recorded; 7: labels stamp and day number in columns; 8: `filed`
+SCHEMA_VERSION = 9  # 2: trad→simp; 3: `chars` for 1-character queries; 4: English stems; 5: facets;
+# 6: numeric document ids in columns, engine recorded; 7: labels stamp and day number in columns; 8: `filed`;
+# 9: descriptive metadata (creator, organisation, document number, keywords, archival year, `meta` text)
 NO_DEPARTMENT = "_none_"  # the department keyword of records open to every department
 UNLEVELLED = 99  # documents with no level sort above every clearance: only admins' scope reaches them
 FILED, UNFILED = "1", "0"  # the `filed` keyword: a scope with filed_only matches FILED pages only
@@ -44,9 +45,15 @@ class IndexedDocument:
     doc_type: str = ""  # the original's format: tiff, jpeg, png, pdf
     language: str = ""
     filed: bool = False  # its batch is filed: only then does a filed-only scope (staff) reach it
+    creator: str = ""  # 责任者
+    document_number: str = ""  # 文号
+    organisation: str = ""  # 机构
+    keywords: tuple[str, ...] = ()  # 关键词
+    archival_year: int | None = None  # 归档年度
+    meta_text: str = ""  # descriptive text searched with title and text: 责任者, 文号, 机构, 关键词, description, ...
 
 
-FACETS = ("fonds", "series", "type", "language", "level", "year")
+FACETS = ("fonds", "series", "type", "language", "level", "year", "organisation", "creator", "archival_year")
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,15 @@ class SearchFilters:
     doc_type: str | None = None
     language: str | None = None
     level: int | None = None
+    creator: str | None = None
+    organisation: str | None = None
+    keyword: str | None = None
+    archival_year: int | None = None
+
+
+def keyword_value(value: str) -> str:
+    """One exact value as keyword fields index it (both engines): trimmed, no commas (Whoosh splits on them)."""
+    return " ".join(value.replace(",", " ").split())
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,9 @@ from archive.errors import SearchUnavailable
 from archive.failpoints import failpoint
 from search.engine import Progress, SearchIndex
 from search.prepare import PreparedDocument
-from search.results import FactsCache, PageMatches, day_number, labels_stamp
+from search.results import FactsCache, PageMatches, day_number, labels_stamp, stored_metadata
 from search.schema import build_schema
-from search.types import FILED, NO_DEPARTMENT, UNFILED, UNLEVELLED
+from search.types import FILED, NO_DEPARTMENT, UNFILED, UNLEVELLED, keyword_value
 
 WRITE_LOCK_TIMEOUT = 60.0
 BUILD_PROCESSES = min(4, os.cpu_count() or 1)
@@ -153,13 +153,14 @@ def _add_pages(writer: IndexWriter, prepared: PreparedDocument) -> None:
     document = prepared.document
     departments = ",".join(document.departments) or NO_DEPARTMENT
     level = UNLEVELLED if document.level is None else document.level
+    organisation_creator = stored_metadata(document)  # (organisation, creator, archival year)
     for page in prepared.pages:
         writer.add_document(
             page_key=f"{document.document_id}:{page.number}",
             doc=document.document_id,
             page=page.number,
             level=level,
-            labels=labels_stamp(document.fonds, document.series, document.doc_type, document.language),
+            labels=labels_stamp(document),
             day=day_number(document.date),
             departments=departments,
             fonds=document.fonds,
@@ -172,5 +173,11 @@ def _add_pages(writer: IndexWriter, prepared: PreparedDocument) -> None:
             title=prepared.title,
             text=page.text,
             chars=page.chars,
+            meta=prepared.meta,
+            creator=organisation_creator[1],
+            organisation=organisation_creator[0],
+            docnum=keyword_value(document.document_number),
+            keyword=",".join(keyword_value(k) for k in document.keywords),
+            ayear=organisation_creator[2],
             **({"date": dt.datetime.combine(document.date, dt.time())} if document.date else {}),
         )

@@ -184,6 +184,13 @@ POLICY: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/devices/{code}/maintenance"): Row(WORKERS, ok=404, body=lambda ids: {"result": "pass"}),
     ("POST", "/api/v1/devices/{code}/retire"): Row(WORKERS, ok=404),
     ("GET", "/api/v1/fonds/{code}/template"): Row(frozenset({"archivist"})),
+    # descriptive metadata: the Excel 目录 of what the caller may see, custom fields per series
+    ("GET", "/api/v1/catalogue.xlsx"): Row(READERS, query="?fonds=M1"),
+    ("GET", "/api/v1/fonds/{code}/fields"): Row(READERS),
+    ("POST", "/api/v1/fonds/{code}/fields"): Row(
+        frozenset({"archivist"}), ok=400, body=lambda ids: {"name": "Not A Name"}
+    ),
+    ("DELETE", "/api/v1/fonds/{code}/fields/{field}"): Row(frozenset({"archivist"}), ok=404),
     ("GET", "/api/v1/fonds/{code}/template/preview"): Row(
         frozenset({"archivist"}),
         query="?template=%7Bnonsense%7D",  # a bad template is reported, not refused
@@ -398,6 +405,7 @@ def _url(path: str, row: Row, ids: dict[str, int]) -> str:
         "disposition_id": MISSING,
         "username": "probe",
         "code": "M1",
+        "field": "probe",
         "target": "nowhere",
         "duty": "checkpoint",
         "stamp": "20000101T000000Z",

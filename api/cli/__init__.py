@@ -17,6 +17,7 @@ from api.cli import (
     audit,
     backups,
     batches,
+    catalogue,
     commands,
     dat70,
     devices,
@@ -59,6 +60,8 @@ app.add_typer(dat70.app, name="check")
 app.add_typer(retention.app, name="retention")
 app.add_typer(devices.app, name="device")
 batches.app.command("process")(devices.process)
+app.add_typer(catalogue.app, name="catalogue")
+app.add_typer(catalogue.series, name="series")
 
 
 def main(argv: list[str] | None = None) -> int:

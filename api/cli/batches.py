@@ -57,7 +57,12 @@ def create(
     series: Annotated[str | None, typer.Option(help="Series (类别).")] = None,
     box: Annotated[str | None, typer.Option(help="Box or volume number.")] = None,
     manifest: Annotated[
-        Path | None, typer.Option(exists=True, dir_okay=False, help="CSV manifest: item,title,date,pages[,file].")
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="Manifest (目录): CSV or .xlsx; item/件号, title/题名, date, pages, 责任者, 文号, ...",
+        ),
     ] = None,
     languages: Annotated[str | None, typer.Option("--lang", help="OCR languages, e.g. chi_sim+eng.")] = None,
     engine: Annotated[
@@ -86,14 +91,14 @@ def create(
     declares of its digitisation (scanning device, settings, operator, times)."""
     from api.ingest.batches import BatchService
 
-    text = manifest.read_text(encoding="utf-8-sig") if manifest else None
+    data = manifest.read_bytes() if manifest else None
     result = BatchService(open_context(ctx)).create(
         actor=acting_user(ctx),
         fonds=fonds,
         series=series,
         box=box,
         label=label,
-        manifest_text=text,
+        manifest_data=data,
         manifest_name=manifest.name if manifest else None,
         languages=languages,
         engine=engine,

@@ -38,6 +38,10 @@ def search(
     doc_type: Annotated[str | None, typer.Option("--type", help="Original format: tiff, jpeg, png, pdf.")] = None,
     language: Annotated[str | None, typer.Option(help="OCR languages, e.g. chi_sim+eng.")] = None,
     level: Annotated[str | None, typer.Option(help="Only this access level.")] = None,
+    creator: Annotated[str | None, typer.Option(help="Only this 责任者 (exact, any case).")] = None,
+    organisation: Annotated[str | None, typer.Option(help="Only this 机构 (exact, any case).")] = None,
+    keyword: Annotated[str | None, typer.Option(help="Only records with this 关键词.")] = None,
+    year: Annotated[int | None, typer.Option(min=1000, max=9999, help="Only this 归档年度 (archival year).")] = None,
     clearance: Annotated[str | None, typer.Option(help="Search as this clearance (default: everything).")] = None,
     json_out: JsonOption = False,
 ) -> None:
@@ -53,6 +57,10 @@ def search(
         doc_type=doc_type,
         language=language,
         level=level,
+        creator=creator,
+        organisation=organisation,
+        keyword=keyword,
+        year=year,
     )
     context, actor = open_as(ctx)
     result = SearchService(context).search(

@@ -18,6 +18,7 @@ from api.http.backups import router as backup_routes
 from api.http.batches import router as batch_routes
 from api.http.batches import upload_router as batch_uploads
 from api.http.browse import router as browse_routes
+from api.http.catalogue import router as catalogue_routes
 from api.http.common import client_of
 from api.http.dat70 import router as dat70_routes
 from api.http.devices import router as device_routes
@@ -90,6 +91,7 @@ def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
     app.include_router(schedule_routes)
     app.include_router(search_routes)
     app.include_router(retention_routes)
+    app.include_router(catalogue_routes)
 
     sealing = AuditService(context)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from contextlib import ExitStack
 from typing import Annotated, Any, Literal
 
@@ -25,6 +27,7 @@ from api.runners.local import ocr_in_child
 from api.views.ingest import Accepted, BatchList, BatchStatus, BatchSummary, TemplateChange, TemplatePreview
 from api.views.report_html import render_report
 from api.views.review import PageReviewView
+from archive.errors import InvalidInput
 
 router = APIRouter(prefix="/api/v1", tags=["batches"])
 REPORT_MEDIA: dict[int | str, dict[str, Any]] = {
@@ -56,6 +59,21 @@ class BatchIn(Strict):
     process: ScanProcessIn | None = Field(
         default=None, description="Digitisation process metadata: device, scan settings, operator, times"
     )
+    manifest_xlsx: str | None = Field(
+        default=None,
+        description="Or the manifest as an Excel workbook (.xlsx 目录, first sheet), base64-encoded",
+        max_length=28_000_000,
+    )
+
+
+def workbook_bytes(encoded: str | None) -> bytes | None:
+    """The base64 text of an uploaded .xlsx manifest as bytes (the browser reads the file and encodes it)."""
+    if not encoded:
+        return None
+    try:
+        return base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidInput("manifest_xlsx is not base64 text; encode the .xlsx file's bytes") from exc
 
 
 class SampleIn(Strict):
@@ -85,7 +103,8 @@ def create_batch(request: Request, caller: Caller, body: BatchIn) -> BatchSummar
         box=body.box,
         label=body.label,
         manifest_text=body.manifest_csv,
-        manifest_name="manifest.csv" if body.manifest_csv else None,
+        manifest_data=workbook_bytes(body.manifest_xlsx),
+        manifest_name="manifest.xlsx" if body.manifest_xlsx else "manifest.csv" if body.manifest_csv else None,
         languages=body.languages,
         engine=body.engine,
         level=body.level,

@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import PlainTextResponse, StreamingResponse
+from pydantic import Field
 
 from api.http.common import MAX_ID, Caller, Id, ReceivedUpload, Strict, client_of, context_of, upload_name
 from api.http.headers import FILE_HEADERS
@@ -20,6 +21,7 @@ from api.views.history import DocumentHistoryView
 from api.views.ingest import JobView
 from api.views.records import DocumentView
 from archive.access import Principal
+from archive.catalogue.metadata import MetadataEdit
 from archive.hashing import CHUNK
 from archive.values import ObjectRole
 from ingest.grouping import PlannedItem
@@ -59,6 +61,27 @@ class DocumentPatch(Strict):
     date: str | None = None
     level: str | None = None
     departments: list[str] | None = None
+    creator: str | None = Field(default=None, description='责任者; "" clears')
+    document_number: str | None = Field(default=None, description="文号")
+    organisation: str | None = Field(default=None, description="机构")
+    archival_year: int | str | None = Field(default=None, description='归档年度, e.g. 2021; "" clears')
+    keywords: list[str] | str | None = Field(default=None, description="关键词: a list, or text split on ；;,、")
+    description: str | None = None
+    subject: str | None = None
+    publisher: str | None = None
+    contributor: str | None = None
+    dc_type: str | None = None
+    coverage: str | None = None
+    rights: str | None = None
+    relation: str | None = None
+    dc_source: str | None = None
+    custom_fields: dict[str, str | int | None] | None = Field(
+        default=None,
+        description='The series\' custom fields to set (null or "" removes one, others are kept); unknown: refused',
+    )
+
+    def metadata(self) -> MetadataEdit:
+        return MetadataEdit(**{name: getattr(self, name) for name in MetadataEdit.__dataclass_fields__})
 
 
 @router.get("/api/v1/jobs/{job_id}", tags=["ingest"], responses=error_responses(403, 404))
@@ -81,7 +104,8 @@ def history(document_id: Id, request: Request, caller: Caller) -> DocumentHistor
 
 @router.patch("/api/v1/documents/{document_id}", tags=["documents"], responses=error_responses(403, 404))
 def edit_document(document_id: Id, request: Request, caller: Caller, body: DocumentPatch) -> DocumentView:
-    """Edit title, date, access level or department scope; search obeys a new level at once."""
+    """Edit title, date, access level, department scope or descriptive metadata (责任者, 文号, 机构, 归档年度,
+    关键词, Dublin Core, custom fields); search obeys a new level at once."""
     return update_document(
         context_of(request),
         caller,
@@ -90,6 +114,7 @@ def edit_document(document_id: Id, request: Request, caller: Caller, body: Docum
         date=body.date,
         level=body.level,
         departments=body.departments,
+        metadata=body.metadata(),
         client=client_of(request),
     )
 

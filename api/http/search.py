@@ -34,6 +34,10 @@ def search(
     type: str | None = None,
     language: str | None = None,
     level: str | None = None,
+    creator: Annotated[str | None, Query(description="Only this 责任者 (exact, any case)")] = None,
+    organisation: Annotated[str | None, Query(description="Only this 机构 (exact, any case)")] = None,
+    keyword: Annotated[str | None, Query(description="Only records with this 关键词")] = None,
+    year: Annotated[int | None, Query(ge=1000, le=9999, description="Only this 归档年度 (archival year)")] = None,
 ) -> SearchResultsView:
     """Ranked documents with their matching pages, snippets and facet counts; all under the caller's clearance."""
     filters = search_filters(
@@ -45,6 +49,10 @@ def search(
         doc_type=type,
         language=language,
         level=level,
+        creator=creator,
+        organisation=organisation,
+        keyword=keyword,
+        year=year,
     )
     return SearchService(context_of(request)).search(
         caller, q, limit=limit, page=page, filters=filters, sort=sort, client=client_of(request)

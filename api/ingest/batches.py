@@ -12,17 +12,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.ingest.process import ScanProcess, declare, process_view, record_declaration
+from api.ingest.manifest_rows import manifest_items, read_manifest
 from api.views.ingest import BatchLinks, BatchList, BatchStatus, BatchSummary
 from api.views.urls import batch_report_url, batch_url
 from api.wiring import Context
 from archive.access import Principal
 from archive.audit import log as audit
-from archive.catalogue.manifest import parse_manifest
 from archive.catalogue.reconcile import DuplicatePage, ExpectedItem, ReceivedItem, reconcile
 from archive.catalogue.reference import check_template
 from archive.errors import Conflict, InvalidInput, NotFound
 from archive.events import AuditAction
-from archive.models import DEFAULT_REF_TEMPLATE, Batch, Document, Fonds, IngestJob, ManifestItem, Page, QualityFinding
+from archive.models import DEFAULT_REF_TEMPLATE, Batch, Document, Fonds, IngestJob, Page, QualityFinding
 from archive.permissions import Action, authorize
 from archive.values import AccessLevel
 from archive.visibility import batch_visible, document_visible, job_visible
@@ -47,6 +47,7 @@ class BatchService:
         label: str | None = None,
         manifest_text: str | None = None,
         manifest_name: str | None = None,
+        manifest_data: bytes | None = None,
         languages: str | None = None,
         engine: str | None = None,
         level: str | None = None,
@@ -68,7 +69,9 @@ class BatchService:
             profile=profile,
             overrides=overrides,
         )
-        rows = parse_manifest(manifest_text, name=manifest_name or "manifest") if manifest_text else []
+        given = manifest_text or manifest_data
+        name = manifest_name or "manifest"
+        rows = read_manifest(text=manifest_text, data=manifest_data, name=name) if given else []
         with self.context.db.write() as session:
             fonds_row = _fonds(session, fonds, ref_template, actor=actor, client=client)
             batch = Batch(
@@ -86,19 +89,7 @@ class BatchService:
                 manifest_name=manifest_name,
                 created_by=actor.username,
             )
-            batch.manifest = [
-                ManifestItem(
-                    row_number=row.row_number,
-                    item_number=row.item_number,
-                    reference_code=row.reference_code,
-                    title=row.title,
-                    date=row.date.start() if row.date else None,
-                    date_precision=row.date.stored_precision if row.date else None,
-                    expected_pages=row.expected_pages,
-                    source=row.source,
-                )
-                for row in rows
-            ]
+            batch.manifest = manifest_items(session, fonds_row.id, series, rows, name=name)
             session.add(batch)
             session.flush()
             audit.record(

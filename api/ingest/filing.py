@@ -18,11 +18,12 @@ from sqlalchemy.orm import Session
 from api.ingest.process import declared_scan, imaging_detail, page_process
 from archive import history
 from archive.audit import log as audit
+from archive.catalogue.metadata import TEXT_FIELDS
 from archive.dates import PartialDate
 from archive.events import AuditAction
 from archive.failpoints import failpoint
 from archive.hashing import sha256_bytes, sha256_file
-from archive.models import Batch, Document, IngestJob, Page, QualityFinding, StoredObject, utcnow
+from archive.models import Batch, Document, IngestJob, ManifestItem, Page, QualityFinding, StoredObject, utcnow
 from archive.ports import BlobInfo, BlobStore, content_key
 from archive.values import DocumentStatus, JobState, ObjectRole
 from ingest.capture import ImageCapture, capture_findings
@@ -87,6 +88,7 @@ def new_document(
         page_count=len(result.pages),
         created_at=utcnow(),
     )
+    _describe(session, document, job, batch)
     for page, capture in zip(result.pages, captures, strict=True):
         row = Page(
             number=page.number,
@@ -109,6 +111,22 @@ def new_document(
     session.add(document)
     session.flush()
     return document
+
+
+def _describe(session: Session, document: Document, job: IngestJob, batch: Batch) -> None:
+    """The manifest row's descriptive metadata onto the record (checked when the batch was created); 归档年度
+    defaults to the batch's year, 保管期限 to the series' (the batch's: the record keeps None)."""
+    manifest = session.get(ManifestItem, job.manifest_item_id) if job.manifest_item_id else None
+    given = dict(manifest.descriptive or {}) if manifest is not None else {}
+    document.archival_year = batch.year
+    document.keywords = []
+    document.custom_fields = {}
+    for name in (*TEXT_FIELDS, "archival_year", "keywords", "custom_fields"):
+        if given.get(name) not in (None, "", [], {}):
+            setattr(document, name, given[name])
+    retention = given.get("retention")
+    if retention and retention != batch.retention:
+        document.retention = str(retention)
 
 
 def attach_objects(

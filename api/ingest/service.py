@@ -183,7 +183,7 @@ class IngestService(JobProcessing):
                 reference_code=reference,
                 item_number=number,
                 manifest_item_id=manifest.id if manifest else None,
-                access_level=int(AccessLevel.parse(fields.level or batch.level)),
+                access_level=int(AccessLevel.parse(fields.level or _manifest_level(manifest) or batch.level)),
                 departments=list(fields.departments),
                 options={
                     "languages": batch.languages,
@@ -359,3 +359,9 @@ def _title(name: str) -> str:
     name = display_name(name)
     stem = Path(name.split("..", maxsplit=1)[0]).stem if "." in name else name
     return re.sub(r"[-_]+", " ", stem).strip() or name
+
+
+def _manifest_level(manifest: ManifestItem | None) -> str | None:
+    """The 密级 a manifest row gives its item (checked when the batch was created), if any."""
+    level = (manifest.descriptive or {}).get("level") if manifest is not None else None
+    return str(level) if level else None

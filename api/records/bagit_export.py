@@ -30,6 +30,7 @@ from api.views.records import BagExportView
 from api.wiring import Context
 from archive.access import Principal
 from archive.audit import log as audit
+from archive.catalogue.fields import descriptive_of
 from archive.dates import stored_text
 from archive.durable import fsync_dir
 from archive.errors import IntegrityFailure, InvalidInput, NotFound
@@ -57,6 +58,11 @@ CSV_FIELDS = (
     "page_count",
     "fonds",
     "batch_id",
+    "creator",
+    "document_number",
+    "organisation",
+    "archival_year",
+    "keywords",
     "original_sha256",
     "pdfa_sha256",
     "text_sha256",
@@ -125,7 +131,7 @@ def _bag_document(document: Document, folder: str, events: list[ObjectEvent]) ->
         "batch_id": document.batch_id,
         "original_filename": document.original_filename,
         "folder": f"data/{folder}",
-    }
+    } | descriptive_of(document)  # 责任者, 文号, 机构, 归档年度, 关键词, Dublin Core, custom fields
     return BagDocument(row=row, page_count=document.page_count, files=files, events=[event_row(e) for e in events])
 
 
@@ -232,6 +238,7 @@ def _metadata_files(documents: list[BagDocument]) -> dict[str, bytes]:
             doc.row
             | {
                 "departments": ";".join(doc.row["departments"]),
+                "keywords": ";".join(doc.row["keywords"]),
                 "original_sha256": hashes[ObjectRole.ORIGINAL],
                 "pdfa_sha256": hashes[ObjectRole.PDFA],
                 "text_sha256": hashes[ObjectRole.TEXT],

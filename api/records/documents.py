@@ -15,6 +15,8 @@ from api.wiring import Context
 from archive import history
 from archive.access import Principal
 from archive.audit import log as audit
+from archive.catalogue.fields import apply_descriptive, descriptive_of, series_definitions
+from archive.catalogue.metadata import MetadataEdit
 from archive.dates import PartialDate, stored_text
 from archive.errors import Conflict, IntegrityFailure, InvalidInput, NotFound
 from archive.events import AuditAction
@@ -187,19 +189,17 @@ def update_document(
     date: str | None = None,
     level: str | None = None,
     departments: list[str] | None = None,
+    metadata: MetadataEdit | None = None,
     client: str | None = None,
 ) -> DocumentView:
     """Edit metadata; a level or scope change reaches the search index before this returns, so the very next
-    search already obeys it. Only records the caller can see can be edited (others are 'not found')."""
+    search already obeys it. Only records the caller can see can be edited (others are 'not found').
+    Descriptive fields (责任者, 文号, 机构, 归档年度, 关键词, Dublin Core, custom fields) are checked against the
+    series' custom field definitions."""
     authorize(principal.roles, Action.EDIT_RECORD)
     with context.db.write() as session:
         document = _visible_document(session, principal, document_id)
-        before = {
-            "title": document.title,
-            "date": stored_text(document.date, document.date_precision),
-            "level": document.access_level,
-            "departments": list(document.departments),
-        }
+        before = _editable(document)
         if title is not None:
             if not title.strip():
                 raise InvalidInput("a title cannot be empty", InvalidInput.TITLE_EMPTY)
@@ -218,12 +218,11 @@ def update_document(
             document.access_level = int(new_level)
         if departments is not None:
             document.departments = sorted(set(departments))
-        after = {
-            "title": document.title,
-            "date": stored_text(document.date, document.date_precision),
-            "level": document.access_level,
-            "departments": list(document.departments),
-        }
+        if metadata is not None and metadata.changes():
+            series = document.batch.series if document.batch else None
+            definitions = series_definitions(session, document.fonds_id, series)
+            apply_descriptive(document, metadata.changes(), definitions, where=f"series {series or '(none)'}")
+        after = _editable(document)
         changed = {key: str(after[key]) for key in after if after[key] != before[key]}
         action = AuditAction.LEVEL_CHANGE if {"level", "departments"} & set(changed) else AuditAction.DOCUMENT_UPDATE
         audit.record(
@@ -245,6 +244,16 @@ def update_document(
         view = document_view(document)
     index_current(context, [document_id])  # an admin's edit of a withdrawn record does not bring it back
     return view
+
+
+def _editable(document: Document) -> dict[str, Any]:
+    """What an edit may change, as plain values (compared before and after, named in the audit event)."""
+    return {
+        "title": document.title,
+        "date": stored_text(document.date, document.date_precision),
+        "level": document.access_level,
+        "departments": list(document.departments),
+    } | descriptive_of(document)
 
 
 def withdraw_document(

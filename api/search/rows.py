@@ -15,6 +15,9 @@ from archive.values import DocumentStatus, ObjectRole
 from archive.workflow import is_out_of_use
 from search.types import IndexedDocument, PageText
 
+SEARCHED_FIELDS = ("creator", "document_number", "organisation", "description", "subject", "publisher", "contributor",
+                   "coverage", "relation", "dc_source")  # fmt: skip
+
 
 def index_current(context: Context, document_ids: Iterable[int]) -> None:
     """Bring these documents' index entries to their committed catalogue state, read under the index's writer
@@ -59,4 +62,19 @@ def indexed_document(document: Document) -> IndexedDocument:
         doc_type=original.media_type.split("/")[-1] if original else "",
         language=document.language,
         filed=document.status == DocumentStatus.FILED,
+        creator=document.creator or "",
+        document_number=document.document_number or "",
+        organisation=document.organisation or "",
+        keywords=tuple(document.keywords or ()),
+        archival_year=document.archival_year,
+        meta_text=metadata_text(document),
     )
+
+
+def metadata_text(document: Document) -> str:
+    """What full-text search finds a record by besides its title and pages: 责任者, 文号, 机构, 关键词, the other
+    Dublin Core text fields and the custom fields' text values."""
+    parts = [getattr(document, name) for name in SEARCHED_FIELDS]
+    parts.extend(document.keywords or ())
+    parts.extend(str(value) for value in (document.custom_fields or {}).values())
+    return "\n".join(str(part) for part in parts if part)

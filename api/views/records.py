@@ -11,6 +11,7 @@ from api.views.devices import BatchProcessView
 from api.views.urls import document_original_url, document_pdf_url, document_text_url, document_url
 from archive.dates import PartialDate
 from archive.models import Document, Page, QualityFinding, StoredObject
+from archive.values import ObjectRole
 
 PAGE_SEPARATOR = "\f"  # between pages in a record's text (form feed, as pdftotext writes it)
 
@@ -56,6 +57,28 @@ class ObjectView(View):
     media_type: str
 
 
+class DescriptiveView(View):
+    """Descriptive metadata: Dublin Core and the Chinese archival fields (README "Metadata" maps them)."""
+
+    creator: str | None = Field(default=None, description="责任者 (DC creator)")
+    document_number: str | None = Field(default=None, description="文号")
+    organisation: str | None = Field(default=None, description="机构: the responsible body (not the access scope)")
+    archival_year: int | None = Field(default=None, description="归档年度 (default: the batch's year)")
+    keywords: list[str] = Field(default_factory=list, description="关键词 (DC subject)")
+    description: str | None = None
+    subject: str | None = None
+    publisher: str | None = None
+    contributor: str | None = None
+    dc_type: str = Field(default="Text", description="DC type")
+    dc_format: str | None = Field(default=None, description="DC format: the media type of the original (derived)")
+    coverage: str | None = None
+    rights: str | None = None
+    relation: str | None = None
+    dc_source: str | None = Field(default=None, description="DC source")
+    retention: str | None = Field(default=None, description="保管期限: the record's own code, else its series'")
+    custom_fields: dict[str, str | int] = Field(default_factory=dict, description="Custom fields of its series")
+
+
 class DocumentView(View):
     """One catalogue record as the caller may see it: metadata, current pages, current files, links."""
 
@@ -77,6 +100,7 @@ class DocumentView(View):
     original_filename: str
     page_count: int
     created_at: str
+    metadata: DescriptiveView
     links: DocumentLinks
     pages: list[PageView]
     objects: list[ObjectView]
@@ -148,6 +172,29 @@ def object_view(stored: StoredObject) -> ObjectView:
     )
 
 
+def descriptive_view(document: Document) -> DescriptiveView:
+    original = next((o for o in document.objects if o.role == ObjectRole.ORIGINAL), None)
+    return DescriptiveView(
+        creator=document.creator,
+        document_number=document.document_number,
+        organisation=document.organisation,
+        archival_year=document.archival_year,
+        keywords=list(document.keywords or []),
+        description=document.description,
+        subject=document.subject,
+        publisher=document.publisher,
+        contributor=document.contributor,
+        dc_type=document.dc_type or "Text",
+        dc_format=original.media_type if original else None,
+        coverage=document.coverage,
+        rights=document.rights,
+        relation=document.relation,
+        dc_source=document.dc_source,
+        retention=document.retention or (document.batch.retention if document.batch else None),
+        custom_fields=dict(document.custom_fields or {}),
+    )
+
+
 def document_view(document: Document) -> DocumentView:
     date = PartialDate.stored(document.date, document.date_precision)
     return DocumentView(
@@ -169,6 +216,7 @@ def document_view(document: Document) -> DocumentView:
         original_filename=document.original_filename,
         page_count=document.page_count,
         created_at=document.created_at.isoformat(),
+        metadata=descriptive_view(document),
         links=DocumentLinks(
             self=document_url(document.id),
             pdf=document_pdf_url(document.id),

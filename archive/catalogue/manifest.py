@@ -7,6 +7,10 @@ Columns (a header row is required; names are case-insensitive, extra columns are
   date            YYYY-MM-DD, YYYY-MM or YYYY (kept at that precision)
   pages           expected page count
   file            the file or sub-folder that holds the item (optional; otherwise files are matched in order)
+and descriptive metadata (archive/catalogue/metadata.py): creator, document_number, organisation, archival_year,
+keywords (separated by ；/;/,/、), description, ..., level (密级), retention (保管期限); Chinese headers are read
+too (件号 档号 题名 日期 页数 责任者 文号 机构 保管期限 归档年度 密级 关键词 备注). Any other column may name a custom
+field of the batch's series (checked when the batch is created); columns that name none are ignored.
 
 Line endings may be \n, \r\n or a bare \r (old Mac exports).
 """
@@ -14,14 +18,25 @@ Line endings may be \n, \r\n or a bare \r (old Mac exports).
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
+from archive.catalogue.metadata import (
+    DESCRIPTIVE_FIELDS,
+    canonical_column,
+    check_text,
+    check_year,
+    parse_keywords,
+    parse_level,
+)
 from archive.dates import PartialDate
 from archive.errors import InvalidInput, ParamValue, Reason
 
 KNOWN_COLUMNS = ("item", "reference_code", "title", "date", "pages", "file")
+DESCRIPTIVE_COLUMNS = (*DESCRIPTIVE_FIELDS, "level", "retention")
 MAX_ROWS = 100_000
 MAX_ITEM_NUMBER = 999_999_999  # item numbers are counted within a fonds, year and retention period
 MAX_PAGES = 100_000
@@ -36,6 +51,8 @@ class ManifestRow:
     date: PartialDate | None
     expected_pages: int | None
     source: str | None
+    descriptive: dict[str, Any] = dataclasses.field(default_factory=dict)  # checked metadata (DESCRIPTIVE_COLUMNS)
+    extra: dict[str, str] = dataclasses.field(default_factory=dict)  # other columns by header: custom fields?
 
 
 class _Problem(Exception):
@@ -48,31 +65,42 @@ class _Problem(Exception):
 
 
 def parse_manifest(text: str, *, name: str = "manifest") -> list[ManifestRow]:
-    """Parse and check the whole file; every problem is reported with its row number at once (the reason and
+    """Parse and check the whole CSV file; every problem is reported with its row number at once (the reason and
     params name the first, with the count of all)."""
     # newline=None: \r\n and a bare \r read as \n, so old Mac files and stray CRs cannot break a row apart.
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=None))
-    header = _header(reader, name)
-    if not header:
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=None))
+    header = next(_records(reader, name, first=0), (1, []))[1]
+    return parse_table(header, _records(reader, name, first=1), name=name)
+
+
+def parse_table(header: list[str], records: Iterable[tuple[int, list[str]]], *, name: str) -> list[ManifestRow]:
+    """A manifest given as a header and (row number, cells) rows: a CSV file's, or a workbook's first sheet."""
+    if not any(cell.strip() for cell in header):
         known = ", ".join(KNOWN_COLUMNS)
         message = f"{name}: empty; the first row must name the columns ({known})"
         raise InvalidInput(message, InvalidInput.MANIFEST_EMPTY, {"columns": known})
-    columns = {field.strip().lower(): field for field in header if field}
+    columns: dict[str, int] = {}
+    for position, cell in enumerate(header):
+        if cell.strip():
+            columns.setdefault(canonical_column(cell), position)
     if "item" not in columns and "reference_code" not in columns:
-        found = ", ".join(columns)
-        message = f"{name}: needs an `item` or a `reference_code` column; found {found}"
+        found = ", ".join(cell.strip() for cell in header if cell.strip())
+        message = f"{name}: needs an `item` (件号) or a `reference_code` (档号) column; found {found}"
         raise InvalidInput(message, InvalidInput.MANIFEST_NO_KEY_COLUMN, {"found": found})
+    extra = {cell.strip(): at for at, cell in enumerate(header) if cell.strip() and _extra(canonical_column(cell))}
     rows: list[ManifestRow] = []
     problems: list[_Problem] = []
-    for number, raw in _records(reader, name):
+    for number, cells in records:
         if number > MAX_ROWS:
             message = f"{name}: more than {MAX_ROWS} rows; split the batch"
             raise InvalidInput(message, InvalidInput.MANIFEST_TOO_MANY_ROWS, {"limit": MAX_ROWS})
-        values = {key: (raw.get(original) or "").strip() for key, original in columns.items()}
+        values = {key: _cell(cells, at) for key, at in columns.items()}
         if not any(values.values()):
             continue
         try:
-            rows.append(_row(number, values))
+            row = _row(number, values)
+            others = {header_name: _cell(cells, at) for header_name, at in extra.items() if _cell(cells, at)}
+            rows.append(dataclasses.replace(row, extra=others))
         except _Problem as problem:
             problems.append(problem)
     problems.extend(_duplicates(rows))
@@ -85,17 +113,18 @@ def parse_manifest(text: str, *, name: str = "manifest") -> list[ManifestRow]:
     return rows
 
 
-def _header(reader: csv.DictReader[str], name: str) -> list[str]:
-    try:
-        return list(reader.fieldnames or [])
-    except csv.Error as exc:
-        message = f"{name}: row 1 cannot be read as CSV ({exc})"
-        raise InvalidInput(message, InvalidInput.MANIFEST_UNREADABLE, {"row": 1}) from exc
+def _extra(column: str) -> bool:
+    """A column that is neither the manifest's own nor descriptive metadata: a custom field, maybe."""
+    return column not in KNOWN_COLUMNS and column not in DESCRIPTIVE_COLUMNS and column != "remarks"
 
 
-def _records(reader: csv.DictReader[str], name: str) -> Iterator[tuple[int, dict[str, str | None]]]:
-    """(row number, values); a row the CSV reader cannot parse is refused with its number."""
-    number = 1
+def _cell(cells: list[str], at: int) -> str:
+    return cells[at].strip() if at < len(cells) else ""
+
+
+def _records(reader: Iterator[list[str]], name: str, *, first: int) -> Iterator[tuple[int, list[str]]]:
+    """(row number, cells); a row the CSV reader cannot parse is refused with its number."""
+    number = first
     while True:
         try:
             raw = next(reader)
@@ -106,6 +135,8 @@ def _records(reader: csv.DictReader[str], name: str) -> Iterator[tuple[int, dict
             raise InvalidInput(message, InvalidInput.MANIFEST_UNREADABLE, {"row": number + 1}) from exc
         number += 1
         yield number, raw
+        if first == 0:
+            return
 
 
 def _row(number: int, values: dict[str, str]) -> ManifestRow:
@@ -135,6 +166,7 @@ def _row(number: int, values: dict[str, str]) -> ManifestRow:
         params = {"count": 1, "row": number, "date": values.get("date", "")}
         raise _Problem(at + exc.message, InvalidInput.MANIFEST_ROW_DATE, params) from None
     return ManifestRow(
+        descriptive=_descriptive(number, values),
         row_number=number,
         item_number=int(item) if item else None,
         reference_code=reference,
@@ -143,6 +175,30 @@ def _row(number: int, values: dict[str, str]) -> ManifestRow:
         expected_pages=int(pages) if pages else None,
         source=values.get("file") or None,
     )
+
+
+def _descriptive(number: int, values: dict[str, str]) -> dict[str, Any]:
+    """The row's descriptive metadata, checked: text fields, 归档年度, 关键词, 密级 and 保管期限 as given."""
+    found: dict[str, Any] = {}
+    for column in DESCRIPTIVE_COLUMNS:
+        text = values.get(column, "")
+        if not text:
+            continue
+        try:
+            if column == "archival_year":
+                found[column] = check_year(text)
+            elif column == "keywords":
+                found[column] = parse_keywords(text)
+            elif column == "level":
+                found[column] = parse_level(text).label
+            elif column == "retention":
+                found[column] = text
+            else:
+                found[column] = check_text(column, text)
+        except InvalidInput as exc:
+            params: dict[str, ParamValue] = {"count": 1, "row": number, "field": column, "value": text[:100]}
+            raise _Problem(f"row {number}: {exc.message}", InvalidInput.MANIFEST_ROW_FIELD, params) from None
+    return found
 
 
 def _whole(text: str, maximum: int, *, minimum: int) -> bool:

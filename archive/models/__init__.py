@@ -14,6 +14,7 @@ from archive.models.catalogue import (
 )
 from archive.models.devices import DeviceMaintenance, ScannerDevice
 from archive.models.history import ObjectEvent
+from archive.models.metadata import SeriesField
 from archive.models.people import ApiToken, AuditEvent, User
 from archive.models.retention import Appraisal, DestroyedObject, Disposition, DispositionItem, LegalHold
 from archive.models.work import BatchSample, Dat70Run, IngestJob, SampleVerdict, VerificationRun
@@ -45,6 +46,7 @@ __all__ = [
     "SampleVerdict",
     "ScannerDevice",
     "ScheduleRun",
+    "SeriesField",
     "StoredObject",
     "UTCDateTime",
     "User",

@@ -75,6 +75,9 @@ class ManifestItem(Base):
     date_precision: Mapped[str | None] = mapped_column(String(8))
     expected_pages: Mapped[int | None] = mapped_column(Integer)
     source: Mapped[str | None] = mapped_column(String(512))  # file or folder name, when the manifest names one
+    # The row's descriptive metadata (archive/catalogue/metadata.py), copied onto its record when it is filed:
+    # creator, document_number, organisation, archival_year, keywords, ..., level, retention, custom_fields.
+    descriptive: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     batch: Mapped[Batch] = relationship(back_populates="manifest")
 
 
@@ -103,6 +106,22 @@ class Document(Base):
     retention: Mapped[str | None] = mapped_column(String(32))
     retention_counted_after: Mapped[int | None] = mapped_column(Integer)
     disposition_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # Descriptive metadata (archive/catalogue/metadata.py has the Dublin Core mapping).
+    creator: Mapped[str | None] = mapped_column(String(255))  # 责任者
+    document_number: Mapped[str | None] = mapped_column(String(128))  # 文号
+    organisation: Mapped[str | None] = mapped_column(String(255))  # 机构 (departments stays the access scope)
+    archival_year: Mapped[int | None] = mapped_column(Integer, index=True)  # 归档年度
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)  # 关键词
+    description: Mapped[str | None] = mapped_column(Text)
+    subject: Mapped[str | None] = mapped_column(String(512))
+    publisher: Mapped[str | None] = mapped_column(String(255))
+    contributor: Mapped[str | None] = mapped_column(String(255))
+    dc_type: Mapped[str] = mapped_column(String(64), default="Text")
+    coverage: Mapped[str | None] = mapped_column(String(255))
+    rights: Mapped[str | None] = mapped_column(String(512))
+    relation: Mapped[str | None] = mapped_column(String(512))
+    dc_source: Mapped[str | None] = mapped_column(String(512))
+    custom_fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # per series: SeriesField
     indexed_at: Mapped[dt.datetime | None]  # None until the search index has it (crash recovery re-indexes)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -6,7 +6,7 @@ device and declared scan settings, operator, times and the device's last calibra
 what each image says of its capture (EXIF/TIFF tags), its uploader and the time it was received.
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0015
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0013"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 

@@ -39,7 +39,8 @@ function createForm(created) {
   const level = select(LEVELS, (v) => t(`common.level.${v}`), "internal");
   const languages = select(LANGUAGE_CHOICES, (v) => t(`batches.languages.${v.replace(/\+/g, "_")}`), "chi_sim+eng");
   const engine = select(ENGINES, (v) => t(`batches.engine.${v || "default"}`), "");
-  const manifest = h("input", { type: "file", accept: ".csv,text/csv" });
+  const manifest = h("input", { type: "file",
+    accept: ".csv,text/csv,.xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" });
   const button = h("button", { type: "submit", id: "create-batch" }, t("batches.create"));
   const form = h("form", { id: "create-form", class: "form-grid", novalidate: true },
     field("batch-fonds", t("batches.fonds"), fonds, t("batches.fonds_help")),
@@ -71,7 +72,8 @@ function createForm(created) {
         level: level.value,
         languages: languages.value,
         engine: engine.value || undefined,
-        manifest_csv: file ? await file.text() : undefined,
+        manifest_csv: file && !isWorkbook(file) ? await file.text() : undefined,
+        manifest_xlsx: file && isWorkbook(file) ? base64Of(await file.arrayBuffer()) : undefined,
       };
       /** @type {BatchSummary} */
       const batch = await api("/batches", { method: "POST", body });
@@ -128,3 +130,18 @@ export const screen = {
     });
   },
 };
+
+/** An Excel 目录 (.xlsx) rather than a CSV manifest. @param {File} file */
+function isWorkbook(file) {
+  return /\.xlsx$/i.test(file.name);
+}
+
+/** The bytes of a file as base64 text, for a JSON body. @param {ArrayBuffer} buffer */
+function base64Of(buffer) {
+  const bytes = new Uint8Array(buffer);
+  let binary = "";
+  for (let at = 0; at < bytes.length; at += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(at, at + 0x8000));
+  }
+  return btoa(binary);
+}

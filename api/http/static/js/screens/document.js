@@ -15,12 +15,37 @@ import { highlighted, termsOf } from "./highlight.js";
  * @typedef {{ id: number, reference_code: string, title: string, fonds: string, series?: string | null,
  *             box?: string | null, filed_at?: string | null, date: string | null, access_level: string | null,
  *             language: string, status: string, original_filename: string, page_count: number,
- *             departments: string[], created_at: string,
+ *             departments: string[], created_at: string, metadata?: Descriptive,
  *             links: { pdf: string, original: string, text: string }, objects: StoredFile[] }} Doc
  * @typedef {{ number: number, width_px: number, height_px: number,
  *             links: { image: string, thumbnail: string, text: string } }} PageInfo
  * @typedef {{ text: string, box: number[] }} WordBox
+ * @typedef {{ creator: string | null, document_number: string | null, organisation: string | null,
+ *             archival_year: number | null, keywords: string[], retention: string | null,
+ *             custom_fields: Record<string, string | number> }} Descriptive
  */
+
+/**
+ * 责任者, 文号, 机构, 归档年度, 关键词, 保管期限 and the series' custom fields, as facts of the record.
+ * @param {Descriptive | undefined} meta
+ * @param {(key: string, value: string | Node) => HTMLElement} fact
+ * @param {string} none
+ * @returns {HTMLElement[]}
+ */
+function descriptiveFacts(meta, fact, none) {
+  if (!meta) return [];
+  const custom = Object.entries(meta.custom_fields || {}).map(([name, value]) =>
+    h("div", { class: "fact fact-custom" }, h("dt", {}, name), h("dd", {}, String(value))));
+  return [
+    fact("creator", meta.creator || none),
+    fact("document_number", meta.document_number || none),
+    fact("organisation", meta.organisation || none),
+    fact("archival_year", meta.archival_year ? String(meta.archival_year) : none),
+    fact("keywords", meta.keywords && meta.keywords.length ? meta.keywords.join("；") : none),
+    fact("retention", meta.retention || none),
+    ...custom,
+  ];
+}
 
 /** @param {URLSearchParams} query */
 function pageOf(query) {
@@ -129,7 +154,8 @@ export const screen = {
         fact("level", level),
         fact("language", has(`document.lang.${record.language}`) ? t(`document.lang.${record.language}`) : record.language || none),
         fact("pages", formatNumber(record.page_count)),
-        fact("filed_at", record.filed_at ? formatDate(record.filed_at) : t("document.not_filed")));
+        fact("filed_at", record.filed_at ? formatDate(record.filed_at) : t("document.not_filed")),
+        ...descriptiveFacts(record.metadata, fact, none));
       const roles = new Set(record.objects.map((o) => o.role));
       const downloads = [];
       if (roles.has("pdfa")) {

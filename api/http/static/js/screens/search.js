@@ -14,7 +14,8 @@ const PAGE_SIZE = 10;
 const MAX_FACET_VALUES = 12;
 /** [facet name in the answer, query parameter] */
 const FACETS = [["fonds", "fonds"], ["series", "series"], ["type", "type"], ["language", "language"],
-  ["level", "level"], ["year", "year"]];
+  ["level", "level"], ["year", "year"], ["organisation", "organisation"], ["creator", "creator"],
+  ["archival_year", "archival_year"]];
 const DATE = /^\d{4}(-\d{2}(-\d{2})?)?$/;
 
 /**
@@ -69,6 +70,10 @@ function apiParams(s) {
   let from = s.from;
   let to = s.to;
   for (const [k, v] of Object.entries(s.filters)) {
+    if (k === "archival_year") { // 归档年度: the API's `year`
+      params.year = v;
+      continue;
+    }
     if (k !== "year") {
       params[k] = v;
       continue;
@@ -273,7 +278,7 @@ export const screen = {
       for (const [name, param] of FACETS) {
         const values = Object.entries(answered[name] || {}).filter(([, n]) => n > 0);
         if (!values.length) continue;
-        values.sort((a, b) => (name === "year" ? b[0].localeCompare(a[0]) : b[1] - a[1] || a[0].localeCompare(b[0])));
+        values.sort((a, b) => (name === "year" || name === "archival_year" ? b[0].localeCompare(a[0]) : b[1] - a[1] || a[0].localeCompare(b[0])));
         const chosen = state.filters[param];
         const items = values.slice(0, MAX_FACET_VALUES).map(([value, n]) => h("li", {},
           h("button", {
