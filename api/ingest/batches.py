@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.ingest.process import ScanProcess, declare, process_view, record_declaration
 from api.ingest.manifest_rows import manifest_items, read_manifest
+from api.ingest.process import ScanProcess, declare, process_view, record_declaration
 from api.views.ingest import BatchLinks, BatchList, BatchStatus, BatchSummary
 from api.views.urls import batch_report_url, batch_url
 from api.wiring import Context
