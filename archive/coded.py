@@ -54,6 +54,7 @@ STATUS_WARNINGS = Vocabulary(
         "disk_refusing": ("places", "free_bytes", "reserve_bytes"),
         "jobs_need_attention": ("stuck", "failed"),
         "index_unavailable": ("problem",),
+        "master_key_warning": ("problem",),  # encryption at rest: a keyring missing, a key in no escrow yet
     },
 )
 

@@ -228,6 +228,8 @@ NOTES: Mapping[str, str] = {
     "sample": "sample level: {hashed} of {total} object(s) drawn for re-hashing with seed {seed} ({percent}%); the "
     "rest were checked for existence and size only",
     "manifest_unusable": "{reason}",
+    "plaintext": "full level: {checked} encrypted object(s) also decrypted and their plaintext hashed against the "
+    "catalogue ({failed} failed)",
 }
 
 

@@ -22,6 +22,7 @@ from api.cli import (
     documents,
     exports,
     jobs,
+    keys,
     preservation,
     restoring,
     retention,
@@ -56,6 +57,7 @@ app.add_typer(jobs.app, name="jobs")
 app.add_typer(scheduler.app, name="scheduler")
 app.add_typer(dat70.app, name="check")
 app.add_typer(retention.app, name="retention")
+app.add_typer(keys.app, name="keys")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -110,7 +110,7 @@ class ReviewService:
                 )
             )
             current_pdf = workdir / "current.pdf"
-            with self.context.store.open_read(pdfa_row.key) as stream, current_pdf.open("wb") as out:
+            with self.context.plain.open_read(pdfa_row.key) as stream, current_pdf.open("wb") as out:
                 shutil.copyfileobj(stream, out)
             spliced = workdir / "spliced.pdf"
             replace_page(current_pdf, result.pdfa_path, number, spliced)

@@ -133,7 +133,7 @@ class BackupService:
         removed = self._remove_destroyed(store, run_id)  # before the seal: what it records is sealed too
         self._seal_log()
         manifest.checkpoints = self._copy_checkpoints(store)
-        manifest.escrow = write_escrow(self.context.settings, store, run_id)
+        manifest.escrow = write_escrow(self.context.settings, store, run_id, self.context.envelope.provider)
         manifest.snapshot = self._snapshot(store, run_id, scratch)
         failpoint("backup.snapshot_written")
         data = manifest.to_bytes()

@@ -152,7 +152,9 @@ class DocumentService:
             raise
         if stored is None:
             raise NotFound(f"document {document_id} has no {role.value} file")
-        copy = verified_copy(self.context.store, stored.key, stored.sha256, self.context.settings.spool_dir / "served")
+        copy = verified_copy(
+            self.context.plain, stored.key, stored.content_sha256, self.context.settings.spool_dir / "served"
+        )
         served = isinstance(copy, VerifiedCopy)
         log_record_read(
             self.context,
