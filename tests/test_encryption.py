@@ -24,7 +24,7 @@ from api.ingest.batches import BatchService
 from api.wiring import Context
 from archive.events import AuditAction
 from archive.keys import DERIVED_PREFIX, derived_key
-from archive.models import AuditEvent, Document, ObjectEvent, StoredObject
+from archive.models import AuditEvent, ObjectEvent, StoredObject
 from archive.values import ObjectRole
 from tests.actors import ARCHIVIST, bearer
 from tests.conftest import Cli, make_context
@@ -284,8 +284,9 @@ def test_a_system_with_encrypted_records_is_restored_from_its_backup(
     assert verified.exit_code == 0, verified.stdout
 
 
-def test_a_record_raised_to_confidential_is_sealed_by_the_sweep(template: Template, home: Path, cli: Cli) -> None:
+def test_a_record_raised_to_confidential_is_sealed_at_once(template: Template, home: Path, cli: Cli) -> None:
     open_id = template.ids["open"]
+    before = set(all_objects(home))
     assert cli("keys", "status", "--json").json["pending_records"] == 0  # (and the accounts are made)
     context = make_context(home)
     try:  # the archivist raises its level (HTTP: the command line has no edit)
@@ -293,24 +294,37 @@ def test_a_record_raised_to_confidential_is_sealed_by_the_sweep(template: Templa
         with TestClient(create_app(context)) as client:
             answer = client.patch(f"/api/v1/documents/{open_id}", json={"level": "confidential"}, headers=headers)
             assert answer.status_code == 200, answer.text
+        rows = rows_of(context, open_id)
+        assert all(row.encrypted for row in rows) and not any(row.key in before for row in rows)
+        status, body, _ = download(context, open_id, "original")
+        assert status == 200 and body == template.scans["open"].read_bytes()
     finally:
         context.close()
+    gone = before - set(all_objects(home))
+    assert len(gone) == 3  # the clear objects removed from the store
+    assert cli("keys", "status", "--json").json["pending_records"] == 0
+    assert cli("verify", "--level", "full").exit_code == 0
+
+
+def test_a_lowered_threshold_leaves_records_pending_for_the_sweep(
+    template: Template, home: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DANGAN_ENCRYPTION__MIN_LEVEL", "public")
+    open_id = template.ids["open"]
+    before = set(all_objects(home))
     assert cli("keys", "status", "--json").json["pending_records"] == 1
-    before = {key for key in all_objects(home)}
     sealed = cli("keys", "encrypt-pending", "--json")
     assert sealed.exit_code == 0 and sealed.json == {"records": 1, "objects": 3}
+    assert cli("keys", "status", "--json").json["pending_records"] == 0
     context = make_context(home)
     try:
         rows = rows_of(context, open_id)
-        assert all(row.encrypted for row in rows)
-        assert not any(row.key in before for row in rows)  # new keys: the clear objects are gone
-        assert all(not (home / "objects" / key).exists() for key in before - set(all_objects(home)))
+        assert all(row.encrypted for row in rows) and not any(row.key in before for row in rows)
         status, body, _ = download(context, open_id, "original")
         assert status == 200 and body == template.scans["open"].read_bytes()
         with context.db.read() as session:
-            document = session.get(Document, open_id)
-            assert document is not None
+            events = session.scalars(select(AuditEvent).where(AuditEvent.action == AuditAction.KEYS_ENCRYPT)).all()
+            assert [event.details["records"] for event in events] == [[open_id]]
     finally:
         context.close()
-    assert cli("keys", "status", "--json").json["pending_records"] == 0
     assert cli("verify", "--level", "full").exit_code == 0

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from api.ingest.filing import stored_boxes
 from api.ingest.rescan import RescanObjects, mark_indexed, rescan_intent, store_rescan
+from api.preservation.key_sealing import seal_if_due
 from api.search.page_images import prune_superseded, source_of
 from api.search.rows import index_current
 from api.views.review import PageReviewView, page_review_view
@@ -170,6 +171,7 @@ class ReviewService:
             log.warning("page %s: replaced, but not indexed yet: %s", page_id, exc.message)
         if superseded is not None:  # after the commit: a crash before this leaves a harmless leftover
             prune_superseded(self.context, superseded)
+        seal_if_due(self.context, document_id, actor.username)  # an encrypted record's rescan: sealed at once
         return view
 
 

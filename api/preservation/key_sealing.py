@@ -11,6 +11,7 @@ copy: the README says so. A record lowered below the threshold stays encrypted."
 from __future__ import annotations
 
 import hashlib
+import logging
 from pathlib import Path
 
 from sqlalchemy import select
@@ -23,16 +24,18 @@ from api.wiring import Context
 from archive import history
 from archive.access import Principal
 from archive.audit import log as audit
-from archive.errors import IntegrityFailure
+from archive.errors import DanganError, IntegrityFailure
 from archive.events import AuditAction
 from archive.hashing import CHUNK
 from archive.keys import content_key
 from archive.models import Document, StoredObject
 from archive.permissions import Action, authorize
 
+log = logging.getLogger(__name__)
 
-def pending_records(context: Context) -> list[int]:
-    """Records at an encrypted level that still have an object stored in the clear."""
+
+def pending_records(context: Context, *, only: int | None = None) -> list[int]:
+    """Records at an encrypted level that still have an object stored in the clear (of record `only`, if given)."""
     with context.db.read() as session:
         query = (
             select(Document.id, Document.access_level)
@@ -40,6 +43,8 @@ def pending_records(context: Context) -> list[int]:
             .where(StoredObject.key_id.is_(None))
             .distinct()
         )
+        if only is not None:
+            query = query.where(Document.id == only)
         return sorted(doc_id for doc_id, level in session.execute(query) if encrypts(context.settings, level))
 
 
@@ -59,6 +64,19 @@ def encrypt_pending(context: Context, principal: Principal, *, client: str | Non
                 details={"records": records, "objects": sealed},
             )
     return EncryptPendingView(records=len(records), objects=sealed)
+
+
+def seal_if_due(context: Context, document_id: int, agent: str) -> int:
+    """After a change that may leave a record at an encrypted level with clear objects (its level raised, a page
+    rescanned): seal them now. Never raises for the change's sake: what stays clear waits for the sweep
+    (`dangan keys status` counts it, `dangan keys encrypt-pending` seals it)."""
+    try:
+        if document_id not in pending_records(context, only=document_id):
+            return 0
+        return _seal_record(context, document_id, agent)
+    except DanganError as exc:
+        log.warning("document %s: left unsealed until `dangan keys encrypt-pending`: %s", document_id, exc.message)
+        return 0
 
 
 def _plaintext_copy(context: Context, row: StoredObject, folder_name: str) -> Path:

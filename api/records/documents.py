@@ -8,6 +8,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from api.preservation.key_sealing import seal_if_due
 from api.records.served_files import Damaged, VerifiedCopy, verified_copy
 from api.search.rows import index_current
 from api.views.records import DocumentTextView, DocumentView, PageTextView, document_view
@@ -246,6 +247,7 @@ def update_document(
             )
         view = document_view(document)
     index_current(context, [document_id])  # an admin's edit of a withdrawn record does not bring it back
+    seal_if_due(context, document_id, principal.username)  # raised to an encrypted level: its objects sealed now
     return view
 
 
