@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from api.ingest.filing import stored_boxes
 from api.ingest.rescan import RescanObjects, mark_indexed, rescan_intent, store_rescan
-from api.preservation.key_sealing import seal_if_due
 from api.search.page_images import prune_superseded, source_of
 from api.search.rows import index_current
+from api.search.sealing import seal_if_due
 from api.views.review import PageReviewView, page_review_view
 from api.wiring import Context, engine_options
 from archive import history

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from api.preservation.backup_targets import BackupTargets, TargetSpec, declared_spec, open_spec
 from api.preservation.key_escrow import install_keyring, read_escrow, required_secret
-from api.preservation.key_sealing import pending_records
 from api.preservation.restore import latest_manifest
 from api.sealing import has_encrypted_objects, seal_of
+from api.search.sealing import pending_records
 from api.views.keys import KeyRecoveryView, KeyRotationView, KeyStatusView, MasterKeyView
 from api.wiring import Context
 from archive import history

@@ -8,9 +8,9 @@ from typing import Any, BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from api.preservation.key_sealing import seal_if_due
 from api.records.served_files import Damaged, VerifiedCopy, verified_copy
 from api.search.rows import index_current
+from api.search.sealing import seal_if_due
 from api.views.records import DocumentTextView, DocumentView, PageTextView, document_view
 from api.wiring import Context
 from archive import history
