@@ -38,6 +38,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from archive.errors import IntegrityFailure, KeyUnavailable
 from archive.ports import BlobInfo, BlobStore, KeyProvider
+from archive.scratch import owned_name
 
 MAGIC = b"DANGENC1"
 HEADER = struct.Struct(">8sI8s")  # magic, chunk size, nonce prefix
@@ -155,7 +156,7 @@ class OpenedEnvelope(io.RawIOBase):
         if magic != MAGIC or self._chunk <= 0:
             stream.close()
             raise IntegrityFailure(f"{where} is not an encrypted object of this archive (no envelope header)")
-        self._index, self._buffer, self._done = 0, b"", False
+        self._index, self._buffer, self._done = 0, memoryview(b""), False
         self._next = _read_full(stream, self._chunk + TAG_SIZE)
 
     def readable(self) -> bool:
@@ -166,9 +167,8 @@ class OpenedEnvelope(io.RawIOBase):
         self._next = _read_full(self._stream, self._chunk + TAG_SIZE) if current else b""
         last = not self._next
         try:
-            self._buffer = self._aes.decrypt(
-                _nonce(self._prefix, self._index), current, _aad(self._name, self._index, last)
-            )
+            nonce, aad = _nonce(self._prefix, self._index), _aad(self._name, self._index, last)
+            self._buffer = memoryview(self._aes.decrypt(nonce, current, aad))
         except (InvalidTag, ValueError) as exc:
             raise IntegrityFailure(
                 f"{self._where}: chunk {self._index} does not decrypt (its bytes changed, or it was truncated); "
@@ -182,7 +182,7 @@ class OpenedEnvelope(io.RawIOBase):
             self._fill()
         size = min(len(buffer), len(self._buffer))
         buffer[:size] = self._buffer[:size]
-        self._buffer = self._buffer[size:]
+        self._buffer = self._buffer[size:]  # a view: no copy of what is left
         return size
 
     def close(self) -> None:
@@ -201,7 +201,7 @@ class Envelope:
         data_key = os.urandom(DATA_KEY_BYTES)
         key_id, wrapped = self.provider.wrap(data_key)
         folder.mkdir(parents=True, exist_ok=True)
-        target = folder / f"sealed-{os.urandom(8).hex()}"
+        target = folder / owned_name("seal")  # a killed process's leftover is swept (api/ingest/sweep.py)
         source_stream = io.BytesIO(source) if isinstance(source, bytes) else source.open("rb")
         with source_stream, target.open("wb") as out:
             sha, size, plain_sha, plain_size = seal_stream(

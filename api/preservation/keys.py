@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from api.preservation.backup_targets import BackupTargets, TargetSpec, declared_spec, open_spec
 from api.preservation.key_escrow import install_keyring, read_escrow, required_secret
@@ -22,11 +21,9 @@ from archive.access import Principal
 from archive.audit import log as audit
 from archive.errors import ConfigurationError, KeyUnavailable, NotFound
 from archive.events import AuditAction
-from archive.keys import derived_key
-from archive.models import Page, StoredObject
+from archive.models import StoredObject
 from archive.permissions import Action, authorize
 from archive.ports import BlobStore
-from archive.values import ObjectRole
 from storage_config.keyring import FileKeyProvider
 
 
@@ -79,7 +76,7 @@ class KeyService:
         envelope = self.context.envelope
         old = [info.key_id for info in envelope.provider.master_keys()] if self._present() else []
         new_id = envelope.provider.rotate()
-        rewrapped, stale_images = 0, []
+        rewrapped = 0
         with self.context.db.write() as session:
             rows = session.scalars(select(StoredObject).where(StoredObject.key_id.is_not(None))).all()
             events = []
@@ -96,8 +93,6 @@ class KeyService:
                         row.document_id, history.EventType.KEY_ROTATION, principal.username, row.key, detail=detail
                     )
                 )
-                if row.role == ObjectRole.PDFA and row.current:
-                    stale_images.extend(self._images_of(session, row))
             history.record_many(session, events)
             audit.record(
                 session,
@@ -108,19 +103,7 @@ class KeyService:
                 roles=principal.roles,
                 details={"new_key": new_id, "retired": old, "rewrapped": rewrapped},
             )
-        for key in stale_images:  # sealed with unchanged data keys: still valid, but drawn again for good measure
-            self.context.store.delete(key)
-        return KeyRotationView(new_key_id=new_id, retired=old, rewrapped=rewrapped, derived_removed=len(stale_images))
-
-    def _images_of(self, session: Session, row: StoredObject) -> list[str]:
-        numbers = session.scalars(
-            select(Page.number).where(Page.document_id == row.document_id, Page.current.is_(True))
-        )
-        return [
-            derived_key(row.sha256, number, kind)
-            for number in numbers
-            for kind in (ObjectRole.PAGE_IMAGE, ObjectRole.THUMBNAIL)
-        ]
+        return KeyRotationView(new_key_id=new_id, retired=old, rewrapped=rewrapped)
 
     def _present(self) -> bool:
         provider = self.context.envelope.provider

@@ -28,6 +28,7 @@ from archive.errors import DanganError, IntegrityFailure
 from archive.hashing import CHUNK
 from archive.keys import content_key
 from archive.models import Document, StoredObject
+from archive.scratch import owned_name
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ def seal_record(context: Context, document_id: int, agent: str) -> int:
         with context.db.read() as session:
             row = session.get(StoredObject, row_id)
             assert row is not None
-            path = _plaintext_copy(context, row, f"clear-{row_id}")
+            path = _plaintext_copy(context, row, owned_name("clear"))
         try:
             sealed = seal_content(context.envelope, path, sha, context.settings.spool_dir / "seal")
         finally:

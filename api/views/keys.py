@@ -30,7 +30,6 @@ class KeyRotationView(View):
     new_key_id: str
     retired: list[str]
     rewrapped: int = Field(description="Catalogue rows rewrapped (no object was rewritten)")
-    derived_removed: int = Field(description="Page images of encrypted records removed, to be drawn again")
 
 
 class KeyRecoveryView(View):
