@@ -21,10 +21,12 @@ from sqlalchemy import select
 
 from api.http.app import create_app
 from api.ingest.batches import BatchService
+from api.ingest.review import ReviewService
+from api.runners.local import ocr_in_child
 from api.wiring import Context
 from archive.events import AuditAction
 from archive.keys import DERIVED_PREFIX, derived_key
-from archive.models import AuditEvent, ObjectEvent, StoredObject
+from archive.models import AuditEvent, ObjectEvent, Page, StoredObject
 from archive.values import ObjectRole
 from tests.actors import ARCHIVIST, bearer
 from tests.conftest import Cli, make_context
@@ -328,3 +330,32 @@ def test_a_lowered_threshold_leaves_records_pending_for_the_sweep(
     finally:
         context.close()
     assert cli("verify", "--level", "full").exit_code == 0
+
+
+def test_a_rescanned_page_of_an_encrypted_record_is_sealed_too(tmp_path: Path) -> None:
+    context = make_context(tmp_path / "var")
+    try:
+        batch = BatchService(context).create(actor=ARCHIVIST, fonds="E2", level="secret").id
+        scan = render(tmp_path / "scans", "ledger.png", SECRET_WORDS, "eng", seed=61)
+        run = ingest_paths(context, [scan], actor=ARCHIVIST, batch_id=batch, languages="eng")
+        document_id = int(run.jobs[0].document_id or 0)
+        before = {row.key for row in rows_of(context, document_id)}
+        with context.db.read() as session:
+            page_id = session.scalars(select(Page.id).where(Page.document_id == document_id, Page.current)).one()
+        rescan = render(tmp_path / "rescan", "again.png", SECRET_WORDS + " Again.", "eng", seed=91)
+        ReviewService(context).replace(page_id, rescan, actor=ARCHIVIST, ocr=ocr_in_child)
+        rows = rows_of(context, document_id)
+        assert len(rows) > len(before) and all(row.encrypted for row in rows)
+        home = tmp_path / "var"
+        for row in rows:
+            assert stored_bytes(home, row.key).startswith(b"DANGENC1")
+        clear = [key for key in all_objects(home) if not stored_bytes(home, key).startswith(b"DANGENC1")]
+        assert clear == []  # the clear objects the rescan stored first are gone
+        with context.db.read() as session:
+            text = session.scalars(select(StoredObject).where(StoredObject.document_id == document_id)).all()
+            current_text = next(o for o in text if o.role == ObjectRole.TEXT and o.current)
+            session.expunge_all()
+        with context.plain.open_read(current_text.key) as stream:
+            assert b"Again." in stream.read()
+    finally:
+        context.close()
