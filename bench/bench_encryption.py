@@ -5,7 +5,7 @@ in the same run. Also the envelope alone (seal and open of one large object) aga
 The OCR engine is the null engine (no recognition: text from a sidecar, none here), so that OCR time does not
 swamp the figure; ingest still validates, measures quality, builds the PDF/A access copy, writes the objects and
 draws page images. With real OCR (seconds per page) the ingest ratio is closer still to 1. Each side is run
-twice, alternately, and the faster run of each kept.
+twice, alternately, and the faster run of each kept (verification: the fastest of five per archive).
 Usage: python -m bench.bench_encryption [PAGES]   (default 12 A4 300 dpi JPEG scans)
 """
 
@@ -33,6 +33,7 @@ from storage_config.keyring import FileKeyProvider
 from storage_config.settings import Settings
 
 ARCHIVIST = Principal("bench-archivist", frozenset({Role.ARCHIVIST}), AccessLevel.TOP_SECRET)
+VERIFY_REPEATS = 5
 OPERATOR = Principal("bench-sysadmin", frozenset({Role.SYSADMIN}), AccessLevel.TOP_SECRET)
 
 
@@ -56,12 +57,14 @@ def one_side(pages: list[Path], home: Path, level: str) -> tuple[float, float]:
         ingest_s = time.perf_counter() - started
         if outcome.exit_code() != 0:
             raise SystemExit(f"ingest failed: {outcome.as_json()}")
-        started = time.perf_counter()
-        report = VerificationService(context).verify(OPERATOR, level="full")
-        verify_s = time.perf_counter() - started
-        if report.status != "clean":
-            raise SystemExit(f"verification not clean: {report.status}")
-        return ingest_s, verify_s
+        timings = []
+        for _ in range(VERIFY_REPEATS):  # small archives verify in a fraction of a second: the fastest of a few
+            started = time.perf_counter()
+            report = VerificationService(context).verify(OPERATOR, level="full")
+            timings.append(time.perf_counter() - started)
+            if report.status != "clean":
+                raise SystemExit(f"verification not clean: {report.status}")
+        return ingest_s, min(timings)
     finally:
         context.close()
 

@@ -130,7 +130,7 @@ class KeyService:
         if escrow.master_keyring is None:
             raise KeyUnavailable(
                 f"backup run {manifest.run_id} of {target!r} carries no master keyring (it ran before encryption at "
-                "rest, or without one); recover from a later run (--run RUN)"
+                "rest, or while the keyring was missing); recover from another run (--run RUN)"
             )
         added = install_keyring(self.context.settings, escrow, where=f"the key escrow of backup run {manifest.run_id}")
         with self.context.db.write() as session:
