@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from archive.db import Database
 from archive.encryption import must_encrypt
+from archive.errors import IntegrityFailure
 from archive.keys import DERIVED_PREFIX, OBJECT_PREFIX, content_key
 from archive.models import StoredObject
 from archive.ports import KeyProvider
@@ -71,8 +72,16 @@ def encrypts(settings: Settings, level: int | None) -> bool:
 
 
 def seal_content(envelope: Envelope, content: Path | bytes, plain_sha256: str, folder: Path) -> Sealed:
-    """Seal one object's content into a file under `folder` (named in the envelope by its plaintext hash)."""
-    return envelope.seal_file(content, folder, plain_sha256)
+    """Seal one object's content into a file under `folder` (named in the envelope by its plaintext hash), checked
+    against that hash as it streams: content that changed since it was hashed is refused, nothing kept."""
+    sealed = envelope.seal_file(content, folder, plain_sha256)
+    if sealed.plain_sha256 != plain_sha256:
+        sealed.path.unlink(missing_ok=True)
+        raise IntegrityFailure(
+            f"content sealed for storage hashes to {sealed.plain_sha256}, not the {plain_sha256} it was filed as; "
+            "it changed on disk meanwhile: submit it again"
+        )
+    return sealed
 
 
 def apply_seal(row: StoredObject, sealed: Sealed | None) -> None:

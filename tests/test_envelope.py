@@ -5,6 +5,7 @@ material round-tripping; a missing keyring never silently replaced."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import struct
@@ -147,3 +148,17 @@ def test_the_plaintext_store_decrypts_what_its_lookup_names(envelope: Envelope, 
     with store.open_read("reports/clear.json") as raw:
         assert raw.read() == b"{}"
     assert struct.calcsize(">8sI8s") == HEADER.size == 20
+
+
+def test_content_that_changed_since_it_was_hashed_is_not_sealed(envelope: Envelope, tmp_path: Path) -> None:
+    from api.sealing import seal_content
+
+    source = tmp_path / "scan.bin"
+    source.write_bytes(b"the bytes that were hashed")
+    expected = hashlib.sha256(b"the bytes that were hashed").hexdigest()
+    sealed = seal_content(envelope, source, expected, tmp_path / "seal")
+    assert sealed.plain_sha256 == expected and sealed.path.is_file()
+    source.write_bytes(b"other bytes written meanwhile")
+    with pytest.raises(IntegrityFailure):
+        seal_content(envelope, source, expected, tmp_path / "seal")
+    assert sorted(p.name for p in (tmp_path / "seal").iterdir()) == [sealed.path.name]  # nothing else kept
