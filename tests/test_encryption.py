@@ -257,8 +257,12 @@ def test_a_lost_keyring_is_a_clear_error_until_recovered_from_the_escrow(
     assert any(code == "master_key_warning" and "MISSING" in problem for code, problem in codes), codes
     assert cli("document", "show", str(template.ids["open"])).exit_code == 0  # the rest stays readable
 
-    recovered = cli("keys", "recover", "--target", "offsite", "--json")
+    blind = cli("backup", "run", "--target", "offsite", "--json")  # a backup while the keyring is lost: warned
+    assert blind.exit_code == 10 and [f["code"] for f in blind.json["report"]["findings"]] == ["keyring_not_escrowed"]
+
+    recovered = cli("keys", "recover", "--target", "offsite", "--json")  # from the run before: it carries one
     assert recovered.exit_code == 0, recovered.stderr
+    assert recovered.json["run_id"] == 1 and blind.json["id"] == 2
     assert len(recovered.json["added"]) == 1 and recovered.json["keys"][0]["objects"] == 3
     status, body, _ = _download_home(home, template.ids["secret"], "original")
     assert status == 200 and body == template.scans["secret"].read_bytes()

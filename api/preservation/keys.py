@@ -21,9 +21,12 @@ from archive.access import Principal
 from archive.audit import log as audit
 from archive.errors import ConfigurationError, KeyUnavailable, NotFound
 from archive.events import AuditAction
+from archive.keys import MANIFEST_PATTERN, MANIFEST_PREFIX
 from archive.models import StoredObject
 from archive.permissions import Action, authorize
 from archive.ports import BlobStore
+from archive.preservation.escrow import EscrowPayload, EscrowSecret
+from archive.preservation.manifest import Manifest
 from storage_config.keyring import FileKeyProvider
 
 
@@ -125,13 +128,7 @@ class KeyService:
             raise ConfigurationError("the configured key provider keeps its own keys: recover them from it")
         secret = required_secret(self.context.settings)
         store = self._target_store(target, path)
-        manifest = latest_manifest(store, target, run_id)
-        escrow = read_escrow(secret, store, manifest)
-        if escrow.master_keyring is None:
-            raise KeyUnavailable(
-                f"backup run {manifest.run_id} of {target!r} carries no master keyring (it ran before encryption at "
-                "rest, or while the keyring was missing); recover from another run (--run RUN)"
-            )
+        manifest, escrow = escrow_with_keyring(store, target, run_id, secret)
         added = install_keyring(self.context.settings, escrow, where=f"the key escrow of backup run {manifest.run_id}")
         with self.context.db.write() as session:
             audit.record(
@@ -157,6 +154,34 @@ class KeyService:
             if declared is None:
                 raise
             return open_spec(declared, self.context.settings)
+
+
+def escrow_with_keyring(
+    store: BlobStore, target: str, run_id: int | None, secret: EscrowSecret
+) -> tuple[Manifest, EscrowPayload]:
+    """The given run's escrow, or the newest run's whose escrow carries a master keyring (a run made while the
+    keyring was missing carries none: the one before it still does)."""
+    if run_id is not None:
+        runs = [run_id]
+    else:
+        runs = sorted(
+            (int(m.group(1)) for key in store.iter_keys(MANIFEST_PREFIX) if (m := MANIFEST_PATTERN.match(key))),
+            reverse=True,
+        )
+        if not runs:
+            latest_manifest(store, target, None)  # raises NotFound saying the target holds no run
+    for run in runs:
+        manifest = latest_manifest(store, target, run)
+        if manifest.escrow is None:
+            continue
+        escrow = read_escrow(secret, store, manifest)  # a wrong secret: refused, nothing written
+        if escrow.master_keyring is not None:
+            return manifest, escrow
+    raise KeyUnavailable(
+        f"no backup run {'' if run_id is None else f'{run_id} '}of {target!r} carries a master keyring in its key "
+        "escrow (they ran before encryption at rest, without an escrow secret, or while the keyring was missing); "
+        "try another target"
+    )
 
 
 def key_warnings(keys: list[MasterKeyView], *, present: bool, needed: bool, known: set[str]) -> list[str]:
