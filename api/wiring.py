@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 from sqlalchemy import select
 
+from api.sealing import catalogue_lookup, key_provider
 from archive.db import Database
 from archive.errors import ConfigurationError
 from archive.models import Document
@@ -17,6 +18,8 @@ from archive.ports import BlobStore
 from ingest.engines import ENGINES
 from ingest.engines.base import EngineOptions
 from search.index import SearchIndex, open_index
+from storage_config.encryption import Envelope, PlaintextStore
+from storage_config.keyring import FileKeyProvider
 from storage_config.settings import Settings, settings_error, settings_parse_error
 from storage_config.stores import open_store
 
@@ -32,6 +35,10 @@ class Context:
     db: Database
     store: BlobStore
     index: SearchIndex
+    # The store as readers see it: encrypted objects (and their page images) decrypted on the way; `store` is
+    # the stored bytes (backups, restore, repair, stored-hash checks).
+    plain: BlobStore
+    envelope: Envelope
 
     def close(self) -> None:
         self.index.close()
@@ -65,7 +72,13 @@ def build_context(settings: Settings, *, migrate: bool = True) -> Context:
     index = open_index(settings.resolved_index_dir, settings.search_engine)
     if not index.exists() and db.is_initialised() and not _has_documents(db):
         index.create()  # an empty catalogue has nothing to lose; a non-empty one needs `dangan reindex`
-    return Context(settings=settings, db=db, store=open_store(settings), index=index)
+    store = open_store(settings)
+    provider = key_provider(settings, db)
+    if migrate and settings.encryption.enabled and isinstance(provider, FileKeyProvider):
+        provider.ensure()  # a new archive's keyring, made before it is needed (never in place of a lost one)
+    envelope = Envelope(provider)
+    plain = PlaintextStore(store, envelope, catalogue_lookup(db))
+    return Context(settings=settings, db=db, store=store, index=index, plain=plain, envelope=envelope)
 
 
 def engine_options(settings: Settings) -> EngineOptions:
@@ -91,4 +104,4 @@ def dat70_tools(context: Context) -> Tools:
     from ingest.inspection import FileInspector
     from ingest.virus_scan import ClamScanner
 
-    return Tools(context.store, FileInspector(), ClamScanner(), context.settings.spool_dir / "dat70")
+    return Tools(context.plain, FileInspector(), ClamScanner(), context.settings.spool_dir / "dat70")

@@ -55,6 +55,7 @@ STATUS_WARNINGS = Vocabulary(
         "jobs_need_attention": ("stuck", "failed"),
         "index_unavailable": ("problem",),
         "calibration_overdue": ("count", "devices"),
+        "master_key_warning": ("problem",),  # encryption at rest: a keyring missing, a key in no escrow yet
     },
 )
 

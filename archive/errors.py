@@ -396,6 +396,13 @@ class ConfigurationError(DanganError):
     code = "configuration_error"
 
 
+class KeyUnavailable(ConfigurationError):
+    """An encrypted object's master key is not in the keyring (its key file lost, or another put in its place)."""
+
+    http_status = 503
+    code = "key_unavailable"
+
+
 def reasons_of(cls: type[DanganError]) -> tuple[Reason, ...]:
     """The reasons a class declares itself (not its parents'): `errors.<cls.code>.<reason>` in the catalogues."""
     return tuple(value for value in vars(cls).values() if isinstance(value, Reason))

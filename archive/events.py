@@ -67,6 +67,9 @@ class AuditAction(enum.StrEnum):
     # an object put back from a verified good copy: a primary object from a backup (`dangan repair`), or a
     # backup copy from the primary (a backup run); the event's target says which side was repaired
     OBJECT_REPAIR = "object.repair"
+    KEYS_ROTATE = "keys.rotate"  # a new master key active, every live data key rewrapped, the old key retired
+    KEYS_RECOVER = "keys.recover"  # the master keyring put back from a backup's key escrow
+    KEYS_ENCRYPT = "keys.encrypt"  # records raised to an encrypted level sealed (`dangan keys encrypt-pending`)
     RESTORE = "system.restore"  # a whole system rebuilt from a backup (`dangan restore`)
     # retention and disposition
     RETENTION_SET = "retention.set"  # a record given its own code (overriding its series'), or back to the series'

@@ -77,6 +77,7 @@ class FindingCode(StrEnum):
     SEC_VIRUS_SCAN = "sec.virus_scan"
     COPY_REPLACED = "copy_replaced"
     KEY_NOT_ESCROWED = "key_not_escrowed"
+    KEYRING_NOT_ESCROWED = "keyring_not_escrowed"  # encrypted objects, but no master keyring here to escrow
     # repair of the primary store from a backup, and a restore
     REPAIRED = "repaired"
     NOT_REPAIRED = "not_repaired"
@@ -202,6 +203,8 @@ SENTENCES: Mapping[str, str] = {
     "copy_replaced": "the copy on the target had changed; it was copied again from the primary",
     "key_not_escrowed": "backup run {run_id} holds no key escrow: set DANGAN_BACKUP_ESCROW_PASSPHRASE or "
     "DANGAN_BACKUP_ESCROW_KEY_FILE, or a system restored from it verifies its access log as signed by another key",
+    "keyring_not_escrowed": "backup run {run_id} holds no master keyring although encrypted records need one: the "
+    "keyring is missing on this machine; recover it (`dangan keys recover --target NAME`) and back up again",
     "repaired": "the object's bytes had changed; a good copy was put back from backup target {target} (hash checked)",
     "repaired.missing": "the object was missing; a good copy was put back from backup target {target} (hash checked)",
     "not_repaired": "the object is missing or changed and no backup target gave a good copy of it: {reason}",
@@ -232,6 +235,8 @@ NOTES: Mapping[str, str] = {
     "sample": "sample level: {hashed} of {total} object(s) drawn for re-hashing with seed {seed} ({percent}%); the "
     "rest were checked for existence and size only",
     "manifest_unusable": "{reason}",
+    "plaintext": "full level: {checked} encrypted object(s) also decrypted and their plaintext hashed against the "
+    "catalogue ({failed} failed)",
 }
 
 

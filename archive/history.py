@@ -34,7 +34,8 @@ class EventType(enum.StrEnum):
     FORMAT_IDENTIFICATION = "format identification"
     VALIDATION = "validation"
     VIRUS_CHECK = "virus check"
-    ENCRYPTION = "encryption"
+    ENCRYPTION = "encryption"  # an object stored encrypted (envelope, AES-256-GCM), or sealed later
+    KEY_ROTATION = "key rotation"  # local term (PREMIS has none): an object's data key rewrapped by a new master key
     APPRAISAL = "appraisal"
     DEACCESSION = "deaccession"  # removed from the holdings (destroyed or transferred)
     DELETION = "deletion"  # an object's bytes removed from storage

@@ -57,6 +57,7 @@ class Action(enum.StrEnum):
     READ_VERIFICATION = "verify.read"
     RUN_DAT70 = "dat70.run"  # DA/T 70 four-property checks of a batch or a document, and their stored reports
     REBUILD_INDEX = "index.rebuild"
+    MANAGE_KEYS = "keys.manage"  # master keys of encryption at rest: status, rotate, recover, encrypt pending
     READ_STATUS = "system.status"  # free space of the data disks against the reserve (`dangan status`)
     SEAL_AUDIT = "audit.seal"  # write a signed checkpoint of the log now
     # security administration
@@ -109,6 +110,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.READ_VERIFICATION: frozenset({SYS, C}),
     Action.RUN_DAT70: frozenset({A, SYS}),
     Action.REBUILD_INDEX: frozenset({SYS}),
+    Action.MANAGE_KEYS: frozenset({SYS}),
     Action.READ_STATUS: frozenset({SYS, A}),
     Action.SEAL_AUDIT: frozenset({SYS, C}),
     Action.MANAGE_USERS: frozenset({SEC}),

@@ -11,7 +11,7 @@ from typing import BinaryIO, Protocol, runtime_checkable
 from archive.errors import InvalidInput
 from archive.keys import content_key
 
-__all__ = ["BlobInfo", "BlobStore", "check_key", "content_key"]
+__all__ = ["BlobInfo", "BlobStore", "KeyProvider", "MasterKeyInfo", "check_key", "content_key"]
 
 _KEY_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -68,4 +68,46 @@ class BlobStore(Protocol):
     def check_available(self) -> None:
         """Without any I/O: raise StorageUnavailable (with retry_after) when the store is known to be out of reach
         (its circuit breaker is open); return when it may be called. Cheap enough for every request."""
+        ...
+
+
+@dataclass(frozen=True)
+class MasterKeyInfo:
+    """One master key of a key provider, as status reports show it (never its material)."""
+
+    key_id: str
+    state: str  # active (wraps new data keys) | retired (unwraps old catalogue snapshots only)
+    created_at: str
+    escrowed: bool  # in a backup run's key escrow (False for a provider that escrows its keys itself: see README)
+
+
+@runtime_checkable
+class KeyProvider(Protocol):
+    """Master keys that wrap the data keys of encrypted objects (storage_config/encryption.py). One is active.
+    A KMS or HSM plugs in here: it wraps and unwraps without ever handing out its master keys."""
+
+    name: str
+
+    def wrap(self, data_key: bytes) -> tuple[str, bytes]:
+        """(id of the active master key, the data key wrapped by it)."""
+        ...
+
+    def unwrap(self, key_id: str, wrapped: bytes) -> bytes:
+        """The data key; KeyUnavailable (saying how to recover) when the master key is not here."""
+        ...
+
+    def master_keys(self) -> list[MasterKeyInfo]:
+        """Every master key, the active one first."""
+        ...
+
+    def rotate(self) -> str:
+        """Make a new master key active (the previous one retired); returns its id."""
+        ...
+
+    def escrow_material(self) -> str | None:
+        """What a backup's key escrow must carry to bring these keys back (None: the provider keeps them)."""
+        ...
+
+    def mark_escrowed(self, key_ids: list[str]) -> None:
+        """Note that a backup run's escrow now holds these keys."""
         ...

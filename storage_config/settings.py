@@ -98,6 +98,16 @@ class ScheduleOptions(BaseModel):
     tick_seconds: float = Field(default=30.0, gt=0.0)
 
 
+class EncryptionOptions(BaseModel):
+    """Encryption at rest (storage_config/encryption.py): records of `min_level` and above are stored encrypted
+    (DANGAN_ENCRYPTION__MIN_LEVEL, DANGAN_ENCRYPTION__ENABLED=false to store everything new in the clear)."""
+
+    enabled: bool = True
+    min_level: str = "confidential"  # public | internal | confidential | secret | top_secret
+    provider: str = "file"  # a name in storage_config.keyring.KEY_PROVIDERS
+    key_file: Path | None = None  # the file provider's keyring; default <home>/keys/master-keys.json
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX, env_nested_delimiter=ENV_NESTING, extra="ignore", case_sensitive=False
@@ -130,6 +140,7 @@ class Settings(BaseSettings):
     faults: FaultOptions = Field(default_factory=FaultOptions)
     schedule: ScheduleOptions = Field(default_factory=ScheduleOptions)
     backup_targets: dict[str, BackupTargetOptions] = Field(default_factory=dict)
+    encryption: EncryptionOptions = Field(default_factory=EncryptionOptions)
     # The secret each backup run seals the audit signing key with (archive/preservation/escrow.py), and a
     # restore opens it with: a passphrase or a key file of 32+ random bytes, one of them, kept off this machine.
     backup_escrow_passphrase: SecretStr | None = None
@@ -156,6 +167,10 @@ class Settings(BaseSettings):
     @property
     def resolved_audit_key_path(self) -> Path:
         return (self.audit_key_path or self.home_dir / "keys" / "audit-ed25519.pem").expanduser().resolve()
+
+    @property
+    def resolved_keyring_path(self) -> Path:
+        return (self.encryption.key_file or self.home_dir / "keys" / "master-keys.json").expanduser().resolve()
 
     @property
     def spool_dir(self) -> Path:

@@ -245,6 +245,11 @@ POLICY: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/backups/{target}/run"): Row(frozenset({"sysadmin"}), ok=404),
     ("POST", "/api/v1/backups/{target}/drill"): Row(frozenset({"sysadmin"}), ok=404, body=lambda ids: {}),
     ("POST", "/api/v1/backups/repair"): Row(frozenset({"sysadmin"}), ok=404, body=lambda ids: {}),
+    # master keys of encryption at rest: the system administrator's
+    ("GET", "/api/v1/keys"): Row(frozenset({"sysadmin"})),
+    ("POST", "/api/v1/keys/rotate"): Row(frozenset({"sysadmin"})),
+    ("POST", "/api/v1/keys/recover"): Row(frozenset({"sysadmin"}), ok=404, body=lambda ids: {"target": "nowhere"}),
+    ("POST", "/api/v1/keys/encrypt-pending"): Row(frozenset({"sysadmin"})),
     ("GET", "/api/v1/backups/runs"): Row(frozenset({"sysadmin"})),
     ("GET", "/api/v1/backups/drills"): Row(frozenset({"sysadmin"})),
     ("POST", "/api/v1/index/rebuild"): Row(frozenset({"sysadmin"}), ok=202, settle=True),

@@ -24,6 +24,7 @@ from api.cli import (
     documents,
     exports,
     jobs,
+    keys,
     preservation,
     restoring,
     retention,
@@ -62,6 +63,7 @@ app.add_typer(devices.app, name="device")
 batches.app.command("process")(devices.process)
 app.add_typer(catalogue.app, name="catalogue")
 app.add_typer(catalogue.series, name="series")
+app.add_typer(keys.app, name="keys")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -28,6 +28,7 @@ from api.http.documents import upload_routes
 from api.http.errors import dangan_response, register_error_handlers
 from api.http.headers import SecurityHeaders
 from api.http.jobs import router as job_routes
+from api.http.keys import router as key_routes
 from api.http.maintenance import router as index_routes
 from api.http.openapi import ArchiveAPI
 from api.http.retention import router as retention_routes
@@ -86,6 +87,7 @@ def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
     app.include_router(dat70_routes)
     app.include_router(device_routes)
     app.include_router(backup_routes)
+    app.include_router(key_routes)
     app.include_router(status_routes)
     app.include_router(index_routes)
     app.include_router(schedule_routes)

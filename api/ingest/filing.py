@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.ingest.process import declared_scan, imaging_detail, page_process
+from api.sealing import apply_seal, seal_content
 from archive import history
 from archive.audit import log as audit
 from archive.catalogue.metadata import TEXT_FIELDS
@@ -28,6 +29,7 @@ from archive.ports import BlobInfo, BlobStore, content_key
 from archive.values import DocumentStatus, JobState, ObjectRole
 from ingest.capture import ImageCapture, capture_findings
 from ingest.results import OcrResult, WordBox
+from storage_config.encryption import Envelope, Sealed
 
 
 def stored_boxes(boxes: tuple[WordBox, ...]) -> list[list[Any]]:
@@ -46,6 +48,23 @@ def planned_objects(
     text = "\f".join(page.text for page in result.pages).encode("utf-8")
     planned.append((ObjectRole.TEXT, text, sha256_bytes(text), "text/plain; charset=utf-8"))
     return planned
+
+
+def seal_planned(
+    envelope: Envelope, planned: list[tuple[str, Path | bytes, str, str]], folder: Path
+) -> tuple[list[tuple[str, Path | bytes, str, str]], list[Sealed | None]]:
+    """The plan with each object replaced by its sealed file (and the stored bytes' hash): an encrypted record's."""
+    sealed = [seal_content(envelope, content, sha, folder) for _role, content, sha, _media in planned]
+    resealed: list[tuple[str, Path | bytes, str, str]] = [
+        (role, done.path, done.sha256, media) for (role, _c, _s, media), done in zip(planned, sealed, strict=True)
+    ]
+    return resealed, list(sealed)
+
+
+def discard_sealed(seals: list[Sealed | None]) -> None:
+    for sealed in seals:
+        if sealed is not None:
+            sealed.path.unlink(missing_ok=True)
 
 
 def store_objects(store: BlobStore, planned: list[tuple[str, Path | bytes, str, str]]) -> list[BlobInfo]:
@@ -130,27 +149,27 @@ def _describe(session: Session, document: Document, job: IngestJob, batch: Batch
 
 
 def attach_objects(
-    document: Document, planned: list[tuple[str, Path | bytes, str, str]], infos: list[BlobInfo], *, per_page: bool
+    document: Document,
+    planned: list[tuple[str, Path | bytes, str, str]],
+    infos: list[BlobInfo],
+    *,
+    per_page: bool,
+    seals: list[Sealed | None] | None = None,
 ) -> None:
     """Record the stored objects; originals of a folder item belong to their page."""
     pages = document.all_pages
     originals = 0
-    for (role, _content, sha, media_type), info in zip(planned, infos, strict=True):
+    seals = seals or [None] * len(planned)
+    for (role, _content, sha, media_type), info, sealed in zip(planned, infos, seals, strict=True):
         page_id = None
         if role == ObjectRole.ORIGINAL and per_page:
             page_id = pages[originals].id
             originals += 1
-        document.objects.append(
-            StoredObject(
-                key=info.key,
-                sha256=sha,
-                size=info.size,
-                media_type=media_type,
-                role=role,
-                page_id=page_id,
-                current=True,
-            )
+        row = StoredObject(
+            key=info.key, sha256=sha, size=info.size, media_type=media_type, role=role, page_id=page_id, current=True
         )
+        apply_seal(row, sealed)
+        document.objects.append(row)
 
 
 def file_item(
@@ -162,11 +181,13 @@ def file_item(
     *,
     seconds: float,
     captures: list[ImageCapture | None] | None = None,
+    seals: list[Sealed | None] | None = None,
 ) -> Document:
     batch = session.get(Batch, job.batch_id)
     assert batch is not None
     document = new_document(session, job, batch, result, captures)
-    attach_objects(document, planned, infos, per_page=len(list(job.options["source_sha256"])) > 1)  # type: ignore[call-overload]
+    per_page = len(list(job.options["source_sha256"])) > 1  # type: ignore[call-overload]
+    attach_objects(document, planned, infos, per_page=per_page, seals=seals)
     held = sum(1 for page in result.pages if page.held)
     imaging = imaging_detail(batch, job.submitted_by, captures or [])
     history.record_many(session, ingest_events(document, job, pages=len(result.pages), imaging=imaging))
@@ -204,7 +225,30 @@ def ingest_events(
         events.append(history.Event(document.id, history.EventType.IMAGING, agent, detail=imaging))
     events.append(history.Event(document.id, history.EventType.INGESTION, agent, detail=made))
     events.extend(history.digest_events(document.id, document.objects, agent))
+    events.extend(encryption_events(document.id, document.objects, agent))
     return events
+
+
+def encryption_events(document_id: int, objects: list[StoredObject], agent: str) -> list[history.Event]:
+    """An encryption event for each object stored encrypted (its master key, the plaintext's hash and size)."""
+    return [
+        history.Event(
+            document_id,
+            history.EventType.ENCRYPTION,
+            agent,
+            obj.key,
+            detail={
+                "cipher": "AES-256-GCM",
+                "envelope": "dangan-envelope/1",
+                "key_id": obj.key_id,
+                "plain_sha256": obj.plain_sha256,
+                "plain_size": obj.plain_size,
+                "role": obj.role,
+            },
+        )
+        for obj in objects
+        if obj.key_id is not None
+    ]
 
 
 def recover_orphans(session: Session, store: BlobStore, job: IngestJob) -> int:

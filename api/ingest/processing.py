@@ -22,10 +22,11 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from api.ingest.filing import file_item, planned_objects, recover_orphans, store_objects
+from api.ingest.filing import discard_sealed, file_item, planned_objects, recover_orphans, seal_planned, store_objects
 from api.ingest.leases import LeaseLost, hand_back_quietly, new_owner, remove_unfiled
 from api.ingest.process import page_captures
 from api.ingest.rescan import recover_rescans
+from api.sealing import encrypts
 from api.search.page_images import derive_after_filing
 from api.search.rows import index_current, indexed_document
 from api.wiring import Context, engine_options
@@ -43,6 +44,7 @@ from archive.values import JobState
 from archive.workflow import OUT_OF_USE, transition_job
 from ingest.quality.profiles import get_profile
 from ingest.results import OcrRequest, OcrResult
+from storage_config.encryption import Sealed
 
 log = logging.getLogger(__name__)
 OcrCall = Callable[[OcrRequest], OcrResult]
@@ -267,6 +269,27 @@ class JobProcessing:
     ) -> None:
         planned = planned_objects(sources, options, result)
         captures = page_captures(sources, str(options["media_type"]), result)  # the images' own tags, before filing
+        seals: list[Sealed | None] = [None] * len(planned)
+        with self.db.read() as session:
+            level = session.scalars(select(IngestJob.access_level).where(IngestJob.id == job_id)).first()
+        if encrypts(self.context.settings, level):  # sealed into the spool first: the keys are the stored bytes'
+            planned, seals = seal_planned(self.context.envelope, planned, self.context.settings.spool_dir / "seal")
+        try:
+            self._store_and_file(job_id, owner, planned, seals, result, captures, seconds=seconds)
+        finally:
+            discard_sealed(seals)
+
+    def _store_and_file(
+        self,
+        job_id: int,
+        owner: str,
+        planned: list[tuple[str, Path | bytes, str, str]],
+        seals: list[Sealed | None],
+        result: OcrResult,
+        captures: list[ImageCapture | None],
+        *,
+        seconds: float,
+    ) -> None:
         keys = [content_key(sha) for _, _, sha, _ in planned]
         with self.db.write() as session:  # the intent: these keys may exist without rows until filed
             job = self._held(session, job_id, owner)
@@ -278,7 +301,9 @@ class JobProcessing:
             with self.db.write() as session:
                 job = self._held(session, job_id, owner)
                 transition_job(job_id, job.state, JobState.DONE)
-                document_id = file_item(session, job, result, planned, infos, seconds=seconds, captures=captures).id
+                document_id = file_item(
+                    session, job, result, planned, infos, seconds=seconds, captures=captures, seals=seals
+                ).id
                 job.lease_expires_at = None  # lease_owner stays: the runner that ended it
                 spool = job.spool_path
         except LeaseLost:  # another runner holds the job now: what this one wrote must not stay unfiled

@@ -16,6 +16,7 @@ from api.ingest.process import declared_scan, page_process
 from api.ingest.rescan import RescanObjects, mark_indexed, rescan_intent, store_rescan
 from api.search.page_images import prune_superseded, source_of
 from api.search.rows import index_current
+from api.search.sealing import seal_if_due
 from api.views.review import PageReviewView, page_review_view
 from api.wiring import Context, engine_options
 from archive import history
@@ -112,7 +113,7 @@ class ReviewService:
                 )
             )
             current_pdf = workdir / "current.pdf"
-            with self.context.store.open_read(pdfa_row.key) as stream, current_pdf.open("wb") as out:
+            with self.context.plain.open_read(pdfa_row.key) as stream, current_pdf.open("wb") as out:
                 shutil.copyfileobj(stream, out)
             spliced = workdir / "spliced.pdf"
             replace_page(current_pdf, result.pdfa_path, number, spliced)
@@ -173,6 +174,7 @@ class ReviewService:
             log.warning("page %s: replaced, but not indexed yet: %s", page_id, exc.message)
         if superseded is not None:  # after the commit: a crash before this leaves a harmless leftover
             prune_superseded(self.context, superseded)
+        seal_if_due(self.context, document_id, actor.username)  # an encrypted record's rescan: sealed at once
         return view
 
 

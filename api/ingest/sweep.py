@@ -52,6 +52,7 @@ def remove_stray_files(context: Context) -> list[str]:
     removed += sweep(settings.spool_dir, ("backup", "drill"))
     removed += sweep(settings.spool_dir / "unpacked", ("unpack",)) + sweep(settings.spool_dir / "incoming", ("upload",))
     removed += sweep(settings.home_dir / "work", ("rescan",))
+    removed += sweep(settings.spool_dir / "seal", ("seal", "clear"))  # encryption at rest's sealed files
     if removed:
         log.warning("removed %d folder(s) interrupted work left behind", len(removed))
     return removed

@@ -24,6 +24,7 @@ from sqlalchemy import select, update
 
 from api.preservation.backup_targets import BackupTargets
 from api.preservation.key_escrow import write_escrow
+from api.sealing import has_encrypted_objects
 from api.views.preservation import BackupRunList, BackupRunReport, BackupRunView
 from api.wiring import Context
 from archive import history
@@ -54,6 +55,7 @@ from archive.scratch import owned_prefix
 Progress = Callable[[int, int], None]
 COPY_FAILED, INTERRUPTED = FindingCode.COPY_FAILED, FindingCode.INTERRUPTED
 COPY_REPLACED, NOT_ESCROWED = FindingCode.COPY_REPLACED, FindingCode.KEY_NOT_ESCROWED
+KEYRING_NOT_ESCROWED = FindingCode.KEYRING_NOT_ESCROWED
 
 
 class BackupService:
@@ -133,7 +135,7 @@ class BackupService:
         removed = self._remove_destroyed(store, run_id)  # before the seal: what it records is sealed too
         self._seal_log()
         manifest.checkpoints = self._copy_checkpoints(store)
-        manifest.escrow = write_escrow(self.context.settings, store, run_id)
+        manifest.escrow = write_escrow(self.context.settings, store, run_id, self.context.envelope.provider)
         manifest.snapshot = self._snapshot(store, run_id, scratch)
         failpoint("backup.snapshot_written")
         data = manifest.to_bytes()
@@ -149,12 +151,19 @@ class BackupService:
             "replaced": replaced,
             "copies_checked": len(to_check),
             "escrow_key": manifest.escrow.key if manifest.escrow else None,
+            "keyring_escrowed": self._keyring_escrowed(manifest.escrow is not None),
             "manifest_key": manifest_key(run_id),
             "manifest_sha256": sha256_bytes(data),
             "snapshot_key": manifest.snapshot.key,
             "newest_object_at": self._newest_object_at(),
             "replicated_keys": replicated,  # for the records' histories, not kept in the run's report
         }
+
+    def _keyring_escrowed(self, escrowed: bool) -> bool | None:
+        """Whether the run's escrow carries the master keyring that encrypted records need (None: none needed)."""
+        if not escrowed or not has_encrypted_objects(self.context.db):
+            return None
+        return self.context.envelope.provider.escrow_material() is not None
 
     def _remove_destroyed(self, store: BlobStore, run_id: int) -> int:
         """Objects of records destroyed by a disposition (api/records/disposal.py) leave this target too, unless a
@@ -320,6 +329,9 @@ def graded_run(result: dict[str, Any]) -> Report:
     if "escrow_key" in result and result["escrow_key"] is None:
         about = {"subject_kind": "backup_run", "subject_id": result["run"], "params": {"run_id": result["run"]}}
         findings.append(Finding(Severity.WARNING, NOT_ESCROWED, **about))
+    if result.get("keyring_escrowed") is False:
+        about = {"subject_kind": "backup_run", "subject_id": result["run"], "params": {"run_id": result["run"]}}
+        findings.append(Finding(Severity.WARNING, KEYRING_NOT_ESCROWED, **about))
     return Report(tuple(findings))
 
 

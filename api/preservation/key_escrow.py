@@ -8,7 +8,7 @@ from archive.errors import ConfigurationError, NotFound
 from archive.hashing import sha256_bytes
 from archive.keys import escrow_key
 from archive.models import utcnow
-from archive.ports import BlobStore
+from archive.ports import BlobStore, KeyProvider
 from archive.preservation.escrow import (
     SECRET_HINT,
     EscrowPayload,
@@ -19,6 +19,7 @@ from archive.preservation.escrow import (
     seal,
 )
 from archive.preservation.manifest import Entry, Manifest
+from storage_config.keyring import FileKeyProvider
 from storage_config.settings import Settings
 
 _MAX_KEY_FILE = 64 * 1024
@@ -61,20 +62,27 @@ def required_secret(settings: Settings) -> EscrowSecret:
     return secret
 
 
-def write_escrow(settings: Settings, store: BlobStore, run_id: int) -> Entry | None:
-    """Seal the signing key (and the carried settings) into the target for this run; None without a secret."""
+def write_escrow(
+    settings: Settings, store: BlobStore, run_id: int, provider: KeyProvider | None = None
+) -> Entry | None:
+    """Seal the signing key, the master keyring (of `provider`) and the carried settings into the target for this
+    run, then mark the master keys escrowed; None without a secret."""
     secret = escrow_secret(settings)
     if secret is None:
         return None
     key = load_or_create_signing_key(settings.resolved_audit_key_path)
+    keyring = provider.escrow_material() if provider is not None else None
     payload = EscrowPayload(
         audit_signing_key_pem=private_key_pem(key).decode("ascii"),
         public_key_fingerprint=public_key_fingerprint(key),
         settings={name: getattr(settings, name) for name in CARRIED_SETTINGS},
+        master_keyring=keyring,
     )
     data = seal(secret, payload, run_id=run_id, created_at=utcnow().isoformat())
     entry = Entry(escrow_key(run_id), len(data), sha256_bytes(data))
     store.put_bytes(entry.key, data)
+    if provider is not None and keyring is not None:
+        provider.mark_escrowed([info.key_id for info in provider.master_keys()])
     return entry
 
 
@@ -109,3 +117,10 @@ def differing_settings(settings: Settings, carried: dict[str, object]) -> dict[s
         for name, value in carried.items()
         if name in CARRIED_SETTINGS and getattr(settings, name) != value
     }
+
+
+def install_keyring(settings: Settings, escrow: EscrowPayload, *, where: str) -> list[str]:
+    """Put the escrow's master keys into the keyring file (merged with any there); returns the ids added."""
+    if escrow.master_keyring is None:
+        return []
+    return FileKeyProvider(settings.resolved_keyring_path).install(escrow.master_keyring, where=where)

@@ -30,7 +30,7 @@ from sqlalchemy import select
 
 from api.preservation.backup_drill import GB, canary_word, restore_objects
 from api.preservation.backup_targets import TargetSpec, declared_spec, open_spec
-from api.preservation.key_escrow import differing_settings, read_escrow, required_secret
+from api.preservation.key_escrow import differing_settings, install_keyring, read_escrow, required_secret
 from api.preservation.maintenance import MaintenanceService
 from api.preservation.verification import VerificationService
 from api.search.rows import indexed_document
@@ -98,6 +98,7 @@ class RestoreService:
             root = Path(scratch)
             self._place_catalogue(store, manifest.snapshot, root)
             key = install_signing_key(self.settings.resolved_audit_key_path, escrow.audit_signing_key_pem.encode())
+            install_keyring(self.settings, escrow, where=f"the key escrow of backup run {manifest.run_id}")
             context = build_context(self.settings)
             try:
                 principal = self._principal(context, username)

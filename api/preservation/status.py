@@ -8,11 +8,12 @@ import datetime as dt
 from sqlalchemy import func, select
 
 from api.preservation import overview
+from api.sealing import has_encrypted_objects
 from api.views.base import CodedView
 from api.views.status import JobCountsView, PlaceSpaceView, StatusView
 from api.wiring import Context
 from archive.access import Principal
-from archive.coded import STATUS_WARNINGS
+from archive.coded import STATUS_WARNINGS, Coded
 from archive.jobs import stuck
 from archive.models import IngestJob, ScannerDevice
 from archive.models.base import utcnow
@@ -65,6 +66,7 @@ class StatusService:
         if index.state != "ok":
             message = f"the search index is unavailable ({index.problem}); rebuild it (`dangan reindex`)"
             warnings.append(STATUS_WARNINGS.line("index_unavailable", message, problem=index.problem))
+        warnings.extend(self._key_warnings())
         return StatusView(
             state=worst,  # type: ignore[arg-type]
             places=places,
@@ -77,6 +79,15 @@ class StatusService:
             backups=overview.backups(self.context, principal),
             last_verification=overview.last_verification(self.context, principal),
         )
+
+    def _key_warnings(self) -> list[Coded]:
+        """Loud while encrypted records exist and their keyring is missing or its active key in no escrow."""
+        from api.preservation.keys import KeyService
+
+        if not has_encrypted_objects(self.context.db):
+            return []
+        report = KeyService(self.context).key_status()
+        return [STATUS_WARNINGS.line("master_key_warning", line, problem=line) for line in report.warnings]
 
     def _job_counts(self) -> JobCountsView:
         with self.context.db.read() as session:

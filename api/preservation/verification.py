@@ -52,7 +52,13 @@ class VerificationService:
         if target is None:
             with self.context.db.session() as session:
                 report = verify_objects(
-                    session, self.context.store, level=level, percent=percent, seed=seed, progress=progress
+                    session,
+                    self.context.store,
+                    level=level,
+                    percent=percent,
+                    seed=seed,
+                    progress=progress,
+                    plain=self.context.plain,
                 )
             result = report.as_dict()
             details: dict[str, Any] = {"level": report.level, "seed": report.seed, "objects": report.objects_checked}

@@ -108,14 +108,22 @@ def _bag_document(document: Document, folder: str, events: list[ObjectEvent]) ->
     current = sorted((o for o in document.objects if o.current), key=lambda o: (o.page_id or 0, o.id))
     originals = [o for o in current if o.role == ObjectRole.ORIGINAL]
     files = [
-        BagFile(f"data/{folder}/original/{name}", o.key, o.sha256, o.role, o.size, o.media_type, page)
+        BagFile(f"data/{folder}/original/{name}", o.key, o.content_sha256, o.role, o.content_size, o.media_type, page)
         for o, (name, page) in zip(originals, _original_names(document, originals), strict=True)
     ]
     for role, name in ((ObjectRole.PDFA, "access.pdf"), (ObjectRole.TEXT, "text.txt")):
         stored = next((o for o in current if o.role == role), None)
         if stored is not None:
             files.append(
-                BagFile(f"data/{folder}/{name}", stored.key, stored.sha256, role, stored.size, stored.media_type, None)
+                BagFile(
+                    f"data/{folder}/{name}",
+                    stored.key,
+                    stored.content_sha256,
+                    role,
+                    stored.content_size,
+                    stored.media_type,
+                    None,
+                )
             )
     row = {
         "id": document.id,
@@ -338,7 +346,7 @@ def export_bag(
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".bag-tmp", dir=target.parent))
     placed = False
     try:
-        octets, count = _build(context.store, staging, scope, documents, progress)
+        octets, count = _build(context.plain, staging, scope, documents, progress)
         details = {
             "scope": {"records": scope} if records else {"fonds": fonds} if fonds is not None else {"batch": batch_id},
             "documents": len(documents),

@@ -50,13 +50,13 @@ class CertificateService:
     def _read(self, stored: StoredObject) -> bytes:
         digest, chunks = hashlib.sha256(), []
         try:
-            with self.context.store.open_read(stored.key) as source:
+            with self.context.plain.open_read(stored.key) as source:
                 while chunk := source.read(CHUNK):
                     digest.update(chunk)
                     chunks.append(chunk)
         except NotFound:
             raise IntegrityFailure(f"the certificate's object {stored.key} is missing; restore it") from None
-        if digest.hexdigest() != stored.sha256:
+        if digest.hexdigest() != stored.content_sha256:
             raise IntegrityFailure(f"the certificate's object {stored.key} changed; restore it from a backup")
         return b"".join(chunks)
 

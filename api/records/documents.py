@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from api.records.served_files import Damaged, VerifiedCopy, verified_copy
 from api.search.rows import index_current
+from api.search.sealing import seal_if_due
 from api.views.records import DocumentTextView, DocumentView, PageTextView, document_view
 from api.wiring import Context
 from archive import history
@@ -154,7 +155,9 @@ class DocumentService:
             raise
         if stored is None:
             raise NotFound(f"document {document_id} has no {role.value} file")
-        copy = verified_copy(self.context.store, stored.key, stored.sha256, self.context.settings.spool_dir / "served")
+        copy = verified_copy(
+            self.context.plain, stored.key, stored.content_sha256, self.context.settings.spool_dir / "served"
+        )
         served = isinstance(copy, VerifiedCopy)
         log_record_read(
             self.context,
@@ -243,6 +246,7 @@ def update_document(
             )
         view = document_view(document)
     index_current(context, [document_id])  # an admin's edit of a withdrawn record does not bring it back
+    seal_if_due(context, document_id, principal.username)  # raised to an encrypted level: its objects sealed now
     return view
 
 

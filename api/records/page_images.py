@@ -107,10 +107,10 @@ class PageImageService:
         if source is None:
             raise unavailable
         key = derived_key(source.pdfa_sha256, number, kind)
-        info = self.context.store.stat(key)
+        info = self.context.plain.stat(key)
         if info is None:
             derive_document(self.context, source, only=number)
-            info = self.context.store.stat(key)
+            info = self.context.plain.stat(key)
             if info is None:
                 raise unavailable
-        return ImageDownload(self.context.store.open_read(key), MEDIA_TYPE, info.size)
+        return ImageDownload(self.context.plain.open_read(key), MEDIA_TYPE, info.size)

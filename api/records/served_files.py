@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from archive.errors import DanganError
+from archive.errors import DanganError, KeyUnavailable
 from archive.hashing import CHUNK
 from archive.ports import BlobStore
 
@@ -49,6 +49,8 @@ def verified_copy(store: BlobStore, key: str, expected_sha256: str, folder: Path
     except (DanganError, OSError) as exc:
         copy.close()
         if isinstance(exc, DanganError) and exc.transient:  # the store is out of reach: nothing is known damaged
+            raise
+        if isinstance(exc, KeyUnavailable):  # nothing is damaged: the master key is missing (says how to recover)
             raise
         return Damaged(None, f"unreadable: {exc.__class__.__name__}")
     if digest.hexdigest() != expected_sha256:

@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from api.wiring import Context
-from archive.errors import DanganError, NotFound
+from archive.errors import DanganError, IntegrityFailure, NotFound
 from archive.hashing import CHUNK
 from archive.keys import DERIVED_PREFIX, derived_key
 from archive.models import Document, Page, StoredObject
@@ -44,13 +44,19 @@ KINDS = (ObjectRole.PAGE_IMAGE, ObjectRole.THUMBNAIL)
 class ImageSource:
     document_id: int
     pdfa_key: str
-    pdfa_sha256: str
+    pdfa_sha256: str  # of the stored bytes: derived keys are named by it
     pages: tuple[int, ...]
+    pdfa_content_sha256: str = ""  # of the plaintext (differs for an encrypted record's); "" means pdfa_sha256
+
+    @property
+    def content_sha256(self) -> str:
+        return self.pdfa_content_sha256 or self.pdfa_sha256
 
 
 def _store(context: Context, pdfa_sha256: str, images: PageImages) -> None:
-    context.store.put_bytes(derived_key(pdfa_sha256, images.number, ObjectRole.PAGE_IMAGE), images.display.data)
-    context.store.put_bytes(derived_key(pdfa_sha256, images.number, ObjectRole.THUMBNAIL), images.thumbnail.data)
+    # through the plaintext store: the images of an encrypted record are sealed with its access copy's data key
+    context.plain.put_bytes(derived_key(pdfa_sha256, images.number, ObjectRole.PAGE_IMAGE), images.display.data)
+    context.plain.put_bytes(derived_key(pdfa_sha256, images.number, ObjectRole.THUMBNAIL), images.thumbnail.data)
 
 
 def _missing(context: Context, source: ImageSource, number: int) -> bool:
@@ -90,7 +96,8 @@ def source_of(document: Document) -> ImageSource | None:
     pdfa = next((o for o in document.objects if o.role == ObjectRole.PDFA and o.current), None)
     if pdfa is None:
         return None
-    return ImageSource(document.id, pdfa.key, pdfa.sha256, tuple(page.number for page in document.pages))
+    pages = tuple(page.number for page in document.pages)
+    return ImageSource(document.id, pdfa.key, pdfa.sha256, pages, pdfa.content_sha256)
 
 
 def derive_after_filing(context: Context, document_id: int, pdf: Path) -> None:
@@ -116,14 +123,14 @@ def derive_document(
     with tempfile.NamedTemporaryFile(dir=folder, suffix=".pdf") as local:
         digest = hashlib.sha256()
         try:
-            with context.store.open_read(source.pdfa_key) as stream:
+            with context.plain.open_read(source.pdfa_key) as stream:
                 while chunk := stream.read(CHUNK):
                     digest.update(chunk)
                     local.write(chunk)
-        except NotFound:
+        except (NotFound, IntegrityFailure):  # gone, or an encrypted copy that no longer decrypts
             digest = hashlib.sha256(b"missing")
         local.flush()
-        if digest.hexdigest() != source.pdfa_sha256:  # drawn only from the bytes that were filed
+        if digest.hexdigest() != source.content_sha256:  # drawn only from the bytes that were filed
             log.warning("document %s: its access copy is damaged or gone; no page images drawn", source.document_id)
             return 0, len(numbers)
         return derive_from(context, source, Path(local.name), force=force, only=only)

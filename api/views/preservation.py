@@ -160,6 +160,9 @@ class BackupRunReport(View):
     replaced: list[ReplacedCopy] = Field(default_factory=list)
     copies_checked: int | None = Field(default=None, description="Copies already on the target re-hashed")
     escrow_key: str | None = Field(default=None, description="The run's key escrow; null: none (no escrow secret)")
+    keyring_escrowed: bool | None = Field(
+        default=None, description="The escrow carries the master keyring of encrypted records (null: none needed)"
+    )
     manifest_key: str | None = None
     manifest_sha256: str | None = None
     snapshot_key: str | None = None

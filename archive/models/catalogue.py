@@ -6,7 +6,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint, and_
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from archive.models.base import Base, utcnow
@@ -198,4 +210,23 @@ class StoredObject(Base):
     role: Mapped[str] = mapped_column(String(32))
     current: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Encryption at rest (storage_config/encryption.py): `sha256`/`size` are always the stored bytes'; an
+    # encrypted object also has its master key id, its wrapped data key and its plaintext's hash and size.
+    key_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    plain_sha256: Mapped[str | None] = mapped_column(String(64))
+    plain_size: Mapped[int | None] = mapped_column(BigInteger)
     document: Mapped[Document] = relationship(back_populates="objects")
+
+    @property
+    def encrypted(self) -> bool:
+        return self.key_id is not None
+
+    @property
+    def content_sha256(self) -> str:
+        """The SHA-256 of what a reader gets: the plaintext's for an encrypted object."""
+        return self.plain_sha256 if self.plain_sha256 is not None else self.sha256
+
+    @property
+    def content_size(self) -> int:
+        return self.plain_size if self.plain_size is not None else self.size

@@ -91,11 +91,12 @@ def _fixity(report: Dat70Report, facts: DocumentFacts) -> None:
         if not obj.exists:
             report["auth.fixity"].add(Severity.ERROR, "missing", subject=obj.key, **_object_params(obj))
             continue
-        if obj.sha256 != obj.row.sha256:
+        if obj.sha256 != obj.row.content_sha256:  # the plaintext's, for an encrypted object (read decrypted)
             report["auth.fixity"].add(Severity.ERROR, subject=obj.key, **_object_params(obj))
-        if obj.size != obj.row.size:
+        if obj.size != obj.row.content_size:
+            expected = obj.row.content_size
             report["auth.size"].add(
-                Severity.ERROR, subject=obj.key, actual_size=obj.size, expected_size=obj.row.size, **_object_params(obj)
+                Severity.ERROR, subject=obj.key, actual_size=obj.size, expected_size=expected, **_object_params(obj)
             )
 
 

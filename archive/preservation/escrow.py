@@ -19,8 +19,10 @@ The choice:
 - **Authenticated header**: the format, cipher, KDF parameters, the kind of secret, the run and the public key's
   fingerprint are the AEAD's associated data, readable before decrypting (a restore says which key it expects)
   and impossible to change unnoticed.
-- **What is sealed**: the signing key (PEM) and the few settings a restore needs to rebuild what the backup
-  describes (search engine, default fonds and level, audit retention): JSON, see `EscrowPayload`.
+- **What is sealed**: the signing key (PEM), the master keyring of encryption at rest (every master key, active
+  and retired: without them the encrypted records of the backup cannot be read; storage_config/keyring.py) and
+  the few settings a restore needs to rebuild what the backup describes (search engine, default fonds and
+  level, audit retention): JSON, see `EscrowPayload`.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ class EscrowPayload:
     audit_signing_key_pem: str
     public_key_fingerprint: str
     settings: dict[str, Any] = field(default_factory=dict)
+    master_keyring: str | None = field(default=None, repr=False)  # None: no keyring (or a KMS keeps the keys)
 
 
 def seal(secret: EscrowSecret, payload: EscrowPayload, *, run_id: int, created_at: str) -> bytes:
@@ -83,6 +86,7 @@ def seal(secret: EscrowSecret, payload: EscrowPayload, *, run_id: int, created_a
             "audit_signing_key_pem": payload.audit_signing_key_pem,
             "public_key_fingerprint": payload.public_key_fingerprint,
             "settings": payload.settings,
+            "master_keyring": payload.master_keyring,
         },
         sort_keys=True,
     ).encode("utf-8")
@@ -133,6 +137,7 @@ def open_escrow(secret: EscrowSecret, data: bytes, *, where: str) -> EscrowPaylo
         audit_signing_key_pem=str(fields["audit_signing_key_pem"]),
         public_key_fingerprint=str(fields["public_key_fingerprint"]),
         settings=dict(fields.get("settings") or {}),
+        master_keyring=fields.get("master_keyring"),
     )
 
 

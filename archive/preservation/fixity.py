@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.errors import InvalidInput, NotFound
+from archive.errors import DanganError, InvalidInput, NotFound
 from archive.finding_codes import FindingCode, Note
 from archive.hashing import sha256_stream
 from archive.keys import OBJECT_PREFIX
@@ -146,6 +146,7 @@ class Row:
     document_id: int
     reference_code: str
     page_id: int | None
+    plain_sha256: str | None = None  # an encrypted object's plaintext hash (full level decrypts and checks it)
 
 
 @dataclass
@@ -164,7 +165,7 @@ def catalogued_rows(session: Session) -> list[Row]:
         .order_by(StoredObject.key, StoredObject.id)
     )
     return [
-        Row(obj.key, obj.sha256, obj.size, obj.role, obj.document_id, reference, obj.page_id)
+        Row(obj.key, obj.sha256, obj.size, obj.role, obj.document_id, reference, obj.page_id, obj.plain_sha256)
         for obj, reference in session.execute(query)
     ]
 
@@ -193,8 +194,11 @@ def verify_objects(
     percent: float = 5.0,
     seed: int | None = None,
     progress: Progress | None = None,
+    plain: BlobStore | None = None,
 ) -> VerificationReport:
-    """Check the catalogued objects at the given level and list untracked ones; never raises on a finding."""
+    """Check the catalogued objects at the given level and list untracked ones; never raises on a finding.
+    At the full level, `plain` (the store that decrypts) also opens each encrypted object whose stored bytes
+    were intact and checks its plaintext against the catalogue's plaintext hash (GCM tags, then the hash)."""
     check_options(level, percent)
     started = time.perf_counter()
     report = VerificationReport(store=store.name, level=level)
@@ -214,11 +218,48 @@ def verify_objects(
             progress(position, total)
     _confirm_swap_partners(store, expected, measured, report)
     report.findings.extend(_findings(rows, expected, measured))
+    if level == FULL and plain is not None:
+        report.findings.extend(_plaintext_findings(plain, expected, report))
     report.hashed = _hashed_outcomes(rows, to_hash, report.findings)
     report.findings.extend(_untracked(store, set(expected)))
     report.noted.extend(_notes(report, hashed=len(to_hash), total=total))
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _plaintext_findings(plain: BlobStore, expected: dict[str, Row], report: VerificationReport) -> list[Finding]:
+    failed_keys = {finding.key for finding in report.findings}
+    findings: list[Finding] = []
+    checked = 0
+    for key in sorted(expected):
+        row = expected[key]
+        if row.plain_sha256 is None or key in failed_keys:
+            continue
+        checked += 1
+        try:
+            with plain.open_read(key) as stream:
+                sha, _size = sha256_stream(stream)
+        except DanganError as exc:
+            if exc.transient:
+                raise
+            sha = None
+        if sha != row.plain_sha256:
+            findings.append(
+                Finding(
+                    category=CONTENT_CHANGED,
+                    severity=Severity.ERROR,
+                    key=key,
+                    document_id=row.document_id,
+                    reference_code=row.reference_code,
+                    role=row.role,
+                    page_id=row.page_id,
+                    expected_sha256=row.plain_sha256,
+                    actual_sha256=sha,
+                )
+            )
+    if checked:
+        report.noted.append(Note("plaintext", {"checked": checked, "failed": len(findings)}))
+    return findings
 
 
 def _hashed_outcomes(

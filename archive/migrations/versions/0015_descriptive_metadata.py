@@ -6,7 +6,7 @@ dc_source), and custom_fields (checked against `series_field`). `manifest_item.d
 metadata, copied onto its record when it is filed. Existing records get archival_year = their batch's year.
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
