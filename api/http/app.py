@@ -79,21 +79,24 @@ def create_app(context: Context, *, runner: JobRunner | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.context = context
-    app.include_router(batch_routes)
-    app.include_router(job_routes)
-    app.include_router(account_routes)
-    app.include_router(audit_routes)
-    app.include_router(verify_routes)
-    app.include_router(dat70_routes)
-    app.include_router(device_routes)
-    app.include_router(backup_routes)
-    app.include_router(key_routes)
-    app.include_router(status_routes)
-    app.include_router(index_routes)
-    app.include_router(schedule_routes)
-    app.include_router(search_routes)
-    app.include_router(retention_routes)
-    app.include_router(catalogue_routes)
+    for routes in (
+        batch_routes,
+        job_routes,
+        account_routes,
+        audit_routes,
+        verify_routes,
+        dat70_routes,
+        device_routes,
+        backup_routes,
+        key_routes,
+        status_routes,
+        index_routes,
+        schedule_routes,
+        search_routes,
+        retention_routes,
+        catalogue_routes,
+    ):
+        app.include_router(routes)
 
     sealing = AuditService(context)
 

@@ -42,6 +42,7 @@ from archive.models import Document, IngestJob, utcnow
 from archive.redact import hide_paths
 from archive.values import JobState
 from archive.workflow import OUT_OF_USE, transition_job
+from ingest.capture import ImageCapture
 from ingest.quality.profiles import get_profile
 from ingest.results import OcrRequest, OcrResult
 from storage_config.encryption import Sealed
