@@ -19,11 +19,14 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, inspect, select, text
 
 from api.access.auditing import AuditService
 from api.ingest.batches import BatchService
 from api.ingest.service import IngestService
+from api.preservation.backup_drill import DrillService
+from api.preservation.backup_targets import BackupTargets, TargetSpec
+from api.preservation.backups import BackupService
 from api.records.documents import update_document
 from api.wiring import Context, build_context
 from archive.audit import log as audit
@@ -33,9 +36,10 @@ from archive.models import AuditEvent, Base, IngestJob
 from ingest.grouping import PlannedItem
 from ingest.ocr import process
 from storage_config.settings import Settings
-from tests.actors import ARCHIVIST, AUDITOR
+from tests.actors import ARCHIVIST, AUDITOR, SYSADMIN
 from tests.db_stress import unique_scan
 from tests.pages import ENGLISH_TEXT, render
+from tests.pgserver import PgServer
 
 THREADS, EVENTS_PER_WRITER = 8, 25
 PROCESSES = 3
@@ -174,3 +178,45 @@ def test_two_edits_of_one_record_at_once_are_both_in_its_history(db_context: Con
     assert sorted(titles) == sorted(f"title {n}" for n in range(THREADS))
     # each edit saw the one before it: no edit overwrote another unseen (a lost update)
     assert [edit.details["before"]["title"] for edit in edits[1:]] == titles[:-1]
+
+
+def test_backup_snapshots_postgresql_with_pg_dump_and_the_drill_restores_it(
+    tmp_path: Path, pg_database: str, pg_server: PgServer
+) -> None:
+    context = _pg_context(tmp_path, pg_database)
+    try:
+        batch_id, scans = _ingested(context, tmp_path / "work", 2)
+        service = IngestService(context)
+        for scan in scans:
+            service.process_job(
+                service.submit_item(batch_id, PlannedItem(scan.name, (scan,)), actor=ARCHIVIST).id, process
+            )
+        BackupTargets(context).add(SYSADMIN, TargetSpec(name="offsite", kind="local", path=str(tmp_path / "offsite")))
+        run = BackupService(context).run(SYSADMIN, target="offsite")
+        assert run.status == "complete", run
+        dumps = list((tmp_path / "offsite").rglob("*.pgdump"))
+        assert len(dumps) == 1 and dumps[0].read_bytes()[:5] == b"PGDMP"  # pg_dump's custom format
+        drill = DrillService(context).drill(SYSADMIN, target="offsite")
+        catalogue = drill.catalogue
+        assert (catalogue.integrity, catalogue.sha256_ok, catalogue.documents, catalogue.pages) == ("ok", True, 2, 2)
+        assert drill.search.documents_indexed == 2 and all(canary.found for canary in drill.search.canaries)
+        assert "catalogue_not_checked" not in [finding.code for finding in drill.findings]
+        assert drill.status == "passed"
+        assert not [name for name in _databases(pg_server) if name.startswith("dangan_drill_")]  # dropped
+
+        dumps[0].write_bytes(dumps[0].read_bytes()[: dumps[0].stat().st_size // 2])  # a dump cut in half
+        damaged = DrillService(context).drill(SYSADMIN, target="offsite")
+        assert damaged.status == "failed" and damaged.catalogue.integrity.startswith("unreadable: pg_restore failed")
+        assert {"snapshot_changed", "catalogue_damaged"} <= {finding.code for finding in damaged.findings}
+        assert not [name for name in _databases(pg_server) if name.startswith("dangan_drill_")]
+    finally:
+        context.close()
+
+
+def _databases(server: PgServer) -> list[str]:
+    database = Database(server.url("postgres"))
+    try:
+        with database.engine.connect() as connection:
+            return [str(row[0]) for row in connection.execute(text("SELECT datname FROM pg_database"))]
+    finally:
+        database.dispose()
