@@ -100,9 +100,7 @@ def _append_from_process(home: str, url: str, number: int, barrier: multiprocess
         context.close()
 
 
-def test_parallel_processes_append_to_one_chain_on_postgresql(
-    tmp_path: Path, pg_database: str, request: pytest.FixtureRequest
-) -> None:
+def test_parallel_processes_append_to_one_chain_on_postgresql(tmp_path: Path, pg_database: str) -> None:
     context = _pg_context(tmp_path, pg_database)
     processes = multiprocessing.get_context("spawn")
     barrier = processes.Barrier(PROCESSES)
