@@ -170,12 +170,20 @@ def _restore_pg_dump(path: Path, result: RestoredCatalogue, server_url: str | No
         return
     result.database_url = scratch.render_as_string(hide_password=False)
     try:
+        _load_dump(path, result, result.database_url)
+    except BaseException:  # the caller never gets the result to drop it
+        drop_restored(result, server_url)
+        raise
+
+
+def _load_dump(path: Path, result: RestoredCatalogue, url: str) -> None:
+    try:
         _pg_tool(
             "pg_restore",
             "--no-owner",
             "--no-privileges",
             "--exit-on-error",
-            f"--dbname={_libpq(result.database_url)}",
+            f"--dbname={_libpq(url)}",
             str(path),
         )
     except StorageUnavailable as exc:
@@ -183,7 +191,7 @@ def _restore_pg_dump(path: Path, result: RestoredCatalogue, server_url: str | No
         return
     if not result.sha256_ok:
         result.integrity = "snapshot hash mismatch"
-    _count_rows(result, result.database_url)
+    _count_rows(result, url)
 
 
 def _count_rows(result: RestoredCatalogue, url: str) -> None:
