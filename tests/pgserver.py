@@ -50,9 +50,9 @@ class PgServer:
     bin: Path
     user: str = SUPERUSER
 
-    def url(self, database: str) -> str:
-        """The SQLAlchemy URL of one database on this server (psycopg 3 driver)."""
-        return f"postgresql+psycopg://{self.user}@{self.host}:{self.port}/{database}"
+    def url(self, database: str, *, user: str | None = None) -> str:
+        """The SQLAlchemy URL of one database on this server (psycopg 3 driver), as `user` (default: superuser)."""
+        return f"postgresql+psycopg://{user or self.user}@{self.host}:{self.port}/{database}"
 
     def create_database(self, prefix: str = "t") -> str:
         """A fresh, empty database with a unique name; returns its SQLAlchemy URL."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -209,6 +210,30 @@ def test_backup_snapshots_postgresql_with_pg_dump_and_the_drill_restores_it(
         assert not [name for name in _databases(pg_server) if name.startswith("dangan_drill_")]
     finally:
         context.close()
+
+
+def test_a_drill_without_the_right_to_create_a_database_says_the_catalogue_was_not_checked(
+    tmp_path: Path, pg_server: PgServer
+) -> None:
+    role, name = f"r_{uuid.uuid4().hex[:8]}", f"t_{uuid.uuid4().hex[:12]}"
+    pg_server.admin(f'CREATE ROLE "{role}" LOGIN NOCREATEDB')
+    pg_server.admin(f'CREATE DATABASE "{name}" OWNER "{role}"')
+    context = _pg_context(tmp_path, pg_server.url(name, user=role))
+    try:
+        batch_id, scans = _ingested(context, tmp_path / "work", 1)
+        service = IngestService(context)
+        service.process_job(
+            service.submit_item(batch_id, PlannedItem(scans[0].name, (scans[0],)), actor=ARCHIVIST).id, process
+        )
+        BackupTargets(context).add(SYSADMIN, TargetSpec(name="offsite", kind="local", path=str(tmp_path / "offsite")))
+        assert BackupService(context).run(SYSADMIN, target="offsite").status == "complete"
+        drill = DrillService(context).drill(SYSADMIN, target="offsite")
+        assert drill.catalogue.integrity.startswith("not checked") and "permission denied" in drill.catalogue.integrity
+        assert "catalogue_not_checked" in [finding.code for finding in drill.findings]
+        assert drill.status == "passed" and drill.catalogue.sha256_ok  # a warning: the objects were all restored
+    finally:
+        context.close()
+        pg_server.admin(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 def _databases(server: PgServer) -> list[str]:
