@@ -9,6 +9,8 @@ packages=(
   fonts-arphic-ukai                                                            # the OCR benchmark's brush-script note
   poppler-utils                                                                # pdftotext: the text layer tests
   chromium                                                                     # the web UI test's browser (Playwright)
+  postgresql                                                                   # the tests' private PostgreSQL cluster (tests/pgserver.py)
+  redis-server                                                                 # for the Redis work of issue 16 (no test starts it yet)
 )
 # tsc --checkJs and axe-core (make install: npm ci). Only when there is no npm at all: NodeSource's nodejs package
 # carries npm itself and conflicts with Debian's npm package.

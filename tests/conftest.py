@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
+    from tests.pgserver import PgServer
     from tests.s3server import S3Endpoint
 
 
@@ -76,9 +77,10 @@ def ocr_engine_for(request: pytest.FixtureRequest) -> str:
     return "null" if request.node.get_closest_marker("ocr") is None else "tesseract"
 
 
-def make_context(home: Path, *, ocr_engine: str = "null") -> Context:
-    """An initialised archive; module-scoped fixtures get the null engine unless they ask for tesseract."""
-    context = build_context(Settings(home=home, workers=2, ocr_engine=ocr_engine))
+def make_context(home: Path, *, ocr_engine: str = "null", database_url: str | None = None) -> Context:
+    """An initialised archive; module-scoped fixtures get the null engine unless they ask for tesseract.
+    `database_url`: another catalogue than the SQLite file under home (a test PostgreSQL database)."""
+    context = build_context(Settings(home=home, workers=2, ocr_engine=ocr_engine, database_url=database_url))
     MaintenanceService(context).initialise()
     return context
 
@@ -86,6 +88,39 @@ def make_context(home: Path, *, ocr_engine: str = "null") -> Context:
 @pytest.fixture
 def context(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Context]:
     ctx = make_context(tmp_path / "var", ocr_engine=ocr_engine_for(request))
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """A private PostgreSQL cluster on 127.0.0.1 for the session (tests/pgserver.py); a database per test."""
+    from tests.pgserver import running_pg_server
+
+    with running_pg_server() as server:
+        yield server
+
+
+@pytest.fixture
+def pg_database(pg_server: PgServer) -> Iterator[str]:
+    """The SQLAlchemy URL of a fresh, empty PostgreSQL database, dropped after the test."""
+    url = pg_server.create_database()
+    yield url
+    pg_server.drop_database(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> str | None:
+    """The catalogue a `db_context` test runs on: None (SQLite under home), then a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return None
+    return str(request.getfixturevalue("pg_database"))
+
+
+@pytest.fixture
+def db_context(tmp_path: Path, request: pytest.FixtureRequest, database_url: str | None) -> Iterator[Context]:
+    """The `context` archive, once on SQLite and once on PostgreSQL (tests that must hold on both)."""
+    ctx = make_context(tmp_path / "var", ocr_engine=ocr_engine_for(request), database_url=database_url)
     yield ctx
     ctx.close()
 

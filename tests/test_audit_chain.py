@@ -1,7 +1,8 @@
 """The audit hash chain, signed checkpoints and pruning: one real tamper per class, through real seams.
 
-Events are written with archive.audit.log.record on real SQLite; tampering is raw SQL on audit_event (as someone
-with database access would do it), edited checkpoint files on disk, or checkpoints signed with another key.
+Events are written with archive.audit.log.record on real SQLite and on a real PostgreSQL (tests/pgserver.py);
+tampering is raw SQL on audit_event (as someone with database access would do it), edited checkpoint files on
+disk, or checkpoints signed with another key.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select, text
+from sqlalchemy.exc import DataError
 
 from api.wiring import Context
 from archive.audit import log as audit
@@ -30,6 +32,12 @@ from archive.errors import ConfigurationError, Conflict, InvalidInput
 from archive.events import AuditAction
 from archive.models import AuditEvent
 from storage_config.local_store import LocalBlobStore
+
+
+@pytest.fixture
+def context(db_context: Context) -> Context:
+    """Every test here runs on SQLite and on PostgreSQL (tests/pgserver.py)."""
+    return db_context
 
 
 @pytest.fixture
@@ -135,7 +143,12 @@ def test_edited_details_and_actor_are_named(log: Context, key: Ed25519PrivateKey
 
 
 def test_unreadable_stored_fields_are_reported_not_raised(log: Context, key: Ed25519PrivateKey) -> None:
-    sql(log, "UPDATE audit_event SET details = 'not json', at = 'yesterday' WHERE id = 4")
+    if log.db.is_sqlite:
+        sql(log, "UPDATE audit_event SET details = 'not json', at = 'yesterday' WHERE id = 4")
+    else:  # PostgreSQL's types refuse text that is not JSON; what they accept still breaks the hash
+        with pytest.raises(DataError, match="json"):
+            sql(log, "UPDATE audit_event SET details = 'not json' WHERE id = 4")
+        sql(log, "UPDATE audit_event SET details = '\"not an object\"', at = 'yesterday' WHERE id = 4")
     report = verify(log, key)
     assert kinds(report) == ["edited"] and report.first_bad_event_id == 4
 
@@ -210,9 +223,14 @@ def _swap(context: Context, a: int, b: int) -> None:
         rows = {n: connection.execute(select_row, {"n": n}).one() for n in (a, b)}
         connection.execute(text("UPDATE audit_event SET hash = 'moving' WHERE id = :n"), {"n": a})
         for target, source in ((b, a), (a, b)):
-            values = dict(rows[source]._mapping)
+            values = {name: _stored(value) for name, value in rows[source]._mapping.items()}
             assignments = ", ".join(f"{name} = :{name}" for name in values)
             connection.execute(text(f"UPDATE audit_event SET {assignments} WHERE id = :id"), {**values, "id": target})
+
+
+def _stored(value: Any) -> Any:
+    """A raw column value as it goes back in: PostgreSQL reads JSON columns as dicts, SQLite as text."""
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else value
 
 
 def test_two_swapped_events_are_reordered(log: Context, key: Ed25519PrivateKey) -> None:
@@ -369,9 +387,9 @@ def test_pruning_refuses_events_not_covered_by_a_checkpoint(log: Context, key: E
         prune(log, key, _at(log, 8))
     sql(log, "DELETE FROM audit_event WHERE id > 5")
     checkpoint(log, key)  # covers 5
-    record(log, 8)
+    record(log, 8)  # ids 6..13 on SQLite; PostgreSQL's sequence does not give deleted ids again (14..21)
     with pytest.raises(Conflict, match="only up to 5"):
-        prune(log, key, _at(log, 9))
+        prune(log, key, events(log)[8].at)
     assert len(events(log)) == 13 and verify(log, key).ok
 
 

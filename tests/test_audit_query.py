@@ -1,7 +1,7 @@
 """Compliance tools over the real audit log: filters, CSV/JSON export, the export's own event, alerts.
 
-Events are written with ``archive.audit.log.record`` on real SQLite; to control their times the helper sets
-``at`` on the freshly flushed event and recomputes its hash before the next event chains onto it, so
+Events are written with ``archive.audit.log.record`` on real SQLite and PostgreSQL; to control their times the
+helper sets ``at`` on the freshly flushed event and recomputes its hash before the next event chains onto it, so
 the hash chain stays valid (ids follow write order, times need not).
 """
 
@@ -52,6 +52,12 @@ def levels(known: dict[int, int | None]) -> Callable[[list[int]], dict[int, int 
         return {doc_id: known[doc_id] for doc_id in ids if doc_id in known}
 
     return level_of
+
+
+@pytest.fixture
+def context(db_context: Context) -> Context:
+    """Every test here runs on SQLite and on PostgreSQL (tests/pgserver.py)."""
+    return db_context
 
 
 @pytest.fixture

@@ -358,10 +358,13 @@ def _ingest(context: Context, root: Any) -> dict[str, dict[str, int]]:
     return ids
 
 
-@pytest.fixture(scope="module")
-def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fixture]:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def matrix(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Fixture]:
+    """The archive every test here asks, once on SQLite and once on PostgreSQL (where department scopes are
+    read from JSON by the server: archive/visibility.py)."""
     root = tmp_path_factory.mktemp("authz")
-    context = make_context(root / "var")
+    url = request.getfixturevalue("pg_server").create_database() if request.param == "postgresql" else None
+    context = make_context(root / "var", database_url=url)
     ids = _ingest(context, root)
     MaintenanceService(context).reindex(SYSADMIN)
     run_id = VerificationService(context).verify(SYSADMIN, level="structure").run_id

@@ -37,11 +37,14 @@ class FileDownload:
     inline: bool = True  # False: the browser saves it (originals), never renders it
 
 
-def _visible_document(session: Session, principal: Principal, document_id: int) -> Document:
+def _visible_document(session: Session, principal: Principal, document_id: int, *, lock: bool = False) -> Document:
+    """The document if the principal may see it. `lock`: its row is locked until the transaction ends (FOR
+    UPDATE on PostgreSQL, where writers run at once; SQLite's write units are serial), for read-modify-write."""
+    query = select(Document).where(Document.id == document_id)
+    if lock:
+        query = query.with_for_update(of=Document)
     document = session.scalars(
-        select(Document)
-        .where(Document.id == document_id)
-        .options(
+        query.options(
             selectinload(Document.pages).selectinload(Page.findings),
             selectinload(Document.objects),
             selectinload(Document.fonds),
@@ -201,7 +204,7 @@ def update_document(
     series' custom field definitions."""
     authorize(principal.roles, Action.EDIT_RECORD)
     with context.db.write() as session:
-        document = _visible_document(session, principal, document_id)
+        document = _visible_document(session, principal, document_id, lock=True)  # the edit before this one is seen
         before = _editable(document)
         if title is not None:
             if not title.strip():

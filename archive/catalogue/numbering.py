@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from archive.catalogue.reference import ReferenceParts, render
 from archive.errors import Conflict
-from archive.models import Batch, Document, IngestJob, ManifestItem
+from archive.models import Batch, Document, Fonds, IngestJob, ManifestItem
 from archive.values import JobState
 
 LIVE_JOBS = [state for state in JobState if not state.finished]  # they hold their numbers: queued, processing, retrying
@@ -21,6 +21,8 @@ def batch_year(batch: Batch) -> int:
 
 
 def next_item_number(session: Session, batch: Batch) -> int:
+    """max + 1 over the batch's sequence. On PostgreSQL writers run at once: the fonds row's lock (taken by
+    allocate_reference) makes two submissions wait for each other instead of reading the same maximum."""
     sequence = select(Batch.id).where(
         Batch.fonds_id == batch.fonds_id, Batch.retention == batch.retention, Batch.year == batch.year
     )
@@ -43,7 +45,11 @@ def reference_in_use(session: Session, reference: str) -> str | None:
 
 
 def allocate_reference(session: Session, batch: Batch, manifest: ManifestItem | None) -> tuple[str, int | None]:
-    """The item's reference code and number; Conflict when the code is already taken."""
+    """The item's reference code and number; Conflict when the code is already taken.
+
+    Serialised per fonds (SELECT ... FOR UPDATE of its row; SQLite's write units are serial already) until the
+    submitting transaction ends, so two submissions at once never take one number or one code."""
+    session.execute(select(Fonds.id).where(Fonds.id == batch.fonds_id).with_for_update())
     number: int | None
     if manifest is not None and manifest.reference_code:
         reference, number = manifest.reference_code, manifest.item_number
