@@ -325,3 +325,30 @@ def test_migration_0015_gives_existing_records_their_batch_year_and_empty_metada
         columns = [c[1] for c in connection.execute(text("PRAGMA table_info(document)"))]
     assert "creator" not in columns and "archival_year" not in columns
     database.dispose()
+
+
+def test_migrations_0014_to_0016_go_down_and_up_under_real_records_on_sqlite(tmp_path: Path) -> None:
+    """With pages, objects and findings referring to the changed tables, SQLite's enforced foreign keys must not
+    stop the downgrade (no table is recreated under them), and the upgrade brings the columns back."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from archive.db import Database, alembic_config
+    from tests.ingested import ingested_home
+
+    home = ingested_home(tmp_path, ["Harbour ledger of 1931, with the pilots' fees."])
+    database = Database(f"sqlite:///{home / 'catalogue.sqlite3'}")
+    config = alembic_config(database.url)
+    with database.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0013")
+    with database.engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM page")).scalar_one() == 1
+        columns = {c[1] for c in connection.execute(text("PRAGMA table_info(stored_object)"))}
+    assert "wrapped_key" not in columns
+    database.migrate()
+    with database.engine.connect() as connection:
+        columns = {c[1] for c in connection.execute(text("PRAGMA table_info(batch)"))}
+        assert {"scan_device", "process"} <= columns
+        assert connection.execute(text("PRAGMA foreign_key_check")).all() == []
+    database.dispose()

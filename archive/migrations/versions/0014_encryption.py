@@ -28,7 +28,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("stored_object") as batch:
-        batch.drop_index("ix_stored_object_key_id")
-        for name in ("plain_size", "plain_sha256", "wrapped_key", "key_id"):
-            batch.drop_column(name)
+    # Plain ALTER TABLE … DROP COLUMN (SQLite 3.35+): no table is recreated under the rows that refer to it.
+    op.drop_index("ix_stored_object_key_id", table_name="stored_object")
+    for name in ("plain_size", "plain_sha256", "wrapped_key", "key_id"):
+        op.drop_column("stored_object", name)

@@ -34,17 +34,19 @@ TEXT_COLUMNS = (
 
 
 def upgrade() -> None:
+    # Plain-string server defaults: a SQL-expression default would make Alembic's SQLite batch mode recreate
+    # `document`, which its enforced foreign keys refuse once pages and objects refer to it.
     with op.batch_alter_table("document") as batch_op:
         for name, length in TEXT_COLUMNS:
             batch_op.add_column(sa.Column(name, sa.String(length=length), nullable=True))
         batch_op.add_column(sa.Column("archival_year", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("keywords", sa.JSON(), nullable=False, server_default=sa.text("'[]'")))
+        batch_op.add_column(sa.Column("keywords", sa.JSON(), nullable=False, server_default="[]"))
         batch_op.add_column(sa.Column("description", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("dc_type", sa.String(length=64), nullable=False, server_default="Text"))
-        batch_op.add_column(sa.Column("custom_fields", sa.JSON(), nullable=False, server_default=sa.text("'{}'")))
+        batch_op.add_column(sa.Column("custom_fields", sa.JSON(), nullable=False, server_default="{}"))
         batch_op.create_index(batch_op.f("ix_document_archival_year"), ["archival_year"], unique=False)
     with op.batch_alter_table("manifest_item") as batch_op:
-        batch_op.add_column(sa.Column("descriptive", sa.JSON(), nullable=False, server_default=sa.text("'{}'")))
+        batch_op.add_column(sa.Column("descriptive", sa.JSON(), nullable=False, server_default="{}"))
     op.execute(
         "UPDATE document SET archival_year = (SELECT batch.year FROM batch WHERE batch.id = document.batch_id) "
         "WHERE batch_id IS NOT NULL"
@@ -71,12 +73,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Plain ALTER TABLE … DROP COLUMN (SQLite 3.35+), not batch mode: recreating `document` would drop a table
+    # pages and objects refer to, which SQLite's enforced foreign keys refuse.
     op.drop_table("series_field")
-    with op.batch_alter_table("manifest_item") as batch_op:
-        batch_op.drop_column("descriptive")
-    with op.batch_alter_table("document") as batch_op:
-        batch_op.drop_index(batch_op.f("ix_document_archival_year"))
-        for name in ("custom_fields", "dc_type", "description", "keywords", "archival_year"):
-            batch_op.drop_column(name)
-        for name, _length in reversed(TEXT_COLUMNS):
-            batch_op.drop_column(name)
+    op.drop_column("manifest_item", "descriptive")
+    op.drop_index(op.f("ix_document_archival_year"), table_name="document")
+    for name in ("custom_fields", "dc_type", "description", "keywords", "archival_year"):
+        op.drop_column("document", name)
+    for name, _length in reversed(TEXT_COLUMNS):
+        op.drop_column("document", name)

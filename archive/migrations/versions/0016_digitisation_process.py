@@ -64,11 +64,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("page") as batch_op:
-        batch_op.drop_column("process")
-    with op.batch_alter_table("batch") as batch_op:
-        batch_op.drop_index(batch_op.f("ix_batch_scan_device"))
-        batch_op.drop_column("process")
-        batch_op.drop_column("scan_device")
+    # Plain ALTER TABLE … DROP COLUMN (SQLite 3.35+), not batch mode: recreating `batch` or `page` would drop a
+    # table other rows still refer to, which SQLite's enforced foreign keys refuse.
+    op.drop_column("page", "process")
+    op.drop_index(op.f("ix_batch_scan_device"), table_name="batch")
+    op.drop_column("batch", "process")
+    op.drop_column("batch", "scan_device")
     op.drop_table("device_maintenance")
     op.drop_table("scanner_device")
