@@ -126,8 +126,8 @@ class KeyService:
         authorize(principal.roles, Action.MANAGE_KEYS)
         if not isinstance(self.context.envelope.provider, FileKeyProvider):
             raise ConfigurationError("the configured key provider keeps its own keys: recover them from it")
+        store = self._target_store(target, path)  # an unknown target is not found, whatever the settings
         secret = required_secret(self.context.settings)
-        store = self._target_store(target, path)
         manifest, escrow = escrow_with_keyring(store, target, run_id, secret)
         added = install_keyring(self.context.settings, escrow, where=f"the key escrow of backup run {manifest.run_id}")
         with self.context.db.write() as session:
