@@ -25,6 +25,7 @@ class FindingCode(StrEnum):
     SWAPPED = "swapped"
     UNTRACKED = "untracked"
     NOT_BACKED_UP = "not_backed_up"
+    PLAINTEXT_UNCHECKED = "plaintext_unchecked"
     # the audit log: its chain and its signed checkpoints
     EDITED = "edited"
     DELETED = "deleted"
@@ -96,6 +97,8 @@ SENTENCES: Mapping[str, str] = {
     "content_changed": "the object's bytes no longer hash to the recorded SHA-256",
     "swapped": "the object holds the bytes of {partner_key}, and that object holds its bytes",
     "untracked": "no catalogue row names this object: check it, then keep or delete it",
+    "plaintext_unchecked": "its stored bytes are intact, but it could not be decrypted to check its plaintext: its "
+    "master key is not in the keyring (`dangan keys recover --target NAME` puts it back)",
     "not_backed_up": "the catalogue names this object but the backup does not hold it yet: run a backup",
     "not_backed_up.run": "{count} catalogue object(s) are not in backup run {backup_run_id} (archived since it ran, "
     "or not copyable then): run a backup",

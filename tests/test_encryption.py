@@ -256,6 +256,14 @@ def test_a_lost_keyring_is_a_clear_error_until_recovered_from_the_escrow(
     codes = [(w["code"], str(w["params"]["problem"])) for w in system.json["warning_codes"]]
     assert any(code == "master_key_warning" and "MISSING" in problem for code, problem in codes), codes
     assert cli("document", "show", str(template.ids["open"])).exit_code == 0  # the rest stays readable
+    # a full verification without the key: the stored bytes verify; the plaintext is unchecked, not "changed"
+    verified = cli("verify", "--level", "full", "--json")
+    assert verified.exit_code == 10, verified.stdout
+    assert {f["code"] for f in verified.json["findings"]} == {"plaintext_unchecked"}
+    assert len(verified.json["findings"]) == 3 and all(f["severity"] == "warning" for f in verified.json["findings"])
+    history = cli("document", "history", str(template.ids["secret"]), "--json")
+    checks = [e for e in history.json["events"] if e["event_type"] == "fixity check"]
+    assert checks and all(e["outcome"] == "success" for e in checks)  # no object is recorded as damaged
 
     blind = cli("backup", "run", "--target", "offsite", "--json")  # a backup while the keyring is lost: warned
     assert blind.exit_code == 10 and [f["code"] for f in blind.json["report"]["findings"]] == ["keyring_not_escrowed"]

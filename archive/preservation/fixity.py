@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.errors import DanganError, InvalidInput, NotFound
+from archive.errors import DanganError, InvalidInput, KeyUnavailable, NotFound
 from archive.finding_codes import FindingCode, Note
 from archive.hashing import sha256_stream
 from archive.keys import OBJECT_PREFIX
@@ -39,6 +39,7 @@ LEVELS = (STRUCTURE, SAMPLE, FULL)
 MISSING, SIZE_CHANGED = FindingCode.MISSING, FindingCode.SIZE_CHANGED
 CONTENT_CHANGED, SWAPPED, UNTRACKED = FindingCode.CONTENT_CHANGED, FindingCode.SWAPPED, FindingCode.UNTRACKED
 NOT_BACKED_UP = FindingCode.NOT_BACKED_UP  # a backup target's: the catalogue names it, the backup lacks it yet
+PLAINTEXT_UNCHECKED = FindingCode.PLAINTEXT_UNCHECKED  # stored bytes intact, master key missing: not decrypted
 CATEGORIES: tuple[str, ...] = (MISSING, SIZE_CHANGED, CONTENT_CHANGED, SWAPPED, UNTRACKED)
 
 STRUCTURE_NOTE = Note("structure")
@@ -239,33 +240,39 @@ def _plaintext_findings(plain: BlobStore, expected: dict[str, Row], report: Veri
         try:
             with plain.open_read(key) as stream:
                 sha, _size = sha256_stream(stream)
+        except KeyUnavailable:  # nothing is wrong with the object: its key is missing (a warning, not a change)
+            findings.append(_plaintext_finding(PLAINTEXT_UNCHECKED, Severity.WARNING, row, None))
+            continue
         except DanganError as exc:
             if exc.transient:
                 raise
             sha = None
         if sha != row.plain_sha256:
-            findings.append(
-                Finding(
-                    category=CONTENT_CHANGED,
-                    severity=Severity.ERROR,
-                    key=key,
-                    document_id=row.document_id,
-                    reference_code=row.reference_code,
-                    role=row.role,
-                    page_id=row.page_id,
-                    expected_sha256=row.plain_sha256,
-                    actual_sha256=sha,
-                )
-            )
+            findings.append(_plaintext_finding(CONTENT_CHANGED, Severity.ERROR, row, sha))
     if checked:
-        report.noted.append(Note("plaintext", {"checked": checked, "failed": len(findings)}))
+        failed = sum(1 for f in findings if f.category == CONTENT_CHANGED)
+        report.noted.append(Note("plaintext", {"checked": checked - (len(findings) - failed), "failed": failed}))
     return findings
+
+
+def _plaintext_finding(category: str, severity: Severity, row: Row, actual: str | None) -> Finding:
+    return Finding(
+        category=category,
+        severity=severity,
+        key=row.key,
+        document_id=row.document_id,
+        reference_code=row.reference_code,
+        role=row.role,
+        page_id=row.page_id,
+        expected_sha256=row.plain_sha256,
+        actual_sha256=actual,
+    )
 
 
 def _hashed_outcomes(
     rows: list[Row], hashed: set[str], findings: list[Finding]
 ) -> dict[str, tuple[bool, tuple[int, ...]]]:
-    failed = {f.key for f in findings} | {f.partner_key for f in findings if f.partner_key}
+    failed = {f.key for f in findings if f.category != PLAINTEXT_UNCHECKED} | {f.partner_key for f in findings}
     documents: dict[str, set[int]] = {}
     for row in rows:
         if row.key in hashed:
