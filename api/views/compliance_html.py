@@ -14,14 +14,15 @@ from api.views.preservation import ComplianceReportView
 
 def render_compliance(report: ComplianceReportView, *, lang: str = "zh-CN") -> str:
     lang = lang if lang in LANGUAGES else "zh-CN"
-    words = catalogue(lang, ("compliance",))
+    words = catalogue(lang, ("compliance", "alerts"))
 
     def say(entry: str, /, **values: Any) -> str:
         return escape(fill(words.get(f"compliance.{entry}", entry), values))
 
     def counts(values: dict[str, int], group: str) -> str:
         """ "complete 3, failed 1", each value's name in the page's language (an unknown one as it is)."""
-        named = (f"{escape(words.get(f'compliance.{group}.{k}', k))} {v}" for k, v in sorted(values.items()))
+        prefix = group if group.startswith("alerts.") else f"compliance.{group}"
+        named = (f"{escape(words.get(f'{prefix}.{k}', k))} {v}" for k, v in sorted(values.items()))
         return ("，" if lang == "zh-CN" else ", ").join(named) or say("none")
 
     findings = "".join(
@@ -35,11 +36,11 @@ def render_compliance(report: ComplianceReportView, *, lang: str = "zh-CN") -> s
             say("row.audit_log"),
             say(
                 "log.ok" if log.get("ok") else "log.not_ok",
-                grade=log.get("grade", ""),
+                grade=words.get(f"compliance.grade.{log.get('grade', '')}", str(log.get("grade", ""))),
                 events=log.get("events_checked", 0),
             ),
         ),
-        (say("row.alerts"), escape(", ".join(f"{k} {v}" for k, v in sorted(report.alerts.items()))) or say("none")),
+        (say("row.alerts"), counts(report.alerts, "alerts.kind")),
         (say("row.verifications"), counts(report.verifications, "grade")),
         (say("row.dat70"), counts(report.dat70, "grade")),
         (say("row.drills"), counts(report.drills, "drill")),
@@ -57,7 +58,7 @@ def render_compliance(report: ComplianceReportView, *, lang: str = "zh-CN") -> s
     grade = say("grade." + report.grade.value)
     return (
         f'<!doctype html><html lang="{escape(lang)}"><head><meta charset="utf-8"><title>{say("title")}</title>'
-        f"<style>{STYLE}</style></head><body><h1>{say('title')}</h1>"
+        f"<style>{STYLE}.error,.errors{{color:#a61b1b;font-weight:bold}}.warnings{{color:#8a5a00}}</style></head><body><h1>{say('title')}</h1>"
         f'<p>{period} — <strong class="{report.grade.value}">{grade}</strong></p>'
         f"<h2>{say('attention')}</h2>"
         + (f"<table>{findings}</table>" if findings else f"<p>{say('nothing')}</p>")
