@@ -30,6 +30,12 @@ function stampOf(r) {
   return name.endsWith(".json") ? name.slice(0, -".json".length) : name;
 }
 
+/** A kept report's stamp (20261204T200538Z, UTC) as the page writes a moment. @param {string} stamp */
+function keptLabel(stamp) {
+  const iso = stamp.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, "$1-$2-$3T$4:$5:$6Z");
+  return iso === stamp ? stamp : when(iso);
+}
+
 /** @param {Report} r */
 function reportOf(r) {
   const stamp = stampOf(r);
@@ -56,9 +62,9 @@ function reportOf(r) {
     h("h3", {}, t("compliance.figures")),
     facts([
       [t("compliance.row.audit_log"), t(log.ok ? "compliance.log.ok" : "compliance.log.not_ok",
-        { grade: log.grade, events: log.events_checked })],
-      [t("compliance.row.alerts"), Object.entries(r.alerts).map(([kind, n]) => `${kind} ${n}`).join(", ") ||
-        t("compliance.none")],
+        { grade: t(`compliance.grade.${log.grade}`), events: log.events_checked })],
+      [t("compliance.row.alerts"), Object.entries(r.alerts).sort().map(([kind, n]) =>
+        `${t(`alerts.kind.${kind}`)} ${count(n)}`).join(t("compliance.separator")) || t("compliance.none")],
       [t("compliance.row.verifications"), counts(r.verifications, "grade")],
       [t("compliance.row.dat70"), counts(r.dat70, "grade")],
       [t("compliance.row.drills"), counts(r.drills, "drill")],
@@ -111,7 +117,7 @@ export const screen = {
         const listed = await api("/audit/compliance-reports");
         kept.replaceChildren(listed.reports.length
           ? h("ul", { class: "kept-reports" }, listed.reports.map((stamp) => {
-            const open = h("button", { type: "button", class: "link", "data-stamp": stamp }, stamp);
+            const open = h("button", { type: "button", class: "link", "data-stamp": stamp }, keptLabel(stamp));
             open.addEventListener("click", () => show(() => api(`/audit/compliance-reports/${stamp}`)));
             return h("li", {}, open);
           }))
