@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from api.ingest.acceptance import AcceptanceService
 from api.ingest.batches import BatchService
+from api.records.retention import RetentionService
 from api.wiring import Context
 from archive.models import AuditEvent
 from archive.values import Role
@@ -259,3 +260,35 @@ def test_the_template_screen_in_chinese(site: Site) -> None:
     expect(page.locator("#main .error")).to_contain_text("未找到：")
     assert page_errors(page) == []
     page.context.close()
+
+
+def test_the_archivist_reads_the_retention_due_list(site: Site) -> None:
+    """Nothing is due today (the filed records are of 2024, kept 30 years); within 36,500 days every filed record
+    the archivist may see is listed, in the order and with the due days the service gives, in en and zh-CN."""
+    expected = RetentionService(site.context).due(ARCHIVIST, within_days=36_500).records
+    assert expected  # the site's filed batches
+    page = open_page(site.browser, site.url, locale="en-GB")
+    sign_in(page, "clerk", PASSWORD)
+    goto(page, site.url, "#/retention")
+    expect(page.locator("#retention-result")).to_have_attribute("data-count", "0")
+    expect(page.locator("#retention-list .empty")).to_have_text("No record is due.")
+    page.get_by_label("Also those due within (days)").fill("36500")
+    page.locator("#retention-show").click()
+    expect(page.locator("#retention-result")).to_have_attribute("data-count", str(len(expected)))
+    cells = page.locator("#retention-list td[data-column=reference]")
+    assert cells.all_inner_texts() == [record.reference_code for record in expected]
+    first = page.locator("#retention-list tbody tr").first
+    expect(first.locator("td[data-column=retention]")).to_have_text(f"{expected[0].retention} (its series')")
+    expect(first.locator("td[data-column=due]")).to_contain_text("Jan 1, 2055, in ")
+    expect(first.locator("td[data-column=appraisal]")).to_have_text("not appraised")
+    checked(page, "archivist-retention-en")
+    page.context.close()
+    zh = open_page(site.browser, site.url, locale="zh-CN")
+    sign_in(zh, "clerk", PASSWORD)
+    goto(zh, site.url, "#/retention")
+    zh.get_by_label("同时列出若干天内到期的（天）").fill("36500")
+    zh.locator("#retention-show").click()
+    expect(zh.locator("#retention-list tbody tr").first.locator("td[data-column=due]")).to_contain_text("还有")
+    checked(zh, "archivist-retention-zh-CN")
+    assert page_errors(zh) == []
+    zh.context.close()

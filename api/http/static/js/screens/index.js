@@ -5,6 +5,7 @@ import { screen as browse, levels as browseLevels } from "./browse.js";
 import { screen as documentPage } from "./document.js";
 import { screen as batch } from "./batch.js";
 import { screen as batches } from "./batches.js";
+import { screen as retention } from "./retention.js";
 import { screen as review } from "./review.js";
 import { screen as sample } from "./sample.js";
 import { screen as fonds, fondsTemplate } from "./fonds.js";
@@ -33,6 +34,7 @@ export const screens = [
   sample,
   fonds,
   fondsTemplate,
+  retention,
   // the security auditor's, system administrator's and security administrator's screens
   auditlog,
   logcheck,
